@@ -1,0 +1,84 @@
+// Bad input to gpux-node: a clear message and a non-zero exit, never a panic.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { freePort, NODE_BIN } from './lib/node.mjs';
+
+const base = mkdtempSync(join(tmpdir(), 'gpux-cli-'));
+after(() => rmSync(base, { recursive: true, force: true }));
+
+function runNode (args) {
+  const result = spawnSync(NODE_BIN, [...args, '--no-telemetry', '--no-mdns', '--no-hardware-benchmarks'], {
+    encoding: 'utf8', timeout: 60_000,
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+function assertCleanFailure ({ status, output }, expected) {
+  assert.notEqual(status, 0, `expected a failure, got exit 0:\n${output}`);
+  assert.notEqual(status, null, `the node did not exit by itself:\n${output}`);
+  assert.doesNotMatch(output, /panicked|stack backtrace/i, output);
+  assert.match(output, expected);
+}
+
+describe('gpux-node refuses bad input clearly', () => {
+  it('an unknown --chain', () => {
+    assertCleanFailure(runNode(['--chain', 'no-such-chain', '--base-path', join(base, 'a')]),
+      /unknown chain `no-such-chain`/);
+  });
+
+  it('a malformed --sealing', () => {
+    assertCleanFailure(runNode(['--dev', '--sealing', 'fast', '--base-path', join(base, 'b')]),
+      /unknown sealing `fast`/);
+  });
+
+  it('local sealing on a shared chain', async () => {
+    assertCleanFailure(runNode(['--chain', 'local', '--sealing', 'instant', '--tmp',
+      '--rpc-port', String(await freePort()), '--port', String(await freePort()),
+      '--listen-addr', '/ip4/127.0.0.1/tcp/0', '--unsafe-force-node-key-generation']),
+    /only allowed on development chains/);
+  });
+
+  it('an RPC port already in use', async () => {
+    const server = createServer();
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address();
+    try {
+      const result = runNode(['--dev', '--base-path', join(base, 'c'), '--rpc-port', String(port),
+        '--port', String(await freePort()), '--listen-addr', '/ip4/127.0.0.1/tcp/0']);
+      assertCleanFailure(result, /RPC address 127.0.0.1:\d+ is already in use/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a p2p port already in use', async () => {
+    const server = createServer();
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address();
+    try {
+      const result = runNode(['--dev', '--base-path', join(base, 'f'), '--rpc-port', String(await freePort()),
+        '--listen-addr', `/ip4/127.0.0.1/tcp/${port}`]);
+      assertCleanFailure(result, /p2p address 127.0.0.1:\d+ is already in use/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a validator without a network key', async () => {
+    assertCleanFailure(runNode(['--chain', 'local', '--validator', '--base-path', join(base, 'd'),
+      '--rpc-port', String(await freePort()), '--listen-addr', '/ip4/127.0.0.1/tcp/0']),
+    /network key|NetworkKeyNotFound/i);
+  });
+
+  it('a node key file that does not exist', async () => {
+    assertCleanFailure(runNode(['--dev', '--base-path', join(base, 'e'),
+      '--node-key-file', join(base, 'missing-node-key'),
+      '--rpc-port', String(await freePort()), '--listen-addr', '/ip4/127.0.0.1/tcp/0']),
+    /missing-node-key|No such file|not found|does not exist/i);
+  });
+});

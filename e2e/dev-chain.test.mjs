@@ -1,0 +1,95 @@
+// A --dev node through @polkadot/api: blocks, finality, chain properties and a transfer.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { Node, waitFor } from './lib/node.mjs';
+
+const UNITS = 10n ** 12n;
+
+describe('a --dev node', () => {
+  let node;
+  let api;
+  let alice;
+  let bob;
+
+  before(async () => {
+    await cryptoWaitReady();
+    node = (await Node.create('dev', ['--dev'])).start();
+    await node.waitForRpc();
+    api = await node.api();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: api.registry.chainSS58 });
+    alice = keyring.addFromUri('//Alice');
+    bob = keyring.addFromUri('//Bob');
+  });
+
+  after(async () => {
+    await api?.disconnect();
+    await node?.stop();
+    node?.removeBasePath();
+  });
+
+  it('produces and finalizes blocks', async () => {
+    const finalized = await waitFor('block 3 to be finalized', async () => {
+      const n = await node.finalizedNumber();
+      return n >= 3 ? n : false;
+    }, 30_000);
+    assert.ok(finalized >= 3);
+    assert.ok(await node.bestNumber() >= finalized);
+  });
+
+  it('names its token GPUX with 12 decimals and its own address format', async () => {
+    const properties = (await api.rpc.system.properties()).toJSON();
+    assert.equal(properties.tokenSymbol, 'GPUX');
+    assert.equal(properties.tokenDecimals, 12);
+    assert.equal(properties.ss58Format, 4090);
+    assert.deepEqual(api.registry.chainTokens, ['GPUX']);
+    assert.deepEqual(api.registry.chainDecimals, [12]);
+  });
+
+  it('lets wallets check the metadata hash they sign', () => {
+    assert.ok(api.registry.signedExtensions.includes('CheckMetadataHash'),
+      `signed extensions: ${api.registry.signedExtensions.join(', ')}`);
+  });
+
+  it('transfers GPUX from Alice to Bob', async () => {
+    const amount = 42n * UNITS;
+    const before = {
+      alice: (await api.query.system.account(alice.address)).data.free.toBigInt(),
+      bob: (await api.query.system.account(bob.address)).data.free.toBigInt(),
+    };
+
+    const { blockHash, events } = await new Promise((resolve, reject) => {
+      api.tx.balances.transferKeepAlive(bob.address, amount)
+        .signAndSend(alice, ({ status, events, dispatchError }) => {
+          if (dispatchError) reject(new Error(dispatchError.toString()));
+          else if (status.isInBlock) resolve({ blockHash: status.asInBlock, events });
+        })
+        .catch(reject);
+    });
+
+    const transfer = events.find(({ event }) => api.events.balances.Transfer.is(event));
+    assert.ok(transfer, 'a Balances.Transfer event was emitted');
+    const [from, to, value] = transfer.event.data;
+    assert.equal(from.toString(), alice.address);
+    assert.equal(to.toString(), bob.address);
+    assert.equal(value.toBigInt(), amount);
+
+    const feeEvent = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+    const fee = feeEvent.event.data[1].toBigInt();
+    assert.ok(fee > 0n, 'the sender paid a fee');
+
+    const at = await api.at(blockHash);
+    const after = {
+      alice: (await at.query.system.account(alice.address)).data.free.toBigInt(),
+      bob: (await at.query.system.account(bob.address)).data.free.toBigInt(),
+    };
+    assert.equal(after.bob - before.bob, amount);
+    assert.equal(before.alice - after.alice, amount + fee);
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${node.prometheusPort}/metrics`)).text();
+    assert.match(metrics, /substrate_block_height\{status="finalized"/);
+  });
+});

@@ -1,0 +1,156 @@
+// Starts gpux-node processes for tests: loopback only, free ports, a temporary base path each,
+// and every process killed when the test run ends, however it ends.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+
+export const NODE_BIN = process.env.GPUX_NODE
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'gpux-target'), 'release', 'gpux-node');
+
+const running = new Set();
+function killAll () {
+  for (const node of running) node.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => { killAll(); process.exit(130); });
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort () {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor (what, check, timeoutMs = 60_000, everyMs = 500) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (e) { last = e; }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+/**
+ * One gpux-node process. `args` are passed as they are; ports and the base path are added
+ * unless `basePath` is given (a restart keeps its database).
+ */
+export class Node {
+  constructor ({ name, args, basePath, rpcPort, p2pPort, prometheusPort }) {
+    this.name = name;
+    this.args = args;
+    this.basePath = basePath;
+    this.rpcPort = rpcPort;
+    this.p2pPort = p2pPort;
+    this.prometheusPort = prometheusPort;
+    this.log = '';
+  }
+
+  static async create (name, args) {
+    return new Node({
+      name,
+      args,
+      basePath: mkdtempSync(join(tmpdir(), `gpux-${name}-`)),
+      rpcPort: await freePort(),
+      p2pPort: await freePort(),
+      prometheusPort: await freePort(),
+    });
+  }
+
+  get wsUrl () { return `ws://127.0.0.1:${this.rpcPort}`; }
+  get httpUrl () { return `http://127.0.0.1:${this.rpcPort}`; }
+
+  start () {
+    const args = [
+      ...this.args,
+      '--base-path', this.basePath,
+      '--rpc-port', String(this.rpcPort),
+      '--port', String(this.p2pPort),
+      '--listen-addr', `/ip4/127.0.0.1/tcp/${this.p2pPort}`,
+      '--prometheus-port', String(this.prometheusPort),
+      '--no-mdns', '--no-telemetry', '--no-hardware-benchmarks',
+    ];
+    this.process = spawn(NODE_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this.process);
+    const keep = (chunk) => { this.log = (this.log + chunk).slice(-20_000); };
+    this.process.stdout.on('data', keep);
+    this.process.stderr.on('data', keep);
+    this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => {
+      running.delete(this.process);
+      resolve({ code, signal });
+    }));
+    return this;
+  }
+
+  /** JSON-RPC over HTTP: no connection to keep, so it survives a node's restart. */
+  async rpc (method, params = []) {
+    const response = await fetch(this.httpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    const body = await response.json();
+    if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+    return body.result;
+  }
+
+  async bestNumber () {
+    return parseInt((await this.rpc('chain_getHeader')).number, 16);
+  }
+
+  async finalizedNumber () {
+    const hash = await this.rpc('chain_getFinalizedHead');
+    return parseInt((await this.rpc('chain_getHeader', [hash])).number, 16);
+  }
+
+  async waitForRpc (timeoutMs = 60_000) {
+    await waitFor(`${this.name}'s RPC on ${this.httpUrl}`, async () => {
+      if (this.process.exitCode !== null) {
+        throw new Error(`${this.name} exited early (code ${this.process.exitCode}):\n${this.log}`);
+      }
+      return (await this.rpc('system_health')) !== undefined;
+    }, timeoutMs);
+    return this;
+  }
+
+  async api () {
+    return ApiPromise.create({ provider: new WsProvider(this.wsUrl), noInitWarn: true, throwOnConnect: true });
+  }
+
+  async stop () {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) {
+      this.process.kill('SIGINT');
+      const timer = setTimeout(() => this.process.kill('SIGKILL'), 10_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+
+  async kill () {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) {
+      this.process.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  removeBasePath () {
+    rmSync(this.basePath, { recursive: true, force: true });
+  }
+}

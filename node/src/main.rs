@@ -1,0 +1,11 @@
+//! gpux-node: the GPUX chain node.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

@@ -1,0 +1,9 @@
+//! Each pallet's `Config`, one file per pallet (or per closely tied group).
+
+mod balances;
+mod consensus;
+mod sudo;
+mod system;
+mod transaction_payment;
+
+pub use system::{RuntimeBlockLength, RuntimeBlockWeights};

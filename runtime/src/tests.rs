@@ -1,0 +1,149 @@
+//! Runtime-level tests with the real runtime's configuration.
+
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::Inspect, Get, IntegrityTest},
+};
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
+use sp_runtime::{BuildStorage, TokenError};
+
+use crate::{
+	genesis_config_presets::{self, ENDOWMENT},
+	AllPalletsWithSystem, Balances, Runtime, RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin,
+	System, EXISTENTIAL_DEPOSIT, UNITS,
+};
+
+/// Applies `patch` over `base` the way the node's chain-spec builder does.
+fn json_merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+			for (key, value) in patch {
+				json_merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			},
+		(base, patch) => *base = patch,
+	}
+}
+
+/// The genesis a preset describes, as the node would build it.
+fn genesis_of(preset: &str) -> RuntimeGenesisConfig {
+	let patch = genesis_config_presets::get_preset(&preset.into()).expect("preset exists");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	json_merge(&mut config, serde_json::from_slice(&patch).unwrap());
+	serde_json::from_value(config).expect("preset deserializes into the genesis config")
+}
+
+fn dev_ext() -> sp_io::TestExternalities {
+	let storage = genesis_of(sp_genesis_builder::DEV_RUNTIME_PRESET).build_storage().unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	// Events are only recorded from block 1 on.
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+#[test]
+fn every_preset_builds_a_genesis_state() {
+	let names = genesis_config_presets::preset_names();
+	assert_eq!(names.len(), 2);
+	for name in names {
+		let name = String::from_utf8(name.as_ref().to_vec()).unwrap();
+		let storage = genesis_of(&name).build_storage();
+		assert!(storage.is_ok(), "preset {name} fails to build: {storage:?}");
+	}
+	assert!(genesis_config_presets::get_preset(&"no_such_preset".into()).is_none());
+}
+
+#[test]
+fn presets_name_the_expected_validators() {
+	let dev = genesis_of(sp_genesis_builder::DEV_RUNTIME_PRESET);
+	assert_eq!(dev.aura.authorities.len(), 1);
+	assert_eq!(dev.grandpa.authorities.len(), 1);
+	let local = genesis_of(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
+	assert_eq!(local.aura.authorities.len(), 4);
+	assert_eq!(local.grandpa.authorities.len(), 4);
+	assert_eq!(local.sudo.key, Some(Alice.to_account_id()));
+}
+
+#[test]
+fn dev_accounts_are_endowed() {
+	dev_ext().execute_with(|| {
+		assert_eq!(Balances::free_balance(Alice.to_account_id()), ENDOWMENT);
+		assert_eq!(Balances::free_balance(Bob.to_account_id()), ENDOWMENT);
+	});
+}
+
+#[test]
+fn balance_transfer_moves_funds_and_emits_transfer() {
+	dev_ext().execute_with(|| {
+		let (alice, bob) = (Alice.to_account_id(), Bob.to_account_id());
+		let issuance = Balances::total_issuance();
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(alice.clone()),
+			bob.clone().into(),
+			10 * UNITS,
+		));
+		assert_eq!(Balances::free_balance(&alice), ENDOWMENT - 10 * UNITS);
+		assert_eq!(Balances::free_balance(&bob), ENDOWMENT + 10 * UNITS);
+		assert_eq!(Balances::total_issuance(), issuance);
+		System::assert_last_event(RuntimeEvent::Balances(pallet_balances::Event::Transfer {
+			from: alice,
+			to: bob,
+			amount: 10 * UNITS,
+		}));
+	});
+}
+
+#[test]
+fn existential_deposit_is_enforced() {
+	dev_ext().execute_with(|| {
+		let alice = Alice.to_account_id();
+		let fresh = sp_keyring::Sr25519Keyring::One.to_account_id();
+		assert_eq!(Balances::free_balance(&fresh), 0);
+
+		// Creating an account with less than the existential deposit is refused.
+		assert_noop!(
+			Balances::transfer_allow_death(
+				RuntimeOrigin::signed(alice.clone()),
+				fresh.clone().into(),
+				EXISTENTIAL_DEPOSIT - 1,
+			),
+			TokenError::BelowMinimum
+		);
+
+		// `transfer_keep_alive` refuses to take the sender below the existential deposit.
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(alice.clone()),
+			fresh.clone().into(),
+			EXISTENTIAL_DEPOSIT + 1,
+		));
+		assert_noop!(
+			Balances::transfer_keep_alive(
+				RuntimeOrigin::signed(fresh.clone()),
+				alice.clone().into(),
+				2,
+			),
+			TokenError::NotExpendable
+		);
+
+		// Going below it with `transfer_allow_death` reaps the account: the dust is gone.
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(fresh.clone()),
+			Charlie.to_account_id().into(),
+			2,
+		));
+		assert_eq!(Balances::free_balance(&fresh), 0);
+		assert!(!System::account_exists(&fresh));
+	});
+}
+
+#[test]
+fn integrity_tests_pass() {
+	dev_ext().execute_with(|| AllPalletsWithSystem::integrity_test());
+}
+
+#[test]
+fn chain_properties_constants_match_the_design() {
+	assert_eq!(crate::TOKEN_SYMBOL, "GPUX");
+	assert_eq!(crate::TOKEN_DECIMALS, 12);
+	assert_eq!(<Runtime as frame_system::Config>::SS58Prefix::get(), crate::SS58_PREFIX);
+	assert_eq!(crate::time::BLOCKS_PER_HOUR, 600);
+}

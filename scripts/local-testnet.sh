@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts the four validators of chain-specs/local.json (Alice, Bob, Charlie, Dave) on loopback,
+# each with its own temporary base path, ports and keys. Ctrl-C stops them all.
+#   RPC: Alice ws://127.0.0.1:9944, Bob 9945, Charlie 9946, Dave 9947. Logs in the base paths.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$GPUX_ROOT"
+
+cargo build --release --locked --workspace
+NODE="$CARGO_TARGET_DIR/release/gpux-node"
+BASE="$(mktemp -d -t gpux-local-XXXXXX)"
+# Alice's fixed libp2p key makes her peer id known, so the others can bootstrap from her.
+ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
+ALICE_PEER_ID=12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp
+
+pids=()
+stop_all() {
+	trap - INT TERM EXIT
+	echo "stopping validators..." >&2
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+	rm -rf "$BASE"
+}
+trap stop_all INT TERM EXIT
+
+i=0
+for name in alice bob charlie dave; do
+	p2p=$((30333 + i)); rpc=$((9944 + i)); prom=$((9615 + i))
+	key_args=(--unsafe-force-node-key-generation --bootnodes "/ip4/127.0.0.1/tcp/30333/p2p/$ALICE_PEER_ID")
+	[ "$name" = alice ] && key_args=(--node-key "$ALICE_NODE_KEY")
+	mkdir -p "$BASE/$name"
+	"$NODE" --chain chain-specs/local.json --"$name" --base-path "$BASE/$name" \
+		--port "$p2p" --listen-addr "/ip4/127.0.0.1/tcp/$p2p" --rpc-port "$rpc" --prometheus-port "$prom" \
+		--no-mdns --no-telemetry --no-hardware-benchmarks "${key_args[@]}" \
+		>"$BASE/$name/node.log" 2>&1 &
+	pids+=($!)
+	echo "$name: rpc ws://127.0.0.1:$rpc, log $BASE/$name/node.log" >&2
+	i=$((i + 1))
+done
+
+echo "4 validators running; Ctrl-C stops them all." >&2
+wait -n "${pids[@]}" || true
+echo "a validator exited; see its log above" >&2

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what building and testing GPUX chain needs, and only what is missing: safe to run
+# every time. Sourced by dev.sh, test.sh and local-testnet.sh; exports CARGO_TARGET_DIR.
+set -euo pipefail
+
+GPUX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GPUX_ROOT
+# One target directory outside the checkout, shared by every clone, CI run and session.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gpux-target}"
+mkdir -p "$CARGO_TARGET_DIR"
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+# System packages: protoc for libp2p, clang for bindgen-using crates, a C++ compiler for binaryen.
+APT_PACKAGES=(protobuf-compiler clang libclang-dev pkg-config make g++ git ca-certificates)
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+	log "installing ${missing[*]}"
+	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Rust: the toolchain rust-toolchain.toml names, with the wasm targets and rust-src the runtime
+# build needs. RUSTUP_AUTO_INSTALL=0 on these machines, so nothing is installed implicitly.
+command -v rustup >/dev/null 2>&1 || { echo "rustup is required: https://rustup.rs" >&2; exit 1; }
+TOOLCHAIN="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$GPUX_ROOT/rust-toolchain.toml")"
+rustup toolchain list | grep -q "^$TOOLCHAIN" || { log "installing Rust $TOOLCHAIN"; rustup toolchain install "$TOOLCHAIN" --profile minimal; }
+installed_targets="$(rustup target list --installed --toolchain "$TOOLCHAIN")"
+for target in wasm32-unknown-unknown wasm32v1-none; do
+	grep -qx "$target" <<<"$installed_targets" || { log "adding target $target"; rustup target add "$target" --toolchain "$TOOLCHAIN"; }
+done
+installed_components="$(rustup component list --installed --toolchain "$TOOLCHAIN")"
+for component in rust-src rustfmt clippy; do
+	grep -q "^$component" <<<"$installed_components" || { log "adding component $component"; rustup component add "$component" --toolchain "$TOOLCHAIN"; }
+done
+
+# JavaScript end-to-end tests: exactly what e2e/package-lock.json records.
+if [ ! -f "$GPUX_ROOT/e2e/node_modules/.package-lock.json" ] ||
+	[ "$GPUX_ROOT/e2e/package-lock.json" -nt "$GPUX_ROOT/e2e/node_modules/.package-lock.json" ]; then
+	log "installing e2e npm packages"
+	(cd "$GPUX_ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of GPUX chain: formatting, Rust unit and runtime tests, the chain-spec drift
+# check, and the polkadot.js end-to-end tests against real nodes (--dev and a 4-validator
+# local network). Tests and the node share one release build (docs/build.md).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$GPUX_ROOT"
+
+step() { printf '\n\033[1m== %s\033[0m (%s)\n' "$*" "$(date +%T)" >&2; }
+start=$(date +%s)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "build (release): node, runtime, worker"
+cargo build --release --locked --workspace
+
+step "Rust tests"
+cargo test --release --locked --workspace
+
+step "worker CLI smoke test"
+"$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status
+
+step "end-to-end tests (polkadot.js against gpux-node)"
+(cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" node --test --test-concurrency=1 --test-reporter=spec)
+
+step "all tests passed in $(( $(date +%s) - start )) s"
