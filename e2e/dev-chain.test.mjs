@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { Node, waitFor } from './lib/node.mjs';
+import { Node, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 
@@ -29,7 +29,7 @@ describe('a --dev node', () => {
     node?.removeBasePath();
   });
 
-  it('produces and finalizes blocks', async () => {
+  it('produces and finalizes blocks', { timeout: TEST_TIMEOUT_MS }, async () => {
     const finalized = await waitFor('block 3 to be finalized', async () => {
       const n = await node.finalizedNumber();
       return n >= 3 ? n : false;
@@ -38,21 +38,23 @@ describe('a --dev node', () => {
     assert.ok(await node.bestNumber() >= finalized);
   });
 
-  it('names its token GPUX with 12 decimals and its own address format', async () => {
-    const properties = (await api.rpc.system.properties()).toJSON();
+  it('names its token GPUX with 12 decimals and its own address format', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const properties = await node.rpc('system_properties');
     assert.equal(properties.tokenSymbol, 'GPUX');
     assert.equal(properties.tokenDecimals, 12);
     assert.equal(properties.ss58Format, 4090);
     assert.deepEqual(api.registry.chainTokens, ['GPUX']);
     assert.deepEqual(api.registry.chainDecimals, [12]);
+    assert.equal(api.registry.chainSS58, 4090);
+    assert.match(alice.address, /^[1-9A-HJ-NP-Za-km-z]+$/);
   });
 
-  it('lets wallets check the metadata hash they sign', () => {
+  it('lets wallets check the metadata hash they sign', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.ok(api.registry.signedExtensions.includes('CheckMetadataHash'),
       `signed extensions: ${api.registry.signedExtensions.join(', ')}`);
   });
 
-  it('transfers GPUX from Alice to Bob', async () => {
+  it('transfers GPUX from Alice to Bob', { timeout: TEST_TIMEOUT_MS }, async () => {
     const amount = 42n * UNITS;
     const before = {
       alice: (await api.query.system.account(alice.address)).data.free.toBigInt(),
@@ -63,7 +65,9 @@ describe('a --dev node', () => {
       api.tx.balances.transferKeepAlive(bob.address, amount)
         .signAndSend(alice, ({ status, events, dispatchError }) => {
           if (dispatchError) reject(new Error(dispatchError.toString()));
+          // Dev sealing finalizes at once, so a transaction may go from Ready to Finalized.
           else if (status.isInBlock) resolve({ blockHash: status.asInBlock, events });
+          else if (status.isFinalized) resolve({ blockHash: status.asFinalized, events });
         })
         .catch(reject);
     });
@@ -88,7 +92,7 @@ describe('a --dev node', () => {
     assert.equal(before.alice - after.alice, amount + fee);
   });
 
-  it('serves Prometheus metrics', async () => {
+  it('serves Prometheus metrics', { timeout: TEST_TIMEOUT_MS }, async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${node.prometheusPort}/metrics`)).text();
     assert.match(metrics, /substrate_block_height\{status="finalized"/);
   });

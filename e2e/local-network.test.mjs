@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Node, waitFor } from './lib/node.mjs';
+import { Node, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const CHAIN_SPEC = join(dirname(fileURLToPath(import.meta.url)), '..', 'chain-specs', 'local.json');
 // Alice's well-known libp2p key and peer id, so the others can use her as their bootnode.
@@ -31,7 +31,7 @@ describe('a 4-validator local network', () => {
     for (const node of Object.values(nodes)) node.removeBasePath();
   });
 
-  it('peers, produces and finalizes blocks', async () => {
+  it('peers, produces and finalizes blocks', { timeout: TEST_TIMEOUT_MS }, async () => {
     await waitFor('every validator to see the other three', async () => {
       const peers = await Promise.all(Object.values(nodes).map(async (n) => (await n.rpc('system_health')).peers));
       return peers.every((p) => p >= 3);
@@ -42,7 +42,7 @@ describe('a 4-validator local network', () => {
     }, 20 * SLOT_MS);
   });
 
-  it('keeps finalizing with one validator down, and the returning one catches up', async () => {
+  it('keeps finalizing with one validator down, and the returning one catches up', { timeout: TEST_TIMEOUT_MS }, async () => {
     await nodes.dave.kill();
     const finalizedBefore = await nodes.alice.finalizedNumber();
     await waitFor('finality to advance 3 blocks without Dave', async () =>

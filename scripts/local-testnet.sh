@@ -30,8 +30,8 @@ for name in alice bob charlie dave; do
 	[ "$name" = alice ] && key_args=(--node-key "$ALICE_NODE_KEY")
 	mkdir -p "$BASE/$name"
 	"$NODE" --chain chain-specs/local.json --"$name" --base-path "$BASE/$name" \
-		--port "$p2p" --listen-addr "/ip4/127.0.0.1/tcp/$p2p" --rpc-port "$rpc" --prometheus-port "$prom" \
-		--no-mdns --no-telemetry --no-hardware-benchmarks "${key_args[@]}" \
+		--listen-addr "/ip4/127.0.0.1/tcp/$p2p" --rpc-port "$rpc" --prometheus-port "$prom" \
+		--no-mdns --no-telemetry "${key_args[@]}" \
 		>"$BASE/$name/node.log" 2>&1 &
 	pids+=($!)
 	echo "$name: rpc ws://127.0.0.1:$rpc, log $BASE/$name/node.log" >&2

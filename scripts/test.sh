@@ -22,6 +22,6 @@ step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status
 
 step "end-to-end tests (polkadot.js against gpux-node)"
-(cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" node --test --test-concurrency=1 --test-reporter=spec)
+(cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent)
 
 step "all tests passed in $(( $(date +%s) - start )) s"

@@ -32,6 +32,9 @@ export function freePort () {
   });
 }
 
+/** No single test may take longer: a hung chain fails the run instead of stalling CI. */
+export const TEST_TIMEOUT_MS = 240_000;
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
@@ -82,10 +85,9 @@ export class Node {
       ...this.args,
       '--base-path', this.basePath,
       '--rpc-port', String(this.rpcPort),
-      '--port', String(this.p2pPort),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${this.p2pPort}`,
       '--prometheus-port', String(this.prometheusPort),
-      '--no-mdns', '--no-telemetry', '--no-hardware-benchmarks',
+      '--no-mdns', '--no-telemetry',
     ];
     this.process = spawn(NODE_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(this.process);
@@ -120,13 +122,14 @@ export class Node {
     return parseInt((await this.rpc('chain_getHeader', [hash])).number, 16);
   }
 
+  /** Waits until RPC answers; fails at once, with the node's log, if the node exits first. */
   async waitForRpc (timeoutMs = 60_000) {
-    await waitFor(`${this.name}'s RPC on ${this.httpUrl}`, async () => {
-      if (this.process.exitCode !== null) {
-        throw new Error(`${this.name} exited early (code ${this.process.exitCode}):\n${this.log}`);
-      }
-      return (await this.rpc('system_health')) !== undefined;
-    }, timeoutMs);
+    const ready = waitFor(`${this.name}'s RPC on ${this.httpUrl}`,
+      async () => (await this.rpc('system_health')) !== undefined, timeoutMs);
+    const exited = this.exited.then(({ code, signal }) => {
+      throw new Error(`${this.name} exited before serving RPC (code ${code}, signal ${signal}):\n${this.log}`);
+    });
+    await Promise.race([ready, exited]);
     return this;
   }
 

@@ -2,16 +2,10 @@
 //! these (see `scripts/export-chain-specs.sh`); a test fails when they drift.
 
 use gpux_runtime::{SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL, WASM_BINARY};
-use sc_chain_spec::{ChainSpecExtension, ChainType, Properties};
-use serde::{Deserialize, Serialize};
+use sc_chain_spec::{ChainType, Properties};
 
-/// Node-side chain spec fields beside the genesis; none yet.
-#[derive(Default, Clone, Serialize, Deserialize, ChainSpecExtension)]
-#[serde(deny_unknown_fields)]
-pub struct Extensions {}
-
-/// The chain spec of GPUX chain.
-pub type ChainSpec = sc_service::GenericChainSpec<Extensions>;
+/// The chain spec of GPUX chain (no node-side extensions).
+pub type ChainSpec = sc_service::GenericChainSpec;
 
 /// The token and address format wallets such as polkadot.js show.
 pub fn properties() -> Properties {
@@ -32,7 +26,7 @@ fn wasm() -> Result<&'static [u8], String> {
 
 /// `--dev`: Alice alone validates; every dev account is endowed.
 pub fn development_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, Default::default())
+	Ok(ChainSpec::builder(wasm()?, None)
 		.with_name("GPUX Development")
 		.with_id("gpux_dev")
 		.with_protocol_id("gpux-dev")
@@ -44,7 +38,7 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 
 /// `--chain local`: Alice, Bob, Charlie and Dave validate on loopback.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, Default::default())
+	Ok(ChainSpec::builder(wasm()?, None)
 		.with_name("GPUX Local Testnet")
 		.with_id("gpux_local")
 		.with_protocol_id("gpux-local")
@@ -78,13 +72,13 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use sc_service::ChainSpec as _;
 
 	/// Compares a committed spec with the node's export of the same chain.
 	fn assert_matches_committed(spec: ChainSpec, file: &str) {
 		let exported: serde_json::Value =
 			serde_json::from_str(&spec.as_json(false).expect("spec exports")).unwrap();
-		let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../chain-specs").join(file);
+		let path =
+			std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../chain-specs").join(file);
 		let committed: serde_json::Value = serde_json::from_str(
 			&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
 		)

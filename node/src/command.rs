@@ -64,14 +64,15 @@ fn claim_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
 		))
 	};
 	let taken = |addr: std::net::SocketAddr| {
-		addr.port() != 0 &&
-			matches!(
+		addr.port() != 0
+			&& matches!(
 				std::net::TcpListener::bind(addr),
 				Err(e) if e.kind() == std::io::ErrorKind::AddrInUse
 			)
 	};
 
-	for addr in config.network.listen_addresses.iter().filter_map(|a| tcp_socket_addr(&a.to_string()))
+	for addr in
+		config.network.listen_addresses.iter().filter_map(|a| tcp_socket_addr(&a.to_string()))
 	{
 		if taken(addr) {
 			return Err(in_use("p2p", addr, "--port or --listen-addr"));
@@ -90,8 +91,9 @@ fn claim_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
 fn tcp_socket_addr(multiaddr: &str) -> Option<std::net::SocketAddr> {
 	let parts: Vec<&str> = multiaddr.split('/').collect();
 	match parts.as_slice() {
-		["", "ip4" | "ip6", ip, "tcp", port, ..] =>
-			Some(std::net::SocketAddr::new(ip.parse().ok()?, port.parse().ok()?)),
+		["", "ip4" | "ip6", ip, "tcp", port, ..] => {
+			Some(std::net::SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+		},
 		_ => None,
 	}
 }
@@ -178,11 +180,14 @@ pub fn run() -> sc_cli::Result<()> {
 					let shared_cache = backend.expose_shared_trie_cache();
 					cmd.run(config, client, db, storage, shared_cache)
 				},
-				BenchmarkCmd::Machine(cmd) =>
-					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()),
-				_ => Err("this benchmark is not wired into gpux-node yet; use `benchmark pallet`, \
+				BenchmarkCmd::Machine(cmd) => {
+					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())
+				},
+				_ => {
+					Err("this benchmark is not wired into gpux-node yet; use `benchmark pallet`, \
 				          `block`, `storage` or `machine`"
-					.into()),
+						.into())
+				},
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {
@@ -198,12 +203,16 @@ pub fn run() -> sc_cli::Result<()> {
 				log::info!("⛏  Block production: {sealing}");
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
-						sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
+						sc_network::NetworkWorker<
+							Block,
+							<Block as sp_runtime::traits::Block>::Hash,
+						>,
 					>(config, sealing)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config, sealing)
-							.map_err(sc_cli::Error::Service),
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},

@@ -22,7 +22,8 @@ pub struct FullDeps<C, P> {
 	/// Transaction pool instance.
 	pub pool: Arc<P>,
 	/// Commands to the dev sealing task, when the node seals blocks itself.
-	pub manual_seal: Option<mpsc::Sender<EngineCommand<<Block as sp_runtime::traits::Block>::Hash>>>,
+	pub manual_seal:
+		Option<mpsc::Sender<EngineCommand<<Block as sp_runtime::traits::Block>::Hash>>>,
 }
 
 /// Instantiate all full RPC extensions.

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use futures::{FutureExt, StreamExt};
 use gpux_runtime::{apis::RuntimeApi, opaque::Block};
-use sc_client_api::{Backend, BlockBackend, HeaderBackend};
+use sc_client_api::{Backend, BlockBackend};
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_consensus_manual_seal::{
@@ -13,13 +13,16 @@ use sc_consensus_manual_seal::{
 };
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
-use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sc_transaction_pool_api::{OffchainTransactionPoolFactory, TransactionPool};
 use sp_consensus_aura::sr25519::{AuthorityPair as AuraPair, AuthoritySignature as AuraSignature};
 
 use crate::cli::Sealing;
 
-pub(crate) type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>>;
+pub(crate) type FullClient = sc_service::TFullClient<
+	Block,
+	RuntimeApi,
+	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
+>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type FullPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
@@ -97,8 +100,10 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			create_inherent_data_providers: move |parent_hash, _| {
 				let cidp_client = cidp_client.clone();
 				async move {
-					let slot_duration =
-						sc_consensus_aura::standalone::slot_duration_at(&*cidp_client, parent_hash)?;
+					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
+						&*cidp_client,
+						parent_hash,
+					)?;
 					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
 					let slot =
 						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
@@ -128,7 +133,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// Builds a full node. `sealing` is `Aura` on real networks; dev chains seal locally.
-pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>>(
+pub fn new_full<
+	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
+>(
 	config: Configuration,
 	sealing: Sealing,
 ) -> Result<TaskManager, ServiceError> {
@@ -172,7 +179,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		Vec::default(),
 	));
 
-	let (network, system_rpc_tx, tx_handler_controller, sync_service) =
+	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
 		sc_service::build_network(sc_service::BuildNetworkParams {
 			config: &config,
 			net_config,
@@ -236,7 +243,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	};
 
 	let _rpc_handlers = sc_service::spawn_tasks(sc_service::SpawnTasksParams {
-		network: Arc::new(network.clone()),
+		network: network.clone(),
 		client: client.clone(),
 		keystore: keystore_container.keystore(),
 		task_manager: &mut task_manager,
@@ -260,7 +267,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	);
 
 	match sealing {
-		Sealing::Aura =>
+		Sealing::Aura => {
 			if role.is_authority() {
 				let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
 
@@ -293,10 +300,13 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 				)?;
 
 				// Block production is essential: if it fails, the node stops.
-				task_manager
-					.spawn_essential_handle()
-					.spawn_blocking("aura", Some("block-authoring"), aura);
-			},
+				task_manager.spawn_essential_handle().spawn_blocking(
+					"aura",
+					Some("block-authoring"),
+					aura,
+				);
+			}
+		},
 		Sealing::Instant | Sealing::Manual | Sealing::Interval(_) => {
 			let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
 			let create_inherent_data_providers =
@@ -306,8 +316,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 				task_manager.spawn_handle().spawn("dev-seal-timer", None, {
 					let mut seal_tx = seal_tx.clone();
 					async move {
-						let mut ticks =
-							futures_timer_stream(Duration::from_millis(millis.max(1)));
+						let mut ticks = futures_timer_stream(Duration::from_millis(millis.max(1)));
 						while ticks.next().await.is_some() {
 							let command = EngineCommand::SealNewBlock {
 								create_empty: true,
@@ -408,8 +417,11 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 fn dev_inherent_data_providers(
 	client: Arc<FullClient>,
 	slot_duration: sp_consensus_aura::SlotDuration,
-) -> impl sp_inherents::CreateInherentDataProviders<Block, (), InherentDataProviders = sp_timestamp::InherentDataProvider>
-{
+) -> impl sp_inherents::CreateInherentDataProviders<
+	Block,
+	(),
+	InherentDataProviders = sp_timestamp::InherentDataProvider,
+> {
 	move |parent: <Block as sp_runtime::traits::Block>::Hash, ()| {
 		let client = client.clone();
 		async move {

@@ -1,9 +1,6 @@
 //! Runtime-level tests with the real runtime's configuration.
 
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::{fungible::Inspect, Get, IntegrityTest},
-};
+use frame_support::{assert_noop, assert_ok, traits::IntegrityTest};
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
 use sp_runtime::{BuildStorage, TokenError};
 
@@ -16,10 +13,11 @@ use crate::{
 /// Applies `patch` over `base` the way the node's chain-spec builder does.
 fn json_merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
 			for (key, value) in patch {
 				json_merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }
@@ -45,7 +43,6 @@ fn every_preset_builds_a_genesis_state() {
 	let names = genesis_config_presets::preset_names();
 	assert_eq!(names.len(), 2);
 	for name in names {
-		let name = String::from_utf8(name.as_ref().to_vec()).unwrap();
 		let storage = genesis_of(&name).build_storage();
 		assert!(storage.is_ok(), "preset {name} fails to build: {storage:?}");
 	}
@@ -96,7 +93,8 @@ fn balance_transfer_moves_funds_and_emits_transfer() {
 fn existential_deposit_is_enforced() {
 	dev_ext().execute_with(|| {
 		let alice = Alice.to_account_id();
-		let fresh = sp_keyring::Sr25519Keyring::One.to_account_id();
+		// An account no preset endows.
+		let fresh = crate::AccountId::new([7u8; 32]);
 		assert_eq!(Balances::free_balance(&fresh), 0);
 
 		// Creating an account with less than the existential deposit is refused.

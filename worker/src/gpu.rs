@@ -37,10 +37,7 @@ mod tests {
 
 	#[test]
 	fn parses_count_and_model() {
-		assert_eq!(
-			"2xRTX4090".parse(),
-			Ok(SimulatedGpus { count: 2, model: "RTX4090".into() })
-		);
+		assert_eq!("2xRTX4090".parse(), Ok(SimulatedGpus { count: 2, model: "RTX4090".into() }));
 		assert_eq!("8XH100".parse::<SimulatedGpus>().unwrap().count, 8);
 	}
 
