@@ -1,8 +1,8 @@
 //! Builds the runtime's wasm blob; with `metadata-hash`, also embeds the metadata hash that
 //! `CheckMetadataHash` lets wallets verify.
 
-/// Source paths end up in the wasm (panic locations). Mapping the checkout to a fixed name makes
-/// the blob, and so the committed chain specs, the same from any clone location.
+/// Source paths end up in the wasm (panic locations): map the checkout to a fixed name so no
+/// developer's local path is published on chain.
 #[cfg(feature = "std")]
 fn builder() -> substrate_wasm_builder::WasmBuilder {
 	let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
