@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of GPUX chain: formatting, Rust unit and runtime tests, the chain-spec drift
-# check, and the polkadot.js end-to-end tests against real nodes (--dev and a 4-validator
-# local network). Tests and the node share one release build (docs/build.md).
+# Runs every test of GPUX chain: formatting, Rust unit, pallet and runtime tests, the pallets'
+# benchmarks as tests, the chain-spec drift check, and the polkadot.js end-to-end tests against
+# real nodes (--dev and a 4-validator local network). Tests and the node share one release
+# build (docs/build.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
@@ -17,6 +18,10 @@ cargo build --release --locked --workspace
 
 step "Rust tests"
 cargo test --release --locked --workspace
+
+step "pallet benchmarks, run as tests (their own feature set: docs/build.md)"
+cargo test --release --locked -p pallet-marketplace -p pallet-leases \
+	--features pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks
 
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status

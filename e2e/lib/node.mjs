@@ -157,3 +157,32 @@ export class Node {
     rmSync(this.basePath, { recursive: true, force: true });
   }
 }
+
+/**
+ * Signs and submits `tx`, resolving with its block hash and events once it is in a block (or
+ * finalized: dev sealing may skip the in-block status). Rejects on a dispatch error, naming it.
+ */
+export function submit (api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isInBlock && !status.isFinalized) return;
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else {
+          reject(new Error(dispatchError.toString()));
+        }
+        return;
+      }
+      resolve({ blockHash: status.isInBlock ? status.asInBlock : status.asFinalized, events });
+    }).catch(reject);
+  });
+}
+
+/** The first event of `section.method` among `events`, or throws. */
+export function findEvent (api, events, section, method) {
+  const found = events.find(({ event }) => api.events[section][method].is(event));
+  if (!found) throw new Error(`no ${section}.${method} event among ${events.map(({ event }) => `${event.section}.${event.method}`).join(', ')}`);
+  return found.event;
+}

@@ -17,10 +17,12 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	VERSION,
+	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
+	InherentDataExt, Leases, Marketplace, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	SessionKeys, System, TransactionPayment, VERSION,
 };
+use gpux_primitives::{GpuClassId, LeaseId};
+use pallet_marketplace::runtime_api::{ListingFilter, ListingSort, ListingView, Page};
 
 impl_runtime_apis! {
 	impl sp_api::Core<Block> for Runtime {
@@ -186,6 +188,36 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_marketplace::runtime_api::MarketplaceApi<Block, AccountId, BlockNumber> for Runtime {
+		fn listings(
+			filter: ListingFilter,
+			sort: ListingSort,
+			page: Page,
+		) -> Vec<ListingView<AccountId, BlockNumber>> {
+			Marketplace::listings(filter, sort, page, Leases::free_gpus)
+		}
+
+		fn gpu_classes() -> Vec<(GpuClassId, Vec<u8>, u32, Balance)> {
+			Marketplace::gpu_class_list()
+		}
+	}
+
+	impl pallet_leases::runtime_api::LeasesApi<Block, AccountId, pallet_leases::LeaseRecordOf<Runtime>>
+		for Runtime
+	{
+		fn leases_of(
+			renter: AccountId,
+			after: Option<LeaseId>,
+			limit: u32,
+		) -> Vec<(LeaseId, pallet_leases::LeaseRecordOf<Runtime>)> {
+			Leases::leases_of(&renter, after, limit)
+		}
+
+		fn accrued(lease: LeaseId) -> Option<Balance> {
+			Leases::accrued(lease)
 		}
 	}
 

@@ -9,20 +9,75 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
-use crate::{AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNITS};
+use gpux_primitives::{AccessMethods, ComputeCapability, ListingTerms, MachineSpec, Region};
+
+use crate::{
+	configs::TreasuryAccount, AccountId, Balance, BalancesConfig, BlockNumber, MarketplaceConfig,
+	RuntimeGenesisConfig, SudoConfig, DAYS, EXISTENTIAL_DEPOSIT, MILLI_UNITS, UNITS,
+};
 
 /// What each well-known dev account starts with: enough to bond, list and rent for a long time.
 pub const ENDOWMENT: Balance = 1_000_000 * UNITS;
+
+/// GPU classes every chain starts with: (model, VRAM per GPU in GiB, price ceiling per GPU-hour).
+/// Class ids follow this order: 0 is the RTX 4090.
+pub fn gpu_classes() -> Vec<(Vec<u8>, u32, Balance)> {
+	vec![
+		(b"NVIDIA GeForce RTX 4090".to_vec(), 24, UNITS),
+		(b"NVIDIA L40S".to_vec(), 48, 2 * UNITS),
+		(b"NVIDIA A100 80GB".to_vec(), 80, 3 * UNITS),
+		(b"NVIDIA H100 80GB".to_vec(), 80, 5 * UNITS),
+	]
+}
+
+/// The development chain's demo provider: Ferdie, with one listed 2×RTX 4090 machine (id 0)
+/// whose worker key is Eve's sr25519 key.
+fn demo_market() -> MarketplaceConfig {
+	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+	let spec = MachineSpec {
+		gpu_class: 0,
+		gpu_count: 2,
+		vram_gib_per_gpu: 24,
+		compute_capability: ComputeCapability { major: 8, minor: 9 },
+		cpu_cores: 32,
+		ram_gib: 128,
+		disk_gib: 2_000,
+		bandwidth_up_mbps: 1_000,
+		bandwidth_down_mbps: 1_000,
+	};
+	let region = Region { country: *b"DE", location: b"Frankfurt".to_vec().try_into().ok() };
+	let terms: ListingTerms<Balance, BlockNumber> = ListingTerms {
+		on_demand_price: 500 * MILLI_UNITS,
+		spot_floor_price: 200 * MILLI_UNITS,
+		min_lease_blocks: 10,
+		max_lease_blocks: DAYS,
+		available_from: 0,
+		available_until: None,
+		access: AccessMethods { ssh: true, jupyter: true, api: false },
+	};
+	MarketplaceConfig {
+		gpu_classes: gpu_classes(),
+		providers: vec![(ferdie.clone(), b"GPUX demo provider".to_vec())],
+		machines: vec![(ferdie, spec, Sr25519Keyring::Eve.public().0, region, Some(terms))],
+	}
+}
 
 fn testnet_genesis(
 	validators: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
+	marketplace: MarketplaceConfig,
 ) -> Value {
+	// The treasury account must exist for fees below the existential deposit to land.
+	let balances = endowed_accounts
+		.iter()
+		.cloned()
+		.map(|k| (k, ENDOWMENT))
+		.chain(core::iter::once((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT)))
+		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
-		},
+		balances: BalancesConfig { balances },
+		marketplace,
 		aura: pallet_aura::GenesisConfig {
 			authorities: validators.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
 		},
@@ -44,12 +99,13 @@ fn endowed_dev_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::iter().map(|k| k.to_account_id()).collect()
 }
 
-/// One validator (Alice); every well-known dev account is endowed.
+/// One validator (Alice); every well-known dev account is endowed; Ferdie lists a demo machine.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		endowed_dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		demo_market(),
 	)
 }
 
@@ -64,6 +120,7 @@ pub fn local_config_genesis() -> Value {
 		],
 		endowed_dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		MarketplaceConfig { gpu_classes: gpu_classes(), ..Default::default() },
 	)
 }
 

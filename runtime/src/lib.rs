@@ -154,4 +154,11 @@ mod runtime {
 	// Dev and local chains only; governance replaces it (DESIGN.md, Governance).
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	// The market: indices from 10 leave room for more system pallets.
+	#[runtime::pallet_index(10)]
+	pub type Marketplace = pallet_marketplace;
+
+	#[runtime::pallet_index(11)]
+	pub type Leases = pallet_leases;
 }

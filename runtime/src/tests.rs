@@ -145,3 +145,84 @@ fn chain_properties_constants_match_the_design() {
 	assert_eq!(<Runtime as frame_system::Config>::SS58Prefix::get(), crate::SS58_PREFIX);
 	assert_eq!(crate::time::BLOCKS_PER_HOUR, 600);
 }
+
+mod market {
+	use super::*;
+	use frame_support::traits::{fungible::InspectHold, OnInitialize};
+	use gpux_primitives::{AccessSpec, LeaseMode};
+	use sp_keyring::Sr25519Keyring::Ferdie;
+
+	use crate::{configs::TreasuryAccount, AllPalletsWithSystem, Leases, MILLI_UNITS};
+
+	fn run_to_block(n: crate::BlockNumber) {
+		while System::block_number() < n {
+			let next = System::block_number() + 1;
+			System::set_block_number(next);
+			<AllPalletsWithSystem as OnInitialize<crate::BlockNumber>>::on_initialize(next);
+		}
+	}
+
+	fn access() -> AccessSpec {
+		AccessSpec {
+			ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
+			seal_key: None,
+		}
+	}
+
+	#[test]
+	fn dev_chain_lists_the_demo_machine() {
+		dev_ext().execute_with(|| {
+			let listed =
+				<crate::Marketplace as gpux_primitives::MachineRegistry<_, _, _>>::listed_machine(
+					0,
+				)
+				.expect("machine 0 is listed");
+			assert_eq!(listed.provider, Ferdie.to_account_id());
+			assert_eq!(listed.gpu_count, 2);
+			assert_eq!(listed.terms.on_demand_price, 500 * MILLI_UNITS);
+		});
+	}
+
+	#[test]
+	fn rent_settle_terminate_adds_up_to_the_unit() {
+		dev_ext().execute_with(|| {
+			let (bob, ferdie, charlie) =
+				(Bob.to_account_id(), Ferdie.to_account_id(), Charlie.to_account_id());
+			let treasury = TreasuryAccount::get();
+			let issuance = Balances::total_issuance();
+			let start = (
+				Balances::free_balance(&bob),
+				Balances::free_balance(&ferdie),
+				Balances::free_balance(&treasury),
+			);
+
+			// One RTX 4090 for an hour (600 blocks) at 0.5 GPUX per GPU-hour.
+			assert_ok!(Leases::rent(
+				RuntimeOrigin::signed(bob.clone()),
+				0,
+				1,
+				LeaseMode::OnDemand,
+				600,
+				500 * MILLI_UNITS,
+				access()
+			));
+			let escrow_reason = pallet_leases::HoldReason::LeaseEscrow.into();
+			assert_eq!(Balances::balance_on_hold(&escrow_reason, &bob), 500 * MILLI_UNITS);
+
+			// 120 blocks later anyone settles: 0.1 GPUX accrued, 5 % of it to the treasury.
+			run_to_block(121);
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(charlie), 0));
+			assert_eq!(Balances::free_balance(&ferdie) - start.1, 95 * MILLI_UNITS);
+			assert_eq!(Balances::free_balance(&treasury) - start.2, 5 * MILLI_UNITS);
+
+			// At block 301 Bob terminates: 0.25 GPUX paid in all, 0.25 refunded.
+			run_to_block(301);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(bob.clone()), 0));
+			assert_eq!(Balances::balance_on_hold(&escrow_reason, &bob), 0);
+			assert_eq!(start.0 - Balances::free_balance(&bob), 250 * MILLI_UNITS);
+			assert_eq!(Balances::free_balance(&ferdie) - start.1, 2375 * MILLI_UNITS / 10);
+			assert_eq!(Balances::free_balance(&treasury) - start.2, 125 * MILLI_UNITS / 10);
+			assert_eq!(Balances::total_issuance(), issuance);
+		});
+	}
+}

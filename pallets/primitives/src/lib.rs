@@ -1,6 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod market;
+pub mod traits;
+
+pub use market::*;
+pub use traits::*;
+
 use sp_core::H256;
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

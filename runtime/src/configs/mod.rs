@@ -2,8 +2,11 @@
 
 mod balances;
 mod consensus;
+mod leases;
+mod marketplace;
 mod sudo;
 mod system;
 mod transaction_payment;
 
+pub use leases::TreasuryAccount;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};

@@ -1,0 +1,138 @@
+// The market through polkadot.js on a --dev node: list, browse, rent, settle, terminate, and
+// a spot lease preempted by an on-demand rent after its notice.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { findEvent, Node, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+
+const MILLI = 10n ** 9n;
+const DE = [68, 69];
+const RTX_4090 = 0;
+
+describe('the GPU market on a --dev node', () => {
+  let node;
+  let api;
+  let provider; // Charlie
+  let renter; // Bob
+  let spotRenter; // Dave
+  let machine;
+
+  const freeBalance = async (who) => (await api.query.system.account(who.address)).data.free.toBigInt();
+  const lease = async (id) => (await api.query.leases.leases(id)).unwrap();
+  const bestNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+
+  before(async () => {
+    await cryptoWaitReady();
+    node = (await Node.create('market', ['--dev'])).start();
+    await node.waitForRpc();
+    api = await node.api();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: api.registry.chainSS58 });
+    provider = keyring.addFromUri('//Charlie');
+    renter = keyring.addFromUri('//Bob');
+    spotRenter = keyring.addFromUri('//Dave');
+  });
+
+  after(async () => {
+    await api?.disconnect();
+    await node?.stop();
+    node?.removeBasePath();
+  });
+
+  it('lets a provider register and list a machine', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await submit(api, api.tx.marketplace.registerProvider('Charlie GPUs'), provider);
+    const spec = {
+      gpuClass: RTX_4090, gpuCount: 4, vramGibPerGpu: 24, computeCapability: { major: 8, minor: 9 },
+      cpuCores: 64, ramGib: 256, diskGib: 4000, bandwidthUpMbps: 1000, bandwidthDownMbps: 1000,
+    };
+    const { events } = await submit(api,
+      api.tx.marketplace.registerMachine(spec, `0x${'c1'.repeat(32)}`, { country: DE, location: 'Berlin' }, null),
+      provider);
+    machine = findEvent(api, events, 'marketplace', 'MachineRegistered').data.machine.toNumber();
+    const terms = {
+      onDemandPrice: 800n * MILLI, spotFloorPrice: 100n * MILLI, minLeaseBlocks: 10, maxLeaseBlocks: 1000,
+      availableFrom: 0, availableUntil: null, access: { ssh: true, jupyter: false, api: false },
+    };
+    const listed = await submit(api, api.tx.marketplace.setListing(machine, terms), provider);
+    findEvent(api, listed.events, 'marketplace', 'Listed');
+
+    // Above the class ceiling (1 GPUX per GPU-hour) is refused by name.
+    await assert.rejects(
+      submit(api, api.tx.marketplace.setListing(machine, { ...terms, onDemandPrice: 2000n * MILLI }), provider),
+      /marketplace\.PriceAboveMfp/);
+  });
+
+  it('shows the listing to a renter filtering through the runtime API', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const filter = {
+      gpuClass: RTX_4090, model: '4090', minVramGib: 24, minFreeGpus: 4, maxPrice: 900n * MILLI,
+      country: DE, mode: null,
+    };
+    const found = await api.call.marketplaceApi.listings(filter, 'PriceAscending', { offset: 0, limit: 10 });
+    // Ferdie's demo machine has only 2 GPUs: the filter leaves Charlie's.
+    assert.deepEqual(found.map((l) => l.machine.toNumber()), [machine]);
+    assert.equal(found[0].freeGpus.toNumber(), 4);
+    assert.equal(found[0].provider.toString(), provider.address);
+    const all = await api.call.marketplaceApi.listings({}, 'PriceAscending', { offset: 0, limit: 10 });
+    assert.ok(all.length >= 2, 'the demo machine is listed too');
+  });
+
+  it('rents on demand, pays the provider on settle, refunds pro rata on terminate', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza bob@laptop', sealKey: null };
+    const rented = await submit(api,
+      api.tx.leases.rent(machine, 2, 'OnDemand', 100, 800n * MILLI, access), renter);
+    const { lease: id, escrow, startsAt } = findEvent(api, rented.events, 'leases', 'Rented').data;
+    // 2 GPUs × 100 blocks × 0.8 GPUX per GPU-hour ÷ 600 blocks per hour.
+    assert.equal(escrow.toBigInt(), 2n * 100n * 800n * MILLI / 600n);
+    const { reserved } = (await api.query.system.account(renter.address)).data;
+    assert.ok(reserved.toBigInt() >= escrow.toBigInt(), 'the escrow is held in the renter\'s account');
+
+    await waitFor('10 blocks of the lease', async () => (await bestNumber()) >= startsAt.toNumber() + 10);
+    const providerBefore = await freeBalance(provider);
+    const settled = await submit(api, api.tx.leases.settle(id), provider);
+    const { toProvider, fee } = findEvent(api, settled.events, 'leases', 'Settled').data;
+    assert.ok(toProvider.toBigInt() > 0n);
+    // A 5 % protocol fee, rounded to the nearest unit.
+    const owed = toProvider.toBigInt() + fee.toBigInt();
+    const diff = fee.toBigInt() * 100n - owed * 5n;
+    assert.ok(diff <= 100n && diff >= -100n, `fee ${fee} is not 5 % of ${owed}`);
+    const txFee = findEvent(api, settled.events, 'transactionPayment', 'TransactionFeePaid').data.actualFee.toBigInt();
+    assert.equal(await freeBalance(provider), providerBefore + toProvider.toBigInt() - txFee);
+
+    const terminated = await submit(api, api.tx.leases.terminate(id), renter);
+    const closed = findEvent(api, terminated.events, 'leases', 'Closed').data;
+    assert.equal(closed.reason.toString(), 'RenterTerminated');
+    const record = await lease(id);
+    assert.equal(record.escrow.toBigInt(), 0n);
+    assert.equal(record.paid.toBigInt() + closed.refunded.toBigInt(), escrow.toBigInt());
+    assert.ok(closed.refunded.toBigInt() > 0n, 'the unused part came back');
+    assert.equal((await api.call.leasesApi.accrued(id)).unwrap().toBigInt(), 0n);
+    const mine = await api.call.leasesApi.leasesOf(renter.address, null, 10);
+    assert.ok(mine.some(([leaseId]) => leaseId.eq(id)));
+  });
+
+  it('preempts a spot lease for an on-demand rent after the notice window', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza dave@laptop', sealKey: null };
+    const spot = await submit(api, api.tx.leases.rent(machine, 4, 'Spot', 500, 200n * MILLI, access), spotRenter);
+    const spotId = findEvent(api, spot.events, 'leases', 'Rented').data.lease;
+
+    const rented = await submit(api, api.tx.leases.rent(machine, 2, 'OnDemand', 50, 800n * MILLI, access), renter);
+    const notice = findEvent(api, rented.events, 'leases', 'SpotPreemptionNoticed').data;
+    assert.ok(notice.lease.eq(spotId));
+    const { startsAt } = findEvent(api, rented.events, 'leases', 'Rented').data;
+    const deadline = notice.endsAt.toNumber();
+    assert.equal(startsAt.toNumber(), deadline, 'the on-demand lease starts when the notice ends');
+    const noticeBlock = (await api.rpc.chain.getHeader(rented.blockHash)).number.toNumber();
+    assert.equal(deadline - noticeBlock, api.consts.leases.spotNoticeBlocks.toNumber());
+
+    // Still running just before the deadline...
+    await waitFor(`block ${deadline - 1}`, async () => (await bestNumber()) >= deadline - 1);
+    const at = await api.at(await api.rpc.chain.getBlockHash(deadline - 1));
+    assert.ok((await at.query.leases.leases(spotId)).unwrap().status.isPreempting);
+    // ...closed as Preempted at it, paying only for the blocks it ran.
+    await waitFor(`block ${deadline}`, async () => (await bestNumber()) >= deadline);
+    const closed = (await (await api.at(await api.rpc.chain.getBlockHash(deadline))).query.leases.leases(spotId)).unwrap();
+    assert.equal(closed.status.asClosed.reason.toString(), 'Preempted');
+    const ran = BigInt(deadline - closed.startsAt.toNumber());
+    assert.equal(closed.paid.toBigInt(), 4n * ran * 200n * MILLI / 600n);
+  });
+});

@@ -1,0 +1,180 @@
+//! Benchmarks of every call and of `on_initialize` (frame-benchmarking v2). They also run as
+//! tests: `cargo test -p pallet-leases --features runtime-benchmarks`.
+
+use alloc::vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get, Hooks,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use gpux_primitives::{AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MAX_SSH_KEY_LEN};
+use sp_runtime::traits::Saturating;
+
+use crate::*;
+
+/// Creates what the leases pallet needs from the rest of the runtime.
+pub trait BenchmarkHelper<AccountId> {
+	/// A listed machine of `gpus` GPUs whose terms allow leases of 10..=1_000 blocks, spot
+	/// bids from 1 and on-demand leases at `ON_DEMAND_PRICE`.
+	fn listed_machine(gpus: u32) -> MachineId;
+}
+
+/// The on-demand price `BenchmarkHelper` machines are listed at.
+pub const ON_DEMAND_PRICE: Balance = 1_000_000;
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, Balance::MAX / 4);
+	who
+}
+
+fn access() -> AccessSpec {
+	AccessSpec {
+		ssh_public_key: vec![b'k'; MAX_SSH_KEY_LEN as usize].try_into().expect("fits"),
+		seal_key: Some([7; 32]),
+	}
+}
+
+fn duration<T: Config>() -> BlockNumberFor<T> {
+	100u32.into()
+}
+
+fn setup<T: Config>() {
+	T::Currency::set_balance(&T::Treasury::get(), T::Currency::minimum_balance());
+}
+
+fn rent_lease<T: Config>(
+	renter: &T::AccountId,
+	machine: MachineId,
+	gpus: u32,
+	mode: LeaseMode,
+	bid: Balance,
+) -> LeaseId {
+	Pallet::<T>::do_rent(renter.clone(), machine, gpus, mode, duration::<T>(), bid, access())
+		.expect("rents")
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// `m`: spot leases on the machine that the rent must preempt, one GPU each.
+	#[benchmark]
+	fn rent(m: Linear<0, { T::MaxLeasesPerMachine::get() - 1 }>) {
+		setup::<T>();
+		let machine = T::BenchmarkHelper::listed_machine(m.max(1));
+		let spot_renter = funded::<T>("spot", 0);
+		for _ in 0..m {
+			rent_lease::<T>(&spot_renter, machine, 1, LeaseMode::Spot, 1);
+		}
+		let renter = funded::<T>("renter", 0);
+		let lease = NextLeaseId::<T>::get();
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(renter),
+			machine,
+			m.max(1),
+			LeaseMode::OnDemand,
+			duration::<T>(),
+			ON_DEMAND_PRICE,
+			access(),
+		);
+
+		assert!(Leases::<T>::contains_key(lease));
+	}
+
+	#[benchmark]
+	fn extend() {
+		setup::<T>();
+		let machine = T::BenchmarkHelper::listed_machine(1);
+		let renter = funded::<T>("renter", 0);
+		let lease = rent_lease::<T>(&renter, machine, 1, LeaseMode::OnDemand, ON_DEMAND_PRICE);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(renter), lease, 10u32.into());
+
+		assert_eq!(
+			Leases::<T>::get(lease).map(|l| l.ends_at.saturating_sub(l.starts_at)),
+			Some(110u32.into())
+		);
+	}
+
+	/// `m`: open leases on the machine.
+	#[benchmark]
+	fn terminate(m: Linear<1, { T::MaxLeasesPerMachine::get() }>) {
+		setup::<T>();
+		let machine = T::BenchmarkHelper::listed_machine(m);
+		let renter = funded::<T>("renter", 0);
+		let leases: vec::Vec<_> = (0..m)
+			.map(|_| rent_lease::<T>(&renter, machine, 1, LeaseMode::OnDemand, ON_DEMAND_PRICE))
+			.collect();
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(10u32.into()),
+		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(renter), leases[0]);
+
+		assert!(!Leases::<T>::get(leases[0]).is_some_and(|l| l.is_open()));
+	}
+
+	#[benchmark]
+	fn settle() {
+		setup::<T>();
+		let machine = T::BenchmarkHelper::listed_machine(1);
+		let renter = funded::<T>("renter", 0);
+		let lease = rent_lease::<T>(&renter, machine, 1, LeaseMode::OnDemand, ON_DEMAND_PRICE);
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().saturating_add(10u32.into()),
+		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(renter), lease);
+
+		assert!(Leases::<T>::get(lease).is_some_and(|l| l.paid > 0));
+	}
+
+	#[benchmark]
+	fn rate() {
+		setup::<T>();
+		let machine = T::BenchmarkHelper::listed_machine(1);
+		let renter = funded::<T>("renter", 0);
+		let lease = rent_lease::<T>(&renter, machine, 1, LeaseMode::OnDemand, ON_DEMAND_PRICE);
+		Pallet::<T>::do_terminate(renter.clone(), lease).expect("terminates");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(renter), lease, 5);
+
+		assert_eq!(Leases::<T>::get(lease).and_then(|l| l.rating), Some(5));
+	}
+
+	/// `n`: leases closing in the block, each on its own machine.
+	#[benchmark]
+	fn on_initialize(n: Linear<0, { T::MaxClosesPerBlock::get() }>) {
+		setup::<T>();
+		let renter = funded::<T>("renter", 0);
+		let leases: vec::Vec<_> = (0..n)
+			.map(|_| {
+				let machine = T::BenchmarkHelper::listed_machine(1);
+				rent_lease::<T>(&renter, machine, 1, LeaseMode::OnDemand, ON_DEMAND_PRICE)
+			})
+			.collect();
+		let end = frame_system::Pallet::<T>::block_number().saturating_add(duration::<T>());
+		frame_system::Pallet::<T>::set_block_number(end);
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(end);
+		}
+
+		assert!(leases.iter().all(|id| !Leases::<T>::get(id).is_some_and(|l| l.is_open())));
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

@@ -1,0 +1,270 @@
+//! What each call does, after its origin is checked.
+
+use alloc::vec::Vec;
+use frame_support::{
+	ensure, pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MachineRegistry};
+use sp_runtime::{
+	traits::{CheckedAdd, Saturating, Zero},
+	DispatchError,
+};
+
+use crate::{
+	CloseReason, Config, Error, Event, LeaseRecord, LeaseStatus, Leases, LeasesOf, MachineLeases,
+	NextLeaseId, Pallet,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Rents, or changes nothing: a failure after preemption notices or the escrow hold rolls
+	/// them back, also for callers outside a dispatch (genesis, benchmarks, other pallets).
+	pub(crate) fn do_rent(
+		renter: T::AccountId,
+		machine: MachineId,
+		gpus: u32,
+		mode: LeaseMode,
+		duration: BlockNumberFor<T>,
+		max_price: Balance,
+		access: AccessSpec,
+	) -> Result<LeaseId, DispatchError> {
+		with_storage_layer(|| {
+			Self::rent_in_layer(renter, machine, gpus, mode, duration, max_price, access)
+		})
+	}
+
+	fn rent_in_layer(
+		renter: T::AccountId,
+		machine: MachineId,
+		gpus: u32,
+		mode: LeaseMode,
+		duration: BlockNumberFor<T>,
+		max_price: Balance,
+		access: AccessSpec,
+	) -> Result<LeaseId, DispatchError> {
+		ensure!(gpus > 0, Error::<T>::ZeroGpus);
+		let listed = T::Machines::listed_machine(machine).ok_or_else(|| {
+			if T::Machines::machine_exists(machine) {
+				Error::<T>::NotListed
+			} else {
+				Error::<T>::UnknownMachine
+			}
+		})?;
+		let terms = &listed.terms;
+		let price = match mode {
+			LeaseMode::OnDemand => {
+				ensure!(terms.on_demand_price <= max_price, Error::<T>::PriceAboveMax);
+				terms.on_demand_price
+			},
+			LeaseMode::Spot => {
+				ensure!(max_price >= terms.spot_floor_price, Error::<T>::BidBelowFloor);
+				max_price
+			},
+		};
+		ensure!(
+			duration >= terms.min_lease_blocks && duration <= terms.max_lease_blocks,
+			Error::<T>::DurationOutOfBounds
+		);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now >= terms.available_from, Error::<T>::NotAvailableYet);
+		ensure!(gpus <= listed.gpu_count, Error::<T>::NoFreeGpus);
+
+		let starts_at = Self::make_room(machine, listed.gpu_count, gpus, mode, price, now)?;
+		let ends_at = starts_at.checked_add(&duration).ok_or(Error::<T>::Overflow)?;
+		if let Some(until) = terms.available_until {
+			ensure!(ends_at <= until, Error::<T>::DurationOutOfBounds);
+		}
+		let escrow = Self::cost(price, gpus, duration)?;
+		Self::hold_escrow(&renter, escrow)?;
+
+		let lease = NextLeaseId::<T>::get();
+		NextLeaseId::<T>::put(lease.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		MachineLeases::<T>::try_mutate(machine, |open| {
+			open.try_push(lease).map_err(|_| Error::<T>::TooManyLeases)
+		})?;
+		let closes_at = Self::schedule_close(lease, ends_at)?;
+		LeasesOf::<T>::insert(&renter, lease, ());
+		Leases::<T>::insert(
+			lease,
+			LeaseRecord {
+				renter: renter.clone(),
+				provider: listed.provider,
+				machine,
+				gpus,
+				mode,
+				price_per_gpu_hour: price,
+				starts_at,
+				ends_at,
+				closes_at,
+				escrow,
+				paid: 0,
+				access,
+				status: LeaseStatus::Active,
+				rating: None,
+			},
+		);
+		Self::deposit_event(Event::Rented {
+			lease,
+			renter,
+			machine,
+			gpus,
+			mode,
+			price_per_gpu_hour: price,
+			starts_at,
+			ends_at,
+			escrow,
+		});
+		Ok(lease)
+	}
+
+	/// Finds `gpus` GPUs on `machine` and returns when the lease can start: now if they are free,
+	/// or when the spot leases it preempts (the cheapest first, only cheaper than `price` for a
+	/// spot rent) have given theirs up. Changes nothing if the GPUs cannot be found.
+	fn make_room(
+		machine: MachineId,
+		gpu_count: u32,
+		gpus: u32,
+		mode: LeaseMode,
+		price: Balance,
+		now: BlockNumberFor<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let open: Vec<_> = MachineLeases::<T>::get(machine)
+			.into_iter()
+			.filter_map(|id| Leases::<T>::get(id).map(|lease| (id, lease)))
+			.collect();
+		let in_use: u32 = open.iter().map(|(_, l)| l.gpus).fold(0, u32::saturating_add);
+		if gpus <= gpu_count.saturating_sub(in_use) {
+			return Ok(now);
+		}
+		// GPUs of leases under notice are promised already; the rest must come from spot leases.
+		let committed: u32 = open
+			.iter()
+			.filter(|(_, l)| l.occupies_gpus())
+			.map(|(_, l)| l.gpus)
+			.fold(0, u32::saturating_add);
+		let mut missing = gpus.saturating_sub(gpu_count.saturating_sub(committed));
+		let mut candidates: Vec<_> = open
+			.iter()
+			.filter(|(_, l)| {
+				l.mode == LeaseMode::Spot
+					&& l.occupies_gpus()
+					&& (mode == LeaseMode::OnDemand || l.price_per_gpu_hour < price)
+			})
+			.collect();
+		candidates.sort_by_key(|(id, l)| (l.price_per_gpu_hour, core::cmp::Reverse(*id)));
+		let mut preempt = Vec::new();
+		for (id, lease) in candidates {
+			if missing == 0 {
+				break;
+			}
+			missing = missing.saturating_sub(lease.gpus);
+			preempt.push(*id);
+		}
+		ensure!(missing == 0, Error::<T>::NoFreeGpus);
+
+		let deadline = now.saturating_add(T::SpotNoticeBlocks::get());
+		for id in preempt {
+			Self::notice_preemption(id, deadline)?;
+		}
+		// Start when the last lease under notice has given its GPUs up.
+		let starts_at = MachineLeases::<T>::get(machine)
+			.into_iter()
+			.filter_map(Leases::<T>::get)
+			.filter_map(|l| match l.status {
+				LeaseStatus::Preempting { until } => Some(until),
+				_ => None,
+			})
+			.fold(now, |latest, until| latest.max(until));
+		Ok(starts_at)
+	}
+
+	/// Puts a spot lease under notice: it closes at `deadline` (or its own end, if sooner).
+	fn notice_preemption(id: LeaseId, deadline: BlockNumberFor<T>) -> DispatchResult {
+		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
+		let until = deadline.min(lease.ends_at);
+		Self::unschedule_close(id, lease.closes_at);
+		lease.closes_at = Self::schedule_close(id, until)?;
+		lease.status = LeaseStatus::Preempting { until };
+		Leases::<T>::insert(id, lease);
+		Self::deposit_event(Event::SpotPreemptionNoticed { lease: id, ends_at: until });
+		Ok(())
+	}
+
+	/// Extends, or changes nothing (see `do_rent`).
+	pub(crate) fn do_extend(
+		renter: T::AccountId,
+		id: LeaseId,
+		extra: BlockNumberFor<T>,
+	) -> DispatchResult {
+		with_storage_layer(|| Self::extend_in_layer(renter, id, extra))
+	}
+
+	fn extend_in_layer(
+		renter: T::AccountId,
+		id: LeaseId,
+		extra: BlockNumberFor<T>,
+	) -> DispatchResult {
+		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
+		ensure!(lease.renter == renter, Error::<T>::NotRenter);
+		match lease.status {
+			LeaseStatus::Active => {},
+			LeaseStatus::Preempting { .. } => return Err(Error::<T>::LeasePreempting.into()),
+			LeaseStatus::Closed { .. } => return Err(Error::<T>::LeaseClosed.into()),
+		}
+		ensure!(!extra.is_zero(), Error::<T>::DurationOutOfBounds);
+		let listed = T::Machines::listed_machine(lease.machine).ok_or(Error::<T>::NotListed)?;
+		let ends_at = lease.ends_at.checked_add(&extra).ok_or(Error::<T>::Overflow)?;
+		let total = ends_at.saturating_sub(lease.starts_at);
+		ensure!(total <= listed.terms.max_lease_blocks, Error::<T>::DurationOutOfBounds);
+		if let Some(until) = listed.terms.available_until {
+			ensure!(ends_at <= until, Error::<T>::DurationOutOfBounds);
+		}
+		// Budgets are computed over the whole length so rounding never drifts.
+		let old_budget = Self::cost(
+			lease.price_per_gpu_hour,
+			lease.gpus,
+			lease.ends_at.saturating_sub(lease.starts_at),
+		)?;
+		let new_budget = Self::cost(lease.price_per_gpu_hour, lease.gpus, total)?;
+		let added = new_budget.saturating_sub(old_budget);
+		Self::hold_escrow(&renter, added)?;
+		Self::unschedule_close(id, lease.closes_at);
+		lease.closes_at = Self::schedule_close(id, ends_at)?;
+		lease.ends_at = ends_at;
+		lease.escrow = lease.escrow.saturating_add(added);
+		Leases::<T>::insert(id, lease);
+		Self::deposit_event(Event::Extended { lease: id, ends_at, added_escrow: added });
+		Ok(())
+	}
+
+	pub(crate) fn do_terminate(renter: T::AccountId, id: LeaseId) -> DispatchResult {
+		let lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
+		ensure!(lease.renter == renter, Error::<T>::NotRenter);
+		ensure!(lease.is_open(), Error::<T>::LeaseClosed);
+		let now = frame_system::Pallet::<T>::block_number();
+		Self::close(id, lease, CloseReason::RenterTerminated, now);
+		Ok(())
+	}
+
+	pub(crate) fn do_settle(id: LeaseId) -> Result<(Balance, Balance), DispatchError> {
+		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
+		ensure!(lease.is_open(), Error::<T>::LeaseClosed);
+		let now = frame_system::Pallet::<T>::block_number();
+		let paid = Self::pay_accrued(id, &mut lease, now);
+		Leases::<T>::insert(id, lease);
+		Ok(paid)
+	}
+
+	pub(crate) fn do_rate(renter: T::AccountId, id: LeaseId, stars: u8) -> DispatchResult {
+		ensure!((1..=5).contains(&stars), Error::<T>::InvalidRating);
+		Leases::<T>::try_mutate(id, |lease| {
+			let lease = lease.as_mut().ok_or(Error::<T>::UnknownLease)?;
+			ensure!(lease.renter == renter, Error::<T>::NotRenter);
+			ensure!(!lease.is_open(), Error::<T>::LeaseNotClosed);
+			ensure!(lease.rating.is_none(), Error::<T>::AlreadyRated);
+			lease.rating = Some(stars);
+			Self::deposit_event(Event::Rated { lease: id, stars });
+			Ok(())
+		})
+	}
+}

@@ -1,0 +1,103 @@
+//! The only place that touches holds: escrow in, payouts and refunds out.
+
+use frame_support::traits::{
+	fungible::MutateHold,
+	tokens::{Fortitude, Precision, Restriction},
+	Get,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{Balance, LeaseId};
+use sp_runtime::{traits::Saturating, DispatchError, SaturatedConversion};
+
+use crate::{Config, Error, Event, HoldReason, LeaseRecordOf, Pallet, LOG_TARGET};
+
+impl<T: Config> Pallet<T> {
+	/// What `gpus` GPUs cost for `blocks` at `price` per GPU-hour, rounded down.
+	pub(crate) fn cost(
+		price: Balance,
+		gpus: u32,
+		blocks: BlockNumberFor<T>,
+	) -> Result<Balance, Error<T>> {
+		let blocks: Balance = blocks.saturated_into();
+		let blocks_per_hour: Balance = T::BlocksPerHour::get().saturated_into();
+		price
+			.checked_mul(gpus.into())
+			.and_then(|v| v.checked_mul(blocks))
+			.and_then(|v| v.checked_div(blocks_per_hour))
+			.ok_or(Error::<T>::Overflow)
+	}
+
+	/// What the lease owes from its start up to `upto` (capped at its end), paid or not.
+	pub(crate) fn due_until(lease: &LeaseRecordOf<T>, upto: BlockNumberFor<T>) -> Balance {
+		let elapsed = upto.min(lease.ends_at).saturating_sub(lease.starts_at);
+		// The whole budget's cost was computed without overflow at rent; a part cannot overflow.
+		Self::cost(lease.price_per_gpu_hour, lease.gpus, elapsed)
+			.unwrap_or_else(|_| lease.paid.saturating_add(lease.escrow))
+	}
+
+	/// Moves `amount` from the renter's free balance into escrow.
+	pub(crate) fn hold_escrow(renter: &T::AccountId, amount: Balance) -> Result<(), DispatchError> {
+		T::Currency::hold(&HoldReason::LeaseEscrow.into(), renter, amount)
+			.map_err(|_| Error::<T>::EscrowExceedsBalance.into())
+	}
+
+	/// Pays what accrued up to `upto` out of escrow: the protocol fee to the treasury, the rest
+	/// to the provider. An amount a missing account could not receive (below the existential
+	/// deposit) stays in escrow and is refunded at close.
+	pub(crate) fn pay_accrued(
+		id: LeaseId,
+		lease: &mut LeaseRecordOf<T>,
+		upto: BlockNumberFor<T>,
+	) -> (Balance, Balance) {
+		let owed = Self::due_until(lease, upto).saturating_sub(lease.paid).min(lease.escrow);
+		if owed == 0 {
+			return (0, 0);
+		}
+		let reason = HoldReason::LeaseEscrow.into();
+		let transfer = |to: &T::AccountId, amount: Balance| {
+			if amount == 0 {
+				return Ok(0);
+			}
+			T::Currency::transfer_on_hold(
+				&reason,
+				&lease.renter,
+				to,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			)
+		};
+		let mut fee = T::ProtocolFee::get() * owed;
+		let mut to_provider = owed.saturating_sub(fee);
+		if let Err(e) = transfer(&T::Treasury::get(), fee) {
+			log::warn!(target: LOG_TARGET, "lease {id}: fee {fee} not paid to treasury: {e:?}");
+			to_provider = owed;
+			fee = 0;
+		}
+		if let Err(e) = transfer(&lease.provider, to_provider) {
+			log::warn!(target: LOG_TARGET, "lease {id}: {to_provider} not paid to provider: {e:?}");
+			to_provider = 0;
+		}
+		let paid = fee.saturating_add(to_provider);
+		lease.paid = lease.paid.saturating_add(paid);
+		lease.escrow = lease.escrow.saturating_sub(paid);
+		if paid > 0 {
+			Self::deposit_event(Event::Settled { lease: id, to_provider, fee });
+		}
+		(to_provider, fee)
+	}
+
+	/// Gives the lease's remaining escrow back to the renter.
+	pub(crate) fn refund_escrow(lease: &mut LeaseRecordOf<T>) -> Balance {
+		let refunded = T::Currency::release(
+			&HoldReason::LeaseEscrow.into(),
+			&lease.renter,
+			lease.escrow,
+			Precision::BestEffort,
+		)
+		.unwrap_or_default();
+		lease.escrow = lease.escrow.saturating_sub(refunded);
+		refunded
+	}
+}

@@ -1,0 +1,51 @@
+//! What must always hold of leases and escrow; checked after every test and by try-runtime.
+
+use alloc::collections::btree_map::BTreeMap;
+use frame_support::{ensure, traits::fungible::InspectHold};
+use gpux_primitives::{Balance, MachineRegistry};
+use sp_runtime::TryRuntimeError;
+
+use crate::{Closes, Config, HoldReason, Leases, LeasesOf, MachineLeases, NextLeaseId, Pallet};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_try_state() -> Result<(), TryRuntimeError> {
+		let next = NextLeaseId::<T>::get();
+		let mut escrow_of: BTreeMap<T::AccountId, Balance> = BTreeMap::new();
+		let mut committed_on: BTreeMap<u64, u32> = BTreeMap::new();
+		for (id, lease) in Leases::<T>::iter() {
+			ensure!(id < next, "lease id at or above NextLeaseId");
+			ensure!(LeasesOf::<T>::contains_key(&lease.renter, id), "lease not indexed by renter");
+			let on_machine = MachineLeases::<T>::get(lease.machine).contains(&id);
+			if lease.is_open() {
+				ensure!(on_machine, "open lease missing from its machine");
+				ensure!(
+					T::Machines::machine_exists(lease.machine),
+					"open lease on a machine that does not exist"
+				);
+				ensure!(
+					Closes::<T>::get(lease.closes_at).contains(&id),
+					"open lease not scheduled"
+				);
+				ensure!(lease.closes_at >= lease.starts_at, "lease closes before it starts");
+				let entry = escrow_of.entry(lease.renter.clone()).or_default();
+				*entry = entry.saturating_add(lease.escrow);
+				if lease.occupies_gpus() {
+					let gpus = committed_on.entry(lease.machine).or_default();
+					*gpus = gpus.saturating_add(lease.gpus);
+				}
+			} else {
+				ensure!(!on_machine, "closed lease still on its machine");
+				ensure!(lease.escrow == 0, "closed lease still holds escrow");
+			}
+		}
+		for (renter, escrow) in &escrow_of {
+			let held = T::Currency::balance_on_hold(&HoldReason::LeaseEscrow.into(), renter);
+			ensure!(held == *escrow, "held escrow differs from the open leases' escrow");
+		}
+		for (machine, gpus) in committed_on {
+			let count = T::Machines::machine_gpus(machine).unwrap_or_default();
+			ensure!(gpus <= count, "more GPUs leased than the machine has");
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,197 @@
+//! A runtime with System, Balances and the leases pallet; the marketplace is faked.
+
+use core::cell::RefCell;
+use std::collections::BTreeMap;
+
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Hooks},
+};
+use gpux_primitives::{
+	AccessMethods, AccessSpec, Balance, ListedMachine, ListingTerms, MachineId, MachineRegistry,
+};
+use sp_runtime::{BuildStorage, Perbill};
+
+use crate as pallet_leases;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Leases: pallet_leases,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub const RENTER: u64 = 1;
+pub const PROVIDER: u64 = 2;
+pub const SPOT_RENTER: u64 = 3;
+pub const POOR: u64 = 4;
+pub const TREASURY: u64 = 99;
+/// 600 per GPU-hour and 600 blocks an hour: one unit per GPU per block.
+pub const PRICE: Balance = 600;
+pub const SPOT_FLOOR: Balance = 120;
+pub const NOTICE: u64 = 10;
+/// Machine 0: four listed GPUs. Machine 1: registered, not listed.
+pub const MACHINE: MachineId = 0;
+pub const UNLISTED: MachineId = 1;
+
+parameter_types! {
+	pub const Treasury: u64 = TREASURY;
+	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+}
+
+thread_local! {
+	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
+		RefCell::new(BTreeMap::new());
+}
+
+/// The marketplace, as a map a test can change.
+pub struct MockMachines;
+impl MockMachines {
+	pub fn set(machine: MachineId, gpus: u32, terms: Option<ListingTerms<Balance, u64>>) {
+		MACHINES.with(|m| m.borrow_mut().insert(machine, (gpus, terms)));
+	}
+}
+impl MachineRegistry<u64, Balance, u64> for MockMachines {
+	fn listed_machine(machine: MachineId) -> Option<ListedMachine<u64, Balance, u64>> {
+		MACHINES.with(|m| {
+			let (gpus, terms) = m.borrow().get(&machine).cloned()?;
+			Some(ListedMachine { provider: PROVIDER, gpu_class: 0, gpu_count: gpus, terms: terms? })
+		})
+	}
+	fn machine_gpus(machine: MachineId) -> Option<u32> {
+		MACHINES.with(|m| m.borrow().get(&machine).map(|(gpus, _)| *gpus))
+	}
+}
+
+impl pallet_leases::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type Machines = MockMachines;
+	type Treasury = Treasury;
+	type ProtocolFee = ProtocolFee;
+	type BlocksPerHour = ConstU64<600>;
+	type SpotNoticeBlocks = ConstU64<NOTICE>;
+	type MaxLeasesPerMachine = ConstU32<4>;
+	type MaxClosesPerBlock = ConstU32<2>;
+	type MaxCloseDelay = ConstU32<2>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockMachines;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<u64> for MockMachines {
+	fn listed_machine(gpus: u32) -> MachineId {
+		let machine = MACHINES.with(|m| m.borrow().keys().max().map_or(0, |max| max + 1));
+		let mut listing = terms();
+		listing.on_demand_price = crate::benchmarking::ON_DEMAND_PRICE;
+		listing.spot_floor_price = 1;
+		MockMachines::set(machine, gpus, Some(listing));
+		machine
+	}
+}
+
+pub fn terms() -> ListingTerms<Balance, u64> {
+	ListingTerms {
+		on_demand_price: PRICE,
+		spot_floor_price: SPOT_FLOOR,
+		min_lease_blocks: 10,
+		max_lease_blocks: 1_000,
+		available_from: 0,
+		available_until: None,
+		access: AccessMethods { ssh: true, jupyter: false, api: false },
+	}
+}
+
+pub fn access() -> AccessSpec {
+	AccessSpec {
+		ssh_public_key: b"ssh-ed25519 AAAA renter".to_vec().try_into().unwrap(),
+		seal_key: None,
+	}
+}
+
+pub fn balance(who: u64) -> Balance {
+	Balances::free_balance(who)
+}
+
+pub fn held(who: u64) -> Balance {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&crate::HoldReason::LeaseEscrow.into(), &who)
+}
+
+#[derive(Default)]
+pub struct ExtBuilder;
+
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		let storage = RuntimeGenesisConfig {
+			system: Default::default(),
+			balances: pallet_balances::GenesisConfig {
+				balances: vec![
+					(RENTER, 1_000_000),
+					(SPOT_RENTER, 1_000_000),
+					(PROVIDER, 1_000),
+					(POOR, 100),
+					(TREASURY, 1),
+				],
+				..Default::default()
+			},
+		}
+		.build_storage()
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			MockMachines::set(MACHINE, 4, Some(terms()));
+			MockMachines::set(UNLISTED, 4, None);
+		});
+		ext
+	}
+
+	/// Runs `test`, then checks the pallet's invariants on what it left.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Leases::do_try_state().expect("lease invariants hold");
+		});
+	}
+}
+
+/// Advances to block `n`, running the pallet's `on_initialize` on each new block.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Leases::on_initialize(next);
+	}
+}
+
+/// The leases pallet's events since the last call, oldest first.
+pub fn events() -> Vec<pallet_leases::Event<Test>> {
+	let events = System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Leases(e) => Some(e),
+			_ => None,
+		})
+		.collect();
+	System::reset_events();
+	events
+}

@@ -1,0 +1,416 @@
+//! Every call and refusal, expiry, settlement to the unit, and spot preemption.
+
+use frame_support::{assert_noop, assert_ok};
+use gpux_primitives::{LeaseId, LeaseMode};
+
+use crate::{
+	mock::*, CloseReason, Closes, Error, Event, LeaseStatus, Leases as LeaseRecords, MachineLeases,
+};
+
+fn rent(who: u64, gpus: u32, mode: LeaseMode, duration: u64, max: u128) -> LeaseId {
+	let lease = crate::NextLeaseId::<Test>::get();
+	assert_ok!(Leases::rent(
+		RuntimeOrigin::signed(who),
+		MACHINE,
+		gpus,
+		mode,
+		duration,
+		max,
+		access()
+	));
+	lease
+}
+
+fn try_rent(
+	who: u64,
+	machine: u64,
+	gpus: u32,
+	mode: LeaseMode,
+	duration: u64,
+	max: u128,
+) -> sp_runtime::DispatchResult {
+	Leases::rent(RuntimeOrigin::signed(who), machine, gpus, mode, duration, max, access())
+}
+
+fn status(lease: LeaseId) -> LeaseStatus<u64> {
+	LeaseRecords::<Test>::get(lease).unwrap().status
+}
+
+mod renting {
+	use super::*;
+
+	#[test]
+	fn on_demand_rent_holds_the_budget_and_schedules_the_end() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			// 2 GPUs × 100 blocks × 1 unit per GPU-block.
+			assert_eq!(held(RENTER), 200);
+			assert_eq!(balance(RENTER), 1_000_000 - 200);
+			let record = LeaseRecords::<Test>::get(lease).unwrap();
+			assert_eq!((record.starts_at, record.ends_at, record.escrow), (1, 101, 200));
+			assert_eq!(record.status, LeaseStatus::Active);
+			assert!(MachineLeases::<Test>::get(MACHINE).contains(&lease));
+			assert!(Closes::<Test>::get(101).contains(&lease));
+			assert_eq!(
+				events(),
+				vec![Event::Rented {
+					lease,
+					renter: RENTER,
+					machine: MACHINE,
+					gpus: 2,
+					mode: LeaseMode::OnDemand,
+					price_per_gpu_hour: PRICE,
+					starts_at: 1,
+					ends_at: 101,
+					escrow: 200
+				}]
+			);
+		});
+	}
+
+	#[test]
+	fn bad_rents_are_refused_and_change_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			use LeaseMode::*;
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 0, OnDemand, 100, PRICE),
+				Error::<Test>::ZeroGpus
+			);
+			assert_noop!(
+				try_rent(RENTER, 7, 1, OnDemand, 100, PRICE),
+				Error::<Test>::UnknownMachine
+			);
+			assert_noop!(
+				try_rent(RENTER, UNLISTED, 1, OnDemand, 100, PRICE),
+				Error::<Test>::NotListed
+			);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, OnDemand, 100, PRICE - 1),
+				Error::<Test>::PriceAboveMax
+			);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, Spot, 100, SPOT_FLOOR - 1),
+				Error::<Test>::BidBelowFloor
+			);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, OnDemand, 9, PRICE),
+				Error::<Test>::DurationOutOfBounds
+			);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, OnDemand, 1_001, PRICE),
+				Error::<Test>::DurationOutOfBounds
+			);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 5, OnDemand, 100, PRICE),
+				Error::<Test>::NoFreeGpus
+			);
+			// 1 GPU for 200 blocks is 200 units; POOR has 100.
+			assert_noop!(
+				try_rent(POOR, MACHINE, 1, OnDemand, 200, PRICE),
+				Error::<Test>::EscrowExceedsBalance
+			);
+		});
+	}
+
+	#[test]
+	fn availability_window_is_respected() {
+		ExtBuilder::default().build_and_execute(|| {
+			let mut later = terms();
+			later.available_from = 50;
+			later.available_until = Some(200);
+			MockMachines::set(MACHINE, 4, Some(later));
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 100, PRICE),
+				Error::<Test>::NotAvailableYet
+			);
+			run_to_block(50);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 151, PRICE),
+				Error::<Test>::DurationOutOfBounds
+			);
+			assert_ok!(try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 150, PRICE));
+		});
+	}
+
+	#[test]
+	fn leased_gpus_never_exceed_the_machine() {
+		ExtBuilder::default().build_and_execute(|| {
+			rent(RENTER, 3, LeaseMode::OnDemand, 100, PRICE);
+			assert_noop!(
+				try_rent(SPOT_RENTER, MACHINE, 2, LeaseMode::OnDemand, 100, PRICE),
+				Error::<Test>::NoFreeGpus
+			);
+			rent(SPOT_RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			// On-demand leases are never preempted, not even by a rich spot bid.
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::Spot, 100, PRICE * 10),
+				Error::<Test>::NoFreeGpus
+			);
+		});
+	}
+
+	#[test]
+	fn open_leases_per_machine_and_closes_per_block_are_bounded() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMachines::set(MACHINE, 8, Some(terms()));
+			// Closes at 101 and 102 fill up (2 a block, 2 blocks of delay)...
+			for _ in 0..4 {
+				rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			}
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 100, PRICE),
+				Error::<Test>::TooManyLeases
+			);
+			MockMachines::set(2, 8, Some(terms()));
+			for _ in 0..2 {
+				assert_ok!(try_rent(RENTER, 2, 1, LeaseMode::OnDemand, 100, PRICE));
+			}
+			// ...and 103 too: no block within MaxCloseDelay of 101 has room.
+			assert_noop!(
+				try_rent(RENTER, 2, 1, LeaseMode::OnDemand, 100, PRICE),
+				Error::<Test>::ScheduleFull
+			);
+		});
+	}
+}
+
+mod settling {
+	use super::*;
+
+	#[test]
+	fn settle_pays_the_provider_what_accrued_minus_the_fee() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(31);
+			events();
+			// Anyone may settle: 2 GPUs × 30 blocks = 60; 5% fee = 3.
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(SPOT_RENTER), lease));
+			assert_eq!(events(), vec![Event::Settled { lease, to_provider: 57, fee: 3 }]);
+			assert_eq!(balance(PROVIDER), 1_000 + 57);
+			assert_eq!(balance(TREASURY), 1 + 3);
+			assert_eq!(held(RENTER), 140);
+			// A second settle pays only what accrued since.
+			run_to_block(41);
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), lease));
+			assert_eq!(held(RENTER), 120);
+			assert_eq!(balance(PROVIDER) + balance(TREASURY), 1_000 + 1 + 80);
+		});
+	}
+
+	#[test]
+	fn expiry_pays_the_whole_budget_and_closes() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(100);
+			assert_eq!(status(lease), LeaseStatus::Active);
+			events();
+			run_to_block(101);
+			assert_eq!(status(lease), LeaseStatus::Closed { reason: CloseReason::Expired });
+			assert_eq!(
+				events(),
+				vec![
+					Event::Settled { lease, to_provider: 190, fee: 10 },
+					Event::Closed { lease, reason: CloseReason::Expired, refunded: 0 }
+				]
+			);
+			assert_eq!(held(RENTER), 0);
+			assert_eq!(balance(RENTER), 1_000_000 - 200);
+			assert!(MachineLeases::<Test>::get(MACHINE).is_empty());
+			assert_noop!(
+				Leases::settle(RuntimeOrigin::signed(RENTER), lease),
+				Error::<Test>::LeaseClosed
+			);
+		});
+	}
+
+	#[test]
+	fn settle_refuses_unknown_leases() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Leases::settle(RuntimeOrigin::signed(RENTER), 9),
+				Error::<Test>::UnknownLease
+			);
+		});
+	}
+}
+
+mod terminating {
+	use super::*;
+
+	#[test]
+	fn terminate_pays_what_accrued_and_refunds_the_rest() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(41);
+			events();
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			// 40 blocks × 2 GPUs = 80 accrued: 76 to the provider, 4 fee; 120 back.
+			assert_eq!(
+				events(),
+				vec![
+					Event::Settled { lease, to_provider: 76, fee: 4 },
+					Event::Closed { lease, reason: CloseReason::RenterTerminated, refunded: 120 }
+				]
+			);
+			assert_eq!(balance(RENTER), 1_000_000 - 80);
+			assert_eq!(held(RENTER), 0);
+			assert!(!Closes::<Test>::get(101).contains(&lease));
+			// The GPUs are free again.
+			rent(SPOT_RENTER, 4, LeaseMode::OnDemand, 100, PRICE);
+		});
+	}
+
+	#[test]
+	fn only_the_renter_terminates_an_open_lease() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			assert_noop!(
+				Leases::terminate(RuntimeOrigin::signed(PROVIDER), lease),
+				Error::<Test>::NotRenter
+			);
+			assert_noop!(
+				Leases::terminate(RuntimeOrigin::signed(RENTER), 9),
+				Error::<Test>::UnknownLease
+			);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			assert_noop!(
+				Leases::terminate(RuntimeOrigin::signed(RENTER), lease),
+				Error::<Test>::LeaseClosed
+			);
+		});
+	}
+}
+
+mod extending {
+	use super::*;
+
+	#[test]
+	fn extend_tops_up_escrow_and_moves_the_end() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			events();
+			assert_ok!(Leases::extend(RuntimeOrigin::signed(RENTER), lease, 50));
+			assert_eq!(events(), vec![Event::Extended { lease, ends_at: 151, added_escrow: 100 }]);
+			assert_eq!(held(RENTER), 300);
+			assert!(!Closes::<Test>::get(101).contains(&lease));
+			assert!(Closes::<Test>::get(151).contains(&lease));
+			run_to_block(151);
+			assert_eq!(status(lease), LeaseStatus::Closed { reason: CloseReason::Expired });
+			assert_eq!(balance(RENTER), 1_000_000 - 300);
+		});
+	}
+
+	#[test]
+	fn bad_extensions_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			let extend = |who, extra| Leases::extend(RuntimeOrigin::signed(who), lease, extra);
+			assert_noop!(extend(PROVIDER, 10), Error::<Test>::NotRenter);
+			assert_noop!(extend(RENTER, 0), Error::<Test>::DurationOutOfBounds);
+			assert_noop!(extend(RENTER, 901), Error::<Test>::DurationOutOfBounds);
+			MockMachines::set(MACHINE, 4, None);
+			assert_noop!(extend(RENTER, 10), Error::<Test>::NotListed);
+			MockMachines::set(MACHINE, 4, Some(terms()));
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			assert_noop!(extend(RENTER, 10), Error::<Test>::LeaseClosed);
+		});
+	}
+}
+
+mod rating {
+	use super::*;
+
+	#[test]
+	fn the_renter_rates_a_closed_lease_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			let rate = |who, stars| Leases::rate(RuntimeOrigin::signed(who), lease, stars);
+			assert_noop!(rate(RENTER, 5), Error::<Test>::LeaseNotClosed);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			assert_noop!(rate(RENTER, 0), Error::<Test>::InvalidRating);
+			assert_noop!(rate(RENTER, 6), Error::<Test>::InvalidRating);
+			assert_noop!(rate(PROVIDER, 5), Error::<Test>::NotRenter);
+			events();
+			assert_ok!(rate(RENTER, 4));
+			assert_eq!(events(), vec![Event::Rated { lease, stars: 4 }]);
+			assert_eq!(LeaseRecords::<Test>::get(lease).unwrap().rating, Some(4));
+			assert_noop!(rate(RENTER, 5), Error::<Test>::AlreadyRated);
+			assert_noop!(
+				Leases::rate(RuntimeOrigin::signed(RENTER), 9, 3),
+				Error::<Test>::UnknownLease
+			);
+		});
+	}
+}
+
+mod spot {
+	use super::*;
+
+	#[test]
+	fn on_demand_rent_preempts_the_cheapest_spot_lease_after_notice() {
+		ExtBuilder::default().build_and_execute(|| {
+			let cheap = rent(SPOT_RENTER, 3, LeaseMode::Spot, 500, 300);
+			let dear = rent(SPOT_RENTER, 1, LeaseMode::Spot, 500, 400);
+			events();
+			// Two GPUs on demand: only the cheaper spot lease must go.
+			let waiting = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			let deadline = 1 + NOTICE;
+			assert_eq!(status(cheap), LeaseStatus::Preempting { until: deadline });
+			assert_eq!(status(dear), LeaseStatus::Active);
+			let record = LeaseRecords::<Test>::get(waiting).unwrap();
+			assert_eq!((record.starts_at, record.ends_at), (deadline, deadline + 100));
+			let notices: Vec<_> = events()
+				.into_iter()
+				.filter(|e| matches!(e, Event::SpotPreemptionNoticed { .. }))
+				.collect();
+			assert_eq!(
+				notices,
+				vec![Event::SpotPreemptionNoticed { lease: cheap, ends_at: deadline }]
+			);
+			// A preempting lease cannot be extended.
+			assert_noop!(
+				Leases::extend(RuntimeOrigin::signed(SPOT_RENTER), cheap, 10),
+				Error::<Test>::LeasePreempting
+			);
+
+			// The notice is respected: still running one block before the deadline.
+			run_to_block(deadline - 1);
+			assert!(matches!(status(cheap), LeaseStatus::Preempting { .. }));
+			let before = balance(SPOT_RENTER);
+			run_to_block(deadline);
+			assert_eq!(status(cheap), LeaseStatus::Closed { reason: CloseReason::Preempted });
+			// 3 GPUs × 10 blocks at 300 per GPU-hour = 15; the rest of 3 × 500 × 0.5 comes back.
+			assert_eq!(balance(SPOT_RENTER) - before, 750 - 15);
+			// The waiting lease accrues from the deadline on.
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), waiting));
+			assert_eq!(LeaseRecords::<Test>::get(waiting).unwrap().paid, 0);
+			run_to_block(deadline + 5);
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), waiting));
+			assert_eq!(LeaseRecords::<Test>::get(waiting).unwrap().paid, 10);
+		});
+	}
+
+	#[test]
+	fn a_higher_spot_bid_preempts_a_lower_one_but_not_an_equal_one() {
+		ExtBuilder::default().build_and_execute(|| {
+			let low = rent(SPOT_RENTER, 4, LeaseMode::Spot, 500, 200);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::Spot, 100, 200),
+				Error::<Test>::NoFreeGpus
+			);
+			rent(RENTER, 1, LeaseMode::Spot, 100, 201);
+			assert_eq!(status(low), LeaseStatus::Preempting { until: 1 + NOTICE });
+		});
+	}
+
+	#[test]
+	fn terminating_a_waiting_lease_before_its_start_refunds_everything() {
+		ExtBuilder::default().build_and_execute(|| {
+			rent(SPOT_RENTER, 4, LeaseMode::Spot, 500, 200);
+			let waiting = rent(RENTER, 4, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(5);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), waiting));
+			assert_eq!(balance(RENTER), 1_000_000);
+		});
+	}
+}

@@ -1,0 +1,117 @@
+//! Weights of `pallet-leases`.
+//!
+//! Hand-estimated from each call's storage reads and writes (20 µs of compute per access, proof
+//! sizes from the records' max encoded length) until `gpux-node benchmark pallet --pallet
+//! pallet_leases` runs on reference hardware; the benchmarks in `benchmarking.rs` already run as
+//! tests. `m`: open leases on the machine (read to find free GPUs); `n`: leases closing.
+
+use core::marker::PhantomData;
+use frame_support::{
+	traits::Get,
+	weights::{constants::ParityDbWeight, RuntimeDbWeight, Weight},
+};
+
+/// Weight functions needed for `pallet-leases`.
+pub trait WeightInfo {
+	fn rent(m: u32) -> Weight;
+	fn extend() -> Weight;
+	fn terminate(m: u32) -> Weight;
+	fn settle() -> Weight;
+	fn rate() -> Weight;
+	fn on_initialize(n: u32) -> Weight;
+}
+
+const ACCESS: u64 = 20_000_000;
+/// Upper bound of a lease record's encoded size, bytes.
+const LEASE_PROOF: u64 = 1_300;
+/// A balance transfer on hold: two accounts, the hold, and an event.
+const TRANSFER: u64 = 4;
+/// Blocks a close may probe for room: `MaxCloseDelay` + 1, with `MaxCloseDelay` at most 10.
+pub const SCHEDULE_PROBES: u64 = 11;
+
+struct Estimate(RuntimeDbWeight);
+
+impl Estimate {
+	fn payout(&self) -> Weight {
+		Weight::from_parts(2 * TRANSFER * ACCESS, 600).saturating_add(self.0.reads_writes(4, 4))
+	}
+	fn rent(&self, m: u32) -> Weight {
+		let per_open_lease =
+			Weight::from_parts(ACCESS, LEASE_PROOF).saturating_add(self.0.reads(1));
+		Weight::from_parts(12 * ACCESS, 2 * LEASE_PROOF + 1_000)
+			.saturating_add(self.0.reads_writes(6, 8))
+			// Preempting a lease rewrites it and its schedule.
+			.saturating_add(
+				per_open_lease.saturating_add(self.0.reads_writes(2, 3)).saturating_mul(m.into()),
+			)
+	}
+	fn extend(&self) -> Weight {
+		Weight::from_parts(10 * ACCESS, LEASE_PROOF + 1_500)
+			.saturating_add(self.0.reads_writes(6, 6))
+	}
+	fn close(&self, m: u32) -> Weight {
+		Weight::from_parts(8 * ACCESS, LEASE_PROOF + 1_000)
+			.saturating_add(self.payout())
+			.saturating_add(self.0.reads_writes(4, 5))
+			.saturating_add(Weight::from_parts(100_000, 8).saturating_mul(m.into()))
+	}
+	fn settle(&self) -> Weight {
+		Weight::from_parts(4 * ACCESS, LEASE_PROOF)
+			.saturating_add(self.payout())
+			.saturating_add(self.0.reads_writes(1, 1))
+	}
+	fn rate(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS, LEASE_PROOF).saturating_add(self.0.reads_writes(1, 1))
+	}
+	fn on_initialize(&self, n: u32) -> Weight {
+		Weight::from_parts(ACCESS, 200)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(self.close(0).saturating_mul(n.into()))
+	}
+}
+
+/// Weights for `pallet-leases` with the runtime's database weights.
+pub struct SubstrateWeight<T>(PhantomData<T>);
+
+impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	fn rent(m: u32) -> Weight {
+		Estimate(T::DbWeight::get()).rent(m)
+	}
+	fn extend() -> Weight {
+		Estimate(T::DbWeight::get()).extend()
+	}
+	fn terminate(m: u32) -> Weight {
+		Estimate(T::DbWeight::get()).close(m)
+	}
+	fn settle() -> Weight {
+		Estimate(T::DbWeight::get()).settle()
+	}
+	fn rate() -> Weight {
+		Estimate(T::DbWeight::get()).rate()
+	}
+	fn on_initialize(n: u32) -> Weight {
+		Estimate(T::DbWeight::get()).on_initialize(n)
+	}
+}
+
+/// The same estimates with ParityDB weights, for tests and mocks.
+impl WeightInfo for () {
+	fn rent(m: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).rent(m)
+	}
+	fn extend() -> Weight {
+		Estimate(ParityDbWeight::get()).extend()
+	}
+	fn terminate(m: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).close(m)
+	}
+	fn settle() -> Weight {
+		Estimate(ParityDbWeight::get()).settle()
+	}
+	fn rate() -> Weight {
+		Estimate(ParityDbWeight::get()).rate()
+	}
+	fn on_initialize(n: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).on_initialize(n)
+	}
+}

@@ -1,0 +1,218 @@
+//! Benchmarks of every call (frame-benchmarking v2). They also run as tests:
+//! `cargo test -p pallet-marketplace --features runtime-benchmarks`.
+
+use alloc::vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{EnsureOrigin, Get};
+use frame_system::RawOrigin;
+use gpux_primitives::{
+	AccessMethods, Balance, ComputeCapability, ListingTerms, MachineId, MachineSpec, Region,
+	WorkerKey,
+};
+use sp_runtime::traits::{Bounded, One};
+
+use crate::*;
+
+/// The most expensive valid GPU class: a ceiling no listing can exceed.
+fn gpu_class<T: Config>() -> gpux_primitives::GpuClassId {
+	let model = vec![b'G'; T::MaxModelLen::get() as usize].try_into().expect("fits its bound");
+	Pallet::<T>::do_add_gpu_class(model, 80, Balance::MAX).expect("a class can be added")
+}
+
+fn spec(class: gpux_primitives::GpuClassId) -> MachineSpec {
+	MachineSpec {
+		gpu_class: class,
+		gpu_count: 1,
+		vram_gib_per_gpu: 80,
+		compute_capability: ComputeCapability { major: 9, minor: 0 },
+		cpu_cores: 64,
+		ram_gib: 512,
+		disk_gib: 8_000,
+		bandwidth_up_mbps: 10_000,
+		bandwidth_down_mbps: 10_000,
+	}
+}
+
+fn region<T: Config>() -> Region {
+	Region { country: *b"DE", location: Some(vec![b'L'; 32].try_into().expect("fits")) }
+}
+
+fn worker_key(n: u32) -> WorkerKey {
+	let mut raw = [0u8; 32];
+	raw[..4].copy_from_slice(&n.to_le_bytes());
+	WorkerKey::from_raw(raw)
+}
+
+fn terms<T: Config>() -> ListingTermsOf<T> {
+	ListingTerms {
+		on_demand_price: 1_000,
+		spot_floor_price: 500,
+		min_lease_blocks: One::one(),
+		max_lease_blocks: Bounded::max_value(),
+		available_from: Default::default(),
+		available_until: None,
+		access: AccessMethods { ssh: true, jupyter: true, api: true },
+	}
+}
+
+fn fleet_label<T: Config>() -> FleetLabelOf<T> {
+	vec![b'F'; T::MaxFleetLabelLen::get() as usize].try_into().expect("fits its bound")
+}
+
+fn provider<T: Config>(name: &'static str) -> T::AccountId {
+	let who: T::AccountId = account(name, 0, 0);
+	let metadata = vec![0u8; T::MaxMetadataLen::get() as usize].try_into().expect("fits");
+	Pallet::<T>::do_register_provider(who.clone(), metadata).expect("registers");
+	who
+}
+
+/// `n` machines of `who` in one fleet; returns their ids.
+fn fleet_of<T: Config>(who: &T::AccountId, n: u32) -> vec::Vec<MachineId> {
+	let class = gpu_class::<T>();
+	(0..n)
+		.map(|i| {
+			let machine = NextMachineId::<T>::get();
+			Pallet::<T>::do_register_machine(
+				who.clone(),
+				spec(class),
+				worker_key(i),
+				region::<T>(),
+				Some(fleet_label::<T>()),
+			)
+			.expect("registers");
+			machine
+		})
+		.collect()
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_provider() {
+		let caller: T::AccountId = whitelisted_caller();
+		let metadata: MetadataOf<T> =
+			vec![0u8; T::MaxMetadataLen::get() as usize].try_into().expect("fits");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), metadata);
+
+		assert!(Providers::<T>::contains_key(&caller));
+	}
+
+	/// `f`: machines already in the fleet the new one joins.
+	#[benchmark]
+	fn register_machine(f: Linear<0, { T::MaxFleetSize::get() - 1 }>) {
+		let caller = provider::<T>("provider");
+		fleet_of::<T>(&caller, f);
+		let class = gpu_class::<T>();
+		let machine = NextMachineId::<T>::get();
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(caller.clone()),
+			spec(class),
+			worker_key(u32::MAX),
+			region::<T>(),
+			Some(fleet_label::<T>()),
+		);
+
+		assert_eq!(Machines::<T>::get(machine).map(|m| m.provider), Some(caller));
+	}
+
+	#[benchmark]
+	fn set_listing() {
+		let caller = provider::<T>("provider");
+		let machine = fleet_of::<T>(&caller, 1)[0];
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), machine, terms::<T>());
+
+		assert!(Machines::<T>::get(machine).and_then(|m| m.listing).is_some());
+	}
+
+	#[benchmark]
+	fn delist() {
+		let caller = provider::<T>("provider");
+		let machine = fleet_of::<T>(&caller, 1)[0];
+		Pallet::<T>::do_set_listing(caller.clone(), machine, terms::<T>()).expect("lists");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), machine);
+
+		assert!(Machines::<T>::get(machine).and_then(|m| m.listing).is_none());
+	}
+
+	/// `f`: machines in the leaving machine's fleet.
+	#[benchmark]
+	fn deregister_machine(f: Linear<1, { T::MaxFleetSize::get() }>) {
+		let caller = provider::<T>("provider");
+		let machine = fleet_of::<T>(&caller, f)[0];
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), machine);
+
+		assert!(!Machines::<T>::contains_key(machine));
+	}
+
+	/// `n`: machines in the fleet.
+	#[benchmark]
+	fn list_fleet(n: Linear<1, { T::MaxFleetSize::get() }>) {
+		let caller = provider::<T>("provider");
+		let machines = fleet_of::<T>(&caller, n);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), fleet_label::<T>(), terms::<T>());
+
+		assert!(machines.iter().all(|m| Machines::<T>::get(m).and_then(|m| m.listing).is_some()));
+	}
+
+	/// `n`: machines in the fleet, all listed.
+	#[benchmark]
+	fn delist_fleet(n: Linear<1, { T::MaxFleetSize::get() }>) {
+		let caller = provider::<T>("provider");
+		let machines = fleet_of::<T>(&caller, n);
+		Pallet::<T>::do_list_fleet(caller.clone(), fleet_label::<T>(), terms::<T>())
+			.expect("lists");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), fleet_label::<T>());
+
+		assert!(machines.iter().all(|m| Machines::<T>::get(m).and_then(|m| m.listing).is_none()));
+	}
+
+	#[benchmark]
+	fn add_gpu_class() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let model: ModelOf<T> =
+			vec![b'G'; T::MaxModelLen::get() as usize].try_into().expect("fits");
+		let class = NextGpuClassId::<T>::get();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model, 80, 1_000);
+
+		assert!(GpuClasses::<T>::contains_key(class));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_gpu_class_ceiling() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let class = gpu_class::<T>();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, class, 7);
+
+		assert_eq!(GpuClasses::<T>::get(class).map(|c| c.price_ceiling), Some(7));
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

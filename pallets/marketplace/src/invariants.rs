@@ -1,0 +1,61 @@
+//! What must always hold of the marketplace's storage; checked after every test and by
+//! try-runtime.
+
+use frame_support::{ensure, traits::Get};
+use sp_runtime::TryRuntimeError;
+
+use crate::{
+	Config, Fleets, GpuClasses, MachineOfWorkerKey, Machines, MachinesOf, NextGpuClassId,
+	NextMachineId, Pallet, Providers,
+};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_try_state() -> Result<(), TryRuntimeError> {
+		let next_machine = NextMachineId::<T>::get();
+		for (id, machine) in Machines::<T>::iter() {
+			ensure!(id < next_machine, "machine id at or above NextMachineId");
+			ensure!(Providers::<T>::contains_key(&machine.provider), "machine of no provider");
+			ensure!(GpuClasses::<T>::contains_key(machine.spec.gpu_class), "machine of no class");
+			ensure!(
+				machine.spec.gpu_count > 0 && machine.spec.gpu_count <= T::MaxGpusPerMachine::get(),
+				"machine GPU count out of bounds"
+			);
+			ensure!(
+				MachineOfWorkerKey::<T>::get(machine.worker_key) == Some(id),
+				"worker key index does not point back at its machine"
+			);
+			ensure!(MachinesOf::<T>::contains_key(&machine.provider, id), "machine not indexed");
+			if let Some(label) = &machine.fleet {
+				ensure!(
+					Fleets::<T>::get(&machine.provider, label).contains(&id),
+					"machine missing from its fleet"
+				);
+			}
+		}
+		for (provider, record) in Providers::<T>::iter() {
+			let indexed = MachinesOf::<T>::iter_prefix(&provider).count() as u32;
+			ensure!(indexed == record.machines, "provider machine count disagrees with index");
+			ensure!(record.machines <= T::MaxMachinesPerProvider::get(), "too many machines");
+		}
+		ensure!(
+			MachineOfWorkerKey::<T>::iter().count() == Machines::<T>::iter().count(),
+			"a worker key points at no machine"
+		);
+		for (provider, _, members) in Fleets::<T>::iter() {
+			ensure!(!members.is_empty(), "an empty fleet is stored");
+			for id in members {
+				ensure!(
+					Machines::<T>::get(id).is_some_and(|m| m.provider == provider),
+					"fleet member is not the provider's machine"
+				);
+			}
+		}
+		let next_class = NextGpuClassId::<T>::get();
+		ensure!(next_class <= T::MaxGpuClasses::get(), "more classes than MaxGpuClasses");
+		for (class, gpu_class) in GpuClasses::<T>::iter() {
+			ensure!(class < next_class, "class id at or above NextGpuClassId");
+			ensure!(gpu_class.price_ceiling > 0, "class without a ceiling");
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,372 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod browse;
+mod gpu_classes;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
+mod listings;
+mod machines;
+#[cfg(test)]
+mod mock;
+mod providers;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::marketplace";
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+	use gpux_primitives::{
+		Balance, GpuClassId, LeaseRegistry, MachineId, MachineSpec, Region, WorkerKey,
+	};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+		/// Who adds GPU classes and sets their price ceilings (governance).
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Open leases per machine, so a leased machine cannot leave.
+		type Leases: LeaseRegistry;
+		/// Longest provider metadata, bytes.
+		#[pallet::constant]
+		type MaxMetadataLen: Get<u32>;
+		/// Longest GPU model name, bytes.
+		#[pallet::constant]
+		type MaxModelLen: Get<u32>;
+		/// Longest fleet label, bytes.
+		#[pallet::constant]
+		type MaxFleetLabelLen: Get<u32>;
+		/// Most machines one provider may register.
+		#[pallet::constant]
+		type MaxMachinesPerProvider: Get<u32>;
+		/// Most machines in one fleet; bounds `listFleet` and `delistFleet`.
+		#[pallet::constant]
+		type MaxFleetSize: Get<u32>;
+		/// Most GPUs in one machine.
+		#[pallet::constant]
+		type MaxGpusPerMachine: Get<u32>;
+		/// Most GPU classes the chain knows.
+		#[pallet::constant]
+		type MaxGpuClasses: Get<u32>;
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Registered providers.
+	#[pallet::storage]
+	pub type Providers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ProviderRecordOf<T>>;
+
+	/// GPU classes and their price ceilings.
+	#[pallet::storage]
+	pub type GpuClasses<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, GpuClassOf<T>>;
+
+	/// The id the next GPU class gets.
+	#[pallet::storage]
+	pub type NextGpuClassId<T: Config> = StorageValue<_, GpuClassId, ValueQuery>;
+
+	/// Registered machines and their listings.
+	#[pallet::storage]
+	pub type Machines<T: Config> = StorageMap<_, Twox64Concat, MachineId, MachineRecordOf<T>>;
+
+	/// The id the next machine gets.
+	#[pallet::storage]
+	pub type NextMachineId<T: Config> = StorageValue<_, MachineId, ValueQuery>;
+
+	/// The machine each worker key belongs to; a key serves one machine only.
+	#[pallet::storage]
+	pub type MachineOfWorkerKey<T: Config> = StorageMap<_, Blake2_128Concat, WorkerKey, MachineId>;
+
+	/// Machines by provider.
+	#[pallet::storage]
+	pub type MachinesOf<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, MachineId, ()>;
+
+	/// Machines by provider and fleet label.
+	#[pallet::storage]
+	pub type Fleets<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		FleetLabelOf<T>,
+		FleetMembersOf<T>,
+		ValueQuery,
+	>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// GPU classes in id order: (model, VRAM GiB per GPU, price ceiling per GPU-hour).
+		pub gpu_classes: Vec<(Vec<u8>, u32, Balance)>,
+		/// Providers: (account, metadata).
+		pub providers: Vec<(T::AccountId, Vec<u8>)>,
+		/// Machines: (provider, spec, worker key, region, listing).
+		pub machines: Vec<(T::AccountId, MachineSpec, [u8; 32], Region, Option<ListingTermsOf<T>>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// Genesis is checked by the node before launch: a bad preset must stop it loudly.
+			for (model, vram_gib, ceiling) in &self.gpu_classes {
+				let model = model.clone().try_into().expect("genesis GPU model too long");
+				Pallet::<T>::do_add_gpu_class(model, *vram_gib, *ceiling)
+					.expect("genesis GPU class is valid");
+			}
+			for (provider, metadata) in &self.providers {
+				let metadata = metadata.clone().try_into().expect("genesis metadata too long");
+				Pallet::<T>::do_register_provider(provider.clone(), metadata)
+					.expect("genesis provider registers");
+			}
+			for (provider, spec, key, region, listing) in &self.machines {
+				let machine = NextMachineId::<T>::get();
+				Pallet::<T>::do_register_machine(
+					provider.clone(),
+					spec.clone(),
+					WorkerKey::from_raw(*key),
+					region.clone(),
+					None,
+				)
+				.expect("genesis machine registers");
+				if let Some(terms) = listing {
+					Pallet::<T>::do_set_listing(provider.clone(), machine, terms.clone())
+						.expect("genesis listing is valid");
+				}
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A GPU class was added.
+		GpuClassAdded { class: GpuClassId, vram_gib: u32, price_ceiling: Balance },
+		/// A GPU class's price ceiling changed.
+		GpuClassCeilingSet { class: GpuClassId, price_ceiling: Balance },
+		/// An account registered as a provider.
+		ProviderRegistered { provider: T::AccountId },
+		/// A provider registered a machine.
+		MachineRegistered {
+			machine: MachineId,
+			provider: T::AccountId,
+			gpu_class: GpuClassId,
+			gpus: u32,
+		},
+		/// A machine left the market.
+		MachineDeregistered { machine: MachineId, provider: T::AccountId },
+		/// A machine was listed, or its terms changed.
+		Listed { machine: MachineId, on_demand_price: Balance, spot_floor_price: Balance },
+		/// A machine's listing was withdrawn; leases in progress continue.
+		Delisted { machine: MachineId },
+		/// Every machine of a fleet was listed with the same terms.
+		FleetListed { provider: T::AccountId, fleet: FleetLabelOf<T>, machines: u32 },
+		/// Every listed machine of a fleet was delisted.
+		FleetDelisted { provider: T::AccountId, fleet: FleetLabelOf<T>, machines: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is a provider already.
+		AlreadyRegistered,
+		/// Only registered providers may do this.
+		NotProvider,
+		/// No GPU class with this id.
+		UnknownGpuClass,
+		/// No machine with this id.
+		UnknownMachine,
+		/// The machine belongs to another provider.
+		NotOwner,
+		/// Another machine already uses this worker key.
+		WorkerKeyInUse,
+		/// The provider has `MaxMachinesPerProvider` machines.
+		TooManyMachines,
+		/// The fleet has `MaxFleetSize` machines.
+		FleetFull,
+		/// The provider has no fleet with this label.
+		UnknownFleet,
+		/// GPU count is zero or above `MaxGpusPerMachine`, or a resource is zero.
+		InvalidSpec,
+		/// The spec's VRAM per GPU is not its class's.
+		SpecMismatchesClass,
+		/// The country code is not two upper-case letters.
+		InvalidRegion,
+		/// Zero price, empty or inverted lease length or availability window, or no access.
+		InvalidTerms,
+		/// A price is above its GPU class's ceiling.
+		PriceAboveMfp,
+		/// The machine is not listed.
+		NotListed,
+		/// The machine has open leases.
+		MachineLeased,
+		/// The chain has `MaxGpuClasses` classes.
+		TooManyGpuClasses,
+		/// A GPU class needs memory and a non-zero ceiling.
+		InvalidGpuClass,
+		/// An id counter ran out.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxMachinesPerProvider::get() > 0, "providers must be able to register");
+			assert!(T::MaxFleetSize::get() > 0, "fleets must hold a machine");
+			assert!(T::MaxGpusPerMachine::get() > 0, "machines must hold a GPU");
+			assert!(T::MaxGpuClasses::get() > 0, "the chain must know a GPU class");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Register the caller as a provider.
+		///
+		/// - `origin`: signed, not yet a provider.
+		/// - `metadata`: free-form description, at most `MaxMetadataLen` bytes.
+		#[pallet::call_index(0)]
+		pub fn register_provider(origin: OriginFor<T>, metadata: MetadataOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_provider(who, metadata)
+		}
+
+		/// Register a machine of the caller's.
+		///
+		/// - `origin`: signed, a provider.
+		/// - `spec`: its hardware; the GPU class must exist and its VRAM match.
+		/// - `worker_key`: the sr25519 key its `gpux-worker` signs with, unused by any machine.
+		/// - `region`: ISO country code and optional coarse location.
+		/// - `fleet`: optional label grouping it with the provider's other machines.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::register_machine(T::MaxFleetSize::get()))]
+		pub fn register_machine(
+			origin: OriginFor<T>,
+			spec: MachineSpec,
+			worker_key: WorkerKey,
+			region: Region,
+			fleet: Option<FleetLabelOf<T>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_machine(who, spec, worker_key, region, fleet)
+		}
+
+		/// List a machine, or change its terms.
+		///
+		/// - `origin`: signed, the machine's provider.
+		/// - `terms`: prices per GPU-hour (at most the class ceiling), lease length bounds,
+		///   availability window and access methods.
+		#[pallet::call_index(2)]
+		pub fn set_listing(
+			origin: OriginFor<T>,
+			machine: MachineId,
+			terms: ListingTermsOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_listing(who, machine, terms)
+		}
+
+		/// Withdraw a machine's listing. Leases in progress continue to their end.
+		///
+		/// - `origin`: signed, the machine's provider.
+		#[pallet::call_index(3)]
+		pub fn delist(origin: OriginFor<T>, machine: MachineId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_delist(who, machine)
+		}
+
+		/// Remove a machine from the market; refused while it has open leases.
+		///
+		/// - `origin`: signed, the machine's provider.
+		#[pallet::call_index(4)]
+		#[pallet::weight(<T as Config>::WeightInfo::deregister_machine(T::MaxFleetSize::get()))]
+		pub fn deregister_machine(origin: OriginFor<T>, machine: MachineId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deregister_machine(who, machine)
+		}
+
+		/// List every machine of a fleet with the same terms.
+		///
+		/// - `origin`: signed, the fleet's provider.
+		/// - `fleet`: the label machines were registered under.
+		#[pallet::call_index(5)]
+		#[pallet::weight(<T as Config>::WeightInfo::list_fleet(T::MaxFleetSize::get()))]
+		pub fn list_fleet(
+			origin: OriginFor<T>,
+			fleet: FleetLabelOf<T>,
+			terms: ListingTermsOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let machines = Self::do_list_fleet(who, fleet, terms)?;
+			Ok(Some(<T as Config>::WeightInfo::list_fleet(machines)).into())
+		}
+
+		/// Delist every listed machine of a fleet.
+		///
+		/// - `origin`: signed, the fleet's provider.
+		#[pallet::call_index(6)]
+		#[pallet::weight(<T as Config>::WeightInfo::delist_fleet(T::MaxFleetSize::get()))]
+		pub fn delist_fleet(
+			origin: OriginFor<T>,
+			fleet: FleetLabelOf<T>,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let machines = Self::do_delist_fleet(who, fleet)?;
+			Ok(Some(<T as Config>::WeightInfo::delist_fleet(machines)).into())
+		}
+
+		/// Add a GPU class.
+		///
+		/// - `origin`: `AdminOrigin` (governance).
+		/// - `model`: model name, `vram_gib`: memory per GPU, `price_ceiling`: most a GPU-hour
+		///   of it may be listed for.
+		#[pallet::call_index(7)]
+		pub fn add_gpu_class(
+			origin: OriginFor<T>,
+			model: ModelOf<T>,
+			vram_gib: u32,
+			price_ceiling: Balance,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_add_gpu_class(model, vram_gib, price_ceiling).map(|_| ())
+		}
+
+		/// Change a GPU class's price ceiling. Applies to listings made from now on.
+		///
+		/// - `origin`: `AdminOrigin` (governance).
+		#[pallet::call_index(8)]
+		pub fn set_gpu_class_ceiling(
+			origin: OriginFor<T>,
+			class: GpuClassId,
+			price_ceiling: Balance,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_gpu_class_ceiling(class, price_ceiling)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+//! Listings: one machine's or a whole fleet's.
+
+use frame_support::{ensure, pallet_prelude::DispatchResult};
+use gpux_primitives::MachineId;
+use sp_runtime::traits::Zero;
+
+use crate::{
+	Config, Error, Event, FleetLabelOf, Fleets, GpuClassOf, GpuClasses, ListingTermsOf,
+	MachineRecordOf, Machines, Pallet,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Refuses terms a renter could not use, and prices above the class ceiling.
+	fn ensure_valid_terms(class: &GpuClassOf<T>, terms: &ListingTermsOf<T>) -> DispatchResult {
+		ensure!(
+			terms.on_demand_price > 0
+				&& terms.spot_floor_price > 0
+				&& !terms.min_lease_blocks.is_zero()
+				&& terms.min_lease_blocks <= terms.max_lease_blocks
+				&& terms.available_until.is_none_or(|until| until > terms.available_from)
+				&& terms.access.any(),
+			Error::<T>::InvalidTerms
+		);
+		ensure!(
+			terms.on_demand_price <= class.price_ceiling
+				&& terms.spot_floor_price <= class.price_ceiling,
+			Error::<T>::PriceAboveMfp
+		);
+		Ok(())
+	}
+
+	/// The machine, if `who` owns it and `terms` are valid for its class. Reads only.
+	fn listable(
+		who: &T::AccountId,
+		machine: MachineId,
+		terms: &ListingTermsOf<T>,
+	) -> Result<MachineRecordOf<T>, sp_runtime::DispatchError> {
+		let record = Machines::<T>::get(machine).ok_or(Error::<T>::UnknownMachine)?;
+		ensure!(&record.provider == who, Error::<T>::NotOwner);
+		let class =
+			GpuClasses::<T>::get(record.spec.gpu_class).ok_or(Error::<T>::UnknownGpuClass)?;
+		Self::ensure_valid_terms(&class, terms)?;
+		Ok(record)
+	}
+
+	fn store_listing(
+		machine: MachineId,
+		mut record: MachineRecordOf<T>,
+		terms: &ListingTermsOf<T>,
+	) {
+		record.listing = Some(terms.clone());
+		Machines::<T>::insert(machine, record);
+		Self::deposit_event(Event::Listed {
+			machine,
+			on_demand_price: terms.on_demand_price,
+			spot_floor_price: terms.spot_floor_price,
+		});
+	}
+
+	pub(crate) fn do_set_listing(
+		who: T::AccountId,
+		machine: MachineId,
+		terms: ListingTermsOf<T>,
+	) -> DispatchResult {
+		let record = Self::listable(&who, machine, &terms)?;
+		Self::store_listing(machine, record, &terms);
+		Ok(())
+	}
+
+	pub(crate) fn do_delist(who: T::AccountId, machine: MachineId) -> DispatchResult {
+		Machines::<T>::try_mutate(machine, |record| {
+			let record = record.as_mut().ok_or(Error::<T>::UnknownMachine)?;
+			ensure!(record.provider == who, Error::<T>::NotOwner);
+			ensure!(record.listing.take().is_some(), Error::<T>::NotListed);
+			Self::deposit_event(Event::Delisted { machine });
+			Ok(())
+		})
+	}
+
+	/// Lists the whole fleet or, if any machine's terms are refused, none of it: every machine
+	/// is checked before any is written.
+	pub(crate) fn do_list_fleet(
+		who: T::AccountId,
+		fleet: FleetLabelOf<T>,
+		terms: ListingTermsOf<T>,
+	) -> Result<u32, sp_runtime::DispatchError> {
+		let members = Fleets::<T>::get(&who, &fleet);
+		ensure!(!members.is_empty(), Error::<T>::UnknownFleet);
+		let records = members
+			.iter()
+			.map(|machine| Self::listable(&who, *machine, &terms).map(|record| (*machine, record)))
+			.collect::<Result<alloc::vec::Vec<_>, _>>()?;
+		for (machine, record) in records {
+			Self::store_listing(machine, record, &terms);
+		}
+		let count = members.len() as u32;
+		Self::deposit_event(Event::FleetListed { provider: who, fleet, machines: count });
+		Ok(count)
+	}
+
+	pub(crate) fn do_delist_fleet(
+		who: T::AccountId,
+		fleet: FleetLabelOf<T>,
+	) -> Result<u32, sp_runtime::DispatchError> {
+		let members = Fleets::<T>::get(&who, &fleet);
+		ensure!(!members.is_empty(), Error::<T>::UnknownFleet);
+		let mut delisted = 0u32;
+		for machine in members.iter() {
+			Machines::<T>::mutate(machine, |record| {
+				if let Some(record) = record {
+					if record.listing.take().is_some() {
+						delisted = delisted.saturating_add(1);
+						Self::deposit_event(Event::Delisted { machine: *machine });
+					}
+				}
+			});
+		}
+		Self::deposit_event(Event::FleetDelisted { provider: who, fleet, machines: delisted });
+		Ok(members.len() as u32)
+	}
+}

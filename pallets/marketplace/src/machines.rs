@@ -1,0 +1,156 @@
+//! Machine registration, fleets, and the `MachineRegistry` other pallets read.
+
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{
+	Balance, LeaseRegistry, ListedMachine, MachineId, MachineRegistry, MachineSpec, Region,
+	WorkerKey,
+};
+
+use crate::{
+	Config, Error, Event, FleetLabelOf, Fleets, GpuClasses, MachineOfWorkerKey, MachineRecord,
+	Machines, MachinesOf, NextMachineId, Pallet, Providers,
+};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_register_machine(
+		who: T::AccountId,
+		spec: MachineSpec,
+		worker_key: WorkerKey,
+		region: Region,
+		fleet: Option<FleetLabelOf<T>>,
+	) -> DispatchResult {
+		let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotProvider)?;
+		let class = GpuClasses::<T>::get(spec.gpu_class).ok_or(Error::<T>::UnknownGpuClass)?;
+		ensure!(
+			spec.gpu_count > 0
+				&& spec.gpu_count <= T::MaxGpusPerMachine::get()
+				&& spec.cpu_cores > 0
+				&& spec.ram_gib > 0
+				&& spec.disk_gib > 0,
+			Error::<T>::InvalidSpec
+		);
+		ensure!(spec.vram_gib_per_gpu == class.vram_gib, Error::<T>::SpecMismatchesClass);
+		ensure!(region.is_well_formed(), Error::<T>::InvalidRegion);
+		ensure!(!MachineOfWorkerKey::<T>::contains_key(worker_key), Error::<T>::WorkerKeyInUse);
+		ensure!(provider.machines < T::MaxMachinesPerProvider::get(), Error::<T>::TooManyMachines);
+
+		let machine = NextMachineId::<T>::get();
+		let next = machine.checked_add(1).ok_or(Error::<T>::Overflow)?;
+		// The last fallible step: nothing is written before it.
+		if let Some(label) = &fleet {
+			Fleets::<T>::try_mutate(&who, label, |members| {
+				members.try_push(machine).map_err(|_| Error::<T>::FleetFull)
+			})?;
+		}
+		NextMachineId::<T>::put(next);
+		provider.machines = provider.machines.saturating_add(1);
+		Providers::<T>::insert(&who, provider);
+		MachineOfWorkerKey::<T>::insert(worker_key, machine);
+		MachinesOf::<T>::insert(&who, machine, ());
+		let (gpu_class, gpus) = (spec.gpu_class, spec.gpu_count);
+		Machines::<T>::insert(
+			machine,
+			MachineRecord {
+				provider: who.clone(),
+				spec,
+				worker_key,
+				region,
+				fleet,
+				listing: None,
+				registered_at: frame_system::Pallet::<T>::block_number(),
+			},
+		);
+		Self::deposit_event(Event::MachineRegistered { machine, provider: who, gpu_class, gpus });
+		Ok(())
+	}
+
+	pub(crate) fn do_deregister_machine(who: T::AccountId, machine: MachineId) -> DispatchResult {
+		let record = Machines::<T>::get(machine).ok_or(Error::<T>::UnknownMachine)?;
+		ensure!(record.provider == who, Error::<T>::NotOwner);
+		ensure!(T::Leases::open_leases_on(machine) == 0, Error::<T>::MachineLeased);
+
+		if let Some(label) = &record.fleet {
+			Fleets::<T>::mutate_exists(&who, label, |members| {
+				if let Some(list) = members {
+					list.retain(|m| *m != machine);
+					if list.is_empty() {
+						*members = None;
+					}
+				}
+			});
+		}
+		Providers::<T>::mutate(&who, |provider| {
+			if let Some(provider) = provider {
+				provider.machines = provider.machines.saturating_sub(1);
+			}
+		});
+		MachineOfWorkerKey::<T>::remove(record.worker_key);
+		MachinesOf::<T>::remove(&who, machine);
+		Machines::<T>::remove(machine);
+		Self::deposit_event(Event::MachineDeregistered { machine, provider: who });
+		Ok(())
+	}
+}
+
+impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pallet<T> {
+	fn listed_machine(
+		machine: MachineId,
+	) -> Option<ListedMachine<T::AccountId, Balance, BlockNumberFor<T>>> {
+		let record = Machines::<T>::get(machine)?;
+		let terms = record.listing?;
+		Some(ListedMachine {
+			provider: record.provider,
+			gpu_class: record.spec.gpu_class,
+			gpu_count: record.spec.gpu_count,
+			terms,
+		})
+	}
+
+	fn machine_gpus(machine: MachineId) -> Option<u32> {
+		Machines::<T>::get(machine).map(|record| record.spec.gpu_count)
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> Pallet<T> {
+	/// A new machine of `gpus` GPUs listed on `terms`, for other pallets' benchmarks. Creates
+	/// its provider and a GPU class without a price ceiling as needed.
+	pub fn benchmark_listed_machine(
+		provider: T::AccountId,
+		gpus: u32,
+		terms: crate::ListingTermsOf<T>,
+	) -> MachineId {
+		use gpux_primitives::ComputeCapability;
+		let class = crate::GpuClasses::<T>::iter()
+			.find(|(_, c)| c.price_ceiling == Balance::MAX)
+			.map(|(id, _)| id)
+			.unwrap_or_else(|| {
+				let model = alloc::vec![b'B'; 8].try_into().expect("fits any model bound");
+				Self::do_add_gpu_class(model, 80, Balance::MAX).expect("class is added")
+			});
+		if !Providers::<T>::contains_key(&provider) {
+			Self::do_register_provider(provider.clone(), Default::default()).expect("registers");
+		}
+		let machine = NextMachineId::<T>::get();
+		let mut key = [0u8; 32];
+		key[..8].copy_from_slice(&machine.to_le_bytes());
+		key[31] = 0xbe;
+		let spec = MachineSpec {
+			gpu_class: class,
+			gpu_count: gpus,
+			vram_gib_per_gpu: 80,
+			compute_capability: ComputeCapability { major: 9, minor: 0 },
+			cpu_cores: 64,
+			ram_gib: 512,
+			disk_gib: 8_000,
+			bandwidth_up_mbps: 10_000,
+			bandwidth_down_mbps: 10_000,
+		};
+		let region = Region { country: *b"DE", location: None };
+		Self::do_register_machine(provider.clone(), spec, WorkerKey::from_raw(key), region, None)
+			.expect("machine registers");
+		Self::do_set_listing(provider, machine, terms).expect("machine lists");
+		machine
+	}
+}

@@ -1,0 +1,156 @@
+//! A runtime with only System and the marketplace; leases are faked.
+
+use core::cell::RefCell;
+use std::collections::BTreeMap;
+
+use frame_support::{derive_impl, traits::ConstU32};
+use frame_system::EnsureRoot;
+use gpux_primitives::{
+	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId, MachineSpec,
+	Region, WorkerKey,
+};
+use sp_runtime::BuildStorage;
+
+use crate as pallet_marketplace;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Marketplace: pallet_marketplace,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+}
+
+thread_local! {
+	static OPEN_LEASES: RefCell<BTreeMap<MachineId, u32>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Open leases per machine, as a test sets them.
+pub struct MockLeases;
+impl MockLeases {
+	pub fn set_open(machine: MachineId, open: u32) {
+		OPEN_LEASES.with(|l| l.borrow_mut().insert(machine, open));
+	}
+}
+impl LeaseRegistry for MockLeases {
+	fn open_leases_on(machine: MachineId) -> u32 {
+		OPEN_LEASES.with(|l| l.borrow().get(&machine).copied().unwrap_or(0))
+	}
+}
+
+impl pallet_marketplace::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type AdminOrigin = EnsureRoot<u64>;
+	type Leases = MockLeases;
+	type MaxMetadataLen = ConstU32<64>;
+	type MaxModelLen = ConstU32<32>;
+	type MaxFleetLabelLen = ConstU32<16>;
+	type MaxMachinesPerProvider = ConstU32<4>;
+	type MaxFleetSize = ConstU32<3>;
+	type MaxGpusPerMachine = ConstU32<8>;
+	type MaxGpuClasses = ConstU32<4>;
+	type WeightInfo = ();
+}
+
+pub const ALICE: u64 = 1;
+pub const BOB: u64 = 2;
+/// Class 0: RTX 4090, 24 GiB, ceiling 1_000 per GPU-hour.
+pub const RTX_4090: u32 = 0;
+/// Class 1: H100, 80 GiB, ceiling 5_000 per GPU-hour.
+pub const H100: u32 = 1;
+pub const RTX_4090_CEILING: Balance = 1_000;
+
+/// A well-formed spec of `gpus` GPUs of `class`.
+pub fn spec(class: u32, gpus: u32) -> MachineSpec {
+	MachineSpec {
+		gpu_class: class,
+		gpu_count: gpus,
+		vram_gib_per_gpu: if class == H100 { 80 } else { 24 },
+		compute_capability: ComputeCapability { major: 8, minor: 9 },
+		cpu_cores: 32,
+		ram_gib: 128,
+		disk_gib: 2_000,
+		bandwidth_up_mbps: 1_000,
+		bandwidth_down_mbps: 1_000,
+	}
+}
+
+pub fn key(n: u8) -> WorkerKey {
+	WorkerKey::from_raw([n; 32])
+}
+
+pub fn region() -> Region {
+	Region { country: *b"DE", location: Some(b"Frankfurt".to_vec().try_into().unwrap()) }
+}
+
+/// Valid terms under the RTX 4090 ceiling.
+pub fn terms() -> ListingTerms<Balance, u64> {
+	ListingTerms {
+		on_demand_price: 800,
+		spot_floor_price: 300,
+		min_lease_blocks: 10,
+		max_lease_blocks: 6_000,
+		available_from: 0,
+		available_until: None,
+		access: AccessMethods { ssh: true, jupyter: false, api: false },
+	}
+}
+
+pub struct ExtBuilder {
+	gpu_classes: Vec<(Vec<u8>, u32, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self {
+			gpu_classes: vec![
+				(b"RTX 4090".to_vec(), 24, RTX_4090_CEILING),
+				(b"H100".to_vec(), 80, 5_000),
+			],
+		}
+	}
+}
+
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		let storage = RuntimeGenesisConfig {
+			system: Default::default(),
+			marketplace: pallet_marketplace::GenesisConfig {
+				gpu_classes: self.gpu_classes,
+				..Default::default()
+			},
+		}
+		.build_storage()
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Runs `test`, then checks the pallet's invariants on what it left.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Marketplace::do_try_state().expect("marketplace invariants hold");
+		});
+	}
+}
+
+/// The marketplace events since the last call, oldest first.
+pub fn events() -> Vec<pallet_marketplace::Event<Test>> {
+	let events = System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Marketplace(e) => Some(e),
+			_ => None,
+		})
+		.collect();
+	System::reset_events();
+	events
+}

@@ -1,0 +1,593 @@
+//! Every call, its events and storage, and every refusal.
+
+use codec::Encode;
+use frame_support::{assert_noop, assert_ok, traits::Get, BoundedVec};
+use gpux_primitives::{MachineRegistry, Region};
+use sp_runtime::DispatchError;
+
+use crate::{
+	mock::*, Error, Event, Fleets, GpuClasses, MachineOfWorkerKey, Machines, MachinesOf, Providers,
+};
+
+fn label(name: &str) -> crate::FleetLabelOf<Test> {
+	name.as_bytes().to_vec().try_into().unwrap()
+}
+
+fn signed(who: u64) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+/// Alice as a provider with one RTX 4090 machine (id 0), optionally in `fleet`.
+fn alice_with_machine(fleet: Option<&str>) -> u64 {
+	assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+	let machine = crate::NextMachineId::<Test>::get();
+	assert_ok!(Marketplace::register_machine(
+		signed(ALICE),
+		spec(RTX_4090, 2),
+		key(machine as u8 + 1),
+		region(),
+		fleet.map(label)
+	));
+	events();
+	machine
+}
+
+mod providers {
+	use super::*;
+
+	#[test]
+	fn register_provider_stores_metadata_and_emits_event() {
+		ExtBuilder::default().build_and_execute(|| {
+			let metadata: BoundedVec<u8, _> = b"gpu farm".to_vec().try_into().unwrap();
+			assert_ok!(Marketplace::register_provider(signed(ALICE), metadata.clone()));
+			let record = Providers::<Test>::get(ALICE).unwrap();
+			assert_eq!(record.metadata, metadata);
+			assert_eq!(record.machines, 0);
+			assert_eq!(events(), vec![Event::ProviderRegistered { provider: ALICE }]);
+		});
+	}
+
+	#[test]
+	fn registering_twice_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+			assert_noop!(
+				Marketplace::register_provider(signed(ALICE), Default::default()),
+				Error::<Test>::AlreadyRegistered
+			);
+		});
+	}
+
+	#[test]
+	fn metadata_longer_than_the_bound_does_not_decode() {
+		ExtBuilder::default().build_and_execute(|| {
+			let max: u32 = <Test as crate::Config>::MaxMetadataLen::get();
+			// What a wallet would send: the call index, then an over-long byte vector.
+			let mut encoded = RuntimeCall::Marketplace(crate::Call::register_provider {
+				metadata: Default::default(),
+			})
+			.encode();
+			encoded.truncate(2);
+			encoded.extend(vec![0u8; max as usize + 1].encode());
+			assert!(<RuntimeCall as codec::Decode>::decode(&mut &encoded[..]).is_err());
+		});
+	}
+}
+
+mod machines {
+	use super::*;
+
+	#[test]
+	fn register_machine_indexes_it_everywhere() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+			assert_ok!(Marketplace::register_machine(
+				signed(ALICE),
+				spec(H100, 8),
+				key(1),
+				region(),
+				Some(label("rack-a"))
+			));
+			let machine = Machines::<Test>::get(0).unwrap();
+			assert_eq!(machine.provider, ALICE);
+			assert_eq!(machine.spec.gpu_count, 8);
+			assert_eq!(machine.listing, None);
+			assert_eq!(MachineOfWorkerKey::<Test>::get(key(1)), Some(0));
+			assert!(MachinesOf::<Test>::contains_key(ALICE, 0));
+			assert_eq!(Fleets::<Test>::get(ALICE, label("rack-a")).into_inner(), vec![0]);
+			assert_eq!(Providers::<Test>::get(ALICE).unwrap().machines, 1);
+			assert_eq!(
+				events().last(),
+				Some(&Event::MachineRegistered {
+					machine: 0,
+					provider: ALICE,
+					gpu_class: H100,
+					gpus: 8
+				})
+			);
+		});
+	}
+
+	#[test]
+	fn only_providers_register_machines() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Marketplace::register_machine(
+					signed(BOB),
+					spec(RTX_4090, 1),
+					key(1),
+					region(),
+					None
+				),
+				Error::<Test>::NotProvider
+			);
+		});
+	}
+
+	#[test]
+	fn bad_specs_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+			let register = |spec, region| {
+				Marketplace::register_machine(signed(ALICE), spec, key(9), region, None)
+			};
+			assert_noop!(register(spec(7, 1), region()), Error::<Test>::UnknownGpuClass);
+			assert_noop!(register(spec(RTX_4090, 0), region()), Error::<Test>::InvalidSpec);
+			assert_noop!(register(spec(RTX_4090, 9), region()), Error::<Test>::InvalidSpec);
+			let mut no_ram = spec(RTX_4090, 1);
+			no_ram.ram_gib = 0;
+			assert_noop!(register(no_ram, region()), Error::<Test>::InvalidSpec);
+			let mut wrong_vram = spec(RTX_4090, 1);
+			wrong_vram.vram_gib_per_gpu = 48;
+			assert_noop!(register(wrong_vram, region()), Error::<Test>::SpecMismatchesClass);
+			let lower_case = Region { country: *b"de", location: None };
+			assert_noop!(register(spec(RTX_4090, 1), lower_case), Error::<Test>::InvalidRegion);
+		});
+	}
+
+	#[test]
+	fn a_worker_key_serves_one_machine() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_with_machine(None);
+			assert_ok!(Marketplace::register_provider(signed(BOB), Default::default()));
+			assert_noop!(
+				Marketplace::register_machine(
+					signed(BOB),
+					spec(RTX_4090, 1),
+					key(1),
+					region(),
+					None
+				),
+				Error::<Test>::WorkerKeyInUse
+			);
+		});
+	}
+
+	#[test]
+	fn machines_per_provider_and_fleet_size_are_bounded() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+			for n in 0..3u8 {
+				assert_ok!(Marketplace::register_machine(
+					signed(ALICE),
+					spec(RTX_4090, 1),
+					key(n + 1),
+					region(),
+					Some(label("rack"))
+				));
+			}
+			assert_noop!(
+				Marketplace::register_machine(
+					signed(ALICE),
+					spec(RTX_4090, 1),
+					key(10),
+					region(),
+					Some(label("rack"))
+				),
+				Error::<Test>::FleetFull
+			);
+			assert_ok!(Marketplace::register_machine(
+				signed(ALICE),
+				spec(RTX_4090, 1),
+				key(11),
+				region(),
+				None
+			));
+			assert_noop!(
+				Marketplace::register_machine(
+					signed(ALICE),
+					spec(RTX_4090, 1),
+					key(12),
+					region(),
+					None
+				),
+				Error::<Test>::TooManyMachines
+			);
+		});
+	}
+
+	#[test]
+	fn deregistering_removes_every_trace_and_frees_the_key() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(Some("rack"));
+			assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
+			assert!(Machines::<Test>::get(machine).is_none());
+			assert!(MachineOfWorkerKey::<Test>::get(key(1)).is_none());
+			assert!(!MachinesOf::<Test>::contains_key(ALICE, machine));
+			assert!(!Fleets::<Test>::contains_key(ALICE, label("rack")));
+			assert_eq!(Providers::<Test>::get(ALICE).unwrap().machines, 0);
+			assert_eq!(events(), vec![Event::MachineDeregistered { machine, provider: ALICE }]);
+			assert_ok!(Marketplace::register_machine(
+				signed(ALICE),
+				spec(RTX_4090, 1),
+				key(1),
+				region(),
+				None
+			));
+		});
+	}
+
+	#[test]
+	fn deregistering_is_refused_to_others_unknown_and_leased_machines() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			assert_noop!(
+				Marketplace::deregister_machine(signed(BOB), machine),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Marketplace::deregister_machine(signed(ALICE), 99),
+				Error::<Test>::UnknownMachine
+			);
+			MockLeases::set_open(machine, 1);
+			assert_noop!(
+				Marketplace::deregister_machine(signed(ALICE), machine),
+				Error::<Test>::MachineLeased
+			);
+			MockLeases::set_open(machine, 0);
+		});
+	}
+}
+
+mod listings {
+	use super::*;
+
+	#[test]
+	fn set_listing_publishes_terms_to_other_pallets() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			assert!(Marketplace::listed_machine(machine).is_none());
+			assert_ok!(Marketplace::set_listing(signed(ALICE), machine, terms()));
+			assert_eq!(
+				events(),
+				vec![Event::Listed { machine, on_demand_price: 800, spot_floor_price: 300 }]
+			);
+			let listed = Marketplace::listed_machine(machine).unwrap();
+			assert_eq!((listed.provider, listed.gpu_count, listed.terms), (ALICE, 2, terms()));
+			assert!(Marketplace::machine_exists(machine));
+		});
+	}
+
+	#[test]
+	fn prices_above_the_class_ceiling_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			let mut too_dear = terms();
+			too_dear.on_demand_price = RTX_4090_CEILING + 1;
+			assert_noop!(
+				Marketplace::set_listing(signed(ALICE), machine, too_dear),
+				Error::<Test>::PriceAboveMfp
+			);
+			let mut spot_too_dear = terms();
+			spot_too_dear.spot_floor_price = RTX_4090_CEILING + 1;
+			assert_noop!(
+				Marketplace::set_listing(signed(ALICE), machine, spot_too_dear),
+				Error::<Test>::PriceAboveMfp
+			);
+			let mut at_ceiling = terms();
+			at_ceiling.on_demand_price = RTX_4090_CEILING;
+			assert_ok!(Marketplace::set_listing(signed(ALICE), machine, at_ceiling));
+		});
+	}
+
+	#[test]
+	fn unusable_terms_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			let variants: Vec<fn(&mut gpux_primitives::ListingTerms<u128, u64>)> = vec![
+				|t| t.on_demand_price = 0,
+				|t| t.spot_floor_price = 0,
+				|t| t.min_lease_blocks = 0,
+				|t| t.max_lease_blocks = t.min_lease_blocks - 1,
+				|t| {
+					t.available_from = 100;
+					t.available_until = Some(100)
+				},
+				|t| t.access = Default::default(),
+			];
+			for (i, spoil) in variants.into_iter().enumerate() {
+				let mut bad = terms();
+				spoil(&mut bad);
+				assert_eq!(
+					Marketplace::set_listing(signed(ALICE), machine, bad),
+					Err(Error::<Test>::InvalidTerms.into()),
+					"variant {i}"
+				);
+			}
+			assert!(Machines::<Test>::get(machine).unwrap().listing.is_none());
+		});
+	}
+
+	#[test]
+	fn only_the_owner_lists_a_known_machine() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			assert_noop!(
+				Marketplace::set_listing(signed(BOB), machine, terms()),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Marketplace::set_listing(signed(ALICE), 42, terms()),
+				Error::<Test>::UnknownMachine
+			);
+		});
+	}
+
+	#[test]
+	fn delist_withdraws_the_offer_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			assert_ok!(Marketplace::set_listing(signed(ALICE), machine, terms()));
+			assert_noop!(Marketplace::delist(signed(BOB), machine), Error::<Test>::NotOwner);
+			events();
+			assert_ok!(Marketplace::delist(signed(ALICE), machine));
+			assert_eq!(events(), vec![Event::Delisted { machine }]);
+			assert!(Marketplace::listed_machine(machine).is_none());
+			assert_noop!(Marketplace::delist(signed(ALICE), machine), Error::<Test>::NotListed);
+			assert_noop!(Marketplace::delist(signed(ALICE), 42), Error::<Test>::UnknownMachine);
+		});
+	}
+}
+
+mod fleets {
+	use super::*;
+
+	fn alice_with_fleet() -> (u64, u64) {
+		let a = alice_with_machine(Some("rack"));
+		assert_ok!(Marketplace::register_machine(
+			signed(ALICE),
+			spec(H100, 8),
+			key(50),
+			region(),
+			Some(label("rack"))
+		));
+		events();
+		(a, a + 1)
+	}
+
+	#[test]
+	fn list_fleet_lists_every_machine() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (a, b) = alice_with_fleet();
+			assert_ok!(Marketplace::list_fleet(signed(ALICE), label("rack"), terms()));
+			assert!(Marketplace::listed_machine(a).is_some());
+			assert!(Marketplace::listed_machine(b).is_some());
+			assert_eq!(
+				events().last(),
+				Some(&Event::FleetListed { provider: ALICE, fleet: label("rack"), machines: 2 })
+			);
+		});
+	}
+
+	#[test]
+	fn list_fleet_lists_nothing_if_one_machine_refuses_the_terms() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (a, b) = alice_with_fleet();
+			// Above the RTX 4090 ceiling, below the H100's.
+			let mut dear = terms();
+			dear.on_demand_price = 2_000;
+			assert_noop!(
+				Marketplace::list_fleet(signed(ALICE), label("rack"), dear),
+				Error::<Test>::PriceAboveMfp
+			);
+			assert!(Marketplace::listed_machine(a).is_none());
+			assert!(Marketplace::listed_machine(b).is_none());
+		});
+	}
+
+	#[test]
+	fn delist_fleet_delists_the_listed_ones() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (a, b) = alice_with_fleet();
+			assert_ok!(Marketplace::set_listing(signed(ALICE), a, terms()));
+			events();
+			assert_ok!(Marketplace::delist_fleet(signed(ALICE), label("rack")));
+			assert!(Marketplace::listed_machine(a).is_none());
+			assert!(Marketplace::listed_machine(b).is_none());
+			assert_eq!(
+				events(),
+				vec![
+					Event::Delisted { machine: a },
+					Event::FleetDelisted { provider: ALICE, fleet: label("rack"), machines: 1 }
+				]
+			);
+		});
+	}
+
+	#[test]
+	fn unknown_fleets_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_with_fleet();
+			assert_noop!(
+				Marketplace::list_fleet(signed(BOB), label("rack"), terms()),
+				Error::<Test>::UnknownFleet
+			);
+			assert_noop!(
+				Marketplace::delist_fleet(signed(ALICE), label("other")),
+				Error::<Test>::UnknownFleet
+			);
+		});
+	}
+}
+
+mod gpu_classes {
+	use super::*;
+
+	#[test]
+	fn genesis_seeds_the_classes() {
+		ExtBuilder::default().build_and_execute(|| {
+			let class = GpuClasses::<Test>::get(RTX_4090).unwrap();
+			assert_eq!((class.vram_gib, class.price_ceiling), (24, RTX_4090_CEILING));
+			assert_eq!(crate::NextGpuClassId::<Test>::get(), 2);
+		});
+	}
+
+	#[test]
+	fn governance_adds_classes_and_sets_ceilings() {
+		ExtBuilder::default().build_and_execute(|| {
+			let model: crate::ModelOf<Test> = b"L40S".to_vec().try_into().unwrap();
+			assert_ok!(Marketplace::add_gpu_class(RuntimeOrigin::root(), model, 48, 2_000));
+			assert_eq!(
+				events(),
+				vec![Event::GpuClassAdded { class: 2, vram_gib: 48, price_ceiling: 2_000 }]
+			);
+			assert_ok!(Marketplace::set_gpu_class_ceiling(RuntimeOrigin::root(), 2, 2_500));
+			assert_eq!(GpuClasses::<Test>::get(2).unwrap().price_ceiling, 2_500);
+			assert_eq!(
+				events(),
+				vec![Event::GpuClassCeilingSet { class: 2, price_ceiling: 2_500 }]
+			);
+		});
+	}
+
+	#[test]
+	fn class_changes_need_governance_and_sense() {
+		ExtBuilder::default().build_and_execute(|| {
+			let model = || -> crate::ModelOf<Test> { b"L40S".to_vec().try_into().unwrap() };
+			assert_noop!(
+				Marketplace::add_gpu_class(signed(ALICE), model(), 48, 2_000),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Marketplace::set_gpu_class_ceiling(signed(ALICE), RTX_4090, 1),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Marketplace::add_gpu_class(RuntimeOrigin::root(), model(), 0, 2_000),
+				Error::<Test>::InvalidGpuClass
+			);
+			assert_noop!(
+				Marketplace::add_gpu_class(RuntimeOrigin::root(), model(), 48, 0),
+				Error::<Test>::InvalidGpuClass
+			);
+			assert_noop!(
+				Marketplace::set_gpu_class_ceiling(RuntimeOrigin::root(), 9, 10),
+				Error::<Test>::UnknownGpuClass
+			);
+			assert_noop!(
+				Marketplace::set_gpu_class_ceiling(RuntimeOrigin::root(), RTX_4090, 0),
+				Error::<Test>::InvalidGpuClass
+			);
+			assert_ok!(Marketplace::add_gpu_class(RuntimeOrigin::root(), model(), 48, 1));
+			assert_ok!(Marketplace::add_gpu_class(RuntimeOrigin::root(), model(), 48, 1));
+			assert_noop!(
+				Marketplace::add_gpu_class(RuntimeOrigin::root(), model(), 48, 1),
+				Error::<Test>::TooManyGpuClasses
+			);
+		});
+	}
+}
+
+mod browsing {
+	use super::*;
+	use crate::runtime_api::{ListingFilter, ListingSort, Page};
+	use gpux_primitives::LeaseMode;
+
+	/// Alice lists machine 0 (2×4090 at 800, DE) and 1 (8×H100 at 3_000, US); machine 2
+	/// (1×4090, 500) is registered but not listed.
+	fn market() {
+		assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+		let us = Region { country: *b"US", location: None };
+		for (n, (spec, region)) in
+			[(spec(RTX_4090, 2), region()), (spec(H100, 8), us), (spec(RTX_4090, 1), region())]
+				.into_iter()
+				.enumerate()
+		{
+			assert_ok!(Marketplace::register_machine(
+				signed(ALICE),
+				spec,
+				key(n as u8 + 1),
+				region,
+				None
+			));
+		}
+		assert_ok!(Marketplace::set_listing(signed(ALICE), 0, terms()));
+		let mut h100 = terms();
+		h100.on_demand_price = 3_000;
+		h100.spot_floor_price = 100;
+		assert_ok!(Marketplace::set_listing(signed(ALICE), 1, h100));
+	}
+
+	fn machines(filter: ListingFilter, sort: ListingSort, page: Page) -> Vec<u64> {
+		// Machine 0 has one GPU leased.
+		Marketplace::listings(filter, sort, page, |m, gpus| if m == 0 { gpus - 1 } else { gpus })
+			.into_iter()
+			.map(|view| view.machine)
+			.collect()
+	}
+
+	const ALL: Page = Page { offset: 0, limit: 10 };
+
+	#[test]
+	fn only_listed_machines_show_cheapest_first() {
+		ExtBuilder::default().build_and_execute(|| {
+			market();
+			assert_eq!(machines(Default::default(), ListingSort::PriceAscending, ALL), vec![0, 1]);
+			assert_eq!(machines(Default::default(), ListingSort::PriceDescending, ALL), vec![1, 0]);
+			// Sorting by spot floor reverses the order.
+			let spot = ListingFilter { mode: Some(LeaseMode::Spot), ..Default::default() };
+			assert_eq!(machines(spot, ListingSort::PriceAscending, ALL), vec![1, 0]);
+		});
+	}
+
+	#[test]
+	fn filters_narrow_the_result() {
+		ExtBuilder::default().build_and_execute(|| {
+			market();
+			let by = |f: ListingFilter| machines(f, ListingSort::PriceAscending, ALL);
+			assert_eq!(by(ListingFilter { gpu_class: Some(H100), ..Default::default() }), vec![1]);
+			assert_eq!(
+				by(ListingFilter { model: Some(b"4090".to_vec()), ..Default::default() }),
+				vec![0]
+			);
+			assert_eq!(by(ListingFilter { min_vram_gib: Some(48), ..Default::default() }), vec![1]);
+			assert_eq!(by(ListingFilter { max_price: Some(1_000), ..Default::default() }), vec![0]);
+			assert_eq!(by(ListingFilter { country: Some(*b"US"), ..Default::default() }), vec![1]);
+			assert_eq!(by(ListingFilter { min_free_gpus: Some(2), ..Default::default() }), vec![1]);
+			let view = &Marketplace::listings(
+				Default::default(),
+				ListingSort::PriceAscending,
+				ALL,
+				|_, g| g,
+			)[0];
+			assert_eq!(
+				(view.free_gpus, view.model.as_slice(), view.provider),
+				(2, &b"RTX 4090"[..], ALICE)
+			);
+		});
+	}
+
+	#[test]
+	fn pages_slice_the_sorted_result() {
+		ExtBuilder::default().build_and_execute(|| {
+			market();
+			let page = |offset, limit| {
+				machines(Default::default(), ListingSort::PriceAscending, Page { offset, limit })
+			};
+			assert_eq!(page(0, 1), vec![0]);
+			assert_eq!(page(1, 1), vec![1]);
+			assert!(page(2, 1).is_empty());
+			assert_eq!(Marketplace::gpu_class_list().len(), 2);
+		});
+	}
+}

@@ -1,0 +1,142 @@
+//! Weights of `pallet-marketplace`.
+//!
+//! Hand-estimated from each call's storage reads and writes (20 µs of compute per access, proof
+//! sizes from the records' max encoded length) until `gpux-node benchmark pallet --pallet
+//! pallet_marketplace` runs on reference hardware; the benchmarks in `benchmarking.rs` already
+//! run as tests. Calls that loop are weighed by the loop's length.
+
+use core::marker::PhantomData;
+use frame_support::{
+	traits::Get,
+	weights::{constants::ParityDbWeight, RuntimeDbWeight, Weight},
+};
+
+/// Weight functions needed for `pallet-marketplace`.
+pub trait WeightInfo {
+	fn register_provider() -> Weight;
+	fn register_machine(f: u32) -> Weight;
+	fn set_listing() -> Weight;
+	fn delist() -> Weight;
+	fn deregister_machine(f: u32) -> Weight;
+	fn list_fleet(n: u32) -> Weight;
+	fn delist_fleet(n: u32) -> Weight;
+	fn add_gpu_class() -> Weight;
+	fn set_gpu_class_ceiling() -> Weight;
+}
+
+/// Compute per storage access, picoseconds.
+const ACCESS: u64 = 20_000_000;
+/// Upper bound of a machine record's encoded size, bytes.
+const MACHINE_PROOF: u64 = 700;
+/// Compute and proof one fleet member adds when its fleet is read or rewritten.
+const FLEET_MEMBER: Weight = Weight::from_parts(100_000, 8);
+
+/// The formulas, for any database.
+struct Estimate(RuntimeDbWeight);
+
+impl Estimate {
+	fn register_provider(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS, 400).saturating_add(self.0.reads_writes(1, 1))
+	}
+	fn register_machine(&self, f: u32) -> Weight {
+		Weight::from_parts(6 * ACCESS, 1_000 + MACHINE_PROOF)
+			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
+			.saturating_add(self.0.reads_writes(5, 6))
+	}
+	fn set_listing(&self) -> Weight {
+		Weight::from_parts(3 * ACCESS, MACHINE_PROOF + 100)
+			.saturating_add(self.0.reads_writes(2, 1))
+	}
+	fn delist(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS, MACHINE_PROOF).saturating_add(self.0.reads_writes(1, 1))
+	}
+	fn deregister_machine(&self, f: u32) -> Weight {
+		Weight::from_parts(6 * ACCESS, 1_000 + MACHINE_PROOF)
+			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
+			.saturating_add(self.0.reads_writes(4, 5))
+	}
+	fn list_fleet(&self, n: u32) -> Weight {
+		let per_machine = Weight::from_parts(3 * ACCESS, MACHINE_PROOF + 100)
+			.saturating_add(self.0.reads_writes(2, 1));
+		Weight::from_parts(2 * ACCESS, 200)
+			.saturating_add(self.0.reads(1))
+			.saturating_add(per_machine.saturating_mul(n.into()))
+	}
+	fn delist_fleet(&self, n: u32) -> Weight {
+		let per_machine =
+			Weight::from_parts(2 * ACCESS, MACHINE_PROOF).saturating_add(self.0.reads_writes(1, 1));
+		Weight::from_parts(2 * ACCESS, 200)
+			.saturating_add(self.0.reads(1))
+			.saturating_add(per_machine.saturating_mul(n.into()))
+	}
+	fn add_gpu_class(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS, 200).saturating_add(self.0.reads_writes(1, 2))
+	}
+	fn set_gpu_class_ceiling(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS, 200).saturating_add(self.0.reads_writes(1, 1))
+	}
+}
+
+/// Weights for `pallet-marketplace` with the runtime's database weights.
+pub struct SubstrateWeight<T>(PhantomData<T>);
+
+/// The same estimates with ParityDB weights, for tests and mocks.
+impl WeightInfo for () {
+	fn register_provider() -> Weight {
+		Estimate(ParityDbWeight::get()).register_provider()
+	}
+	fn register_machine(f: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).register_machine(f)
+	}
+	fn set_listing() -> Weight {
+		Estimate(ParityDbWeight::get()).set_listing()
+	}
+	fn delist() -> Weight {
+		Estimate(ParityDbWeight::get()).delist()
+	}
+	fn deregister_machine(f: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).deregister_machine(f)
+	}
+	fn list_fleet(n: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).list_fleet(n)
+	}
+	fn delist_fleet(n: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).delist_fleet(n)
+	}
+	fn add_gpu_class() -> Weight {
+		Estimate(ParityDbWeight::get()).add_gpu_class()
+	}
+	fn set_gpu_class_ceiling() -> Weight {
+		Estimate(ParityDbWeight::get()).set_gpu_class_ceiling()
+	}
+}
+
+impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	fn register_provider() -> Weight {
+		Estimate(T::DbWeight::get()).register_provider()
+	}
+	fn register_machine(f: u32) -> Weight {
+		Estimate(T::DbWeight::get()).register_machine(f)
+	}
+	fn set_listing() -> Weight {
+		Estimate(T::DbWeight::get()).set_listing()
+	}
+	fn delist() -> Weight {
+		Estimate(T::DbWeight::get()).delist()
+	}
+	fn deregister_machine(f: u32) -> Weight {
+		Estimate(T::DbWeight::get()).deregister_machine(f)
+	}
+	fn list_fleet(n: u32) -> Weight {
+		Estimate(T::DbWeight::get()).list_fleet(n)
+	}
+	fn delist_fleet(n: u32) -> Weight {
+		Estimate(T::DbWeight::get()).delist_fleet(n)
+	}
+	fn add_gpu_class() -> Weight {
+		Estimate(T::DbWeight::get()).add_gpu_class()
+	}
+	fn set_gpu_class_ceiling() -> Weight {
+		Estimate(T::DbWeight::get()).set_gpu_class_ceiling()
+	}
+}

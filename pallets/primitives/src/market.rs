@@ -1,0 +1,202 @@
+//! The market's vocabulary: GPU classes, machines, regions, listings and leases.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_core::ConstU32;
+use sp_runtime::BoundedVec;
+
+/// Identifies a registered machine.
+pub type MachineId = u64;
+/// Identifies a lease.
+pub type LeaseId = u64;
+/// Identifies a GPU class (a model and its memory), e.g. "RTX 4090 24 GB".
+pub type GpuClassId = u32;
+/// The sr25519 public key a machine's worker signs heartbeats and attestations with.
+pub type WorkerKey = sp_core::sr25519::Public;
+
+/// Longest coarse location, e.g. "Frankfurt" or "us-east".
+pub const MAX_LOCATION_LEN: u32 = 32;
+/// Longest SSH public key a renter may hand over (an RSA-4096 key in OpenSSH form fits).
+pub const MAX_SSH_KEY_LEN: u32 = 1024;
+
+/// A coarse location: where a machine is, no finer than a city.
+pub type Location = BoundedVec<u8, ConstU32<MAX_LOCATION_LEN>>;
+
+/// CUDA compute capability, e.g. 8.9 for Ada, 9.0 for Hopper.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeCapability {
+	pub major: u8,
+	pub minor: u8,
+}
+
+/// The hardware a machine offers. VRAM is per GPU; every GPU of a machine is of one class.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineSpec {
+	pub gpu_class: GpuClassId,
+	pub gpu_count: u32,
+	pub vram_gib_per_gpu: u32,
+	pub compute_capability: ComputeCapability,
+	pub cpu_cores: u32,
+	pub ram_gib: u32,
+	pub disk_gib: u32,
+	pub bandwidth_up_mbps: u32,
+	pub bandwidth_down_mbps: u32,
+}
+
+/// Where a machine is: an ISO 3166-1 alpha-2 country code and an optional coarse location.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+	pub country: [u8; 2],
+	pub location: Option<Location>,
+}
+
+impl Region {
+	/// Two upper-case ASCII letters; whether the code is assigned is not checked on chain.
+	pub fn is_well_formed(&self) -> bool {
+		self.country.iter().all(u8::is_ascii_uppercase)
+	}
+}
+
+/// How a renter reaches a leased machine.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessMethods {
+	pub ssh: bool,
+	pub jupyter: bool,
+	pub api: bool,
+}
+
+impl AccessMethods {
+	/// A listing must offer at least one way in.
+	pub fn any(&self) -> bool {
+		self.ssh || self.jupyter || self.api
+	}
+}
+
+/// On-demand leases are exclusive and never preempted; spot leases are cheaper and preemptible.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+pub enum LeaseMode {
+	OnDemand,
+	Spot,
+}
+
+/// What the renter hands the machine: an SSH key to install, and optionally an x25519 key to
+/// seal secrets to.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct AccessSpec {
+	pub ssh_public_key: BoundedVec<u8, ConstU32<MAX_SSH_KEY_LEN>>,
+	pub seal_key: Option<[u8; 32]>,
+}
+
+/// A provider's offer for one machine. Prices are per GPU-hour (600 blocks).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ListingTerms<Balance, BlockNumber> {
+	/// Price of an on-demand GPU-hour.
+	pub on_demand_price: Balance,
+	/// The lowest spot bid per GPU-hour the provider accepts.
+	pub spot_floor_price: Balance,
+	/// Shortest lease, in blocks.
+	pub min_lease_blocks: BlockNumber,
+	/// Longest lease, in blocks.
+	pub max_lease_blocks: BlockNumber,
+	/// Leases may not start before this block.
+	pub available_from: BlockNumber,
+	/// Leases must end by this block, if set.
+	pub available_until: Option<BlockNumber>,
+	/// How renters reach the machine.
+	pub access: AccessMethods,
+}
+
+/// What a lease needs to know of a listed machine.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ListedMachine<AccountId, Balance, BlockNumber> {
+	pub provider: AccountId,
+	pub gpu_class: GpuClassId,
+	pub gpu_count: u32,
+	pub terms: ListingTerms<Balance, BlockNumber>,
+}

@@ -1,0 +1,60 @@
+use frame_support::{parameter_types, traits::ConstU32, PalletId};
+use sp_runtime::{traits::AccountIdConversion, Perbill};
+
+use crate::{
+	AccountId, Balances, BlockNumber, Marketplace, Runtime, RuntimeEvent, RuntimeHoldReason, HOURS,
+	MINUTES,
+};
+
+parameter_types! {
+	/// The account the treasury pallet will own (governance issue); fees collect there now.
+	pub TreasuryAccount: AccountId = PalletId(*b"py/trsry").into_account_truncating();
+	/// The protocol's share of every payment to a provider.
+	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+	pub const BlocksPerHour: BlockNumber = HOURS;
+	/// A spot lease keeps its GPUs for a minute after a preemption notice.
+	pub const SpotNoticeBlocks: BlockNumber = MINUTES;
+}
+
+impl pallet_leases::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type Machines = Marketplace;
+	type Treasury = TreasuryAccount;
+	type ProtocolFee = ProtocolFee;
+	type BlocksPerHour = BlocksPerHour;
+	type SpotNoticeBlocks = SpotNoticeBlocks;
+	// A lease holds at least one GPU, so a machine never needs more leases than GPUs, plus
+	// those under notice.
+	type MaxLeasesPerMachine = ConstU32<64>;
+	type MaxClosesPerBlock = ConstU32<64>;
+	type MaxCloseDelay = ConstU32<10>;
+	type WeightInfo = pallet_leases::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkHelper;
+}
+
+/// Listed machines for the leases benchmarks, made through the marketplace.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_leases::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {
+	fn listed_machine(gpus: u32) -> gpux_primitives::MachineId {
+		use frame_support::traits::fungible::Mutate;
+		let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
+		let provider: AccountId = frame_benchmarking::account("provider", machine as u32, 0);
+		let _ = Balances::mint_into(&provider, crate::UNITS);
+		let terms = gpux_primitives::ListingTerms {
+			on_demand_price: pallet_leases::benchmarking::ON_DEMAND_PRICE,
+			spot_floor_price: 1,
+			min_lease_blocks: 10,
+			max_lease_blocks: 1_000,
+			available_from: 0,
+			available_until: None,
+			access: gpux_primitives::AccessMethods { ssh: true, jupyter: false, api: false },
+		};
+		Marketplace::benchmark_listed_machine(provider, gpus, terms)
+	}
+}

@@ -1,0 +1,19 @@
+use frame_support::traits::ConstU32;
+use frame_system::EnsureRoot;
+
+use crate::{AccountId, Leases, Runtime, RuntimeEvent};
+
+impl pallet_marketplace::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	// Sudo until governance's market_admin track exists.
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type Leases = Leases;
+	type MaxMetadataLen = ConstU32<256>;
+	type MaxModelLen = ConstU32<64>;
+	type MaxFleetLabelLen = ConstU32<32>;
+	type MaxMachinesPerProvider = ConstU32<256>;
+	type MaxFleetSize = ConstU32<64>;
+	type MaxGpusPerMachine = ConstU32<64>;
+	type MaxGpuClasses = ConstU32<64>;
+	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
+}
