@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of GPUX chain: formatting, Rust unit, pallet and runtime tests, the pallets'
+# Runs every test of GPUX chain: lints (scripts/lint.sh), Rust unit, pallet and runtime tests, the pallets'
 # benchmarks as tests, the chain-spec drift check, and the polkadot.js end-to-end tests against
 # real nodes (--dev and a 4-validator local network). Tests and the node share one release
 # build (docs/build.md).
@@ -10,8 +10,8 @@ cd "$GPUX_ROOT"
 step() { printf '\n\033[1m== %s\033[0m (%s)\n' "$*" "$(date +%T)" >&2; }
 start=$(date +%s)
 
-step "cargo fmt --check"
-cargo fmt --all -- --check
+step "lint: fmt, clippy -D warnings, rustdoc"
+scripts/lint.sh
 
 step "build (release): node, runtime, worker"
 cargo build --release --locked --workspace

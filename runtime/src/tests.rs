@@ -135,7 +135,7 @@ fn existential_deposit_is_enforced() {
 
 #[test]
 fn integrity_tests_pass() {
-	dev_ext().execute_with(|| AllPalletsWithSystem::integrity_test());
+	dev_ext().execute_with(AllPalletsWithSystem::integrity_test);
 }
 
 #[test]

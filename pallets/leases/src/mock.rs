@@ -30,11 +30,17 @@ impl frame_system::Config for Test {
 	type AccountData = pallet_balances::AccountData<Balance>;
 }
 
+parameter_types! {
+	/// 1 unless a test raises it (`ExistentialDeposit::set`).
+	pub static ExistentialDeposit: Balance = 1;
+}
+
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
 	type Balance = Balance;
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
+	type ExistentialDeposit = ExistentialDeposit;
 }
 
 pub const RENTER: u64 = 1;
@@ -57,7 +63,7 @@ parameter_types! {
 
 thread_local! {
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
-		RefCell::new(BTreeMap::new());
+		const { RefCell::new(BTreeMap::new()) };
 }
 
 /// The marketplace, as a map a test can change.
@@ -136,21 +142,45 @@ pub fn held(who: u64) -> Balance {
 	Balances::balance_on_hold(&crate::HoldReason::LeaseEscrow.into(), &who)
 }
 
-#[derive(Default)]
-pub struct ExtBuilder;
+pub struct ExtBuilder {
+	balances: Vec<(u64, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self {
+			balances: vec![
+				(RENTER, 1_000_000),
+				(SPOT_RENTER, 1_000_000),
+				(PROVIDER, 1_000),
+				(POOR, 100),
+				(TREASURY, 1),
+			],
+		}
+	}
+}
 
 impl ExtBuilder {
+	/// Gives `who` a free balance of `amount` at genesis; 0 means no account at all.
+	pub fn with_balance(mut self, who: u64, amount: Balance) -> Self {
+		self.balances.retain(|(account, _)| *account != who);
+		if amount > 0 {
+			self.balances.push((who, amount));
+		}
+		self
+	}
+
+	/// Sets the existential deposit for this test.
+	pub fn existential_deposit(self, amount: Balance) -> Self {
+		ExistentialDeposit::set(amount);
+		self
+	}
+
 	pub fn build(self) -> sp_io::TestExternalities {
 		let storage = RuntimeGenesisConfig {
 			system: Default::default(),
 			balances: pallet_balances::GenesisConfig {
-				balances: vec![
-					(RENTER, 1_000_000),
-					(SPOT_RENTER, 1_000_000),
-					(PROVIDER, 1_000),
-					(POOR, 100),
-					(TREASURY, 1),
-				],
+				balances: self.balances,
 				..Default::default()
 			},
 		}

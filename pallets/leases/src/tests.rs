@@ -224,6 +224,28 @@ mod settling {
 	}
 
 	#[test]
+	fn a_payout_a_missing_provider_cannot_receive_goes_back_to_the_renter() {
+		// The provider has no account and the 10 units owed are below the existential deposit
+		// of 20: the transfer fails, the amount stays in escrow, the close refunds it.
+		ExtBuilder::default()
+			.existential_deposit(20)
+			.with_balance(PROVIDER, 0)
+			.with_balance(TREASURY, 20)
+			.build_and_execute(|| {
+				let lease = rent(RENTER, 1, LeaseMode::OnDemand, 10, PRICE);
+				events();
+				run_to_block(11);
+				assert_eq!(
+					events(),
+					vec![Event::Closed { lease, reason: CloseReason::Expired, refunded: 10 }]
+				);
+				assert_eq!(balance(PROVIDER), 0);
+				assert_eq!(held(RENTER), 0);
+				assert_eq!(balance(RENTER), 1_000_000);
+			});
+	}
+
+	#[test]
 	fn settle_refuses_unknown_leases() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(

@@ -33,7 +33,7 @@ fn spec(class: gpux_primitives::GpuClassId) -> MachineSpec {
 	}
 }
 
-fn region<T: Config>() -> Region {
+fn region() -> Region {
 	Region { country: *b"DE", location: Some(vec![b'L'; 32].try_into().expect("fits")) }
 }
 
@@ -76,7 +76,7 @@ fn fleet_of<T: Config>(who: &T::AccountId, n: u32) -> vec::Vec<MachineId> {
 				who.clone(),
 				spec(class),
 				worker_key(i),
-				region::<T>(),
+				region(),
 				Some(fleet_label::<T>()),
 			)
 			.expect("registers");
@@ -114,7 +114,7 @@ mod benchmarks {
 			RawOrigin::Signed(caller.clone()),
 			spec(class),
 			worker_key(u32::MAX),
-			region::<T>(),
+			region(),
 			Some(fleet_label::<T>()),
 		);
 

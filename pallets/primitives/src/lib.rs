@@ -46,6 +46,8 @@ pub mod currency {
 	pub const MICRO_UNITS: Balance = MILLI_UNITS / 1_000;
 	/// Below this an account is reaped; keeps dust accounts from bloating state.
 	pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNITS;
+	// A zero deposit would let anyone fill state with empty accounts.
+	const _: () = assert!(EXISTENTIAL_DEPOSIT > 0);
 }
 
 /// Time, counted in blocks.
@@ -79,6 +81,5 @@ mod tests {
 	#[test]
 	fn one_gpux_has_twelve_decimals() {
 		assert_eq!(currency::UNITS, 10u128.pow(currency::TOKEN_DECIMALS as u32));
-		assert!(currency::EXISTENTIAL_DEPOSIT > 0);
 	}
 }
