@@ -6,8 +6,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Get};
 use frame_system::RawOrigin;
 use gpux_primitives::{
-	AccessMethods, Balance, ComputeCapability, ListingTerms, MachineId, MachineSpec, Region,
-	WorkerKey,
+	AccessMethods, Balance, ListingTerms, MachineId, MachineSpec, Region, WorkerKey,
 };
 use sp_runtime::traits::{Bounded, One};
 
@@ -19,18 +18,8 @@ fn gpu_class<T: Config>() -> gpux_primitives::GpuClassId {
 	Pallet::<T>::do_add_gpu_class(model, 80, Balance::MAX).expect("a class can be added")
 }
 
-fn spec(class: gpux_primitives::GpuClassId) -> MachineSpec {
-	MachineSpec {
-		gpu_class: class,
-		gpu_count: 1,
-		vram_gib_per_gpu: 80,
-		compute_capability: ComputeCapability { major: 9, minor: 0 },
-		cpu_cores: 64,
-		ram_gib: 512,
-		disk_gib: 8_000,
-		bandwidth_up_mbps: 10_000,
-		bandwidth_down_mbps: 10_000,
-	}
+fn spec<T: Config>(class: gpux_primitives::GpuClassId) -> MachineSpec {
+	Pallet::<T>::benchmark_spec(class, 1)
 }
 
 fn region() -> Region {
@@ -74,7 +63,7 @@ fn fleet_of<T: Config>(who: &T::AccountId, n: u32) -> vec::Vec<MachineId> {
 			let machine = NextMachineId::<T>::get();
 			Pallet::<T>::do_register_machine(
 				who.clone(),
-				spec(class),
+				spec::<T>(class),
 				worker_key(i),
 				region(),
 				Some(fleet_label::<T>()),
@@ -112,7 +101,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(caller.clone()),
-			spec(class),
+			spec::<T>(class),
 			worker_key(u32::MAX),
 			region(),
 			Some(fleet_label::<T>()),

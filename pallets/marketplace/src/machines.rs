@@ -114,6 +114,21 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 
 #[cfg(feature = "runtime-benchmarks")]
 impl<T: Config> Pallet<T> {
+	/// A large valid spec: `gpus` GPUs of `class` (80 GiB each), for benchmarks.
+	pub fn benchmark_spec(class: gpux_primitives::GpuClassId, gpus: u32) -> MachineSpec {
+		MachineSpec {
+			gpu_class: class,
+			gpu_count: gpus,
+			vram_gib_per_gpu: 80,
+			compute_capability: gpux_primitives::ComputeCapability { major: 9, minor: 0 },
+			cpu_cores: 64,
+			ram_gib: 512,
+			disk_gib: 8_000,
+			bandwidth_up_mbps: 10_000,
+			bandwidth_down_mbps: 10_000,
+		}
+	}
+
 	/// A new machine of `gpus` GPUs listed on `terms`, for other pallets' benchmarks. Creates
 	/// its provider and a GPU class without a price ceiling as needed.
 	pub fn benchmark_listed_machine(
@@ -121,7 +136,6 @@ impl<T: Config> Pallet<T> {
 		gpus: u32,
 		terms: crate::ListingTermsOf<T>,
 	) -> MachineId {
-		use gpux_primitives::ComputeCapability;
 		let class = crate::GpuClasses::<T>::iter()
 			.find(|(_, c)| c.price_ceiling == Balance::MAX)
 			.map(|(id, _)| id)
@@ -136,17 +150,7 @@ impl<T: Config> Pallet<T> {
 		let mut key = [0u8; 32];
 		key[..8].copy_from_slice(&machine.to_le_bytes());
 		key[31] = 0xbe;
-		let spec = MachineSpec {
-			gpu_class: class,
-			gpu_count: gpus,
-			vram_gib_per_gpu: 80,
-			compute_capability: ComputeCapability { major: 9, minor: 0 },
-			cpu_cores: 64,
-			ram_gib: 512,
-			disk_gib: 8_000,
-			bandwidth_up_mbps: 10_000,
-			bandwidth_down_mbps: 10_000,
-		};
+		let spec = Self::benchmark_spec(class, gpus);
 		let region = Region { country: *b"DE", location: None };
 		Self::do_register_machine(provider.clone(), spec, WorkerKey::from_raw(key), region, None)
 			.expect("machine registers");
