@@ -14,14 +14,21 @@ ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
 ALICE_PEER_ID=12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp
 
 pids=()
+# Stops every validator (SIGKILL after 20 s), then removes their base paths.
 stop_all() {
-	trap - INT TERM EXIT
+	trap - INT TERM HUP EXIT
 	echo "stopping validators..." >&2
 	kill "${pids[@]}" 2>/dev/null || true
-	wait "${pids[@]}" 2>/dev/null || true
+	for _ in $(seq 1 40); do
+		kill -0 "${pids[@]}" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -9 "${pids[@]}" 2>/dev/null || true
 	rm -rf "$BASE"
+	echo "stopped; removed $BASE" >&2
+	exit 0
 }
-trap stop_all INT TERM EXIT
+trap stop_all INT TERM HUP EXIT
 
 i=0
 for name in alice bob charlie dave; do
@@ -38,6 +45,6 @@ for name in alice bob charlie dave; do
 	i=$((i + 1))
 done
 
-echo "4 validators running; Ctrl-C stops them all." >&2
+echo "4 validators running; Ctrl-C (or SIGTERM) stops them all." >&2
 wait -n "${pids[@]}" || true
-echo "a validator exited; see its log above" >&2
+echo "a validator exited; see its log in $BASE" >&2
