@@ -1,9 +1,7 @@
 // A --dev node through @polkadot/api: blocks, finality, chain properties and a transfer.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { Node, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { startDevNode, stopDevNode, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 
@@ -14,20 +12,13 @@ describe('a --dev node', () => {
   let bob;
 
   before(async () => {
-    await cryptoWaitReady();
-    node = (await Node.create('dev', ['--dev'])).start();
-    await node.waitForRpc();
-    api = await node.api();
-    const keyring = new Keyring({ type: 'sr25519', ss58Format: api.registry.chainSS58 });
+    let keyring;
+    ({ node, api, keyring } = await startDevNode('dev'));
     alice = keyring.addFromUri('//Alice');
     bob = keyring.addFromUri('//Bob');
   });
 
-  after(async () => {
-    await api?.disconnect();
-    await node?.stop();
-    node?.removeBasePath();
-  });
+  after(() => stopDevNode({ node, api }));
 
   it('produces and finalizes blocks', { timeout: TEST_TIMEOUT_MS }, async () => {
     const finalized = await waitFor('block 3 to be finalized', async () => {

@@ -2,9 +2,7 @@
 // a spot lease preempted by an on-demand rent after its notice.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { findEvent, Node, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { findEvent, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const MILLI = 10n ** 9n;
 const DE = [68, 69];
@@ -23,21 +21,14 @@ describe('the GPU market on a --dev node', () => {
   const bestNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 
   before(async () => {
-    await cryptoWaitReady();
-    node = (await Node.create('market', ['--dev'])).start();
-    await node.waitForRpc();
-    api = await node.api();
-    const keyring = new Keyring({ type: 'sr25519', ss58Format: api.registry.chainSS58 });
+    let keyring;
+    ({ node, api, keyring } = await startDevNode('market'));
     provider = keyring.addFromUri('//Charlie');
     renter = keyring.addFromUri('//Bob');
     spotRenter = keyring.addFromUri('//Dave');
   });
 
-  after(async () => {
-    await api?.disconnect();
-    await node?.stop();
-    node?.removeBasePath();
-  });
+  after(() => stopDevNode({ node, api }));
 
   it('lets a provider register and list a machine', { timeout: TEST_TIMEOUT_MS }, async () => {
     await submit(api, api.tx.marketplace.registerProvider('Charlie GPUs'), provider);

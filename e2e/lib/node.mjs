@@ -186,3 +186,25 @@ export function findEvent (api, events, section, method) {
   if (!found) throw new Error(`no ${section}.${method} event among ${events.map(({ event }) => `${event.section}.${event.method}`).join(', ')}`);
   return found.event;
 }
+
+/**
+ * Starts a `--dev` node named `name` and connects to it; returns the node, the API and a
+ * keyring in the chain's address format. Stop it with `stopDevNode`.
+ */
+export async function startDevNode (name) {
+  const { Keyring } = await import('@polkadot/keyring');
+  const { cryptoWaitReady } = await import('@polkadot/util-crypto');
+  await cryptoWaitReady();
+  const node = (await Node.create(name, ['--dev'])).start();
+  await node.waitForRpc();
+  const api = await node.api();
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: api.registry.chainSS58 });
+  return { node, api, keyring };
+}
+
+/** Disconnects and stops what `startDevNode` started, and removes its base path. */
+export async function stopDevNode ({ node, api } = {}) {
+  await api?.disconnect();
+  await node?.stop();
+  node?.removeBasePath();
+}
