@@ -12,8 +12,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	CloseReason, Config, Error, Event, LeaseRecord, LeaseStatus, Leases, LeasesOf, MachineLeases,
-	NextLeaseId, Pallet,
+	CloseReason, Config, Error, Event, LeaseRecord, LeaseRecordOf, LeaseStatus, Leases, LeasesOf,
+	MachineLeases, NextLeaseId, Pallet,
 };
 
 impl<T: Config> Pallet<T> {
@@ -117,6 +117,22 @@ impl<T: Config> Pallet<T> {
 		Ok(lease)
 	}
 
+	/// The open leases on `machine`, with their ids.
+	pub(crate) fn open_leases(machine: MachineId) -> Vec<(LeaseId, LeaseRecordOf<T>)> {
+		MachineLeases::<T>::get(machine)
+			.into_iter()
+			.filter_map(|id| Leases::<T>::get(id).map(|lease| (id, lease)))
+			.collect()
+	}
+
+	/// GPUs the given leases hold between them.
+	pub(crate) fn gpus_held<'a>(leases: impl Iterator<Item = &'a LeaseRecordOf<T>>) -> u32
+	where
+		T: 'a,
+	{
+		leases.map(|lease| lease.gpus).fold(0, u32::saturating_add)
+	}
+
 	/// Finds `gpus` GPUs on `machine` and returns when the lease can start: now if they are free,
 	/// or when the spot leases it preempts (the cheapest first, only cheaper than `price` for a
 	/// spot rent) have given theirs up. Changes nothing if the GPUs cannot be found.
@@ -128,20 +144,12 @@ impl<T: Config> Pallet<T> {
 		price: Balance,
 		now: BlockNumberFor<T>,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
-		let open: Vec<_> = MachineLeases::<T>::get(machine)
-			.into_iter()
-			.filter_map(|id| Leases::<T>::get(id).map(|lease| (id, lease)))
-			.collect();
-		let in_use: u32 = open.iter().map(|(_, l)| l.gpus).fold(0, u32::saturating_add);
-		if gpus <= gpu_count.saturating_sub(in_use) {
+		let open = Self::open_leases(machine);
+		if gpus <= gpu_count.saturating_sub(Self::gpus_held(open.iter().map(|(_, l)| l))) {
 			return Ok(now);
 		}
 		// GPUs of leases under notice are promised already; the rest must come from spot leases.
-		let committed: u32 = open
-			.iter()
-			.filter(|(_, l)| l.occupies_gpus())
-			.map(|(_, l)| l.gpus)
-			.fold(0, u32::saturating_add);
+		let committed = Self::gpus_held(open.iter().map(|(_, l)| l).filter(|l| l.occupies_gpus()));
 		let mut missing = gpus.saturating_sub(gpu_count.saturating_sub(committed));
 		let mut candidates: Vec<_> = open
 			.iter()
@@ -162,32 +170,34 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(missing == 0, Error::<T>::NoFreeGpus);
 
-		let deadline = now.saturating_add(T::SpotNoticeBlocks::get());
-		for id in preempt {
-			Self::notice_preemption(id, deadline)?;
-		}
-		// Start when the last lease under notice has given its GPUs up.
-		let starts_at = MachineLeases::<T>::get(machine)
-			.into_iter()
-			.filter_map(Leases::<T>::get)
-			.filter_map(|l| match l.status {
+		// Start when the last lease under notice, earlier or now, has given its GPUs up.
+		let mut starts_at = open
+			.iter()
+			.filter_map(|(_, l)| match l.status {
 				LeaseStatus::Preempting { until } => Some(until),
 				_ => None,
 			})
 			.fold(now, |latest, until| latest.max(until));
+		let deadline = now.saturating_add(T::SpotNoticeBlocks::get());
+		for id in preempt {
+			starts_at = starts_at.max(Self::notice_preemption(id, deadline)?);
+		}
 		Ok(starts_at)
 	}
 
 	/// Puts a spot lease under notice: it closes at `deadline` (or its own end, if sooner).
-	fn notice_preemption(id: LeaseId, deadline: BlockNumberFor<T>) -> DispatchResult {
+	/// Returns the block it gives its GPUs up.
+	fn notice_preemption(
+		id: LeaseId,
+		deadline: BlockNumberFor<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
 		let until = deadline.min(lease.ends_at);
-		Self::unschedule_close(id, lease.closes_at);
-		lease.closes_at = Self::schedule_close(id, until)?;
+		lease.closes_at = Self::reschedule_close(id, lease.closes_at, until)?;
 		lease.status = LeaseStatus::Preempting { until };
 		Leases::<T>::insert(id, lease);
 		Self::deposit_event(Event::SpotPreemptionNoticed { lease: id, ends_at: until });
-		Ok(())
+		Ok(until)
 	}
 
 	/// Extends, or changes nothing (see `do_rent`).
@@ -228,8 +238,7 @@ impl<T: Config> Pallet<T> {
 		let new_budget = Self::cost(lease.price_per_gpu_hour, lease.gpus, total)?;
 		let added = new_budget.saturating_sub(old_budget);
 		Self::hold_escrow(&renter, added)?;
-		Self::unschedule_close(id, lease.closes_at);
-		lease.closes_at = Self::schedule_close(id, ends_at)?;
+		lease.closes_at = Self::reschedule_close(id, lease.closes_at, ends_at)?;
 		lease.ends_at = ends_at;
 		lease.escrow = lease.escrow.saturating_add(added);
 		Leases::<T>::insert(id, lease);

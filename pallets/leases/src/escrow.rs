@@ -35,6 +35,11 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or_else(|_| lease.paid.saturating_add(lease.escrow))
 	}
 
+	/// What the lease owes up to `upto` and has not paid, no more than its escrow.
+	pub(crate) fn owed_until(lease: &LeaseRecordOf<T>, upto: BlockNumberFor<T>) -> Balance {
+		Self::due_until(lease, upto).saturating_sub(lease.paid).min(lease.escrow)
+	}
+
 	/// Moves `amount` from the renter's free balance into escrow.
 	pub(crate) fn hold_escrow(renter: &T::AccountId, amount: Balance) -> Result<(), DispatchError> {
 		T::Currency::hold(&HoldReason::LeaseEscrow.into(), renter, amount)
@@ -49,7 +54,7 @@ impl<T: Config> Pallet<T> {
 		lease: &mut LeaseRecordOf<T>,
 		upto: BlockNumberFor<T>,
 	) -> (Balance, Balance) {
-		let owed = Self::due_until(lease, upto).saturating_sub(lease.paid).min(lease.escrow);
+		let owed = Self::owed_until(lease, upto);
 		if owed == 0 {
 			return (0, 0);
 		}

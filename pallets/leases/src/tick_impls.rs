@@ -2,7 +2,7 @@
 
 use frame_support::{traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
-use gpux_primitives::LeaseId;
+use gpux_primitives::{storage::remove_from_list, LeaseId, LeaseRegistry, MachineId};
 use sp_runtime::{
 	traits::{One, Saturating},
 	DispatchError,
@@ -12,7 +12,6 @@ use crate::{
 	CloseReason, Closes, Config, Error, Event, LeaseRecordOf, LeaseStatus, Leases, MachineLeases,
 	Pallet, WeightInfo,
 };
-use gpux_primitives::{LeaseRegistry, MachineId};
 
 impl<T: Config> Pallet<T> {
 	/// Schedules `lease` to close at `at`, or at the first later block with room, at most
@@ -32,16 +31,19 @@ impl<T: Config> Pallet<T> {
 		Err(Error::<T>::ScheduleFull.into())
 	}
 
+	/// Moves `lease`'s close from block `from` to `to` (or the next block with room there).
+	pub(crate) fn reschedule_close(
+		lease: LeaseId,
+		from: BlockNumberFor<T>,
+		to: BlockNumberFor<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		Self::unschedule_close(lease, from);
+		Self::schedule_close(lease, to)
+	}
+
 	/// Takes `lease` off the schedule of block `at`.
 	pub(crate) fn unschedule_close(lease: LeaseId, at: BlockNumberFor<T>) {
-		Closes::<T>::mutate_exists(at, |due| {
-			if let Some(list) = due {
-				list.retain(|id| *id != lease);
-				if list.is_empty() {
-					*due = None;
-				}
-			}
-		});
+		Closes::<T>::mutate_exists(at, |due| remove_from_list(due, &lease));
 	}
 
 	/// Closes the leases scheduled for `now`; there are at most `MaxClosesPerBlock`.
@@ -74,14 +76,7 @@ impl<T: Config> Pallet<T> {
 		Self::pay_accrued(id, &mut lease, at);
 		let refunded = Self::refund_escrow(&mut lease);
 		Self::unschedule_close(id, lease.closes_at);
-		MachineLeases::<T>::mutate_exists(lease.machine, |open| {
-			if let Some(list) = open {
-				list.retain(|lease| *lease != id);
-				if list.is_empty() {
-					*open = None;
-				}
-			}
-		});
+		MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
 		lease.status = LeaseStatus::Closed { reason };
 		Leases::<T>::insert(id, lease);
 		Self::deposit_event(Event::Closed { lease: id, reason, refunded });
@@ -92,45 +87,5 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> LeaseRegistry for Pallet<T> {
 	fn open_leases_on(machine: MachineId) -> u32 {
 		MachineLeases::<T>::decode_len(machine).unwrap_or_default() as u32
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	/// GPUs of `machine` (of `gpu_count`) that no open lease holds now.
-	pub fn free_gpus(machine: MachineId, gpu_count: u32) -> u32 {
-		let in_use = MachineLeases::<T>::get(machine)
-			.into_iter()
-			.filter_map(Leases::<T>::get)
-			.map(|lease| lease.gpus)
-			.fold(0u32, u32::saturating_add);
-		gpu_count.saturating_sub(in_use)
-	}
-
-	/// What `lease` owes its provider now and has not paid; `None` for an unknown lease.
-	pub fn accrued(lease: gpux_primitives::LeaseId) -> Option<gpux_primitives::Balance> {
-		let record = Leases::<T>::get(lease)?;
-		if !record.is_open() {
-			return Some(0);
-		}
-		let now = frame_system::Pallet::<T>::block_number();
-		Some(Self::due_until(&record, now).saturating_sub(record.paid).min(record.escrow))
-	}
-
-	/// The renter's leases after `after`, oldest first, at most `limit` (capped at 100). Reads
-	/// at most 10,000 of the renter's lease ids (storage order is by hash, so they are sorted).
-	pub fn leases_of(
-		renter: &T::AccountId,
-		after: Option<gpux_primitives::LeaseId>,
-		limit: u32,
-	) -> alloc::vec::Vec<(gpux_primitives::LeaseId, LeaseRecordOf<T>)> {
-		let mut ids: alloc::vec::Vec<_> = crate::LeasesOf::<T>::iter_key_prefix(renter)
-			.take(10_000)
-			.filter(|id| after.is_none_or(|after| *id > after))
-			.collect();
-		ids.sort_unstable();
-		ids.into_iter()
-			.take(limit.min(100) as usize)
-			.filter_map(|id| Leases::<T>::get(id).map(|lease| (id, lease)))
-			.collect()
 	}
 }

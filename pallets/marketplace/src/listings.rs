@@ -67,12 +67,20 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Withdraws the machine's listing, if it has one; says whether it had.
+	fn withdraw_listing(machine: MachineId, record: &mut MachineRecordOf<T>) -> bool {
+		let was_listed = record.listing.take().is_some();
+		if was_listed {
+			Self::deposit_event(Event::Delisted { machine });
+		}
+		was_listed
+	}
+
 	pub(crate) fn do_delist(who: T::AccountId, machine: MachineId) -> DispatchResult {
 		Machines::<T>::try_mutate(machine, |record| {
 			let record = record.as_mut().ok_or(Error::<T>::UnknownMachine)?;
 			ensure!(record.provider == who, Error::<T>::NotOwner);
-			ensure!(record.listing.take().is_some(), Error::<T>::NotListed);
-			Self::deposit_event(Event::Delisted { machine });
+			ensure!(Self::withdraw_listing(machine, record), Error::<T>::NotListed);
 			Ok(())
 		})
 	}
@@ -107,11 +115,8 @@ impl<T: Config> Pallet<T> {
 		let mut delisted = 0u32;
 		for machine in members.iter() {
 			Machines::<T>::mutate(machine, |record| {
-				if let Some(record) = record {
-					if record.listing.take().is_some() {
-						delisted = delisted.saturating_add(1);
-						Self::deposit_event(Event::Delisted { machine: *machine });
-					}
+				if record.as_mut().is_some_and(|record| Self::withdraw_listing(*machine, record)) {
+					delisted = delisted.saturating_add(1);
 				}
 			});
 		}

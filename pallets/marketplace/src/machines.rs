@@ -3,8 +3,8 @@
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	Balance, LeaseRegistry, ListedMachine, MachineId, MachineRegistry, MachineSpec, Region,
-	WorkerKey,
+	storage::remove_from_list, Balance, LeaseRegistry, ListedMachine, MachineId, MachineRegistry,
+	MachineSpec, Region, WorkerKey,
 };
 
 use crate::{
@@ -71,14 +71,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(T::Leases::open_leases_on(machine) == 0, Error::<T>::MachineLeased);
 
 		if let Some(label) = &record.fleet {
-			Fleets::<T>::mutate_exists(&who, label, |members| {
-				if let Some(list) = members {
-					list.retain(|m| *m != machine);
-					if list.is_empty() {
-						*members = None;
-					}
-				}
-			});
+			Fleets::<T>::mutate_exists(&who, label, |members| remove_from_list(members, &machine));
 		}
 		Providers::<T>::mutate(&who, |provider| {
 			if let Some(provider) = provider {

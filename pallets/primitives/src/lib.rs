@@ -2,6 +2,7 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod market;
+pub mod storage;
 pub mod traits;
 
 pub use market::*;
