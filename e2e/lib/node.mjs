@@ -19,17 +19,33 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => { killAll(); process.exit(130); });
 }
 
-/** A TCP port nothing listens on right now. */
-export function freePort () {
-  return new Promise((resolve, reject) => {
+const handedOut = new Set();
+
+/** Whether `port` can be bound on loopback right now. */
+function canBind (port) {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port nothing listens on right now, never handed out twice. It comes from 20000–32767,
+ * below Linux's ephemeral range (32768–60999): an OS-picked port (`listen(0)`) lies in that
+ * range, where running nodes' outgoing connections can take it before the node binds it.
+ */
+export async function freePort () {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free TCP port in 20000-32767 after 200 tries');
 }
 
 /** No single test may take longer: a hung chain fails the run instead of stalling CI. */
