@@ -69,6 +69,22 @@ describe('gpux-node refuses bad input clearly', () => {
     }
   });
 
+  it('a Prometheus port already in use', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const server = createServer();
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address();
+    try {
+      // runNode adds --no-prometheus, so this one spawns the node itself.
+      const result = spawnSync(NODE_BIN, ['--dev', '--base-path', join(base, 'g'), '--no-telemetry', '--no-mdns',
+        '--rpc-port', String(await freePort()), '--listen-addr', '/ip4/127.0.0.1/tcp/0',
+        '--prometheus-port', String(port)], { encoding: 'utf8', timeout: 60_000 });
+      assertCleanFailure({ status: result.status, output: `${result.stdout}${result.stderr}` },
+        /Prometheus address 127.0.0.1:\d+ is already in use/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('a validator without a network key', { timeout: TEST_TIMEOUT_MS }, async () => {
     assertCleanFailure(runNode(['--chain', 'local', '--validator', '--base-path', join(base, 'd'),
       '--rpc-port', String(await freePort()), '--listen-addr', '/ip4/127.0.0.1/tcp/0']),

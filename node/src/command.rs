@@ -55,7 +55,8 @@ fn choose_sealing(requested: Option<Sealing>, chain_type: ChainType) -> sc_cli::
 }
 
 /// Refuses to start when a port the operator asked for is taken. Upstream would move RPC to a
-/// random port and leave libp2p not listening, both with only a log line.
+/// random port and leave libp2p not listening, both with only a log line, and fail on a taken
+/// Prometheus port with a bare `AddrInUse`.
 fn claim_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
 	let in_use = |what: &str, addr: std::net::SocketAddr, flag: &str| {
 		sc_cli::Error::Input(format!(
@@ -76,6 +77,11 @@ fn claim_ports(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
 	{
 		if taken(addr) {
 			return Err(in_use("p2p", addr, "--port or --listen-addr"));
+		}
+	}
+	if let Some(prometheus) = &config.prometheus_config {
+		if taken(prometheus.port) {
+			return Err(in_use("Prometheus", prometheus.port, "--prometheus-port"));
 		}
 	}
 	for endpoint in config.rpc.addr.iter_mut().flatten() {
