@@ -20,8 +20,8 @@ step "Rust tests"
 cargo test --release --locked --workspace
 
 step "pallet benchmarks, run as tests (their own feature set: docs/build.md)"
-cargo test --release --locked -p pallet-marketplace -p pallet-leases \
-	--features pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks
+cargo test --release --locked -p pallet-marketplace -p pallet-leases -p pallet-provider-staking \
+	--features pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks
 
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status

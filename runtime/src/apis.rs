@@ -18,11 +18,12 @@ use sp_version::RuntimeVersion;
 
 use crate::{
 	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
-	InherentDataExt, Leases, Marketplace, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
-	SessionKeys, System, TransactionPayment, VERSION,
+	InherentDataExt, Leases, Marketplace, Nonce, Reputation, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
-use gpux_primitives::{GpuClassId, LeaseId};
+use gpux_primitives::{GpuClassId, LeaseId, MachineId, ReputationScores};
 use pallet_marketplace::runtime_api::{ListingFilter, ListingSort, ListingView, Page};
+use pallet_reputation::runtime_api::ReputationView;
 
 impl_runtime_apis! {
 	impl sp_api::Core<Block> for Runtime {
@@ -197,7 +198,7 @@ impl_runtime_apis! {
 			sort: ListingSort,
 			page: Page,
 		) -> Vec<ListingView<AccountId, BlockNumber>> {
-			Marketplace::listings(filter, sort, page, Leases::free_gpus)
+			Marketplace::listings(filter, sort, page, Leases::free_gpus, Reputation::machine_score)
 		}
 
 		fn gpu_classes() -> Vec<(GpuClassId, Vec<u8>, u32, Balance)> {
@@ -221,6 +222,16 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_reputation::runtime_api::ReputationApi<Block, AccountId, BlockNumber> for Runtime {
+		fn machine_reputation(machine: MachineId) -> ReputationView<BlockNumber> {
+			Reputation::machine_reputation(machine)
+		}
+
+		fn provider_reputation(provider: AccountId) -> ReputationView<BlockNumber> {
+			Reputation::provider_reputation(&provider)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (
@@ -232,7 +243,6 @@ impl_runtime_apis! {
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use baseline::Pallet as BaselineBench;
 			use crate::*;
-			use crate::benchmarks::*;
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -249,10 +259,6 @@ impl_runtime_apis! {
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use baseline::Pallet as BaselineBench;
 			use crate::*;
-			use crate::benchmarks::*;
-
-			impl frame_system_benchmarking::Config for Runtime {}
-			impl baseline::Config for Runtime {}
 
 			use frame_support::traits::WhitelistedStorageKeys;
 			let whitelist: Vec<TrackedStorageKey> = AllPalletsWithSystem::whitelisted_storage_keys();

@@ -6,6 +6,11 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_parameters, Parameters]
+	[pallet_provider_staking, ProviderStaking]
 	[pallet_marketplace, Marketplace]
 	[pallet_leases, Leases]
 );
+
+impl frame_system_benchmarking::Config for crate::Runtime {}
+impl frame_benchmarking::baseline::Config for crate::Runtime {}

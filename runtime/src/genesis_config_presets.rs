@@ -13,7 +13,8 @@ use gpux_primitives::{AccessMethods, ComputeCapability, ListingTerms, MachineSpe
 
 use crate::{
 	configs::TreasuryAccount, AccountId, Balance, BalancesConfig, BlockNumber, MarketplaceConfig,
-	RuntimeGenesisConfig, SudoConfig, DAYS, EXISTENTIAL_DEPOSIT, MILLI_UNITS, UNITS,
+	ProviderStakingConfig, RuntimeGenesisConfig, SudoConfig, DAYS, EXISTENTIAL_DEPOSIT,
+	MILLI_UNITS, UNITS,
 };
 
 /// What each well-known dev account starts with: enough to bond, list and rent for a long time.
@@ -30,9 +31,12 @@ pub fn gpu_classes() -> Vec<(Vec<u8>, u32, Balance)> {
 	]
 }
 
-/// The development chain's demo provider: Ferdie, with one listed 2×RTX 4090 machine (id 0)
-/// whose worker key is Eve's sr25519 key.
-fn demo_market() -> MarketplaceConfig {
+/// What the demo provider bonds: its 2 GPUs need 200 GPUX; the rest lets it list more.
+pub const DEMO_BOND: Balance = 1_000 * UNITS;
+
+/// The development chain's demo provider: Ferdie, bonded with `DEMO_BOND`, with one listed
+/// 2×RTX 4090 machine (id 0) whose worker key is Eve's sr25519 key.
+fn demo_market() -> (ProviderStakingConfig, MarketplaceConfig) {
 	let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 	let spec = MachineSpec {
 		gpu_class: 0,
@@ -55,18 +59,20 @@ fn demo_market() -> MarketplaceConfig {
 		available_until: None,
 		access: AccessMethods { ssh: true, jupyter: true, api: false },
 	};
-	MarketplaceConfig {
+	let staking = ProviderStakingConfig { bonds: vec![(ferdie.clone(), DEMO_BOND)] };
+	let market = MarketplaceConfig {
 		gpu_classes: gpu_classes(),
 		providers: vec![(ferdie.clone(), b"GPUX demo provider".to_vec())],
 		machines: vec![(ferdie, spec, Sr25519Keyring::Eve.public().0, region, Some(terms))],
-	}
+	};
+	(staking, market)
 }
 
 fn testnet_genesis(
 	validators: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
-	marketplace: MarketplaceConfig,
+	(provider_staking, marketplace): (ProviderStakingConfig, MarketplaceConfig),
 ) -> Value {
 	// The treasury account must exist for fees below the existential deposit to land.
 	let balances = endowed_accounts
@@ -77,6 +83,7 @@ fn testnet_genesis(
 		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances },
+		provider_staking,
 		marketplace,
 		aura: pallet_aura::GenesisConfig {
 			authorities: validators.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
@@ -120,7 +127,10 @@ pub fn local_config_genesis() -> Value {
 		],
 		endowed_dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
-		MarketplaceConfig { gpu_classes: gpu_classes(), ..Default::default() },
+		(
+			ProviderStakingConfig::default(),
+			MarketplaceConfig { gpu_classes: gpu_classes(), ..Default::default() },
+		),
 	)
 }
 

@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("gpux"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; nodes then use the on-chain wasm.
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when extrinsic encoding or the signed payload changes.
@@ -155,10 +155,22 @@ mod runtime {
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
 
+	// Market parameters governance sets without a runtime upgrade.
+	#[runtime::pallet_index(7)]
+	pub type Parameters = pallet_parameters;
+
+	// Below the marketplace: genesis is built in index order, and genesis listings need the
+	// bonds to exist.
+	#[runtime::pallet_index(9)]
+	pub type ProviderStaking = pallet_provider_staking;
+
 	// The market: indices from 10 leave room for more system pallets.
 	#[runtime::pallet_index(10)]
 	pub type Marketplace = pallet_marketplace;
 
 	#[runtime::pallet_index(11)]
 	pub type Leases = pallet_leases;
+
+	#[runtime::pallet_index(12)]
+	pub type Reputation = pallet_reputation;
 }

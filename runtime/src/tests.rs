@@ -226,3 +226,184 @@ mod market {
 		});
 	}
 }
+
+mod faults {
+	use super::*;
+	use frame_support::traits::{fungible::InspectHold, OnInitialize};
+	use gpux_primitives::{AccessSpec, LeaseMode, ReputationScores};
+	use pallet_marketplace::runtime_api::{ListingFilter, ListingSort, Page};
+	use sp_keyring::Sr25519Keyring::Ferdie;
+	use sp_runtime::Permill;
+
+	use crate::{
+		configs::{dynamic_params::provider_staking, RuntimeParameters, TreasuryAccount},
+		genesis_config_presets::DEMO_BOND,
+		Leases, Marketplace, Parameters, ProviderStaking, Reputation, MILLI_UNITS,
+	};
+
+	fn run_to_block(n: crate::BlockNumber) {
+		while System::block_number() < n {
+			let next = System::block_number() + 1;
+			System::set_block_number(next);
+			<AllPalletsWithSystem as OnInitialize<crate::BlockNumber>>::on_initialize(next);
+		}
+	}
+
+	/// Governance shortens the defer period to 10 blocks, as the e2e tests do.
+	fn defer_slashes_for(blocks: crate::BlockNumber) {
+		assert_ok!(Parameters::set_parameter(
+			RuntimeOrigin::root(),
+			RuntimeParameters::ProviderStaking(provider_staking::Parameters::SlashDeferPeriod(
+				provider_staking::SlashDeferPeriod,
+				Some(blocks),
+			))
+		));
+	}
+
+	fn bond_of(who: &crate::AccountId) -> crate::Balance {
+		Balances::balance_on_hold(&pallet_provider_staking::HoldReason::ProviderBond.into(), who)
+	}
+
+	/// Bob rents one of Ferdie's two RTX 4090s for an hour at 0.5 GPUX; at block 121 governance
+	/// reports the machine offline.
+	fn leased_machine_reported_offline() {
+		defer_slashes_for(10);
+		assert_ok!(Leases::rent(
+			RuntimeOrigin::signed(Bob.to_account_id()),
+			0,
+			1,
+			LeaseMode::OnDemand,
+			600,
+			500 * MILLI_UNITS,
+			AccessSpec {
+				ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
+				seal_key: None
+			},
+		));
+		run_to_block(121);
+		assert_ok!(ProviderStaking::report_offline(RuntimeOrigin::root(), 0));
+	}
+
+	#[test]
+	fn an_offline_machine_refunds_at_once_and_the_slash_compensates_after_the_defer() {
+		dev_ext().execute_with(|| {
+			let (bob, ferdie, treasury) =
+				(Bob.to_account_id(), Ferdie.to_account_id(), TreasuryAccount::get());
+			let issuance = Balances::total_issuance();
+			let (bob_start, treasury_start) =
+				(Balances::free_balance(&bob), Balances::free_balance(&treasury));
+			leased_machine_reported_offline();
+
+			// The lease closed as ProviderFault: 0.1 GPUX accrued, 0.4 back to Bob at once.
+			let lease = pallet_leases::Leases::<Runtime>::get(0).unwrap();
+			assert_eq!(
+				lease.status,
+				pallet_leases::LeaseStatus::Closed {
+					reason: pallet_leases::CloseReason::ProviderFault
+				}
+			);
+			let escrow = pallet_leases::HoldReason::LeaseEscrow.into();
+			assert_eq!(Balances::balance_on_hold(&escrow, &bob), 0);
+			assert_eq!(bob_start - Balances::free_balance(&bob), 100 * MILLI_UNITS);
+			// 10 % of 100 GPUX × 2 GPUs waits out the defer period.
+			let slash = pallet_provider_staking::Slashes::<Runtime>::get(0).unwrap();
+			assert_eq!((slash.amount, slash.applies_at), (20 * UNITS, 131));
+			assert_eq!(bond_of(&ferdie), DEMO_BOND);
+
+			run_to_block(131);
+			assert_eq!(bond_of(&ferdie), DEMO_BOND - 20 * UNITS);
+			// Half to Bob, the rest (and the lease's fee) to the treasury.
+			assert_eq!(bob_start + 10 * UNITS - 100 * MILLI_UNITS, Balances::free_balance(&bob));
+			assert_eq!(
+				Balances::free_balance(&treasury) - treasury_start,
+				10 * UNITS + 5 * MILLI_UNITS
+			);
+			// Nothing burned: the slash only moved.
+			assert_eq!(Balances::total_issuance(), issuance);
+			assert!(System::events().iter().any(|r| matches!(
+				r.event,
+				RuntimeEvent::ProviderStaking(pallet_provider_staking::Event::Slashed { .. })
+			)));
+
+			// The fault cost reputation; a renter asking for neutral or better no longer sees it.
+			assert!(Reputation::machine_score(0) < Permill::from_percent(50));
+			assert!(Reputation::provider_score(&ferdie) < Permill::from_percent(50));
+			let listings = |min| {
+				let filter = ListingFilter { min_reputation: min, ..Default::default() };
+				let page = Page { offset: 0, limit: 10 };
+				Marketplace::listings(
+					filter,
+					ListingSort::PriceAscending,
+					page,
+					Leases::free_gpus,
+					Reputation::machine_score,
+				)
+				.len()
+			};
+			assert_eq!(listings(None), 1, "the bond still backs the listing");
+			assert_eq!(listings(Some(Permill::from_percent(50))), 0);
+		});
+	}
+
+	#[test]
+	fn a_cancelled_slash_moves_nothing() {
+		dev_ext().execute_with(|| {
+			let (bob, ferdie, treasury) =
+				(Bob.to_account_id(), Ferdie.to_account_id(), TreasuryAccount::get());
+			leased_machine_reported_offline();
+			let before = (
+				Balances::free_balance(&bob),
+				Balances::free_balance(&treasury),
+				Balances::total_issuance(),
+			);
+			assert_ok!(ProviderStaking::cancel_slash(
+				RuntimeOrigin::root(),
+				0,
+				b"maintenance announced".to_vec().try_into().unwrap()
+			));
+			run_to_block(200);
+			assert_eq!(bond_of(&ferdie), DEMO_BOND);
+			assert_eq!(
+				(
+					Balances::free_balance(&bob),
+					Balances::free_balance(&treasury),
+					Balances::total_issuance()
+				),
+				before
+			);
+		});
+	}
+
+	#[test]
+	fn listing_needs_a_bond_and_unbonding_keeps_it() {
+		dev_ext().execute_with(|| {
+			let charlie = RuntimeOrigin::signed(Charlie.to_account_id());
+			assert_ok!(Marketplace::register_provider(charlie.clone(), Default::default()));
+			let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
+			let mut spec = pallet_marketplace::Machines::<Runtime>::get(0).unwrap().spec;
+			spec.gpu_count = 4;
+			assert_ok!(Marketplace::register_machine(
+				charlie.clone(),
+				spec,
+				sp_core::sr25519::Public::from_raw([9; 32]),
+				gpux_primitives::Region { country: *b"FR", location: None },
+				None
+			));
+			let terms = pallet_marketplace::Machines::<Runtime>::get(0).unwrap().listing.unwrap();
+			assert_noop!(
+				Marketplace::set_listing(charlie.clone(), machine, terms.clone()),
+				pallet_marketplace::Error::<Runtime>::InsufficientBond
+			);
+			assert_ok!(ProviderStaking::bond(charlie.clone(), 400 * UNITS));
+			assert_ok!(Marketplace::set_listing(charlie.clone(), machine, terms));
+			assert_noop!(
+				ProviderStaking::unbond(charlie.clone(), 1),
+				pallet_provider_staking::Error::<Runtime>::BelowRequirement
+			);
+			assert_noop!(
+				ProviderStaking::bond(charlie, ENDOWMENT),
+				pallet_provider_staking::Error::<Runtime>::BondExceedsBalance
+			);
+		});
+	}
+}

@@ -5,7 +5,9 @@ use frame_support::{
 	ensure, pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use gpux_primitives::{AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MachineRegistry};
+use gpux_primitives::{
+	AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MachineRegistry, ReputationFeed,
+};
 use sp_runtime::{
 	traits::{CheckedAdd, Saturating, Zero},
 	DispatchError,
@@ -272,6 +274,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(!lease.is_open(), Error::<T>::LeaseNotClosed);
 			ensure!(lease.rating.is_none(), Error::<T>::AlreadyRated);
 			lease.rating = Some(stars);
+			T::Reputation::lease_rated(lease.machine, &lease.provider, lease.paid, stars);
 			Self::deposit_event(Event::Rated { lease: id, stars });
 			Ok(())
 		})

@@ -33,7 +33,9 @@ pub mod pallet {
 		traits::fungible::{Mutate, MutateHold},
 	};
 	use frame_system::pallet_prelude::*;
-	use gpux_primitives::{AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MachineRegistry};
+	use gpux_primitives::{
+		AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MachineRegistry, ReputationFeed,
+	};
 	use sp_runtime::Perbill;
 
 	#[pallet::pallet]
@@ -51,6 +53,8 @@ pub mod pallet {
 			+ Mutate<Self::AccountId, Balance = Balance>;
 		/// Machines and their listings.
 		type Machines: MachineRegistry<Self::AccountId, Balance, BlockNumberFor<Self>>;
+		/// Learns how each lease ended and how its renter rated it.
+		type Reputation: ReputationFeed<Self::AccountId, Balance>;
 		/// Where protocol fees go.
 		#[pallet::constant]
 		type Treasury: Get<Self::AccountId>;

@@ -9,6 +9,7 @@ use frame_support::{
 };
 use gpux_primitives::{
 	AccessMethods, AccessSpec, Balance, ListedMachine, ListingTerms, MachineId, MachineRegistry,
+	ReputationFeed,
 };
 use sp_runtime::{BuildStorage, Perbill};
 
@@ -64,6 +65,35 @@ parameter_types! {
 thread_local! {
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
 		const { RefCell::new(BTreeMap::new()) };
+	static REPUTATION: RefCell<Vec<Outcome>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What the leases pallet told reputation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+	Closed { machine: MachineId, provider: u64, value: Balance, fault: bool },
+	Rated { machine: MachineId, provider: u64, value: Balance, stars: u8 },
+}
+
+/// Reputation that records what it is told.
+pub struct MockReputation;
+impl MockReputation {
+	/// What reputation was told since the last call.
+	pub fn take() -> Vec<Outcome> {
+		REPUTATION.with(|r| core::mem::take(&mut *r.borrow_mut()))
+	}
+}
+impl ReputationFeed<u64, Balance> for MockReputation {
+	fn uptime_window(_: MachineId, _: &u64, _: bool) {}
+	fn challenge_decided(_: MachineId, _: &u64, _: bool) {}
+	fn lease_closed(machine: MachineId, provider: &u64, value: Balance, fault: bool) {
+		let outcome = Outcome::Closed { machine, provider: *provider, value, fault };
+		REPUTATION.with(|r| r.borrow_mut().push(outcome));
+	}
+	fn lease_rated(machine: MachineId, provider: &u64, value: Balance, stars: u8) {
+		let outcome = Outcome::Rated { machine, provider: *provider, value, stars };
+		REPUTATION.with(|r| r.borrow_mut().push(outcome));
+	}
 }
 
 /// The marketplace, as a map a test can change.
@@ -90,6 +120,7 @@ impl pallet_leases::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
 	type Machines = MockMachines;
+	type Reputation = MockReputation;
 	type Treasury = Treasury;
 	type ProtocolFee = ProtocolFee;
 	type BlocksPerHour = ConstU64<600>;

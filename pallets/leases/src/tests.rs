@@ -277,6 +277,15 @@ mod terminating {
 			assert_eq!(balance(RENTER), 1_000_000 - 80);
 			assert_eq!(held(RENTER), 0);
 			assert!(!Closes::<Test>::get(101).contains(&lease));
+			assert_eq!(
+				MockReputation::take(),
+				vec![Outcome::Closed {
+					machine: MACHINE,
+					provider: PROVIDER,
+					value: 80,
+					fault: false
+				}]
+			);
 			// The GPUs are free again.
 			rent(SPOT_RENTER, 4, LeaseMode::OnDemand, 100, PRICE);
 		});
@@ -361,6 +370,66 @@ mod rating {
 				Leases::rate(RuntimeOrigin::signed(RENTER), 9, 3),
 				Error::<Test>::UnknownLease
 			);
+		});
+	}
+}
+
+mod reputation_and_faults {
+	use super::*;
+	use gpux_primitives::LeaseRegistry;
+
+	#[test]
+	fn ratings_reach_reputation_weighted_by_what_the_lease_paid() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(31);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			MockReputation::take();
+			assert_ok!(Leases::rate(RuntimeOrigin::signed(RENTER), lease, 2));
+			assert_eq!(
+				MockReputation::take(),
+				vec![Outcome::Rated { machine: MACHINE, provider: PROVIDER, value: 30, stars: 2 }]
+			);
+		});
+	}
+
+	#[test]
+	fn a_fault_closes_every_open_lease_with_a_refund_at_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			let on_demand = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			let spot = rent(SPOT_RENTER, 1, LeaseMode::Spot, 100, SPOT_FLOOR);
+			run_to_block(21);
+			let provider_before = balance(PROVIDER);
+			// 20 blocks: 40 of 200 accrued on-demand, 4 of 20 spot.
+			assert_eq!(
+				<Leases as LeaseRegistry<u64, u128>>::close_for_fault(MACHINE),
+				vec![(RENTER, 160), (SPOT_RENTER, 16)]
+			);
+			for lease in [on_demand, spot] {
+				assert_eq!(
+					status(lease),
+					LeaseStatus::Closed { reason: CloseReason::ProviderFault }
+				);
+			}
+			assert_eq!((held(RENTER), held(SPOT_RENTER)), (0, 0));
+			assert_eq!(balance(RENTER), 1_000_000 - 40);
+			// 44 accrued, 5 % of each payout to the treasury.
+			assert_eq!(balance(PROVIDER), provider_before + 38 + 4);
+			assert_eq!(<Leases as LeaseRegistry<u64, u128>>::open_leases_on(MACHINE), 0);
+			assert!(Closes::<Test>::get(101).is_empty());
+			assert_eq!(
+				MockReputation::take(),
+				vec![
+					Outcome::Closed {
+						machine: MACHINE,
+						provider: PROVIDER,
+						value: 40,
+						fault: true
+					},
+					Outcome::Closed { machine: MACHINE, provider: PROVIDER, value: 4, fault: true }
+				]
+			);
+			assert!(<Leases as LeaseRegistry<u64, u128>>::close_for_fault(MACHINE).is_empty());
 		});
 	}
 }

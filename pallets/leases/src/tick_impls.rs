@@ -1,8 +1,11 @@
 //! What happens block by block: the close schedule and closing leases.
 
+use alloc::vec::Vec;
 use frame_support::{traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
-use gpux_primitives::{storage::remove_from_list, LeaseId, LeaseRegistry, MachineId};
+use gpux_primitives::{
+	storage::remove_from_list, Balance, LeaseId, LeaseRegistry, MachineId, ReputationFeed,
+};
 use sp_runtime::{
 	traits::{One, Saturating},
 	DispatchError,
@@ -66,26 +69,46 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::on_initialize(count)
 	}
 
-	/// Pays the provider what accrued up to `at`, refunds the rest, frees the GPUs.
+	/// Pays the provider what accrued up to `at`, refunds the rest, frees the GPUs, and tells
+	/// reputation how the lease ended. Returns the refund.
 	pub(crate) fn close(
 		id: LeaseId,
 		mut lease: LeaseRecordOf<T>,
 		reason: CloseReason,
 		at: BlockNumberFor<T>,
-	) {
+	) -> Balance {
 		Self::pay_accrued(id, &mut lease, at);
 		let refunded = Self::refund_escrow(&mut lease);
 		Self::unschedule_close(id, lease.closes_at);
 		MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
 		lease.status = LeaseStatus::Closed { reason };
+		T::Reputation::lease_closed(
+			lease.machine,
+			&lease.provider,
+			lease.paid,
+			reason == CloseReason::ProviderFault,
+		);
 		Leases::<T>::insert(id, lease);
 		Self::deposit_event(Event::Closed { lease: id, reason, refunded });
+		refunded
 	}
 }
 
-/// The marketplace asks here whether a machine may leave.
-impl<T: Config> LeaseRegistry for Pallet<T> {
+/// The marketplace asks here whether a machine may leave; the staking pallet closes a faulty
+/// machine's leases.
+impl<T: Config> LeaseRegistry<T::AccountId, Balance> for Pallet<T> {
 	fn open_leases_on(machine: MachineId) -> u32 {
 		MachineLeases::<T>::decode_len(machine).unwrap_or_default() as u32
+	}
+
+	fn close_for_fault(machine: MachineId) -> Vec<(T::AccountId, Balance)> {
+		let now = frame_system::Pallet::<T>::block_number();
+		Self::open_leases(machine)
+			.into_iter()
+			.map(|(id, lease)| {
+				let renter = lease.renter.clone();
+				(renter, Self::close(id, lease, CloseReason::ProviderFault, now))
+			})
+			.collect()
 	}
 }

@@ -49,10 +49,11 @@ impl Estimate {
 		Weight::from_parts(10 * ACCESS, LEASE_PROOF + 1_500)
 			.saturating_add(self.0.reads_writes(6, 6))
 	}
+	// Closing and rating also update the machine's and provider's reputation (2 reads, 2 writes).
 	fn close(&self, m: u32) -> Weight {
-		Weight::from_parts(8 * ACCESS, LEASE_PROOF + 1_000)
+		Weight::from_parts(10 * ACCESS, LEASE_PROOF + 1_300)
 			.saturating_add(self.payout())
-			.saturating_add(self.0.reads_writes(4, 5))
+			.saturating_add(self.0.reads_writes(6, 7))
 			.saturating_add(Weight::from_parts(100_000, 8).saturating_mul(m.into()))
 	}
 	fn settle(&self) -> Weight {
@@ -61,7 +62,7 @@ impl Estimate {
 			.saturating_add(self.0.reads_writes(1, 1))
 	}
 	fn rate(&self) -> Weight {
-		Weight::from_parts(2 * ACCESS, LEASE_PROOF).saturating_add(self.0.reads_writes(1, 1))
+		Weight::from_parts(4 * ACCESS, LEASE_PROOF + 300).saturating_add(self.0.reads_writes(3, 3))
 	}
 	fn on_initialize(&self, n: u32) -> Weight {
 		Weight::from_parts(ACCESS, 200)

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{Balance, GpuClassId, LeaseMode, MachineId};
+use sp_runtime::Permill;
 
 use crate::{
 	runtime_api::{
@@ -13,13 +14,15 @@ use crate::{
 
 impl<T: Config> Pallet<T> {
 	/// Listed machines matching `filter`, sorted and paged. `free_gpus(machine, gpu_count)` says
-	/// how many GPUs no lease holds (the leases pallet knows). Looks at no more than
+	/// how many GPUs no lease holds (the leases pallet knows), `reputation(machine)` the
+	/// machine's score (the reputation pallet knows). Looks at no more than
 	/// `MAX_SCANNED_MACHINES` machines.
 	pub fn listings(
 		filter: ListingFilter,
 		sort: ListingSort,
 		page: Page,
 		free_gpus: impl Fn(MachineId, u32) -> u32,
+		reputation: impl Fn(MachineId) -> Permill,
 	) -> Vec<ListingView<T::AccountId, BlockNumberFor<T>>> {
 		let spot = filter.mode == Some(LeaseMode::Spot);
 		let price = |view: &ListingView<T::AccountId, BlockNumberFor<T>>| -> Balance {
@@ -37,6 +40,7 @@ impl<T: Config> Pallet<T> {
 				let view = ListingView {
 					machine,
 					free_gpus: free_gpus(machine, record.spec.gpu_count),
+					reputation: reputation(machine),
 					provider: record.provider,
 					model: class.model.into_inner(),
 					spec: record.spec,
@@ -49,6 +53,9 @@ impl<T: Config> Pallet<T> {
 		matches.sort_by(|a, b| match sort {
 			ListingSort::PriceAscending => (price(a), a.machine).cmp(&(price(b), b.machine)),
 			ListingSort::PriceDescending => (price(b), a.machine).cmp(&(price(a), b.machine)),
+			ListingSort::ReputationDescending => {
+				(b.reputation, price(a), a.machine).cmp(&(a.reputation, price(b), b.machine))
+			},
 		});
 		matches
 			.into_iter()
@@ -68,6 +75,7 @@ impl<T: Config> Pallet<T> {
 			&& filter.min_free_gpus.is_none_or(|g| view.free_gpus >= g)
 			&& filter.max_price.is_none_or(|p| price <= p)
 			&& filter.country.is_none_or(|c| c == view.region.country)
+			&& filter.min_reputation.is_none_or(|r| view.reputation >= r)
 	}
 
 	/// Every GPU class: id, model, VRAM per GPU, price ceiling.

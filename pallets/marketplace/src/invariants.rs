@@ -2,6 +2,7 @@
 //! try-runtime.
 
 use frame_support::{ensure, traits::Get};
+use gpux_primitives::ProviderBonds;
 use sp_runtime::TryRuntimeError;
 
 use crate::{
@@ -36,6 +37,16 @@ impl<T: Config> Pallet<T> {
 			let indexed = MachinesOf::<T>::iter_prefix(&provider).count() as u32;
 			ensure!(indexed == record.machines, "provider machine count disagrees with index");
 			ensure!(record.machines <= T::MaxMachinesPerProvider::get(), "too many machines");
+			let listed = MachinesOf::<T>::iter_key_prefix(&provider)
+				.filter_map(|id| Machines::<T>::get(id))
+				.filter(|machine| machine.listing.is_some())
+				.map(|machine| machine.spec.gpu_count)
+				.sum::<u32>();
+			ensure!(listed == record.listed_gpus, "provider listed GPU count disagrees");
+			ensure!(
+				T::Bonds::backs(&provider, listed),
+				"listing not backed by its provider's bond"
+			);
 		}
 		ensure!(
 			MachineOfWorkerKey::<T>::iter().count() == Machines::<T>::iter().count(),

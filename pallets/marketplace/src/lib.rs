@@ -34,7 +34,8 @@ pub mod pallet {
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		Balance, GpuClassId, LeaseRegistry, MachineId, MachineSpec, Region, WorkerKey,
+		Balance, GpuClassId, LeaseRegistry, MachineId, MachineSpec, ProviderBonds, Region,
+		WorkerKey,
 	};
 
 	#[pallet::pallet]
@@ -48,7 +49,9 @@ pub mod pallet {
 		/// Who adds GPU classes and sets their price ceilings (governance).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Open leases per machine, so a leased machine cannot leave.
-		type Leases: LeaseRegistry;
+		type Leases: LeaseRegistry<Self::AccountId, Balance>;
+		/// Provider bonds: a provider lists only as many GPUs as its bond backs.
+		type Bonds: ProviderBonds<Self::AccountId>;
 		/// Longest provider metadata, bytes.
 		#[pallet::constant]
 		type MaxMetadataLen: Get<u32>;
@@ -217,6 +220,9 @@ pub mod pallet {
 		InvalidTerms,
 		/// A price is above its GPU class's ceiling.
 		PriceAboveMfp,
+		/// The provider's active bond does not back this many listed GPUs (`MinBondPerGpu`
+		/// each): bond more first.
+		InsufficientBond,
 		/// The machine is not listed.
 		NotListed,
 		/// The machine has open leases.

@@ -1,12 +1,12 @@
 //! Listings: one machine's or a whole fleet's.
 
 use frame_support::{ensure, pallet_prelude::DispatchResult};
-use gpux_primitives::MachineId;
+use gpux_primitives::{MachineId, ProviderBonds};
 use sp_runtime::traits::Zero;
 
 use crate::{
 	Config, Error, Event, FleetLabelOf, Fleets, GpuClassOf, GpuClasses, ListingTermsOf,
-	MachineRecordOf, Machines, Pallet,
+	MachineRecordOf, Machines, Pallet, Providers,
 };
 
 impl<T: Config> Pallet<T> {
@@ -43,6 +43,26 @@ impl<T: Config> Pallet<T> {
 		Ok(record)
 	}
 
+	/// Counts `extra` more listed GPUs for `who`, if its bond backs them all.
+	fn add_listed_gpus(who: &T::AccountId, extra: u32) -> DispatchResult {
+		Providers::<T>::try_mutate(who, |provider| {
+			let provider = provider.as_mut().ok_or(Error::<T>::NotProvider)?;
+			let listed = provider.listed_gpus.checked_add(extra).ok_or(Error::<T>::Overflow)?;
+			ensure!(T::Bonds::backs(who, listed), Error::<T>::InsufficientBond);
+			provider.listed_gpus = listed;
+			Ok(())
+		})
+	}
+
+	/// GPUs `record` adds to its provider's listed count if it is listed now.
+	fn newly_listed_gpus(record: &MachineRecordOf<T>) -> u32 {
+		if record.listing.is_some() {
+			0
+		} else {
+			record.spec.gpu_count
+		}
+	}
+
 	fn store_listing(
 		machine: MachineId,
 		mut record: MachineRecordOf<T>,
@@ -63,14 +83,21 @@ impl<T: Config> Pallet<T> {
 		terms: ListingTermsOf<T>,
 	) -> DispatchResult {
 		let record = Self::listable(&who, machine, &terms)?;
+		Self::add_listed_gpus(&who, Self::newly_listed_gpus(&record))?;
 		Self::store_listing(machine, record, &terms);
 		Ok(())
 	}
 
 	/// Withdraws the machine's listing, if it has one; says whether it had.
-	fn withdraw_listing(machine: MachineId, record: &mut MachineRecordOf<T>) -> bool {
+	pub(crate) fn withdraw_listing(machine: MachineId, record: &mut MachineRecordOf<T>) -> bool {
 		let was_listed = record.listing.take().is_some();
 		if was_listed {
+			Providers::<T>::mutate(&record.provider, |provider| {
+				if let Some(provider) = provider {
+					provider.listed_gpus =
+						provider.listed_gpus.saturating_sub(record.spec.gpu_count);
+				}
+			});
 			Self::deposit_event(Event::Delisted { machine });
 		}
 		was_listed
@@ -98,6 +125,11 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.map(|machine| Self::listable(&who, *machine, &terms).map(|record| (*machine, record)))
 			.collect::<Result<alloc::vec::Vec<_>, _>>()?;
+		let extra = records
+			.iter()
+			.map(|(_, record)| Self::newly_listed_gpus(record))
+			.fold(0u32, u32::saturating_add);
+		Self::add_listed_gpus(&who, extra)?;
 		for (machine, record) in records {
 			Self::store_listing(machine, record, &terms);
 		}

@@ -4,7 +4,7 @@ use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	storage::remove_from_list, Balance, LeaseRegistry, ListedMachine, MachineId, MachineRegistry,
-	MachineSpec, Region, WorkerKey,
+	MachineSpec, ProviderMarket, Region, WorkerKey,
 };
 
 use crate::{
@@ -66,9 +66,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_deregister_machine(who: T::AccountId, machine: MachineId) -> DispatchResult {
-		let record = Machines::<T>::get(machine).ok_or(Error::<T>::UnknownMachine)?;
+		let mut record = Machines::<T>::get(machine).ok_or(Error::<T>::UnknownMachine)?;
 		ensure!(record.provider == who, Error::<T>::NotOwner);
 		ensure!(T::Leases::open_leases_on(machine) == 0, Error::<T>::MachineLeased);
+		Self::withdraw_listing(machine, &mut record);
 
 		if let Some(label) = &record.fleet {
 			Fleets::<T>::mutate_exists(&who, label, |members| remove_from_list(members, &machine));
@@ -102,6 +103,40 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 
 	fn machine_gpus(machine: MachineId) -> Option<u32> {
 		Machines::<T>::get(machine).map(|record| record.spec.gpu_count)
+	}
+}
+
+/// The staking pallet asks here what a provider's bond must back.
+impl<T: Config> ProviderMarket<T::AccountId> for Pallet<T> {
+	fn machine_owner(machine: MachineId) -> Option<(T::AccountId, u32)> {
+		Machines::<T>::get(machine).map(|record| (record.provider, record.spec.gpu_count))
+	}
+
+	fn listed_gpus(provider: &T::AccountId) -> u32 {
+		Providers::<T>::get(provider).map(|record| record.listed_gpus).unwrap_or_default()
+	}
+
+	fn committed_gpus(provider: &T::AccountId) -> u32 {
+		MachinesOf::<T>::iter_key_prefix(provider)
+			.filter_map(|machine| {
+				let record = Machines::<T>::get(machine)?;
+				(record.listing.is_some() || T::Leases::open_leases_on(machine) > 0)
+					.then_some(record.spec.gpu_count)
+			})
+			.fold(0, u32::saturating_add)
+	}
+
+	fn delist_all(provider: &T::AccountId) -> (u32, u32) {
+		let (mut delisted, mut examined) = (0u32, 0u32);
+		for machine in MachinesOf::<T>::iter_key_prefix(provider) {
+			examined = examined.saturating_add(1);
+			Machines::<T>::mutate(machine, |record| {
+				if record.as_mut().is_some_and(|record| Self::withdraw_listing(machine, record)) {
+					delisted = delisted.saturating_add(1);
+				}
+			});
+		}
+		(delisted, examined)
 	}
 }
 

@@ -7,7 +7,7 @@ use frame_support::{derive_impl, traits::ConstU32};
 use frame_system::EnsureRoot;
 use gpux_primitives::{
 	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId, MachineSpec,
-	Region, WorkerKey,
+	ProviderBonds, Region, WorkerKey,
 };
 use sp_runtime::BuildStorage;
 
@@ -29,6 +29,20 @@ impl frame_system::Config for Test {
 
 thread_local! {
 	static OPEN_LEASES: RefCell<BTreeMap<MachineId, u32>> = const { RefCell::new(BTreeMap::new()) };
+	static BACKED_GPUS: RefCell<BTreeMap<u64, u32>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// How many listed GPUs each provider's bond backs; unlimited unless a test says.
+pub struct MockBonds;
+impl MockBonds {
+	pub fn set(provider: u64, gpus: u32) {
+		BACKED_GPUS.with(|b| b.borrow_mut().insert(provider, gpus));
+	}
+}
+impl ProviderBonds<u64> for MockBonds {
+	fn backs(provider: &u64, gpus: u32) -> bool {
+		BACKED_GPUS.with(|b| b.borrow().get(provider).is_none_or(|backed| gpus <= *backed))
+	}
 }
 
 /// Open leases per machine, as a test sets them.
@@ -38,9 +52,12 @@ impl MockLeases {
 		OPEN_LEASES.with(|l| l.borrow_mut().insert(machine, open));
 	}
 }
-impl LeaseRegistry for MockLeases {
+impl LeaseRegistry<u64, Balance> for MockLeases {
 	fn open_leases_on(machine: MachineId) -> u32 {
 		OPEN_LEASES.with(|l| l.borrow().get(&machine).copied().unwrap_or(0))
+	}
+	fn close_for_fault(_: MachineId) -> Vec<(u64, Balance)> {
+		Vec::new()
 	}
 }
 
@@ -48,6 +65,7 @@ impl pallet_marketplace::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type AdminOrigin = EnsureRoot<u64>;
 	type Leases = MockLeases;
+	type Bonds = MockBonds;
 	type MaxMetadataLen = ConstU32<64>;
 	type MaxModelLen = ConstU32<32>;
 	type MaxFleetLabelLen = ConstU32<16>;

@@ -11,7 +11,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(!Providers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		let registered_at = frame_system::Pallet::<T>::block_number();
-		Providers::<T>::insert(&who, ProviderRecord { metadata, registered_at, machines: 0 });
+		Providers::<T>::insert(
+			&who,
+			ProviderRecord { metadata, registered_at, machines: 0, listed_gpus: 0 },
+		);
 		Self::deposit_event(Event::ProviderRegistered { provider: who });
 		Ok(())
 	}

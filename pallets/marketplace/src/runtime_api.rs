@@ -6,6 +6,7 @@ use gpux_primitives::{
 	Balance, GpuClassId, LeaseMode, ListingTerms, MachineId, MachineSpec, Region,
 };
 use scale_info::TypeInfo;
+use sp_runtime::Permill;
 
 /// Which listings to return. Every field left `None` matches everything.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Default, Debug, TypeInfo)]
@@ -25,6 +26,9 @@ pub struct ListingFilter {
 	pub country: Option<[u8; 2]>,
 	/// Which price `max_price` and the sort look at; on-demand by default.
 	pub mode: Option<LeaseMode>,
+	/// Only machines whose reputation score is at least this (parts per million; 500_000 is
+	/// a newcomer's).
+	pub min_reputation: Option<Permill>,
 }
 
 /// How listings are ordered.
@@ -35,6 +39,8 @@ pub enum ListingSort {
 	PriceAscending,
 	/// Dearest first.
 	PriceDescending,
+	/// Best reputation first (ties: cheaper first, then lower machine id).
+	ReputationDescending,
 }
 
 /// Which slice of the sorted result to return.
@@ -62,6 +68,8 @@ pub struct ListingView<AccountId, BlockNumber> {
 	pub terms: ListingTerms<Balance, BlockNumber>,
 	/// GPUs no lease holds now.
 	pub free_gpus: u32,
+	/// The machine's reputation score now.
+	pub reputation: Permill,
 }
 
 sp_api::decl_runtime_apis! {

@@ -2,7 +2,7 @@
 
 use codec::Encode;
 use frame_support::{assert_noop, assert_ok, traits::Get, BoundedVec};
-use gpux_primitives::{MachineRegistry, Region};
+use gpux_primitives::{MachineRegistry, ProviderMarket, Region};
 use sp_runtime::DispatchError;
 
 use crate::{
@@ -349,6 +349,91 @@ mod listings {
 	}
 }
 
+mod bonds {
+	use super::*;
+
+	fn listed_gpus() -> u32 {
+		Providers::<Test>::get(ALICE).unwrap().listed_gpus
+	}
+
+	/// Alice with two machines of 2 GPUs each, her bond backing 3 listed GPUs.
+	fn alice_backed_for_three() -> (u64, u64) {
+		let a = alice_with_machine(Some("rack"));
+		let b = crate::NextMachineId::<Test>::get();
+		assert_ok!(Marketplace::register_machine(
+			signed(ALICE),
+			spec(RTX_4090, 2),
+			key(60),
+			region(),
+			Some(label("rack"))
+		));
+		MockBonds::set(ALICE, 3);
+		events();
+		(a, b)
+	}
+
+	#[test]
+	fn listing_needs_a_bond_backing_every_listed_gpu() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (a, b) = alice_backed_for_three();
+			assert_ok!(Marketplace::set_listing(signed(ALICE), a, terms()));
+			assert_eq!(listed_gpus(), 2);
+			assert_noop!(
+				Marketplace::set_listing(signed(ALICE), b, terms()),
+				Error::<Test>::InsufficientBond
+			);
+			// New terms for a listed machine list no more GPUs.
+			assert_ok!(Marketplace::set_listing(signed(ALICE), a, terms()));
+			assert_eq!(listed_gpus(), 2);
+			assert_ok!(Marketplace::delist(signed(ALICE), a));
+			assert_eq!(listed_gpus(), 0);
+			assert_ok!(Marketplace::set_listing(signed(ALICE), b, terms()));
+			assert_eq!(listed_gpus(), 2);
+		});
+	}
+
+	#[test]
+	fn a_fleet_lists_only_if_the_bond_backs_all_of_it() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (a, _) = alice_backed_for_three();
+			assert_noop!(
+				Marketplace::list_fleet(signed(ALICE), label("rack"), terms()),
+				Error::<Test>::InsufficientBond
+			);
+			MockBonds::set(ALICE, 4);
+			assert_ok!(Marketplace::list_fleet(signed(ALICE), label("rack"), terms()));
+			assert_eq!(listed_gpus(), 4);
+			assert_ok!(Marketplace::delist_fleet(signed(ALICE), label("rack")));
+			assert_eq!(listed_gpus(), 0);
+			// Deregistering a listed machine stops counting its GPUs.
+			assert_ok!(Marketplace::set_listing(signed(ALICE), a, terms()));
+			assert_ok!(Marketplace::deregister_machine(signed(ALICE), a));
+			assert_eq!(listed_gpus(), 0);
+		});
+	}
+
+	#[test]
+	fn staking_sees_listed_and_leased_gpus_and_can_delist_everything() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (a, b) = alice_backed_for_three();
+			assert_ok!(Marketplace::set_listing(signed(ALICE), a, terms()));
+			assert_eq!(Marketplace::machine_owner(b), Some((ALICE, 2)));
+			assert_eq!(Marketplace::machine_owner(9), None);
+			assert_eq!(<Marketplace as ProviderMarket<u64>>::listed_gpus(&ALICE), 2);
+			assert_eq!(Marketplace::committed_gpus(&ALICE), 2);
+			// A delisted machine with a lease still needs its bond.
+			MockLeases::set_open(b, 1);
+			assert_eq!(Marketplace::committed_gpus(&ALICE), 4);
+			events();
+			assert_eq!(Marketplace::delist_all(&ALICE), (1, 2));
+			assert_eq!(events(), vec![Event::Delisted { machine: a }]);
+			assert_eq!(listed_gpus(), 0);
+			assert!(Marketplace::listed_machine(a).is_none());
+			assert_eq!(Marketplace::delist_all(&BOB), (0, 0));
+		});
+	}
+}
+
 mod fleets {
 	use super::*;
 
@@ -502,6 +587,7 @@ mod browsing {
 	use super::*;
 	use crate::runtime_api::{ListingFilter, ListingSort, Page};
 	use gpux_primitives::LeaseMode;
+	use sp_runtime::Permill;
 
 	/// Alice lists machine 0 (2×4090 at 800, DE) and 1 (8×H100 at 3_000, US); machine 2
 	/// (1×4090, 500) is registered but not listed.
@@ -529,11 +615,17 @@ mod browsing {
 	}
 
 	fn machines(filter: ListingFilter, sort: ListingSort, page: Page) -> Vec<u64> {
-		// Machine 0 has one GPU leased.
-		Marketplace::listings(filter, sort, page, |m, gpus| if m == 0 { gpus - 1 } else { gpus })
-			.into_iter()
-			.map(|view| view.machine)
-			.collect()
+		// Machine 0 has one GPU leased; machine 1 has the better reputation.
+		Marketplace::listings(
+			filter,
+			sort,
+			page,
+			|m, gpus| if m == 0 { gpus - 1 } else { gpus },
+			|m| Permill::from_parts(if m == 1 { 700_000 } else { 400_000 }),
+		)
+		.into_iter()
+		.map(|view| view.machine)
+		.collect()
 	}
 
 	const ALL: Page = Page { offset: 0, limit: 10 };
@@ -569,10 +661,29 @@ mod browsing {
 				ListingSort::PriceAscending,
 				ALL,
 				|_, g| g,
+				|_| Permill::from_percent(50),
 			)[0];
 			assert_eq!(
 				(view.free_gpus, view.model.as_slice(), view.provider),
 				(2, &b"RTX 4090"[..], ALICE)
+			);
+		});
+	}
+
+	#[test]
+	fn renters_filter_and_sort_by_reputation() {
+		ExtBuilder::default().build_and_execute(|| {
+			market();
+			let at_least = |parts| ListingFilter {
+				min_reputation: Some(Permill::from_parts(parts)),
+				..Default::default()
+			};
+			assert_eq!(machines(at_least(500_000), ListingSort::PriceAscending, ALL), vec![1]);
+			assert_eq!(machines(at_least(400_000), ListingSort::PriceAscending, ALL), vec![0, 1]);
+			assert!(machines(at_least(700_001), ListingSort::PriceAscending, ALL).is_empty());
+			assert_eq!(
+				machines(Default::default(), ListingSort::ReputationDescending, ALL),
+				vec![1, 0]
 			);
 		});
 	}

@@ -17,6 +17,8 @@ pub struct ProviderRecord<Metadata, BlockNumber> {
 	pub registered_at: BlockNumber,
 	/// How many machines it has registered now.
 	pub machines: u32,
+	/// GPUs of its listed machines: its bond must back them.
+	pub listed_gpus: u32,
 }
 
 /// A GPU class: a model with its memory, and the most a GPU-hour of it may be listed for.

@@ -43,28 +43,30 @@ impl Estimate {
 			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
 			.saturating_add(self.0.reads_writes(5, 6))
 	}
+	// Listing and delisting also update the provider's listed-GPU count (and read its bond).
 	fn set_listing(&self) -> Weight {
-		Weight::from_parts(3 * ACCESS, MACHINE_PROOF + 100)
-			.saturating_add(self.0.reads_writes(2, 1))
+		Weight::from_parts(5 * ACCESS, MACHINE_PROOF + 1_500)
+			.saturating_add(self.0.reads_writes(4, 2))
 	}
 	fn delist(&self) -> Weight {
-		Weight::from_parts(2 * ACCESS, MACHINE_PROOF).saturating_add(self.0.reads_writes(1, 1))
+		Weight::from_parts(4 * ACCESS, MACHINE_PROOF + 400)
+			.saturating_add(self.0.reads_writes(2, 2))
 	}
 	fn deregister_machine(&self, f: u32) -> Weight {
 		Weight::from_parts(6 * ACCESS, 1_000 + MACHINE_PROOF)
 			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
-			.saturating_add(self.0.reads_writes(4, 5))
+			.saturating_add(self.0.reads_writes(5, 6))
 	}
 	fn list_fleet(&self, n: u32) -> Weight {
 		let per_machine = Weight::from_parts(3 * ACCESS, MACHINE_PROOF + 100)
 			.saturating_add(self.0.reads_writes(2, 1));
-		Weight::from_parts(2 * ACCESS, 200)
-			.saturating_add(self.0.reads(1))
+		Weight::from_parts(4 * ACCESS, 1_700)
+			.saturating_add(self.0.reads_writes(3, 1))
 			.saturating_add(per_machine.saturating_mul(n.into()))
 	}
 	fn delist_fleet(&self, n: u32) -> Weight {
-		let per_machine =
-			Weight::from_parts(2 * ACCESS, MACHINE_PROOF).saturating_add(self.0.reads_writes(1, 1));
+		let per_machine = Weight::from_parts(4 * ACCESS, MACHINE_PROOF + 400)
+			.saturating_add(self.0.reads_writes(2, 2));
 		Weight::from_parts(2 * ACCESS, 200)
 			.saturating_add(self.0.reads(1))
 			.saturating_add(per_machine.saturating_mul(n.into()))

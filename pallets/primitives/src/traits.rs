@@ -1,5 +1,11 @@
 //! How pallets reach each other. The runtime wires the implementations; mocks fake them.
 
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+use sp_runtime::DispatchResult;
+
 use crate::market::{ListedMachine, MachineId};
 
 /// The marketplace, as the leases pallet sees it.
@@ -15,15 +21,131 @@ pub trait MachineRegistry<AccountId, Balance, BlockNumber> {
 	}
 }
 
-/// The leases pallet, as the marketplace sees it.
-pub trait LeaseRegistry {
+/// The marketplace, as the staking pallet sees it: what a provider's bond must back.
+pub trait ProviderMarket<AccountId> {
+	/// The machine's provider and GPU count, if it is registered.
+	fn machine_owner(machine: MachineId) -> Option<(AccountId, u32)>;
+	/// GPUs of the provider's listed machines.
+	fn listed_gpus(provider: &AccountId) -> u32;
+	/// GPUs of the provider's machines that are listed or have open leases.
+	fn committed_gpus(provider: &AccountId) -> u32;
+	/// Withdraws every listing of the provider (leases in progress continue). Returns how many
+	/// machines were delisted and how many were looked at.
+	fn delist_all(provider: &AccountId) -> (u32, u32);
+}
+
+/// The staking pallet, as the marketplace sees it.
+pub trait ProviderBonds<AccountId> {
+	/// Whether the provider's active bond backs `gpus` listed GPUs.
+	fn backs(provider: &AccountId, gpus: u32) -> bool;
+}
+
+/// No bond required: for tests and runtimes without provider staking.
+impl<AccountId> ProviderBonds<AccountId> for () {
+	fn backs(_: &AccountId, _: u32) -> bool {
+		true
+	}
+}
+
+/// The leases pallet, as the marketplace and the staking pallet see it.
+pub trait LeaseRegistry<AccountId, Balance> {
 	/// Leases on `machine` that are not closed yet.
 	fn open_leases_on(machine: MachineId) -> u32;
+	/// Closes every open lease on `machine` as a provider fault: the provider is paid what
+	/// accrued, the renter gets the unused escrow back at once. Returns each renter with the
+	/// amount refunded.
+	fn close_for_fault(machine: MachineId) -> Vec<(AccountId, Balance)>;
 }
 
 /// No leases anywhere: for runtimes and tests without a leases pallet.
-impl LeaseRegistry for () {
+impl<AccountId, Balance> LeaseRegistry<AccountId, Balance> for () {
 	fn open_leases_on(_: MachineId) -> u32 {
 		0
 	}
+	fn close_for_fault(_: MachineId) -> Vec<(AccountId, Balance)> {
+		Vec::new()
+	}
+}
+
+/// What a provider can be slashed for.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+pub enum FaultKind {
+	/// The machine was down: reported, or heartbeats missed during a lease past a grace.
+	Offline,
+	/// The machine failed or missed a proof-of-GPU challenge.
+	FailedChallenge,
+	/// The machine is not the hardware it was registered as.
+	SpecMismatch,
+	/// The provider stopped serving a lease it was paid for.
+	LeaseAbandoned,
+}
+
+impl FaultKind {
+	/// Whether the machine's open leases close when this fault is reported: the renter cannot
+	/// use a machine that is down, fake, or abandoned; a failed challenge alone does not stop one.
+	pub fn closes_leases(self) -> bool {
+		!matches!(self, FaultKind::FailedChallenge)
+	}
+}
+
+/// Where faults come in: the staking pallet implements it; governance and the attestation
+/// pallet call it.
+pub trait FaultReporter<AccountId> {
+	/// Reports `kind` against `machine`. `reporter`, if any, gets a share of the slash.
+	fn report_fault(
+		machine: MachineId,
+		kind: FaultKind,
+		reporter: Option<AccountId>,
+	) -> DispatchResult;
+}
+
+/// What reputation learns from the other pallets. Every input concerns a machine and its
+/// provider; both scores move.
+pub trait ReputationFeed<AccountId, Balance> {
+	/// A heartbeat window ended: `met` if the machine sent its heartbeat in it.
+	fn uptime_window(machine: MachineId, provider: &AccountId, met: bool);
+	/// A proof-of-GPU challenge was decided.
+	fn challenge_decided(machine: MachineId, provider: &AccountId, passed: bool);
+	/// A lease closed after paying `value`; `fault` if the provider caused the close.
+	fn lease_closed(machine: MachineId, provider: &AccountId, value: Balance, fault: bool);
+	/// A renter rated a lease that paid `value`: 1 to 5 stars.
+	fn lease_rated(machine: MachineId, provider: &AccountId, value: Balance, stars: u8);
+}
+
+/// Reputation that learns nothing: for tests and runtimes without a reputation pallet.
+impl<AccountId, Balance> ReputationFeed<AccountId, Balance> for () {
+	fn uptime_window(_: MachineId, _: &AccountId, _: bool) {}
+	fn challenge_decided(_: MachineId, _: &AccountId, _: bool) {}
+	fn lease_closed(_: MachineId, _: &AccountId, _: Balance, _: bool) {}
+	fn lease_rated(_: MachineId, _: &AccountId, _: Balance, _: u8) {}
+}
+
+/// Scores as the marketplace reads them, in parts per million (500_000 is neutral).
+pub trait ReputationScores<AccountId> {
+	/// The machine's score now.
+	fn machine_score(machine: MachineId) -> sp_runtime::Permill;
+	/// The provider's score now.
+	fn provider_score(provider: &AccountId) -> sp_runtime::Permill;
+}
+
+/// Refundable deposits renters put down for orders and jobs (anti-spam), held in their own
+/// account until the order fills, is cancelled or expires.
+pub trait RenterDeposits<AccountId, Balance> {
+	/// Holds `amount` of the renter's free balance.
+	fn hold_deposit(renter: &AccountId, amount: Balance) -> DispatchResult;
+	/// Releases up to `amount` of the renter's deposit; returns what was released.
+	fn release_deposit(renter: &AccountId, amount: Balance) -> Balance;
 }

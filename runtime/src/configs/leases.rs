@@ -2,8 +2,8 @@ use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 use crate::{
-	AccountId, Balances, BlockNumber, Marketplace, Runtime, RuntimeEvent, RuntimeHoldReason, HOURS,
-	MINUTES,
+	AccountId, Balances, BlockNumber, Marketplace, Reputation, Runtime, RuntimeEvent,
+	RuntimeHoldReason, HOURS, MINUTES,
 };
 
 parameter_types! {
@@ -14,6 +14,9 @@ parameter_types! {
 	pub const BlocksPerHour: BlockNumber = HOURS;
 	/// A spot lease keeps its GPUs for a minute after a preemption notice.
 	pub const SpotNoticeBlocks: BlockNumber = MINUTES;
+	/// A lease holds at least one GPU, so a machine never needs more leases than GPUs, plus
+	/// those under notice.
+	pub const MaxLeasesPerMachine: u32 = 64;
 }
 
 impl pallet_leases::Config for Runtime {
@@ -21,13 +24,12 @@ impl pallet_leases::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
 	type Machines = Marketplace;
+	type Reputation = Reputation;
 	type Treasury = TreasuryAccount;
 	type ProtocolFee = ProtocolFee;
 	type BlocksPerHour = BlocksPerHour;
 	type SpotNoticeBlocks = SpotNoticeBlocks;
-	// A lease holds at least one GPU, so a machine never needs more leases than GPUs, plus
-	// those under notice.
-	type MaxLeasesPerMachine = ConstU32<64>;
+	type MaxLeasesPerMachine = MaxLeasesPerMachine;
 	type MaxClosesPerBlock = ConstU32<64>;
 	type MaxCloseDelay = ConstU32<10>;
 	type WeightInfo = pallet_leases::weights::SubstrateWeight<Runtime>;
@@ -45,16 +47,23 @@ impl pallet_leases::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper
 		use frame_support::traits::fungible::Mutate;
 		let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
 		let provider: AccountId = frame_benchmarking::account("provider", machine as u32, 0);
-		let _ = Balances::mint_into(&provider, crate::UNITS);
-		let terms = gpux_primitives::ListingTerms {
-			on_demand_price: pallet_leases::benchmarking::ON_DEMAND_PRICE,
-			spot_floor_price: 1,
-			min_lease_blocks: 10,
-			max_lease_blocks: 1_000,
-			available_from: 0,
-			available_until: None,
-			access: gpux_primitives::AccessMethods { ssh: true, jupyter: false, api: false },
-		};
-		Marketplace::benchmark_listed_machine(provider, gpus, terms)
+		let bond = super::MinBondPerGpu::get().saturating_mul(gpus.into());
+		let _ = Balances::mint_into(&provider, crate::UNITS.saturating_add(bond));
+		let _ = crate::ProviderStaking::bond(crate::RuntimeOrigin::signed(provider.clone()), bond);
+		Marketplace::benchmark_listed_machine(provider, gpus, benchmark_terms())
+	}
+}
+
+/// Terms the benchmarks list machines on: leases of 10..=1_000 blocks, spot bids from 1.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn benchmark_terms() -> gpux_primitives::ListingTerms<crate::Balance, BlockNumber> {
+	gpux_primitives::ListingTerms {
+		on_demand_price: pallet_leases::benchmarking::ON_DEMAND_PRICE,
+		spot_floor_price: 1,
+		min_lease_blocks: 10,
+		max_lease_blocks: 1_000,
+		available_from: 0,
+		available_until: None,
+		access: gpux_primitives::AccessMethods { ssh: true, jupyter: false, api: false },
 	}
 }

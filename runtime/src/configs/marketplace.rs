@@ -1,17 +1,22 @@
-use frame_support::traits::ConstU32;
+use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
 
-use crate::{AccountId, Leases, Runtime, RuntimeEvent};
+use crate::{AccountId, Leases, ProviderStaking, Runtime, RuntimeEvent};
+
+parameter_types! {
+	pub const MaxMachinesPerProvider: u32 = 256;
+}
 
 impl pallet_marketplace::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	// Sudo until governance's market_admin track exists.
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type Leases = Leases;
+	type Bonds = ProviderStaking;
 	type MaxMetadataLen = ConstU32<256>;
 	type MaxModelLen = ConstU32<64>;
 	type MaxFleetLabelLen = ConstU32<32>;
-	type MaxMachinesPerProvider = ConstU32<256>;
+	type MaxMachinesPerProvider = MaxMachinesPerProvider;
 	type MaxFleetSize = ConstU32<64>;
 	type MaxGpusPerMachine = ConstU32<64>;
 	type MaxGpuClasses = ConstU32<64>;

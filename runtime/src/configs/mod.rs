@@ -4,9 +4,14 @@ mod balances;
 mod consensus;
 mod leases;
 mod marketplace;
+pub mod parameters;
+mod provider_staking;
+mod reputation;
 mod sudo;
 mod system;
 mod transaction_payment;
 
 pub use leases::TreasuryAccount;
+pub use parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
+pub use provider_staking::MinBondPerGpu;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};

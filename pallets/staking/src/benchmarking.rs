@@ -1,0 +1,172 @@
+//! Benchmarks of every call and of applying a slash (frame-benchmarking v2). They also run as
+//! tests: `cargo test -p pallet-provider-staking --features runtime-benchmarks`.
+
+use frame_benchmarking::v2::*;
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	EnsureOrigin, Get,
+};
+use frame_system::RawOrigin;
+use gpux_primitives::{Balance, FaultKind, MachineId};
+use sp_runtime::traits::{One, Saturating};
+
+use crate::*;
+
+/// Creates what the staking pallet needs from the rest of the runtime.
+pub trait BenchmarkHelper<AccountId> {
+	/// A machine of `provider` with `gpus` GPUs, listed or not.
+	fn machine(provider: &AccountId, gpus: u32, listed: bool) -> MachineId;
+	/// Opens a lease of `renter` on `machine` (one GPU, funded by the helper).
+	fn lease(machine: MachineId, renter: &AccountId);
+}
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, Balance::MAX / 8);
+	who
+}
+
+/// A provider bonded for `machines` listed machines of one GPU each, plus `spare`.
+fn bonded_provider<T: Config>(machines: u32, spare: Balance) -> T::AccountId {
+	let provider = funded::<T>("provider", 0);
+	for _ in 0..machines {
+		T::BenchmarkHelper::machine(&provider, 1, true);
+	}
+	let need = Pallet::<T>::requirement(machines);
+	Pallet::<T>::do_bond(provider.clone(), need.saturating_add(spare).max(1)).expect("bonds");
+	provider
+}
+
+/// A machine of one GPU per lease, with `leases` leases, reported offline.
+fn reported_machine<T: Config>(provider: &T::AccountId, leases: u32) -> (MachineId, SlashId) {
+	let machine = T::BenchmarkHelper::machine(provider, leases.max(1), true);
+	Pallet::<T>::do_bond(provider.clone(), Pallet::<T>::requirement(leases.max(1))).expect("bonds");
+	for index in 0..leases {
+		T::BenchmarkHelper::lease(machine, &funded::<T>("renter", index));
+	}
+	let slash = NextSlashId::<T>::get();
+	Pallet::<T>::do_report_fault(machine, FaultKind::SpecMismatch, None).expect("reports");
+	(machine, slash)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn bond() {
+		let provider = funded::<T>("provider", 0);
+		let amount = T::MinBondPerGpu::get().max(1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider.clone()), amount);
+
+		assert_eq!(Bonds::<T>::get(&provider).map(|l| l.active), Some(amount));
+	}
+
+	/// `m`: the provider's listed machines, each looked at for the requirement.
+	#[benchmark]
+	fn unbond(m: Linear<0, { T::MaxProviderMachines::get() }>) {
+		let provider = bonded_provider::<T>(m, 1_000);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider.clone()), 1_000);
+
+		assert_eq!(Bonds::<T>::get(&provider).map(|l| l.unlocking.len()), Some(1));
+	}
+
+	/// `c`: unbonded chunks released.
+	#[benchmark]
+	fn withdraw_unbonded(c: Linear<1, { T::MaxUnlockingChunks::get() }>) {
+		let provider = bonded_provider::<T>(0, c.into());
+		for _ in 0..c {
+			Pallet::<T>::do_unbond(provider.clone(), 1).expect("unbonds");
+			let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+			frame_system::Pallet::<T>::set_block_number(next);
+		}
+		let later =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+		frame_system::Pallet::<T>::set_block_number(later);
+		let before = T::Currency::balance(&provider);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider.clone()));
+
+		assert!(T::Currency::balance(&provider) > before);
+	}
+
+	/// `r`: leases on the machine, closed and their renters recorded for compensation.
+	#[benchmark]
+	fn report_offline(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
+		let provider = funded::<T>("provider", 0);
+		let machine = T::BenchmarkHelper::machine(&provider, r.max(1), true);
+		Pallet::<T>::do_bond(provider, Pallet::<T>::requirement(r.max(1))).expect("bonds");
+		for index in 0..r {
+			T::BenchmarkHelper::lease(machine, &funded::<T>("renter", index));
+		}
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, machine);
+
+		assert_eq!(Slashes::<T>::iter().count(), 1);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn cancel_slash() -> Result<(), BenchmarkError> {
+		let provider = funded::<T>("provider", 0);
+		let (_, slash) = reported_machine::<T>(&provider, 1);
+		let reason: CancelReasonOf<T> =
+			alloc::vec![b'r'; T::MaxCancelReasonLen::get() as usize].try_into().expect("fits");
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, slash, reason);
+
+		assert!(!Slashes::<T>::contains_key(slash));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn on_initialize_base() {
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Pallet::<T>::apply_due_slashes(now);
+		}
+	}
+
+	/// `r`: renters compensated; `m`: the provider's machines looked at and delisted.
+	#[benchmark]
+	fn apply_slash(
+		r: Linear<0, { T::MaxSlashRenters::get() }>,
+		m: Linear<0, { T::MaxProviderMachines::get() - 1 }>,
+	) {
+		let provider = funded::<T>("provider", 0);
+		for _ in 0..m {
+			T::BenchmarkHelper::machine(&provider, 1, true);
+		}
+		// Bonded exactly for what is listed: the slash leaves too little and delists them all.
+		Pallet::<T>::do_bond(provider.clone(), Pallet::<T>::requirement(m).max(1)).expect("bonds");
+		let (_, id) = reported_machine::<T>(&provider, r);
+		let slash = Slashes::<T>::take(id).expect("pending");
+		Pallet::<T>::unschedule_slash(id, slash.applies_at);
+
+		#[block]
+		{
+			Pallet::<T>::apply_slash(id, slash);
+		}
+
+		assert_eq!(Bonds::<T>::get(&provider).map(|l| l.pending_slashes), Some(0));
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

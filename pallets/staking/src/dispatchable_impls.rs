@@ -1,0 +1,89 @@
+//! What each call does, after its origin is checked.
+
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
+use gpux_primitives::{Balance, ProviderBonds, ProviderMarket};
+use sp_runtime::traits::CheckedAdd;
+
+use crate::{
+	Bonds, CancelReasonOf, Config, Error, Event, NextSlashId, Pallet, SlashId, Slashes, UnlockChunk,
+};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_bond(provider: T::AccountId, amount: Balance) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		let mut ledger = Bonds::<T>::get(&provider).unwrap_or_default();
+		ledger.active = ledger.active.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		Self::hold_bond(&provider, amount)?;
+		Bonds::<T>::insert(&provider, ledger);
+		Self::deposit_event(Event::Bonded { provider, amount });
+		Ok(())
+	}
+
+	/// What `gpus` listed or leased GPUs need bonded.
+	pub(crate) fn requirement(gpus: u32) -> Balance {
+		T::MinBondPerGpu::get().saturating_mul(gpus.into())
+	}
+
+	pub(crate) fn do_unbond(provider: T::AccountId, amount: Balance) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		let mut ledger = Bonds::<T>::get(&provider).ok_or(Error::<T>::NotBonded)?;
+		ensure!(amount <= ledger.active, Error::<T>::UnbondExceedsBond);
+		let remaining = ledger.active.saturating_sub(amount);
+		ensure!(
+			remaining >= Self::requirement(T::Market::committed_gpus(&provider)),
+			Error::<T>::BelowRequirement
+		);
+		let now = frame_system::Pallet::<T>::block_number();
+		let unlocks_at = now.checked_add(&T::UnbondingPeriod::get()).ok_or(Error::<T>::Overflow)?;
+		match ledger.unlocking.iter_mut().find(|chunk| chunk.unlocks_at == unlocks_at) {
+			Some(chunk) => chunk.amount = chunk.amount.saturating_add(amount),
+			None => ledger
+				.unlocking
+				.try_push(UnlockChunk { amount, unlocks_at })
+				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?,
+		}
+		ledger.active = remaining;
+		Bonds::<T>::insert(&provider, ledger);
+		Self::deposit_event(Event::Unbonded { provider, amount, unlocks_at });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw_unbonded(provider: T::AccountId) -> DispatchResult {
+		let mut ledger = Bonds::<T>::get(&provider).ok_or(Error::<T>::NotBonded)?;
+		ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingUnbonding);
+		ensure!(ledger.pending_slashes == 0, Error::<T>::SlashPending);
+		let amount = ledger.take_unlocked(frame_system::Pallet::<T>::block_number());
+		ensure!(amount > 0, Error::<T>::StillUnbonding);
+		Self::release_bond(&provider, amount)?;
+		if ledger.is_empty() {
+			Bonds::<T>::remove(&provider);
+		} else {
+			Bonds::<T>::insert(&provider, ledger);
+		}
+		Self::deposit_event(Event::Withdrawn { provider, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_cancel_slash(slash: SlashId, reason: CancelReasonOf<T>) -> DispatchResult {
+		let Some(pending) = Slashes::<T>::take(slash) else {
+			return Err(if slash < NextSlashId::<T>::get() {
+				Error::<T>::SlashNotPending
+			} else {
+				Error::<T>::UnknownSlash
+			}
+			.into());
+		};
+		Self::unschedule_slash(slash, pending.applies_at);
+		Self::release_pending(&pending.provider);
+		Self::deposit_event(Event::SlashCancelled { slash, provider: pending.provider, reason });
+		Ok(())
+	}
+}
+
+/// The marketplace asks here whether a provider may list more GPUs.
+impl<T: Config> ProviderBonds<T::AccountId> for Pallet<T> {
+	fn backs(provider: &T::AccountId, gpus: u32) -> bool {
+		let active = Bonds::<T>::get(provider).map(|ledger| ledger.active).unwrap_or_default();
+		active >= Self::requirement(gpus)
+	}
+}

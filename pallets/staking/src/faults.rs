@@ -1,0 +1,143 @@
+//! Faults coming in: leases closed, a slash computed and deferred.
+
+use alloc::vec::Vec;
+use frame_support::{pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{
+	storage::remove_from_list, Balance, FaultKind, FaultReporter, LeaseRegistry, MachineId,
+	ProviderMarket,
+};
+use sp_runtime::{
+	traits::{CheckedAdd, One, Saturating},
+	DispatchError, Perbill,
+};
+
+use crate::{
+	Bonds, Config, Error, Event, NextSlashId, Pallet, PendingSlash, SlashId, SlashRentersOf,
+	SlashSchedule, Slashes,
+};
+
+/// How many blocks past its due block a slash may move when that block's schedule is full.
+pub const MAX_SLASH_DELAY: u32 = 10;
+
+impl<T: Config> Pallet<T> {
+	/// The share of a machine's bond a fault of `kind` costs.
+	pub fn slash_fraction(kind: FaultKind) -> Perbill {
+		match kind {
+			FaultKind::Offline => T::OfflineSlash::get(),
+			FaultKind::FailedChallenge => T::FailedChallengeSlash::get(),
+			FaultKind::SpecMismatch => T::SpecMismatchSlash::get(),
+			FaultKind::LeaseAbandoned => T::LeaseAbandonedSlash::get(),
+		}
+	}
+
+	/// Reports a fault, or changes nothing: closing leases and deferring the slash happen
+	/// together or not at all.
+	pub(crate) fn do_report_fault(
+		machine: MachineId,
+		kind: FaultKind,
+		reporter: Option<T::AccountId>,
+	) -> DispatchResult {
+		with_storage_layer(|| Self::report_in_layer(machine, kind, reporter))
+	}
+
+	fn report_in_layer(
+		machine: MachineId,
+		kind: FaultKind,
+		reporter: Option<T::AccountId>,
+	) -> DispatchResult {
+		let (provider, gpus) =
+			T::Market::machine_owner(machine).ok_or(Error::<T>::UnknownMachine)?;
+		let renters: Vec<(T::AccountId, Balance)> =
+			if kind.closes_leases() { T::Leases::close_for_fault(machine) } else { Vec::new() };
+		let leases_closed = renters.len() as u32;
+		let now = frame_system::Pallet::<T>::block_number();
+		let due = now.checked_add(&T::SlashDeferPeriod::get()).ok_or(Error::<T>::Overflow)?;
+
+		// A fault costs a share of what the machine's GPUs need bonded, never more than is held.
+		let mut ledger = Bonds::<T>::get(&provider).unwrap_or_default();
+		let amount = (Self::slash_fraction(kind) * Self::requirement(gpus)).min(ledger.total());
+		let (slash, applies_at) = if amount > 0 {
+			let id = NextSlashId::<T>::get();
+			NextSlashId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
+			let applies_at = Self::schedule_slash(id, due)?;
+			// Beyond `MaxSlashRenters` renters (more leases than the runtime allows) go
+			// uncompensated rather than the fault going unreported.
+			let renters = SlashRentersOf::<T>::truncate_from(renters);
+			Slashes::<T>::insert(
+				id,
+				PendingSlash {
+					provider: provider.clone(),
+					machine,
+					kind,
+					amount,
+					reporter: reporter.clone(),
+					renters,
+					reported_at: now,
+					applies_at,
+				},
+			);
+			ledger.pending_slashes =
+				ledger.pending_slashes.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			Bonds::<T>::insert(&provider, ledger);
+			(Some(id), applies_at)
+		} else {
+			(None, now)
+		};
+		Self::deposit_event(Event::FaultReported {
+			machine,
+			provider,
+			kind,
+			reporter,
+			slash,
+			amount,
+			applies_at,
+			leases_closed,
+		});
+		Ok(())
+	}
+
+	/// Schedules `slash` at `at`, or the first later block with room within
+	/// `MAX_SLASH_DELAY`. Returns the block.
+	fn schedule_slash(
+		slash: SlashId,
+		at: BlockNumberFor<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let next_block = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+		let mut block = at.max(next_block);
+		for _ in 0..=MAX_SLASH_DELAY {
+			if SlashSchedule::<T>::mutate(block, |due| due.try_push(slash).is_ok()) {
+				return Ok(block);
+			}
+			block = block.saturating_add(One::one());
+		}
+		Err(Error::<T>::SlashScheduleFull.into())
+	}
+
+	pub(crate) fn unschedule_slash(slash: SlashId, at: BlockNumberFor<T>) {
+		SlashSchedule::<T>::mutate_exists(at, |due| remove_from_list(due, &slash));
+	}
+
+	/// One slash fewer pending against `provider`; drops a ledger left with nothing.
+	pub(crate) fn release_pending(provider: &T::AccountId) {
+		Bonds::<T>::mutate_exists(provider, |maybe| {
+			if let Some(ledger) = maybe {
+				ledger.pending_slashes = ledger.pending_slashes.saturating_sub(1);
+				if ledger.is_empty() {
+					*maybe = None;
+				}
+			}
+		});
+	}
+}
+
+/// Governance and the attestation pallet report faults here.
+impl<T: Config> FaultReporter<T::AccountId> for Pallet<T> {
+	fn report_fault(
+		machine: MachineId,
+		kind: FaultKind,
+		reporter: Option<T::AccountId>,
+	) -> DispatchResult {
+		Self::do_report_fault(machine, kind, reporter)
+	}
+}

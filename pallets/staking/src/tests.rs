@@ -1,0 +1,433 @@
+//! Every call and refusal, deferred slashes to the unit, and the bond requirement.
+
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use gpux_primitives::{FaultKind, FaultReporter, ProviderBonds, RenterDeposits};
+use sp_runtime::DispatchError;
+
+use crate::{mock::*, Bonds, Error, Event, HoldReason, SlashSchedule, Slashes, UnlockChunk};
+
+fn governance() -> RuntimeOrigin {
+	RuntimeOrigin::signed(GOVERNANCE)
+}
+
+fn reason() -> crate::CancelReasonOf<Test> {
+	b"worker log shows uptime".to_vec().try_into().unwrap()
+}
+
+mod bonding {
+	use super::*;
+
+	#[test]
+	fn bond_holds_funds_in_the_providers_account() {
+		ExtBuilder::default().bonded(PROVIDER, 0).build_and_execute(|| {
+			assert_ok!(ProviderStaking::bond(RuntimeOrigin::signed(PROVIDER), 5_000));
+			assert_eq!((free(PROVIDER), bonded(PROVIDER)), (95_000, 5_000));
+			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().active, 5_000);
+			assert_ok!(ProviderStaking::bond(RuntimeOrigin::signed(PROVIDER), 1_000));
+			assert_eq!(bonded(PROVIDER), 6_000);
+			assert_eq!(
+				events(),
+				vec![
+					Event::Bonded { provider: PROVIDER, amount: 5_000 },
+					Event::Bonded { provider: PROVIDER, amount: 1_000 }
+				]
+			);
+		});
+	}
+
+	#[test]
+	fn bad_bonds_are_refused_and_change_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				ProviderStaking::bond(RuntimeOrigin::signed(RENTER), 0),
+				Error::<Test>::ZeroAmount
+			);
+			assert_noop!(
+				ProviderStaking::bond(RuntimeOrigin::signed(RENTER), 10_001),
+				Error::<Test>::BondExceedsBalance
+			);
+			assert_noop!(ProviderStaking::bond(RuntimeOrigin::none(), 1), DispatchError::BadOrigin);
+		});
+	}
+
+	#[test]
+	fn the_active_bond_decides_what_a_provider_may_list() {
+		ExtBuilder::default().build_and_execute(|| {
+			// 10_000 bonded at 1_000 per GPU.
+			assert!(<ProviderStaking as ProviderBonds<u64>>::backs(&PROVIDER, 10));
+			assert!(!<ProviderStaking as ProviderBonds<u64>>::backs(&PROVIDER, 11));
+			assert!(!<ProviderStaking as ProviderBonds<u64>>::backs(&RENTER, 1));
+			assert!(<ProviderStaking as ProviderBonds<u64>>::backs(&RENTER, 0));
+		});
+	}
+}
+
+mod unbonding {
+	use super::*;
+
+	#[test]
+	fn unbond_moves_funds_to_a_chunk_that_stays_held() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 3_000));
+			let ledger = Bonds::<Test>::get(PROVIDER).unwrap();
+			assert_eq!(ledger.active, 7_000);
+			assert_eq!(
+				ledger.unlocking.into_inner(),
+				vec![UnlockChunk { amount: 3_000, unlocks_at: 1 + UNBONDING }]
+			);
+			assert_eq!(bonded(PROVIDER), 10_000);
+			// A second unbond in the same block joins the chunk.
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 1_000));
+			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().unlocking.len(), 1);
+			assert_eq!(
+				events(),
+				vec![
+					Event::Unbonded { provider: PROVIDER, amount: 3_000, unlocks_at: 21 },
+					Event::Unbonded { provider: PROVIDER, amount: 1_000, unlocks_at: 21 }
+				]
+			);
+		});
+	}
+
+	#[test]
+	fn bad_unbonds_are_refused_and_change_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			let unbond = |who, amount| ProviderStaking::unbond(RuntimeOrigin::signed(who), amount);
+			assert_noop!(unbond(RENTER, 1), Error::<Test>::NotBonded);
+			assert_noop!(unbond(PROVIDER, 0), Error::<Test>::ZeroAmount);
+			assert_noop!(unbond(PROVIDER, 10_001), Error::<Test>::UnbondExceedsBond);
+			// Machine 0's 4 listed GPUs need 4_000.
+			assert_noop!(unbond(PROVIDER, 6_001), Error::<Test>::BelowRequirement);
+			assert_ok!(unbond(PROVIDER, 6_000));
+		});
+	}
+
+	#[test]
+	fn leased_machines_need_their_bond_even_when_delisted() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMarket::set(MACHINE, PROVIDER, 4, false);
+			MockMarket::lease(SPARE, RENTER, 100);
+			// Nothing listed, but the spare machine's 2 GPUs are leased.
+			assert_noop!(
+				ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 8_001),
+				Error::<Test>::BelowRequirement
+			);
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 8_000));
+		});
+	}
+
+	#[test]
+	fn unbonding_chunks_are_bounded() {
+		ExtBuilder::default().build_and_execute(|| {
+			for block in 1..=3 {
+				run_to_block(block);
+				assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 100));
+			}
+			run_to_block(4);
+			assert_noop!(
+				ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 100),
+				Error::<Test>::TooManyUnlockingChunks
+			);
+		});
+	}
+
+	#[test]
+	fn withdraw_releases_matured_chunks_only() {
+		ExtBuilder::default().build_and_execute(|| {
+			let withdraw = || ProviderStaking::withdraw_unbonded(RuntimeOrigin::signed(PROVIDER));
+			assert_noop!(withdraw(), Error::<Test>::NothingUnbonding);
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 2_000));
+			run_to_block(5);
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 1_000));
+			run_to_block(20);
+			assert_noop!(withdraw(), Error::<Test>::StillUnbonding);
+			run_to_block(21);
+			events();
+			assert_ok!(withdraw());
+			assert_eq!((free(PROVIDER), bonded(PROVIDER)), (92_000, 8_000));
+			assert_eq!(events(), vec![Event::Withdrawn { provider: PROVIDER, amount: 2_000 }]);
+			run_to_block(25);
+			assert_ok!(withdraw());
+			assert_eq!((free(PROVIDER), bonded(PROVIDER)), (93_000, 7_000));
+			assert_noop!(
+				ProviderStaking::withdraw_unbonded(RuntimeOrigin::signed(RENTER)),
+				Error::<Test>::NotBonded
+			);
+		});
+	}
+
+	#[test]
+	fn a_fully_withdrawn_ledger_is_removed() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMarket::set(MACHINE, PROVIDER, 4, false);
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 10_000));
+			run_to_block(1 + UNBONDING);
+			assert_ok!(ProviderStaking::withdraw_unbonded(RuntimeOrigin::signed(PROVIDER)));
+			assert!(!Bonds::<Test>::contains_key(PROVIDER));
+			assert_eq!((free(PROVIDER), bonded(PROVIDER)), (100_000, 0));
+		});
+	}
+}
+
+mod faults {
+	use super::*;
+
+	/// Machine 0 leased by two renters whose unused escrow was 300 and 100.
+	fn leased_machine() {
+		MockMarket::lease(MACHINE, RENTER, 300);
+		MockMarket::lease(MACHINE, OTHER_RENTER, 100);
+	}
+
+	#[test]
+	fn report_offline_closes_leases_and_defers_the_slash() {
+		ExtBuilder::default().build_and_execute(|| {
+			leased_machine();
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			assert!(MockMarket::get(MACHINE).leases.is_empty());
+			let slash = Slashes::<Test>::get(0).unwrap();
+			// 10 % of the machine's 4 × 1_000.
+			assert_eq!((slash.amount, slash.applies_at, slash.kind), (400, 11, FaultKind::Offline));
+			assert_eq!(slash.renters.into_inner(), vec![(RENTER, 300), (OTHER_RENTER, 100)]);
+			assert_eq!(SlashSchedule::<Test>::get(11).into_inner(), vec![0]);
+			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().pending_slashes, 1);
+			// Nothing has moved yet.
+			assert_eq!(bonded(PROVIDER), 10_000);
+			assert_eq!(
+				events(),
+				vec![Event::FaultReported {
+					machine: MACHINE,
+					provider: PROVIDER,
+					kind: FaultKind::Offline,
+					reporter: None,
+					slash: Some(0),
+					amount: 400,
+					applies_at: 11,
+					leases_closed: 2,
+				}]
+			);
+		});
+	}
+
+	#[test]
+	fn the_slash_lands_after_the_defer_period_and_pays_renters_and_treasury() {
+		ExtBuilder::default().build_and_execute(|| {
+			leased_machine();
+			let before = issuance();
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			events();
+			run_to_block(10);
+			assert_eq!(bonded(PROVIDER), 10_000);
+			run_to_block(11);
+			assert_eq!(bonded(PROVIDER), 9_600);
+			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().active, 9_600);
+			// Half of 400 to the renters, by their refunds 300 : 100; the rest to the treasury.
+			assert_eq!(free(RENTER), 10_150);
+			assert_eq!(free(OTHER_RENTER), 10_050);
+			assert_eq!(free(TREASURY), 201);
+			assert_eq!(issuance(), before);
+			assert!(!Slashes::<Test>::contains_key(0));
+			assert_eq!(
+				events(),
+				vec![Event::Slashed {
+					slash: 0,
+					provider: PROVIDER,
+					amount: 400,
+					to_renters: 200,
+					to_reporter: 0,
+					to_treasury: 200
+				}]
+			);
+			assert!(MockMarket::get(MACHINE).listed, "the bond still backs the listing");
+		});
+	}
+
+	#[test]
+	fn a_reporter_gets_its_share() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_fault(
+				MACHINE,
+				FaultKind::LeaseAbandoned,
+				Some(REPORTER)
+			));
+			run_to_block(11);
+			// 20 % of 4_000 = 800: no renters, 10 % (80) to the reporter, 720 to the treasury.
+			assert_eq!(free(REPORTER), 10 + 80);
+			assert_eq!(free(TREASURY), 1 + 720);
+			assert_eq!(bonded(PROVIDER), 9_200);
+		});
+	}
+
+	#[test]
+	fn a_failed_challenge_leaves_leases_running() {
+		ExtBuilder::default().build_and_execute(|| {
+			leased_machine();
+			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_fault(
+				MACHINE,
+				FaultKind::FailedChallenge,
+				None
+			));
+			assert_eq!(MockMarket::get(MACHINE).leases.len(), 2);
+			assert_eq!(Slashes::<Test>::get(0).unwrap().amount, 200);
+		});
+	}
+
+	#[test]
+	fn a_slash_below_the_requirement_delists_every_machine() {
+		ExtBuilder::default().bonded(PROVIDER, 4_000).build_and_execute(|| {
+			MockMarket::lease(MACHINE, RENTER, 100);
+			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_fault(
+				MACHINE,
+				FaultKind::SpecMismatch,
+				None
+			));
+			run_to_block(11);
+			assert_eq!(bonded(PROVIDER), 2_000);
+			assert!(!MockMarket::get(MACHINE).listed);
+			assert_eq!(
+				events().last(),
+				Some(&Event::ProviderDelisted { provider: PROVIDER, machines: 1 })
+			);
+		});
+	}
+
+	#[test]
+	fn unbonding_funds_stay_slashable_and_cannot_be_withdrawn_while_a_slash_is_pending() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMarket::set(MACHINE, PROVIDER, 4, false);
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 10_000));
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			run_to_block(10);
+			assert_ok!(ProviderStaking::cancel_slash(governance(), 0, reason()));
+			run_to_block(15);
+			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_fault(
+				MACHINE,
+				FaultKind::Offline,
+				None
+			));
+			run_to_block(1 + UNBONDING);
+			assert_noop!(
+				ProviderStaking::withdraw_unbonded(RuntimeOrigin::signed(PROVIDER)),
+				Error::<Test>::SlashPending
+			);
+			run_to_block(15 + DEFER);
+			let ledger = Bonds::<Test>::get(PROVIDER).unwrap();
+			assert_eq!((ledger.active, ledger.total()), (0, 9_600));
+			assert_ok!(ProviderStaking::withdraw_unbonded(RuntimeOrigin::signed(PROVIDER)));
+			assert_eq!(free(PROVIDER), 90_000 + 9_600);
+		});
+	}
+
+	#[test]
+	fn a_provider_without_bond_is_reported_but_not_slashed() {
+		ExtBuilder::default().bonded(PROVIDER, 0).build_and_execute(|| {
+			MockMarket::lease(MACHINE, RENTER, 100);
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			assert!(MockMarket::get(MACHINE).leases.is_empty());
+			assert_eq!(Slashes::<Test>::iter().count(), 0);
+			assert!(matches!(
+				events()[..],
+				[Event::FaultReported { slash: None, amount: 0, leases_closed: 1, .. }]
+			));
+		});
+	}
+
+	#[test]
+	fn a_full_block_moves_the_slash_to_the_next() {
+		ExtBuilder::default().build_and_execute(|| {
+			for _ in 0..3 {
+				assert_ok!(ProviderStaking::report_offline(governance(), SPARE));
+			}
+			assert_eq!(SlashSchedule::<Test>::get(11).len(), 2);
+			assert_eq!(Slashes::<Test>::get(2).unwrap().applies_at, 12);
+			run_to_block(12);
+			// Three times 10 % of 2 × 1_000.
+			assert_eq!(bonded(PROVIDER), 10_000 - 600);
+		});
+	}
+
+	#[test]
+	fn bad_reports_are_refused_and_change_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				ProviderStaking::report_offline(RuntimeOrigin::signed(RENTER), MACHINE),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				ProviderStaking::report_offline(governance(), 7),
+				Error::<Test>::UnknownMachine
+			);
+		});
+	}
+}
+
+mod cancelling {
+	use super::*;
+
+	#[test]
+	fn a_cancelled_slash_moves_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMarket::lease(MACHINE, RENTER, 300);
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			let (renter, treasury) = (free(RENTER), free(TREASURY));
+			events();
+			assert_ok!(ProviderStaking::cancel_slash(governance(), 0, reason()));
+			assert_eq!(
+				events(),
+				vec![Event::SlashCancelled { slash: 0, provider: PROVIDER, reason: reason() }]
+			);
+			assert!(SlashSchedule::<Test>::get(11).is_empty());
+			run_to_block(20);
+			assert_eq!(bonded(PROVIDER), 10_000);
+			assert_eq!((free(RENTER), free(TREASURY)), (renter, treasury));
+			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().pending_slashes, 0);
+		});
+	}
+
+	#[test]
+	fn bad_cancels_are_refused_and_change_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				ProviderStaking::cancel_slash(governance(), 0, reason()),
+				Error::<Test>::UnknownSlash
+			);
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			assert_noop!(
+				ProviderStaking::cancel_slash(RuntimeOrigin::signed(PROVIDER), 0, reason()),
+				DispatchError::BadOrigin
+			);
+			assert_ok!(ProviderStaking::cancel_slash(governance(), 0, reason()));
+			assert_noop!(
+				ProviderStaking::cancel_slash(governance(), 0, reason()),
+				Error::<Test>::SlashNotPending
+			);
+			run_to_block(11);
+			assert_noop!(
+				ProviderStaking::cancel_slash(governance(), 1, reason()),
+				Error::<Test>::SlashNotPending
+			);
+		});
+	}
+}
+
+mod renter_deposits {
+	use super::*;
+
+	#[test]
+	fn deposits_are_held_and_released() {
+		ExtBuilder::default().build_and_execute(|| {
+			let held = || Balances::balance_on_hold(&HoldReason::RenterDeposit.into(), &RENTER);
+			assert_ok!(<ProviderStaking as RenterDeposits<u64, u128>>::hold_deposit(&RENTER, 500));
+			assert_eq!((free(RENTER), held()), (9_500, 500));
+			assert_eq!(
+				<ProviderStaking as RenterDeposits<u64, u128>>::hold_deposit(&RENTER, 20_000),
+				Err(Error::<Test>::DepositExceedsBalance.into())
+			);
+			assert_eq!(
+				<ProviderStaking as RenterDeposits<u64, u128>>::release_deposit(&RENTER, 800),
+				500
+			);
+			assert_eq!((free(RENTER), held()), (10_000, 0));
+		});
+	}
+}

@@ -1,0 +1,91 @@
+use frame_support::{
+	parameter_types,
+	traits::{tokens::imbalance::ResolveTo, ConstU32},
+};
+use frame_system::EnsureRoot;
+
+use super::{
+	marketplace::MaxMachinesPerProvider, parameters::dynamic_params::provider_staking,
+	TreasuryAccount,
+};
+use crate::{
+	AccountId, Balance, Balances, BlockNumber, Leases, Marketplace, Runtime, RuntimeEvent,
+	RuntimeHoldReason, DAYS, UNITS,
+};
+
+parameter_types! {
+	/// 100 GPUX per listed GPU: a hundred hours of an RTX 4090 at its ceiling.
+	pub const MinBondPerGpu: Balance = 100 * UNITS;
+	pub const UnbondingPeriod: BlockNumber = 7 * DAYS;
+}
+
+impl pallet_provider_staking::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type Market = Marketplace;
+	type Leases = Leases;
+	// Sudo until governance's market_admin track exists.
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type Slashed = ResolveTo<TreasuryAccount, Balances>;
+	type MinBondPerGpu = MinBondPerGpu;
+	type UnbondingPeriod = UnbondingPeriod;
+	type SlashDeferPeriod = provider_staking::SlashDeferPeriod;
+	type OfflineSlash = provider_staking::OfflineSlash;
+	type FailedChallengeSlash = provider_staking::FailedChallengeSlash;
+	type SpecMismatchSlash = provider_staking::SpecMismatchSlash;
+	type LeaseAbandonedSlash = provider_staking::LeaseAbandonedSlash;
+	type RenterShare = provider_staking::RenterShare;
+	type ReporterShare = provider_staking::ReporterShare;
+	type MaxUnlockingChunks = ConstU32<32>;
+	type MaxSlashesPerBlock = ConstU32<16>;
+	// Every lease a machine can have.
+	type MaxSlashRenters = super::leases::MaxLeasesPerMachine;
+	type MaxProviderMachines = MaxMachinesPerProvider;
+	type MaxCancelReasonLen = ConstU32<256>;
+	type WeightInfo = pallet_provider_staking::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkHelper;
+}
+
+/// Machines and leases for the staking benchmarks, made through the marketplace and leases.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_provider_staking::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {
+	fn machine(provider: &AccountId, gpus: u32, listed: bool) -> gpux_primitives::MachineId {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::mint_into(provider, MinBondPerGpu::get().saturating_mul(gpus.into()));
+		let _ = crate::ProviderStaking::bond(
+			crate::RuntimeOrigin::signed(provider.clone()),
+			MinBondPerGpu::get().saturating_mul(gpus.into()),
+		);
+		let machine = Marketplace::benchmark_listed_machine(
+			provider.clone(),
+			gpus,
+			super::leases::benchmark_terms(),
+		);
+		if !listed {
+			let _ = Marketplace::delist(crate::RuntimeOrigin::signed(provider.clone()), machine);
+		}
+		machine
+	}
+
+	fn lease(machine: gpux_primitives::MachineId, renter: &AccountId) {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::mint_into(renter, 1_000 * UNITS);
+		let _ = Leases::rent(
+			crate::RuntimeOrigin::signed(renter.clone()),
+			machine,
+			1,
+			gpux_primitives::LeaseMode::OnDemand,
+			100,
+			Balance::MAX,
+			gpux_primitives::AccessSpec {
+				ssh_public_key: b"ssh-ed25519 bench".to_vec().try_into().expect("fits"),
+				seal_key: None,
+			},
+		);
+	}
+}
