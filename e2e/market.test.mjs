@@ -44,6 +44,10 @@ describe('the GPU market on a --dev node', () => {
       onDemandPrice: 800n * MILLI, spotFloorPrice: 100n * MILLI, minLeaseBlocks: 10, maxLeaseBlocks: 1000,
       availableFrom: 0, availableUntil: null, access: { ssh: true, jupyter: false, api: false },
     };
+    // Four GPUs need 4 × 100 GPUX bonded: without the bond the listing is refused by name.
+    await assert.rejects(submit(api, api.tx.marketplace.setListing(machine, terms), provider),
+      /marketplace\.InsufficientBond/);
+    await submit(api, api.tx.providerStaking.bond(400n * 1000n * MILLI), provider);
     const listed = await submit(api, api.tx.marketplace.setListing(machine, terms), provider);
     findEvent(api, listed.events, 'marketplace', 'Listed');
 

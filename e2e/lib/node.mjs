@@ -196,6 +196,24 @@ export function submit (api, tx, signer) {
   });
 }
 
+/**
+ * Submits `call` through `sudo.sudo` signed by the sudo key; rejects, naming the error, if the
+ * call itself failed (sudo reports that in its `Sudid` event, not as a dispatch error).
+ */
+export async function sudo (api, call, signer) {
+  const result = await submit(api, api.tx.sudo.sudo(call), signer);
+  const { sudoResult } = findEvent(api, result.events, 'sudo', 'Sudid').data;
+  if (sudoResult.isErr) {
+    const error = sudoResult.asErr;
+    if (error.isModule) {
+      const { section, name } = api.registry.findMetaError(error.asModule);
+      throw new Error(`${section}.${name}`);
+    }
+    throw new Error(error.toString());
+  }
+  return result;
+}
+
 /** The first event of `section.method` among `events`, or throws. */
 export function findEvent (api, events, section, method) {
   const found = events.find(({ event }) => api.events[section][method].is(event));

@@ -1,0 +1,134 @@
+// Provider staking and reputation through polkadot.js on a --dev node: a provider bonds and
+// lists, a leased machine reported offline is refunded at once and slashed after the defer
+// period, its reputation drops, and a renter filtering by reputation no longer sees it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { findEvent, startDevNode, stopDevNode, submit, sudo, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+
+const UNIT = 10n ** 12n;
+const MILLI = 10n ** 9n;
+const NEUTRAL = 500_000;
+const DEFER = 5;
+
+describe('provider staking and reputation on a --dev node', () => {
+  let node;
+  let api;
+  let root; // Alice, the dev sudo key
+  let provider; // Charlie
+  let renter; // Bob
+  let machine;
+  let slash;
+
+  const freeBalance = async (who) => (await api.query.system.account(who.address)).data.free.toBigInt();
+  const bestNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+  const score = async (id) => (await api.call.reputationApi.machineReputation(id)).score.toNumber();
+  const visibleAt = async (minReputation) => (await api.call.marketplaceApi.listings(
+    { minReputation }, 'ReputationDescending', { offset: 0, limit: 100 })).map((l) => l.machine.toNumber());
+
+  before(async () => {
+    let keyring;
+    ({ node, api, keyring } = await startDevNode('staking'));
+    root = keyring.addFromUri('//Alice');
+    provider = keyring.addFromUri('//Charlie');
+    renter = keyring.addFromUri('//Bob');
+  });
+
+  after(() => stopDevNode({ node, api }));
+
+  it('lists a machine only once the provider has bonded enough', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await submit(api, api.tx.marketplace.registerProvider('Charlie GPUs'), provider);
+    const spec = {
+      gpuClass: 0, gpuCount: 2, vramGibPerGpu: 24, computeCapability: { major: 8, minor: 9 },
+      cpuCores: 32, ramGib: 128, diskGib: 2000, bandwidthUpMbps: 1000, bandwidthDownMbps: 1000,
+    };
+    const { events } = await submit(api,
+      api.tx.marketplace.registerMachine(spec, `0x${'c2'.repeat(32)}`, { country: [70, 82], location: null }, null),
+      provider);
+    machine = findEvent(api, events, 'marketplace', 'MachineRegistered').data.machine.toNumber();
+    const terms = {
+      onDemandPrice: 600n * MILLI, spotFloorPrice: 100n * MILLI, minLeaseBlocks: 10, maxLeaseBlocks: 10_000,
+      availableFrom: 0, availableUntil: null, access: { ssh: true, jupyter: false, api: false },
+    };
+
+    // 2 GPUs need 200 GPUX; 150 is not enough.
+    await submit(api, api.tx.providerStaking.bond(150n * UNIT), provider);
+    await assert.rejects(submit(api, api.tx.marketplace.setListing(machine, terms), provider),
+      /marketplace\.InsufficientBond/);
+    await assert.rejects(submit(api, api.tx.providerStaking.bond(10n ** 9n * UNIT), provider),
+      /providerStaking\.BondExceedsBalance/);
+    // 300 in all: enough, with room for a slash that leaves the listing backed.
+    const bonded = await submit(api, api.tx.providerStaking.bond(150n * UNIT), provider);
+    assert.equal(findEvent(api, bonded.events, 'providerStaking', 'Bonded').data.amount.toBigInt(), 150n * UNIT);
+    await submit(api, api.tx.marketplace.setListing(machine, terms), provider);
+
+    // Unbonding below what the listing needs is refused; the ledger is unchanged.
+    await assert.rejects(submit(api, api.tx.providerStaking.unbond(100n * UNIT + 1n), provider),
+      /providerStaking\.BelowRequirement/);
+    const ledger = (await api.query.providerStaking.bonds(provider.address)).unwrap();
+    assert.equal(ledger.active.toBigInt(), 300n * UNIT);
+    assert.equal(await score(machine), NEUTRAL, 'a new machine starts neutral');
+    assert.ok((await visibleAt(NEUTRAL)).includes(machine));
+  });
+
+  it('refuses governance calls from anyone else', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await assert.rejects(submit(api, api.tx.providerStaking.reportOffline(machine), renter), /BadOrigin/);
+    await assert.rejects(sudo(api, api.tx.providerStaking.cancelSlash(99, 'no such slash'), root),
+      /providerStaking\.UnknownSlash/);
+  });
+
+  it('closes the lease of an offline machine with a refund, then slashes after the defer period', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await sudo(api, api.tx.parameters.setParameter({ ProviderStaking: { SlashDeferPeriod: [null, DEFER] } }), root);
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza bob@laptop', sealKey: null };
+    const rented = await submit(api, api.tx.leases.rent(machine, 1, 'OnDemand', 600, 600n * MILLI, access), renter);
+    const { lease, escrow } = findEvent(api, rented.events, 'leases', 'Rented').data;
+    const rentedAt = await bestNumber();
+    await waitFor('a few blocks of the lease', async () => (await bestNumber()) >= rentedAt + 3);
+
+    const reported = await sudo(api, api.tx.providerStaking.reportOffline(machine), root);
+    const closed = findEvent(api, reported.events, 'leases', 'Closed').data;
+    assert.equal(closed.lease.toNumber(), lease.toNumber());
+    assert.equal(closed.reason.toString(), 'ProviderFault');
+    assert.ok(closed.refunded.toBigInt() > 0n && closed.refunded.toBigInt() < escrow.toBigInt());
+    const { reserved } = (await api.query.system.account(renter.address)).data;
+    assert.equal(reserved.toBigInt(), 0n, 'the unused escrow went back at once');
+    const fault = findEvent(api, reported.events, 'providerStaking', 'FaultReported').data;
+    assert.equal(fault.kind.toString(), 'Offline');
+    // 10 % of 100 GPUX × 2 GPUs.
+    assert.equal(fault.amount.toBigInt(), 20n * UNIT);
+    slash = fault.slash.unwrap().toNumber();
+    const appliesAt = fault.appliesAt.toNumber();
+    const renterBefore = await freeBalance(renter);
+
+    await waitFor('the slash to land', async () => (await bestNumber()) >= appliesAt);
+    const ledger = (await api.query.providerStaking.bonds(provider.address)).unwrap();
+    assert.equal(ledger.active.toBigInt(), 280n * UNIT);
+    // Half of the slash compensates the renter.
+    assert.equal(await freeBalance(renter) - renterBefore, 10n * UNIT);
+    assert.ok((await api.query.providerStaking.slashes(slash)).isNone);
+    await assert.rejects(sudo(api, api.tx.providerStaking.cancelSlash(slash, 'too late'), root),
+      /providerStaking\.SlashNotPending/);
+  });
+
+  it('lowers the machine\'s reputation so a renter filtering by it no longer sees it', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const view = await api.call.reputationApi.machineReputation(machine);
+    assert.ok(view.score.toNumber() < NEUTRAL, `score ${view.score.toNumber()} dropped`);
+    assert.equal(view.record.leasesFaulty.toNumber(), 1);
+    assert.ok((await api.call.reputationApi.providerReputation(provider.address)).score.toNumber() < NEUTRAL);
+    // Still listed (280 GPUX backs 2 GPUs), but not to a renter asking for neutral or better.
+    assert.ok((await visibleAt(null)).includes(machine));
+    assert.ok(!(await visibleAt(NEUTRAL)).includes(machine));
+    assert.ok((await visibleAt(NEUTRAL)).includes(0), 'Ferdie\'s demo machine still shows');
+  });
+
+  it('moves nothing when governance cancels a slash', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await sudo(api, api.tx.parameters.setParameter({ ProviderStaking: { SlashDeferPeriod: [null, 1000] } }), root);
+    const reported = await sudo(api, api.tx.providerStaking.reportOffline(machine), root);
+    const pending = findEvent(api, reported.events, 'providerStaking', 'FaultReported').data.slash.unwrap();
+    const cancelled = await sudo(api, api.tx.providerStaking.cancelSlash(pending, 'planned maintenance'), root);
+    const event = findEvent(api, cancelled.events, 'providerStaking', 'SlashCancelled').data;
+    assert.equal(event.slash.toNumber(), pending.toNumber());
+    const ledger = (await api.query.providerStaking.bonds(provider.address)).unwrap();
+    assert.equal(ledger.active.toBigInt(), 280n * UNIT);
+    assert.equal(ledger.pendingSlashes.toNumber(), 0);
+  });
+});
