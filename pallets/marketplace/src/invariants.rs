@@ -38,7 +38,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(indexed == record.machines, "provider machine count disagrees with index");
 			ensure!(record.machines <= T::MaxMachinesPerProvider::get(), "too many machines");
 			let listed = MachinesOf::<T>::iter_key_prefix(&provider)
-				.filter_map(|id| Machines::<T>::get(id))
+				.filter_map(Machines::<T>::get)
 				.filter(|machine| machine.listing.is_some())
 				.map(|machine| machine.spec.gpu_count)
 				.sum::<u32>();

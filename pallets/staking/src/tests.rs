@@ -346,6 +346,22 @@ mod faults {
 	}
 
 	#[test]
+	fn a_fault_with_no_room_to_defer_its_slash_is_refused_whole() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Two slashes fit per block, and a slash may move up to 10 blocks: 22 fit.
+			for _ in 0..22 {
+				assert_ok!(ProviderStaking::report_offline(governance(), SPARE));
+			}
+			MockMarket::lease(MACHINE, RENTER, 100);
+			assert_noop!(
+				ProviderStaking::report_offline(governance(), MACHINE),
+				Error::<Test>::SlashScheduleFull
+			);
+			assert_eq!(MockMarket::get(MACHINE).leases.len(), 1, "the lease stays open");
+		});
+	}
+
+	#[test]
 	fn bad_reports_are_refused_and_change_nothing() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
