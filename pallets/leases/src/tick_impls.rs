@@ -4,7 +4,8 @@ use alloc::vec::Vec;
 use frame_support::{traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	storage::remove_from_list, Balance, LeaseId, LeaseRegistry, MachineId, ReputationFeed,
+	storage::{first_block_with_room, remove_from_list},
+	Balance, LeaseId, LeaseRegistry, MachineId, ReputationFeed,
 };
 use sp_runtime::{
 	traits::{One, Saturating},
@@ -24,14 +25,10 @@ impl<T: Config> Pallet<T> {
 		at: BlockNumberFor<T>,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let next_block = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
-		let mut block = at.max(next_block);
-		for _ in 0..=T::MaxCloseDelay::get() {
-			if Closes::<T>::mutate(block, |due| due.try_push(lease).is_ok()) {
-				return Ok(block);
-			}
-			block = block.saturating_add(One::one());
-		}
-		Err(Error::<T>::ScheduleFull.into())
+		first_block_with_room(at.max(next_block), T::MaxCloseDelay::get(), |block| {
+			Closes::<T>::mutate(block, |due| due.try_push(lease).is_ok())
+		})
+		.ok_or_else(|| Error::<T>::ScheduleFull.into())
 	}
 
 	/// Moves `lease`'s close from block `from` to `to` (or the next block with room there).

@@ -1,6 +1,9 @@
 //! Small storage helpers every pallet uses the same way.
 
-use sp_runtime::BoundedVec;
+use sp_runtime::{
+	traits::{One, Saturating},
+	BoundedVec,
+};
 
 /// Removes `item` from a stored bounded list, and the entry itself once the list is empty:
 /// the body of a `StorageMap::mutate_exists` over lists of ids.
@@ -11,6 +14,24 @@ pub fn remove_from_list<T: PartialEq, S>(list: &mut Option<BoundedVec<T, S>>, it
 			*list = None;
 		}
 	}
+}
+
+/// Offers `block`, then each next block, at most `max_delay` blocks later, to `push` until it
+/// takes the item: the per-block schedules (lease closes, slashes) put work at the first block
+/// with room. Returns that block, or `None` if none had room.
+pub fn first_block_with_room<B: Saturating + One + Copy>(
+	block: B,
+	max_delay: u32,
+	mut push: impl FnMut(B) -> bool,
+) -> Option<B> {
+	let mut block = block;
+	for _ in 0..=max_delay {
+		if push(block) {
+			return Some(block);
+		}
+		block = block.saturating_add(One::one());
+	}
+	None
 }
 
 #[cfg(test)]
@@ -30,5 +51,13 @@ mod tests {
 		assert_eq!(list, None);
 		remove_from_list(&mut list, &2);
 		assert_eq!(list, None);
+	}
+
+	#[test]
+	fn finds_the_first_block_with_room_within_the_delay() {
+		let full = [10u32, 11];
+		assert_eq!(first_block_with_room(10u32, 2, |b| !full.contains(&b)), Some(12));
+		assert_eq!(first_block_with_room(10u32, 1, |b| !full.contains(&b)), None);
+		assert_eq!(first_block_with_room(5u32, 0, |_| true), Some(5));
 	}
 }

@@ -4,8 +4,8 @@ use alloc::vec::Vec;
 use frame_support::{pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	storage::remove_from_list, Balance, FaultKind, FaultReporter, LeaseRegistry, MachineId,
-	ProviderMarket,
+	storage::{first_block_with_room, remove_from_list},
+	Balance, FaultKind, FaultReporter, LeaseRegistry, MachineId, ProviderMarket,
 };
 use sp_runtime::{
 	traits::{CheckedAdd, One, Saturating},
@@ -104,14 +104,10 @@ impl<T: Config> Pallet<T> {
 		at: BlockNumberFor<T>,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let next_block = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
-		let mut block = at.max(next_block);
-		for _ in 0..=MAX_SLASH_DELAY {
-			if SlashSchedule::<T>::mutate(block, |due| due.try_push(slash).is_ok()) {
-				return Ok(block);
-			}
-			block = block.saturating_add(One::one());
-		}
-		Err(Error::<T>::SlashScheduleFull.into())
+		first_block_with_room(at.max(next_block), MAX_SLASH_DELAY, |block| {
+			SlashSchedule::<T>::mutate(block, |due| due.try_push(slash).is_ok())
+		})
+		.ok_or_else(|| Error::<T>::SlashScheduleFull.into())
 	}
 
 	pub(crate) fn unschedule_slash(slash: SlashId, at: BlockNumberFor<T>) {
