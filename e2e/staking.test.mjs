@@ -71,7 +71,10 @@ describe('provider staking and reputation on a --dev node', () => {
   });
 
   it('refuses governance calls from anyone else', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await assert.rejects(submit(api, api.tx.providerStaking.reportOffline(machine), renter), /BadOrigin/);
+    await assert.rejects(submit(api, api.tx.providerStaking.reportOffline(machine), renter),
+      /providerStaking\.NotMachineProvider/);
+    await assert.rejects(submit(api, api.tx.providerStaking.cancelSlash(0, 'not mine to cancel'), provider),
+      /BadOrigin/);
     await assert.rejects(sudo(api, api.tx.providerStaking.cancelSlash(99, 'no such slash'), root),
       /providerStaking\.UnknownSlash/);
   });
@@ -120,9 +123,9 @@ describe('provider staking and reputation on a --dev node', () => {
     assert.ok((await visibleAt(NEUTRAL)).includes(0), 'Ferdie\'s demo machine still shows');
   });
 
-  it('moves nothing when governance cancels a slash', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('moves nothing when governance cancels a slash the provider reported on itself', { timeout: TEST_TIMEOUT_MS }, async () => {
     await sudo(api, api.tx.parameters.setParameter({ ProviderStaking: { SlashDeferPeriod: [null, 1000] } }), root);
-    const reported = await sudo(api, api.tx.providerStaking.reportOffline(machine), root);
+    const reported = await submit(api, api.tx.providerStaking.reportOffline(machine), provider);
     const pending = findEvent(api, reported.events, 'providerStaking', 'FaultReported').data.slash.unwrap();
     const cancelled = await sudo(api, api.tx.providerStaking.cancelSlash(pending, 'planned maintenance'), root);
     const event = findEvent(api, cancelled.events, 'providerStaking', 'SlashCancelled').data;

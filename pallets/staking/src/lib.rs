@@ -227,6 +227,8 @@ pub mod pallet {
 		SlashPending,
 		/// No machine with this id.
 		UnknownMachine,
+		/// Only governance or the machine's provider may report it offline.
+		NotMachineProvider,
 		/// No slash with this id was ever reported.
 		UnknownSlash,
 		/// The slash was applied or cancelled already.
@@ -301,11 +303,17 @@ pub mod pallet {
 		/// Report a machine offline: its open leases close as `ProviderFault` with the unused
 		/// escrow refunded at once, and an `Offline` slash is deferred.
 		///
-		/// - `origin`: `GovernanceOrigin`.
+		/// - `origin`: `GovernanceOrigin`, or signed by the machine's provider (a provider that
+		///   reports its own machine down is slashed the same, and its renters compensated).
 		#[pallet::call_index(3)]
 		#[pallet::weight(<T as Config>::WeightInfo::report_offline(T::MaxSlashRenters::get()))]
 		pub fn report_offline(origin: OriginFor<T>, machine: MachineId) -> DispatchResult {
-			T::GovernanceOrigin::ensure_origin(origin)?;
+			if let Err(origin) = T::GovernanceOrigin::try_origin(origin) {
+				let who = ensure_signed(origin)?;
+				let (provider, _) =
+					T::Market::machine_owner(machine).ok_or(Error::<T>::UnknownMachine)?;
+				ensure!(who == provider, Error::<T>::NotMachineProvider);
+			}
 			Self::do_report_fault(machine, FaultKind::Offline, None)
 		}
 

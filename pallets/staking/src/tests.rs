@@ -362,10 +362,30 @@ mod faults {
 	}
 
 	#[test]
+	fn a_provider_reporting_its_own_machine_down_is_slashed_the_same() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMarket::lease(MACHINE, RENTER, 300);
+			assert_ok!(ProviderStaking::report_offline(RuntimeOrigin::signed(PROVIDER), MACHINE));
+			assert!(MockMarket::get(MACHINE).leases.is_empty());
+			run_to_block(11);
+			assert_eq!(bonded(PROVIDER), 9_600);
+			assert_eq!(free(RENTER), 10_200);
+		});
+	}
+
+	#[test]
 	fn bad_reports_are_refused_and_change_nothing() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
 				ProviderStaking::report_offline(RuntimeOrigin::signed(RENTER), MACHINE),
+				Error::<Test>::NotMachineProvider
+			);
+			assert_noop!(
+				ProviderStaking::report_offline(RuntimeOrigin::signed(RENTER), 7),
+				Error::<Test>::UnknownMachine
+			);
+			assert_noop!(
+				ProviderStaking::report_offline(RuntimeOrigin::none(), MACHINE),
 				DispatchError::BadOrigin
 			);
 			assert_noop!(
