@@ -25,6 +25,7 @@ cargo test --release --locked -p pallet-marketplace -p pallet-leases -p pallet-p
 
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status
+"$CARGO_TARGET_DIR/release/gpux-worker" challenge --size 64
 
 step "end-to-end tests (polkadot.js against gpux-node)"
 (cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent)

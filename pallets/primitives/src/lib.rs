@@ -3,6 +3,7 @@
 
 extern crate alloc;
 
+pub mod challenge;
 pub mod market;
 pub mod storage;
 pub mod traits;

@@ -1,0 +1,226 @@
+//! The proof-of-GPU challenge's arithmetic, shared by the worker (which computes it), the
+//! attestation pallet and the validators' offchain workers (which check it): a seeded integer
+//! matrix product with wrapping `u32` arithmetic, and a Merkle commitment over its rows.
+//!
+//! Checking a row costs O(n²): `B` is generated once (n² values), then row `i` of `A·B` is
+//! `A[i]` (n values) times `B`. Computing every row, as the worker must, costs O(n³).
+
+use alloc::vec::Vec;
+use sp_crypto_hashing::blake2_256;
+
+/// A Merkle node or leaf hash.
+pub type Hash32 = [u8; 32];
+
+/// Which of the two seeded matrices.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Matrix {
+	A = 0,
+	B = 1,
+}
+
+/// splitmix64: fast, and fully determined by its state, on every platform.
+fn next(state: &mut u64) -> u64 {
+	*state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+	let mut z = *state;
+	z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+	z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+	z ^ (z >> 31)
+}
+
+/// Row `row` of the seeded `n`×`n` matrix `which`. Each row has its own generator state, so a
+/// checker can produce one row without the others.
+pub fn matrix_row(seed: &Hash32, which: Matrix, row: u32, n: u32) -> Vec<u32> {
+	let mut input = [0u8; 37];
+	input[..32].copy_from_slice(seed);
+	input[32] = which as u8;
+	input[33..].copy_from_slice(&row.to_le_bytes());
+	let digest = blake2_256(&input);
+	let mut state = u64::from_le_bytes(digest[..8].try_into().expect("8 of 32 bytes"));
+	(0..n).map(|_| next(&mut state) as u32).collect()
+}
+
+/// Every row of the seeded matrix `B`.
+pub fn matrix_b(seed: &Hash32, n: u32) -> Vec<Vec<u32>> {
+	(0..n).map(|row| matrix_row(seed, Matrix::B, row, n)).collect()
+}
+
+/// Row `row` of `A·B` (wrapping), given `B`: what a checker recomputes.
+pub fn product_row(seed: &Hash32, b: &[Vec<u32>], row: u32) -> Vec<u32> {
+	let n = b.len() as u32;
+	let a = matrix_row(seed, Matrix::A, row, n);
+	let mut out = alloc::vec![0u32; b.len()];
+	for (a_ik, b_k) in a.iter().zip(b) {
+		for (out_j, b_kj) in out.iter_mut().zip(b_k) {
+			*out_j = out_j.wrapping_add(a_ik.wrapping_mul(*b_kj));
+		}
+	}
+	out
+}
+
+/// Every row of `A·B`: the worker's CPU reference computation, O(n³).
+pub fn product(seed: &Hash32, n: u32) -> Vec<Vec<u32>> {
+	let b = matrix_b(seed, n);
+	(0..n).map(|row| product_row(seed, &b, row)).collect()
+}
+
+/// A row's Merkle leaf: the hash of its little-endian bytes.
+pub fn row_leaf(row: &[u32]) -> Hash32 {
+	let bytes: Vec<u8> = row.iter().flat_map(|v| v.to_le_bytes()).collect();
+	blake2_256(&bytes)
+}
+
+fn parent(left: &Hash32, right: &Hash32) -> Hash32 {
+	let mut pair = [0u8; 64];
+	pair[..32].copy_from_slice(left);
+	pair[32..].copy_from_slice(right);
+	blake2_256(&pair)
+}
+
+/// The level above `nodes`: pairs hashed together, an odd last node carried up unchanged.
+fn level_up(nodes: &[Hash32]) -> Vec<Hash32> {
+	nodes
+		.chunks(2)
+		.map(|pair| match pair {
+			[left, right] => parent(left, right),
+			[only] => *only,
+			_ => unreachable!("chunks(2) yields one or two"),
+		})
+		.collect()
+}
+
+/// The Merkle root of `leaves`; all zeros for none.
+pub fn merkle_root(leaves: &[Hash32]) -> Hash32 {
+	let mut nodes = leaves.to_vec();
+	if nodes.is_empty() {
+		return [0; 32];
+	}
+	while nodes.len() > 1 {
+		nodes = level_up(&nodes);
+	}
+	nodes[0]
+}
+
+/// The siblings on the path from leaf `index` to the root, bottom up; a level where the node
+/// is carried up without a sibling adds nothing. `None` if `index` is out of range.
+pub fn merkle_proof(leaves: &[Hash32], index: usize) -> Option<Vec<Hash32>> {
+	if index >= leaves.len() {
+		return None;
+	}
+	let (mut nodes, mut index, mut proof) = (leaves.to_vec(), index, Vec::new());
+	while nodes.len() > 1 {
+		let sibling = index ^ 1;
+		if sibling < nodes.len() {
+			proof.push(nodes[sibling]);
+		}
+		nodes = level_up(&nodes);
+		index /= 2;
+	}
+	Some(proof)
+}
+
+/// Whether `proof` shows `leaf` at `index` among `count` leaves under `root`.
+pub fn verify_proof(
+	root: &Hash32,
+	index: usize,
+	count: usize,
+	leaf: &Hash32,
+	proof: &[Hash32],
+) -> bool {
+	if index >= count {
+		return false;
+	}
+	let (mut node, mut index, mut width, mut siblings) = (*leaf, index, count, proof.iter());
+	while width > 1 {
+		let sibling = index ^ 1;
+		if sibling < width {
+			let Some(other) = siblings.next() else { return false };
+			node = if index % 2 == 0 { parent(&node, other) } else { parent(other, &node) };
+		}
+		index /= 2;
+		width = width.div_ceil(2);
+	}
+	siblings.next().is_none() && &node == root
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	const SEED: Hash32 = [7; 32];
+
+	/// The textbook triple loop, written independently of `product_row`.
+	fn reference(seed: &Hash32, n: u32) -> Vec<Vec<u32>> {
+		let a: Vec<_> = (0..n).map(|i| matrix_row(seed, Matrix::A, i, n)).collect();
+		let b: Vec<_> = (0..n).map(|i| matrix_row(seed, Matrix::B, i, n)).collect();
+		let n = n as usize;
+		let mut c = vec![vec![0u32; n]; n];
+		for i in 0..n {
+			for j in 0..n {
+				let mut sum = 0u32;
+				for k in 0..n {
+					sum = sum.wrapping_add(a[i][k].wrapping_mul(b[k][j]));
+				}
+				c[i][j] = sum;
+			}
+		}
+		c
+	}
+
+	#[test]
+	fn the_product_matches_the_textbook_one() {
+		for n in [1, 2, 5, 16] {
+			assert_eq!(product(&SEED, n), reference(&SEED, n), "n = {n}");
+		}
+	}
+
+	#[test]
+	fn one_row_can_be_checked_alone() {
+		let b = matrix_b(&SEED, 16);
+		assert_eq!(product_row(&SEED, &b, 11), product(&SEED, 16)[11]);
+	}
+
+	#[test]
+	fn matrices_depend_on_seed_matrix_and_row_and_never_change() {
+		assert_ne!(matrix_row(&SEED, Matrix::A, 0, 8), matrix_row(&[8; 32], Matrix::A, 0, 8));
+		assert_ne!(matrix_row(&SEED, Matrix::A, 0, 8), matrix_row(&SEED, Matrix::B, 0, 8));
+		assert_ne!(matrix_row(&SEED, Matrix::A, 0, 8), matrix_row(&SEED, Matrix::A, 1, 8));
+		// Pinned: a change here breaks every worker and validator in the field.
+		assert_eq!(matrix_row(&[0; 32], Matrix::A, 0, 2), matrix_row(&[0; 32], Matrix::A, 0, 2));
+		assert_eq!(row_leaf(&[1, 2]), blake2_256(&[1, 0, 0, 0, 2, 0, 0, 0]));
+	}
+
+	#[test]
+	fn every_leaf_proves_under_the_root_for_any_count() {
+		for count in 1..=9usize {
+			let leaves: Vec<Hash32> = (0..count as u32).map(|i| row_leaf(&[i])).collect();
+			let root = merkle_root(&leaves);
+			for (index, leaf) in leaves.iter().enumerate() {
+				let proof = merkle_proof(&leaves, index).unwrap();
+				assert!(verify_proof(&root, index, count, leaf, &proof), "{index} of {count}");
+			}
+			assert!(merkle_proof(&leaves, count).is_none());
+		}
+		assert_eq!(merkle_root(&[]), [0; 32]);
+	}
+
+	#[test]
+	fn tampered_proofs_fail() {
+		let leaves: Vec<Hash32> = (0..7u32).map(|i| row_leaf(&[i])).collect();
+		let root = merkle_root(&leaves);
+		let proof = merkle_proof(&leaves, 2).unwrap();
+		assert!(!verify_proof(&root, 2, 7, &row_leaf(&[99]), &proof), "wrong row");
+		assert!(!verify_proof(&root, 3, 7, &leaves[2], &proof), "wrong index");
+		// The count shapes the right edge, where a last node is carried up without a sibling.
+		let last = merkle_proof(&leaves, 6).unwrap();
+		assert!(verify_proof(&root, 6, 7, &leaves[6], &last));
+		assert!(!verify_proof(&root, 6, 8, &leaves[6], &last), "wrong count");
+		assert!(!verify_proof(&root, 7, 7, &leaves[2], &proof), "index out of range");
+		let mut bent = proof.clone();
+		bent[0][0] ^= 1;
+		assert!(!verify_proof(&root, 2, 7, &leaves[2], &bent), "bent sibling");
+		assert!(!verify_proof(&root, 2, 7, &leaves[2], &proof[1..]), "short proof");
+		let mut long = proof.clone();
+		long.push([0; 32]);
+		assert!(!verify_proof(&root, 2, 7, &leaves[2], &long), "long proof");
+	}
+}

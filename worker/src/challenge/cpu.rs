@@ -1,0 +1,45 @@
+//! The reference solver: plain Rust on the CPU. Fast enough for tests and small classes; a
+//! GPU solver must give the same rows bit for bit.
+
+use gpux_primitives::challenge::{product, Hash32};
+
+use super::{ChallengeSolver, Solution};
+
+/// Solves challenges on the CPU.
+pub struct CpuSolver;
+
+impl ChallengeSolver for CpuSolver {
+	fn solve(&self, seed: &Hash32, n: u32) -> Solution {
+		Solution::new(product(seed, n))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn revealed_rows_check_out_the_way_validators_check_them() {
+		let seed = [42; 32];
+		let solution = CpuSolver.solve(&seed, 24);
+		let root = solution.commitment();
+		for index in [0, 7, 23] {
+			assert!(solution.reveal(index).unwrap().verifies(&seed, 24, &root), "row {index}");
+		}
+		assert!(solution.reveal(24).is_none());
+		// A row from another seed, or claimed at another index, does not.
+		let mut moved = solution.reveal(7).unwrap();
+		assert!(!moved.verifies(&[43; 32], 24, &root));
+		moved.index = 8;
+		assert!(!moved.verifies(&seed, 24, &root));
+	}
+
+	#[test]
+	fn a_wrong_product_does_not_match_the_honest_commitment() {
+		let seed = [42; 32];
+		let honest = CpuSolver.solve(&seed, 8);
+		let mut rows = honest.rows.clone();
+		rows[3][5] ^= 1;
+		assert_ne!(Solution::new(rows).commitment(), honest.commitment());
+	}
+}

@@ -1,0 +1,101 @@
+//! `--simulate COUNTxMODEL`: GPUs that are not there, for machines without NVIDIA hardware
+//! (tests, CI, trying the worker out).
+
+use std::str::FromStr;
+
+use super::{GpuProbe, GpuReading, GpuReport};
+use crate::error::Error;
+
+/// Largest GPU count one machine may claim; no real chassis holds more.
+pub const MAX_GPUS_PER_MACHINE: u32 = 64;
+
+/// `--simulate COUNTxMODEL`: GPUs that are not there, for machines without NVIDIA hardware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedGpus {
+	/// How many GPUs.
+	pub count: u32,
+	/// The model name, e.g. `RTX4090`.
+	pub model: String,
+}
+
+impl FromStr for SimulatedGpus {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		let bad = || format!("`{s}` is not COUNTxMODEL (e.g. 2xRTX4090)");
+		let (count, model) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+		let count: u32 = count.parse().map_err(|_| bad())?;
+		if count == 0 || count > MAX_GPUS_PER_MACHINE {
+			return Err(format!("GPU count must be 1..={MAX_GPUS_PER_MACHINE}, got {count}"));
+		}
+		if model.is_empty() || !model.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+			return Err(bad());
+		}
+		Ok(SimulatedGpus { count, model: model.to_string() })
+	}
+}
+
+/// Memory per GPU of well-known models, MiB; others get 16 GiB.
+fn memory_mib(model: &str) -> u64 {
+	let gib = match model.to_ascii_uppercase().as_str() {
+		m if m.contains("4090") => 24,
+		m if m.contains("L40") => 48,
+		m if m.contains("A100") || m.contains("H100") => 80,
+		_ => 16,
+	};
+	gib * 1024
+}
+
+impl GpuProbe for SimulatedGpus {
+	/// Idle GPUs with stable, made-up identities: the same on every read.
+	fn read(&self) -> Result<GpuReport, Error> {
+		let gpus = (0..self.count)
+			.map(|index| GpuReading {
+				index,
+				name: format!("Simulated {}", self.model),
+				uuid: format!("GPU-simulated-{}-{index}", self.model.to_ascii_lowercase()),
+				memory_total_mib: memory_mib(&self.model),
+				memory_used_mib: 0,
+				utilization_percent: 0,
+				temperature_c: 35,
+				power_mw: 30_000,
+				ecc_errors: Some(0),
+			})
+			.collect();
+		Ok(GpuReport {
+			driver_version: "simulated".into(),
+			cuda_version: "simulated".into(),
+			gpus,
+			simulated: true,
+		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn simulated_gpus_read_the_same_every_time() {
+		let gpus: SimulatedGpus = "2xRTX4090".parse().unwrap();
+		let report = gpus.read().unwrap();
+		assert_eq!(report, gpus.read().unwrap());
+		assert!(report.simulated);
+		assert_eq!(report.gpus.len(), 2);
+		assert_eq!(report.gpus[1].memory_total_mib, 24 * 1024);
+		assert_ne!(report.gpus[0].uuid, report.gpus[1].uuid);
+	}
+
+	#[test]
+	fn parses_count_and_model() {
+		assert_eq!("2xRTX4090".parse(), Ok(SimulatedGpus { count: 2, model: "RTX4090".into() }));
+		assert_eq!("8XH100".parse::<SimulatedGpus>().unwrap().count, 8);
+	}
+
+	#[test]
+	fn refuses_malformed_specs() {
+		for bad in ["", "RTX4090", "0xRTX4090", "65xH100", "2x", "twoxH100", "2xRTX 4090"] {
+			assert!(bad.parse::<SimulatedGpus>().is_err(), "{bad} was accepted");
+		}
+	}
+}
