@@ -74,7 +74,7 @@ impl<T: Config> Pallet<T> {
 			.into());
 		};
 		Self::unschedule_slash(slash, pending.applies_at);
-		Self::release_pending(&pending.provider);
+		Self::settle_pending(&pending.provider, 0);
 		Self::deposit_event(Event::SlashCancelled { slash, provider: pending.provider, reason });
 		Ok(())
 	}

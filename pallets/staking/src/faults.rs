@@ -114,10 +114,12 @@ impl<T: Config> Pallet<T> {
 		SlashSchedule::<T>::mutate_exists(at, |due| remove_from_list(due, &slash));
 	}
 
-	/// One slash fewer pending against `provider`; drops a ledger left with nothing.
-	pub(crate) fn release_pending(provider: &T::AccountId) {
+	/// One slash fewer pending against `provider`, which took `taken` off its bond (nothing for
+	/// a cancelled slash); drops a ledger left with nothing.
+	pub(crate) fn settle_pending(provider: &T::AccountId, taken: Balance) {
 		Bonds::<T>::mutate_exists(provider, |maybe| {
 			if let Some(ledger) = maybe {
+				ledger.deduct(taken);
 				ledger.pending_slashes = ledger.pending_slashes.saturating_sub(1);
 				if ledger.is_empty() {
 					*maybe = None;

@@ -9,8 +9,7 @@ use gpux_primitives::{Balance, ProviderBonds, ProviderMarket};
 use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
 
 use crate::{
-	Bonds, Config, CreditOf, Event, Pallet, PendingSlashOf, SlashId, SlashSchedule, Slashes,
-	WeightInfo,
+	Config, CreditOf, Event, Pallet, PendingSlashOf, SlashId, SlashSchedule, Slashes, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -34,15 +33,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn apply_slash(id: SlashId, slash: PendingSlashOf<T>) -> u32 {
 		let credit = Self::slash_bond(&slash.provider, slash.amount);
 		let amount = credit.peek();
-		Bonds::<T>::mutate_exists(&slash.provider, |maybe| {
-			if let Some(ledger) = maybe {
-				ledger.deduct(amount);
-				ledger.pending_slashes = ledger.pending_slashes.saturating_sub(1);
-				if ledger.is_empty() {
-					*maybe = None;
-				}
-			}
-		});
+		Self::settle_pending(&slash.provider, amount);
 
 		let (for_renters, rest) = credit.split(T::RenterShare::get() * amount);
 		let (to_renters, unpaid) = Self::compensate_renters(&slash, for_renters);
