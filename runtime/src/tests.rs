@@ -38,6 +38,16 @@ fn dev_ext() -> sp_io::TestExternalities {
 	ext
 }
 
+/// Advances to block `n`, running every pallet's `on_initialize` on each new block.
+fn run_to_block(n: crate::BlockNumber) {
+	use frame_support::traits::OnInitialize;
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		<AllPalletsWithSystem as OnInitialize<crate::BlockNumber>>::on_initialize(next);
+	}
+}
+
 #[test]
 fn every_preset_builds_a_genesis_state() {
 	let names = genesis_config_presets::preset_names();
@@ -148,19 +158,11 @@ fn chain_properties_constants_match_the_design() {
 
 mod market {
 	use super::*;
-	use frame_support::traits::{fungible::InspectHold, OnInitialize};
+	use frame_support::traits::fungible::InspectHold;
 	use gpux_primitives::{AccessSpec, LeaseMode};
 	use sp_keyring::Sr25519Keyring::Ferdie;
 
-	use crate::{configs::TreasuryAccount, AllPalletsWithSystem, Leases, MILLI_UNITS};
-
-	fn run_to_block(n: crate::BlockNumber) {
-		while System::block_number() < n {
-			let next = System::block_number() + 1;
-			System::set_block_number(next);
-			<AllPalletsWithSystem as OnInitialize<crate::BlockNumber>>::on_initialize(next);
-		}
-	}
+	use crate::{configs::TreasuryAccount, Leases, MILLI_UNITS};
 
 	fn access() -> AccessSpec {
 		AccessSpec {
@@ -229,7 +231,7 @@ mod market {
 
 mod faults {
 	use super::*;
-	use frame_support::traits::{fungible::InspectHold, OnInitialize};
+	use frame_support::traits::fungible::InspectHold;
 	use gpux_primitives::{AccessSpec, LeaseMode, ReputationScores};
 	use pallet_marketplace::runtime_api::{ListingFilter, ListingSort, Page};
 	use sp_keyring::Sr25519Keyring::Ferdie;
@@ -240,14 +242,6 @@ mod faults {
 		genesis_config_presets::DEMO_BOND,
 		Leases, Marketplace, Parameters, ProviderStaking, Reputation, MILLI_UNITS,
 	};
-
-	fn run_to_block(n: crate::BlockNumber) {
-		while System::block_number() < n {
-			let next = System::block_number() + 1;
-			System::set_block_number(next);
-			<AllPalletsWithSystem as OnInitialize<crate::BlockNumber>>::on_initialize(next);
-		}
-	}
 
 	/// Governance shortens the defer period to 10 blocks, as the e2e tests do.
 	fn defer_slashes_for(blocks: crate::BlockNumber) {

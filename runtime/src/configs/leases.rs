@@ -44,13 +44,9 @@ pub struct BenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_leases::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {
 	fn listed_machine(gpus: u32) -> gpux_primitives::MachineId {
-		use frame_support::traits::fungible::Mutate;
 		let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
 		let provider: AccountId = frame_benchmarking::account("provider", machine as u32, 0);
-		let bond = super::MinBondPerGpu::get().saturating_mul(gpus.into());
-		let _ = Balances::mint_into(&provider, crate::UNITS.saturating_add(bond));
-		let _ = crate::ProviderStaking::bond(crate::RuntimeOrigin::signed(provider.clone()), bond);
-		Marketplace::benchmark_listed_machine(provider, gpus, benchmark_terms())
+		super::provider_staking::bonded_listed_machine(&provider, gpus)
 	}
 }
 

@@ -48,6 +48,17 @@ impl pallet_provider_staking::Config for Runtime {
 	type BenchmarkHelper = BenchmarkHelper;
 }
 
+/// A machine of `gpus` GPUs listed on the benchmark terms, its provider funded and bonded for
+/// it: what every pallet's benchmarks that need a listing start from.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn bonded_listed_machine(provider: &AccountId, gpus: u32) -> gpux_primitives::MachineId {
+	use frame_support::traits::fungible::Mutate;
+	let bond = MinBondPerGpu::get().saturating_mul(gpus.into());
+	let _ = Balances::mint_into(provider, UNITS.saturating_add(bond));
+	let _ = crate::ProviderStaking::bond(crate::RuntimeOrigin::signed(provider.clone()), bond);
+	Marketplace::benchmark_listed_machine(provider.clone(), gpus, super::leases::benchmark_terms())
+}
+
 /// Machines and leases for the staking benchmarks, made through the marketplace and leases.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct BenchmarkHelper;
@@ -55,17 +66,7 @@ pub struct BenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_provider_staking::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {
 	fn machine(provider: &AccountId, gpus: u32, listed: bool) -> gpux_primitives::MachineId {
-		use frame_support::traits::fungible::Mutate;
-		let _ = Balances::mint_into(provider, MinBondPerGpu::get().saturating_mul(gpus.into()));
-		let _ = crate::ProviderStaking::bond(
-			crate::RuntimeOrigin::signed(provider.clone()),
-			MinBondPerGpu::get().saturating_mul(gpus.into()),
-		);
-		let machine = Marketplace::benchmark_listed_machine(
-			provider.clone(),
-			gpus,
-			super::leases::benchmark_terms(),
-		);
+		let machine = bonded_listed_machine(provider, gpus);
 		if !listed {
 			let _ = Marketplace::delist(crate::RuntimeOrigin::signed(provider.clone()), machine);
 		}
