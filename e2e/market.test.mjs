@@ -2,7 +2,7 @@
 // a spot lease preempted by an on-demand rent after its notice.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { findEvent, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { bestNumber, findEvent, freeBalance, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const MILLI = 10n ** 9n;
 const DE = [68, 69];
@@ -16,9 +16,7 @@ describe('the GPU market on a --dev node', () => {
   let spotRenter; // Dave
   let machine;
 
-  const freeBalance = async (who) => (await api.query.system.account(who.address)).data.free.toBigInt();
   const lease = async (id) => (await api.query.leases.leases(id)).unwrap();
-  const bestNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 
   before(async () => {
     let keyring;
@@ -81,8 +79,8 @@ describe('the GPU market on a --dev node', () => {
     const { reserved } = (await api.query.system.account(renter.address)).data;
     assert.ok(reserved.toBigInt() >= escrow.toBigInt(), 'the escrow is held in the renter\'s account');
 
-    await waitFor('10 blocks of the lease', async () => (await bestNumber()) >= startsAt.toNumber() + 10);
-    const providerBefore = await freeBalance(provider);
+    await waitFor('10 blocks of the lease', async () => (await bestNumber(api)) >= startsAt.toNumber() + 10);
+    const providerBefore = await freeBalance(api, provider);
     const settled = await submit(api, api.tx.leases.settle(id), provider);
     const { toProvider, fee } = findEvent(api, settled.events, 'leases', 'Settled').data;
     assert.ok(toProvider.toBigInt() > 0n);
@@ -91,7 +89,7 @@ describe('the GPU market on a --dev node', () => {
     const diff = fee.toBigInt() * 100n - owed * 5n;
     assert.ok(diff <= 100n && diff >= -100n, `fee ${fee} is not 5 % of ${owed}`);
     const txFee = findEvent(api, settled.events, 'transactionPayment', 'TransactionFeePaid').data.actualFee.toBigInt();
-    assert.equal(await freeBalance(provider), providerBefore + toProvider.toBigInt() - txFee);
+    assert.equal(await freeBalance(api, provider), providerBefore + toProvider.toBigInt() - txFee);
 
     const terminated = await submit(api, api.tx.leases.terminate(id), renter);
     const closed = findEvent(api, terminated.events, 'leases', 'Closed').data;
@@ -120,11 +118,11 @@ describe('the GPU market on a --dev node', () => {
     assert.equal(deadline - noticeBlock, api.consts.leases.spotNoticeBlocks.toNumber());
 
     // Still running just before the deadline...
-    await waitFor(`block ${deadline - 1}`, async () => (await bestNumber()) >= deadline - 1);
+    await waitFor(`block ${deadline - 1}`, async () => (await bestNumber(api)) >= deadline - 1);
     const at = await api.at(await api.rpc.chain.getBlockHash(deadline - 1));
     assert.ok((await at.query.leases.leases(spotId)).unwrap().status.isPreempting);
     // ...closed as Preempted at it, paying only for the blocks it ran.
-    await waitFor(`block ${deadline}`, async () => (await bestNumber()) >= deadline);
+    await waitFor(`block ${deadline}`, async () => (await bestNumber(api)) >= deadline);
     const closed = (await (await api.at(await api.rpc.chain.getBlockHash(deadline))).query.leases.leases(spotId)).unwrap();
     assert.equal(closed.status.asClosed.reason.toString(), 'Preempted');
     const ran = BigInt(deadline - closed.startsAt.toNumber());

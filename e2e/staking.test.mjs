@@ -3,7 +3,7 @@
 // period, its reputation drops, and a renter filtering by reputation no longer sees it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { findEvent, startDevNode, stopDevNode, submit, sudo, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { bestNumber, findEvent, freeBalance, startDevNode, stopDevNode, submit, sudo, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const UNIT = 10n ** 12n;
 const MILLI = 10n ** 9n;
@@ -19,8 +19,6 @@ describe('provider staking and reputation on a --dev node', () => {
   let machine;
   let slash;
 
-  const freeBalance = async (who) => (await api.query.system.account(who.address)).data.free.toBigInt();
-  const bestNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
   const score = async (id) => (await api.call.reputationApi.machineReputation(id)).score.toNumber();
   const visibleAt = async (minReputation) => (await api.call.marketplaceApi.listings(
     { minReputation }, 'ReputationDescending', { offset: 0, limit: 100 })).map((l) => l.machine.toNumber());
@@ -84,8 +82,8 @@ describe('provider staking and reputation on a --dev node', () => {
     const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza bob@laptop', sealKey: null };
     const rented = await submit(api, api.tx.leases.rent(machine, 1, 'OnDemand', 600, 600n * MILLI, access), renter);
     const { lease, escrow } = findEvent(api, rented.events, 'leases', 'Rented').data;
-    const rentedAt = await bestNumber();
-    await waitFor('a few blocks of the lease', async () => (await bestNumber()) >= rentedAt + 3);
+    const rentedAt = await bestNumber(api);
+    await waitFor('a few blocks of the lease', async () => (await bestNumber(api)) >= rentedAt + 3);
 
     const reported = await sudo(api, api.tx.providerStaking.reportOffline(machine), root);
     const closed = findEvent(api, reported.events, 'leases', 'Closed').data;
@@ -100,13 +98,13 @@ describe('provider staking and reputation on a --dev node', () => {
     assert.equal(fault.amount.toBigInt(), 20n * UNIT);
     slash = fault.slash.unwrap().toNumber();
     const appliesAt = fault.appliesAt.toNumber();
-    const renterBefore = await freeBalance(renter);
+    const renterBefore = await freeBalance(api, renter);
 
-    await waitFor('the slash to land', async () => (await bestNumber()) >= appliesAt);
+    await waitFor('the slash to land', async () => (await bestNumber(api)) >= appliesAt);
     const ledger = (await api.query.providerStaking.bonds(provider.address)).unwrap();
     assert.equal(ledger.active.toBigInt(), 280n * UNIT);
     // Half of the slash compensates the renter.
-    assert.equal(await freeBalance(renter) - renterBefore, 10n * UNIT);
+    assert.equal(await freeBalance(api, renter) - renterBefore, 10n * UNIT);
     assert.ok((await api.query.providerStaking.slashes(slash)).isNone);
     await assert.rejects(sudo(api, api.tx.providerStaking.cancelSlash(slash, 'too late'), root),
       /providerStaking\.SlashNotPending/);

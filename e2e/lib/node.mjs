@@ -214,6 +214,16 @@ export async function sudo (api, call, signer) {
   return result;
 }
 
+/** `who`'s free balance now, in the smallest unit. */
+export async function freeBalance (api, who) {
+  return (await api.query.system.account(who.address)).data.free.toBigInt();
+}
+
+/** The best block's number. */
+export async function bestNumber (api) {
+  return (await api.rpc.chain.getHeader()).number.toNumber();
+}
+
 /** The first event of `section.method` among `events`, or throws. */
 export function findEvent (api, events, section, method) {
   const found = events.find(({ event }) => api.events[section][method].is(event));
