@@ -3,11 +3,13 @@
 
 extern crate alloc;
 
+pub mod attestation;
 pub mod challenge;
 pub mod market;
 pub mod storage;
 pub mod traits;
 
+pub use attestation::{ChallengeId, VerifierId, VerifierSignature, GPUX_KEY_TYPE};
 pub use market::*;
 pub use traits::*;
 

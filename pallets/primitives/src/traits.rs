@@ -4,9 +4,9 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
-use sp_runtime::DispatchResult;
+use sp_runtime::{DispatchError, DispatchResult};
 
-use crate::market::{ListedMachine, MachineId};
+use crate::market::{GpuClassId, LeaseId, ListedMachine, MachineId, WorkerKey};
 
 /// The marketplace, as the leases pallet sees it.
 pub trait MachineRegistry<AccountId, Balance, BlockNumber> {
@@ -148,4 +148,44 @@ pub trait RenterDeposits<AccountId, Balance> {
 	fn hold_deposit(renter: &AccountId, amount: Balance) -> DispatchResult;
 	/// Releases up to `amount` of the renter's deposit; returns what was released.
 	fn release_deposit(renter: &AccountId, amount: Balance) -> Balance;
+}
+
+/// A registered machine as the attestation pallet sees it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct AttestedMachine<AccountId> {
+	pub provider: AccountId,
+	/// The key its worker signs heartbeats and attestations with.
+	pub worker_key: WorkerKey,
+	pub gpu_class: GpuClassId,
+	pub gpu_count: u32,
+	/// Whether it is listed now.
+	pub listed: bool,
+}
+
+/// The marketplace, as the attestation pallet sees it.
+pub trait MachineKeys<AccountId> {
+	/// The machine, if it is registered.
+	fn attested_machine(machine: MachineId) -> Option<AttestedMachine<AccountId>>;
+}
+
+/// A lease as the attestation pallet sees it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct LeaseFacts<AccountId, BlockNumber> {
+	pub renter: AccountId,
+	pub provider: AccountId,
+	pub machine: MachineId,
+	/// Not closed yet.
+	pub open: bool,
+	/// When it ends (or ended) at the latest.
+	pub ends_at: BlockNumber,
+}
+
+/// The leases pallet, as lease attestations and disputes see it.
+pub trait LeaseDisputes<AccountId, Balance, BlockNumber> {
+	/// The lease, if it exists.
+	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<AccountId, BlockNumber>>;
+	/// Refunds a lease whose dispute governance upheld: an open lease closes with its whole
+	/// escrow back to the renter; what the provider was already paid is taken back from its
+	/// free balance as far as it goes. Returns what the renter got.
+	fn refund_disputed(lease: LeaseId) -> Result<Balance, DispatchError>;
 }

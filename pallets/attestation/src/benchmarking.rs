@@ -1,0 +1,356 @@
+//! Benchmarks of every call and hook, worst case each: a first heartbeat (the machine becomes
+//! tracked), the largest reveal, the verdict that reaches the quorum and reports a fault, a
+//! sweep where every machine is reported offline.
+
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use gpux_primitives::{
+	attestation::{
+		commit_rows, reveal_rows, verdict_message, AccessMethod, Endpoint, Telemetry,
+		WorkerStatement,
+	},
+	ChallengeId, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
+};
+use sp_core::{crypto::KeyTypeId, sr25519};
+use sp_runtime::{traits::One, RuntimeAppPublic};
+
+use crate::*;
+
+/// Key type the benchmarks' worker keys live under in the keystore.
+const WORKER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"bwrk");
+
+/// Creates what the benchmarks need in the pallets this one talks to.
+pub trait BenchmarkHelper<AccountId> {
+	/// A new listed machine whose worker key is `key`.
+	fn listed_machine(key: WorkerKey) -> MachineId;
+	/// An open lease on `machine`; returns it with its renter.
+	fn open_lease(machine: MachineId) -> (LeaseId, AccountId);
+}
+
+fn worker_key() -> sr25519::Public {
+	sp_io::crypto::sr25519_generate(WORKER_KEY_TYPE, None)
+}
+
+fn sign<T: Config>(key: &sr25519::Public, statement: &WorkerStatement) -> sr25519::Signature {
+	let message = statement.signing_message(&Pallet::<T>::genesis_hash());
+	sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, key, &message).expect("the key is in the keystore")
+}
+
+/// Largest telemetry: every GPU slot filled.
+fn full_telemetry() -> Telemetry {
+	let gpus = (0..gpux_primitives::attestation::MAX_GPUS_PER_MACHINE)
+		.map(|i| gpux_primitives::attestation::GpuTelemetry {
+			uuid_hash: [i as u8; 16],
+			utilization_pct: 100,
+			memory_used_mib: 80_000,
+			temperature_c: 80,
+			power_w: 700,
+			ecc_errors: 1,
+		})
+		.collect::<Vec<_>>();
+	Telemetry {
+		gpus: gpus.try_into().expect("MAX_GPUS_PER_MACHINE entries"),
+		driver_version: vec![b'9'; 32].try_into().expect("32 bytes fit"),
+		samples_root: [7; 32],
+	}
+}
+
+/// A listed machine that heartbeats now; returns it with its key.
+fn tracked_machine<T: Config>() -> (MachineId, sr25519::Public) {
+	let key = worker_key();
+	let machine = T::BenchmarkHelper::listed_machine(WorkerKey::from(key));
+	let window = Pallet::<T>::window_of(frame_system::Pallet::<T>::block_number());
+	let telemetry = full_telemetry();
+	let signature = sign::<T>(&key, &WorkerStatement::heartbeat(machine, window, &telemetry));
+	Pallet::<T>::do_heartbeat(machine, window, telemetry, &signature).expect("heartbeat accepted");
+	(machine, key)
+}
+
+/// A challenge on a tracked machine, issued at the next epoch start; its rows are zeros (the
+/// chain checks the commitment, not the product) at the largest size.
+fn issued_challenge<T: Config>() -> (ChallengeId, MachineId, sr25519::Public) {
+	let (machine, key) = tracked_machine::<T>();
+	let class = T::Machines::attested_machine(machine).expect("machine exists").gpu_class;
+	Pallet::<T>::do_set_challenge_size(class, T::MaxChallengeSize::get()).expect("size valid");
+	let start = T::ChallengePeriod::get();
+	frame_system::Pallet::<T>::set_block_number(start);
+	Pallet::<T>::issue_challenges(start);
+	let challenge = NextChallengeId::<T>::get() - 1;
+	(challenge, machine, key)
+}
+
+fn zero_rows<T: Config>() -> Vec<Vec<u32>> {
+	let n = T::MaxChallengeSize::get() as usize;
+	vec![vec![0u32; n]; n]
+}
+
+/// A committed challenge, one block later so its rows are drawn.
+fn committed_challenge<T: Config>() -> (ChallengeId, sr25519::Public, Vec<Vec<u32>>) {
+	let (challenge, _, key) = issued_challenge::<T>();
+	let rows = zero_rows::<T>();
+	let root = commit_rows(&rows);
+	let signature = sign::<T>(&key, &WorkerStatement::ChallengeCommitted { challenge, root });
+	Pallet::<T>::do_commit_challenge(challenge, root, &signature).expect("commit accepted");
+	let next = frame_system::Pallet::<T>::block_number() + One::one();
+	frame_system::Pallet::<T>::set_block_number(next);
+	(challenge, key, rows)
+}
+
+fn revealed_challenge<T: Config>() -> ChallengeId {
+	let (challenge, key, rows) = committed_challenge::<T>();
+	let record = Challenges::<T>::get(challenge).expect("challenge exists");
+	let drawn = Pallet::<T>::rows_to_reveal(&record).expect("rows drawn");
+	let revealed = reveal_rows(&rows, &drawn).expect("rows exist");
+	let signature = sign::<T>(&key, &WorkerStatement::revealed(challenge, &revealed));
+	Pallet::<T>::do_reveal_challenge(challenge, revealed, &signature).expect("reveal accepted");
+	challenge
+}
+
+/// `v` verifiers whose keys are in the keystore.
+fn verifiers<T: Config>(v: u32) -> Vec<VerifierId> {
+	let keys: Vec<VerifierId> = (0..v).map(|_| VerifierId::generate_pair(None)).collect();
+	Pallet::<T>::do_set_verifiers(keys.clone().try_into().expect("v ≤ MaxVerifiers"))
+		.expect("keys are distinct");
+	keys
+}
+
+fn endpoint() -> Endpoint {
+	Endpoint {
+		host: vec![b'h'; 253].try_into().expect("253 bytes fit"),
+		port: 22,
+		method: AccessMethod::Ssh,
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn heartbeat() {
+		let key = worker_key();
+		let machine = T::BenchmarkHelper::listed_machine(WorkerKey::from(key));
+		let window = Pallet::<T>::window_of(frame_system::Pallet::<T>::block_number());
+		let telemetry = full_telemetry();
+		let signature = sign::<T>(&key, &WorkerStatement::heartbeat(machine, window, &telemetry));
+
+		#[extrinsic_call]
+		_(RawOrigin::None, machine, window, telemetry, signature);
+
+		assert!(Heartbeats::<T>::contains_key(machine));
+	}
+
+	#[benchmark]
+	fn commit_challenge() {
+		let (challenge, _, key) = issued_challenge::<T>();
+		let root = [1u8; 32];
+		let signature = sign::<T>(&key, &WorkerStatement::ChallengeCommitted { challenge, root });
+
+		#[extrinsic_call]
+		_(RawOrigin::None, challenge, root, signature);
+
+		let record = Challenges::<T>::get(challenge).expect("challenge exists");
+		assert!(matches!(record.state, ChallengeState::Committed { .. }));
+	}
+
+	#[benchmark]
+	fn reveal_challenge() {
+		let (challenge, key, rows) = committed_challenge::<T>();
+		let record = Challenges::<T>::get(challenge).expect("challenge exists");
+		let drawn = Pallet::<T>::rows_to_reveal(&record).expect("rows drawn");
+		let revealed = reveal_rows(&rows, &drawn).expect("rows exist");
+		let signature = sign::<T>(&key, &WorkerStatement::revealed(challenge, &revealed));
+
+		#[extrinsic_call]
+		_(RawOrigin::None, challenge, revealed, signature);
+
+		assert!(RevealedRowsOf::<T>::contains_key(challenge));
+	}
+
+	#[benchmark]
+	fn submit_verdict(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let challenge = revealed_challenge::<T>();
+		let keys = verifiers::<T>(v);
+		let quorum = Pallet::<T>::quorum() as usize;
+		let genesis = Pallet::<T>::genesis_hash();
+		for key in keys.iter().take(quorum - 1) {
+			let signature =
+				key.sign(&verdict_message(&genesis, challenge, false)).expect("key in keystore");
+			Pallet::<T>::do_submit_verdict(challenge, key.clone(), false, &signature)
+				.expect("verdict accepted");
+		}
+		let last = keys[quorum - 1].clone();
+		let signature =
+			last.sign(&verdict_message(&genesis, challenge, false)).expect("key in keystore");
+
+		#[extrinsic_call]
+		_(RawOrigin::None, challenge, last, false, signature);
+
+		assert!(!Challenges::<T>::contains_key(challenge));
+	}
+
+	#[benchmark]
+	fn attest_lease_start() {
+		let (machine, key) = tracked_machine::<T>();
+		let (lease, _) = T::BenchmarkHelper::open_lease(machine);
+		let endpoint = endpoint();
+		let signature =
+			sign::<T>(&key, &WorkerStatement::LeaseStarted { lease, endpoint: endpoint.clone() });
+
+		#[extrinsic_call]
+		_(RawOrigin::None, lease, endpoint, signature);
+
+		assert!(LeaseAttestations::<T>::get(lease).is_some_and(|a| a.started.is_some()));
+	}
+
+	#[benchmark]
+	fn attest_lease_end() {
+		let (machine, key) = tracked_machine::<T>();
+		let (lease, _) = T::BenchmarkHelper::open_lease(machine);
+		let endpoint = endpoint();
+		let started = WorkerStatement::LeaseStarted { lease, endpoint: endpoint.clone() };
+		Pallet::<T>::do_attest_lease_start(lease, endpoint, &sign::<T>(&key, &started))
+			.expect("start attested");
+		let digest = [3u8; 32];
+		let signature = sign::<T>(&key, &WorkerStatement::LeaseEnded { lease, digest });
+
+		#[extrinsic_call]
+		_(RawOrigin::None, lease, digest, signature);
+
+		assert!(LeaseAttestations::<T>::get(lease).is_some_and(|a| a.ended.is_some()));
+	}
+
+	#[benchmark]
+	fn dispute() {
+		let (machine, _) = tracked_machine::<T>();
+		let (lease, renter) = T::BenchmarkHelper::open_lease(machine);
+		let reason: DisputeReasonOf<T> =
+			vec![b'r'; T::MaxDisputeReasonLen::get() as usize].try_into().expect("fits");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(renter), lease, reason);
+
+		assert!(LeaseAttestations::<T>::get(lease).is_some_and(|a| a.dispute.is_some()));
+	}
+
+	#[benchmark]
+	fn resolve_dispute() -> Result<(), BenchmarkError> {
+		let (machine, _) = tracked_machine::<T>();
+		let (lease, renter) = T::BenchmarkHelper::open_lease(machine);
+		Pallet::<T>::do_dispute(renter, lease, Default::default()).expect("dispute raised");
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, lease, true);
+
+		let raised = LeaseAttestations::<T>::get(lease).and_then(|a| a.dispute);
+		assert_eq!(raised.and_then(|d| d.resolution), Some(true));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_challenge_size() -> Result<(), BenchmarkError> {
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 3, T::MaxChallengeSize::get());
+
+		assert_eq!(ChallengeSizes::<T>::get(3), Some(T::MaxChallengeSize::get()));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_verifiers(v: Linear<0, { T::MaxVerifiers::get() }>) -> Result<(), BenchmarkError> {
+		let keys: Vec<VerifierId> = (0..v).map(|_| VerifierId::generate_pair(None)).collect();
+		let keys: BoundedVec<_, _> = keys.try_into().expect("v ≤ MaxVerifiers");
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, keys);
+
+		assert_eq!(Verifiers::<T>::get().len() as u32, v);
+		Ok(())
+	}
+
+	/// `n` leased machines, each past the grace: every check reports a fault.
+	#[benchmark]
+	fn sweep(n: Linear<0, { T::MaxChecksPerBlock::get() }>) {
+		for _ in 0..n {
+			let (machine, _) = tracked_machine::<T>();
+			T::BenchmarkHelper::open_lease(machine);
+		}
+		for slot in 0..n {
+			let machine = TrackedMachines::<T>::get(slot).expect("tracked");
+			Heartbeats::<T>::mutate(machine, |r| {
+				if let Some(r) = r {
+					r.missed_in_a_row = T::OfflineGraceWindows::get();
+				}
+			});
+		}
+		// The first block of the window after next: the heartbeats' window is over and the
+		// next one was missed.
+		let interval = T::HeartbeatInterval::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		let window = Pallet::<T>::window_of(now);
+		let at: BlockNumberFor<T> = Pallet::<T>::window_end(window) + interval;
+		frame_system::Pallet::<T>::set_block_number(at);
+		Sweep::<T>::put(SweepCursor { window: window + 1, next: 0, finished: false });
+
+		#[block]
+		{
+			Pallet::<T>::sweep_windows(at);
+		}
+
+		assert!(Sweep::<T>::get().next >= n || n == 0);
+	}
+
+	#[benchmark]
+	fn issue_challenges(n: Linear<0, { T::MaxChallengesPerEpoch::get() }>) {
+		for _ in 0..n {
+			tracked_machine::<T>();
+		}
+		let start = T::ChallengePeriod::get();
+		frame_system::Pallet::<T>::set_block_number(start);
+
+		#[block]
+		{
+			Pallet::<T>::issue_challenges(start);
+		}
+
+		assert!(OpenChallenges::<T>::get().len() as u32 <= n);
+	}
+
+	/// `n` challenges never committed: each is a missed commit and a fault.
+	#[benchmark]
+	fn close_epoch(n: Linear<0, { T::MaxChallengesPerEpoch::get() }>) {
+		for _ in 0..n {
+			tracked_machine::<T>();
+		}
+		let start = T::ChallengePeriod::get();
+		frame_system::Pallet::<T>::set_block_number(start);
+		Pallet::<T>::issue_challenges(start);
+		let next = start + T::ChallengePeriod::get();
+		frame_system::Pallet::<T>::set_block_number(next);
+
+		#[block]
+		{
+			Pallet::<T>::close_epoch(next);
+		}
+
+		assert!(OpenChallenges::<T>::get().is_empty());
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build_with_keystore(),
+		crate::mock::Test
+	);
+}

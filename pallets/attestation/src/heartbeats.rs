@@ -1,0 +1,222 @@
+//! Heartbeats, the tracked-machine set, and the per-window sweep that turns missed windows into
+//! uptime scores and, for leased machines past the grace, offline faults.
+
+use frame_support::{pallet_prelude::*, traits::Defensive};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{
+	attestation::{Telemetry, WorkerStatement},
+	AttestedMachine, FaultKind, FaultReporter, LeaseRegistry, MachineId, MachineKeys,
+	ReputationFeed,
+};
+use sp_core::sr25519;
+use sp_runtime::traits::{SaturatedConversion, Saturating, Verify, Zero};
+
+use crate::{
+	weights::WeightInfo, Config, Error, Event, HeartbeatRecord, HeartbeatRecordOf, Heartbeats,
+	Pallet, Sweep, SweepCursor, TrackedMachineCount, TrackedMachines, LOG_TARGET,
+};
+
+/// What a sweep did with one machine.
+enum Checked {
+	/// Still tracked; the slot moves on.
+	Kept,
+	/// Untracked: the last machine moved into this slot, which must be checked again.
+	Removed,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The heartbeat window `at` falls in.
+	pub fn window_of(at: BlockNumberFor<T>) -> u32 {
+		let interval = T::HeartbeatInterval::get().max(1u32.into());
+		(at / interval).saturated_into()
+	}
+
+	/// The first block after `window`.
+	pub(crate) fn window_end(window: u32) -> BlockNumberFor<T> {
+		BlockNumberFor::<T>::from(window.saturating_add(1))
+			.saturating_mul(T::HeartbeatInterval::get())
+	}
+
+	/// Whether `signature` is `machine`'s worker key over `statement`.
+	pub(crate) fn worker_signed(
+		machine: &AttestedMachine<T::AccountId>,
+		statement: &WorkerStatement,
+		signature: &sr25519::Signature,
+	) -> Result<(), Error<T>> {
+		let message = statement.signing_message(&Self::genesis_hash());
+		ensure!(signature.verify(&message[..], &machine.worker_key), Error::<T>::BadSignature);
+		Ok(())
+	}
+
+	/// Every check a heartbeat must pass, in the pool and in the block. Returns the machine
+	/// and its record, if it is tracked already.
+	pub(crate) fn check_heartbeat(
+		machine: MachineId,
+		window: u32,
+		telemetry: &Telemetry,
+		signature: &sr25519::Signature,
+	) -> Result<(AttestedMachine<T::AccountId>, Option<HeartbeatRecordOf<T>>), Error<T>> {
+		let info = T::Machines::attested_machine(machine).ok_or(Error::<T>::UnknownMachine)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(window == Self::window_of(now), Error::<T>::WrongWindow);
+		let record = Heartbeats::<T>::get(machine);
+		if let Some(record) = &record {
+			ensure!(record.last_window < window, Error::<T>::HeartbeatTooEarly);
+		} else {
+			ensure!(
+				TrackedMachineCount::<T>::get() < T::MaxTrackedMachines::get(),
+				Error::<T>::TooManyMachines
+			);
+		}
+		ensure!(info.listed || T::Leases::open_leases_on(machine) > 0, Error::<T>::NotServing);
+		Self::worker_signed(
+			&info,
+			&WorkerStatement::heartbeat(machine, window, telemetry),
+			signature,
+		)?;
+		Ok((info, record))
+	}
+
+	pub(crate) fn do_heartbeat(
+		machine: MachineId,
+		window: u32,
+		telemetry: Telemetry,
+		signature: &sr25519::Signature,
+	) -> DispatchResult {
+		let (_, record) = Self::check_heartbeat(machine, window, &telemetry, signature)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let record = match record {
+			Some(mut record) => {
+				record.beat(window);
+				record.received_at = now;
+				record.telemetry = telemetry;
+				record
+			},
+			None => HeartbeatRecord {
+				slot: Self::track(machine)?,
+				since_window: window,
+				last_window: window,
+				recent: 1,
+				received_at: now,
+				telemetry,
+				missed_in_a_row: 0,
+				windows_checked: 0,
+				windows_met: 0,
+			},
+		};
+		Heartbeats::<T>::insert(machine, record);
+		Self::deposit_event(Event::HeartbeatReceived { machine, window });
+		Ok(())
+	}
+
+	/// Gives `machine` the next slot.
+	fn track(machine: MachineId) -> Result<u32, DispatchError> {
+		let slot = TrackedMachineCount::<T>::get();
+		ensure!(slot < T::MaxTrackedMachines::get(), Error::<T>::TooManyMachines);
+		TrackedMachines::<T>::insert(slot, machine);
+		TrackedMachineCount::<T>::put(slot.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		Ok(slot)
+	}
+
+	/// Stops watching the machine in `slot`: the last slot's machine moves into it.
+	fn untrack(slot: u32, machine: MachineId) {
+		Heartbeats::<T>::remove(machine);
+		let last = TrackedMachineCount::<T>::get().saturating_sub(1);
+		if slot != last {
+			if let Some(moved) = TrackedMachines::<T>::get(last) {
+				TrackedMachines::<T>::insert(slot, moved);
+				Heartbeats::<T>::mutate(moved, |r| {
+					if let Some(r) = r {
+						r.slot = slot;
+					}
+				});
+			}
+		}
+		TrackedMachines::<T>::remove(last);
+		TrackedMachineCount::<T>::put(last);
+		Self::deposit_event(Event::MachineUntracked { machine });
+	}
+
+	/// Checks up to `MaxChecksPerBlock` machines against the last finished window.
+	pub(crate) fn sweep_windows(now: BlockNumberFor<T>) -> Weight {
+		let Some(target) = Self::window_of(now).checked_sub(1) else {
+			return T::WeightInfo::sweep(0);
+		};
+		let mut cursor = Sweep::<T>::get();
+		if cursor.finished {
+			if cursor.window >= target {
+				return T::WeightInfo::sweep(0);
+			}
+			// A sweep that fell behind (which the integrity test rules out) skips to the
+			// latest window rather than never catching up.
+			cursor = SweepCursor { window: target, next: 0, finished: false };
+		}
+		let mut checks = 0;
+		while checks < T::MaxChecksPerBlock::get() {
+			if cursor.next >= TrackedMachineCount::<T>::get() {
+				cursor.finished = true;
+				break;
+			}
+			checks += 1;
+			match Self::check_slot(cursor.next, cursor.window) {
+				Checked::Kept => cursor.next = cursor.next.saturating_add(1),
+				Checked::Removed => {},
+			}
+		}
+		if !cursor.finished && cursor.next >= TrackedMachineCount::<T>::get() {
+			cursor.finished = true;
+		}
+		Sweep::<T>::put(cursor);
+		T::WeightInfo::sweep(checks)
+	}
+
+	/// Whether the machine in `slot` met `window`: feeds uptime, and reports a leased machine
+	/// offline once it missed more windows in a row than the grace allows.
+	fn check_slot(slot: u32, window: u32) -> Checked {
+		let Some(machine) = TrackedMachines::<T>::get(slot).defensive() else {
+			TrackedMachineCount::<T>::put(slot);
+			return Checked::Removed;
+		};
+		let Some(mut record) = Heartbeats::<T>::get(machine).defensive() else {
+			Self::untrack(slot, machine);
+			return Checked::Removed;
+		};
+		let Some(info) = T::Machines::attested_machine(machine) else {
+			Self::untrack(slot, machine);
+			return Checked::Removed;
+		};
+		if window < record.since_window {
+			return Checked::Kept;
+		}
+		let leases = T::Leases::open_leases_on(machine);
+		if !info.listed && leases.is_zero() {
+			Self::untrack(slot, machine);
+			return Checked::Removed;
+		}
+		let met = record.met(window);
+		record.windows_checked = record.windows_checked.saturating_add(1);
+		if met {
+			record.windows_met = record.windows_met.saturating_add(1);
+			record.missed_in_a_row = 0;
+		} else {
+			record.missed_in_a_row = record.missed_in_a_row.saturating_add(1);
+		}
+		T::Reputation::uptime_window(machine, &info.provider, met);
+		if leases > 0 && record.missed_in_a_row > T::OfflineGraceWindows::get() {
+			let missed = record.missed_in_a_row;
+			match T::Faults::report_fault(machine, FaultKind::Offline, None) {
+				Ok(()) => {
+					record.missed_in_a_row = 0;
+					Self::deposit_event(Event::OfflineReported { machine, missed_windows: missed });
+				},
+				// Retried at the next window's check.
+				Err(e) => log::warn!(
+					target: LOG_TARGET,
+					"machine {machine}: offline fault not reported: {e:?}"
+				),
+			}
+		}
+		Heartbeats::<T>::insert(machine, record);
+		Checked::Kept
+	}
+}

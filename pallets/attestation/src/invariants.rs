@@ -1,0 +1,45 @@
+//! What must always hold of tracked machines and challenges; checked after every test and by
+//! try-runtime.
+
+use frame_support::{ensure, traits::Get};
+use sp_runtime::TryRuntimeError;
+
+use crate::{
+	ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
+	RevealedRowsOf, TrackedMachineCount, TrackedMachines, Verdicts,
+};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_try_state() -> Result<(), TryRuntimeError> {
+		let count = TrackedMachineCount::<T>::get();
+		ensure!(count <= T::MaxTrackedMachines::get(), "more machines tracked than the bound");
+		ensure!(TrackedMachines::<T>::iter().count() == count as usize, "slots differ from count");
+		ensure!(Heartbeats::<T>::iter().count() == count as usize, "records differ from count");
+		for slot in 0..count {
+			let machine =
+				TrackedMachines::<T>::get(slot).ok_or("a slot below the count is empty")?;
+			let record = Heartbeats::<T>::get(machine).ok_or("a tracked machine has no record")?;
+			ensure!(record.slot == slot, "a record names the wrong slot");
+		}
+
+		let open = OpenChallenges::<T>::get();
+		let next = NextChallengeId::<T>::get();
+		ensure!(Challenges::<T>::iter().count() == open.len(), "undecided challenges not open");
+		for (id, record) in Challenges::<T>::iter() {
+			ensure!(id < next, "challenge id at or above NextChallengeId");
+			ensure!(open.contains(&id), "a challenge is not in OpenChallenges");
+			let revealed = matches!(record.state, ChallengeState::Revealed { .. });
+			ensure!(
+				RevealedRowsOf::<T>::contains_key(id) == revealed,
+				"revealed rows kept for exactly the revealed challenges"
+			);
+			let verdicts = Verdicts::<T>::iter_prefix(id).count() as u32;
+			ensure!(
+				verdicts == record.passes.saturating_add(record.fails),
+				"verdict tally differs from the verdicts given"
+			);
+		}
+		ensure!(RevealedRowsOf::<T>::iter().count() <= open.len(), "rows of decided challenges");
+		Ok(())
+	}
+}

@@ -1,0 +1,135 @@
+//! Lease attestations by the worker (start: endpoint delivered; end: digest of what ran) and
+//! renters' disputes, which governance resolves.
+
+use frame_support::pallet_prelude::*;
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{
+	attestation::{Endpoint, WorkerStatement},
+	challenge::Hash32,
+	AttestedMachine, LeaseDisputes, LeaseFacts, LeaseId, MachineKeys,
+};
+use sp_core::sr25519;
+use sp_runtime::traits::Saturating;
+
+use crate::{
+	Config, Dispute, DisputeReasonOf, Error, Event, LeaseAttestation, LeaseAttestationOf,
+	LeaseAttestations, Pallet,
+};
+
+/// A lease of the runtime, as the leases pallet describes it.
+type LeaseFactsOf<T> = LeaseFacts<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+impl<T: Config> Pallet<T> {
+	/// The lease, its machine, and what was attested so far, if `signature` is the machine's
+	/// worker key over `statement`.
+	fn attested_lease(
+		lease: LeaseId,
+		statement: &WorkerStatement,
+		signature: &sr25519::Signature,
+	) -> Result<(LeaseFactsOf<T>, AttestedMachine<T::AccountId>, LeaseAttestationOf<T>), Error<T>>
+	{
+		let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
+		let info =
+			T::Machines::attested_machine(facts.machine).ok_or(Error::<T>::UnknownMachine)?;
+		Self::worker_signed(&info, statement, signature)?;
+		let record = LeaseAttestations::<T>::get(lease).unwrap_or(LeaseAttestation {
+			machine: facts.machine,
+			started: None,
+			ended: None,
+			dispute: None,
+		});
+		Ok((facts, info, record))
+	}
+
+	/// Every check a start attestation must pass.
+	pub(crate) fn check_lease_start(
+		lease: LeaseId,
+		endpoint: &Endpoint,
+		signature: &sr25519::Signature,
+	) -> Result<LeaseAttestationOf<T>, Error<T>> {
+		let statement = WorkerStatement::LeaseStarted { lease, endpoint: endpoint.clone() };
+		let (facts, _, record) = Self::attested_lease(lease, &statement, signature)?;
+		ensure!(facts.open, Error::<T>::LeaseClosed);
+		ensure!(record.started.is_none(), Error::<T>::AlreadyAttested);
+		Ok(record)
+	}
+
+	pub(crate) fn do_attest_lease_start(
+		lease: LeaseId,
+		endpoint: Endpoint,
+		signature: &sr25519::Signature,
+	) -> DispatchResult {
+		let mut record = Self::check_lease_start(lease, &endpoint, signature)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		record.started = Some((endpoint.clone(), now));
+		let machine = record.machine;
+		LeaseAttestations::<T>::insert(lease, record);
+		Self::deposit_event(Event::LeaseStartAttested { lease, machine, endpoint });
+		Ok(())
+	}
+
+	/// Every check an end attestation must pass.
+	pub(crate) fn check_lease_end(
+		lease: LeaseId,
+		digest: &Hash32,
+		signature: &sr25519::Signature,
+	) -> Result<LeaseAttestationOf<T>, Error<T>> {
+		let statement = WorkerStatement::LeaseEnded { lease, digest: *digest };
+		let (_, _, record) = Self::attested_lease(lease, &statement, signature)?;
+		ensure!(record.started.is_some(), Error::<T>::StartNotAttested);
+		ensure!(record.ended.is_none(), Error::<T>::AlreadyAttested);
+		Ok(record)
+	}
+
+	pub(crate) fn do_attest_lease_end(
+		lease: LeaseId,
+		digest: Hash32,
+		signature: &sr25519::Signature,
+	) -> DispatchResult {
+		let mut record = Self::check_lease_end(lease, &digest, signature)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		record.ended = Some((digest, now));
+		let machine = record.machine;
+		LeaseAttestations::<T>::insert(lease, record);
+		Self::deposit_event(Event::LeaseEndAttested { lease, machine, digest });
+		Ok(())
+	}
+
+	pub(crate) fn do_dispute(
+		renter: T::AccountId,
+		lease: LeaseId,
+		reason: DisputeReasonOf<T>,
+	) -> DispatchResult {
+		let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
+		ensure!(facts.renter == renter, Error::<T>::NotRenter);
+		let mut record = LeaseAttestations::<T>::get(lease).unwrap_or(LeaseAttestation {
+			machine: facts.machine,
+			started: None,
+			ended: None,
+			dispute: None,
+		});
+		ensure!(record.dispute.is_none(), Error::<T>::AlreadyDisputed);
+		let now = frame_system::Pallet::<T>::block_number();
+		// The window runs from the earlier of the lease's end and its end attestation.
+		let ended = record.ended.as_ref().map_or(facts.ends_at, |(_, at)| (*at).min(facts.ends_at));
+		ensure!(
+			facts.open || now <= ended.saturating_add(T::DisputeWindow::get()),
+			Error::<T>::DisputeWindowClosed
+		);
+		record.dispute = Some(Dispute { reason: reason.clone(), raised_at: now, resolution: None });
+		LeaseAttestations::<T>::insert(lease, record);
+		Self::deposit_event(Event::LeaseDisputed { lease, renter, reason });
+		Ok(())
+	}
+
+	pub(crate) fn do_resolve_dispute(lease: LeaseId, upheld: bool) -> DispatchResult {
+		let mut record = LeaseAttestations::<T>::get(lease).ok_or(Error::<T>::NoDispute)?;
+		let dispute = record.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
+		ensure!(dispute.resolution.is_none(), Error::<T>::NoDispute);
+		dispute.resolution = Some(upheld);
+		let refunded = if upheld { T::Leases::refund_disputed(lease)? } else { 0 };
+		LeaseAttestations::<T>::insert(lease, record);
+		Self::deposit_event(Event::DisputeResolved { lease, upheld, refunded });
+		Ok(())
+	}
+}

@@ -1,0 +1,539 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+mod challenges;
+mod heartbeats;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
+mod lease_attestations;
+#[cfg(test)]
+mod mock;
+mod offchain;
+#[cfg(test)]
+mod tests;
+pub mod types;
+mod unsigned;
+pub mod weights;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::attestation";
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{EnsureOrigin, Randomness},
+	};
+	use frame_system::pallet_prelude::*;
+	use gpux_primitives::{
+		attestation::{Endpoint, RevealedRows, Telemetry, MAX_CHALLENGE_SIZE, MAX_REVEALED_ROWS},
+		challenge::Hash32,
+		Balance, ChallengeId, FaultReporter, GpuClassId, LeaseDisputes, LeaseId, LeaseRegistry,
+		MachineId, MachineKeys, ReputationFeed, VerifierId, VerifierSignature,
+	};
+	use sp_core::sr25519;
+	use sp_runtime::{traits::SaturatedConversion, Perbill};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateBare<Call<Self>>
+	{
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+		/// Machines and their worker keys.
+		type Machines: MachineKeys<Self::AccountId>;
+		/// Open leases per machine; lease facts and refunds for disputes.
+		type Leases: LeaseRegistry<Self::AccountId, Balance>
+			+ LeaseDisputes<Self::AccountId, Balance, BlockNumberFor<Self>>;
+		/// Where offline machines and failed challenges are reported (the staking pallet).
+		type Faults: FaultReporter<Self::AccountId>;
+		/// Learns uptime windows and challenge results.
+		type Reputation: ReputationFeed<Self::AccountId, Balance>;
+		/// Picks the challenged machines and seeds their challenges.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Resolves disputes, sets challenge sizes and the verifier set (governance).
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Blocks per heartbeat window: a tracked machine must send one heartbeat in each.
+		#[pallet::constant]
+		type HeartbeatInterval: Get<BlockNumberFor<Self>>;
+		/// Missed windows in a row a leased machine is allowed before it is reported offline.
+		#[pallet::constant]
+		type OfflineGraceWindows: Get<u32>;
+		/// Most machines watched at once (listed or leased machines that sent a heartbeat).
+		#[pallet::constant]
+		type MaxTrackedMachines: Get<u32>;
+		/// Most machines the sweep checks per block. `HeartbeatInterval` × this must cover
+		/// `MaxTrackedMachines`, so every window is checked before the next one ends.
+		#[pallet::constant]
+		type MaxChecksPerBlock: Get<u32>;
+		/// Blocks per challenge epoch.
+		#[pallet::constant]
+		type ChallengePeriod: Get<BlockNumberFor<Self>>;
+		/// Blocks after issue within which the machine must commit.
+		#[pallet::constant]
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks after the commit deadline within which it must reveal.
+		#[pallet::constant]
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+		/// Machines challenged per epoch.
+		#[pallet::constant]
+		type MaxChallengesPerEpoch: Get<u32>;
+		/// Rows each challenge reveals (at most `MAX_REVEALED_ROWS`).
+		#[pallet::constant]
+		type RevealedRowsPerChallenge: Get<u32>;
+		/// Matrix side of GPU classes without their own size.
+		#[pallet::constant]
+		type DefaultChallengeSize: Get<u32>;
+		/// Largest matrix side governance may set (at most `MAX_CHALLENGE_SIZE`): verifiers
+		/// spend O(n²) per row.
+		#[pallet::constant]
+		type MaxChallengeSize: Get<u32>;
+		/// Most verifiers (validators' `gpux` keys).
+		#[pallet::constant]
+		type MaxVerifiers: Get<u32>;
+		/// Share of the verifiers whose matching verdicts decide a challenge (rounded up).
+		#[pallet::constant]
+		type VerdictQuorum: Get<Perbill>;
+		/// Blocks after a lease's end (or its end attestation) its renter may dispute it.
+		#[pallet::constant]
+		type DisputeWindow: Get<BlockNumberFor<Self>>;
+		/// Longest dispute reason, bytes.
+		#[pallet::constant]
+		type MaxDisputeReasonLen: Get<u32>;
+		/// Pool priority of workers' and verifiers' unsigned transactions.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+		/// Creates machines and leases for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Last heartbeat and window counters of each tracked machine.
+	#[pallet::storage]
+	pub type Heartbeats<T: Config> = StorageMap<_, Twox64Concat, MachineId, HeartbeatRecordOf<T>>;
+
+	/// Tracked machines by slot `0..TrackedMachineCount`, so the sweep and the challenge draw
+	/// reach them without iterating a map.
+	#[pallet::storage]
+	pub type TrackedMachines<T: Config> = StorageMap<_, Twox64Concat, u32, MachineId>;
+
+	/// How many machines are tracked.
+	#[pallet::storage]
+	pub type TrackedMachineCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Progress of the check of the last finished heartbeat window.
+	#[pallet::storage]
+	pub type Sweep<T: Config> = StorageValue<_, SweepCursor, ValueQuery>;
+
+	/// Challenges not decided yet.
+	#[pallet::storage]
+	pub type Challenges<T: Config> = StorageMap<_, Twox64Concat, ChallengeId, ChallengeRecordOf<T>>;
+
+	/// The id the next challenge gets.
+	#[pallet::storage]
+	pub type NextChallengeId<T: Config> = StorageValue<_, ChallengeId, ValueQuery>;
+
+	/// The challenges of the current epoch that are not decided yet.
+	#[pallet::storage]
+	pub type OpenChallenges<T: Config> =
+		StorageValue<_, BoundedVec<ChallengeId, T::MaxChallengesPerEpoch>, ValueQuery>;
+
+	/// Revealed rows of a challenge, kept until it is decided so verifiers can recompute them.
+	#[pallet::storage]
+	pub type RevealedRowsOf<T: Config> = StorageMap<_, Twox64Concat, ChallengeId, RowValues>;
+
+	/// Verdicts given: challenge → verifier → passed.
+	#[pallet::storage]
+	pub type Verdicts<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ChallengeId, Blake2_128Concat, VerifierId, bool>;
+
+	/// Matrix side by GPU class, where governance set one.
+	#[pallet::storage]
+	pub type ChallengeSizes<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
+
+	/// The validators' `gpux` keys whose offchain workers sign verdicts.
+	#[pallet::storage]
+	pub type Verifiers<T: Config> =
+		StorageValue<_, BoundedVec<VerifierId, T::MaxVerifiers>, ValueQuery>;
+
+	/// Worker attestations and renter disputes by lease.
+	#[pallet::storage]
+	pub type LeaseAttestations<T: Config> =
+		StorageMap<_, Twox64Concat, LeaseId, LeaseAttestationOf<T>>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The validators' `gpux` keys.
+		pub verifiers: alloc::vec::Vec<VerifierId>,
+		/// Matrix side per GPU class.
+		pub challenge_sizes: alloc::vec::Vec<(GpuClassId, u32)>,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// A bad preset must stop the node loudly before launch.
+			Pallet::<T>::do_set_verifiers(
+				self.verifiers.clone().try_into().expect("genesis verifiers fit MaxVerifiers"),
+			)
+			.expect("genesis verifiers are distinct");
+			for (class, size) in &self.challenge_sizes {
+				Pallet::<T>::do_set_challenge_size(*class, *size).expect("genesis size is valid");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A machine's heartbeat for `window` arrived.
+		HeartbeatReceived { machine: MachineId, window: u32 },
+		/// A leased machine missed more heartbeat windows than the grace allows and was
+		/// reported offline.
+		OfflineReported { machine: MachineId, missed_windows: u32 },
+		/// A machine stopped being watched: it left the market or has nothing listed or
+		/// leased.
+		MachineUntracked { machine: MachineId },
+		/// A machine must prove its GPU: compute the product seeded by `seed` of side `size`,
+		/// commit its rows' Merkle root by `commit_by`, reveal the drawn rows by `reveal_by`.
+		ChallengeIssued {
+			challenge: ChallengeId,
+			machine: MachineId,
+			seed: Hash32,
+			size: u32,
+			commit_by: BlockNumberFor<T>,
+			reveal_by: BlockNumberFor<T>,
+		},
+		/// The machine committed; the rows to reveal are drawn from the hash of this block.
+		ChallengeCommitted { challenge: ChallengeId, root: Hash32 },
+		/// The drawn rows were revealed and match the commitment; verifiers recompute them.
+		ChallengeRevealed { challenge: ChallengeId },
+		/// A verifier recomputed the rows.
+		VerdictSubmitted { challenge: ChallengeId, verifier: VerifierId, passed: bool },
+		/// A challenge ended.
+		ChallengeDecided { challenge: ChallengeId, machine: MachineId, outcome: ChallengeOutcome },
+		/// The worker delivered the lease at `endpoint`.
+		LeaseStartAttested { lease: LeaseId, machine: MachineId, endpoint: Endpoint },
+		/// The worker removed the lease's workspace; `digest` summarises what ran.
+		LeaseEndAttested { lease: LeaseId, machine: MachineId, digest: Hash32 },
+		/// The renter disputed the lease; governance resolves it.
+		LeaseDisputed { lease: LeaseId, renter: T::AccountId, reason: DisputeReasonOf<T> },
+		/// Governance resolved a dispute: `upheld` refunded the renter `refunded`.
+		DisputeResolved { lease: LeaseId, upheld: bool, refunded: Balance },
+		/// Governance set a GPU class's challenge size.
+		ChallengeSizeSet { gpu_class: GpuClassId, size: u32 },
+		/// Governance replaced the verifier set.
+		VerifiersSet { count: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No machine with this id.
+		UnknownMachine,
+		/// The signature is not the machine's worker key's (or the verifier's) over this call.
+		BadSignature,
+		/// The heartbeat is for another window than the current one.
+		WrongWindow,
+		/// The machine already sent its heartbeat in this window.
+		HeartbeatTooEarly,
+		/// The machine is neither listed nor leased: there is nothing to watch.
+		NotServing,
+		/// `MaxTrackedMachines` machines are tracked already.
+		TooManyMachines,
+		/// No open challenge with this id.
+		UnknownChallenge,
+		/// The challenge was committed already.
+		AlreadyCommitted,
+		/// The commit deadline passed.
+		CommitTooLate,
+		/// The challenge is not committed, or was revealed already.
+		NotCommitted,
+		/// Rows are drawn from the commit block's hash: reveal in a later block.
+		RevealTooEarly,
+		/// The reveal deadline passed.
+		RevealTooLate,
+		/// The revealed row indices are not the drawn ones.
+		WrongRows,
+		/// A revealed row does not match the committed root.
+		RevealMismatch,
+		/// The challenge's rows are not revealed yet.
+		NotRevealed,
+		/// The key is not in the verifier set.
+		NotVerifier,
+		/// This verifier already gave its verdict.
+		AlreadyVoted,
+		/// No lease with this id.
+		UnknownLease,
+		/// The lease is closed.
+		LeaseClosed,
+		/// The worker attested this already.
+		AlreadyAttested,
+		/// The lease's start was not attested.
+		StartNotAttested,
+		/// Only the lease's renter may dispute it.
+		NotRenter,
+		/// The lease was disputed already.
+		AlreadyDisputed,
+		/// The dispute window closed.
+		DisputeWindowClosed,
+		/// No unresolved dispute on this lease.
+		NoDispute,
+		/// The challenge size is zero or above `MaxChallengeSize`.
+		InvalidChallengeSize,
+		/// A verifier key appears twice.
+		DuplicateVerifier,
+		/// A counter overflowed.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Checks machines against the last finished heartbeat window (at most
+		/// `MaxChecksPerBlock`), and at each epoch start closes the last epoch's challenges
+		/// and issues new ones.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let mut weight = Self::sweep_windows(now);
+			if Self::is_epoch_start(now) {
+				weight.saturating_accrue(Self::close_epoch(now));
+				weight.saturating_accrue(Self::issue_challenges(now));
+			}
+			weight
+		}
+
+		/// Validators recompute revealed rows and submit signed verdicts.
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::verify_revealed_challenges(now);
+		}
+
+		fn integrity_test() {
+			let interval: u64 = T::HeartbeatInterval::get().saturated_into();
+			assert!(interval > 0, "heartbeat windows need a length");
+			assert!(
+				interval.saturating_mul(T::MaxChecksPerBlock::get() as u64)
+					>= T::MaxTrackedMachines::get() as u64,
+				"the sweep must check every tracked machine within one window"
+			);
+			let rows = T::RevealedRowsPerChallenge::get();
+			assert!(rows > 0 && rows <= MAX_REVEALED_ROWS, "rows to reveal out of range");
+			let max_size = T::MaxChallengeSize::get();
+			assert!(max_size > 0 && max_size <= MAX_CHALLENGE_SIZE, "challenge size too large");
+			let default_size = T::DefaultChallengeSize::get();
+			assert!(default_size > 0 && default_size <= max_size, "default size out of range");
+			let period: u64 = T::ChallengePeriod::get().saturated_into();
+			let commit: u64 = T::CommitWindow::get().saturated_into();
+			let reveal: u64 = T::RevealWindow::get().saturated_into();
+			assert!(commit > 0 && reveal > 1, "workers need time to commit and reveal");
+			assert!(commit + reveal < period, "a challenge must be revealed within its epoch");
+			let hashes: u64 = <T as frame_system::Config>::BlockHashCount::get().saturated_into();
+			assert!(commit + reveal < hashes, "the commit block's hash must still be known");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// A machine is up in heartbeat window `window` (the current block ÷
+		/// `HeartbeatInterval`). Free; the pool takes one per machine and window.
+		///
+		/// - `origin`: none (an unsigned transaction); authorised by `signature`, the
+		///   machine's worker key over `WorkerStatement::Heartbeat`.
+		/// - `telemetry`: per-GPU readings, driver version and the samples' Merkle root.
+		#[pallet::call_index(0)]
+		pub fn heartbeat(
+			origin: OriginFor<T>,
+			machine: MachineId,
+			window: u32,
+			telemetry: Telemetry,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_heartbeat(machine, window, telemetry, &signature)
+		}
+
+		/// Commit the Merkle root of the challenge's product rows, before `commit_by`.
+		///
+		/// - `origin`: none; `signature` by the challenged machine's worker key.
+		#[pallet::call_index(1)]
+		pub fn commit_challenge(
+			origin: OriginFor<T>,
+			challenge: ChallengeId,
+			root: Hash32,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_commit_challenge(challenge, root, &signature)
+		}
+
+		/// Reveal the drawn rows with their Merkle proofs, after the commit block and before
+		/// `reveal_by`.
+		///
+		/// - `origin`: none; `signature` by the challenged machine's worker key.
+		/// - `rows`: exactly the drawn indices, ascending.
+		#[pallet::call_index(2)]
+		pub fn reveal_challenge(
+			origin: OriginFor<T>,
+			challenge: ChallengeId,
+			rows: RevealedRows,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_reveal_challenge(challenge, rows, &signature)
+		}
+
+		/// A verifier's verdict on revealed rows; a quorum of equal verdicts decides.
+		///
+		/// - `origin`: none; sent by a validator's offchain worker, `signature` by `verifier`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::submit_verdict(T::MaxVerifiers::get()))]
+		pub fn submit_verdict(
+			origin: OriginFor<T>,
+			challenge: ChallengeId,
+			verifier: VerifierId,
+			passed: bool,
+			signature: VerifierSignature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_submit_verdict(challenge, verifier, passed, &signature)
+		}
+
+		/// The worker delivered an open lease at `endpoint`.
+		///
+		/// - `origin`: none; `signature` by the lease machine's worker key.
+		#[pallet::call_index(4)]
+		pub fn attest_lease_start(
+			origin: OriginFor<T>,
+			lease: LeaseId,
+			endpoint: Endpoint,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_attest_lease_start(lease, endpoint, &signature)
+		}
+
+		/// The worker removed a lease's workspace; `digest` summarises what ran.
+		///
+		/// - `origin`: none; `signature` by the lease machine's worker key.
+		#[pallet::call_index(5)]
+		pub fn attest_lease_end(
+			origin: OriginFor<T>,
+			lease: LeaseId,
+			digest: Hash32,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_attest_lease_end(lease, digest, &signature)
+		}
+
+		/// Dispute a lease: while it runs, or within `DisputeWindow` after it ends.
+		///
+		/// - `origin`: signed by the lease's renter.
+		/// - `reason`: at most `MaxDisputeReasonLen` bytes, for governance to read.
+		#[pallet::call_index(6)]
+		pub fn dispute(
+			origin: OriginFor<T>,
+			lease: LeaseId,
+			reason: DisputeReasonOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute(who, lease, reason)
+		}
+
+		/// Resolve a dispute: `upheld` refunds the renter (an open lease closes with its whole
+		/// escrow back; what the provider was paid is taken back as far as its free balance
+		/// goes); otherwise the dispute is rejected.
+		///
+		/// - `origin`: `GovernanceOrigin`.
+		#[pallet::call_index(7)]
+		pub fn resolve_dispute(
+			origin: OriginFor<T>,
+			lease: LeaseId,
+			upheld: bool,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_resolve_dispute(lease, upheld)
+		}
+
+		/// Set the matrix side challenges of a GPU class use.
+		///
+		/// - `origin`: `GovernanceOrigin`.
+		/// - `size`: 1 to `MaxChallengeSize`.
+		#[pallet::call_index(8)]
+		pub fn set_challenge_size(
+			origin: OriginFor<T>,
+			gpu_class: GpuClassId,
+			size: u32,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_challenge_size(gpu_class, size)
+		}
+
+		/// Replace the verifier set: the validators' `gpux` keys.
+		///
+		/// - `origin`: `GovernanceOrigin`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_verifiers(verifiers.len() as u32))]
+		pub fn set_verifiers(
+			origin: OriginFor<T>,
+			verifiers: BoundedVec<VerifierId, T::MaxVerifiers>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_verifiers(verifiers)
+		}
+	}
+
+	// Workers and verifiers send unsigned transactions signed by their own keys, which hold
+	// no funds. `#[pallet::authorize]` would replace this, but it needs v5 general
+	// transactions, which neither polkadot.js nor subxt can send yet (docs/deviations.md).
+	#[allow(deprecated)]
+	#[pallet::validate_unsigned]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			Self::validate_unsigned_call(call)
+		}
+
+		/// Every call re-checks its transaction itself and fails with a named error, so the
+		/// signature is verified once per block, in the call, and its weight pays for it.
+		fn pre_dispatch(_call: &Self::Call) -> Result<(), TransactionValidityError> {
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The chain's genesis hash: part of every signed message, so signatures do not replay
+	/// across chains.
+	pub(crate) fn genesis_hash() -> [u8; 32] {
+		let hash = frame_system::Pallet::<T>::block_hash(
+			frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
+		);
+		let mut out = [0u8; 32];
+		let bytes = hash.as_ref();
+		let n = bytes.len().min(32);
+		out[..n].copy_from_slice(&bytes[..n]);
+		out
+	}
+}

@@ -1,0 +1,433 @@
+//! A runtime with System and attestation; the marketplace, leases, staking and reputation are
+//! faked in the test's storage (so benchmark runs roll them back with the rest).
+
+use std::collections::BTreeMap;
+
+use codec::{Decode, Encode};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Hooks, Randomness},
+};
+use gpux_primitives::{
+	attestation::{commit_rows, reveal_rows, Telemetry, WorkerStatement},
+	AttestedMachine, Balance, FaultKind, FaultReporter, LeaseDisputes, LeaseFacts, LeaseId,
+	LeaseRegistry, MachineId, MachineKeys, ReputationFeed, VerifierId, VerifierSignature,
+	WorkerKey,
+};
+use sp_core::{sr25519, Pair, H256};
+use sp_runtime::{BuildStorage, DispatchError, Perbill};
+
+use crate as pallet_attestation;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Attestation: pallet_attestation,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type BlockHashCount = ConstU64<250>;
+}
+
+impl frame_system::offchain::CreateTransactionBase<crate::Call<Test>> for Test {
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl frame_system::offchain::CreateBare<crate::Call<Test>> for Test {
+	fn create_bare(call: RuntimeCall) -> Extrinsic {
+		Extrinsic::new_bare(call)
+	}
+}
+
+pub const PROVIDER: u64 = 1;
+pub const RENTER: u64 = 2;
+pub const STRANGER: u64 = 3;
+pub const GOVERNANCE: u64 = 100;
+/// Listed, 2 GPUs of class 0; worker key from seed 1.
+pub const MACHINE: MachineId = 0;
+/// Listed, 4 GPUs of class 1; worker key from seed 2.
+pub const OTHER: MachineId = 1;
+/// Registered, not listed; worker key from seed 3.
+pub const IDLE: MachineId = 2;
+/// A lease of `RENTER` on `MACHINE`.
+pub const LEASE: LeaseId = 7;
+pub const INTERVAL: u64 = 10;
+pub const GRACE: u32 = 2;
+pub const PERIOD: u64 = 40;
+pub const COMMIT_WINDOW: u64 = 5;
+pub const REVEAL_WINDOW: u64 = 10;
+pub const DISPUTE_WINDOW: u64 = 20;
+pub const SIZE: u32 = 16;
+pub const ROWS: u32 = 3;
+
+parameter_types! {
+	pub const Quorum: Perbill = Perbill::from_percent(66);
+}
+
+/// A machine of the fake market.
+#[derive(Clone, Encode, Decode)]
+pub struct FakeMachine {
+	pub provider: u64,
+	pub key: [u8; 32],
+	pub class: u32,
+	pub gpus: u32,
+	pub listed: bool,
+}
+
+/// A lease of the fake leases pallet.
+#[derive(Clone, Encode, Decode)]
+pub struct FakeLease {
+	pub renter: u64,
+	pub provider: u64,
+	pub machine: MachineId,
+	pub open: bool,
+	pub ends_at: u64,
+}
+
+/// What the other pallets were told.
+#[derive(Clone, Default, Encode, Decode)]
+pub struct Told {
+	pub faults: Vec<(MachineId, FaultKind)>,
+	pub uptime: Vec<(MachineId, bool)>,
+	pub challenges: Vec<(MachineId, bool)>,
+	pub refunds: Vec<LeaseId>,
+}
+
+const MACHINES_KEY: &[u8] = b"mock/machines";
+const LEASES_KEY: &[u8] = b"mock/leases";
+const TOLD_KEY: &[u8] = b"mock/told";
+
+pub fn machines() -> BTreeMap<MachineId, FakeMachine> {
+	frame_support::storage::unhashed::get_or_default(MACHINES_KEY)
+}
+pub fn set_machines(m: BTreeMap<MachineId, FakeMachine>) {
+	frame_support::storage::unhashed::put(MACHINES_KEY, &m)
+}
+pub fn leases() -> BTreeMap<LeaseId, FakeLease> {
+	frame_support::storage::unhashed::get_or_default(LEASES_KEY)
+}
+pub fn set_leases(l: BTreeMap<LeaseId, FakeLease>) {
+	frame_support::storage::unhashed::put(LEASES_KEY, &l)
+}
+pub fn told() -> Told {
+	frame_support::storage::unhashed::get_or_default(TOLD_KEY)
+}
+fn tell(f: impl FnOnce(&mut Told)) {
+	let mut t = told();
+	f(&mut t);
+	frame_support::storage::unhashed::put(TOLD_KEY, &t)
+}
+
+/// Adds or replaces a machine of the fake market.
+pub fn put_machine(id: MachineId, machine: FakeMachine) {
+	let mut m = machines();
+	m.insert(id, machine);
+	set_machines(m);
+}
+
+/// Changes a machine of the fake market.
+pub fn edit_machine(id: MachineId, f: impl FnOnce(&mut FakeMachine)) {
+	let mut m = machines();
+	if let Some(machine) = m.get_mut(&id) {
+		f(machine);
+	}
+	set_machines(m);
+}
+
+/// Adds or replaces a lease.
+pub fn put_lease(id: LeaseId, lease: FakeLease) {
+	let mut l = leases();
+	l.insert(id, lease);
+	set_leases(l);
+}
+
+pub struct FakeMarket;
+impl MachineKeys<u64> for FakeMarket {
+	fn attested_machine(machine: MachineId) -> Option<AttestedMachine<u64>> {
+		machines().get(&machine).map(|m| AttestedMachine {
+			provider: m.provider,
+			worker_key: WorkerKey::from_raw(m.key),
+			gpu_class: m.class,
+			gpu_count: m.gpus,
+			listed: m.listed,
+		})
+	}
+}
+
+pub struct FakeLeases;
+impl LeaseRegistry<u64, Balance> for FakeLeases {
+	fn open_leases_on(machine: MachineId) -> u32 {
+		leases().values().filter(|l| l.machine == machine && l.open).count() as u32
+	}
+	fn close_for_fault(machine: MachineId) -> Vec<(u64, Balance)> {
+		let mut all = leases();
+		let mut closed = Vec::new();
+		for lease in all.values_mut().filter(|l| l.machine == machine && l.open) {
+			lease.open = false;
+			closed.push((lease.renter, 0));
+		}
+		set_leases(all);
+		closed
+	}
+}
+impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
+	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<u64, u64>> {
+		leases().get(&lease).map(|l| LeaseFacts {
+			renter: l.renter,
+			provider: l.provider,
+			machine: l.machine,
+			open: l.open,
+			ends_at: l.ends_at,
+		})
+	}
+	fn refund_disputed(lease: LeaseId) -> Result<Balance, DispatchError> {
+		let mut all = leases();
+		let l = all.get_mut(&lease).ok_or(DispatchError::Other("no lease"))?;
+		l.open = false;
+		set_leases(all);
+		tell(|t| t.refunds.push(lease));
+		Ok(500)
+	}
+}
+
+pub struct FakeStaking;
+impl FaultReporter<u64> for FakeStaking {
+	fn report_fault(machine: MachineId, kind: FaultKind, _: Option<u64>) -> DispatchResult {
+		if kind.closes_leases() {
+			FakeLeases::close_for_fault(machine);
+		}
+		tell(|t| t.faults.push((machine, kind)));
+		Ok(())
+	}
+}
+use sp_runtime::DispatchResult;
+
+pub struct FakeReputation;
+impl ReputationFeed<u64, Balance> for FakeReputation {
+	fn uptime_window(machine: MachineId, _: &u64, met: bool) {
+		tell(|t| t.uptime.push((machine, met)));
+	}
+	fn challenge_decided(machine: MachineId, _: &u64, passed: bool) {
+		tell(|t| t.challenges.push((machine, passed)));
+	}
+	fn lease_closed(_: MachineId, _: &u64, _: Balance, _: bool) {}
+	fn lease_rated(_: MachineId, _: &u64, _: Balance, _: u8) {}
+}
+
+/// Random per block: hashes the subject with the block number.
+pub struct TestRandomness;
+impl Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let now = System::block_number();
+		(H256(sp_crypto_hashing::blake2_256(&(subject, now).encode())), now)
+	}
+}
+
+impl pallet_attestation::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Machines = FakeMarket;
+	type Leases = FakeLeases;
+	type Faults = FakeStaking;
+	type Reputation = FakeReputation;
+	type Randomness = TestRandomness;
+	type GovernanceOrigin = frame_system::EnsureSignedBy<Governance, u64>;
+	type HeartbeatInterval = ConstU64<INTERVAL>;
+	type OfflineGraceWindows = ConstU32<GRACE>;
+	type MaxTrackedMachines = ConstU32<20>;
+	type MaxChecksPerBlock = ConstU32<2>;
+	type ChallengePeriod = ConstU64<PERIOD>;
+	type CommitWindow = ConstU64<COMMIT_WINDOW>;
+	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type MaxChallengesPerEpoch = ConstU32<2>;
+	type RevealedRowsPerChallenge = ConstU32<ROWS>;
+	type DefaultChallengeSize = ConstU32<SIZE>;
+	type MaxChallengeSize = ConstU32<64>;
+	type MaxVerifiers = ConstU32<4>;
+	type VerdictQuorum = Quorum;
+	type DisputeWindow = ConstU64<DISPUTE_WINDOW>;
+	type MaxDisputeReasonLen = ConstU32<64>;
+	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+frame_support::ord_parameter_types! {
+	pub const Governance: u64 = GOVERNANCE;
+}
+
+/// The worker key of a machine made with `seed`.
+pub fn worker(seed: u8) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[seed; 32])
+}
+
+/// Verifier `i`'s key pair.
+pub fn verifier_pair(i: u8) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[100 + i; 32])
+}
+
+pub fn verifier(i: u8) -> VerifierId {
+	VerifierId::from(verifier_pair(i).public())
+}
+
+/// Verifier `i`'s signature over its verdict.
+pub fn verdict_signature(i: u8, challenge: u64, passed: bool) -> VerifierSignature {
+	let message = gpux_primitives::attestation::verdict_message(&genesis(), challenge, passed);
+	VerifierSignature::from(verifier_pair(i).sign(&message))
+}
+
+pub fn genesis() -> [u8; 32] {
+	Attestation::genesis_hash()
+}
+
+/// `seed`'s signature over `statement` on this chain.
+pub fn sign(seed: u8, statement: &WorkerStatement) -> sr25519::Signature {
+	worker(seed).sign(&statement.signing_message(&genesis()))
+}
+
+/// Two GPUs' telemetry.
+pub fn telemetry() -> Telemetry {
+	let gpu = gpux_primitives::attestation::GpuTelemetry {
+		uuid_hash: [1; 16],
+		utilization_pct: 40,
+		memory_used_mib: 1_024,
+		temperature_c: 60,
+		power_w: 300,
+		ecc_errors: 0,
+	};
+	Telemetry {
+		gpus: vec![gpu.clone(), gpu].try_into().unwrap(),
+		driver_version: b"550.54.15".to_vec().try_into().unwrap(),
+		samples_root: [9; 32],
+	}
+}
+
+/// Sends `machine`'s (worker `seed`) heartbeat for the current window.
+pub fn beat(machine: MachineId, seed: u8) -> DispatchResult {
+	let window = Attestation::window_of(System::block_number());
+	let t = telemetry();
+	let signature = sign(seed, &WorkerStatement::heartbeat(machine, window, &t));
+	Attestation::heartbeat(RuntimeOrigin::none(), machine, window, t, signature)
+}
+
+/// Commits the honest answer to `challenge` with worker `seed`; returns its rows.
+pub fn commit_honestly(challenge: u64, seed: u8) -> Vec<Vec<u32>> {
+	let record = crate::Challenges::<Test>::get(challenge).expect("challenge exists");
+	let rows = gpux_primitives::challenge::product(&record.seed, record.size);
+	let root = commit_rows(&rows);
+	let statement = WorkerStatement::ChallengeCommitted { challenge, root };
+	Attestation::commit_challenge(RuntimeOrigin::none(), challenge, root, sign(seed, &statement))
+		.expect("commit accepted");
+	rows
+}
+
+/// Reveals the drawn rows of `rows` with worker `seed`.
+pub fn reveal(challenge: u64, seed: u8, rows: &[Vec<u32>]) -> DispatchResult {
+	let record = crate::Challenges::<Test>::get(challenge).expect("challenge exists");
+	let drawn = Attestation::rows_to_reveal(&record).expect("rows are drawn");
+	let revealed = reveal_rows(rows, &drawn).expect("rows exist");
+	let statement = WorkerStatement::revealed(challenge, &revealed);
+	Attestation::reveal_challenge(
+		RuntimeOrigin::none(),
+		challenge,
+		revealed,
+		sign(seed, &statement),
+	)
+}
+
+/// Genesis with three verifiers (quorum 2) and class 1's challenge size set to 8.
+#[derive(Default)]
+pub struct ExtBuilder;
+
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_attestation::GenesisConfig::<Test> {
+			verifiers: (0..3).map(verifier).collect(),
+			challenge_sizes: vec![(1, 8)],
+			_config: Default::default(),
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext: sp_io::TestExternalities = storage.into();
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			let machine = |seed: u8, class, gpus, listed| FakeMachine {
+				provider: PROVIDER,
+				key: worker(seed).public().0,
+				class,
+				gpus,
+				listed,
+			};
+			put_machine(MACHINE, machine(1, 0, 2, true));
+			put_machine(OTHER, machine(2, 1, 4, true));
+			put_machine(IDLE, machine(3, 0, 1, false));
+		});
+		ext
+	}
+
+	/// With an in-memory keystore, for the benchmarks and the offchain worker.
+	pub fn build_with_keystore(self) -> sp_io::TestExternalities {
+		let mut ext = self.build();
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
+		ext
+	}
+
+	/// Runs `test`, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Attestation::do_try_state().expect("invariants hold");
+		})
+	}
+}
+
+/// Runs blocks up to `n`, with the pallet's hooks.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Attestation::on_initialize(next);
+	}
+}
+
+/// The pallet's events since the last call.
+pub fn events() -> Vec<crate::Event<Test>> {
+	let events = System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Attestation(e) => Some(e),
+			_ => None,
+		})
+		.collect();
+	System::reset_events();
+	events
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<u64> for () {
+	fn listed_machine(key: WorkerKey) -> MachineId {
+		let id = machines().keys().max().map_or(0, |m| m + 1);
+		put_machine(
+			id,
+			FakeMachine { provider: PROVIDER, key: key.0, class: 5, gpus: 8, listed: true },
+		);
+		id
+	}
+	fn open_lease(machine: MachineId) -> (LeaseId, u64) {
+		let id = leases().keys().max().map_or(0, |l| l + 1);
+		let lease =
+			FakeLease { renter: RENTER, provider: PROVIDER, machine, open: true, ends_at: 1_000 };
+		put_lease(id, lease);
+		(id, RENTER)
+	}
+}

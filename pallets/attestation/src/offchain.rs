@@ -1,0 +1,61 @@
+//! The validators' offchain worker: recompute every revealed row (O(n²) each) and submit a
+//! verdict signed with the node's `gpux` key, if that key is in the verifier set.
+
+use alloc::vec::Vec;
+use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
+use gpux_primitives::{
+	attestation::verdict_message, challenge::product_rows, ChallengeId, VerifierId,
+};
+use sp_runtime::RuntimeAppPublic;
+
+use crate::{
+	Call, ChallengeRecordOf, ChallengeState, Challenges, Config, OpenChallenges, Pallet,
+	RevealedRowsOf, Verdicts, Verifiers, LOG_TARGET,
+};
+
+impl<T: Config> Pallet<T> {
+	/// This node's key in the verifier set, if it has one.
+	fn local_verifier() -> Option<VerifierId> {
+		let verifiers = Verifiers::<T>::get();
+		VerifierId::all().into_iter().find(|key| verifiers.contains(key))
+	}
+
+	/// Whether the revealed rows are the product's rows.
+	pub fn rows_are_correct(challenge: ChallengeId, record: &ChallengeRecordOf<T>) -> bool {
+		let Some(rows) = RevealedRowsOf::<T>::get(challenge) else { return false };
+		let indices: Vec<u32> = rows.iter().map(|(index, _)| *index).collect();
+		let expected = product_rows(&record.seed, record.size, &indices);
+		rows.iter().zip(expected).all(|((_, values), row)| values[..] == row[..])
+	}
+
+	pub(crate) fn verify_revealed_challenges(_now: BlockNumberFor<T>) {
+		let Some(verifier) = Self::local_verifier() else { return };
+		for challenge in OpenChallenges::<T>::get() {
+			let Some(record) = Challenges::<T>::get(challenge) else { continue };
+			if !matches!(record.state, ChallengeState::Revealed { .. })
+				|| Verdicts::<T>::contains_key(challenge, &verifier)
+			{
+				continue;
+			}
+			let passed = Self::rows_are_correct(challenge, &record);
+			let message = verdict_message(&Self::genesis_hash(), challenge, passed);
+			let Some(signature) = verifier.sign(&message) else {
+				log::warn!(target: LOG_TARGET, "challenge {challenge}: the gpux key cannot sign");
+				continue;
+			};
+			let call =
+				Call::submit_verdict { challenge, verifier: verifier.clone(), passed, signature };
+			// A verdict already in the pool is rejected as a duplicate: harmless.
+			match SubmitTransaction::<T, Call<T>>::submit_transaction(T::create_bare(call.into())) {
+				Ok(()) => log::info!(
+					target: LOG_TARGET,
+					"challenge {challenge}: verdict {passed} submitted"
+				),
+				Err(()) => log::debug!(
+					target: LOG_TARGET,
+					"challenge {challenge}: verdict not submitted (already pending?)"
+				),
+			}
+		}
+	}
+}

@@ -1,0 +1,787 @@
+//! Heartbeats, the window sweep, challenges from issue to verdict, the offchain worker, lease
+//! attestations and disputes. Every test ends with `do_try_state`.
+
+use frame_support::{assert_noop, assert_ok, pallet_prelude::*};
+use gpux_primitives::{
+	attestation::{commit_rows, reveal_rows, AccessMethod, Endpoint, WorkerStatement},
+	FaultKind,
+};
+use sp_core::Pair;
+use sp_runtime::DispatchError;
+
+use crate::{mock::*, *};
+
+type AttestationError = Error<Test>;
+
+/// The pool's answer to `call`.
+#[allow(deprecated)]
+fn pool(call: Call<Test>) -> TransactionValidity {
+	<Attestation as ValidateUnsigned>::validate_unsigned(TransactionSource::External, &call)
+}
+
+/// The pool's rejection for `error`.
+fn rejected(error: AttestationError) -> TransactionValidity {
+	let DispatchError::Module(module) = DispatchError::from(error) else { unreachable!() };
+	Err(InvalidTransaction::Custom(module.error[0]).into())
+}
+
+mod heartbeats {
+	use super::*;
+
+	#[test]
+	fn a_heartbeat_stores_telemetry_and_tracks_the_machine() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(beat(MACHINE, 1));
+			let record = Heartbeats::<Test>::get(MACHINE).expect("recorded");
+			assert_eq!(record.telemetry, telemetry());
+			assert_eq!((record.last_window, record.received_at, record.slot), (0, 1, 0));
+			assert_eq!(TrackedMachineCount::<Test>::get(), 1);
+			assert_eq!(events(), vec![Event::HeartbeatReceived { machine: MACHINE, window: 0 }]);
+		});
+	}
+
+	#[test]
+	fn one_heartbeat_per_window() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(beat(MACHINE, 1));
+			assert_noop!(beat(MACHINE, 1), AttestationError::HeartbeatTooEarly);
+			let t = telemetry();
+			let signature = sign(1, &WorkerStatement::heartbeat(MACHINE, 0, &t));
+			let call = Call::heartbeat { machine: MACHINE, window: 0, telemetry: t, signature };
+			assert_eq!(pool(call), rejected(AttestationError::HeartbeatTooEarly));
+			run_to_block(INTERVAL);
+			assert_ok!(beat(MACHINE, 1));
+			assert_eq!(Heartbeats::<Test>::get(MACHINE).unwrap().last_window, 1);
+		});
+	}
+
+	#[test]
+	fn the_pool_takes_a_valid_heartbeat_until_its_window_ends() {
+		ExtBuilder::default().build_and_execute(|| {
+			let t = telemetry();
+			let signature = sign(1, &WorkerStatement::heartbeat(MACHINE, 0, &t));
+			let call = Call::heartbeat { machine: MACHINE, window: 0, telemetry: t, signature };
+			let valid = pool(call).expect("valid");
+			assert_eq!(valid.longevity, INTERVAL - 1);
+			assert_eq!(valid.provides.len(), 1);
+			// The pool does not change state.
+			assert!(Heartbeats::<Test>::get(MACHINE).is_none());
+		});
+	}
+
+	#[test]
+	fn bad_heartbeats_are_refused_by_name_and_change_nothing() {
+		ExtBuilder::default().build_and_execute(|| {
+			let t = telemetry();
+			let send = |machine, window, seed| {
+				let signature = sign(seed, &WorkerStatement::heartbeat(machine, window, &t));
+				Attestation::heartbeat(RuntimeOrigin::none(), machine, window, t.clone(), signature)
+			};
+			// Another machine's key, an unknown machine, a past or future window, an idle one.
+			assert_noop!(send(MACHINE, 0, 2), AttestationError::BadSignature);
+			assert_noop!(send(99, 0, 1), AttestationError::UnknownMachine);
+			assert_noop!(send(MACHINE, 1, 1), AttestationError::WrongWindow);
+			assert_noop!(send(IDLE, 0, 3), AttestationError::NotServing);
+			// Signed telemetry cannot be swapped for other telemetry.
+			let signature = sign(1, &WorkerStatement::heartbeat(MACHINE, 0, &t));
+			let mut forged = t.clone();
+			forged.gpus[0].ecc_errors = 0xdead;
+			assert_noop!(
+				Attestation::heartbeat(RuntimeOrigin::none(), MACHINE, 0, forged, signature),
+				AttestationError::BadSignature
+			);
+			// Only as an unsigned transaction.
+			let signature = sign(1, &WorkerStatement::heartbeat(MACHINE, 0, &t));
+			assert_noop!(
+				Attestation::heartbeat(
+					RuntimeOrigin::signed(PROVIDER),
+					MACHINE,
+					0,
+					t.clone(),
+					signature
+				),
+				DispatchError::BadOrigin
+			);
+			assert_eq!(TrackedMachineCount::<Test>::get(), 0);
+		});
+	}
+
+	#[test]
+	fn an_idle_machine_with_a_lease_may_heartbeat() {
+		ExtBuilder::default().build_and_execute(|| {
+			put_lease(
+				LEASE,
+				FakeLease {
+					renter: RENTER,
+					provider: PROVIDER,
+					machine: IDLE,
+					open: true,
+					ends_at: 500,
+				},
+			);
+			assert_ok!(beat(IDLE, 3));
+		});
+	}
+
+	#[test]
+	fn the_tracked_set_is_bounded() {
+		ExtBuilder::default().build_and_execute(|| {
+			for id in 10..30u64 {
+				put_machine(
+					id,
+					FakeMachine {
+						provider: PROVIDER,
+						key: worker(id as u8).public().0,
+						class: 0,
+						gpus: 1,
+						listed: true,
+					},
+				);
+				assert_ok!(beat(id, id as u8));
+			}
+			assert_eq!(TrackedMachineCount::<Test>::get(), 20);
+			assert_noop!(beat(MACHINE, 1), AttestationError::TooManyMachines);
+		});
+	}
+
+	#[test]
+	fn each_window_feeds_uptime_and_a_missed_one_counts() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(beat(MACHINE, 1));
+			run_to_block(INTERVAL);
+			// Window 0 is checked at the start of window 1.
+			assert_eq!(told().uptime, vec![(MACHINE, true)]);
+			run_to_block(2 * INTERVAL);
+			assert_eq!(told().uptime, vec![(MACHINE, true), (MACHINE, false)]);
+			let record = Heartbeats::<Test>::get(MACHINE).unwrap();
+			assert_eq!(
+				(record.windows_checked, record.windows_met, record.missed_in_a_row),
+				(2, 1, 1)
+			);
+			// A heartbeat before the sweep reaches an earlier window still counts for it.
+			assert_ok!(beat(MACHINE, 1));
+			run_to_block(3 * INTERVAL);
+			assert_eq!(told().uptime.last(), Some(&(MACHINE, true)));
+			assert!(told().faults.is_empty(), "an unleased machine is not reported offline");
+		});
+	}
+
+	#[test]
+	fn a_leased_machine_silent_past_the_grace_is_reported_offline_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			put_lease(
+				LEASE,
+				FakeLease {
+					renter: RENTER,
+					provider: PROVIDER,
+					machine: MACHINE,
+					open: true,
+					ends_at: 500,
+				},
+			);
+			assert_ok!(beat(MACHINE, 1));
+			// Windows 1 and 2 missed: within the grace of 2.
+			run_to_block(3 * INTERVAL);
+			assert!(told().faults.is_empty());
+			// Window 3 missed: the third in a row.
+			run_to_block(4 * INTERVAL);
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::Offline)]);
+			assert!(
+				events().contains(&Event::OfflineReported { machine: MACHINE, missed_windows: 3 })
+			);
+			assert!(!leases()[&LEASE].open, "the fault closed the lease");
+			// The machine is still listed, so it stays watched, but is not reported again.
+			run_to_block(8 * INTERVAL);
+			let offline =
+				told().faults.iter().filter(|(_, kind)| *kind == FaultKind::Offline).count();
+			assert_eq!(offline, 1);
+		});
+	}
+
+	#[test]
+	fn machines_that_leave_the_market_are_untracked_and_slots_stay_dense() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(beat(MACHINE, 1));
+			assert_ok!(beat(OTHER, 2));
+			edit_machine(MACHINE, |m| m.listed = false);
+			run_to_block(INTERVAL);
+			assert_eq!(TrackedMachineCount::<Test>::get(), 1);
+			assert_eq!(TrackedMachines::<Test>::get(0), Some(OTHER));
+			assert_eq!(Heartbeats::<Test>::get(OTHER).unwrap().slot, 0);
+			assert!(events().contains(&Event::MachineUntracked { machine: MACHINE }));
+			let mut all = machines();
+			all.remove(&OTHER);
+			set_machines(all);
+			run_to_block(2 * INTERVAL);
+			assert_eq!(TrackedMachineCount::<Test>::get(), 0);
+		});
+	}
+
+	#[test]
+	fn the_sweep_checks_at_most_max_checks_per_block() {
+		ExtBuilder::default().build_and_execute(|| {
+			for id in 10..13u64 {
+				put_machine(
+					id,
+					FakeMachine {
+						provider: PROVIDER,
+						key: worker(id as u8).public().0,
+						class: 0,
+						gpus: 1,
+						listed: true,
+					},
+				);
+				assert_ok!(beat(id, id as u8));
+			}
+			run_to_block(INTERVAL);
+			assert_eq!(told().uptime.len(), 2);
+			assert!(!Sweep::<Test>::get().finished);
+			run_to_block(INTERVAL + 1);
+			assert_eq!(told().uptime.len(), 3);
+			assert!(Sweep::<Test>::get().finished);
+			run_to_block(INTERVAL + 5);
+			assert_eq!(told().uptime.len(), 3, "a window is checked once");
+		});
+	}
+}
+
+mod challenges {
+	use super::*;
+
+	/// Tracks `MACHINE` and `OTHER` and runs to the first epoch start; returns the challenges
+	/// as (id, machine, worker seed).
+	fn issued() -> Vec<(u64, u64, u8)> {
+		assert_ok!(beat(MACHINE, 1));
+		assert_ok!(beat(OTHER, 2));
+		for block in (INTERVAL..=PERIOD).step_by(INTERVAL as usize) {
+			run_to_block(block - 1);
+			run_to_block(block);
+			let _ = beat(MACHINE, 1);
+			let _ = beat(OTHER, 2);
+		}
+		OpenChallenges::<Test>::get()
+			.into_iter()
+			.map(|id| {
+				let machine = Challenges::<Test>::get(id).unwrap().machine;
+				(id, machine, if machine == MACHINE { 1 } else { 2 })
+			})
+			.collect()
+	}
+
+	fn vote(challenge: u64, verifier_index: u8, passed: bool) -> DispatchResult {
+		Attestation::submit_verdict(
+			RuntimeOrigin::none(),
+			challenge,
+			verifier(verifier_index),
+			passed,
+			verdict_signature(verifier_index, challenge, passed),
+		)
+	}
+
+	#[test]
+	fn each_epoch_challenges_tracked_machines_with_their_class_size() {
+		ExtBuilder::default().build_and_execute(|| {
+			let issued = issued();
+			assert_eq!(issued.len(), 2);
+			for (id, machine, _) in issued {
+				let record = Challenges::<Test>::get(id).unwrap();
+				// OTHER is of class 1, whose size genesis set to 8.
+				assert_eq!(record.size, if machine == OTHER { 8 } else { SIZE });
+				assert_eq!(record.commit_by, PERIOD + COMMIT_WINDOW);
+				assert!(System::events().iter().any(|e| matches!(
+					e.event,
+					RuntimeEvent::Attestation(Event::ChallengeIssued { challenge, .. }) if challenge == id
+				)));
+			}
+		});
+	}
+
+	#[test]
+	fn an_honest_machine_passes_by_quorum() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, machine, seed) = issued()[0];
+			let rows = commit_honestly(id, seed);
+			// Rows are drawn from the commit block's hash, unknown until the next block.
+			let early = reveal_rows(&rows, &[0, 1, 2]).unwrap();
+			let statement = WorkerStatement::revealed(id, &early);
+			assert_noop!(
+				Attestation::reveal_challenge(
+					RuntimeOrigin::none(),
+					id,
+					early,
+					sign(seed, &statement)
+				),
+				AttestationError::RevealTooEarly
+			);
+			run_to_block(PERIOD + 1);
+			assert_ok!(reveal(id, seed, &rows));
+			let record = Challenges::<Test>::get(id).unwrap();
+			assert!(Attestation::rows_are_correct(id, &record));
+			// Quorum of 3 verifiers at 66% is 2.
+			assert_ok!(vote(id, 0, true));
+			assert!(Challenges::<Test>::contains_key(id));
+			assert_ok!(vote(id, 1, true));
+			assert!(!Challenges::<Test>::contains_key(id));
+			assert!(!RevealedRowsOf::<Test>::contains_key(id));
+			assert_eq!(Verdicts::<Test>::iter_prefix(id).count(), 0);
+			assert_eq!(told().challenges, vec![(machine, true)]);
+			assert!(told().faults.is_empty());
+			assert!(events().contains(&Event::ChallengeDecided {
+				challenge: id,
+				machine,
+				outcome: ChallengeOutcome::Passed
+			}));
+		});
+	}
+
+	#[test]
+	fn a_wrong_product_fails_by_quorum_and_is_a_fault() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, machine, seed) = issued()[0];
+			let record = Challenges::<Test>::get(id).unwrap();
+			// A machine that skips the work commits to rows it made up.
+			let fake: Vec<Vec<u32>> = vec![vec![1; record.size as usize]; record.size as usize];
+			let root = commit_rows(&fake);
+			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
+			assert_ok!(Attestation::commit_challenge(
+				RuntimeOrigin::none(),
+				id,
+				root,
+				sign(seed, &statement)
+			));
+			run_to_block(PERIOD + 1);
+			assert_ok!(reveal(id, seed, &fake));
+			let record = Challenges::<Test>::get(id).unwrap();
+			assert!(!Attestation::rows_are_correct(id, &record));
+			assert_ok!(vote(id, 0, false));
+			assert_ok!(vote(id, 2, false));
+			assert_eq!(told().faults, vec![(machine, FaultKind::FailedChallenge)]);
+			assert_eq!(told().challenges, vec![(machine, false)]);
+		});
+	}
+
+	#[test]
+	fn commits_are_checked() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, _, seed) = issued()[0];
+			let root = [5u8; 32];
+			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
+			let wrong_seed = if seed == 1 { 2 } else { 1 };
+			assert_noop!(
+				Attestation::commit_challenge(
+					RuntimeOrigin::none(),
+					id,
+					root,
+					sign(wrong_seed, &statement)
+				),
+				AttestationError::BadSignature
+			);
+			assert_noop!(
+				Attestation::commit_challenge(
+					RuntimeOrigin::none(),
+					99,
+					root,
+					sign(seed, &statement)
+				),
+				AttestationError::UnknownChallenge
+			);
+			let call =
+				Call::commit_challenge { challenge: id, root, signature: sign(seed, &statement) };
+			assert!(pool(call.clone()).is_ok());
+			run_to_block(PERIOD + COMMIT_WINDOW + 1);
+			assert_eq!(pool(call), rejected(AttestationError::CommitTooLate));
+			assert_noop!(
+				Attestation::commit_challenge(
+					RuntimeOrigin::none(),
+					id,
+					root,
+					sign(seed, &statement)
+				),
+				AttestationError::CommitTooLate
+			);
+		});
+	}
+
+	#[test]
+	fn a_second_commit_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, _, seed) = issued()[0];
+			commit_honestly(id, seed);
+			let root = [5u8; 32];
+			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
+			assert_noop!(
+				Attestation::commit_challenge(
+					RuntimeOrigin::none(),
+					id,
+					root,
+					sign(seed, &statement)
+				),
+				AttestationError::AlreadyCommitted
+			);
+		});
+	}
+
+	#[test]
+	fn reveals_must_be_the_drawn_rows_and_match_the_commitment() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, _, seed) = issued()[0];
+			let rows = commit_honestly(id, seed);
+			run_to_block(PERIOD + 1);
+			let record = Challenges::<Test>::get(id).unwrap();
+			let drawn = Attestation::rows_to_reveal(&record).unwrap();
+			assert_eq!(drawn.len(), ROWS as usize);
+			let send = |revealed: gpux_primitives::attestation::RevealedRows| {
+				let statement = WorkerStatement::revealed(id, &revealed);
+				Attestation::reveal_challenge(
+					RuntimeOrigin::none(),
+					id,
+					revealed,
+					sign(seed, &statement),
+				)
+			};
+			// Other rows than the drawn ones.
+			let other: Vec<u32> =
+				(0..record.size).filter(|r| !drawn.contains(r)).take(ROWS as usize).collect();
+			assert_noop!(send(reveal_rows(&rows, &other).unwrap()), AttestationError::WrongRows);
+			// The drawn rows, one value changed.
+			let mut tampered = reveal_rows(&rows, &drawn).unwrap();
+			tampered[1].values[0] ^= 1;
+			assert_noop!(send(tampered), AttestationError::RevealMismatch);
+			// Too late.
+			run_to_block(PERIOD + COMMIT_WINDOW + REVEAL_WINDOW + 1);
+			assert_noop!(
+				send(reveal_rows(&rows, &drawn).unwrap()),
+				AttestationError::RevealTooLate
+			);
+		});
+	}
+
+	#[test]
+	fn verdicts_come_once_from_verifiers_after_the_reveal() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, _, seed) = issued()[0];
+			let rows = commit_honestly(id, seed);
+			assert_noop!(vote(id, 0, true), AttestationError::NotRevealed);
+			run_to_block(PERIOD + 1);
+			assert_ok!(reveal(id, seed, &rows));
+			// Key 3 is not in the genesis set of 0..3.
+			assert_noop!(vote(id, 3, true), AttestationError::NotVerifier);
+			let bad = Attestation::submit_verdict(
+				RuntimeOrigin::none(),
+				id,
+				verifier(0),
+				true,
+				verdict_signature(0, id, false),
+			);
+			assert_eq!(bad, Err(AttestationError::BadSignature.into()));
+			assert_ok!(vote(id, 0, true));
+			assert_noop!(vote(id, 0, false), AttestationError::AlreadyVoted);
+			let call = Call::submit_verdict {
+				challenge: id,
+				verifier: verifier(0),
+				passed: true,
+				signature: verdict_signature(0, id, true),
+			};
+			assert_eq!(pool(call), rejected(AttestationError::AlreadyVoted));
+		});
+	}
+
+	#[test]
+	fn the_epoch_end_fails_missed_deadlines_and_expires_undecided_challenges() {
+		ExtBuilder::default().build_and_execute(|| {
+			let issued = issued();
+			let (silent, silent_machine, _) = issued[0];
+			let (answered, _, seed) = issued[1];
+			let rows = commit_honestly(answered, seed);
+			run_to_block(PERIOD + 1);
+			assert_ok!(reveal(answered, seed, &rows));
+			assert_ok!(vote(answered, 0, true));
+			run_to_block(2 * PERIOD);
+			assert_eq!(told().faults, vec![(silent_machine, FaultKind::FailedChallenge)]);
+			assert_eq!(told().challenges, vec![(silent_machine, false)]);
+			let decided: Vec<_> = events()
+				.into_iter()
+				.filter_map(|e| match e {
+					Event::ChallengeDecided { challenge, outcome, .. } => {
+						Some((challenge, outcome))
+					},
+					_ => None,
+				})
+				.collect();
+			assert!(decided.contains(&(silent, ChallengeOutcome::MissedCommit)));
+			assert!(decided.contains(&(answered, ChallengeOutcome::Undecided)));
+			// The new epoch's challenges are issued after the old ones close.
+			assert!(OpenChallenges::<Test>::get().iter().all(|c| *c > answered));
+		});
+	}
+
+	#[test]
+	fn a_committed_but_unrevealed_challenge_fails() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, machine, seed) = issued()[0];
+			commit_honestly(id, seed);
+			run_to_block(2 * PERIOD);
+			assert!(told().faults.contains(&(machine, FaultKind::FailedChallenge)));
+			assert!(System::events().iter().any(|e| e.event
+				== RuntimeEvent::Attestation(Event::ChallengeDecided {
+					challenge: id,
+					machine,
+					outcome: ChallengeOutcome::MissedReveal
+				})));
+		});
+	}
+
+	#[test]
+	fn governance_sets_sizes_and_verifiers() {
+		ExtBuilder::default().build_and_execute(|| {
+			let gov = RuntimeOrigin::signed(GOVERNANCE);
+			assert_noop!(
+				Attestation::set_challenge_size(RuntimeOrigin::signed(PROVIDER), 0, 32),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Attestation::set_challenge_size(gov.clone(), 0, 0),
+				AttestationError::InvalidChallengeSize
+			);
+			assert_noop!(
+				Attestation::set_challenge_size(gov.clone(), 0, 65),
+				AttestationError::InvalidChallengeSize
+			);
+			assert_ok!(Attestation::set_challenge_size(gov.clone(), 0, 64));
+			assert_eq!(Attestation::challenge_size(0), 64);
+			let twice = vec![verifier(0), verifier(0)].try_into().unwrap();
+			assert_noop!(
+				Attestation::set_verifiers(gov.clone(), twice),
+				AttestationError::DuplicateVerifier
+			);
+			assert_ok!(Attestation::set_verifiers(gov, vec![verifier(3)].try_into().unwrap()));
+			assert_eq!(Attestation::quorum(), 1);
+		});
+	}
+
+	#[test]
+	fn a_verifier_offchain_worker_recomputes_and_submits_a_signed_verdict() {
+		use sp_core::offchain::{testing, OffchainWorkerExt, TransactionPoolExt};
+
+		let mut ext = ExtBuilder::default().build_with_keystore();
+		let (offchain, _) = testing::TestOffchainExt::new();
+		let (pool_ext, pool_state) = testing::TestTransactionPoolExt::new();
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool_ext));
+		ext.execute_with(|| {
+			let (id, _, seed) = issued()[0];
+			let rows = commit_honestly(id, seed);
+			run_to_block(PERIOD + 1);
+			assert_ok!(reveal(id, seed, &rows));
+			// Verifier 0's key in the node's keystore under `gpux`.
+			sp_io::crypto::sr25519_generate(
+				gpux_primitives::GPUX_KEY_TYPE,
+				Some(format!("0x{}", hex_seed(0)).into_bytes()),
+			);
+			Attestation::offchain_worker(PERIOD + 1);
+			let txs = pool_state.read().transactions.clone();
+			assert_eq!(txs.len(), 1);
+			let xt = Extrinsic::decode(&mut &txs[0][..]).unwrap();
+			let RuntimeCall::Attestation(call) = xt.function else { panic!("not ours") };
+			assert!(pool(call.clone()).is_ok());
+			assert!(matches!(call, Call::submit_verdict { passed: true, .. }));
+			assert_ok!(frame_support::traits::UnfilteredDispatchable::dispatch_bypass_filter(
+				call,
+				RuntimeOrigin::none()
+			));
+			assert_eq!(Challenges::<Test>::get(id).unwrap().passes, 1);
+			// Already voted: nothing more is sent.
+			Attestation::offchain_worker(PERIOD + 2);
+			assert_eq!(pool_state.read().transactions.len(), 1);
+			Attestation::do_try_state().unwrap();
+		});
+	}
+
+	fn hex_seed(i: u8) -> String {
+		[100 + i; 32].iter().map(|b| format!("{b:02x}")).collect()
+	}
+}
+
+mod leases {
+	use super::*;
+
+	fn endpoint() -> Endpoint {
+		Endpoint {
+			host: b"gpu-1.example.net".to_vec().try_into().unwrap(),
+			port: 2222,
+			method: AccessMethod::Ssh,
+		}
+	}
+
+	fn open_lease() {
+		put_lease(
+			LEASE,
+			FakeLease {
+				renter: RENTER,
+				provider: PROVIDER,
+				machine: MACHINE,
+				open: true,
+				ends_at: 100,
+			},
+		);
+	}
+
+	fn start(seed: u8) -> DispatchResult {
+		let statement = WorkerStatement::LeaseStarted { lease: LEASE, endpoint: endpoint() };
+		Attestation::attest_lease_start(
+			RuntimeOrigin::none(),
+			LEASE,
+			endpoint(),
+			sign(seed, &statement),
+		)
+	}
+
+	fn end(seed: u8) -> DispatchResult {
+		let statement = WorkerStatement::LeaseEnded { lease: LEASE, digest: [4; 32] };
+		Attestation::attest_lease_end(RuntimeOrigin::none(), LEASE, [4; 32], sign(seed, &statement))
+	}
+
+	fn reason() -> DisputeReasonOf<Test> {
+		b"ssh refused".to_vec().try_into().unwrap()
+	}
+
+	#[test]
+	fn the_worker_attests_start_and_end() {
+		ExtBuilder::default().build_and_execute(|| {
+			open_lease();
+			assert_noop!(end(1), AttestationError::StartNotAttested);
+			assert_noop!(start(2), AttestationError::BadSignature);
+			assert_ok!(start(1));
+			assert_noop!(start(1), AttestationError::AlreadyAttested);
+			run_to_block(5);
+			assert_ok!(end(1));
+			assert_noop!(end(1), AttestationError::AlreadyAttested);
+			let record = LeaseAttestations::<Test>::get(LEASE).unwrap();
+			assert_eq!(record.started, Some((endpoint(), 1)));
+			assert_eq!(record.ended, Some(([4; 32], 5)));
+			assert_eq!(
+				events(),
+				vec![
+					Event::LeaseStartAttested {
+						lease: LEASE,
+						machine: MACHINE,
+						endpoint: endpoint()
+					},
+					Event::LeaseEndAttested { lease: LEASE, machine: MACHINE, digest: [4; 32] },
+				]
+			);
+		});
+	}
+
+	#[test]
+	fn a_closed_or_unknown_lease_cannot_start() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(start(1), AttestationError::UnknownLease);
+			put_lease(
+				LEASE,
+				FakeLease {
+					renter: RENTER,
+					provider: PROVIDER,
+					machine: MACHINE,
+					open: false,
+					ends_at: 100,
+				},
+			);
+			assert_noop!(start(1), AttestationError::LeaseClosed);
+		});
+	}
+
+	#[test]
+	fn the_renter_disputes_within_the_window() {
+		ExtBuilder::default().build_and_execute(|| {
+			open_lease();
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(STRANGER), LEASE, reason()),
+				AttestationError::NotRenter
+			);
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(RENTER), 99, reason()),
+				AttestationError::UnknownLease
+			);
+			// Closed at its end (block 100): disputable until 100 + DISPUTE_WINDOW.
+			edit_lease_closed();
+			run_to_block(100 + DISPUTE_WINDOW + 1);
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()),
+				AttestationError::DisputeWindowClosed
+			);
+		});
+		ExtBuilder::default().build_and_execute(|| {
+			open_lease();
+			assert_ok!(start(1));
+			// The end attestation at block 30 starts the window early.
+			run_to_block(30);
+			assert_ok!(end(1));
+			edit_lease_closed();
+			run_to_block(30 + DISPUTE_WINDOW + 1);
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()),
+				AttestationError::DisputeWindowClosed
+			);
+		});
+		ExtBuilder::default().build_and_execute(|| {
+			open_lease();
+			assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()),
+				AttestationError::AlreadyDisputed
+			);
+			assert!(events().contains(&Event::LeaseDisputed {
+				lease: LEASE,
+				renter: RENTER,
+				reason: reason()
+			}));
+		});
+	}
+
+	fn edit_lease_closed() {
+		let mut all = leases();
+		all.get_mut(&LEASE).unwrap().open = false;
+		set_leases(all);
+	}
+
+	#[test]
+	fn governance_upholds_with_a_refund_or_rejects() {
+		ExtBuilder::default().build_and_execute(|| {
+			open_lease();
+			let gov = RuntimeOrigin::signed(GOVERNANCE);
+			assert_noop!(
+				Attestation::resolve_dispute(gov.clone(), LEASE, true),
+				AttestationError::NoDispute
+			);
+			assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
+			assert_noop!(
+				Attestation::resolve_dispute(RuntimeOrigin::signed(RENTER), LEASE, true),
+				DispatchError::BadOrigin
+			);
+			assert_ok!(Attestation::resolve_dispute(gov.clone(), LEASE, true));
+			assert_eq!(told().refunds, vec![LEASE]);
+			assert!(events().contains(&Event::DisputeResolved {
+				lease: LEASE,
+				upheld: true,
+				refunded: 500
+			}));
+			assert_noop!(
+				Attestation::resolve_dispute(gov, LEASE, false),
+				AttestationError::NoDispute
+			);
+		});
+		ExtBuilder::default().build_and_execute(|| {
+			open_lease();
+			assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
+			assert_ok!(Attestation::resolve_dispute(
+				RuntimeOrigin::signed(GOVERNANCE),
+				LEASE,
+				false
+			));
+			assert!(told().refunds.is_empty());
+			let record = LeaseAttestations::<Test>::get(LEASE).unwrap();
+			assert_eq!(record.dispute.unwrap().resolution, Some(false));
+		});
+	}
+}

@@ -1,0 +1,165 @@
+//! What the chain keeps about machines' liveness, challenges and lease attestations.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{traits::Get, BoundedVec};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{
+	attestation::{Endpoint, Telemetry, MAX_CHALLENGE_SIZE, MAX_REVEALED_ROWS},
+	challenge::Hash32,
+	MachineId,
+};
+use scale_info::TypeInfo;
+use sp_core::ConstU32;
+
+/// A tracked machine's last heartbeat and its window counters.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct HeartbeatRecord<BlockNumber> {
+	/// Its place in `TrackedMachines`.
+	pub slot: u32,
+	/// The first window it was tracked in; earlier windows are not held against it.
+	pub since_window: u32,
+	/// The window of its last heartbeat.
+	pub last_window: u32,
+	/// Bit `i` set: a heartbeat came in window `last_window - i`. Lets the sweep, which runs
+	/// a window behind, tell whether a window was met after a later heartbeat arrived.
+	pub recent: u64,
+	/// The block that included the last heartbeat.
+	pub received_at: BlockNumber,
+	/// The last heartbeat's telemetry.
+	pub telemetry: Telemetry,
+	/// Windows missed since the last one met (reset when an offline fault is reported).
+	pub missed_in_a_row: u32,
+	/// Windows checked so far, and how many of them were met.
+	pub windows_checked: u32,
+	pub windows_met: u32,
+}
+
+impl<BlockNumber> HeartbeatRecord<BlockNumber> {
+	/// Whether a heartbeat came in `window`.
+	pub fn met(&self, window: u32) -> bool {
+		match self.last_window.checked_sub(window) {
+			Some(age) if age < 64 => (self.recent >> age) & 1 == 1,
+			_ => false,
+		}
+	}
+
+	/// Records a heartbeat in `window` (later than `last_window`).
+	pub fn beat(&mut self, window: u32) {
+		let age = window.saturating_sub(self.last_window);
+		self.recent = if age >= 64 { 1 } else { (self.recent << age) | 1 };
+		self.last_window = window;
+	}
+}
+
+/// A heartbeat record of the runtime.
+pub type HeartbeatRecordOf<T> = HeartbeatRecord<BlockNumberFor<T>>;
+
+/// Where the windows' sweep is: machines at `next` and above are not yet checked for
+/// `window`.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, Default, TypeInfo, MaxEncodedLen)]
+pub struct SweepCursor {
+	pub window: u32,
+	pub next: u32,
+	pub finished: bool,
+}
+
+/// Where a challenge stands.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum ChallengeState<BlockNumber> {
+	/// Issued; the machine must commit by `commit_by`.
+	AwaitingCommit,
+	/// Committed in block `at`; rows are drawn from that block's hash.
+	Committed { root: Hash32, at: BlockNumber },
+	/// Rows revealed and proven against the root; verifiers recompute them.
+	Revealed { root: Hash32 },
+}
+
+/// One proof-of-GPU challenge.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct ChallengeRecord<AccountId, BlockNumber> {
+	pub machine: MachineId,
+	pub provider: AccountId,
+	/// Seeds both matrices.
+	pub seed: Hash32,
+	/// Matrix side `n`.
+	pub size: u32,
+	/// Rows to reveal.
+	pub rows: u32,
+	pub issued_at: BlockNumber,
+	pub commit_by: BlockNumber,
+	pub reveal_by: BlockNumber,
+	/// Verdicts accepted until here; then an undecided challenge expires.
+	pub decide_by: BlockNumber,
+	pub state: ChallengeState<BlockNumber>,
+	pub passes: u32,
+	pub fails: u32,
+}
+
+/// A challenge of the runtime.
+pub type ChallengeRecordOf<T> =
+	ChallengeRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+/// Revealed rows kept for the verifiers: (index, values). Proofs were checked on reveal.
+pub type RowValues =
+	BoundedVec<(u32, BoundedVec<u32, ConstU32<MAX_CHALLENGE_SIZE>>), ConstU32<MAX_REVEALED_ROWS>>;
+
+/// How a challenge ended.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ChallengeOutcome {
+	/// A quorum of verifiers recomputed the rows and they matched.
+	Passed,
+	/// A quorum of verifiers found a wrong row.
+	Failed,
+	/// No commitment by the deadline.
+	MissedCommit,
+	/// No reveal by the deadline.
+	MissedReveal,
+	/// Verifiers reached no quorum in time: nobody is blamed.
+	Undecided,
+}
+
+impl ChallengeOutcome {
+	/// Whether the machine is at fault.
+	pub fn is_fault(self) -> bool {
+		matches!(self, Self::Failed | Self::MissedCommit | Self::MissedReveal)
+	}
+}
+
+/// A renter's dispute of a lease.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+#[scale_info(skip_type_params(MaxReason))]
+pub struct Dispute<BlockNumber, MaxReason: Get<u32>> {
+	pub reason: BoundedVec<u8, MaxReason>,
+	pub raised_at: BlockNumber,
+	/// Governance's answer: `Some(true)` upheld (refunded), `Some(false)` rejected.
+	pub resolution: Option<bool>,
+}
+
+/// What the worker attested about one lease, and the renter's dispute if any.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+#[scale_info(skip_type_params(MaxReason))]
+pub struct LeaseAttestation<BlockNumber, MaxReason: Get<u32>> {
+	pub machine: MachineId,
+	/// The endpoint delivered, and when that was attested.
+	pub started: Option<(Endpoint, BlockNumber)>,
+	/// The digest of what ran, and when the end was attested.
+	pub ended: Option<(Hash32, BlockNumber)>,
+	pub dispute: Option<Dispute<BlockNumber, MaxReason>>,
+}
+
+/// A dispute reason of the runtime.
+pub type DisputeReasonOf<T> = BoundedVec<u8, <T as crate::Config>::MaxDisputeReasonLen>;
+/// A lease attestation of the runtime.
+pub type LeaseAttestationOf<T> =
+	LeaseAttestation<BlockNumberFor<T>, <T as crate::Config>::MaxDisputeReasonLen>;

@@ -1,0 +1,73 @@
+//! Pool validation of the unsigned calls: the same checks the calls run, so a transaction the
+//! block would reject never spreads. A rejection is `InvalidTransaction::Custom(n)`, `n` being
+//! the index of the pallet error the call would return (`api.errors.attestation`).
+
+use codec::Encode;
+use frame_support::pallet_prelude::*;
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{traits::Saturating, DispatchError, SaturatedConversion};
+
+use crate::{Call, Config, Error, Pallet};
+
+/// The index of `error` among the pallet's errors.
+fn error_code<T: Config>(error: Error<T>) -> u8 {
+	match DispatchError::from(error) {
+		DispatchError::Module(module) => module.error[0],
+		_ => u8::MAX,
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	fn rejected(error: Error<T>) -> TransactionValidityError {
+		InvalidTransaction::Custom(error_code::<T>(error)).into()
+	}
+
+	/// A valid transaction that lives until `until` and provides `tag`.
+	fn valid(tag: impl Encode, until: BlockNumberFor<T>) -> TransactionValidity {
+		let now = frame_system::Pallet::<T>::block_number();
+		let longevity: u64 = until.saturating_sub(now).saturated_into::<u64>().max(1);
+		ValidTransaction::with_tag_prefix("Attestation")
+			.priority(T::UnsignedPriority::get())
+			.and_provides(tag)
+			.longevity(longevity)
+			.propagate(true)
+			.build()
+	}
+
+	pub(crate) fn validate_unsigned_call(call: &Call<T>) -> TransactionValidity {
+		// Lease attestations have no deadline; an hour keeps a stuck one from lingering.
+		let now = frame_system::Pallet::<T>::block_number();
+		let later = now.saturating_add(T::HeartbeatInterval::get().saturating_mul(60u32.into()));
+		match call {
+			Call::heartbeat { machine, window, telemetry, signature } => {
+				Self::check_heartbeat(*machine, *window, telemetry, signature)
+					.map_err(Self::rejected)?;
+				Self::valid((b"heartbeat", machine, window), Self::window_end(*window))
+			},
+			Call::commit_challenge { challenge, root, signature } => {
+				let record =
+					Self::check_commit(*challenge, root, signature).map_err(Self::rejected)?;
+				Self::valid((b"commit", challenge), record.commit_by.saturating_add(1u32.into()))
+			},
+			Call::reveal_challenge { challenge, rows, signature } => {
+				let (record, _) =
+					Self::check_reveal(*challenge, rows, signature).map_err(Self::rejected)?;
+				Self::valid((b"reveal", challenge), record.reveal_by.saturating_add(1u32.into()))
+			},
+			Call::submit_verdict { challenge, verifier, passed, signature } => {
+				let record = Self::check_verdict(*challenge, verifier, *passed, signature)
+					.map_err(Self::rejected)?;
+				Self::valid((b"verdict", challenge, verifier), record.decide_by)
+			},
+			Call::attest_lease_start { lease, endpoint, signature } => {
+				Self::check_lease_start(*lease, endpoint, signature).map_err(Self::rejected)?;
+				Self::valid((b"lease-start", lease), later)
+			},
+			Call::attest_lease_end { lease, digest, signature } => {
+				Self::check_lease_end(*lease, digest, signature).map_err(Self::rejected)?;
+				Self::valid((b"lease-end", lease), later)
+			},
+			_ => InvalidTransaction::Call.into(),
+		}
+	}
+}

@@ -1,0 +1,176 @@
+//! Weights of `pallet-attestation`.
+//!
+//! Hand-estimated from each call's storage reads and writes (20 µs of compute per access, one
+//! sr25519 verification ≈ 50 µs, proof sizes from the records' max encoded length) until
+//! `gpux-node benchmark pallet --pallet pallet_attestation` runs on reference hardware; the
+//! benchmarks in `benchmarking.rs` already run as tests. `v`: verifiers; `n`: machines checked
+//! or challenged; `r`: revealed rows of side `s`.
+
+use core::marker::PhantomData;
+use frame_support::{
+	traits::Get,
+	weights::{constants::ParityDbWeight, RuntimeDbWeight, Weight},
+};
+
+/// Weight functions needed for `pallet-attestation`.
+pub trait WeightInfo {
+	fn heartbeat() -> Weight;
+	fn commit_challenge() -> Weight;
+	fn reveal_challenge() -> Weight;
+	fn submit_verdict(v: u32) -> Weight;
+	fn attest_lease_start() -> Weight;
+	fn attest_lease_end() -> Weight;
+	fn dispute() -> Weight;
+	fn resolve_dispute() -> Weight;
+	fn set_challenge_size() -> Weight;
+	fn set_verifiers(v: u32) -> Weight;
+	fn sweep(n: u32) -> Weight;
+	fn issue_challenges(n: u32) -> Weight;
+	fn close_epoch(n: u32) -> Weight;
+}
+
+const ACCESS: u64 = 20_000_000;
+const VERIFY: u64 = 50_000_000;
+/// A heartbeat record with 16 GPUs, bytes.
+const HEARTBEAT_PROOF: u64 = 700;
+/// A machine record in the marketplace, bytes.
+const MACHINE_PROOF: u64 = 300;
+/// A challenge record, bytes.
+const CHALLENGE_PROOF: u64 = 250;
+/// Revealed rows at the largest size (8 rows of 4096 `u32`s), bytes.
+const ROWS_PROOF: u64 = 131_200;
+/// A lease attestation with a dispute, bytes.
+const LEASE_PROOF: u64 = 900;
+/// What a fault report or a reputation update costs at most (the staking pallet closes the
+/// machine's leases and schedules a slash).
+const FAULT: u64 = 40 * ACCESS;
+/// The hash and Merkle checks of the largest reveal: 8 rows × 16 KiB hashed, plus proofs.
+const REVEAL_HASHING: u64 = 8 * 40_000_000;
+
+struct Estimate(RuntimeDbWeight);
+
+impl Estimate {
+	fn heartbeat(&self) -> Weight {
+		// Machine, genesis hash, record, open leases, tracked count; record, slot, count.
+		Weight::from_parts(2 * ACCESS + VERIFY, HEARTBEAT_PROOF + MACHINE_PROOF + 200)
+			.saturating_add(self.0.reads_writes(5, 3))
+	}
+	fn commit_challenge(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS + VERIFY, CHALLENGE_PROOF + MACHINE_PROOF + 100)
+			.saturating_add(self.0.reads_writes(4, 1))
+	}
+	fn reveal_challenge(&self) -> Weight {
+		Weight::from_parts(
+			3 * ACCESS + VERIFY + REVEAL_HASHING,
+			CHALLENGE_PROOF + MACHINE_PROOF + ROWS_PROOF,
+		)
+		.saturating_add(self.0.reads_writes(5, 2))
+	}
+	fn submit_verdict(&self, v: u32) -> Weight {
+		// Decoding the verifier set, then deciding: reputation, a fault, clearing verdicts.
+		Weight::from_parts(4 * ACCESS + VERIFY + FAULT, CHALLENGE_PROOF + 100)
+			.saturating_add(Weight::from_parts(500_000, 33).saturating_mul(v.into()))
+			.saturating_add(self.0.reads_writes(5, 5))
+			.saturating_add(self.0.writes(v.into()))
+	}
+	fn attest_lease(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS + VERIFY, LEASE_PROOF + MACHINE_PROOF + 400)
+			.saturating_add(self.0.reads_writes(4, 1))
+	}
+	fn dispute(&self) -> Weight {
+		Weight::from_parts(2 * ACCESS, LEASE_PROOF + 400).saturating_add(self.0.reads_writes(2, 1))
+	}
+	fn resolve_dispute(&self) -> Weight {
+		// The refund closes the lease or moves funds back: a lease close's worth.
+		Weight::from_parts(2 * ACCESS + FAULT, LEASE_PROOF + 2_000)
+			.saturating_add(self.0.reads_writes(8, 8))
+	}
+	fn set_challenge_size(&self) -> Weight {
+		Weight::from_parts(ACCESS, 0).saturating_add(self.0.writes(1))
+	}
+	fn set_verifiers(&self, v: u32) -> Weight {
+		Weight::from_parts(ACCESS, 0)
+			.saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(v.into()))
+			.saturating_add(self.0.writes(1))
+	}
+	fn sweep(&self, n: u32) -> Weight {
+		// Per machine: slot, record, machine, open leases, reputation (2 scores); the record
+		// and the scores written; a fault report for some.
+		let per_machine = Weight::from_parts(6 * ACCESS, HEARTBEAT_PROOF + MACHINE_PROOF + 400)
+			.saturating_add(self.0.reads_writes(6, 3));
+		Weight::from_parts(ACCESS, 100)
+			.saturating_add(self.0.reads_writes(2, 1))
+			.saturating_add(per_machine.saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(FAULT, 0).saturating_mul(n.into()))
+	}
+	fn issue_challenges(&self, n: u32) -> Weight {
+		let per_machine = Weight::from_parts(4 * ACCESS, CHALLENGE_PROOF + MACHINE_PROOF + 100)
+			.saturating_add(self.0.reads_writes(4, 2));
+		Weight::from_parts(2 * ACCESS, 200)
+			.saturating_add(self.0.reads_writes(3, 2))
+			.saturating_add(per_machine.saturating_mul(n.into()))
+	}
+	fn close_epoch(&self, n: u32) -> Weight {
+		let per_challenge = Weight::from_parts(4 * ACCESS + FAULT, CHALLENGE_PROOF + 100)
+			.saturating_add(self.0.reads_writes(3, 4));
+		Weight::from_parts(ACCESS, 100)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(per_challenge.saturating_mul(n.into()))
+	}
+}
+
+macro_rules! estimates {
+	($db:expr) => {
+		fn heartbeat() -> Weight {
+			Estimate($db).heartbeat()
+		}
+		fn commit_challenge() -> Weight {
+			Estimate($db).commit_challenge()
+		}
+		fn reveal_challenge() -> Weight {
+			Estimate($db).reveal_challenge()
+		}
+		fn submit_verdict(v: u32) -> Weight {
+			Estimate($db).submit_verdict(v)
+		}
+		fn attest_lease_start() -> Weight {
+			Estimate($db).attest_lease()
+		}
+		fn attest_lease_end() -> Weight {
+			Estimate($db).attest_lease()
+		}
+		fn dispute() -> Weight {
+			Estimate($db).dispute()
+		}
+		fn resolve_dispute() -> Weight {
+			Estimate($db).resolve_dispute()
+		}
+		fn set_challenge_size() -> Weight {
+			Estimate($db).set_challenge_size()
+		}
+		fn set_verifiers(v: u32) -> Weight {
+			Estimate($db).set_verifiers(v)
+		}
+		fn sweep(n: u32) -> Weight {
+			Estimate($db).sweep(n)
+		}
+		fn issue_challenges(n: u32) -> Weight {
+			Estimate($db).issue_challenges(n)
+		}
+		fn close_epoch(n: u32) -> Weight {
+			Estimate($db).close_epoch(n)
+		}
+	};
+}
+
+/// Weights for `pallet-attestation` with the runtime's database weights.
+pub struct SubstrateWeight<T>(PhantomData<T>);
+
+impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	estimates!(T::DbWeight::get());
+}
+
+/// The same estimates with ParityDB weights, for tests and mocks.
+impl WeightInfo for () {
+	estimates!(ParityDbWeight::get());
+}

@@ -1,0 +1,294 @@
+//! What machines attest and validators verify: heartbeat telemetry, lease endpoints, revealed
+//! challenge rows, and the exact bytes the worker and verifier keys sign. The worker and the
+//! attestation pallet both build messages here, so they cannot drift apart.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::{crypto::KeyTypeId, ConstU32};
+use sp_crypto_hashing::blake2_256;
+use sp_runtime::BoundedVec;
+
+use crate::{challenge::Hash32, LeaseId, MachineId};
+
+/// Most GPUs one heartbeat reports (and one machine has).
+pub const MAX_GPUS_PER_MACHINE: u32 = 16;
+/// Longest NVIDIA driver version string, bytes.
+pub const MAX_DRIVER_VERSION_LEN: u32 = 32;
+/// Longest endpoint host name (a DNS name's limit).
+pub const MAX_ENDPOINT_HOST_LEN: u32 = 253;
+/// Largest challenge matrix side: a row is this many `u32`s.
+pub const MAX_CHALLENGE_SIZE: u32 = 4096;
+/// Deepest Merkle proof: enough for `MAX_CHALLENGE_SIZE` rows.
+pub const MAX_PROOF_DEPTH: u32 = 16;
+/// Most rows one challenge can ask to reveal.
+pub const MAX_REVEALED_ROWS: u32 = 8;
+
+/// Key type of the validators' offchain-worker key that signs challenge verdicts.
+pub const GPUX_KEY_TYPE: KeyTypeId = KeyTypeId(*b"gpux");
+
+/// The validators' verdict-signing key (sr25519, key type `gpux`).
+pub mod verifier {
+	use sp_application_crypto::{app_crypto, sr25519};
+	app_crypto!(sr25519, super::GPUX_KEY_TYPE);
+}
+
+/// A validator's verdict-signing public key.
+pub type VerifierId = verifier::Public;
+/// A signature by a `VerifierId`.
+pub type VerifierSignature = verifier::Signature;
+
+/// Identifies a proof-of-GPU challenge.
+pub type ChallengeId = u64;
+
+/// One GPU as a heartbeat reports it.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct GpuTelemetry {
+	/// blake2-128 of the GPU's UUID: stable per GPU, without publishing the UUID.
+	pub uuid_hash: [u8; 16],
+	/// Percent of time a kernel ran over the last sample period (0–100).
+	pub utilization_pct: u8,
+	/// Memory in use, MiB.
+	pub memory_used_mib: u32,
+	/// Core temperature, °C.
+	pub temperature_c: u8,
+	/// Power draw, W.
+	pub power_w: u16,
+	/// Uncorrected ECC errors since the driver loaded (0 where ECC is off).
+	pub ecc_errors: u32,
+}
+
+/// What one heartbeat carries.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Telemetry {
+	/// Each GPU of the machine.
+	pub gpus: BoundedVec<GpuTelemetry, ConstU32<MAX_GPUS_PER_MACHINE>>,
+	/// The NVIDIA driver version, e.g. `550.54.15`.
+	pub driver_version: BoundedVec<u8, ConstU32<MAX_DRIVER_VERSION_LEN>>,
+	/// Merkle root of the raw samples the worker keeps, so they can be audited later.
+	pub samples_root: Hash32,
+}
+
+/// How a renter reaches a lease.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum AccessMethod {
+	Ssh,
+	Jupyter,
+	Api,
+}
+
+/// Where a lease was delivered.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Endpoint {
+	/// Host name or address, ASCII.
+	pub host: BoundedVec<u8, ConstU32<MAX_ENDPOINT_HOST_LEN>>,
+	pub port: u16,
+	pub method: AccessMethod,
+}
+
+/// One revealed row of a challenge's product with its Merkle proof.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct RevealedRow {
+	/// Which row.
+	pub index: u32,
+	/// The row's `n` values.
+	pub values: BoundedVec<u32, ConstU32<MAX_CHALLENGE_SIZE>>,
+	/// Siblings from the row's leaf up to the committed root.
+	pub proof: BoundedVec<Hash32, ConstU32<MAX_PROOF_DEPTH>>,
+}
+
+impl RevealedRow {
+	/// Whether the row sits at its index under `root` among `n` rows.
+	pub fn proves(&self, root: &Hash32, n: u32) -> bool {
+		let leaf = crate::challenge::row_leaf(&self.values);
+		self.values.len() == n as usize &&
+			crate::challenge::verify_proof(root, self.index as usize, n as usize, &leaf, &self.proof)
+	}
+}
+
+/// The rows revealed for one challenge.
+pub type RevealedRows = BoundedVec<RevealedRow, ConstU32<MAX_REVEALED_ROWS>>;
+
+/// What a machine's worker key signs. Bulky payloads are signed by hash.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub enum WorkerStatement {
+	/// The machine is up in heartbeat window `window`, with this telemetry.
+	Heartbeat { machine: MachineId, window: u32, telemetry: Hash32 },
+	/// The Merkle root of the challenge's product rows.
+	ChallengeCommitted { challenge: ChallengeId, root: Hash32 },
+	/// These rows (hash of their encoding) answer the challenge.
+	ChallengeRevealed { challenge: ChallengeId, rows: Hash32 },
+	/// The lease's workspace is ready at this endpoint.
+	LeaseStarted { lease: LeaseId, endpoint: Endpoint },
+	/// The lease's workspace was removed; `digest` summarises what ran.
+	LeaseEnded { lease: LeaseId, digest: Hash32 },
+}
+
+impl WorkerStatement {
+	/// The heartbeat statement for `telemetry`.
+	pub fn heartbeat(machine: MachineId, window: u32, telemetry: &Telemetry) -> Self {
+		Self::Heartbeat { machine, window, telemetry: blake2_256(&telemetry.encode()) }
+	}
+
+	/// The reveal statement for `rows`.
+	pub fn revealed(challenge: ChallengeId, rows: &RevealedRows) -> Self {
+		Self::ChallengeRevealed { challenge, rows: blake2_256(&rows.encode()) }
+	}
+
+	/// The bytes the worker key signs: a domain tag and the chain's genesis hash keep a
+	/// signature from being replayed on another chain or as another kind of message.
+	pub fn signing_message(&self, genesis: &[u8; 32]) -> Vec<u8> {
+		(b"gpux/worker", genesis, self).encode()
+	}
+}
+
+/// The Merkle root a worker commits for a challenge's product `rows`.
+pub fn commit_rows(rows: &[Vec<u32>]) -> Hash32 {
+	let leaves: Vec<Hash32> = rows.iter().map(|row| crate::challenge::row_leaf(row)).collect();
+	crate::challenge::merkle_root(&leaves)
+}
+
+/// The reveal of rows `indices` of `rows`, with their proofs. `None` if an index is out of
+/// range or the rows exceed the reveal's bounds.
+pub fn reveal_rows(rows: &[Vec<u32>], indices: &[u32]) -> Option<RevealedRows> {
+	let leaves: Vec<Hash32> = rows.iter().map(|row| crate::challenge::row_leaf(row)).collect();
+	indices
+		.iter()
+		.map(|index| {
+			let i = *index as usize;
+			Some(RevealedRow {
+				index: *index,
+				values: rows.get(i)?.clone().try_into().ok()?,
+				proof: crate::challenge::merkle_proof(&leaves, i)?.try_into().ok()?,
+			})
+		})
+		.collect::<Option<Vec<_>>>()?
+		.try_into()
+		.ok()
+}
+
+/// The bytes a verifier key signs for a verdict on `challenge`.
+pub fn verdict_message(genesis: &[u8; 32], challenge: ChallengeId, passed: bool) -> Vec<u8> {
+	(b"gpux/verdict", genesis, challenge, passed).encode()
+}
+
+/// The `k` distinct row indices (of `n`) a challenge must reveal, drawn from `seed` and the
+/// hash of the block that included the commitment, so the worker cannot know them before it
+/// commits. All rows when `k >= n`; indices ascend.
+pub fn drawn_rows(seed: &Hash32, draw: &Hash32, n: u32, k: u32) -> Vec<u32> {
+	if n == 0 {
+		return Vec::new();
+	}
+	if k >= n {
+		return (0..n).collect();
+	}
+	let mut rows: Vec<u32> = Vec::with_capacity(k as usize);
+	// Duplicates are rare for n ≫ k; the bound keeps the loop finite whatever the hashes.
+	for counter in 0..k.saturating_mul(16) {
+		if rows.len() == k as usize {
+			break;
+		}
+		let h = blake2_256(&(seed, draw, counter).encode());
+		let row = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % n;
+		if !rows.contains(&row) {
+			rows.push(row);
+		}
+	}
+	let mut next = 0;
+	while rows.len() < k as usize {
+		if !rows.contains(&next) {
+			rows.push(next);
+		}
+		next += 1;
+	}
+	rows.sort_unstable();
+	rows
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::challenge::{merkle_proof, merkle_root, product, row_leaf};
+
+	#[test]
+	fn drawn_rows_are_distinct_in_range_and_depend_on_the_draw() {
+		let seed = [7u8; 32];
+		let a = drawn_rows(&seed, &[1u8; 32], 64, 4);
+		let b = drawn_rows(&seed, &[2u8; 32], 64, 4);
+		assert_eq!(a.len(), 4);
+		assert!(a.windows(2).all(|w| w[0] < w[1]) && a.iter().all(|r| *r < 64));
+		assert_ne!(a, b);
+		assert_eq!(drawn_rows(&seed, &[1u8; 32], 3, 4), vec![0, 1, 2]);
+		assert_eq!(drawn_rows(&seed, &[1u8; 32], 0, 4), Vec::<u32>::new());
+	}
+
+	#[test]
+	fn a_revealed_row_proves_only_its_own_place() {
+		let seed = [3u8; 32];
+		let rows = product(&seed, 8);
+		let leaves: Vec<_> = rows.iter().map(|r| row_leaf(r)).collect();
+		let root = merkle_root(&leaves);
+		let reveal = |index: u32| RevealedRow {
+			index,
+			values: rows[index as usize].clone().try_into().unwrap(),
+			proof: merkle_proof(&leaves, index as usize).unwrap().try_into().unwrap(),
+		};
+		assert!(reveal(5).proves(&root, 8));
+		let mut moved = reveal(5);
+		moved.index = 4;
+		assert!(!moved.proves(&root, 8));
+		let mut tampered = reveal(5);
+		tampered.values[0] ^= 1;
+		assert!(!tampered.proves(&root, 8));
+		assert!(!reveal(5).proves(&root, 9));
+	}
+
+	#[test]
+	fn statements_of_different_kinds_or_chains_sign_different_bytes() {
+		let t = Telemetry::default();
+		let hb = WorkerStatement::heartbeat(1, 2, &t);
+		assert_ne!(hb.signing_message(&[0; 32]), hb.signing_message(&[1; 32]));
+		assert_ne!(
+			hb.signing_message(&[0; 32]),
+			WorkerStatement::heartbeat(1, 3, &t).signing_message(&[0; 32])
+		);
+		assert_ne!(verdict_message(&[0; 32], 1, true), verdict_message(&[0; 32], 1, false));
+	}
+}
