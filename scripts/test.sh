@@ -21,7 +21,8 @@ cargo test --release --locked --workspace
 
 step "pallet benchmarks, run as tests (their own feature set: docs/build.md)"
 cargo test --release --locked -p pallet-marketplace -p pallet-leases -p pallet-provider-staking \
-	--features pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks
+	-p pallet-attestation --features \
+	pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks,pallet-attestation/runtime-benchmarks
 
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status

@@ -10,6 +10,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_provider_staking, ProviderStaking]
 	[pallet_marketplace, Marketplace]
 	[pallet_leases, Leases]
+	[pallet_attestation, Attestation]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

@@ -9,12 +9,14 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
-use gpux_primitives::{AccessMethods, ComputeCapability, ListingTerms, MachineSpec, Region};
+use gpux_primitives::{
+	AccessMethods, ComputeCapability, GpuClassId, ListingTerms, MachineSpec, Region, VerifierId,
+};
 
 use crate::{
-	configs::TreasuryAccount, AccountId, Balance, BalancesConfig, BlockNumber, MarketplaceConfig,
-	ProviderStakingConfig, RuntimeGenesisConfig, SudoConfig, DAYS, EXISTENTIAL_DEPOSIT,
-	MILLI_UNITS, UNITS,
+	configs::TreasuryAccount, AccountId, AttestationConfig, Balance, BalancesConfig, BlockNumber,
+	MarketplaceConfig, ProviderStakingConfig, RuntimeGenesisConfig, SudoConfig, DAYS,
+	EXISTENTIAL_DEPOSIT, MILLI_UNITS, UNITS,
 };
 
 /// What each well-known dev account starts with: enough to bond, list and rent for a long time.
@@ -68,11 +70,21 @@ fn demo_market() -> (ProviderStakingConfig, MarketplaceConfig) {
 	(staking, market)
 }
 
+/// Challenge sizes a CPU answers in milliseconds, so dev chains and tests run quickly. Real
+/// networks keep the runtime's default until sizes are measured per class on their GPUs.
+fn dev_challenge_sizes() -> Vec<(GpuClassId, u32)> {
+	(0..gpu_classes().len() as GpuClassId).map(|class| (class, 256)).collect()
+}
+
+/// A validator's keys: Aura, GRANDPA, and the `gpux` key that signs challenge verdicts.
+type ValidatorKeys = (AuraId, GrandpaId, VerifierId);
+
 fn testnet_genesis(
-	validators: Vec<(AuraId, GrandpaId)>,
+	validators: Vec<ValidatorKeys>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 	(provider_staking, marketplace): (ProviderStakingConfig, MarketplaceConfig),
+	challenge_sizes: Vec<(GpuClassId, u32)>,
 ) -> Value {
 	// The treasury account must exist for fees below the existential deposit to land.
 	let balances = endowed_accounts
@@ -86,20 +98,24 @@ fn testnet_genesis(
 		provider_staking,
 		marketplace,
 		aura: pallet_aura::GenesisConfig {
-			authorities: validators.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
+			authorities: validators.iter().map(|(aura, ..)| aura.clone()).collect::<Vec<_>>(),
 		},
 		grandpa: pallet_grandpa::GenesisConfig {
 			authorities: validators
 				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.map(|(_, grandpa, _)| (grandpa.clone(), 1))
 				.collect::<Vec<_>>(),
+		},
+		attestation: AttestationConfig {
+			verifiers: validators.iter().map(|(.., gpux)| gpux.clone()).collect::<Vec<_>>(),
+			challenge_sizes,
 		},
 		sudo: SudoConfig { key: Some(root) },
 	})
 }
 
-fn validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(sr.public().into(), ed.public().into())
+fn validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> ValidatorKeys {
+	(sr.public().into(), ed.public().into(), sr.public().into())
 }
 
 fn endowed_dev_accounts() -> Vec<AccountId> {
@@ -113,6 +129,7 @@ pub fn development_config_genesis() -> Value {
 		endowed_dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		demo_market(),
+		dev_challenge_sizes(),
 	)
 }
 
@@ -131,6 +148,7 @@ pub fn local_config_genesis() -> Value {
 			ProviderStakingConfig::default(),
 			MarketplaceConfig { gpu_classes: gpu_classes(), ..Default::default() },
 		),
+		dev_challenge_sizes(),
 	)
 }
 

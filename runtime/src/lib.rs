@@ -49,10 +49,12 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The keys a validator rotates: block authoring and finality.
+	/// The keys a validator rotates: block authoring, finality, and `gpux` (signs the
+	/// offchain worker's challenge verdicts).
 	pub struct SessionKeys {
 		pub aura: Aura,
 		pub grandpa: Grandpa,
+		pub gpux: Attestation,
 	}
 }
 
@@ -62,7 +64,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("gpux"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; nodes then use the on-chain wasm.
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when extrinsic encoding or the signed payload changes.
@@ -173,4 +175,7 @@ mod runtime {
 
 	#[runtime::pallet_index(12)]
 	pub type Reputation = pallet_reputation;
+
+	#[runtime::pallet_index(13)]
+	pub type Attestation = pallet_attestation;
 }

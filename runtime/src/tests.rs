@@ -401,3 +401,215 @@ mod faults {
 		});
 	}
 }
+
+mod attestation {
+	use super::*;
+	use codec::Encode;
+	use frame_support::{dispatch::GetDispatchInfo, weights::constants::ExtrinsicBaseWeight};
+	use gpux_primitives::{
+		attestation::{
+			commit_rows, reveal_rows, verdict_message, GpuTelemetry, Telemetry, WorkerStatement,
+			MAX_GPUS_PER_MACHINE,
+		},
+		challenge::product,
+		AccessSpec, LeaseMode, VerifierId, VerifierSignature,
+	};
+	use sp_core::Pair;
+	use sp_keyring::Sr25519Keyring::Eve;
+
+	use crate::{
+		configs::RuntimeBlockLength, configs::RuntimeBlockWeights, Attestation, Leases,
+		RuntimeCall, MILLI_UNITS,
+	};
+
+	/// The demo machine (0) and its worker key (Eve's).
+	const DEMO: u64 = 0;
+
+	fn telemetry(gpus: u32) -> Telemetry {
+		let gpu = GpuTelemetry {
+			uuid_hash: [7; 16],
+			utilization_pct: 97,
+			memory_used_mib: 23_000,
+			temperature_c: 71,
+			power_w: 430,
+			ecc_errors: 0,
+		};
+		Telemetry {
+			gpus: vec![gpu; gpus as usize].try_into().unwrap(),
+			driver_version: b"550.54.15".to_vec().try_into().unwrap(),
+			samples_root: [1; 32],
+		}
+	}
+
+	fn genesis_hash() -> [u8; 32] {
+		System::block_hash(0).0
+	}
+
+	fn heartbeat_call(gpus: u32) -> pallet_attestation::Call<Runtime> {
+		let window = Attestation::window_of(System::block_number());
+		let telemetry = telemetry(gpus);
+		let statement = WorkerStatement::heartbeat(DEMO, window, &telemetry);
+		let signature = Eve.pair().sign(&statement.signing_message(&genesis_hash()));
+		pallet_attestation::Call::heartbeat { machine: DEMO, window, telemetry, signature }
+	}
+
+	fn beat() {
+		let pallet_attestation::Call::heartbeat { machine, window, telemetry, signature } =
+			heartbeat_call(2)
+		else {
+			unreachable!()
+		};
+		assert_ok!(Attestation::heartbeat(
+			RuntimeOrigin::none(),
+			machine,
+			window,
+			telemetry,
+			signature
+		));
+	}
+
+	fn bob_rents_an_hour() -> u64 {
+		let lease = pallet_leases::NextLeaseId::<Runtime>::get();
+		assert_ok!(Leases::rent(
+			RuntimeOrigin::signed(Bob.to_account_id()),
+			DEMO,
+			1,
+			LeaseMode::OnDemand,
+			600,
+			500 * MILLI_UNITS,
+			AccessSpec {
+				ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
+				seal_key: None
+			},
+		));
+		lease
+	}
+
+	/// The issue asks for at least 3,000 heartbeats in one block: by weight (the normal
+	/// class's share, each heartbeat also paying the base extrinsic weight) and by length.
+	#[test]
+	fn a_block_holds_more_than_3000_heartbeats() {
+		dev_ext().execute_with(|| {
+			let weights = RuntimeBlockWeights::get();
+			let normal = weights.get(frame_support::dispatch::DispatchClass::Normal);
+			let max = normal.max_extrinsic.expect("normal extrinsics are limited");
+			let call = RuntimeCall::Attestation(heartbeat_call(MAX_GPUS_PER_MACHINE));
+			let each = call.get_dispatch_info().call_weight.saturating_add(ExtrinsicBaseWeight::get());
+			let by_weight = max.ref_time() / each.ref_time();
+			// A bare extrinsic: length prefix, version byte, the call.
+			let length = call.encoded_size() as u64 + 4;
+			let by_length = *RuntimeBlockLength::get().max.get(frame_support::dispatch::DispatchClass::Normal) as u64 / length;
+			println!("heartbeats per block: {by_weight} by weight, {by_length} by length (16 GPUs, {length} bytes)");
+			assert!(by_weight >= 3_000, "{by_weight} heartbeats by weight");
+			assert!(by_length >= 3_000, "{by_length} heartbeats by length");
+		});
+	}
+
+	#[test]
+	fn the_demo_worker_heartbeats_and_a_silent_leased_machine_is_faulted() {
+		dev_ext().execute_with(|| {
+			beat();
+			let lease = bob_rents_an_hour();
+			let interval = crate::configs::HeartbeatInterval::get();
+			// Silent from window 1 on; the grace is 2 windows, so the check of window 3 reports.
+			run_to_block(4 * interval);
+			assert_eq!(
+				pallet_leases::Leases::<Runtime>::get(lease).unwrap().status,
+				pallet_leases::LeaseStatus::Closed {
+					reason: pallet_leases::CloseReason::ProviderFault
+				}
+			);
+			assert!(System::events().iter().any(|r| matches!(
+				r.event,
+				RuntimeEvent::Attestation(pallet_attestation::Event::OfflineReported {
+					machine: DEMO,
+					..
+				})
+			)));
+			assert!(System::events().iter().any(|r| matches!(
+				r.event,
+				RuntimeEvent::ProviderStaking(pallet_provider_staking::Event::FaultReported {
+					machine: DEMO,
+					..
+				})
+			)));
+		});
+	}
+
+	#[test]
+	fn a_challenge_answered_honestly_passes_with_alices_verdict() {
+		dev_ext().execute_with(|| {
+			let period = crate::configs::ChallengePeriod::get();
+			let interval = crate::configs::HeartbeatInterval::get();
+			beat();
+			for block in (interval..period).step_by(interval as usize) {
+				run_to_block(block);
+				beat();
+			}
+			run_to_block(period);
+			let challenge = pallet_attestation::OpenChallenges::<Runtime>::get()[0];
+			let record = pallet_attestation::Challenges::<Runtime>::get(challenge).unwrap();
+			assert_eq!((record.machine, record.size), (DEMO, 256));
+
+			let rows = product(&record.seed, record.size);
+			let root = commit_rows(&rows);
+			let statement = WorkerStatement::ChallengeCommitted { challenge, root };
+			let signature = Eve.pair().sign(&statement.signing_message(&genesis_hash()));
+			assert_ok!(Attestation::commit_challenge(
+				RuntimeOrigin::none(),
+				challenge,
+				root,
+				signature
+			));
+			run_to_block(period + 1);
+			let record = pallet_attestation::Challenges::<Runtime>::get(challenge).unwrap();
+			let drawn = Attestation::rows_to_reveal(&record).unwrap();
+			let revealed = reveal_rows(&rows, &drawn).unwrap();
+			let statement = WorkerStatement::revealed(challenge, &revealed);
+			let signature = Eve.pair().sign(&statement.signing_message(&genesis_hash()));
+			assert_ok!(Attestation::reveal_challenge(
+				RuntimeOrigin::none(),
+				challenge,
+				revealed,
+				signature
+			));
+			assert!(Attestation::rows_are_correct(challenge, &record));
+
+			// Alice is the dev chain's only verifier: her verdict is the quorum.
+			let message = verdict_message(&genesis_hash(), challenge, true);
+			let signature = VerifierSignature::from(Alice.pair().sign(&message));
+			assert_ok!(Attestation::submit_verdict(
+				RuntimeOrigin::none(),
+				challenge,
+				VerifierId::from(Alice.public()),
+				true,
+				signature
+			));
+			assert!(pallet_attestation::Challenges::<Runtime>::get(challenge).is_none());
+			let score = pallet_reputation::MachineScores::<Runtime>::get(DEMO).unwrap();
+			assert!(score.challenges > sp_runtime::Permill::from_parts(500_000));
+		});
+	}
+
+	#[test]
+	fn an_upheld_dispute_refunds_the_renter() {
+		dev_ext().execute_with(|| {
+			let bob = Bob.to_account_id();
+			let before = Balances::free_balance(&bob);
+			let lease = bob_rents_an_hour();
+			run_to_block(11);
+			assert_ok!(Attestation::dispute(
+				RuntimeOrigin::signed(bob.clone()),
+				lease,
+				b"no ssh".to_vec().try_into().unwrap()
+			));
+			assert_noop!(
+				Attestation::resolve_dispute(RuntimeOrigin::signed(bob.clone()), lease, true),
+				sp_runtime::DispatchError::BadOrigin
+			);
+			assert_ok!(Attestation::resolve_dispute(RuntimeOrigin::root(), lease, true));
+			// Nothing was settled, so the whole escrow comes back.
+			assert_eq!(Balances::free_balance(&bob), before);
+		});
+	}
+}

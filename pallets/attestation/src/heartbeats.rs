@@ -20,6 +20,8 @@ use crate::{
 enum Checked {
 	/// Still tracked; the slot moves on.
 	Kept,
+	/// Still tracked, and reported offline.
+	Reported,
 	/// Untracked: the last machine moved into this slot, which must be checked again.
 	Removed,
 }
@@ -140,19 +142,21 @@ impl<T: Config> Pallet<T> {
 	/// Checks up to `MaxChecksPerBlock` machines against the last finished window.
 	pub(crate) fn sweep_windows(now: BlockNumberFor<T>) -> Weight {
 		let Some(target) = Self::window_of(now).checked_sub(1) else {
-			return T::WeightInfo::sweep(0);
+			return T::WeightInfo::sweep(0, 0);
 		};
 		let mut cursor = Sweep::<T>::get();
 		if cursor.finished {
 			if cursor.window >= target {
-				return T::WeightInfo::sweep(0);
+				return T::WeightInfo::sweep(0, 0);
 			}
 			// A sweep that fell behind (which the integrity test rules out) skips to the
 			// latest window rather than never catching up.
 			cursor = SweepCursor { window: target, next: 0, finished: false };
 		}
-		let mut checks = 0;
-		while checks < T::MaxChecksPerBlock::get() {
+		let (mut checks, mut reports) = (0, 0);
+		// Fault reports are costly: once this block's are spent, the rest waits a block.
+		while checks < T::MaxChecksPerBlock::get() && reports < T::MaxOfflineReportsPerBlock::get()
+		{
 			if cursor.next >= TrackedMachineCount::<T>::get() {
 				cursor.finished = true;
 				break;
@@ -160,6 +164,10 @@ impl<T: Config> Pallet<T> {
 			checks += 1;
 			match Self::check_slot(cursor.next, cursor.window) {
 				Checked::Kept => cursor.next = cursor.next.saturating_add(1),
+				Checked::Reported => {
+					reports += 1;
+					cursor.next = cursor.next.saturating_add(1);
+				},
 				Checked::Removed => {},
 			}
 		}
@@ -167,7 +175,7 @@ impl<T: Config> Pallet<T> {
 			cursor.finished = true;
 		}
 		Sweep::<T>::put(cursor);
-		T::WeightInfo::sweep(checks)
+		T::WeightInfo::sweep(checks, reports)
 	}
 
 	/// Whether the machine in `slot` met `window`: feeds uptime, and reports a leased machine
@@ -202,8 +210,10 @@ impl<T: Config> Pallet<T> {
 			record.missed_in_a_row = record.missed_in_a_row.saturating_add(1);
 		}
 		T::Reputation::uptime_window(machine, &info.provider, met);
+		let mut checked = Checked::Kept;
 		if leases > 0 && record.missed_in_a_row > T::OfflineGraceWindows::get() {
 			let missed = record.missed_in_a_row;
+			checked = Checked::Reported;
 			match T::Faults::report_fault(machine, FaultKind::Offline, None) {
 				Ok(()) => {
 					record.missed_in_a_row = 0;
@@ -217,6 +227,6 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Heartbeats::<T>::insert(machine, record);
-		Checked::Kept
+		checked
 	}
 }

@@ -79,6 +79,10 @@ pub mod pallet {
 		/// `MaxTrackedMachines`, so every window is checked before the next one ends.
 		#[pallet::constant]
 		type MaxChecksPerBlock: Get<u32>;
+		/// Most offline faults the sweep reports per block (each closes leases and schedules
+		/// a slash); further checks wait for the next block.
+		#[pallet::constant]
+		type MaxOfflineReportsPerBlock: Get<u32>;
 		/// Blocks per challenge epoch.
 		#[pallet::constant]
 		type ChallengePeriod: Get<BlockNumberFor<Self>>;
@@ -326,6 +330,7 @@ pub mod pallet {
 		fn integrity_test() {
 			let interval: u64 = T::HeartbeatInterval::get().saturated_into();
 			assert!(interval > 0, "heartbeat windows need a length");
+			assert!(T::MaxOfflineReportsPerBlock::get() > 0, "offline machines must be reported");
 			assert!(
 				interval.saturating_mul(T::MaxChecksPerBlock::get() as u64)
 					>= T::MaxTrackedMachines::get() as u64,
@@ -521,6 +526,11 @@ pub mod pallet {
 			Ok(())
 		}
 	}
+}
+
+/// The validators' `gpux` key joins the session keys through this.
+impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+	type Public = gpux_primitives::VerifierId;
 }
 
 impl<T: Config> Pallet<T> {

@@ -242,6 +242,7 @@ impl pallet_attestation::Config for Test {
 	type OfflineGraceWindows = ConstU32<GRACE>;
 	type MaxTrackedMachines = ConstU32<20>;
 	type MaxChecksPerBlock = ConstU32<2>;
+	type MaxOfflineReportsPerBlock = ConstU32<1>;
 	type ChallengePeriod = ConstU64<PERIOD>;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
@@ -343,7 +344,6 @@ pub fn reveal(challenge: u64, seed: u8, rows: &[Vec<u32>]) -> DispatchResult {
 }
 
 /// Genesis with three verifiers (quorum 2) and class 1's challenge size set to 8.
-#[derive(Default)]
 pub struct ExtBuilder;
 
 impl ExtBuilder {

@@ -30,7 +30,7 @@ mod heartbeats {
 
 	#[test]
 	fn a_heartbeat_stores_telemetry_and_tracks_the_machine() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(beat(MACHINE, 1));
 			let record = Heartbeats::<Test>::get(MACHINE).expect("recorded");
 			assert_eq!(record.telemetry, telemetry());
@@ -42,7 +42,7 @@ mod heartbeats {
 
 	#[test]
 	fn one_heartbeat_per_window() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(beat(MACHINE, 1));
 			assert_noop!(beat(MACHINE, 1), AttestationError::HeartbeatTooEarly);
 			let t = telemetry();
@@ -57,7 +57,7 @@ mod heartbeats {
 
 	#[test]
 	fn the_pool_takes_a_valid_heartbeat_until_its_window_ends() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let t = telemetry();
 			let signature = sign(1, &WorkerStatement::heartbeat(MACHINE, 0, &t));
 			let call = Call::heartbeat { machine: MACHINE, window: 0, telemetry: t, signature };
@@ -71,7 +71,7 @@ mod heartbeats {
 
 	#[test]
 	fn bad_heartbeats_are_refused_by_name_and_change_nothing() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let t = telemetry();
 			let send = |machine, window, seed| {
 				let signature = sign(seed, &WorkerStatement::heartbeat(machine, window, &t));
@@ -108,7 +108,7 @@ mod heartbeats {
 
 	#[test]
 	fn an_idle_machine_with_a_lease_may_heartbeat() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			put_lease(
 				LEASE,
 				FakeLease {
@@ -125,7 +125,7 @@ mod heartbeats {
 
 	#[test]
 	fn the_tracked_set_is_bounded() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			for id in 10..30u64 {
 				put_machine(
 					id,
@@ -146,7 +146,7 @@ mod heartbeats {
 
 	#[test]
 	fn each_window_feeds_uptime_and_a_missed_one_counts() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(beat(MACHINE, 1));
 			run_to_block(INTERVAL);
 			// Window 0 is checked at the start of window 1.
@@ -168,7 +168,7 @@ mod heartbeats {
 
 	#[test]
 	fn a_leased_machine_silent_past_the_grace_is_reported_offline_once() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			put_lease(
 				LEASE,
 				FakeLease {
@@ -199,8 +199,36 @@ mod heartbeats {
 	}
 
 	#[test]
+	fn offline_reports_per_block_are_bounded_and_the_rest_wait_a_block() {
+		ExtBuilder.build_and_execute(|| {
+			for (lease, machine) in [(1, MACHINE), (2, OTHER)] {
+				put_lease(
+					lease,
+					FakeLease {
+						renter: RENTER,
+						provider: PROVIDER,
+						machine,
+						open: true,
+						ends_at: 500,
+					},
+				);
+			}
+			assert_ok!(beat(MACHINE, 1));
+			assert_ok!(beat(OTHER, 2));
+			run_to_block(4 * INTERVAL);
+			// One report a block in this runtime: the second machine's check waits a block.
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::Offline)]);
+			run_to_block(4 * INTERVAL + 1);
+			assert_eq!(
+				told().faults,
+				vec![(MACHINE, FaultKind::Offline), (OTHER, FaultKind::Offline)]
+			);
+		});
+	}
+
+	#[test]
 	fn machines_that_leave_the_market_are_untracked_and_slots_stay_dense() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_ok!(beat(MACHINE, 1));
 			assert_ok!(beat(OTHER, 2));
 			edit_machine(MACHINE, |m| m.listed = false);
@@ -219,7 +247,7 @@ mod heartbeats {
 
 	#[test]
 	fn the_sweep_checks_at_most_max_checks_per_block() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			for id in 10..13u64 {
 				put_machine(
 					id,
@@ -280,7 +308,7 @@ mod challenges {
 
 	#[test]
 	fn each_epoch_challenges_tracked_machines_with_their_class_size() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let issued = issued();
 			assert_eq!(issued.len(), 2);
 			for (id, machine, _) in issued {
@@ -298,7 +326,7 @@ mod challenges {
 
 	#[test]
 	fn an_honest_machine_passes_by_quorum() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let (id, machine, seed) = issued()[0];
 			let rows = commit_honestly(id, seed);
 			// Rows are drawn from the commit block's hash, unknown until the next block.
@@ -336,7 +364,7 @@ mod challenges {
 
 	#[test]
 	fn a_wrong_product_fails_by_quorum_and_is_a_fault() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let (id, machine, seed) = issued()[0];
 			let record = Challenges::<Test>::get(id).unwrap();
 			// A machine that skips the work commits to rows it made up.
@@ -362,7 +390,7 @@ mod challenges {
 
 	#[test]
 	fn commits_are_checked() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let (id, _, seed) = issued()[0];
 			let root = [5u8; 32];
 			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
@@ -404,7 +432,7 @@ mod challenges {
 
 	#[test]
 	fn a_second_commit_is_refused() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let (id, _, seed) = issued()[0];
 			commit_honestly(id, seed);
 			let root = [5u8; 32];
@@ -423,7 +451,7 @@ mod challenges {
 
 	#[test]
 	fn reveals_must_be_the_drawn_rows_and_match_the_commitment() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let (id, _, seed) = issued()[0];
 			let rows = commit_honestly(id, seed);
 			run_to_block(PERIOD + 1);
@@ -458,7 +486,7 @@ mod challenges {
 
 	#[test]
 	fn verdicts_come_once_from_verifiers_after_the_reveal() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let (id, _, seed) = issued()[0];
 			let rows = commit_honestly(id, seed);
 			assert_noop!(vote(id, 0, true), AttestationError::NotRevealed);
@@ -488,7 +516,7 @@ mod challenges {
 
 	#[test]
 	fn the_epoch_end_fails_missed_deadlines_and_expires_undecided_challenges() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let issued = issued();
 			let (silent, silent_machine, _) = issued[0];
 			let (answered, _, seed) = issued[1];
@@ -517,7 +545,7 @@ mod challenges {
 
 	#[test]
 	fn a_committed_but_unrevealed_challenge_fails() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let (id, machine, seed) = issued()[0];
 			commit_honestly(id, seed);
 			run_to_block(2 * PERIOD);
@@ -533,7 +561,7 @@ mod challenges {
 
 	#[test]
 	fn governance_sets_sizes_and_verifiers() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			let gov = RuntimeOrigin::signed(GOVERNANCE);
 			assert_noop!(
 				Attestation::set_challenge_size(RuntimeOrigin::signed(PROVIDER), 0, 32),
@@ -563,7 +591,7 @@ mod challenges {
 	fn a_verifier_offchain_worker_recomputes_and_submits_a_signed_verdict() {
 		use sp_core::offchain::{testing, OffchainWorkerExt, TransactionPoolExt};
 
-		let mut ext = ExtBuilder::default().build_with_keystore();
+		let mut ext = ExtBuilder.build_with_keystore();
 		let (offchain, _) = testing::TestOffchainExt::new();
 		let (pool_ext, pool_state) = testing::TestTransactionPoolExt::new();
 		ext.register_extension(OffchainWorkerExt::new(offchain));
@@ -647,7 +675,7 @@ mod leases {
 
 	#[test]
 	fn the_worker_attests_start_and_end() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			assert_noop!(end(1), AttestationError::StartNotAttested);
 			assert_noop!(start(2), AttestationError::BadSignature);
@@ -675,7 +703,7 @@ mod leases {
 
 	#[test]
 	fn a_closed_or_unknown_lease_cannot_start() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			assert_noop!(start(1), AttestationError::UnknownLease);
 			put_lease(
 				LEASE,
@@ -693,7 +721,7 @@ mod leases {
 
 	#[test]
 	fn the_renter_disputes_within_the_window() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			assert_noop!(
 				Attestation::dispute(RuntimeOrigin::signed(STRANGER), LEASE, reason()),
@@ -711,7 +739,7 @@ mod leases {
 				AttestationError::DisputeWindowClosed
 			);
 		});
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			assert_ok!(start(1));
 			// The end attestation at block 30 starts the window early.
@@ -724,7 +752,7 @@ mod leases {
 				AttestationError::DisputeWindowClosed
 			);
 		});
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
 			assert_noop!(
@@ -747,7 +775,7 @@ mod leases {
 
 	#[test]
 	fn governance_upholds_with_a_refund_or_rejects() {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			let gov = RuntimeOrigin::signed(GOVERNANCE);
 			assert_noop!(
@@ -771,7 +799,7 @@ mod leases {
 				AttestationError::NoDispute
 			);
 		});
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
 			assert_ok!(Attestation::resolve_dispute(

@@ -4,7 +4,7 @@
 //! sr25519 verification ≈ 50 µs, proof sizes from the records' max encoded length) until
 //! `gpux-node benchmark pallet --pallet pallet_attestation` runs on reference hardware; the
 //! benchmarks in `benchmarking.rs` already run as tests. `v`: verifiers; `n`: machines checked
-//! or challenged; `r`: revealed rows of side `s`.
+//! or challenged; `f`: offline faults reported; `r`: revealed rows of side `s`.
 
 use core::marker::PhantomData;
 use frame_support::{
@@ -24,7 +24,7 @@ pub trait WeightInfo {
 	fn resolve_dispute() -> Weight;
 	fn set_challenge_size() -> Weight;
 	fn set_verifiers(v: u32) -> Weight;
-	fn sweep(n: u32) -> Weight;
+	fn sweep(n: u32, f: u32) -> Weight;
 	fn issue_challenges(n: u32) -> Weight;
 	fn close_epoch(n: u32) -> Weight;
 }
@@ -93,7 +93,7 @@ impl Estimate {
 			.saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(v.into()))
 			.saturating_add(self.0.writes(1))
 	}
-	fn sweep(&self, n: u32) -> Weight {
+	fn sweep(&self, n: u32, f: u32) -> Weight {
 		// Per machine: slot, record, machine, open leases, reputation (2 scores); the record
 		// and the scores written; a fault report for some.
 		let per_machine = Weight::from_parts(6 * ACCESS, HEARTBEAT_PROOF + MACHINE_PROOF + 400)
@@ -101,7 +101,7 @@ impl Estimate {
 		Weight::from_parts(ACCESS, 100)
 			.saturating_add(self.0.reads_writes(2, 1))
 			.saturating_add(per_machine.saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(FAULT, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(FAULT, 2_000).saturating_mul(f.into()))
 	}
 	fn issue_challenges(&self, n: u32) -> Weight {
 		let per_machine = Weight::from_parts(4 * ACCESS, CHALLENGE_PROOF + MACHINE_PROOF + 100)
@@ -151,8 +151,8 @@ macro_rules! estimates {
 		fn set_verifiers(v: u32) -> Weight {
 			Estimate($db).set_verifiers(v)
 		}
-		fn sweep(n: u32) -> Weight {
-			Estimate($db).sweep(n)
+		fn sweep(n: u32, f: u32) -> Weight {
+			Estimate($db).sweep(n, f)
 		}
 		fn issue_challenges(n: u32) -> Weight {
 			Estimate($db).issue_challenges(n)

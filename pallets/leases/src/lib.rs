@@ -6,6 +6,7 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 mod dispatchable_impls;
+mod disputes;
 mod escrow;
 #[cfg(any(test, feature = "try-runtime"))]
 mod invariants;

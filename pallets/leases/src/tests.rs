@@ -505,3 +505,55 @@ mod spot {
 		});
 	}
 }
+
+mod disputes {
+	use super::*;
+	use gpux_primitives::LeaseDisputes;
+
+	#[test]
+	fn an_upheld_dispute_on_an_open_lease_returns_the_escrow_and_what_was_paid() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(41);
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), lease));
+			let provider_before = balance(PROVIDER);
+			run_to_block(61);
+			MockReputation::take();
+			events();
+			// 80 settled (76 to the provider, 4 fee); 120 left in escrow, 40 of it accrued.
+			assert_eq!(Leases::refund_disputed(lease), Ok(120 + 76));
+			assert_eq!(balance(RENTER), 1_000_000 - 4);
+			assert_eq!(held(RENTER), 0);
+			assert_eq!(balance(PROVIDER), provider_before - 76);
+			assert_eq!(status(lease), LeaseStatus::Closed { reason: CloseReason::Governance });
+			assert!(!MachineLeases::<Test>::get(MACHINE).contains(&lease));
+			assert!(!Closes::<Test>::get(101).contains(&lease));
+			assert_eq!(
+				events(),
+				vec![Event::Closed { lease, reason: CloseReason::Governance, refunded: 120 }]
+			);
+			assert_eq!(
+				MockReputation::take(),
+				vec![Outcome::Closed {
+					machine: MACHINE,
+					provider: PROVIDER,
+					value: 80,
+					fault: true
+				}]
+			);
+		});
+	}
+
+	#[test]
+	fn facts_describe_the_lease() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			let facts = Leases::lease_facts(lease).unwrap();
+			assert_eq!((facts.renter, facts.provider, facts.machine), (RENTER, PROVIDER, MACHINE));
+			assert!(facts.open);
+			assert_eq!(facts.ends_at, 101);
+			assert!(Leases::lease_facts(9).is_none());
+			assert!(Leases::refund_disputed(9).is_err());
+		});
+	}
+}

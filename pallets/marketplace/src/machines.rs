@@ -3,8 +3,8 @@
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	storage::remove_from_list, Balance, LeaseRegistry, ListedMachine, MachineId, MachineRegistry,
-	MachineSpec, ProviderMarket, Region, WorkerKey,
+	storage::remove_from_list, AttestedMachine, Balance, LeaseRegistry, ListedMachine, MachineId,
+	MachineKeys, MachineRegistry, MachineSpec, ProviderMarket, Region, WorkerKey,
 };
 
 use crate::{
@@ -140,6 +140,19 @@ impl<T: Config> ProviderMarket<T::AccountId> for Pallet<T> {
 	}
 }
 
+/// The attestation pallet checks workers' signatures against the keys registered here.
+impl<T: Config> MachineKeys<T::AccountId> for Pallet<T> {
+	fn attested_machine(machine: MachineId) -> Option<AttestedMachine<T::AccountId>> {
+		Machines::<T>::get(machine).map(|record| AttestedMachine {
+			listed: record.listing.is_some(),
+			provider: record.provider,
+			worker_key: record.worker_key,
+			gpu_class: record.spec.gpu_class,
+			gpu_count: record.spec.gpu_count,
+		})
+	}
+}
+
 #[cfg(feature = "runtime-benchmarks")]
 impl<T: Config> Pallet<T> {
 	/// A large valid spec: `gpus` GPUs of `class` (80 GiB each), for benchmarks.
@@ -164,6 +177,19 @@ impl<T: Config> Pallet<T> {
 		gpus: u32,
 		terms: crate::ListingTermsOf<T>,
 	) -> MachineId {
+		let mut key = [0u8; 32];
+		key[..8].copy_from_slice(&NextMachineId::<T>::get().to_le_bytes());
+		key[31] = 0xbe;
+		Self::benchmark_machine_with_key(provider, gpus, terms, WorkerKey::from_raw(key))
+	}
+
+	/// As `benchmark_listed_machine`, with the worker key given (to sign attestations).
+	pub fn benchmark_machine_with_key(
+		provider: T::AccountId,
+		gpus: u32,
+		terms: crate::ListingTermsOf<T>,
+		worker_key: WorkerKey,
+	) -> MachineId {
 		let class = crate::GpuClasses::<T>::iter()
 			.find(|(_, c)| c.price_ceiling == Balance::MAX)
 			.map(|(id, _)| id)
@@ -175,12 +201,9 @@ impl<T: Config> Pallet<T> {
 			Self::do_register_provider(provider.clone(), Default::default()).expect("registers");
 		}
 		let machine = NextMachineId::<T>::get();
-		let mut key = [0u8; 32];
-		key[..8].copy_from_slice(&machine.to_le_bytes());
-		key[31] = 0xbe;
 		let spec = Self::benchmark_spec(class, gpus);
 		let region = Region { country: *b"DE", location: None };
-		Self::do_register_machine(provider.clone(), spec, WorkerKey::from_raw(key), region, None)
+		Self::do_register_machine(provider.clone(), spec, worker_key, region, None)
 			.expect("machine registers");
 		Self::do_set_listing(provider, machine, terms).expect("machine lists");
 		machine

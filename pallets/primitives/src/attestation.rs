@@ -138,8 +138,14 @@ impl RevealedRow {
 	/// Whether the row sits at its index under `root` among `n` rows.
 	pub fn proves(&self, root: &Hash32, n: u32) -> bool {
 		let leaf = crate::challenge::row_leaf(&self.values);
-		self.values.len() == n as usize &&
-			crate::challenge::verify_proof(root, self.index as usize, n as usize, &leaf, &self.proof)
+		self.values.len() == n as usize
+			&& crate::challenge::verify_proof(
+				root,
+				self.index as usize,
+				n as usize,
+				&leaf,
+				&self.proof,
+			)
 	}
 }
 

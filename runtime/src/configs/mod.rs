@@ -1,5 +1,6 @@
 //! Each pallet's `Config`, one file per pallet (or per closely tied group).
 
+mod attestation;
 mod balances;
 mod consensus;
 mod leases;
@@ -11,6 +12,7 @@ mod sudo;
 mod system;
 mod transaction_payment;
 
+pub use attestation::{ChallengePeriod, HeartbeatInterval};
 pub use leases::TreasuryAccount;
 pub use parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
 pub use provider_staking::MinBondPerGpu;

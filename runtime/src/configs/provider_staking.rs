@@ -52,11 +52,56 @@ impl pallet_provider_staking::Config for Runtime {
 /// it: what every pallet's benchmarks that need a listing start from.
 #[cfg(feature = "runtime-benchmarks")]
 pub fn bonded_listed_machine(provider: &AccountId, gpus: u32) -> gpux_primitives::MachineId {
+	fund_and_bond(provider, gpus);
+	Marketplace::benchmark_listed_machine(provider.clone(), gpus, super::leases::benchmark_terms())
+}
+
+/// As `bonded_listed_machine`, with the worker key given (to sign attestations).
+#[cfg(feature = "runtime-benchmarks")]
+pub fn bonded_machine_with_key(
+	provider: &AccountId,
+	gpus: u32,
+	worker_key: gpux_primitives::WorkerKey,
+) -> gpux_primitives::MachineId {
+	fund_and_bond(provider, gpus);
+	Marketplace::benchmark_machine_with_key(
+		provider.clone(),
+		gpus,
+		super::leases::benchmark_terms(),
+		worker_key,
+	)
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+fn fund_and_bond(provider: &AccountId, gpus: u32) {
 	use frame_support::traits::fungible::Mutate;
 	let bond = MinBondPerGpu::get().saturating_mul(gpus.into());
 	let _ = Balances::mint_into(provider, UNITS.saturating_add(bond));
 	let _ = crate::ProviderStaking::bond(crate::RuntimeOrigin::signed(provider.clone()), bond);
-	Marketplace::benchmark_listed_machine(provider.clone(), gpus, super::leases::benchmark_terms())
+}
+
+/// `renter`, funded, rents one GPU of `machine` for 100 blocks; returns the lease.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn rented_lease(
+	machine: gpux_primitives::MachineId,
+	renter: &AccountId,
+) -> gpux_primitives::LeaseId {
+	use frame_support::traits::fungible::Mutate;
+	let lease = pallet_leases::NextLeaseId::<Runtime>::get();
+	let _ = Balances::mint_into(renter, 1_000 * UNITS);
+	let _ = Leases::rent(
+		crate::RuntimeOrigin::signed(renter.clone()),
+		machine,
+		1,
+		gpux_primitives::LeaseMode::OnDemand,
+		100,
+		Balance::MAX,
+		gpux_primitives::AccessSpec {
+			ssh_public_key: b"ssh-ed25519 bench".to_vec().try_into().expect("fits"),
+			seal_key: None,
+		},
+	);
+	lease
 }
 
 /// Machines and leases for the staking benchmarks, made through the marketplace and leases.
@@ -74,19 +119,6 @@ impl pallet_provider_staking::benchmarking::BenchmarkHelper<AccountId> for Bench
 	}
 
 	fn lease(machine: gpux_primitives::MachineId, renter: &AccountId) {
-		use frame_support::traits::fungible::Mutate;
-		let _ = Balances::mint_into(renter, 1_000 * UNITS);
-		let _ = Leases::rent(
-			crate::RuntimeOrigin::signed(renter.clone()),
-			machine,
-			1,
-			gpux_primitives::LeaseMode::OnDemand,
-			100,
-			Balance::MAX,
-			gpux_primitives::AccessSpec {
-				ssh_public_key: b"ssh-ed25519 bench".to_vec().try_into().expect("fits"),
-				seal_key: None,
-			},
-		);
+		rented_lease(machine, renter);
 	}
 }

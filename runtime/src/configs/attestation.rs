@@ -1,0 +1,116 @@
+use frame_support::{
+	parameter_types,
+	traits::{ConstU32, Randomness},
+};
+use frame_system::EnsureRoot;
+use sp_runtime::{
+	traits::{BlakeTwo256, Hash as _},
+	transaction_validity::TransactionPriority,
+	Perbill,
+};
+
+use crate::{
+	AccountId, BlockNumber, Hash, Leases, Marketplace, ProviderStaking, Reputation, Runtime,
+	RuntimeCall, RuntimeEvent, System, UncheckedExtrinsic, MINUTES,
+};
+
+parameter_types! {
+	/// A heartbeat a minute (10 s on a dev chain, whose blocks take 1 s).
+	pub const HeartbeatInterval: BlockNumber = MINUTES;
+	/// A leased machine silent for 3 windows in a row is reported offline.
+	pub const OfflineGraceWindows: u32 = 2;
+	/// The sweep checks 500 machines a block: 5,000 machines within one window.
+	pub const MaxChecksPerBlock: u32 = 500;
+	pub const MaxTrackedMachines: u32 = 5_000;
+	pub const MaxOfflineReportsPerBlock: u32 = 8;
+	/// An epoch of 10 minutes; the worker has a minute to commit and one more to reveal.
+	pub const ChallengePeriod: BlockNumber = 10 * MINUTES;
+	pub const CommitWindow: BlockNumber = MINUTES;
+	pub const RevealWindow: BlockNumber = MINUTES;
+	/// Two thirds of the verifiers, rounded up.
+	pub const VerdictQuorum: Perbill = Perbill::from_percent(66);
+	/// A renter may dispute a lease for a day after it ends.
+	pub const DisputeWindow: BlockNumber = 24 * 60 * MINUTES;
+	/// Workers' and verifiers' transactions go before ordinary ones.
+	pub const UnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
+}
+
+impl pallet_attestation::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Machines = Marketplace;
+	type Leases = Leases;
+	type Faults = ProviderStaking;
+	type Reputation = Reputation;
+	type Randomness = ParentHashRandomness;
+	// Sudo until governance's market_admin track exists.
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type HeartbeatInterval = HeartbeatInterval;
+	type OfflineGraceWindows = OfflineGraceWindows;
+	type MaxTrackedMachines = MaxTrackedMachines;
+	type MaxChecksPerBlock = MaxChecksPerBlock;
+	type MaxOfflineReportsPerBlock = MaxOfflineReportsPerBlock;
+	type ChallengePeriod = ChallengePeriod;
+	type CommitWindow = CommitWindow;
+	type RevealWindow = RevealWindow;
+	type MaxChallengesPerEpoch = ConstU32<16>;
+	type RevealedRowsPerChallenge = ConstU32<4>;
+	type DefaultChallengeSize = ConstU32<1024>;
+	type MaxChallengeSize = ConstU32<{ gpux_primitives::attestation::MAX_CHALLENGE_SIZE }>;
+	type MaxVerifiers = ConstU32<32>;
+	type VerdictQuorum = VerdictQuorum;
+	type DisputeWindow = DisputeWindow;
+	type MaxDisputeReasonLen = ConstU32<256>;
+	type UnsignedPriority = UnsignedPriority;
+	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkHelper;
+}
+
+/// Randomness from the parent block's hash. Aura has no VRF, so this is the best source the
+/// chain has: the author of a block knows it before anyone else and can withhold a block to
+/// re-roll it (docs/attestation.md says what that allows and what it does not).
+pub struct ParentHashRandomness;
+
+impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		let parent = System::parent_hash();
+		let known_since = System::block_number().saturating_sub(1);
+		(BlakeTwo256::hash_of(&(parent, subject)), known_since)
+	}
+}
+
+/// Offchain workers build bare (unsigned) transactions: the validators' verdicts.
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateBare<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_bare(call)
+	}
+}
+
+/// Machines and leases for the attestation benchmarks, made through the marketplace and leases.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_attestation::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {
+	fn listed_machine(key: gpux_primitives::WorkerKey) -> gpux_primitives::MachineId {
+		let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
+		let provider: AccountId = frame_benchmarking::account("provider", machine as u32, 0);
+		super::provider_staking::bonded_machine_with_key(&provider, 8, key)
+	}
+
+	fn open_lease(machine: gpux_primitives::MachineId) -> (gpux_primitives::LeaseId, AccountId) {
+		let renter: AccountId = frame_benchmarking::account("renter", machine as u32, 0);
+		(super::provider_staking::rented_lease(machine, &renter), renter)
+	}
+}
