@@ -38,6 +38,8 @@ describe('a --dev node', () => {
     assert.deepEqual(api.registry.chainDecimals, [12]);
     assert.equal(api.registry.chainSS58, 4090);
     assert.match(alice.address, /^[1-9A-HJ-NP-Za-km-z]+$/);
+    // The node's RPC reads addresses in that format too.
+    assert.equal(typeof await node.rpc('system_accountNextIndex', [alice.address]), 'number');
   });
 
   it('lets wallets check the metadata hash they sign', { timeout: TEST_TIMEOUT_MS }, () => {

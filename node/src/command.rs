@@ -107,6 +107,10 @@ fn tcp_socket_addr(multiaddr: &str) -> Option<std::net::SocketAddr> {
 /// Parse and run command line arguments.
 pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
+	// RPC parameters (e.g. `system_accountNextIndex`) and `key inspect` read GPUX addresses.
+	sp_core::crypto::set_default_ss58_version(sp_core::crypto::Ss58AddressFormat::custom(
+		gpux_runtime::SS58_PREFIX,
+	));
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),

@@ -1,6 +1,6 @@
 //! What can stop the worker, each with a message an operator can act on.
 
-/// Errors that end a worker command.
+/// Errors that end a worker command or, inside `run`, a task's step (which is retried).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
 	/// NVML could not be loaded and `--simulate` was not given.
@@ -12,7 +12,26 @@ pub enum Error {
 	/// A solved challenge failed its own check: the solver or the machine is broken.
 	#[error("challenge self-check failed: row {0} does not match its commitment")]
 	ChallengeSelfCheck(u32),
-	/// The command is part of a later milestone.
-	#[error("`{0}` is not available in this version of gpux-worker yet")]
-	NotYetAvailable(&'static str),
+	/// The configuration is malformed or inconsistent.
+	#[error("configuration: {0}")]
+	Config(String),
+	/// The machine key's file is missing, unreadable, open to others or malformed.
+	#[error("keystore: {0}")]
+	Keystore(String),
+	/// The node could not be reached or answered something unexpected (recoverable in `run`).
+	#[error("node {0}: {1}")]
+	Node(String, String),
+	/// A lease workspace could not be set up or removed (recoverable in `run`).
+	#[error("provisioning: {0}")]
+	Provision(String),
+	/// The chain refused a transaction the command needs.
+	#[error("the chain refused the transaction: {0}")]
+	Refused(String),
+}
+
+impl Error {
+	/// A keystore I/O error at `path`.
+	pub fn keystore(path: &std::path::Path, e: std::io::Error) -> Self {
+		Self::Keystore(format!("{}: {e}", path.display()))
+	}
 }

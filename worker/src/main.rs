@@ -1,10 +1,21 @@
 #![doc = include_str!("../README.md")]
 
+mod chain;
 mod challenge;
+mod client;
+mod config;
 mod error;
 mod gpu;
+mod metrics;
+mod provision;
+mod register;
+mod signer;
+mod tasks;
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use clap::{Parser, Subcommand};
+use config::{FileConfig, ProvisionerKind};
 use error::Error;
 use gpu::SimulatedGpus;
 
@@ -12,13 +23,22 @@ use gpu::SimulatedGpus;
 #[derive(Debug, Parser)]
 #[command(name = "gpux-worker", version, about)]
 struct Cli {
-	/// WebSocket endpoint of the local gpux-node.
-	#[arg(long, env = "GPUX_NODE_URL", default_value = "ws://127.0.0.1:9944", global = true)]
-	node: String,
+	/// WebSocket endpoint of the local gpux-node [default: ws://127.0.0.1:9944].
+	#[arg(long, env = "GPUX_NODE_URL", global = true)]
+	node: Option<String>,
 
 	/// Simulate GPUs instead of reading NVML, e.g. `2xRTX4090`.
 	#[arg(long, value_name = "COUNTxMODEL", global = true)]
 	simulate: Option<SimulatedGpus>,
+
+	/// A TOML file with any of: node, keystore, machine, metrics, workspaces, provisioner.
+	/// Flags override it.
+	#[arg(long, env = "GPUX_WORKER_CONFIG", global = true)]
+	config: Option<PathBuf>,
+
+	/// The machine key's file [default: ~/.gpux-worker/machine.key].
+	#[arg(long, env = "GPUX_KEYSTORE", global = true)]
+	keystore: Option<PathBuf>,
 
 	#[command(subcommand)]
 	command: Command,
@@ -26,12 +46,34 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-	/// Create this machine's worker key.
+	/// Create this machine's worker key (a file only its owner can read).
 	Init,
-	/// Register this machine and its detected specs on chain.
-	Register,
-	/// Run: heartbeats, challenges and lease provisioning until stopped.
-	Run,
+	/// Register this machine, with the specs its GPUs report, under a provider account.
+	Register(register::RegisterArgs),
+	/// Run: heartbeats, challenges and lease provisioning until SIGINT or SIGTERM.
+	Run {
+		/// This machine's id on chain (`register` prints it).
+		#[arg(long)]
+		machine: Option<u64>,
+		/// Serve Prometheus metrics here, e.g. 127.0.0.1:9616.
+		#[arg(long)]
+		metrics: Option<SocketAddr>,
+		/// Where lease workspaces go [default: ~/.gpux-worker/leases].
+		#[arg(long)]
+		workspaces: Option<PathBuf>,
+		/// `local` (workspaces on this host) or `docker` (a container per lease).
+		#[arg(long)]
+		provisioner: Option<String>,
+		/// The host name renters reach this machine at.
+		#[arg(long, default_value = "127.0.0.1")]
+		public_host: String,
+		/// The SSH port renters use (local provisioner); the first of a range (docker).
+		#[arg(long, default_value_t = 22)]
+		ssh_port: u16,
+		/// The image lease containers run (docker provisioner).
+		#[arg(long, default_value = "gpux/cuda-ssh:12")]
+		docker_image: String,
+	},
 	/// Show what the worker sees.
 	Status,
 	/// Solve one proof-of-GPU challenge of size `n` here and time it, to check this machine
@@ -59,14 +101,15 @@ fn parse_seed(s: &str) -> Result<[u8; 32], String> {
 	Ok(seed)
 }
 
-fn main() -> std::process::ExitCode {
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
 	tracing_subscriber::fmt()
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env()
 				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
 		)
 		.init();
-	match run(Cli::parse()) {
+	match run(Cli::parse()).await {
 		Ok(()) => std::process::ExitCode::SUCCESS,
 		Err(e) => {
 			eprintln!("gpux-worker: {e}");
@@ -75,40 +118,112 @@ fn main() -> std::process::ExitCode {
 	}
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+async fn run(cli: Cli) -> Result<(), Error> {
+	let file = match &cli.config {
+		Some(path) => FileConfig::load(path)?,
+		None => FileConfig::default(),
+	};
+	let node = cli.node.or(file.node).unwrap_or_else(|| "ws://127.0.0.1:9944".into());
+	config::check_node_url(&node)?;
+	let keystore = signer::keystore_path(cli.keystore, file.keystore);
 	match cli.command {
 		Command::Status => {
 			let report = gpu::probe_for(cli.simulate)?.read()?;
-			println!("node: {}", cli.node);
+			println!("node: {node}");
 			print!("{report}");
 			Ok(())
 		},
-		Command::Challenge { size, seed } => {
-			use challenge::ChallengeSolver;
-			let seed = seed.unwrap_or([0x60; 32]);
-			let started = std::time::Instant::now();
-			let solution = challenge::CpuSolver.solve(&seed, size);
-			let elapsed = started.elapsed();
-			// Check one row the way a validator would, from the seed alone.
-			let index = u32::from(seed[0]) % size;
-			let checked = solution
-				.reveal(index)
-				.is_some_and(|revealed| revealed.verifies(&seed, size, &solution.commitment()));
-			println!("size: {size}x{size} (CPU)");
-			println!(
-				"commitment: 0x{}",
-				solution.commitment().iter().map(|b| format!("{b:02x}")).collect::<String>()
-			);
-			println!("solved in: {:.3} s", elapsed.as_secs_f64());
-			println!("row {index} checks out: {checked}");
-			if checked {
-				Ok(())
-			} else {
-				Err(Error::ChallengeSelfCheck(index))
-			}
+		Command::Challenge { size, seed } => solve_locally(size, seed),
+		Command::Init => {
+			let key = signer::MachineKey::create(&keystore)?;
+			println!("created {}", keystore.display());
+			println!("worker key: {}", key.public_hex());
+			println!("address:    {}", key.address());
+			println!("next: gpux-worker register --provider-suri <provider's secret>");
+			Ok(())
 		},
-		Command::Init => Err(Error::NotYetAvailable("init")),
-		Command::Register => Err(Error::NotYetAvailable("register")),
-		Command::Run => Err(Error::NotYetAvailable("run")),
+		Command::Register(args) => {
+			let key = signer::MachineKey::load(&keystore)?;
+			let probe = gpu::probe_for(cli.simulate)?;
+			register::register(&node, &key, probe.as_ref(), args).await
+		},
+		Command::Run {
+			machine,
+			metrics,
+			workspaces,
+			provisioner,
+			public_host,
+			ssh_port,
+			docker_image,
+		} => {
+			let key = Arc::new(signer::MachineKey::load(&keystore)?);
+			let machine = machine.or(file.machine).ok_or_else(|| {
+				Error::Config("which machine? pass --machine ID (printed by `register`)".into())
+			})?;
+			let probe: Arc<dyn gpu::GpuProbe> = gpu::probe_for(cli.simulate)?.into();
+			let workspaces =
+				workspaces.or(file.workspaces).unwrap_or_else(|| keystore.with_file_name("leases"));
+			let kind: ProvisionerKind =
+				provisioner.or(file.provisioner).as_deref().unwrap_or("local").parse()?;
+			let provisioner: Arc<dyn provision::Provisioner> = match kind {
+				ProvisionerKind::Local => Arc::new(provision::LocalProvisioner::new(
+					workspaces.clone(),
+					public_host,
+					ssh_port,
+				)),
+				ProvisionerKind::Docker => Arc::new(provision::DockerProvisioner {
+					image: docker_image,
+					host: public_host,
+					base_port: ssh_port,
+					keys_dir: workspaces.join("keys"),
+				}),
+			};
+			let registry = substrate_prometheus_endpoint::Registry::new();
+			let worker_metrics = metrics::Metrics::register(&registry)
+				.map_err(|e| Error::Config(format!("metrics: {e}")))?;
+			if let Some(addr) = metrics.or(file.metrics) {
+				tokio::spawn(async move {
+					if let Err(e) =
+						substrate_prometheus_endpoint::init_prometheus(addr, registry).await
+					{
+						tracing::error!("metrics on {addr}: {e}");
+					}
+				});
+			}
+			let shutdown = tasks::shutdown_signal();
+			tasks::run(
+				node,
+				machine,
+				key,
+				probe,
+				provisioner,
+				worker_metrics,
+				workspaces.join(".state"),
+				shutdown,
+			)
+			.await
+		},
+	}
+}
+
+/// `challenge`: solve, time, and check one row the way a validator would.
+fn solve_locally(size: u32, seed: Option<[u8; 32]>) -> Result<(), Error> {
+	use challenge::ChallengeSolver;
+	let seed = seed.unwrap_or([0x60; 32]);
+	let started = std::time::Instant::now();
+	let solution = challenge::CpuSolver.solve(&seed, size);
+	let elapsed = started.elapsed();
+	let index = u32::from(seed[0]) % size;
+	let checked = solution
+		.reveal(index)
+		.is_some_and(|revealed| revealed.verifies(&seed, size, &solution.commitment()));
+	println!("size: {size}x{size} (CPU)");
+	println!("commitment: 0x{}", hex::encode(solution.commitment()));
+	println!("solved in: {:.3} s", elapsed.as_secs_f64());
+	println!("row {index} checks out: {checked}");
+	if checked {
+		Ok(())
+	} else {
+		Err(Error::ChallengeSelfCheck(index))
 	}
 }

@@ -21,6 +21,8 @@ pub struct GpuReading {
 	pub power_mw: u32,
 	/// Uncorrected ECC errors over the GPU's lifetime; `None` where ECC is off or unsupported.
 	pub ecc_errors: Option<u64>,
+	/// CUDA compute capability (major, minor).
+	pub compute_capability: (u8, u8),
 }
 
 /// Everything one read of the machine's GPUs returns.
@@ -34,7 +36,7 @@ pub struct GpuReport {
 }
 
 /// A source of GPU readings.
-pub trait GpuProbe {
+pub trait GpuProbe: Send + Sync {
 	/// Reads every GPU of the machine now.
 	fn read(&self) -> Result<GpuReport, Error>;
 }

@@ -51,6 +51,10 @@ impl GpuProbe for NvmlProbe {
 				ecc_errors: device
 					.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Aggregate)
 					.ok(),
+				compute_capability: device
+					.cuda_compute_capability()
+					.map(|c| (c.major.clamp(0, 255) as u8, c.minor.clamp(0, 255) as u8))
+					.map_err(nvml_err("compute capability"))?,
 			});
 		}
 		Ok(GpuReport {

@@ -46,6 +46,16 @@ fn memory_mib(model: &str) -> u64 {
 	gib * 1024
 }
 
+/// Compute capability of well-known models; others get 8.6 (Ampere).
+fn compute_capability(model: &str) -> (u8, u8) {
+	match model.to_ascii_uppercase().as_str() {
+		m if m.contains("4090") || m.contains("L40") => (8, 9),
+		m if m.contains("A100") => (8, 0),
+		m if m.contains("H100") => (9, 0),
+		_ => (8, 6),
+	}
+}
+
 impl GpuProbe for SimulatedGpus {
 	/// Idle GPUs with stable, made-up identities: the same on every read.
 	fn read(&self) -> Result<GpuReport, Error> {
@@ -60,6 +70,7 @@ impl GpuProbe for SimulatedGpus {
 				temperature_c: 35,
 				power_mw: 30_000,
 				ecc_errors: Some(0),
+				compute_capability: compute_capability(&self.model),
 			})
 			.collect();
 		Ok(GpuReport {

@@ -1,0 +1,145 @@
+//! The machine (worker) key: an sr25519 key in a file only its owner can read. It signs
+//! heartbeats, challenge answers and lease attestations, and holds no funds.
+
+use std::{
+	io::Write,
+	os::unix::fs::{OpenOptionsExt, PermissionsExt},
+	path::{Path, PathBuf},
+};
+
+use gpux_primitives::attestation::WorkerStatement;
+use sp_core::{crypto::Ss58Codec, sr25519, Pair};
+
+use crate::error::Error;
+
+/// The machine key, loaded.
+pub struct MachineKey {
+	pair: sr25519::Pair,
+}
+
+impl MachineKey {
+	/// Creates a new key at `path` (mode 0600, parent directories 0700). Refuses to overwrite
+	/// an existing key: losing it means re-registering the machine.
+	pub fn create(path: &Path) -> Result<Self, Error> {
+		if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+			std::fs::create_dir_all(dir).map_err(|e| Error::keystore(path, e))?;
+			let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+		}
+		let (pair, seed) = sr25519::Pair::generate();
+		let mut file = std::fs::OpenOptions::new()
+			.write(true)
+			.create_new(true)
+			.mode(0o600)
+			.open(path)
+			.map_err(|e| match e.kind() {
+				std::io::ErrorKind::AlreadyExists => Error::Keystore(format!(
+					"{} exists already; it is this machine's key (delete it only to re-register)",
+					path.display()
+				)),
+				_ => Error::keystore(path, e),
+			})?;
+		writeln!(file, "0x{}", hex::encode(seed)).map_err(|e| Error::keystore(path, e))?;
+		Ok(Self { pair })
+	}
+
+	/// Loads the key at `path`, refusing a file others can read or one that is not a key.
+	pub fn load(path: &Path) -> Result<Self, Error> {
+		let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+			std::io::ErrorKind::NotFound => Error::Keystore(format!(
+				"{} does not exist; create it with `gpux-worker init`",
+				path.display()
+			)),
+			_ => Error::keystore(path, e),
+		})?;
+		let mode = meta.permissions().mode() & 0o777;
+		if mode & 0o077 != 0 {
+			return Err(Error::Keystore(format!(
+				"{} is readable by others (mode {mode:o}); run `chmod 600 {}`",
+				path.display(),
+				path.display()
+			)));
+		}
+		let text = std::fs::read_to_string(path).map_err(|e| Error::keystore(path, e))?;
+		Self::from_text(text.trim())
+			.map_err(|why| Error::Keystore(format!("{}: {why}", path.display())))
+	}
+
+	fn from_text(text: &str) -> Result<Self, String> {
+		let hex = text.strip_prefix("0x").ok_or("not a key: expected 0x and 64 hex digits")?;
+		let bytes = hex::decode(hex).map_err(|_| "not a key: expected 64 hex digits")?;
+		let seed: [u8; 32] = bytes.try_into().map_err(|_| "not a key: expected 32 bytes")?;
+		Ok(Self { pair: sr25519::Pair::from_seed(&seed) })
+	}
+
+	/// The public key, as `registerMachine` takes it.
+	pub fn public(&self) -> sr25519::Public {
+		self.pair.public()
+	}
+
+	/// The public key in hex, for polkadot.js.
+	pub fn public_hex(&self) -> String {
+		format!("0x{}", hex::encode(self.public().0))
+	}
+
+	/// The public key as a GPUX address (it holds no funds; shown to tell keys apart).
+	pub fn address(&self) -> String {
+		self.public().to_ss58check_with_version(gpux_primitives::SS58_PREFIX.into())
+	}
+
+	/// Signs `statement` for the chain with genesis hash `genesis`.
+	pub fn sign(&self, statement: &WorkerStatement, genesis: &[u8; 32]) -> sr25519::Signature {
+		self.pair.sign(&statement.signing_message(genesis))
+	}
+}
+
+/// The keystore path to use: the flag, else the config file's, else the default.
+pub fn keystore_path(flag: Option<PathBuf>, file: Option<PathBuf>) -> PathBuf {
+	flag.or(file).unwrap_or_else(crate::config::default_keystore)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn temp_path(name: &str) -> PathBuf {
+		let dir =
+			std::env::temp_dir().join(format!("gpux-worker-test-{}-{name}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		dir.join("keys").join("machine.key")
+	}
+
+	#[test]
+	fn init_creates_an_owner_only_key_that_loads_back() {
+		let path = temp_path("create");
+		let key = MachineKey::create(&path).unwrap();
+		let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+		assert_eq!(mode, 0o600);
+		assert_eq!(MachineKey::load(&path).unwrap().public(), key.public());
+		let again = MachineKey::create(&path).err().unwrap().to_string();
+		assert!(again.contains("exists already"), "{again}");
+	}
+
+	#[test]
+	fn a_readable_or_malformed_keystore_is_refused_clearly() {
+		let path = temp_path("bad");
+		MachineKey::create(&path).unwrap();
+		std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+		let open = MachineKey::load(&path).err().unwrap().to_string();
+		assert!(open.contains("chmod 600"), "{open}");
+		std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+		std::fs::write(&path, "hello").unwrap();
+		let garbage = MachineKey::load(&path).err().unwrap().to_string();
+		assert!(garbage.contains("not a key"), "{garbage}");
+		let missing = MachineKey::load(&temp_path("missing")).err().unwrap().to_string();
+		assert!(missing.contains("gpux-worker init"), "{missing}");
+	}
+
+	#[test]
+	fn signatures_verify_against_the_public_key() {
+		use sp_runtime::traits::Verify;
+		let key = MachineKey::from_text(&format!("0x{}", "11".repeat(32))).unwrap();
+		let statement = WorkerStatement::LeaseEnded { lease: 1, digest: [0; 32] };
+		let signature = key.sign(&statement, &[5; 32]);
+		assert!(signature.verify(&statement.signing_message(&[5; 32])[..], &key.public()));
+	}
+}
