@@ -24,6 +24,9 @@ pub enum Error {
 	/// A lease workspace could not be set up or removed (recoverable in `run`).
 	#[error("provisioning: {0}")]
 	Provision(String),
+	/// CUDA is missing or failed (the worker then solves challenges on the CPU).
+	#[error("CUDA: {0}")]
+	Cuda(String),
 	/// The chain refused a transaction the command needs.
 	#[error("the chain refused the transaction: {0}")]
 	Refused(String),

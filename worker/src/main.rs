@@ -40,6 +40,10 @@ struct Cli {
 	#[arg(long, env = "GPUX_KEYSTORE", global = true)]
 	keystore: Option<PathBuf>,
 
+	/// Where challenges are solved: `auto` (the GPU if CUDA loads, else the CPU), `cpu`, `gpu`.
+	#[arg(long, value_enum, default_value = "auto", global = true)]
+	solver: challenge::SolverChoice,
+
 	#[command(subcommand)]
 	command: Command,
 }
@@ -133,7 +137,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			print!("{report}");
 			Ok(())
 		},
-		Command::Challenge { size, seed } => solve_locally(size, seed),
+		Command::Challenge { size, seed } => solve_locally(cli.solver, size, seed),
 		Command::Init => {
 			let key = signer::MachineKey::create(&keystore)?;
 			println!("created {}", keystore.display());
@@ -190,12 +194,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
 					}
 				});
 			}
+			let solver = challenge::solver_for(cli.solver)?;
+			tracing::info!("challenges are solved on the {}", solver.name());
 			let shutdown = tasks::shutdown_signal();
 			tasks::run(
 				node,
 				machine,
 				key,
 				probe,
+				solver,
 				provisioner,
 				worker_metrics,
 				workspaces.join(".state"),
@@ -207,17 +214,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
 }
 
 /// `challenge`: solve, time, and check one row the way a validator would.
-fn solve_locally(size: u32, seed: Option<[u8; 32]>) -> Result<(), Error> {
-	use challenge::ChallengeSolver;
+fn solve_locally(
+	choice: challenge::SolverChoice,
+	size: u32,
+	seed: Option<[u8; 32]>,
+) -> Result<(), Error> {
+	let solver = challenge::solver_for(choice)?;
 	let seed = seed.unwrap_or([0x60; 32]);
 	let started = std::time::Instant::now();
-	let solution = challenge::CpuSolver.solve(&seed, size);
+	let solution = solver.solve(&seed, size)?;
 	let elapsed = started.elapsed();
 	let index = u32::from(seed[0]) % size;
 	let checked = solution
 		.reveal(index)
 		.is_some_and(|revealed| revealed.verifies(&seed, size, &solution.commitment()));
-	println!("size: {size}x{size} (CPU)");
+	println!("size: {size}x{size} ({})", solver.name());
 	println!("commitment: 0x{}", hex::encode(solution.commitment()));
 	println!("solved in: {:.3} s", elapsed.as_secs_f64());
 	println!("row {index} checks out: {checked}");

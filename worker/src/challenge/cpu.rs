@@ -9,8 +9,12 @@ use super::{ChallengeSolver, Solution};
 pub struct CpuSolver;
 
 impl ChallengeSolver for CpuSolver {
-	fn solve(&self, seed: &Hash32, n: u32) -> Solution {
-		Solution::new(product(seed, n))
+	fn solve(&self, seed: &Hash32, n: u32) -> Result<Solution, crate::error::Error> {
+		Ok(Solution::new(product(seed, n)))
+	}
+
+	fn name(&self) -> String {
+		"CPU".into()
 	}
 }
 
@@ -21,7 +25,7 @@ mod tests {
 	#[test]
 	fn revealed_rows_check_out_the_way_validators_check_them() {
 		let seed = [42; 32];
-		let solution = CpuSolver.solve(&seed, 24);
+		let solution = CpuSolver.solve(&seed, 24).unwrap();
 		let root = solution.commitment();
 		for index in [0, 7, 23] {
 			assert!(solution.reveal(index).unwrap().verifies(&seed, 24, &root), "row {index}");
@@ -37,7 +41,7 @@ mod tests {
 	#[test]
 	fn a_wrong_product_does_not_match_the_honest_commitment() {
 		let seed = [42; 32];
-		let honest = CpuSolver.solve(&seed, 8);
+		let honest = CpuSolver.solve(&seed, 8).unwrap();
 		let mut rows = honest.rows.clone();
 		rows[3][5] ^= 1;
 		assert_ne!(Solution::new(rows).commitment(), honest.commitment());

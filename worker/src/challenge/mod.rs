@@ -1,10 +1,12 @@
 //! The proof-of-GPU challenge: compute the seeded matrix product, commit to its rows, and
-//! reveal the rows the chain asks for with their Merkle proofs. The arithmetic is
+//! reveal the rows the chain asks for with their Merkle proofs, on the CPU or a CUDA GPU. The arithmetic is
 //! `gpux_primitives::challenge`, the same code the validators check with.
 
 mod cpu;
+mod gpu;
 
 pub use cpu::CpuSolver;
+pub use gpu::GpuSolver;
 
 use gpux_primitives::challenge::{
 	matrix_b, merkle_proof, merkle_root, product_row, row_leaf, verify_proof, Hash32,
@@ -63,7 +65,35 @@ impl RevealedRow {
 }
 
 /// Computes challenge products: on the CPU here, on the GPU where CUDA is available.
-pub trait ChallengeSolver {
+pub trait ChallengeSolver: Send + Sync {
 	/// The product `A·B` of the `n`×`n` matrices seeded by `seed`.
-	fn solve(&self, seed: &Hash32, n: u32) -> Solution;
+	fn solve(&self, seed: &Hash32, n: u32) -> Result<Solution, crate::error::Error>;
+	/// What it runs on, for logs.
+	fn name(&self) -> String;
+}
+
+/// Which solver `--solver` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SolverChoice {
+	/// The GPU if CUDA loads, else the CPU.
+	Auto,
+	Cpu,
+	Gpu,
+}
+
+/// The solver for `choice`: `Auto` falls back to the CPU and says why.
+pub fn solver_for(
+	choice: SolverChoice,
+) -> Result<std::sync::Arc<dyn ChallengeSolver>, crate::error::Error> {
+	match choice {
+		SolverChoice::Cpu => Ok(std::sync::Arc::new(CpuSolver)),
+		SolverChoice::Gpu => Ok(std::sync::Arc::new(GpuSolver::new()?)),
+		SolverChoice::Auto => match GpuSolver::new() {
+			Ok(gpu) => Ok(std::sync::Arc::new(gpu)),
+			Err(e) => {
+				tracing::info!("challenges on the CPU: {e}");
+				Ok(std::sync::Arc::new(CpuSolver))
+			},
+		},
+	}
 }

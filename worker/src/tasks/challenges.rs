@@ -14,7 +14,7 @@ use sp_crypto_hashing::blake2_256;
 use super::Context;
 use crate::{
 	chain::{self, keys, AttestationCall},
-	challenge::{ChallengeSolver, CpuSolver, Solution},
+	challenge::Solution,
 	client::{Chain, Head, Submitted},
 	error::Error,
 };
@@ -37,13 +37,19 @@ pub async fn run(mut ctx: Context) {
 	}
 }
 
-async fn solve(record: &Record) -> Result<std::sync::Arc<Solution>, Error> {
-	let (seed, size) = (record.seed, record.size);
+async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution>, Error> {
+	let (seed, size, solver) = (record.seed, record.size, ctx.solver.clone());
 	let started = std::time::Instant::now();
-	let solution = tokio::task::spawn_blocking(move || CpuSolver.solve(&seed, size))
+	let solution = tokio::task::spawn_blocking(move || solver.solve(&seed, size))
 		.await
-		.map_err(|e| Error::Provision(format!("solver thread: {e}")))?;
-	tracing::info!(target: "challenge", size, seconds = started.elapsed().as_secs_f64(), "solved");
+		.map_err(|e| Error::Cuda(format!("solver thread: {e}")))??;
+	tracing::info!(
+		target: "challenge",
+		size,
+		seconds = started.elapsed().as_secs_f64(),
+		on = %ctx.solver.name(),
+		"solved"
+	);
 	Ok(std::sync::Arc::new(solution))
 }
 
@@ -64,7 +70,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			ChallengeState::AwaitingCommit => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(&record).await?,
+					None => solve(ctx, &record).await?,
 				};
 				work.solutions.insert(id, solution.clone());
 				let root = solution.commitment();
@@ -76,7 +82,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			ChallengeState::Committed { root, at } if head.number > at => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(&record).await?,
+					None => solve(ctx, &record).await?,
 				};
 				if solution.commitment() != root {
 					tracing::error!(target: "challenge", id, "the committed root is not this machine's product");

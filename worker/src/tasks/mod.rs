@@ -27,6 +27,7 @@ use tokio::sync::watch;
 
 use crate::{
 	chain::keys,
+	challenge::ChallengeSolver,
 	client::{header_number, Chain, Head},
 	error::Error,
 	gpu::GpuProbe,
@@ -41,6 +42,7 @@ pub struct Context {
 	pub machine: MachineId,
 	pub key: Arc<MachineKey>,
 	pub probe: Arc<dyn GpuProbe>,
+	pub solver: Arc<dyn ChallengeSolver>,
 	pub provisioner: Arc<dyn Provisioner>,
 	pub metrics: Metrics,
 	pub chain: watch::Receiver<Option<Arc<Chain>>>,
@@ -108,6 +110,7 @@ pub async fn run(
 	machine: MachineId,
 	key: Arc<MachineKey>,
 	probe: Arc<dyn GpuProbe>,
+	solver: Arc<dyn ChallengeSolver>,
 	provisioner: Arc<dyn Provisioner>,
 	metrics: Metrics,
 	state_dir: std::path::PathBuf,
@@ -119,6 +122,7 @@ pub async fn run(
 		machine,
 		key: key.clone(),
 		probe,
+		solver,
 		provisioner,
 		metrics: metrics.clone(),
 		chain: chain_rx,
