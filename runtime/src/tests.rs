@@ -48,6 +48,24 @@ fn run_to_block(n: crate::BlockNumber) {
 	}
 }
 
+/// Bob rents one of the demo machine's (0) GPUs for an hour at 0.5 GPUX; returns the lease.
+fn bob_rents_a_demo_gpu_for_an_hour() -> u64 {
+	let lease = pallet_leases::NextLeaseId::<Runtime>::get();
+	assert_ok!(crate::Leases::rent(
+		RuntimeOrigin::signed(Bob.to_account_id()),
+		0,
+		1,
+		gpux_primitives::LeaseMode::OnDemand,
+		600,
+		500 * crate::MILLI_UNITS,
+		gpux_primitives::AccessSpec {
+			ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
+			seal_key: None
+		},
+	));
+	lease
+}
+
 #[test]
 fn every_preset_builds_a_genesis_state() {
 	let names = genesis_config_presets::preset_names();
@@ -232,7 +250,7 @@ mod market {
 mod faults {
 	use super::*;
 	use frame_support::traits::fungible::InspectHold;
-	use gpux_primitives::{AccessSpec, LeaseMode, ReputationScores};
+	use gpux_primitives::ReputationScores;
 	use pallet_marketplace::runtime_api::{ListingFilter, ListingSort, Page};
 	use sp_keyring::Sr25519Keyring::Ferdie;
 	use sp_runtime::Permill;
@@ -262,18 +280,7 @@ mod faults {
 	/// reports the machine offline.
 	fn leased_machine_reported_offline() {
 		defer_slashes_for(10);
-		assert_ok!(Leases::rent(
-			RuntimeOrigin::signed(Bob.to_account_id()),
-			0,
-			1,
-			LeaseMode::OnDemand,
-			600,
-			500 * MILLI_UNITS,
-			AccessSpec {
-				ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
-				seal_key: None
-			},
-		));
+		bob_rents_a_demo_gpu_for_an_hour();
 		run_to_block(121);
 		assert_ok!(ProviderStaking::report_offline(RuntimeOrigin::root(), 0));
 	}
@@ -412,14 +419,14 @@ mod attestation {
 			MAX_GPUS_PER_MACHINE,
 		},
 		challenge::product,
-		AccessSpec, LeaseMode, VerifierId, VerifierSignature,
+		VerifierId, VerifierSignature,
 	};
 	use sp_core::Pair;
 	use sp_keyring::Sr25519Keyring::Eve;
 
 	use crate::{
-		configs::RuntimeBlockLength, configs::RuntimeBlockWeights, Attestation, Leases,
-		RuntimeCall, MILLI_UNITS,
+		configs::{RuntimeBlockLength, RuntimeBlockWeights},
+		Attestation, RuntimeCall,
 	};
 
 	/// The demo machine (0) and its worker key (Eve's).
@@ -468,23 +475,6 @@ mod attestation {
 		));
 	}
 
-	fn bob_rents_an_hour() -> u64 {
-		let lease = pallet_leases::NextLeaseId::<Runtime>::get();
-		assert_ok!(Leases::rent(
-			RuntimeOrigin::signed(Bob.to_account_id()),
-			DEMO,
-			1,
-			LeaseMode::OnDemand,
-			600,
-			500 * MILLI_UNITS,
-			AccessSpec {
-				ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
-				seal_key: None
-			},
-		));
-		lease
-	}
-
 	/// The issue asks for at least 3,000 heartbeats in one block: by weight (the normal
 	/// class's share, each heartbeat also paying the base extrinsic weight) and by length.
 	#[test]
@@ -509,7 +499,7 @@ mod attestation {
 	fn the_demo_worker_heartbeats_and_a_silent_leased_machine_is_faulted() {
 		dev_ext().execute_with(|| {
 			beat();
-			let lease = bob_rents_an_hour();
+			let lease = bob_rents_a_demo_gpu_for_an_hour();
 			let interval = crate::configs::HeartbeatInterval::get();
 			// Silent from window 1 on; the grace is 2 windows, so the check of window 3 reports.
 			run_to_block(4 * interval);
@@ -596,7 +586,7 @@ mod attestation {
 		dev_ext().execute_with(|| {
 			let bob = Bob.to_account_id();
 			let before = Balances::free_balance(&bob);
-			let lease = bob_rents_an_hour();
+			let lease = bob_rents_a_demo_gpu_for_an_hour();
 			run_to_block(11);
 			assert_ok!(Attestation::dispute(
 				RuntimeOrigin::signed(bob.clone()),

@@ -141,6 +141,12 @@ pub fn edit_machine(id: MachineId, f: impl FnOnce(&mut FakeMachine)) {
 	set_machines(m);
 }
 
+/// A listed 1-GPU machine `id` of `PROVIDER`, its worker key made from seed `id`.
+pub fn listed_machine(id: MachineId) {
+	let key = worker(id as u8).public().0;
+	put_machine(id, FakeMachine { provider: PROVIDER, key, class: 0, gpus: 1, listed: true });
+}
+
 /// Adds or replaces a lease.
 pub fn put_lease(id: LeaseId, lease: FakeLease) {
 	let mut l = leases();

@@ -6,7 +6,6 @@ use gpux_primitives::{
 	attestation::{commit_rows, reveal_rows, AccessMethod, Endpoint, WorkerStatement},
 	FaultKind,
 };
-use sp_core::Pair;
 use sp_runtime::DispatchError;
 
 use crate::{mock::*, *};
@@ -127,16 +126,7 @@ mod heartbeats {
 	fn the_tracked_set_is_bounded() {
 		ExtBuilder.build_and_execute(|| {
 			for id in 10..30u64 {
-				put_machine(
-					id,
-					FakeMachine {
-						provider: PROVIDER,
-						key: worker(id as u8).public().0,
-						class: 0,
-						gpus: 1,
-						listed: true,
-					},
-				);
+				listed_machine(id);
 				assert_ok!(beat(id, id as u8));
 			}
 			assert_eq!(TrackedMachineCount::<Test>::get(), 20);
@@ -249,16 +239,7 @@ mod heartbeats {
 	fn the_sweep_checks_at_most_max_checks_per_block() {
 		ExtBuilder.build_and_execute(|| {
 			for id in 10..13u64 {
-				put_machine(
-					id,
-					FakeMachine {
-						provider: PROVIDER,
-						key: worker(id as u8).public().0,
-						class: 0,
-						gpus: 1,
-						listed: true,
-					},
-				);
+				listed_machine(id);
 				assert_ok!(beat(id, id as u8));
 			}
 			run_to_block(INTERVAL);
