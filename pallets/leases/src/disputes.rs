@@ -7,12 +7,10 @@ use frame_support::traits::{
 	Get,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use gpux_primitives::{
-	storage::remove_from_list, Balance, LeaseDisputes, LeaseFacts, LeaseId, ReputationFeed,
-};
+use gpux_primitives::{Balance, LeaseDisputes, LeaseFacts, LeaseId};
 use sp_runtime::DispatchError;
 
-use crate::{CloseReason, Config, Error, Event, LeaseStatus, Leases, MachineLeases, Pallet};
+use crate::{CloseReason, Config, Error, Leases, Pallet};
 
 impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pallet<T> {
 	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<T::AccountId, BlockNumberFor<T>>> {
@@ -26,36 +24,23 @@ impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pall
 	}
 
 	fn refund_disputed(id: LeaseId) -> Result<Balance, DispatchError> {
-		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
-		let mut refunded: Balance = 0;
-		if lease.is_open() {
-			// Closed without paying what accrued since the last settle: the escrow goes back.
-			refunded = Self::refund_escrow(&mut lease);
-			Self::unschedule_close(id, lease.closes_at);
-			MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
-			lease.status = LeaseStatus::Closed { reason: CloseReason::Governance };
-			T::Reputation::lease_closed(lease.machine, &lease.provider, lease.paid, true);
-			Self::deposit_event(Event::Closed {
-				lease: id,
-				reason: CloseReason::Governance,
-				refunded,
-			});
-		}
+		let lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
+		let (provider, renter, paid) = (lease.provider.clone(), lease.renter.clone(), lease.paid);
+		// An open lease closes without paying what accrued since the last settle: the whole
+		// escrow goes back.
+		let mut refunded =
+			if lease.is_open() { Self::end(id, lease, CloseReason::Governance, true) } else { 0 };
 		// What the provider was paid (the fee went to the treasury), as far as its free
 		// balance goes; governance can slash the rest from the bond.
-		let fee = T::ProtocolFee::get() * lease.paid;
-		let owed_back = lease.paid.saturating_sub(fee);
-		let available = T::Currency::reducible_balance(
-			&lease.provider,
-			Preservation::Preserve,
-			Fortitude::Polite,
-		);
+		let fee = T::ProtocolFee::get() * paid;
+		let owed_back = paid.saturating_sub(fee);
+		let available =
+			T::Currency::reducible_balance(&provider, Preservation::Preserve, Fortitude::Polite);
 		let clawed = owed_back.min(available);
 		if clawed > 0 {
-			T::Currency::transfer(&lease.provider, &lease.renter, clawed, Preservation::Preserve)?;
+			T::Currency::transfer(&provider, &renter, clawed, Preservation::Preserve)?;
 			refunded = refunded.saturating_add(clawed);
 		}
-		Leases::<T>::insert(id, lease);
 		Ok(refunded)
 	}
 }

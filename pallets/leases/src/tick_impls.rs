@@ -75,16 +75,22 @@ impl<T: Config> Pallet<T> {
 		at: BlockNumberFor<T>,
 	) -> Balance {
 		Self::pay_accrued(id, &mut lease, at);
+		Self::end(id, lease, reason, reason == CloseReason::ProviderFault)
+	}
+
+	/// Closes the lease without paying anything more: refunds what is left in escrow, frees
+	/// the GPUs, and tells reputation (`fault` if the provider caused it). Returns the refund.
+	pub(crate) fn end(
+		id: LeaseId,
+		mut lease: LeaseRecordOf<T>,
+		reason: CloseReason,
+		fault: bool,
+	) -> Balance {
 		let refunded = Self::refund_escrow(&mut lease);
 		Self::unschedule_close(id, lease.closes_at);
 		MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
 		lease.status = LeaseStatus::Closed { reason };
-		T::Reputation::lease_closed(
-			lease.machine,
-			&lease.provider,
-			lease.paid,
-			reason == CloseReason::ProviderFault,
-		);
+		T::Reputation::lease_closed(lease.machine, &lease.provider, lease.paid, fault);
 		Leases::<T>::insert(id, lease);
 		Self::deposit_event(Event::Closed { lease: id, reason, refunded });
 		refunded
