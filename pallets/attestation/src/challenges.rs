@@ -8,8 +8,8 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	attestation::{drawn_rows, verdict_message, RevealedRows, WorkerStatement},
 	challenge::Hash32,
-	AttestedMachine, ChallengeId, FaultKind, FaultReporter, GpuClassId, MachineKeys,
-	ReputationFeed, VerifierId, VerifierSignature,
+	ChallengeId, FaultKind, FaultReporter, GpuClassId, MachineKeys, ReputationFeed, VerifierId,
+	VerifierSignature,
 };
 use sp_core::sr25519;
 use sp_crypto_hashing::blake2_256;
@@ -126,7 +126,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Records the outcome: reputation learns it, a fault is reported, the challenge's
-	/// storage is cleared.
+	/// storage is cleared. The caller takes it out of `OpenChallenges`.
 	fn decide(id: ChallengeId, record: ChallengeRecordOf<T>, outcome: ChallengeOutcome) {
 		if outcome != ChallengeOutcome::Undecided {
 			T::Reputation::challenge_decided(
@@ -145,7 +145,6 @@ impl<T: Config> Pallet<T> {
 		Challenges::<T>::remove(id);
 		RevealedRowsOf::<T>::remove(id);
 		let _ = Verdicts::<T>::clear_prefix(id, T::MaxVerifiers::get(), None);
-		OpenChallenges::<T>::mutate(|open| open.retain(|c| *c != id));
 		Self::deposit_event(Event::ChallengeDecided {
 			challenge: id,
 			machine: record.machine,
@@ -153,18 +152,15 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// The challenge and its machine, if `signature` is the machine's worker key over
-	/// `statement`.
-	fn challenged_machine(
-		challenge: ChallengeId,
+	/// Whether `signature` is the challenged machine's worker key over `statement`.
+	fn signed_by_machine(
+		record: &ChallengeRecordOf<T>,
 		statement: &WorkerStatement,
 		signature: &sr25519::Signature,
-	) -> Result<(ChallengeRecordOf<T>, AttestedMachine<T::AccountId>), Error<T>> {
-		let record = Challenges::<T>::get(challenge).ok_or(Error::<T>::UnknownChallenge)?;
+	) -> Result<(), Error<T>> {
 		let info =
 			T::Machines::attested_machine(record.machine).ok_or(Error::<T>::UnknownMachine)?;
-		Self::worker_signed(&info, statement, signature)?;
-		Ok((record, info))
+		Self::worker_signed(&info, statement, signature)
 	}
 
 	/// Every check a commitment must pass.
@@ -178,7 +174,8 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= record.commit_by, Error::<T>::CommitTooLate);
 		let statement = WorkerStatement::ChallengeCommitted { challenge, root: *root };
-		Ok(Self::challenged_machine(challenge, &statement, signature)?.0)
+		Self::signed_by_machine(&record, &statement, signature)?;
+		Ok(record)
 	}
 
 	pub(crate) fn do_commit_challenge(
@@ -202,8 +199,7 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let hash = frame_system::Pallet::<T>::block_hash(at);
-		let draw = blake2_256(hash.as_ref());
-		Some(drawn_rows(&record.seed, &draw, record.size, record.rows))
+		Some(drawn_rows(&record.seed, hash.as_ref(), record.size, record.rows))
 	}
 
 	/// Every check a reveal must pass.
@@ -222,7 +218,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(rows.iter().map(|r| r.index).eq(drawn.iter().copied()), Error::<T>::WrongRows);
 		ensure!(rows.iter().all(|r| r.proves(&root, record.size)), Error::<T>::RevealMismatch);
 		let statement = WorkerStatement::revealed(challenge, rows);
-		Self::challenged_machine(challenge, &statement, signature)?;
+		Self::signed_by_machine(&record, &statement, signature)?;
 		Ok((record, root))
 	}
 
@@ -276,13 +272,17 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::VerdictSubmitted { challenge, verifier, passed });
 		let quorum = Self::quorum();
-		if record.passes >= quorum {
-			Self::decide(challenge, record, ChallengeOutcome::Passed);
+		let outcome = if record.passes >= quorum {
+			ChallengeOutcome::Passed
 		} else if record.fails >= quorum {
-			Self::decide(challenge, record, ChallengeOutcome::Failed);
+			ChallengeOutcome::Failed
 		} else {
 			Challenges::<T>::insert(challenge, record);
-		}
+			return Ok(());
+		};
+		// Decided before the epoch ends: no longer open. (`close_epoch` takes the whole list.)
+		OpenChallenges::<T>::mutate(|open| open.retain(|c| *c != challenge));
+		Self::decide(challenge, record, outcome);
 		Ok(())
 	}
 

@@ -20,6 +20,19 @@ use crate::{
 type LeaseFactsOf<T> = LeaseFacts<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 
 impl<T: Config> Pallet<T> {
+	/// What was attested of `lease` on `machine` so far; nothing yet if there is no record.
+	fn attestation_of(
+		lease: LeaseId,
+		machine: gpux_primitives::MachineId,
+	) -> LeaseAttestationOf<T> {
+		LeaseAttestations::<T>::get(lease).unwrap_or(LeaseAttestation {
+			machine,
+			started: None,
+			ended: None,
+			dispute: None,
+		})
+	}
+
 	/// The lease, its machine, and what was attested so far, if `signature` is the machine's
 	/// worker key over `statement`.
 	fn attested_lease(
@@ -32,12 +45,7 @@ impl<T: Config> Pallet<T> {
 		let info =
 			T::Machines::attested_machine(facts.machine).ok_or(Error::<T>::UnknownMachine)?;
 		Self::worker_signed(&info, statement, signature)?;
-		let record = LeaseAttestations::<T>::get(lease).unwrap_or(LeaseAttestation {
-			machine: facts.machine,
-			started: None,
-			ended: None,
-			dispute: None,
-		});
+		let record = Self::attestation_of(lease, facts.machine);
 		Ok((facts, info, record))
 	}
 
@@ -102,12 +110,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
 		ensure!(facts.renter == renter, Error::<T>::NotRenter);
-		let mut record = LeaseAttestations::<T>::get(lease).unwrap_or(LeaseAttestation {
-			machine: facts.machine,
-			started: None,
-			ended: None,
-			dispute: None,
-		});
+		let mut record = Self::attestation_of(lease, facts.machine);
 		ensure!(record.dispute.is_none(), Error::<T>::AlreadyDisputed);
 		let now = frame_system::Pallet::<T>::block_number();
 		// The window runs from the earlier of the lease's end and its end attestation.

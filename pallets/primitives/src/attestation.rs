@@ -216,9 +216,11 @@ pub fn verdict_message(genesis: &[u8; 32], challenge: ChallengeId, passed: bool)
 }
 
 /// The `k` distinct row indices (of `n`) a challenge must reveal, drawn from `seed` and the
-/// hash of the block that included the commitment, so the worker cannot know them before it
-/// commits. All rows when `k >= n`; indices ascend.
-pub fn drawn_rows(seed: &Hash32, draw: &Hash32, n: u32, k: u32) -> Vec<u32> {
+/// hash of the block that included the commitment (`commit_block`, its bytes as the chain
+/// stores them), so the worker cannot know them before it commits. All rows when `k >= n`;
+/// indices ascend. The chain and the worker both call this, so they draw the same rows.
+pub fn drawn_rows(seed: &Hash32, commit_block: &[u8], n: u32, k: u32) -> Vec<u32> {
+	let draw = blake2_256(commit_block);
 	if n == 0 {
 		return Vec::new();
 	}
@@ -231,7 +233,7 @@ pub fn drawn_rows(seed: &Hash32, draw: &Hash32, n: u32, k: u32) -> Vec<u32> {
 		if rows.len() == k as usize {
 			break;
 		}
-		let h = blake2_256(&(seed, draw, counter).encode());
+		let h = blake2_256(&(seed, &draw, counter).encode());
 		let row = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % n;
 		if !rows.contains(&row) {
 			rows.push(row);

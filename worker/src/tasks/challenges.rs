@@ -9,7 +9,6 @@ use gpux_primitives::{
 	ChallengeId,
 };
 use pallet_attestation::{ChallengeRecordOf, ChallengeState};
-use sp_crypto_hashing::blake2_256;
 
 use super::Context;
 use crate::{
@@ -89,7 +88,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 					continue;
 				}
 				let Some(hash) = chain.block_hash(at).await? else { continue };
-				let rows = drawn_rows(&record.seed, &blake2_256(&hash), record.size, record.rows);
+				let rows = drawn_rows(&record.seed, &hash, record.size, record.rows);
 				let Some(revealed) = reveal_rows(&solution.rows, &rows) else { continue };
 				let statement = WorkerStatement::revealed(id, &revealed);
 				let signature = ctx.key.sign(&statement, &chain.genesis);
