@@ -76,24 +76,23 @@ impl Chain {
 		}
 	}
 
+	/// An error of this node.
+	fn error(&self, message: impl Into<String>) -> Error {
+		Error::Node(self.url.clone(), message.into())
+	}
+
 	async fn call<R: serde::de::DeserializeOwned>(
 		&self,
 		method: &str,
 		params: jsonrpsee::core::params::ArrayParams,
 	) -> Result<R, Error> {
-		self.client
-			.request(method, params)
-			.await
-			.map_err(|e| Error::Node(self.url.clone(), format!("{method}: {e}")))
+		self.client.request(method, params).await.map_err(|e| self.error(format!("{method}: {e}")))
 	}
 
 	/// The hash of block `number`, if the node has it.
 	pub async fn block_hash(&self, number: u32) -> Result<Option<[u8; 32]>, Error> {
 		let hash: Option<String> = self.call("chain_getBlockHash", rpc_params![number]).await?;
-		hash.map(|h| {
-			parse_hash(&h).ok_or_else(|| Error::Node(self.url.clone(), format!("bad hash {h}")))
-		})
-		.transpose()
+		hash.map(|h| parse_hash(&h).ok_or_else(|| self.error(format!("bad hash {h}")))).transpose()
 	}
 
 	/// The value at `key` in the best block's state, decoded.
@@ -102,10 +101,10 @@ impl Chain {
 		let value: Option<String> = self.call("state_getStorage", rpc_params![key]).await?;
 		let Some(value) = value else { return Ok(None) };
 		let bytes = hex::decode(value.trim_start_matches("0x"))
-			.map_err(|e| Error::Node(self.url.clone(), format!("storage value: {e}")))?;
-		T::decode(&mut &bytes[..]).map(Some).map_err(|e| {
-			Error::Node(self.url.clone(), format!("storage value does not decode: {e}"))
-		})
+			.map_err(|e| self.error(format!("storage value: {e}")))?;
+		T::decode(&mut &bytes[..])
+			.map(Some)
+			.map_err(|e| self.error(format!("storage value does not decode: {e}")))
 	}
 
 	/// (spec_version, transaction_version) of the runtime now.
@@ -114,7 +113,7 @@ impl Chain {
 		let field = |name| version.get(name).and_then(Value::as_u64).map(|v| v as u32);
 		field("specVersion")
 			.zip(field("transactionVersion"))
-			.ok_or_else(|| Error::Node(self.url.clone(), "bad runtime version".into()))
+			.ok_or_else(|| self.error("bad runtime version"))
 	}
 
 	/// The next nonce of `account` (SS58), counting the pool.
@@ -136,7 +135,7 @@ impl Chain {
 					None => Submitted::Invalid(format!("{} {data}", e.message())),
 				})
 			},
-			Err(e) => Err(Error::Node(self.url.clone(), format!("author_submitExtrinsic: {e}"))),
+			Err(e) => Err(self.error(format!("author_submitExtrinsic: {e}"))),
 		}
 	}
 
@@ -145,7 +144,7 @@ impl Chain {
 		self.client
 			.subscribe("chain_subscribeNewHeads", rpc_params![], "chain_unsubscribeNewHeads")
 			.await
-			.map_err(|e| Error::Node(self.url.clone(), format!("chain_subscribeNewHeads: {e}")))
+			.map_err(|e| self.error(format!("chain_subscribeNewHeads: {e}")))
 	}
 }
 

@@ -226,8 +226,8 @@ fn solve_locally(
 	let elapsed = started.elapsed();
 	let index = u32::from(seed[0]) % size;
 	let checked = solution
-		.reveal(index)
-		.is_some_and(|revealed| revealed.verifies(&seed, size, &solution.commitment()));
+		.reveal(&[index])
+		.is_some_and(|revealed| revealed[0].checks_out(&seed, size, &solution.commitment()));
 	println!("size: {size}x{size} ({})", solver.name());
 	println!("commitment: 0x{}", hex::encode(solution.commitment()));
 	println!("solved in: {:.3} s", elapsed.as_secs_f64());

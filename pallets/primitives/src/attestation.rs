@@ -149,6 +149,17 @@ impl RevealedRow {
 	}
 }
 
+impl RevealedRow {
+	/// What the chain and a validator check together: the row sits at its index under `root`,
+	/// and it is row `index` of the product seeded by `seed` (recomputed in O(n²)).
+	pub fn checks_out(&self, seed: &Hash32, n: u32, root: &Hash32) -> bool {
+		self.proves(root, n)
+			&& crate::challenge::product_rows(seed, n, &[self.index])
+				.first()
+				.is_some_and(|row| row[..] == self.values[..])
+	}
+}
+
 /// The rows revealed for one challenge.
 pub type RevealedRows = BoundedVec<RevealedRow, ConstU32<MAX_REVEALED_ROWS>>;
 
@@ -185,16 +196,28 @@ impl WorkerStatement {
 	}
 }
 
+/// The Merkle leaves of a challenge's product `rows`, one per row.
+pub fn row_leaves(rows: &[Vec<u32>]) -> Vec<Hash32> {
+	rows.iter().map(|row| crate::challenge::row_leaf(row)).collect()
+}
+
 /// The Merkle root a worker commits for a challenge's product `rows`.
 pub fn commit_rows(rows: &[Vec<u32>]) -> Hash32 {
-	let leaves: Vec<Hash32> = rows.iter().map(|row| crate::challenge::row_leaf(row)).collect();
-	crate::challenge::merkle_root(&leaves)
+	crate::challenge::merkle_root(&row_leaves(rows))
 }
 
 /// The reveal of rows `indices` of `rows`, with their proofs. `None` if an index is out of
 /// range or the rows exceed the reveal's bounds.
 pub fn reveal_rows(rows: &[Vec<u32>], indices: &[u32]) -> Option<RevealedRows> {
-	let leaves: Vec<Hash32> = rows.iter().map(|row| crate::challenge::row_leaf(row)).collect();
+	reveal_with_leaves(rows, &row_leaves(rows), indices)
+}
+
+/// As `reveal_rows`, for a solver that kept the rows' leaves from its commitment.
+pub fn reveal_with_leaves(
+	rows: &[Vec<u32>],
+	leaves: &[Hash32],
+	indices: &[u32],
+) -> Option<RevealedRows> {
 	indices
 		.iter()
 		.map(|index| {
@@ -202,7 +225,7 @@ pub fn reveal_rows(rows: &[Vec<u32>], indices: &[u32]) -> Option<RevealedRows> {
 			Some(RevealedRow {
 				index: *index,
 				values: rows.get(i)?.clone().try_into().ok()?,
-				proof: crate::challenge::merkle_proof(&leaves, i)?.try_into().ok()?,
+				proof: crate::challenge::merkle_proof(leaves, i)?.try_into().ok()?,
 			})
 		})
 		.collect::<Option<Vec<_>>>()?
@@ -286,6 +309,10 @@ mod tests {
 		tampered.values[0] ^= 1;
 		assert!(!tampered.proves(&root, 8));
 		assert!(!reveal(5).proves(&root, 9));
+		assert!(reveal(5).checks_out(&seed, 8, &root));
+		assert!(!reveal(5).checks_out(&[4u8; 32], 8, &root));
+		assert_eq!(reveal_rows(&rows, &[5]).unwrap()[0], reveal(5));
+		assert!(reveal_rows(&rows, &[8]).is_none());
 	}
 
 	#[test]

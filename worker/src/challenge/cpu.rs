@@ -27,15 +27,16 @@ mod tests {
 		let seed = [42; 32];
 		let solution = CpuSolver.solve(&seed, 24).unwrap();
 		let root = solution.commitment();
-		for index in [0, 7, 23] {
-			assert!(solution.reveal(index).unwrap().verifies(&seed, 24, &root), "row {index}");
+		let revealed = solution.reveal(&[0, 7, 23]).unwrap();
+		for row in &revealed {
+			assert!(row.checks_out(&seed, 24, &root), "row {}", row.index);
 		}
-		assert!(solution.reveal(24).is_none());
+		assert!(solution.reveal(&[24]).is_none());
 		// A row from another seed, or claimed at another index, does not.
-		let mut moved = solution.reveal(7).unwrap();
-		assert!(!moved.verifies(&[43; 32], 24, &root));
+		let mut moved = revealed[1].clone();
+		assert!(!moved.checks_out(&[43; 32], 24, &root));
 		moved.index = 8;
-		assert!(!moved.verifies(&seed, 24, &root));
+		assert!(!moved.checks_out(&seed, 24, &root));
 	}
 
 	#[test]

@@ -1,6 +1,6 @@
-//! The proof-of-GPU challenge: compute the seeded matrix product, commit to its rows, and
-//! reveal the rows the chain asks for with their Merkle proofs, on the CPU or a CUDA GPU. The arithmetic is
-//! `gpux_primitives::challenge`, the same code the validators check with.
+//! The proof-of-GPU challenge: compute the seeded matrix product on the CPU or a CUDA GPU,
+//! commit to its rows, and reveal the rows the chain asks for with their Merkle proofs. The
+//! arithmetic and the reveal are `gpux_primitives`', the same code the validators check with.
 
 mod cpu;
 mod gpu;
@@ -8,8 +8,9 @@ mod gpu;
 pub use cpu::CpuSolver;
 pub use gpu::GpuSolver;
 
-use gpux_primitives::challenge::{
-	matrix_b, merkle_proof, merkle_root, product_row, row_leaf, verify_proof, Hash32,
+use gpux_primitives::{
+	attestation::{reveal_with_leaves, row_leaves, RevealedRows},
+	challenge::{merkle_root, Hash32},
 };
 
 /// A computed product: its rows and their Merkle leaves.
@@ -18,17 +19,9 @@ pub struct Solution {
 	leaves: Vec<Hash32>,
 }
 
-/// A row the chain asked for, with what proves it belongs to the commitment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevealedRow {
-	pub index: u32,
-	pub row: Vec<u32>,
-	pub proof: Vec<Hash32>,
-}
-
 impl Solution {
 	pub fn new(rows: Vec<Vec<u32>>) -> Self {
-		let leaves = rows.iter().map(|row| row_leaf(row)).collect();
+		let leaves = row_leaves(&rows);
 		Self { rows, leaves }
 	}
 
@@ -37,30 +30,9 @@ impl Solution {
 		merkle_root(&self.leaves)
 	}
 
-	/// Row `index` with its proof; `None` if there is no such row.
-	pub fn reveal(&self, index: u32) -> Option<RevealedRow> {
-		let i = usize::try_from(index).ok()?;
-		Some(RevealedRow {
-			index,
-			row: self.rows.get(i)?.clone(),
-			proof: merkle_proof(&self.leaves, i)?,
-		})
-	}
-}
-
-impl RevealedRow {
-	/// What a validator checks: the row is `A·B`'s row for `seed`, recomputed in O(n²), and the
-	/// proof places it under `commitment`.
-	pub fn verifies(&self, seed: &Hash32, n: u32, commitment: &Hash32) -> bool {
-		self.index < n
-			&& product_row(seed, &matrix_b(seed, n), self.index) == self.row
-			&& verify_proof(
-				commitment,
-				self.index as usize,
-				n as usize,
-				&row_leaf(&self.row),
-				&self.proof,
-			)
+	/// Rows `indices` with their proofs, as the chain takes them; `None` if a row is missing.
+	pub fn reveal(&self, indices: &[u32]) -> Option<RevealedRows> {
+		reveal_with_leaves(&self.rows, &self.leaves, indices)
 	}
 }
 

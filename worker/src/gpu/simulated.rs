@@ -35,42 +35,34 @@ impl FromStr for SimulatedGpus {
 	}
 }
 
-/// Memory per GPU of well-known models, MiB; others get 16 GiB.
-fn memory_mib(model: &str) -> u64 {
-	let gib = match model.to_ascii_uppercase().as_str() {
-		m if m.contains("4090") => 24,
-		m if m.contains("L40") => 48,
-		m if m.contains("A100") || m.contains("H100") => 80,
-		_ => 16,
-	};
-	gib * 1024
-}
-
-/// Compute capability of well-known models; others get 8.6 (Ampere).
-fn compute_capability(model: &str) -> (u8, u8) {
+/// Memory per GPU (GiB) and compute capability of well-known models, in one table; others get
+/// 16 GiB and 8.6 (Ampere).
+fn model_facts(model: &str) -> (u64, (u8, u8)) {
 	match model.to_ascii_uppercase().as_str() {
-		m if m.contains("4090") || m.contains("L40") => (8, 9),
-		m if m.contains("A100") => (8, 0),
-		m if m.contains("H100") => (9, 0),
-		_ => (8, 6),
+		m if m.contains("4090") => (24, (8, 9)),
+		m if m.contains("L40") => (48, (8, 9)),
+		m if m.contains("A100") => (80, (8, 0)),
+		m if m.contains("H100") => (80, (9, 0)),
+		_ => (16, (8, 6)),
 	}
 }
 
 impl GpuProbe for SimulatedGpus {
 	/// Idle GPUs with stable, made-up identities: the same on every read.
 	fn read(&self) -> Result<GpuReport, Error> {
+		let (memory_gib, compute_capability) = model_facts(&self.model);
 		let gpus = (0..self.count)
 			.map(|index| GpuReading {
 				index,
 				name: format!("Simulated {}", self.model),
 				uuid: format!("GPU-simulated-{}-{index}", self.model.to_ascii_lowercase()),
-				memory_total_mib: memory_mib(&self.model),
+				memory_total_mib: memory_gib * 1024,
 				memory_used_mib: 0,
 				utilization_percent: 0,
 				temperature_c: 35,
 				power_mw: 30_000,
 				ecc_errors: Some(0),
-				compute_capability: compute_capability(&self.model),
+				compute_capability,
 			})
 			.collect();
 		Ok(GpuReport {

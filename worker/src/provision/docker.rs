@@ -10,7 +10,6 @@ use gpux_primitives::{
 	challenge::Hash32,
 	LeaseId,
 };
-use sp_crypto_hashing::blake2_256;
 
 use super::{LeaseSpec, Provisioner};
 use crate::error::Error;
@@ -99,9 +98,7 @@ impl Provisioner for DockerProvisioner {
 		let logs = Self::docker(&["logs".into(), Self::name(lease)]).unwrap_or_default();
 		let _ = Self::docker(&["rm".into(), "-f".into(), Self::name(lease)]);
 		let _ = std::fs::remove_file(self.keys_dir.join(format!("lease-{lease}.pub")));
-		let mut input = lease.to_le_bytes().to_vec();
-		input.extend_from_slice(logs.as_bytes());
-		Ok(blake2_256(&input))
+		Ok(super::digest(lease, logs.as_bytes()))
 	}
 
 	fn active(&self) -> Result<Vec<(LeaseId, Vec<u32>)>, Error> {

@@ -12,7 +12,6 @@ use gpux_primitives::{
 	challenge::Hash32,
 	LeaseId,
 };
-use sp_crypto_hashing::blake2_256;
 
 use super::{LeaseSpec, Provisioner};
 use crate::error::Error;
@@ -84,7 +83,7 @@ impl Provisioner for LocalProvisioner {
 	fn stop(&self, lease: LeaseId) -> Result<Hash32, Error> {
 		let ws = self.workspace(lease);
 		let log = std::fs::read(ws.join(RUN_LOG)).unwrap_or_default();
-		let digest = blake2_256(&(lease, log).encode_pair());
+		let digest = super::digest(lease, &log);
 		match std::fs::remove_dir_all(&ws) {
 			Ok(()) => Ok(digest),
 			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(digest),
@@ -114,19 +113,6 @@ impl Provisioner for LocalProvisioner {
 		}
 		active.sort();
 		Ok(active)
-	}
-}
-
-/// SCALE-free pairing for the digest: the lease id then the log.
-trait EncodePair {
-	fn encode_pair(&self) -> Vec<u8>;
-}
-
-impl EncodePair for (LeaseId, Vec<u8>) {
-	fn encode_pair(&self) -> Vec<u8> {
-		let mut out = self.0.to_le_bytes().to_vec();
-		out.extend_from_slice(&self.1);
-		out
 	}
 }
 

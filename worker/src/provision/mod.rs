@@ -34,6 +34,14 @@ pub trait Provisioner: Send + Sync {
 	fn active(&self) -> Result<Vec<(LeaseId, Vec<u32>)>, Error>;
 }
 
+/// The end digest of a lease: blake2-256 of its id (little-endian) and what its workload
+/// logged, so the same log on another lease digests differently.
+pub fn digest(lease: LeaseId, log: &[u8]) -> Hash32 {
+	let mut input = lease.to_le_bytes().to_vec();
+	input.extend_from_slice(log);
+	sp_crypto_hashing::blake2_256(&input)
+}
+
 /// `count` GPUs out of `total` not held by `busy` leases, lowest indices first.
 pub fn free_gpus(total: u32, busy: &[(LeaseId, Vec<u32>)], count: u32) -> Option<Vec<u32>> {
 	let taken: Vec<u32> = busy.iter().flat_map(|(_, gpus)| gpus.iter().copied()).collect();

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use gpux_primitives::{
-	attestation::{drawn_rows, reveal_rows, WorkerStatement},
+	attestation::{drawn_rows, WorkerStatement},
 	ChallengeId,
 };
 use pallet_attestation::{ChallengeRecordOf, ChallengeState};
@@ -89,7 +89,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 				}
 				let Some(hash) = chain.block_hash(at).await? else { continue };
 				let rows = drawn_rows(&record.seed, &hash, record.size, record.rows);
-				let Some(revealed) = reveal_rows(&solution.rows, &rows) else { continue };
+				let Some(revealed) = solution.reveal(&rows) else { continue };
 				let statement = WorkerStatement::revealed(id, &revealed);
 				let signature = ctx.key.sign(&statement, &chain.genesis);
 				ctx.metrics.challenges_revealed.inc();

@@ -88,7 +88,8 @@ async fn step(
 	let open: Vec<LeaseId> =
 		chain.storage(&keys::machine_leases(ctx.machine)).await?.unwrap_or_default();
 	let mut active = ctx.provisioner.active()?;
-	let total = ctx.probe.read()?.gpus.len() as u32;
+	// The GPUs are read only when a lease needs some, not on every block.
+	let mut total: Option<u32> = None;
 	for id in &open {
 		let Some(lease) = chain.storage::<Lease>(&keys::lease(*id)).await? else { continue };
 		if head.number < lease.starts_at {
@@ -97,23 +98,34 @@ async fn step(
 		if let LeaseStatus::Preempting { until } = lease.status {
 			ctx.provisioner.notify_preemption(*id, until)?;
 		}
-		let gpus = match active.iter().find(|(l, _)| l == id) {
-			Some((_, gpus)) => gpus.clone(),
+		let (gpus, new) = match active.iter().find(|(l, _)| l == id) {
+			Some((_, gpus)) => (gpus.clone(), false),
 			None => {
+				let total = match total {
+					Some(total) => total,
+					None => *total.insert(ctx.probe.read()?.gpus.len() as u32),
+				};
 				let Some(gpus) = free_gpus(total, &active, lease.gpus) else {
 					tracing::error!(target: "lease", lease = id, "no free GPUs for the lease");
 					continue;
 				};
-				ctx.metrics.leases_started.inc();
 				active.push((*id, gpus.clone()));
-				gpus
+				(gpus, true)
 			},
 		};
+		let attested: Option<Attested> = chain.storage(&keys::lease_attestation(*id)).await?;
+		let unattested = attested.is_none_or(|a| a.started.is_none());
+		if !new && !unattested {
+			continue;
+		}
+		// Creates the workspace, or finds it and says where it is reached.
 		let spec =
 			LeaseSpec { lease: *id, gpus, ssh_public_key: lease.access.ssh_public_key.to_vec() };
 		let endpoint = ctx.provisioner.start(&spec)?;
-		let attested: Option<Attested> = chain.storage(&keys::lease_attestation(*id)).await?;
-		if attested.is_none_or(|a| a.started.is_none()) {
+		if new {
+			ctx.metrics.leases_started.inc();
+		}
+		if unattested {
 			let statement =
 				WorkerStatement::LeaseStarted { lease: *id, endpoint: endpoint.clone() };
 			let signature = ctx.key.sign(&statement, &chain.genesis);
