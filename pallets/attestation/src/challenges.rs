@@ -26,6 +26,13 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// Whether `machine` has a challenge that is not decided yet.
+	pub(crate) fn has_open_challenge(machine: gpux_primitives::MachineId) -> bool {
+		OpenChallenges::<T>::get()
+			.iter()
+			.any(|id| Challenges::<T>::get(id).is_some_and(|c| c.machine == machine))
+	}
+
 	/// Whether `now` starts a challenge epoch (block 0 does not).
 	pub(crate) fn is_epoch_start(now: BlockNumberFor<T>) -> bool {
 		let period = T::ChallengePeriod::get();

@@ -6,7 +6,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	attestation::{Telemetry, WorkerStatement},
 	AttestedMachine, FaultKind, FaultReporter, LeaseRegistry, MachineId, MachineKeys,
-	ReputationFeed,
+	MachineMonitor, ReputationFeed,
 };
 use sp_core::sr25519;
 use sp_runtime::traits::{SaturatedConversion, Saturating, Verify, Zero};
@@ -63,7 +63,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(window == Self::window_of(now), Error::<T>::WrongWindow);
 		let record = Heartbeats::<T>::get(machine);
 		if let Some(record) = &record {
-			ensure!(record.last_window < window, Error::<T>::HeartbeatTooEarly);
+			ensure!(record.accepts(window), Error::<T>::HeartbeatTooEarly);
 		} else {
 			ensure!(
 				TrackedMachineCount::<T>::get() < T::MaxTrackedMachines::get(),
@@ -87,27 +87,28 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let (_, record) = Self::check_heartbeat(machine, window, &telemetry, signature)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		let record = match record {
-			Some(mut record) => {
-				record.beat(window);
-				record.received_at = now;
-				record.telemetry = telemetry;
-				record
-			},
-			None => HeartbeatRecord {
-				slot: Self::track(machine)?,
-				since_window: window,
-				last_window: window,
-				recent: 1,
-				received_at: now,
-				telemetry,
-				missed_in_a_row: 0,
-				windows_checked: 0,
-				windows_met: 0,
-			},
+		// A machine listed before the monitor watched from listing has no record yet.
+		let mut record = match record {
+			Some(record) => record,
+			None => HeartbeatRecord::unheard(Self::track(machine)?, window),
 		};
+		record.beat(window);
+		record.received_at = Some(now);
+		record.telemetry = telemetry;
 		Heartbeats::<T>::insert(machine, record);
 		Self::deposit_event(Event::HeartbeatReceived { machine, window });
+		Ok(())
+	}
+
+	/// Watches `machine` from the next full window on, if it is not watched yet: windows
+	/// without a heartbeat count as missed from then, whether or not its worker ever runs.
+	pub(crate) fn do_watch(machine: MachineId) -> DispatchResult {
+		if Heartbeats::<T>::contains_key(machine) {
+			return Ok(());
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let since = Self::window_of(now).saturating_add(1);
+		Heartbeats::<T>::insert(machine, HeartbeatRecord::unheard(Self::track(machine)?, since));
 		Ok(())
 	}
 
@@ -193,22 +194,27 @@ impl<T: Config> Pallet<T> {
 			Self::untrack(slot, machine);
 			return Checked::Removed;
 		};
-		if window < record.since_window {
-			return Checked::Kept;
-		}
 		let leases = T::Leases::open_leases_on(machine);
 		if !info.listed && leases.is_zero() {
 			Self::untrack(slot, machine);
 			return Checked::Removed;
 		}
+		let leased_before = core::mem::replace(&mut record.leased_at_last_check, leases > 0);
+		if window < record.since_window {
+			Heartbeats::<T>::insert(machine, record);
+			return Checked::Kept;
+		}
 		let met = record.met(window);
 		record.windows_checked = record.windows_checked.saturating_add(1);
 		if met {
 			record.windows_met = record.windows_met.saturating_add(1);
-			record.missed_in_a_row = 0;
-		} else {
-			record.missed_in_a_row = record.missed_in_a_row.saturating_add(1);
 		}
+		// Only windows that began under a lease lead to an offline fault: a renter who rents a
+		// machine that is already down gets no fault (and no share of its slash) before the
+		// grace has passed under its own lease.
+		let under_lease = leases > 0 && leased_before;
+		record.missed_in_a_row =
+			if met || !under_lease { 0 } else { record.missed_in_a_row.saturating_add(1) };
 		T::Reputation::uptime_window(machine, &info.provider, met);
 		let mut checked = Checked::Kept;
 		if leases > 0 && record.missed_in_a_row > T::OfflineGraceWindows::get() {
@@ -228,5 +234,20 @@ impl<T: Config> Pallet<T> {
 		}
 		Heartbeats::<T>::insert(machine, record);
 		checked
+	}
+}
+
+/// The marketplace has every machine it lists watched here.
+impl<T: Config> MachineMonitor for Pallet<T> {
+	fn watch(machine: MachineId) -> DispatchResult {
+		Self::do_watch(machine)
+	}
+
+	fn is_watched(machine: MachineId) -> bool {
+		Heartbeats::<T>::contains_key(machine)
+	}
+
+	fn is_challenged(machine: MachineId) -> bool {
+		Self::has_open_challenge(machine)
 	}
 }

@@ -72,7 +72,8 @@ pub mod pallet {
 		/// Missed windows in a row a leased machine is allowed before it is reported offline.
 		#[pallet::constant]
 		type OfflineGraceWindows: Get<u32>;
-		/// Most machines watched at once (listed or leased machines that sent a heartbeat).
+		/// Most machines watched at once: every listed or leased machine is, from its listing
+		/// on; a listing beyond this is refused.
 		#[pallet::constant]
 		type MaxTrackedMachines: Get<u32>;
 		/// Most machines the sweep checks per block. `HeartbeatInterval` × this must cover

@@ -147,6 +147,14 @@ pub fn listed_machine(id: MachineId) {
 	put_machine(id, FakeMachine { provider: PROVIDER, key, class: 0, gpus: 1, listed: true });
 }
 
+/// A listed machine, watched from its listing as the marketplace has it watched.
+pub fn watched_machine(id: MachineId) {
+	if !machines().contains_key(&id) {
+		listed_machine(id);
+	}
+	<Attestation as gpux_primitives::MachineMonitor>::watch(id).expect("room to watch it");
+}
+
 /// Adds or replaces a lease.
 pub fn put_lease(id: LeaseId, lease: FakeLease) {
 	let mut l = leases();

@@ -4,7 +4,7 @@
 use frame_support::{assert_noop, assert_ok, pallet_prelude::*};
 use gpux_primitives::{
 	attestation::{commit_rows, reveal_rows, AccessMethod, Endpoint, WorkerStatement},
-	FaultKind,
+	FaultKind, MachineId, MachineMonitor,
 };
 use sp_runtime::DispatchError;
 
@@ -33,7 +33,7 @@ mod heartbeats {
 			assert_ok!(beat(MACHINE, 1));
 			let record = Heartbeats::<Test>::get(MACHINE).expect("recorded");
 			assert_eq!(record.telemetry, telemetry());
-			assert_eq!((record.last_window, record.received_at, record.slot), (0, 1, 0));
+			assert_eq!((record.last_window, record.received_at, record.slot), (0, Some(1), 0));
 			assert_eq!(TrackedMachineCount::<Test>::get(), 1);
 			assert_eq!(events(), vec![Event::HeartbeatReceived { machine: MACHINE, window: 0 }]);
 		});
@@ -144,15 +144,104 @@ mod heartbeats {
 			run_to_block(2 * INTERVAL);
 			assert_eq!(told().uptime, vec![(MACHINE, true), (MACHINE, false)]);
 			let record = Heartbeats::<Test>::get(MACHINE).unwrap();
+			// Missed without a lease: uptime suffers, but it does not count toward a fault.
 			assert_eq!(
 				(record.windows_checked, record.windows_met, record.missed_in_a_row),
-				(2, 1, 1)
+				(2, 1, 0)
 			);
 			// A heartbeat before the sweep reaches an earlier window still counts for it.
 			assert_ok!(beat(MACHINE, 1));
 			run_to_block(3 * INTERVAL);
 			assert_eq!(told().uptime.last(), Some(&(MACHINE, true)));
 			assert!(told().faults.is_empty(), "an unleased machine is not reported offline");
+		});
+	}
+
+	fn lease_on(machine: MachineId) -> FakeLease {
+		FakeLease { renter: RENTER, provider: PROVIDER, machine, open: true, ends_at: 500 }
+	}
+
+	#[test]
+	fn a_listed_machine_is_watched_before_its_worker_ever_sends_a_heartbeat() {
+		ExtBuilder.build_and_execute(|| {
+			watched_machine(MACHINE);
+			assert!(<Attestation as MachineMonitor>::is_watched(MACHINE));
+			let record = Heartbeats::<Test>::get(MACHINE).expect("watched from listing");
+			assert_eq!((record.received_at, record.since_window), (None, 1));
+			// Watching again changes nothing.
+			assert_ok!(<Attestation as MachineMonitor>::watch(MACHINE));
+			assert_eq!(TrackedMachineCount::<Test>::get(), 1);
+			// Its worker may start late: the first heartbeat is welcome in any window.
+			assert_ok!(beat(MACHINE, 1));
+			assert_eq!(Heartbeats::<Test>::get(MACHINE).unwrap().received_at, Some(1));
+		});
+	}
+
+	#[test]
+	fn a_leased_machine_whose_worker_never_runs_is_reported_offline() {
+		ExtBuilder.build_and_execute(|| {
+			watched_machine(MACHINE);
+			put_lease(LEASE, lease_on(MACHINE));
+			// Windows 1 and 2 missed (window 0, the listing's own, is not held against it).
+			run_to_block(3 * INTERVAL);
+			assert!(told().faults.is_empty());
+			run_to_block(4 * INTERVAL);
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::Offline)]);
+			assert!(!leases()[&LEASE].open, "the fault closed the lease");
+			assert_eq!(told().uptime, vec![(MACHINE, false); 3]);
+		});
+	}
+
+	#[test]
+	fn windows_missed_before_a_rent_give_the_renter_nothing_to_report() {
+		ExtBuilder.build_and_execute(|| {
+			watched_machine(MACHINE);
+			// Down for five windows with no lease.
+			run_to_block(6 * INTERVAL);
+			assert_eq!(Heartbeats::<Test>::get(MACHINE).unwrap().missed_in_a_row, 0);
+			// Rented while down, in window 6: the grace runs from window 7, the first to begin
+			// under the lease, in full.
+			put_lease(LEASE, lease_on(MACHINE));
+			// (Its missed proof-of-GPU challenge is a fault of its own.)
+			let offline = || {
+				told().faults.into_iter().filter(|(_, kind)| *kind == FaultKind::Offline).count()
+			};
+			run_to_block(9 * INTERVAL);
+			assert_eq!(offline(), 0, "windows 7 and 8 missed: within the grace");
+			run_to_block(10 * INTERVAL);
+			assert_eq!(offline(), 1);
+		});
+	}
+
+	#[test]
+	fn listing_beyond_the_watched_set_is_refused() {
+		ExtBuilder.build_and_execute(|| {
+			for id in 10..30u64 {
+				watched_machine(id);
+			}
+			assert_eq!(TrackedMachineCount::<Test>::get(), 20);
+			listed_machine(MACHINE);
+			assert_noop!(
+				<Attestation as MachineMonitor>::watch(MACHINE),
+				AttestationError::TooManyMachines
+			);
+			assert!(!<Attestation as MachineMonitor>::is_watched(MACHINE));
+		});
+	}
+
+	#[test]
+	fn challenges_reach_a_watched_machine_without_heartbeats() {
+		ExtBuilder.build_and_execute(|| {
+			watched_machine(MACHINE);
+			assert!(!<Attestation as MachineMonitor>::is_challenged(MACHINE));
+			run_to_block(PERIOD);
+			let open = OpenChallenges::<Test>::get();
+			assert_eq!(open.len(), 1);
+			assert_eq!(Challenges::<Test>::get(open[0]).unwrap().machine, MACHINE);
+			assert!(<Attestation as MachineMonitor>::is_challenged(MACHINE));
+			// Its worker never answers: a missed commit is a fault like any other.
+			run_to_block(2 * PERIOD);
+			assert!(told().faults.contains(&(MACHINE, FaultKind::FailedChallenge)));
 		});
 	}
 

@@ -16,19 +16,24 @@ use sp_core::ConstU32;
 pub struct HeartbeatRecord<BlockNumber> {
 	/// Its place in `TrackedMachines`.
 	pub slot: u32,
-	/// The first window it was tracked in; earlier windows are not held against it.
+	/// The first window it is checked in; earlier windows are not held against it.
 	pub since_window: u32,
-	/// The window of its last heartbeat.
+	/// The window of its last heartbeat (meaningless before the first, see `received_at`).
 	pub last_window: u32,
 	/// Bit `i` set: a heartbeat came in window `last_window - i`. Lets the sweep, which runs
 	/// a window behind, tell whether a window was met after a later heartbeat arrived.
 	pub recent: u64,
-	/// The block that included the last heartbeat.
-	pub received_at: BlockNumber,
-	/// The last heartbeat's telemetry.
+	/// The block that included the last heartbeat; `None` while none came (a machine is
+	/// watched from its listing, whether or not its worker runs).
+	pub received_at: Option<BlockNumber>,
+	/// The last heartbeat's telemetry (empty before the first).
 	pub telemetry: Telemetry,
-	/// Windows missed since the last one met (reset when an offline fault is reported).
+	/// Windows missed in a row under a lease (reset when a window is met, when the machine
+	/// has no lease, and when an offline fault is reported).
 	pub missed_in_a_row: u32,
+	/// Whether the machine had a lease when the last window was checked. The sweep runs a
+	/// window behind: only a window that began under a lease may count toward a fault.
+	pub leased_at_last_check: bool,
 	/// Windows checked so far, and how many of them were met.
 	pub windows_checked: u32,
 	pub windows_met: u32,
@@ -43,7 +48,28 @@ impl<BlockNumber> HeartbeatRecord<BlockNumber> {
 		}
 	}
 
-	/// Records a heartbeat in `window` (later than `last_window`).
+	/// A watched machine that has sent no heartbeat yet, first checked in `since_window`.
+	pub fn unheard(slot: u32, since_window: u32) -> Self {
+		Self {
+			slot,
+			since_window,
+			last_window: since_window,
+			recent: 0,
+			received_at: None,
+			telemetry: Telemetry::default(),
+			missed_in_a_row: 0,
+			leased_at_last_check: false,
+			windows_checked: 0,
+			windows_met: 0,
+		}
+	}
+
+	/// Whether a heartbeat for `window` is still welcome: one per window.
+	pub fn accepts(&self, window: u32) -> bool {
+		self.received_at.is_none() || self.last_window < window
+	}
+
+	/// Records a heartbeat in `window` (one it `accepts`).
 	pub fn beat(&mut self, window: u32) {
 		let age = window.saturating_sub(self.last_window);
 		self.recent = if age >= 64 { 1 } else { (self.recent << age) | 1 };

@@ -70,8 +70,10 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now >= terms.available_from, Error::<T>::NotAvailableYet);
 		ensure!(gpus <= listed.gpu_count, Error::<T>::NoFreeGpus);
+		ensure!(listed.backed, Error::<T>::ProviderUnderBonded);
 
-		let starts_at = Self::make_room(machine, listed.gpu_count, gpus, mode, price, now)?;
+		let lease = NextLeaseId::<T>::get();
+		let starts_at = Self::make_room(lease, machine, listed.gpu_count, gpus, mode, price, now)?;
 		let ends_at = starts_at.checked_add(&duration).ok_or(Error::<T>::Overflow)?;
 		if let Some(until) = terms.available_until {
 			ensure!(ends_at <= until, Error::<T>::DurationOutOfBounds);
@@ -79,7 +81,6 @@ impl<T: Config> Pallet<T> {
 		let escrow = Self::cost(price, gpus, duration)?;
 		Self::hold_escrow(&renter, escrow)?;
 
-		let lease = NextLeaseId::<T>::get();
 		NextLeaseId::<T>::put(lease.checked_add(1).ok_or(Error::<T>::Overflow)?);
 		MachineLeases::<T>::try_mutate(machine, |open| {
 			open.try_push(lease).map_err(|_| Error::<T>::TooManyLeases)
@@ -102,6 +103,7 @@ impl<T: Config> Pallet<T> {
 				paid: 0,
 				access,
 				status: LeaseStatus::Active,
+				preempted_by: None,
 				rating: None,
 			},
 		);
@@ -139,6 +141,7 @@ impl<T: Config> Pallet<T> {
 	/// or when the spot leases it preempts (the cheapest first, only cheaper than `price` for a
 	/// spot rent) have given theirs up. Changes nothing if the GPUs cannot be found.
 	fn make_room(
+		lease: LeaseId,
 		machine: MachineId,
 		gpu_count: u32,
 		gpus: u32,
@@ -182,24 +185,54 @@ impl<T: Config> Pallet<T> {
 			.fold(now, |latest, until| latest.max(until));
 		let deadline = now.saturating_add(T::SpotNoticeBlocks::get());
 		for id in preempt {
-			starts_at = starts_at.max(Self::notice_preemption(id, deadline)?);
+			starts_at = starts_at.max(Self::notice_preemption(id, deadline, lease)?);
 		}
 		Ok(starts_at)
 	}
 
-	/// Puts a spot lease under notice: it closes at `deadline` (or its own end, if sooner).
-	/// Returns the block it gives its GPUs up.
+	/// Puts a spot lease under notice for the rent of `by`: it closes at `deadline` (or its
+	/// own end, if sooner). Returns the block it gives its GPUs up.
 	fn notice_preemption(
 		id: LeaseId,
 		deadline: BlockNumberFor<T>,
+		by: LeaseId,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
 		let until = deadline.min(lease.ends_at);
 		lease.closes_at = Self::reschedule_close(id, lease.closes_at, until)?;
 		lease.status = LeaseStatus::Preempting { until };
+		lease.preempted_by = Some(by);
 		Leases::<T>::insert(id, lease);
-		Self::deposit_event(Event::SpotPreemptionNoticed { lease: id, ends_at: until });
+		Self::deposit_event(Event::SpotPreemptionNoticed { lease: id, ends_at: until, by });
 		Ok(until)
+	}
+
+	/// `by` closed before it started: the spot leases it put under notice run on to their own
+	/// end, as far as their GPUs are not promised to a later rent. Otherwise two fees would
+	/// buy the preemption of every spot lease on a machine. Returns how many were restored.
+	pub(crate) fn cancel_notices(machine: MachineId, by: LeaseId, gpu_count: u32) -> u32 {
+		let open = Self::open_leases(machine);
+		let mut occupied = Self::gpus_held(open.iter().map(|(_, l)| l).filter(|l| l.occupies_gpus()));
+		let mut restored = 0;
+		for (id, mut lease) in open {
+			if lease.preempted_by != Some(by) ||
+				occupied.saturating_add(lease.gpus) > gpu_count
+			{
+				continue;
+			}
+			// It was scheduled before; a full schedule at its end leaves the notice standing.
+			let Ok(closes_at) = Self::reschedule_close(id, lease.closes_at, lease.ends_at) else {
+				continue;
+			};
+			occupied = occupied.saturating_add(lease.gpus);
+			lease.closes_at = closes_at;
+			lease.status = LeaseStatus::Active;
+			lease.preempted_by = None;
+			Leases::<T>::insert(id, lease);
+			restored += 1;
+			Self::deposit_event(Event::SpotPreemptionCancelled { lease: id });
+		}
+		restored
 	}
 
 	/// Extends, or changes nothing (see `do_rent`).

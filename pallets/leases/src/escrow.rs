@@ -27,9 +27,10 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::Overflow)
 	}
 
-	/// What the lease owes from its start up to `upto` (capped at its end), paid or not.
+	/// What the lease owes from its start up to `upto` (capped at its end or preemption
+	/// deadline), paid or not.
 	pub(crate) fn due_until(lease: &LeaseRecordOf<T>, upto: BlockNumberFor<T>) -> Balance {
-		let elapsed = upto.min(lease.ends_at).saturating_sub(lease.starts_at);
+		let elapsed = upto.min(lease.accrues_until()).saturating_sub(lease.starts_at);
 		// The whole budget's cost was computed without overflow at rent; a part cannot overflow.
 		Self::cost(lease.price_per_gpu_hour, lease.gpus, elapsed)
 			.unwrap_or_else(|_| lease.paid.saturating_add(lease.escrow))

@@ -3,7 +3,7 @@
 use alloc::collections::btree_map::BTreeMap;
 use frame_support::{ensure, traits::fungible::InspectHold};
 use gpux_primitives::{Balance, MachineRegistry};
-use sp_runtime::TryRuntimeError;
+use sp_runtime::{traits::Saturating, TryRuntimeError};
 
 use crate::{Closes, Config, HoldReason, Leases, LeasesOf, MachineLeases, NextLeaseId, Pallet};
 
@@ -27,6 +27,16 @@ impl<T: Config> Pallet<T> {
 					"open lease not scheduled"
 				);
 				ensure!(lease.closes_at >= lease.starts_at, "lease closes before it starts");
+				let sold = Self::cost(
+					lease.price_per_gpu_hour,
+					lease.gpus,
+					lease.ends_at.saturating_sub(lease.starts_at),
+				)
+				.map_err(|_| "a lease's cost overflows")?;
+				ensure!(
+					lease.paid.saturating_add(lease.escrow) == sold,
+					"paid + escrow differs from the cost of the blocks sold"
+				);
 				let entry = escrow_of.entry(lease.renter.clone()).or_default();
 				*entry = entry.saturating_add(lease.escrow);
 				if lease.occupies_gpus() {
@@ -38,9 +48,11 @@ impl<T: Config> Pallet<T> {
 				ensure!(lease.escrow == 0, "closed lease still holds escrow");
 			}
 		}
-		for (renter, escrow) in &escrow_of {
-			let held = T::Currency::balance_on_hold(&HoldReason::LeaseEscrow.into(), renter);
-			ensure!(held == *escrow, "held escrow differs from the open leases' escrow");
+		// Every account, not only renters: escrow held for no open lease is escrow lost.
+		for account in frame_system::Account::<T>::iter_keys() {
+			let held = T::Currency::balance_on_hold(&HoldReason::LeaseEscrow.into(), &account);
+			let escrow = escrow_of.get(&account).copied().unwrap_or_default();
+			ensure!(held == escrow, "held escrow differs from the open leases' escrow");
 		}
 		for (machine, gpus) in committed_on {
 			let count = T::Machines::machine_gpus(machine).unwrap_or_default();

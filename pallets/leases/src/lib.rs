@@ -145,8 +145,11 @@ pub mod pallet {
 		Extended { lease: LeaseId, ends_at: BlockNumberFor<T>, added_escrow: Balance },
 		/// Accrued cost was paid out of escrow.
 		Settled { lease: LeaseId, to_provider: Balance, fee: Balance },
-		/// A spot lease must give its GPUs up at `ends_at`.
-		SpotPreemptionNoticed { lease: LeaseId, ends_at: BlockNumberFor<T> },
+		/// A spot lease must give its GPUs up at `ends_at`, for the rent of `by`.
+		SpotPreemptionNoticed { lease: LeaseId, ends_at: BlockNumberFor<T>, by: LeaseId },
+		/// The rent that preempted a spot lease closed before it started: the spot lease runs
+		/// on to its own end.
+		SpotPreemptionCancelled { lease: LeaseId },
 		/// A lease closed; the unspent escrow went back to the renter.
 		Closed { lease: LeaseId, reason: CloseReason, refunded: Balance },
 		/// The renter rated a closed lease.
@@ -163,6 +166,9 @@ pub mod pallet {
 		ZeroGpus,
 		/// Not enough GPUs are free, even after preempting cheaper spot leases.
 		NoFreeGpus,
+		/// The provider's bond no longer backs the GPUs it has listed and leased (a slash
+		/// took it below them): rent elsewhere until it bonds more.
+		ProviderUnderBonded,
 		/// The listing's on-demand price is above the renter's maximum.
 		PriceAboveMax,
 		/// A spot bid below the listing's spot floor.

@@ -63,6 +63,8 @@ parameter_types! {
 }
 
 thread_local! {
+	static UNDER_BONDED: RefCell<bool> = const { RefCell::new(false) };
+	static LAST_LEASE_CLOSED: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
 		const { RefCell::new(BTreeMap::new()) };
 	static REPUTATION: RefCell<Vec<Outcome>> = const { RefCell::new(Vec::new()) };
@@ -102,16 +104,33 @@ impl MockMachines {
 	pub fn set(machine: MachineId, gpus: u32, terms: Option<ListingTerms<Balance, u64>>) {
 		MACHINES.with(|m| m.borrow_mut().insert(machine, (gpus, terms)));
 	}
+	/// Whether the provider's bond no longer backs what it listed and leased.
+	pub fn set_under_bonded(under: bool) {
+		UNDER_BONDED.with(|u| *u.borrow_mut() = under);
+	}
+	/// The machines whose last open lease closed, oldest first.
+	pub fn last_leases_closed() -> Vec<MachineId> {
+		LAST_LEASE_CLOSED.with(|l| l.borrow().clone())
+	}
 }
 impl MachineRegistry<u64, Balance, u64> for MockMachines {
 	fn listed_machine(machine: MachineId) -> Option<ListedMachine<u64, Balance, u64>> {
 		MACHINES.with(|m| {
 			let (gpus, terms) = m.borrow().get(&machine).cloned()?;
-			Some(ListedMachine { provider: PROVIDER, gpu_class: 0, gpu_count: gpus, terms: terms? })
+			Some(ListedMachine {
+				provider: PROVIDER,
+				gpu_class: 0,
+				gpu_count: gpus,
+				terms: terms?,
+				backed: !UNDER_BONDED.with(|u| *u.borrow()),
+			})
 		})
 	}
 	fn machine_gpus(machine: MachineId) -> Option<u32> {
 		MACHINES.with(|m| m.borrow().get(&machine).map(|(gpus, _)| *gpus))
+	}
+	fn last_lease_closed(machine: MachineId) {
+		LAST_LEASE_CLOSED.with(|l| l.borrow_mut().push(machine));
 	}
 }
 

@@ -400,10 +400,10 @@ mod reputation_and_faults {
 			let spot = rent(SPOT_RENTER, 1, LeaseMode::Spot, 100, SPOT_FLOOR);
 			run_to_block(21);
 			let provider_before = balance(PROVIDER);
-			// 20 blocks: 40 of 200 accrued on-demand, 4 of 20 spot.
+			// 20 blocks: 40 of 200 accrued on-demand, 4 of 20 spot: what each renter lost.
 			assert_eq!(
 				<Leases as LeaseRegistry<u64, u128>>::close_for_fault(MACHINE),
-				vec![(RENTER, 160), (SPOT_RENTER, 16)]
+				vec![(RENTER, 40), (SPOT_RENTER, 4)]
 			);
 			for lease in [on_demand, spot] {
 				assert_eq!(
@@ -456,7 +456,7 @@ mod spot {
 				.collect();
 			assert_eq!(
 				notices,
-				vec![Event::SpotPreemptionNoticed { lease: cheap, ends_at: deadline }]
+				vec![Event::SpotPreemptionNoticed { lease: cheap, ends_at: deadline, by: waiting }]
 			);
 			// A preempting lease cannot be extended.
 			assert_noop!(
@@ -502,6 +502,95 @@ mod spot {
 			run_to_block(5);
 			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), waiting));
 			assert_eq!(balance(RENTER), 1_000_000);
+		});
+	}
+
+	#[test]
+	fn a_rent_closed_before_its_start_cancels_the_notices_it_caused() {
+		ExtBuilder::default().build_and_execute(|| {
+			let spot = rent(SPOT_RENTER, 4, LeaseMode::Spot, 500, 200);
+			let waiting = rent(RENTER, 4, LeaseMode::OnDemand, 100, PRICE);
+			assert_eq!(LeaseRecords::<Test>::get(spot).unwrap().preempted_by, Some(waiting));
+			run_to_block(5);
+			events();
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), waiting));
+			// The spot lease runs on to its own end, as if never noticed.
+			let record = LeaseRecords::<Test>::get(spot).unwrap();
+			assert_eq!((record.status, record.preempted_by), (LeaseStatus::Active, None));
+			assert_eq!(record.closes_at, 501);
+			assert!(Closes::<Test>::get(501).contains(&spot));
+			assert!(!Closes::<Test>::get(1 + NOTICE).contains(&spot));
+			assert!(events().contains(&Event::SpotPreemptionCancelled { lease: spot }));
+			run_to_block(1 + NOTICE);
+			assert_eq!(status(spot), LeaseStatus::Active);
+		});
+	}
+
+	#[test]
+	fn a_notice_stands_while_a_later_rent_needs_its_gpus() {
+		ExtBuilder::default().build_and_execute(|| {
+			let spot = rent(SPOT_RENTER, 4, LeaseMode::Spot, 500, 200);
+			let first = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			// Three more GPUs on demand: the spot lease's are promised already, so it waits.
+			let second = rent(RENTER, 3, LeaseMode::OnDemand, 100, PRICE);
+			assert_eq!(LeaseRecords::<Test>::get(second).unwrap().starts_at, 1 + NOTICE);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), first));
+			// 4 spot GPUs next to 3 on demand would not fit: the notice stands.
+			assert_eq!(status(spot), LeaseStatus::Preempting { until: 1 + NOTICE });
+			run_to_block(1 + NOTICE);
+			assert_eq!(status(spot), LeaseStatus::Closed { reason: CloseReason::Preempted });
+		});
+	}
+
+	#[test]
+	fn a_preempted_lease_closed_late_pays_for_no_block_past_its_notice() {
+		ExtBuilder::default().build_and_execute(|| {
+			let spot = rent(SPOT_RENTER, 2, LeaseMode::Spot, 500, 600);
+			// Two leases fill the schedule of block 11 (two closes a block in the mock).
+			rent(RENTER, 1, LeaseMode::OnDemand, 10, PRICE);
+			rent(RENTER, 1, LeaseMode::OnDemand, 10, PRICE);
+			rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			let deadline = 1 + NOTICE;
+			assert_eq!(status(spot), LeaseStatus::Preempting { until: deadline });
+			let record = LeaseRecords::<Test>::get(spot).unwrap();
+			assert_eq!(record.closes_at, deadline + 1, "block 11's schedule was full");
+			run_to_block(deadline);
+			// A settle between the deadline and the close pays up to the deadline only.
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), spot));
+			run_to_block(deadline + 1);
+			let closed = LeaseRecords::<Test>::get(spot).unwrap();
+			assert_eq!(closed.status, LeaseStatus::Closed { reason: CloseReason::Preempted });
+			// 2 GPUs × 10 blocks at 600 per GPU-hour.
+			assert_eq!(closed.paid, 20);
+		});
+	}
+}
+
+mod collateral {
+	use super::*;
+
+	#[test]
+	fn a_rent_the_bond_cannot_back_is_refused_by_name() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMachines::set_under_bonded(true);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 100, PRICE),
+				Error::<Test>::ProviderUnderBonded
+			);
+			MockMachines::set_under_bonded(false);
+			rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+		});
+	}
+
+	#[test]
+	fn the_marketplace_hears_when_a_machine_has_no_lease_left() {
+		ExtBuilder::default().build_and_execute(|| {
+			let one = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			let two = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), one));
+			assert!(MockMachines::last_leases_closed().is_empty());
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), two));
+			assert_eq!(MockMachines::last_leases_closed(), vec![MACHINE]);
 		});
 	}
 }

@@ -5,7 +5,7 @@ use frame_support::{traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	storage::{first_block_with_room, remove_from_list},
-	Balance, LeaseId, LeaseRegistry, MachineId, ReputationFeed,
+	Balance, LeaseId, LeaseRegistry, MachineId, MachineRegistry, ReputationFeed,
 };
 use sp_runtime::{
 	traits::{One, Saturating},
@@ -91,8 +91,17 @@ impl<T: Config> Pallet<T> {
 		MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
 		lease.status = LeaseStatus::Closed { reason };
 		T::Reputation::lease_closed(lease.machine, &lease.provider, lease.paid, fault);
+		let (machine, starts_at) = (lease.machine, lease.starts_at);
 		Leases::<T>::insert(id, lease);
 		Self::deposit_event(Event::Closed { lease: id, reason, refunded });
+		if frame_system::Pallet::<T>::block_number() < starts_at {
+			if let Some(gpus) = T::Machines::machine_gpus(machine) {
+				Self::cancel_notices(machine, id, gpus);
+			}
+		}
+		if !MachineLeases::<T>::contains_key(machine) {
+			T::Machines::last_lease_closed(machine);
+		}
 		refunded
 	}
 }
@@ -106,11 +115,16 @@ impl<T: Config> LeaseRegistry<T::AccountId, Balance> for Pallet<T> {
 
 	fn close_for_fault(machine: MachineId) -> Vec<(T::AccountId, Balance)> {
 		let now = frame_system::Pallet::<T>::block_number();
-		Self::open_leases(machine)
+		MachineLeases::<T>::get(machine)
 			.into_iter()
-			.map(|(id, lease)| {
+			.filter_map(|id| {
+				// Read again: an earlier close in this loop may have changed it (a cancelled
+				// preemption notice is rescheduled).
+				let lease = Leases::<T>::get(id).filter(|l| l.is_open())?;
 				let renter = lease.renter.clone();
-				(renter, Self::close(id, lease, CloseReason::ProviderFault, now))
+				Self::close(id, lease, CloseReason::ProviderFault, now);
+				let paid = Leases::<T>::get(id).map_or(0, |closed| closed.paid);
+				Some((renter, paid))
 			})
 			.collect()
 	}

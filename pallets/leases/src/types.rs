@@ -2,7 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_system::pallet_prelude::BlockNumberFor;
-use gpux_primitives::{AccessSpec, Balance, LeaseMode, MachineId};
+use gpux_primitives::{AccessSpec, Balance, LeaseId, LeaseMode, MachineId};
 use scale_info::TypeInfo;
 
 /// Why a lease closed.
@@ -78,6 +78,9 @@ pub struct LeaseRecord<AccountId, BlockNumber> {
 	pub paid: Balance,
 	pub access: AccessSpec,
 	pub status: LeaseStatus<BlockNumber>,
+	/// The rent whose preemption notice this spot lease is under, if any: if that rent closes
+	/// before it starts, the notice is cancelled.
+	pub preempted_by: Option<LeaseId>,
 	/// The renter's stars (1–5), once, after the lease closed.
 	pub rating: Option<u8>,
 }
@@ -91,6 +94,18 @@ impl<AccountId, BlockNumber: Copy> LeaseRecord<AccountId, BlockNumber> {
 	/// Holds GPUs: open and not giving them up under a preemption notice.
 	pub fn occupies_gpus(&self) -> bool {
 		matches!(self.status, LeaseStatus::Active)
+	}
+
+	/// Where accrual stops: its end, or its preemption deadline if that is sooner. A lease
+	/// closed after its deadline (a full schedule, a late settle) pays not one block more.
+	pub fn accrues_until(&self) -> BlockNumber
+	where
+		BlockNumber: Ord,
+	{
+		match self.status {
+			LeaseStatus::Preempting { until } => until.min(self.ends_at),
+			_ => self.ends_at,
+		}
 	}
 }
 

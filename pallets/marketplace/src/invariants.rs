@@ -2,7 +2,7 @@
 //! try-runtime.
 
 use frame_support::{ensure, traits::Get};
-use gpux_primitives::ProviderBonds;
+use gpux_primitives::{LeaseRegistry, MachineMonitor, ProviderBonds};
 use sp_runtime::TryRuntimeError;
 
 use crate::{
@@ -37,15 +37,24 @@ impl<T: Config> Pallet<T> {
 			let indexed = MachinesOf::<T>::iter_prefix(&provider).count() as u32;
 			ensure!(indexed == record.machines, "provider machine count disagrees with index");
 			ensure!(record.machines <= T::MaxMachinesPerProvider::get(), "too many machines");
-			let listed = MachinesOf::<T>::iter_key_prefix(&provider)
-				.filter_map(Machines::<T>::get)
-				.filter(|machine| machine.listing.is_some())
-				.map(|machine| machine.spec.gpu_count)
-				.sum::<u32>();
+			let (mut listed, mut committed) = (0u32, 0u32);
+			for id in MachinesOf::<T>::iter_key_prefix(&provider) {
+				let machine = Machines::<T>::get(id).ok_or("indexed machine does not exist")?;
+				let leased = T::Leases::open_leases_on(id) > 0;
+				if machine.listing.is_some() {
+					listed += machine.spec.gpu_count;
+				}
+				if machine.listing.is_some() || leased {
+					committed += machine.spec.gpu_count;
+					ensure!(T::Monitor::is_watched(id), "a listed or leased machine is not watched");
+				}
+			}
 			ensure!(listed == record.listed_gpus, "provider listed GPU count disagrees");
+			ensure!(committed == record.committed_gpus, "provider committed GPU count disagrees");
+			// A slash may take the bond below what is leased; then nothing stays listed.
 			ensure!(
-				T::Bonds::backs(&provider, listed),
-				"listing not backed by its provider's bond"
+				T::Bonds::backs(&provider, committed) || listed == 0,
+				"listed and leased GPUs not backed by their provider's bond"
 			);
 		}
 		ensure!(

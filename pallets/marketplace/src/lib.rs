@@ -34,8 +34,8 @@ pub mod pallet {
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		Balance, GpuClassId, LeaseRegistry, MachineId, MachineSpec, ProviderBonds, Region,
-		WorkerKey,
+		Balance, GpuClassId, LeaseRegistry, MachineId, MachineMonitor, MachineSpec, ProviderBonds,
+		Region, WorkerKey,
 	};
 
 	#[pallet::pallet]
@@ -52,6 +52,9 @@ pub mod pallet {
 		type Leases: LeaseRegistry<Self::AccountId, Balance>;
 		/// Provider bonds: a provider lists only as many GPUs as its bond backs.
 		type Bonds: ProviderBonds<Self::AccountId>;
+		/// Watches listed and leased machines (heartbeats, challenges): a machine is watched
+		/// from the moment it is listed.
+		type Monitor: MachineMonitor;
 		/// Longest provider metadata, bytes.
 		#[pallet::constant]
 		type MaxMetadataLen: Get<u32>;
@@ -220,13 +223,18 @@ pub mod pallet {
 		InvalidTerms,
 		/// A price is above its GPU class's ceiling.
 		PriceAboveMfp,
-		/// The provider's active bond does not back this many listed GPUs (`MinBondPerGpu`
-		/// each): bond more first.
+		/// The provider's active bond does not back its listed and leased GPUs with this
+		/// listing (`MinBondPerGpu` each): bond more first.
 		InsufficientBond,
 		/// The machine is not listed.
 		NotListed,
 		/// The machine has open leases.
 		MachineLeased,
+		/// The machine has a proof-of-GPU challenge open; it may leave once it is decided.
+		MachineChallenged,
+		/// The chain watches as many machines as it can (`MaxTrackedMachines`): no machine
+		/// can be listed until one leaves.
+		MonitoringFull,
 		/// The chain has `MaxGpuClasses` classes.
 		TooManyGpuClasses,
 		/// A GPU class needs memory and a non-zero ceiling.
@@ -282,9 +290,11 @@ pub mod pallet {
 			Self::do_register_machine(who, spec, worker_key, region, fleet)
 		}
 
-		/// List a machine, or change its terms.
+		/// List a machine, or change its terms. From now on it is watched: heartbeat windows
+		/// count and challenges reach it, whether or not its worker runs.
 		///
-		/// - `origin`: signed, the machine's provider.
+		/// - `origin`: signed, the machine's provider, bonded `MinBondPerGpu` for each GPU of
+		///   its listed and leased machines, this one included.
 		/// - `terms`: prices per GPU-hour (at most the class ceiling), lease length bounds,
 		///   availability window and access methods.
 		#[pallet::call_index(2)]
@@ -306,7 +316,8 @@ pub mod pallet {
 			Self::do_delist(who, machine)
 		}
 
-		/// Remove a machine from the market; refused while it has open leases.
+		/// Remove a machine from the market; refused while it has open leases or an open
+		/// proof-of-GPU challenge.
 		///
 		/// - `origin`: signed, the machine's provider.
 		#[pallet::call_index(4)]

@@ -1,7 +1,7 @@
 //! Listings: one machine's or a whole fleet's.
 
 use frame_support::{ensure, pallet_prelude::DispatchResult};
-use gpux_primitives::{MachineId, ProviderBonds};
+use gpux_primitives::{LeaseRegistry, MachineId, MachineMonitor, ProviderBonds};
 use sp_runtime::traits::Zero;
 
 use crate::{
@@ -43,31 +43,46 @@ impl<T: Config> Pallet<T> {
 		Ok(record)
 	}
 
-	/// Counts `extra` more listed GPUs for `who`, if its bond backs them all.
-	fn add_listed_gpus(who: &T::AccountId, extra: u32) -> DispatchResult {
+	/// Counts `extra` more listed GPUs for `who` and `extra_committed` more GPUs its bond
+	/// must back, if the bond backs them all: GPUs leased out on machines no longer listed
+	/// count too, so delisting a leased machine frees no bond for another listing.
+	fn add_listed_gpus(
+		who: &T::AccountId,
+		(extra, extra_committed): (u32, u32),
+	) -> DispatchResult {
 		Providers::<T>::try_mutate(who, |provider| {
 			let provider = provider.as_mut().ok_or(Error::<T>::NotProvider)?;
 			let listed = provider.listed_gpus.checked_add(extra).ok_or(Error::<T>::Overflow)?;
-			ensure!(T::Bonds::backs(who, listed), Error::<T>::InsufficientBond);
+			let committed = provider
+				.committed_gpus
+				.checked_add(extra_committed)
+				.ok_or(Error::<T>::Overflow)?;
+			ensure!(T::Bonds::backs(who, committed), Error::<T>::InsufficientBond);
 			provider.listed_gpus = listed;
+			provider.committed_gpus = committed;
 			Ok(())
 		})
 	}
 
-	/// GPUs `record` adds to its provider's listed count if it is listed now.
-	fn newly_listed_gpus(record: &MachineRecordOf<T>) -> u32 {
+	/// GPUs `machine` adds to its provider's listed and committed counts if it is listed
+	/// now: none if it is listed already; not to the committed count if leases commit it.
+	fn newly_listed_gpus(machine: MachineId, record: &MachineRecordOf<T>) -> (u32, u32) {
 		if record.listing.is_some() {
-			0
+			(0, 0)
+		} else if T::Leases::open_leases_on(machine) > 0 {
+			(record.spec.gpu_count, 0)
 		} else {
-			record.spec.gpu_count
+			(record.spec.gpu_count, record.spec.gpu_count)
 		}
 	}
 
+	/// Lists the machine: from now on the monitor watches it.
 	fn store_listing(
 		machine: MachineId,
 		mut record: MachineRecordOf<T>,
 		terms: &ListingTermsOf<T>,
-	) {
+	) -> DispatchResult {
+		T::Monitor::watch(machine).map_err(|_| Error::<T>::MonitoringFull)?;
 		record.listing = Some(terms.clone());
 		Machines::<T>::insert(machine, record);
 		Self::deposit_event(Event::Listed {
@@ -75,6 +90,7 @@ impl<T: Config> Pallet<T> {
 			on_demand_price: terms.on_demand_price,
 			spot_floor_price: terms.spot_floor_price,
 		});
+		Ok(())
 	}
 
 	pub(crate) fn do_set_listing(
@@ -83,19 +99,23 @@ impl<T: Config> Pallet<T> {
 		terms: ListingTermsOf<T>,
 	) -> DispatchResult {
 		let record = Self::listable(&who, machine, &terms)?;
-		Self::add_listed_gpus(&who, Self::newly_listed_gpus(&record))?;
-		Self::store_listing(machine, record, &terms);
-		Ok(())
+		Self::add_listed_gpus(&who, Self::newly_listed_gpus(machine, &record))?;
+		Self::store_listing(machine, record, &terms)
 	}
 
 	/// Withdraws the machine's listing, if it has one; says whether it had.
 	pub(crate) fn withdraw_listing(machine: MachineId, record: &mut MachineRecordOf<T>) -> bool {
 		let was_listed = record.listing.take().is_some();
 		if was_listed {
+			// A leased machine stays committed until its last lease closes.
+			let leased = T::Leases::open_leases_on(machine) > 0;
 			Providers::<T>::mutate(&record.provider, |provider| {
 				if let Some(provider) = provider {
-					provider.listed_gpus =
-						provider.listed_gpus.saturating_sub(record.spec.gpu_count);
+					let gpus = record.spec.gpu_count;
+					provider.listed_gpus = provider.listed_gpus.saturating_sub(gpus);
+					if !leased {
+						provider.committed_gpus = provider.committed_gpus.saturating_sub(gpus);
+					}
 				}
 			});
 			Self::deposit_event(Event::Delisted { machine });
@@ -127,11 +147,12 @@ impl<T: Config> Pallet<T> {
 			.collect::<Result<alloc::vec::Vec<_>, _>>()?;
 		let extra = records
 			.iter()
-			.map(|(_, record)| Self::newly_listed_gpus(record))
-			.fold(0u32, u32::saturating_add);
+			.map(|(machine, record)| Self::newly_listed_gpus(*machine, record))
+			.fold((0u32, 0u32), |(l, c), (x, y)| (l.saturating_add(x), c.saturating_add(y)));
 		Self::add_listed_gpus(&who, extra)?;
+		// A machine the monitor cannot take fails the call, which rolls every write back.
 		for (machine, record) in records {
-			Self::store_listing(machine, record, &terms);
+			Self::store_listing(machine, record, &terms)?;
 		}
 		let count = members.len() as u32;
 		Self::deposit_event(Event::FleetListed { provider: who, fleet, machines: count });

@@ -4,7 +4,8 @@ use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	storage::remove_from_list, AttestedMachine, Balance, LeaseRegistry, ListedMachine, MachineId,
-	MachineKeys, MachineRegistry, MachineSpec, ProviderMarket, Region, WorkerKey,
+	MachineKeys, MachineMonitor, MachineRegistry, MachineSpec, ProviderBonds, ProviderMarket,
+	Region, WorkerKey,
 };
 
 use crate::{
@@ -69,6 +70,8 @@ impl<T: Config> Pallet<T> {
 		let mut record = Machines::<T>::get(machine).ok_or(Error::<T>::UnknownMachine)?;
 		ensure!(record.provider == who, Error::<T>::NotOwner);
 		ensure!(T::Leases::open_leases_on(machine) == 0, Error::<T>::MachineLeased);
+		// A challenge's fault must still find the machine and its provider.
+		ensure!(!T::Monitor::is_challenged(machine), Error::<T>::MachineChallenged);
 		Self::withdraw_listing(machine, &mut record);
 
 		if let Some(label) = &record.fleet {
@@ -93,7 +96,10 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 	) -> Option<ListedMachine<T::AccountId, Balance, BlockNumberFor<T>>> {
 		let record = Machines::<T>::get(machine)?;
 		let terms = record.listing?;
+		let committed =
+			<Self as ProviderMarket<T::AccountId>>::committed_gpus(&record.provider);
 		Some(ListedMachine {
+			backed: T::Bonds::backs(&record.provider, committed),
 			provider: record.provider,
 			gpu_class: record.spec.gpu_class,
 			gpu_count: record.spec.gpu_count,
@@ -103,6 +109,18 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 
 	fn machine_gpus(machine: MachineId) -> Option<u32> {
 		Machines::<T>::get(machine).map(|record| record.spec.gpu_count)
+	}
+
+	fn last_lease_closed(machine: MachineId) {
+		let Some(record) = Machines::<T>::get(machine) else { return };
+		if record.listing.is_none() {
+			Providers::<T>::mutate(&record.provider, |provider| {
+				if let Some(provider) = provider {
+					provider.committed_gpus =
+						provider.committed_gpus.saturating_sub(record.spec.gpu_count);
+				}
+			});
+		}
 	}
 }
 
@@ -117,13 +135,13 @@ impl<T: Config> ProviderMarket<T::AccountId> for Pallet<T> {
 	}
 
 	fn committed_gpus(provider: &T::AccountId) -> u32 {
-		MachinesOf::<T>::iter_key_prefix(provider)
-			.filter_map(|machine| {
-				let record = Machines::<T>::get(machine)?;
-				(record.listing.is_some() || T::Leases::open_leases_on(machine) > 0)
-					.then_some(record.spec.gpu_count)
-			})
-			.fold(0, u32::saturating_add)
+		Providers::<T>::get(provider).map(|record| record.committed_gpus).unwrap_or_default()
+	}
+
+	fn delist(machine: MachineId) -> bool {
+		Machines::<T>::mutate(machine, |record| {
+			record.as_mut().is_some_and(|record| Self::withdraw_listing(machine, record))
+		})
 	}
 
 	fn delist_all(provider: &T::AccountId) -> (u32, u32) {

@@ -1,12 +1,12 @@
 //! A runtime with only System and the marketplace; leases are faked.
 
 use core::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use frame_support::{derive_impl, traits::ConstU32};
 use frame_system::EnsureRoot;
 use gpux_primitives::{
-	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId, MachineSpec,
+	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId, MachineMonitor, MachineSpec,
 	ProviderBonds, Region, WorkerKey,
 };
 use sp_runtime::BuildStorage;
@@ -30,6 +30,50 @@ impl frame_system::Config for Test {
 thread_local! {
 	static OPEN_LEASES: RefCell<BTreeMap<MachineId, u32>> = const { RefCell::new(BTreeMap::new()) };
 	static BACKED_GPUS: RefCell<BTreeMap<u64, u32>> = const { RefCell::new(BTreeMap::new()) };
+	static WATCHED: RefCell<BTreeSet<MachineId>> = const { RefCell::new(BTreeSet::new()) };
+	static WATCH_CAPACITY: RefCell<usize> = const { RefCell::new(usize::MAX) };
+	static CHALLENGED: RefCell<BTreeSet<MachineId>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+/// The machines the attestation pallet would watch, up to a capacity a test may set.
+pub struct MockMonitor;
+
+impl MockMonitor {
+	pub fn set_capacity(machines: usize) {
+		WATCH_CAPACITY.with(|c| *c.borrow_mut() = machines);
+	}
+	pub fn watched() -> Vec<MachineId> {
+		WATCHED.with(|w| w.borrow().iter().copied().collect())
+	}
+	pub fn set_challenged(machine: MachineId, challenged: bool) {
+		CHALLENGED.with(|c| {
+			if challenged {
+				c.borrow_mut().insert(machine);
+			} else {
+				c.borrow_mut().remove(&machine);
+			}
+		});
+	}
+}
+
+impl MachineMonitor for MockMonitor {
+	fn watch(machine: MachineId) -> sp_runtime::DispatchResult {
+		WATCHED.with(|w| {
+			let mut watched = w.borrow_mut();
+			if !watched.contains(&machine) && watched.len() >= WATCH_CAPACITY.with(|c| *c.borrow())
+			{
+				return Err(sp_runtime::DispatchError::Other("full"));
+			}
+			watched.insert(machine);
+			Ok(())
+		})
+	}
+	fn is_watched(machine: MachineId) -> bool {
+		WATCHED.with(|w| w.borrow().contains(&machine))
+	}
+	fn is_challenged(machine: MachineId) -> bool {
+		CHALLENGED.with(|c| c.borrow().contains(&machine))
+	}
 }
 
 /// How many listed GPUs each provider's bond backs; unlimited unless a test says.
@@ -66,6 +110,7 @@ impl pallet_marketplace::Config for Test {
 	type AdminOrigin = EnsureRoot<u64>;
 	type Leases = MockLeases;
 	type Bonds = MockBonds;
+	type Monitor = MockMonitor;
 	type MaxMetadataLen = ConstU32<64>;
 	type MaxModelLen = ConstU32<32>;
 	type MaxFleetLabelLen = ConstU32<16>;

@@ -13,7 +13,13 @@ impl<T: Config> Pallet<T> {
 		let registered_at = frame_system::Pallet::<T>::block_number();
 		Providers::<T>::insert(
 			&who,
-			ProviderRecord { metadata, registered_at, machines: 0, listed_gpus: 0 },
+			ProviderRecord {
+				metadata,
+				registered_at,
+				machines: 0,
+				listed_gpus: 0,
+				committed_gpus: 0,
+			},
 		);
 		Self::deposit_event(Event::ProviderRegistered { provider: who });
 		Ok(())

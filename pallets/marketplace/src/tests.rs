@@ -416,20 +416,115 @@ mod bonds {
 	fn staking_sees_listed_and_leased_gpus_and_can_delist_everything() {
 		ExtBuilder::default().build_and_execute(|| {
 			let (a, b) = alice_backed_for_three();
+			MockBonds::set(ALICE, 4);
 			assert_ok!(Marketplace::set_listing(signed(ALICE), a, terms()));
+			assert_ok!(Marketplace::set_listing(signed(ALICE), b, terms()));
 			assert_eq!(Marketplace::machine_owner(b), Some((ALICE, 2)));
 			assert_eq!(Marketplace::machine_owner(9), None);
-			assert_eq!(<Marketplace as ProviderMarket<u64>>::listed_gpus(&ALICE), 2);
-			assert_eq!(Marketplace::committed_gpus(&ALICE), 2);
-			// A delisted machine with a lease still needs its bond.
+			assert_eq!(<Marketplace as ProviderMarket<u64>>::listed_gpus(&ALICE), 4);
+			assert_eq!(Marketplace::committed_gpus(&ALICE), 4);
+			// A delisted machine with a lease still needs its bond, until its last lease ends.
 			MockLeases::set_open(b, 1);
+			assert_ok!(Marketplace::delist(signed(ALICE), b));
 			assert_eq!(Marketplace::committed_gpus(&ALICE), 4);
 			events();
 			assert_eq!(Marketplace::delist_all(&ALICE), (1, 2));
 			assert_eq!(events(), vec![Event::Delisted { machine: a }]);
 			assert_eq!(listed_gpus(), 0);
+			assert_eq!(Marketplace::committed_gpus(&ALICE), 2);
 			assert!(Marketplace::listed_machine(a).is_none());
+			MockLeases::set_open(b, 0);
+			Marketplace::last_lease_closed(b);
+			assert_eq!(Marketplace::committed_gpus(&ALICE), 0);
 			assert_eq!(Marketplace::delist_all(&BOB), (0, 0));
+		});
+	}
+
+	#[test]
+	fn a_leased_machine_delisted_frees_no_bond_for_another_listing() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Bonded for one GPU: a 1-GPU machine listed, rented, then delisted.
+			let a = alice_with_machine(None);
+			let b = crate::NextMachineId::<Test>::get();
+			assert_ok!(Marketplace::register_machine(
+				signed(ALICE),
+				spec(RTX_4090, 1),
+				key(61),
+				region(),
+				None
+			));
+			MockBonds::set(ALICE, 1);
+			assert_ok!(Marketplace::set_listing(signed(ALICE), b, terms()));
+			MockLeases::set_open(b, 1);
+			assert_ok!(Marketplace::delist(signed(ALICE), b));
+			// Its lease still needs the bond: a second listing is refused by name.
+			let before = crate::Providers::<Test>::get(ALICE);
+			assert_noop!(
+				Marketplace::set_listing(signed(ALICE), a, terms()),
+				Error::<Test>::InsufficientBond
+			);
+			assert_eq!(crate::Providers::<Test>::get(ALICE), before);
+			// Relisting the leased machine itself needs no more than it had.
+			assert_ok!(Marketplace::set_listing(signed(ALICE), b, terms()));
+			assert_eq!(Marketplace::committed_gpus(&ALICE), 1);
+		});
+	}
+
+	#[test]
+	fn a_rent_sees_whether_the_bond_still_backs_the_provider() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (a, _) = alice_backed_for_three();
+			assert_ok!(Marketplace::set_listing(signed(ALICE), a, terms()));
+			assert!(Marketplace::listed_machine(a).unwrap().backed);
+			// A slash took the bond below the listing (staking then delists everything).
+			MockBonds::set(ALICE, 1);
+			assert!(!Marketplace::listed_machine(a).unwrap().backed);
+			Marketplace::delist_all(&ALICE);
+		});
+	}
+}
+
+mod monitoring {
+	use super::*;
+
+	#[test]
+	fn a_listed_machine_is_watched_from_its_listing() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			assert!(MockMonitor::watched().is_empty(), "registering alone is not serving");
+			assert_ok!(Marketplace::set_listing(signed(ALICE), machine, terms()));
+			assert_eq!(MockMonitor::watched(), vec![machine]);
+		});
+	}
+
+	#[test]
+	fn no_listing_when_the_watched_set_is_full() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(Some("rack"));
+			MockMonitor::set_capacity(0);
+			assert_noop!(
+				Marketplace::set_listing(signed(ALICE), machine, terms()),
+				Error::<Test>::MonitoringFull
+			);
+			assert_noop!(
+				Marketplace::list_fleet(signed(ALICE), label("rack"), terms()),
+				Error::<Test>::MonitoringFull
+			);
+			assert!(Marketplace::listed_machine(machine).is_none());
+		});
+	}
+
+	#[test]
+	fn a_challenged_machine_cannot_leave() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			MockMonitor::set_challenged(machine, true);
+			assert_noop!(
+				Marketplace::deregister_machine(signed(ALICE), machine),
+				Error::<Test>::MachineChallenged
+			);
+			MockMonitor::set_challenged(machine, false);
+			assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
 		});
 	}
 }

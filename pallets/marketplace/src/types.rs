@@ -17,8 +17,10 @@ pub struct ProviderRecord<Metadata, BlockNumber> {
 	pub registered_at: BlockNumber,
 	/// How many machines it has registered now.
 	pub machines: u32,
-	/// GPUs of its listed machines: its bond must back them.
+	/// GPUs of its listed machines.
 	pub listed_gpus: u32,
+	/// GPUs of its machines that are listed or have open leases: its bond must back them.
+	pub committed_gpus: u32,
 }
 
 /// A GPU class: a model with its memory, and the most a GPU-hour of it may be listed for.

@@ -19,6 +19,32 @@ pub trait MachineRegistry<AccountId, Balance, BlockNumber> {
 	fn machine_exists(machine: MachineId) -> bool {
 		Self::machine_gpus(machine).is_some()
 	}
+	/// The machine's last open lease closed: an unlisted machine stops needing bond.
+	fn last_lease_closed(machine: MachineId);
+}
+
+/// The attestation pallet, as the marketplace sees it: who watches listed and leased machines.
+pub trait MachineMonitor {
+	/// Starts watching `machine` (heartbeat windows, challenges) if it is not watched yet.
+	/// Fails when no more machines can be watched: nothing may be listed unwatched.
+	fn watch(machine: MachineId) -> DispatchResult;
+	/// Whether `machine` is watched now.
+	fn is_watched(machine: MachineId) -> bool;
+	/// Whether `machine` has a proof-of-GPU challenge open: it may not leave the market then.
+	fn is_challenged(machine: MachineId) -> bool;
+}
+
+/// Nobody watches: for tests and runtimes without an attestation pallet.
+impl MachineMonitor for () {
+	fn watch(_: MachineId) -> DispatchResult {
+		Ok(())
+	}
+	fn is_watched(_: MachineId) -> bool {
+		true
+	}
+	fn is_challenged(_: MachineId) -> bool {
+		false
+	}
 }
 
 /// The marketplace, as the staking pallet sees it: what a provider's bond must back.
@@ -27,8 +53,12 @@ pub trait ProviderMarket<AccountId> {
 	fn machine_owner(machine: MachineId) -> Option<(AccountId, u32)>;
 	/// GPUs of the provider's listed machines.
 	fn listed_gpus(provider: &AccountId) -> u32;
-	/// GPUs of the provider's machines that are listed or have open leases.
+	/// GPUs of the provider's machines that are listed or have open leases: what its bond
+	/// must back.
 	fn committed_gpus(provider: &AccountId) -> u32;
+	/// Withdraws the machine's listing (leases in progress continue). Says whether it was
+	/// listed.
+	fn delist(machine: MachineId) -> bool;
 	/// Withdraws every listing of the provider (leases in progress continue). Returns how many
 	/// machines were delisted and how many were looked at.
 	fn delist_all(provider: &AccountId) -> (u32, u32);
@@ -52,8 +82,8 @@ pub trait LeaseRegistry<AccountId, Balance> {
 	/// Leases on `machine` that are not closed yet.
 	fn open_leases_on(machine: MachineId) -> u32;
 	/// Closes every open lease on `machine` as a provider fault: the provider is paid what
-	/// accrued, the renter gets the unused escrow back at once. Returns each renter with the
-	/// amount refunded.
+	/// accrued, the renter gets the unused escrow back at once. Returns each renter with what
+	/// its lease had paid: its loss, and the most its share of the slash may make good.
 	fn close_for_fault(machine: MachineId) -> Vec<(AccountId, Balance)>;
 }
 

@@ -74,7 +74,7 @@ impl<T: Config> Pallet<T> {
 			.into());
 		};
 		Self::unschedule_slash(slash, pending.applies_at);
-		Self::settle_pending(&pending.provider, 0);
+		Self::settle_pending(&pending.provider, pending.amount, 0);
 		Self::deposit_event(Event::SlashCancelled { slash, provider: pending.provider, reason });
 		Ok(())
 	}

@@ -48,15 +48,22 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let (provider, gpus) =
 			T::Market::machine_owner(machine).ok_or(Error::<T>::UnknownMachine)?;
-		let renters: Vec<(T::AccountId, Balance)> =
-			if kind.closes_leases() { T::Leases::close_for_fault(machine) } else { Vec::new() };
+		let renters: Vec<(T::AccountId, Balance)> = if kind.closes_leases() {
+			// A machine that cannot serve its leases cannot take new ones: it stays off the
+			// market until its provider lists it again.
+			T::Market::delist(machine);
+			T::Leases::close_for_fault(machine)
+		} else {
+			Vec::new()
+		};
 		let leases_closed = renters.len() as u32;
 		let now = frame_system::Pallet::<T>::block_number();
 		let due = now.checked_add(&T::SlashDeferPeriod::get()).ok_or(Error::<T>::Overflow)?;
 
-		// A fault costs a share of what the machine's GPUs need bonded, never more than is held.
+		// A fault costs a share of what the machine's GPUs need bonded, never more than is held
+		// beyond the slashes already pending: together they never exceed the bond.
 		let mut ledger = Bonds::<T>::get(&provider).unwrap_or_default();
-		let amount = (Self::slash_fraction(kind) * Self::requirement(gpus)).min(ledger.total());
+		let amount = (Self::slash_fraction(kind) * Self::requirement(gpus)).min(ledger.slashable());
 		let (slash, applies_at) = if amount > 0 {
 			let id = NextSlashId::<T>::get();
 			NextSlashId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);
@@ -79,6 +86,7 @@ impl<T: Config> Pallet<T> {
 			);
 			ledger.pending_slashes =
 				ledger.pending_slashes.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			ledger.pending_amount = ledger.pending_amount.saturating_add(amount);
 			Bonds::<T>::insert(&provider, ledger);
 			(Some(id), applies_at)
 		} else {
@@ -114,13 +122,14 @@ impl<T: Config> Pallet<T> {
 		SlashSchedule::<T>::mutate_exists(at, |due| remove_from_list(due, &slash));
 	}
 
-	/// One slash fewer pending against `provider`, which took `taken` off its bond (nothing for
-	/// a cancelled slash); drops a ledger left with nothing.
-	pub(crate) fn settle_pending(provider: &T::AccountId, taken: Balance) {
+	/// One slash of `pending` fewer pending against `provider`, which took `taken` off its
+	/// bond (nothing for a cancelled slash); drops a ledger left with nothing.
+	pub(crate) fn settle_pending(provider: &T::AccountId, pending: Balance, taken: Balance) {
 		Bonds::<T>::mutate_exists(provider, |maybe| {
 			if let Some(ledger) = maybe {
 				ledger.deduct(taken);
 				ledger.pending_slashes = ledger.pending_slashes.saturating_sub(1);
+				ledger.pending_amount = ledger.pending_amount.saturating_sub(pending);
 				if ledger.is_empty() {
 					*maybe = None;
 				}

@@ -2,7 +2,7 @@
 
 use alloc::collections::btree_map::BTreeMap;
 use frame_support::{ensure, traits::fungible::InspectHold};
-use gpux_primitives::{ProviderBonds, ProviderMarket};
+use gpux_primitives::{Balance, ProviderBonds, ProviderMarket};
 use sp_runtime::TryRuntimeError;
 
 use crate::{Bonds, Config, HoldReason, NextSlashId, Pallet, SlashSchedule, Slashes};
@@ -10,14 +10,16 @@ use crate::{Bonds, Config, HoldReason, NextSlashId, Pallet, SlashSchedule, Slash
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_try_state() -> Result<(), TryRuntimeError> {
 		let next = NextSlashId::<T>::get();
-		let mut pending_of: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		let mut pending_of: BTreeMap<T::AccountId, (u32, Balance)> = BTreeMap::new();
 		for (id, slash) in Slashes::<T>::iter() {
 			ensure!(id < next, "slash id at or above NextSlashId");
 			ensure!(
 				SlashSchedule::<T>::get(slash.applies_at).contains(&id),
 				"pending slash not scheduled"
 			);
-			*pending_of.entry(slash.provider).or_default() += 1;
+			let pending = pending_of.entry(slash.provider).or_default();
+			pending.0 += 1;
+			pending.1 = pending.1.saturating_add(slash.amount);
 		}
 		for (_, due) in SlashSchedule::<T>::iter() {
 			for id in due {
@@ -31,16 +33,25 @@ impl<T: Config> Pallet<T> {
 					== ledger.total(),
 				"held bond differs from active + unbonding"
 			);
-			ensure!(
-				pending_of.remove(&provider).unwrap_or_default() == ledger.pending_slashes,
-				"pending slash count differs from the slashes"
-			);
-			ensure!(
-				Self::backs(&provider, T::Market::listed_gpus(&provider)),
-				"a listing is not backed by its provider's bond"
-			);
+			let (count, amount) = pending_of.remove(&provider).unwrap_or_default();
+			ensure!(count == ledger.pending_slashes, "pending slash count differs from the slashes");
+			ensure!(amount == ledger.pending_amount, "pending amount differs from the slashes");
+			ensure!(amount <= ledger.total(), "pending slashes exceed the bond");
 		}
 		ensure!(pending_of.is_empty(), "pending slash against a provider without a ledger");
+		Self::ensure_commitments_backed()
+	}
+
+	/// Every provider's bond covers its listed and leased GPUs, unless a slash has since taken
+	/// it below them: then nothing of it stays listed.
+	fn ensure_commitments_backed() -> Result<(), TryRuntimeError> {
+		for (provider, _) in Bonds::<T>::iter() {
+			ensure!(
+				Self::backs(&provider, T::Market::committed_gpus(&provider))
+					|| T::Market::listed_gpus(&provider) == 0,
+				"listed and leased GPUs are not backed by their provider's bond"
+			);
+		}
 		Ok(())
 	}
 }

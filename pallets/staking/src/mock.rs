@@ -62,7 +62,7 @@ parameter_types! {
 }
 
 /// A machine of the fake market: its provider, GPUs, whether it is listed, and its open
-/// leases as (renter, escrow a fault would refund).
+/// leases as (renter, what the lease has paid: the renter's loss if a fault closes it).
 #[derive(Clone, codec::Encode, codec::Decode)]
 pub struct FakeMachine {
 	pub provider: u64,
@@ -93,10 +93,10 @@ impl MockMarket {
 			m.insert(machine, FakeMachine { provider, gpus, listed, leases: vec![] })
 		});
 	}
-	pub fn lease(machine: MachineId, renter: u64, refund: Balance) {
+	pub fn lease(machine: MachineId, renter: u64, paid: Balance) {
 		change_machines(|m| {
 			if let Some(record) = m.get_mut(&machine) {
-				record.leases.push((renter, refund));
+				record.leases.push((renter, paid));
 			}
 		});
 	}
@@ -117,6 +117,11 @@ impl ProviderMarket<u64> for MockMarket {
 	}
 	fn committed_gpus(provider: &u64) -> u32 {
 		Self::of(provider).iter().filter(|r| r.listed || !r.leases.is_empty()).map(|r| r.gpus).sum()
+	}
+	fn delist(machine: MachineId) -> bool {
+		change_machines(|m| {
+			m.get_mut(&machine).is_some_and(|r| core::mem::replace(&mut r.listed, false))
+		})
 	}
 	fn delist_all(provider: &u64) -> (u32, u32) {
 		change_machines(|m| {

@@ -172,7 +172,7 @@ mod unbonding {
 mod faults {
 	use super::*;
 
-	/// Machine 0 leased by two renters whose unused escrow was 300 and 100.
+	/// Machine 0 leased by two renters whose leases had paid 300 and 100.
 	fn leased_machine() {
 		MockMarket::lease(MACHINE, RENTER, 300);
 		MockMarket::lease(MACHINE, OTHER_RENTER, 100);
@@ -220,7 +220,7 @@ mod faults {
 			run_to_block(11);
 			assert_eq!(bonded(PROVIDER), 9_600);
 			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().active, 9_600);
-			// Half of 400 to the renters, by their refunds 300 : 100; the rest to the treasury.
+			// Half of 400 to the renters, by their losses 300 : 100; the rest to the treasury.
 			assert_eq!(free(RENTER), 10_150);
 			assert_eq!(free(OTHER_RENTER), 10_050);
 			assert_eq!(free(TREASURY), 201);
@@ -237,7 +237,73 @@ mod faults {
 					to_treasury: 200
 				}]
 			);
-			assert!(MockMarket::get(MACHINE).listed, "the bond still backs the listing");
+			assert!(!MockMarket::get(MACHINE).listed, "off the market until relisted");
+		});
+	}
+
+	#[test]
+	fn a_renter_is_made_good_up_to_its_loss_and_no_more() {
+		ExtBuilder::default().build_and_execute(|| {
+			// The renter rented a machine that was down and lost only what 5 blocks cost.
+			MockMarket::lease(MACHINE, RENTER, 5);
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			run_to_block(11);
+			// Half of the 400 slash was the renters' share; 5 made it whole, 395 more to the
+			// treasury.
+			assert_eq!(free(RENTER), 10_000 + 5);
+			assert_eq!(free(TREASURY), 1 + 395);
+			assert_eq!(
+				events().last(),
+				Some(&Event::Slashed {
+					slash: 0,
+					provider: PROVIDER,
+					amount: 400,
+					to_renters: 5,
+					to_reporter: 0,
+					to_treasury: 395
+				})
+			);
+		});
+	}
+
+	#[test]
+	fn pending_slashes_never_add_up_to_more_than_the_bond() {
+		ExtBuilder::default().bonded(PROVIDER, 4_500).build_and_execute(|| {
+			let spec_mismatch = || {
+				<ProviderStaking as FaultReporter<u64>>::report_fault(
+					MACHINE,
+					FaultKind::SpecMismatch,
+					None,
+				)
+			};
+			// 50 % of 4 × 1_000 each: 2_000, 2_000, then only the 500 left, then nothing.
+			for _ in 0..4 {
+				assert_ok!(spec_mismatch());
+			}
+			let amounts: Vec<_> = (0..3).map(|id| Slashes::<Test>::get(id).unwrap().amount).collect();
+			assert_eq!(amounts, vec![2_000, 2_000, 500]);
+			assert!(!Slashes::<Test>::contains_key(3), "nothing left to slash");
+			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().pending_amount, 4_500);
+			// Two slashes a block: the third lands a block later.
+			run_to_block(12);
+			assert_eq!(bonded(PROVIDER), 0);
+			assert!(Bonds::<Test>::get(PROVIDER).is_none());
+		});
+	}
+
+	#[test]
+	fn an_offline_fault_withdraws_the_listing() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(ProviderStaking::report_offline(governance(), MACHINE));
+			assert!(!MockMarket::get(MACHINE).listed);
+			// A failed challenge alone leaves it listed.
+			MockMarket::set(SPARE, PROVIDER, 2, true);
+			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_fault(
+				SPARE,
+				FaultKind::FailedChallenge,
+				None
+			));
+			assert!(MockMarket::get(SPARE).listed);
 		});
 	}
 
@@ -275,13 +341,15 @@ mod faults {
 	fn a_slash_below_the_requirement_delists_every_machine() {
 		ExtBuilder::default().bonded(PROVIDER, 4_000).build_and_execute(|| {
 			MockMarket::lease(MACHINE, RENTER, 100);
+			// A failed challenge leaves the lease and the listing; its slash takes the bond
+			// below the listing, which is then withdrawn.
 			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_fault(
 				MACHINE,
-				FaultKind::SpecMismatch,
+				FaultKind::FailedChallenge,
 				None
 			));
 			run_to_block(11);
-			assert_eq!(bonded(PROVIDER), 2_000);
+			assert_eq!(bonded(PROVIDER), 3_800);
 			assert!(!MockMarket::get(MACHINE).listed);
 			assert_eq!(
 				events().last(),

@@ -33,7 +33,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn apply_slash(id: SlashId, slash: PendingSlashOf<T>) -> u32 {
 		let credit = Self::slash_bond(&slash.provider, slash.amount);
 		let amount = credit.peek();
-		Self::settle_pending(&slash.provider, amount);
+		Self::settle_pending(&slash.provider, slash.amount, amount);
 
 		let (for_renters, rest) = credit.split(T::RenterShare::get() * amount);
 		let (to_renters, unpaid) = Self::compensate_renters(&slash, for_renters);
@@ -61,7 +61,8 @@ impl<T: Config> Pallet<T> {
 		});
 
 		let listed = T::Market::listed_gpus(&slash.provider);
-		if listed == 0 || Self::backs(&slash.provider, listed) {
+		let committed = T::Market::committed_gpus(&slash.provider);
+		if listed == 0 || Self::backs(&slash.provider, committed) {
 			return 0;
 		}
 		let (delisted, examined) = T::Market::delist_all(&slash.provider);
@@ -72,26 +73,23 @@ impl<T: Config> Pallet<T> {
 		examined
 	}
 
-	/// Shares `credit` among the slash's renters by their refunds (equally if none was
-	/// refunded). Returns what was paid and what could not be.
+	/// Shares `credit` among the slash's renters in proportion to their losses, each at most
+	/// its loss: a fault never pays a renter more than its lease cost it. Returns what was
+	/// paid and what was not (to the treasury).
 	fn compensate_renters(
 		slash: &PendingSlashOf<T>,
 		credit: CreditOf<T>,
 	) -> (Balance, CreditOf<T>) {
 		let total = credit.peek();
-		let refunds = slash.renters.iter().map(|(_, refunded)| *refunded);
-		let weight_sum = refunds.clone().fold(0, Balance::saturating_add);
-		let count = slash.renters.len() as Balance;
+		let losses = slash.renters.iter().map(|(_, lost)| *lost).fold(0, Balance::saturating_add);
 		let mut left = credit;
 		let mut paid: Balance = 0;
 		let mut unpaid = CreditOf::<T>::zero();
-		for (index, (renter, refunded)) in slash.renters.iter().enumerate() {
-			let share = if index + 1 == slash.renters.len() {
-				left.peek()
-			} else if weight_sum == 0 {
-				total / count
+		for (renter, lost) in slash.renters.iter() {
+			let share = if losses <= total {
+				*lost
 			} else {
-				multiply_by_rational_with_rounding(total, *refunded, weight_sum, Rounding::Down)
+				multiply_by_rational_with_rounding(total, *lost, losses, Rounding::Down)
 					.unwrap_or_default()
 			};
 			let (part, remaining) = left.split(share);

@@ -30,11 +30,13 @@ pub struct BondLedger<BlockNumber, MaxChunks: Get<u32>> {
 	pub unlocking: BoundedVec<UnlockChunk<BlockNumber>, MaxChunks>,
 	/// Slashes against the provider not yet applied or cancelled; nothing is released while any.
 	pub pending_slashes: u32,
+	/// What those slashes will take together: a new slash is sized against the rest.
+	pub pending_amount: Balance,
 }
 
 impl<BlockNumber, MaxChunks: Get<u32>> Default for BondLedger<BlockNumber, MaxChunks> {
 	fn default() -> Self {
-		Self { active: 0, unlocking: BoundedVec::default(), pending_slashes: 0 }
+		Self { active: 0, unlocking: BoundedVec::default(), pending_slashes: 0, pending_amount: 0 }
 	}
 }
 
@@ -42,6 +44,11 @@ impl<BlockNumber: PartialOrd + Copy, MaxChunks: Get<u32>> BondLedger<BlockNumber
 	/// Everything held: active and unlocking.
 	pub fn total(&self) -> Balance {
 		self.unlocking.iter().fold(self.active, |sum, chunk| sum.saturating_add(chunk.amount))
+	}
+
+	/// What a new slash may take: everything held less what pending slashes will take.
+	pub fn slashable(&self) -> Balance {
+		self.total().saturating_sub(self.pending_amount)
 	}
 
 	/// Nothing held and nothing pending: the ledger can go.
@@ -86,8 +93,8 @@ pub struct PendingSlash<AccountId, BlockNumber, Renters> {
 	pub amount: Balance,
 	/// Gets `ReporterShare` of what is taken, if any.
 	pub reporter: Option<AccountId>,
-	/// Renters whose leases the fault closed, with the escrow refunded to each: they share
-	/// `RenterShare` of what is taken in proportion to it.
+	/// Renters whose leases the fault closed, with what each lease had paid (its loss): they
+	/// share `RenterShare` of what is taken in proportion to it, each at most its loss.
 	pub renters: Renters,
 	pub reported_at: BlockNumber,
 	pub applies_at: BlockNumber,

@@ -1,7 +1,7 @@
 use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
 
-use crate::{AccountId, Leases, ProviderStaking, Runtime, RuntimeEvent};
+use crate::{AccountId, Attestation, Leases, ProviderStaking, Runtime, RuntimeEvent};
 
 parameter_types! {
 	pub const MaxMachinesPerProvider: u32 = 256;
@@ -13,6 +13,7 @@ impl pallet_marketplace::Config for Runtime {
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type Leases = Leases;
 	type Bonds = ProviderStaking;
+	type Monitor = Attestation;
 	type MaxMetadataLen = ConstU32<256>;
 	type MaxModelLen = ConstU32<64>;
 	type MaxFleetLabelLen = ConstU32<32>;

@@ -41,7 +41,7 @@ async fn step(
 	let window = window_for(head.number);
 	let record: Option<pallet_attestation::HeartbeatRecordOf<gpux_runtime::Runtime>> =
 		chain.storage(&keys::heartbeat(ctx.machine)).await?;
-	if record.is_some_and(|r| r.last_window >= window) {
+	if record.is_some_and(|r| !r.accepts(window)) {
 		return Ok(());
 	}
 	if sent.is_some_and(|(w, at)| w == window && head.number < at.saturating_add(3)) {
