@@ -33,8 +33,9 @@ describe('gpux-worker on a --dev node', () => {
   const common = () => ['--node', url(), '--keystore', join(dir, 'machine.key'), '--simulate', '2xRTX4090'];
   const worker = (args) => spawnSync(WORKER_BIN, args, { encoding: 'utf8', timeout: 120_000 });
   const lastWindow = async () => {
+    // The machine is watched from its listing; a record without `receivedAt` has no heartbeat.
     const record = await api.query.attestation.heartbeats(machine);
-    return record.isSome ? record.unwrap().lastWindow.toNumber() : -1;
+    return record.isSome && record.unwrap().receivedAt.isSome ? record.unwrap().lastWindow.toNumber() : -1;
   };
   const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 

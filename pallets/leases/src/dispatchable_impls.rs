@@ -73,7 +73,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(listed.backed, Error::<T>::ProviderUnderBonded);
 
 		let lease = NextLeaseId::<T>::get();
-		let starts_at = Self::make_room(lease, machine, listed.gpu_count, gpus, mode, price, now)?;
+		let (starts_at, preempted_others) =
+			Self::make_room(lease, machine, listed.gpu_count, gpus, mode, price, now)?;
 		let ends_at = starts_at.checked_add(&duration).ok_or(Error::<T>::Overflow)?;
 		if let Some(until) = terms.available_until {
 			ensure!(ends_at <= until, Error::<T>::DurationOutOfBounds);
@@ -104,6 +105,7 @@ impl<T: Config> Pallet<T> {
 				access,
 				status: LeaseStatus::Active,
 				preempted_by: None,
+				preempted_others,
 				rating: None,
 			},
 		);
@@ -139,7 +141,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Finds `gpus` GPUs on `machine` and returns when the lease can start: now if they are free,
 	/// or when the spot leases it preempts (the cheapest first, only cheaper than `price` for a
-	/// spot rent) have given theirs up. Changes nothing if the GPUs cannot be found.
+	/// spot rent) have given theirs up, and whether it put any under notice. Changes nothing if
+	/// the GPUs cannot be found.
 	fn make_room(
 		lease: LeaseId,
 		machine: MachineId,
@@ -148,10 +151,10 @@ impl<T: Config> Pallet<T> {
 		mode: LeaseMode,
 		price: Balance,
 		now: BlockNumberFor<T>,
-	) -> Result<BlockNumberFor<T>, DispatchError> {
+	) -> Result<(BlockNumberFor<T>, bool), DispatchError> {
 		let open = Self::open_leases(machine);
 		if gpus <= gpu_count.saturating_sub(Self::gpus_held(open.iter().map(|(_, l)| l))) {
-			return Ok(now);
+			return Ok((now, false));
 		}
 		// GPUs of leases under notice are promised already; the rest must come from spot leases.
 		let committed = Self::gpus_held(open.iter().map(|(_, l)| l).filter(|l| l.occupies_gpus()));
@@ -184,10 +187,11 @@ impl<T: Config> Pallet<T> {
 			})
 			.fold(now, |latest, until| latest.max(until));
 		let deadline = now.saturating_add(T::SpotNoticeBlocks::get());
+		let preempted_others = !preempt.is_empty();
 		for id in preempt {
 			starts_at = starts_at.max(Self::notice_preemption(id, deadline, lease)?);
 		}
-		Ok(starts_at)
+		Ok((starts_at, preempted_others))
 	}
 
 	/// Puts a spot lease under notice for the rent of `by`: it closes at `deadline` (or its
@@ -207,25 +211,30 @@ impl<T: Config> Pallet<T> {
 		Ok(until)
 	}
 
-	/// `by` closed before it started: the spot leases it put under notice run on to their own
-	/// end, as far as their GPUs are not promised to a later rent. Otherwise two fees would
-	/// buy the preemption of every spot lease on a machine. Returns how many were restored.
+	/// A rent closed before it started: the spot leases under a notice whose rent is no longer
+	/// open (`by`, or one closed earlier) run on to their own end, as far as their GPUs are
+	/// not promised to a rent still waiting. Otherwise a few fees would buy the preemption of
+	/// every spot lease on a machine. Returns how many were restored.
 	pub(crate) fn cancel_notices(machine: MachineId, by: LeaseId, gpu_count: u32) -> u32 {
 		let open = Self::open_leases(machine);
-		let mut occupied = Self::gpus_held(open.iter().map(|(_, l)| l).filter(|l| l.occupies_gpus()));
+		let mut occupied =
+			Self::gpus_held(open.iter().map(|(_, l)| l).filter(|l| l.occupies_gpus()));
 		let mut restored = 0;
 		for (id, mut lease) in open {
-			if lease.preempted_by != Some(by) ||
-				occupied.saturating_add(lease.gpus) > gpu_count
-			{
+			let Some(preemptor) = lease.preempted_by else { continue };
+			let preemptor_gone =
+				preemptor == by || !Leases::<T>::get(preemptor).is_some_and(|rent| rent.is_open());
+			if !preemptor_gone || occupied.saturating_add(lease.gpus) > gpu_count {
 				continue;
 			}
-			// It was scheduled before; a full schedule at its end leaves the notice standing.
-			let Ok(closes_at) = Self::reschedule_close(id, lease.closes_at, lease.ends_at) else {
-				continue;
-			};
+			// Take the new slot before giving up the old one: a full schedule leaves the
+			// notice standing, and the lease still closes at its deadline.
+			if lease.closes_at < lease.ends_at {
+				let Ok(closes_at) = Self::schedule_close(id, lease.ends_at) else { continue };
+				Self::unschedule_close(id, lease.closes_at);
+				lease.closes_at = closes_at;
+			}
 			occupied = occupied.saturating_add(lease.gpus);
-			lease.closes_at = closes_at;
 			lease.status = LeaseStatus::Active;
 			lease.preempted_by = None;
 			Leases::<T>::insert(id, lease);
@@ -286,7 +295,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(lease.renter == renter, Error::<T>::NotRenter);
 		ensure!(lease.is_open(), Error::<T>::LeaseClosed);
 		let now = frame_system::Pallet::<T>::block_number();
-		Self::close(id, lease, CloseReason::RenterTerminated, now);
+		// A rent that preempted spot leases pays for at least the notice it caused.
+		let upto = if lease.preempted_others {
+			now.max(lease.starts_at.saturating_add(T::SpotNoticeBlocks::get()))
+		} else {
+			now
+		};
+		Self::close(id, lease, CloseReason::RenterTerminated, upto);
 		Ok(())
 	}
 

@@ -166,8 +166,8 @@ pub mod pallet {
 		ZeroGpus,
 		/// Not enough GPUs are free, even after preempting cheaper spot leases.
 		NoFreeGpus,
-		/// The provider's bond no longer backs the GPUs it has listed and leased (a slash
-		/// took it below them): rent elsewhere until it bonds more.
+		/// The provider's bond, net of the slashes pending against it, no longer backs the GPUs
+		/// it has listed and leased: rent elsewhere until it bonds more.
 		ProviderUnderBonded,
 		/// The listing's on-demand price is above the renter's maximum.
 		PriceAboveMax,

@@ -495,13 +495,43 @@ mod spot {
 	}
 
 	#[test]
-	fn terminating_a_waiting_lease_before_its_start_refunds_everything() {
+	fn a_preempting_rent_pays_for_the_notice_it_caused_however_early_it_ends() {
 		ExtBuilder::default().build_and_execute(|| {
 			rent(SPOT_RENTER, 4, LeaseMode::Spot, 500, 200);
 			let waiting = rent(RENTER, 4, LeaseMode::OnDemand, 100, PRICE);
 			run_to_block(5);
 			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), waiting));
-			assert_eq!(balance(RENTER), 1_000_000);
+			// 4 GPUs × the 10 notice blocks at 600 per GPU-hour; the rest comes back.
+			assert_eq!(balance(RENTER), 1_000_000 - 40);
+			assert_eq!(held(RENTER), 0);
+		});
+	}
+
+	#[test]
+	fn waiting_for_the_notice_to_end_buys_no_free_eviction_either() {
+		ExtBuilder::default().build_and_execute(|| {
+			let spot = rent(SPOT_RENTER, 4, LeaseMode::Spot, 500, 200);
+			let waiting = rent(RENTER, 4, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(1 + NOTICE);
+			assert_eq!(status(spot), LeaseStatus::Closed { reason: CloseReason::Preempted });
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), waiting));
+			assert_eq!(balance(RENTER), 1_000_000 - 40);
+		});
+	}
+
+	#[test]
+	fn a_notice_is_cancelled_once_no_open_rent_needs_its_gpus() {
+		ExtBuilder::default().build_and_execute(|| {
+			let spot = rent(SPOT_RENTER, 4, LeaseMode::Spot, 500, 200);
+			let first = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			let second = rent(RENTER, 3, LeaseMode::OnDemand, 100, PRICE);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), first));
+			assert!(matches!(status(spot), LeaseStatus::Preempting { .. }));
+			// The rent that noticed it is gone and the one waiting for its GPUs too.
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), second));
+			assert_eq!(status(spot), LeaseStatus::Active);
+			run_to_block(1 + NOTICE);
+			assert_eq!(status(spot), LeaseStatus::Active);
 		});
 	}
 

@@ -94,7 +94,8 @@ impl<T: Config> Pallet<T> {
 		let (machine, starts_at) = (lease.machine, lease.starts_at);
 		Leases::<T>::insert(id, lease);
 		Self::deposit_event(Event::Closed { lease: id, reason, refunded });
-		if frame_system::Pallet::<T>::block_number() < starts_at {
+		// A provider fault closes every lease on the machine anyway: nothing to restore.
+		if !fault && frame_system::Pallet::<T>::block_number() < starts_at {
 			if let Some(gpus) = T::Machines::machine_gpus(machine) {
 				Self::cancel_notices(machine, id, gpus);
 			}

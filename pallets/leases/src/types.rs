@@ -81,6 +81,9 @@ pub struct LeaseRecord<AccountId, BlockNumber> {
 	/// The rent whose preemption notice this spot lease is under, if any: if that rent closes
 	/// before it starts, the notice is cancelled.
 	pub preempted_by: Option<LeaseId>,
+	/// Whether this rent put spot leases under notice: however early it ends, it pays for at
+	/// least `SpotNoticeBlocks` of its own.
+	pub preempted_others: bool,
 	/// The renter's stars (1–5), once, after the lease closed.
 	pub rating: Option<u8>,
 }

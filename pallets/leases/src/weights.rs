@@ -38,8 +38,9 @@ impl Estimate {
 	fn rent(&self, m: u32) -> Weight {
 		let per_open_lease =
 			Weight::from_parts(ACCESS, LEASE_PROOF).saturating_add(self.0.reads(1));
-		Weight::from_parts(12 * ACCESS, 2 * LEASE_PROOF + 1_000)
-			.saturating_add(self.0.reads_writes(6, 8))
+		// The listing, its provider's record and bond ledger (is the provider backed?).
+		Weight::from_parts(14 * ACCESS, 2 * LEASE_PROOF + 1_600)
+			.saturating_add(self.0.reads_writes(8, 8))
 			// Preempting a lease rewrites it and its schedule.
 			.saturating_add(
 				per_open_lease.saturating_add(self.0.reads_writes(2, 3)).saturating_mul(m.into()),
@@ -50,11 +51,16 @@ impl Estimate {
 			.saturating_add(self.0.reads_writes(6, 6))
 	}
 	// Closing and rating also update the machine's and provider's reputation (2 reads, 2 writes).
+	// The machine's last lease tells the marketplace (2 reads, 1 write); a lease closed before
+	// its start reads the machine's `m` open leases and restores those it preempted.
 	fn close(&self, m: u32) -> Weight {
-		Weight::from_parts(10 * ACCESS, LEASE_PROOF + 1_300)
+		let per_open_lease = Weight::from_parts(ACCESS, LEASE_PROOF)
+			.saturating_add(self.0.reads(1))
+			.saturating_add(self.0.reads_writes(2, 3));
+		Weight::from_parts(13 * ACCESS, LEASE_PROOF + 1_900)
 			.saturating_add(self.payout())
-			.saturating_add(self.0.reads_writes(6, 7))
-			.saturating_add(Weight::from_parts(100_000, 8).saturating_mul(m.into()))
+			.saturating_add(self.0.reads_writes(8, 8))
+			.saturating_add(per_open_lease.saturating_mul(m.into()))
 	}
 	fn settle(&self) -> Weight {
 		Weight::from_parts(4 * ACCESS, LEASE_PROOF)

@@ -46,7 +46,10 @@ impl<T: Config> Pallet<T> {
 				}
 				if machine.listing.is_some() || leased {
 					committed += machine.spec.gpu_count;
-					ensure!(T::Monitor::is_watched(id), "a listed or leased machine is not watched");
+					ensure!(
+						T::Monitor::is_watched(id),
+						"a listed or leased machine is not watched"
+					);
 				}
 			}
 			ensure!(listed == record.listed_gpus, "provider listed GPU count disagrees");

@@ -46,17 +46,12 @@ impl<T: Config> Pallet<T> {
 	/// Counts `extra` more listed GPUs for `who` and `extra_committed` more GPUs its bond
 	/// must back, if the bond backs them all: GPUs leased out on machines no longer listed
 	/// count too, so delisting a leased machine frees no bond for another listing.
-	fn add_listed_gpus(
-		who: &T::AccountId,
-		(extra, extra_committed): (u32, u32),
-	) -> DispatchResult {
+	fn add_listed_gpus(who: &T::AccountId, (extra, extra_committed): (u32, u32)) -> DispatchResult {
 		Providers::<T>::try_mutate(who, |provider| {
 			let provider = provider.as_mut().ok_or(Error::<T>::NotProvider)?;
 			let listed = provider.listed_gpus.checked_add(extra).ok_or(Error::<T>::Overflow)?;
-			let committed = provider
-				.committed_gpus
-				.checked_add(extra_committed)
-				.ok_or(Error::<T>::Overflow)?;
+			let committed =
+				provider.committed_gpus.checked_add(extra_committed).ok_or(Error::<T>::Overflow)?;
 			ensure!(T::Bonds::backs(who, committed), Error::<T>::InsufficientBond);
 			provider.listed_gpus = listed;
 			provider.committed_gpus = committed;

@@ -96,10 +96,9 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 	) -> Option<ListedMachine<T::AccountId, Balance, BlockNumberFor<T>>> {
 		let record = Machines::<T>::get(machine)?;
 		let terms = record.listing?;
-		let committed =
-			<Self as ProviderMarket<T::AccountId>>::committed_gpus(&record.provider);
+		let committed = <Self as ProviderMarket<T::AccountId>>::committed_gpus(&record.provider);
 		Some(ListedMachine {
-			backed: T::Bonds::backs(&record.provider, committed),
+			backed: T::Bonds::backs_after_slashes(&record.provider, committed),
 			provider: record.provider,
 			gpu_class: record.spec.gpu_class,
 			gpu_count: record.spec.gpu_count,

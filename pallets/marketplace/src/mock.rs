@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use frame_support::{derive_impl, traits::ConstU32};
 use frame_system::EnsureRoot;
 use gpux_primitives::{
-	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId, MachineMonitor, MachineSpec,
-	ProviderBonds, Region, WorkerKey,
+	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId,
+	MachineMonitor, MachineSpec, ProviderBonds, Region, WorkerKey,
 };
 use sp_runtime::BuildStorage;
 

@@ -44,22 +44,25 @@ impl Estimate {
 			.saturating_add(self.0.reads_writes(5, 6))
 	}
 	// Listing and delisting also update the provider's listed-GPU count (and read its bond).
+	// Listing also asks the leases pallet about open leases and has the monitor watch the
+	// machine (its record, slot and count: 3 reads, 3 writes).
 	fn set_listing(&self) -> Weight {
-		Weight::from_parts(5 * ACCESS, MACHINE_PROOF + 1_500)
-			.saturating_add(self.0.reads_writes(4, 2))
+		Weight::from_parts(9 * ACCESS, MACHINE_PROOF + 2_300)
+			.saturating_add(self.0.reads_writes(8, 5))
 	}
 	fn delist(&self) -> Weight {
-		Weight::from_parts(4 * ACCESS, MACHINE_PROOF + 400)
-			.saturating_add(self.0.reads_writes(2, 2))
+		Weight::from_parts(5 * ACCESS, MACHINE_PROOF + 500)
+			.saturating_add(self.0.reads_writes(3, 2))
 	}
+	// Whether the machine has an open challenge: the epoch's list and up to 16 challenges.
 	fn deregister_machine(&self, f: u32) -> Weight {
-		Weight::from_parts(6 * ACCESS, 1_000 + MACHINE_PROOF)
+		Weight::from_parts(23 * ACCESS, 3_400 + MACHINE_PROOF)
 			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
-			.saturating_add(self.0.reads_writes(5, 6))
+			.saturating_add(self.0.reads_writes(22, 6))
 	}
 	fn list_fleet(&self, n: u32) -> Weight {
-		let per_machine = Weight::from_parts(3 * ACCESS, MACHINE_PROOF + 100)
-			.saturating_add(self.0.reads_writes(2, 1));
+		let per_machine = Weight::from_parts(6 * ACCESS, MACHINE_PROOF + 700)
+			.saturating_add(self.0.reads_writes(5, 4));
 		Weight::from_parts(4 * ACCESS, 1_700)
 			.saturating_add(self.0.reads_writes(3, 1))
 			.saturating_add(per_machine.saturating_mul(n.into()))

@@ -199,7 +199,7 @@ pub struct ListedMachine<AccountId, Balance, BlockNumber> {
 	pub gpu_class: GpuClassId,
 	pub gpu_count: u32,
 	pub terms: ListingTerms<Balance, BlockNumber>,
-	/// Whether the provider's bond backs all its listed and leased GPUs now: a rent is refused
-	/// otherwise (a slash took the bond below them).
+	/// Whether the provider's bond, net of the slashes pending against it, backs all its
+	/// listed and leased GPUs: a rent is refused otherwise.
 	pub backed: bool,
 }

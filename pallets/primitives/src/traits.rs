@@ -66,8 +66,13 @@ pub trait ProviderMarket<AccountId> {
 
 /// The staking pallet, as the marketplace sees it.
 pub trait ProviderBonds<AccountId> {
-	/// Whether the provider's active bond backs `gpus` listed GPUs.
+	/// Whether the provider's active bond backs `gpus` listed or leased GPUs.
 	fn backs(provider: &AccountId, gpus: u32) -> bool;
+	/// Whether it still will once the slashes pending against it are applied: a renter is not
+	/// handed a lease that a pending slash leaves unbacked.
+	fn backs_after_slashes(provider: &AccountId, gpus: u32) -> bool {
+		Self::backs(provider, gpus)
+	}
 }
 
 /// No bond required: for tests and runtimes without provider staking.

@@ -86,4 +86,11 @@ impl<T: Config> ProviderBonds<T::AccountId> for Pallet<T> {
 		let active = Bonds::<T>::get(provider).map(|ledger| ledger.active).unwrap_or_default();
 		active >= Self::requirement(gpus)
 	}
+
+	fn backs_after_slashes(provider: &T::AccountId, gpus: u32) -> bool {
+		let left = Bonds::<T>::get(provider)
+			.map(|ledger| ledger.active.saturating_sub(ledger.pending_amount))
+			.unwrap_or_default();
+		left >= Self::requirement(gpus)
+	}
 }

@@ -34,7 +34,10 @@ impl<T: Config> Pallet<T> {
 				"held bond differs from active + unbonding"
 			);
 			let (count, amount) = pending_of.remove(&provider).unwrap_or_default();
-			ensure!(count == ledger.pending_slashes, "pending slash count differs from the slashes");
+			ensure!(
+				count == ledger.pending_slashes,
+				"pending slash count differs from the slashes"
+			);
 			ensure!(amount == ledger.pending_amount, "pending amount differs from the slashes");
 			ensure!(amount <= ledger.total(), "pending slashes exceed the bond");
 		}

@@ -280,7 +280,8 @@ mod faults {
 			for _ in 0..4 {
 				assert_ok!(spec_mismatch());
 			}
-			let amounts: Vec<_> = (0..3).map(|id| Slashes::<Test>::get(id).unwrap().amount).collect();
+			let amounts: Vec<_> =
+				(0..3).map(|id| Slashes::<Test>::get(id).unwrap().amount).collect();
 			assert_eq!(amounts, vec![2_000, 2_000, 500]);
 			assert!(!Slashes::<Test>::contains_key(3), "nothing left to slash");
 			assert_eq!(Bonds::<Test>::get(PROVIDER).unwrap().pending_amount, 4_500);
@@ -288,6 +289,22 @@ mod faults {
 			run_to_block(12);
 			assert_eq!(bonded(PROVIDER), 0);
 			assert!(Bonds::<Test>::get(PROVIDER).is_none());
+		});
+	}
+
+	#[test]
+	fn a_pending_slash_that_leaves_the_listings_unbacked_stops_new_rents() {
+		ExtBuilder::default().bonded(PROVIDER, 4_500).build_and_execute(|| {
+			assert!(ProviderStaking::backs_after_slashes(&PROVIDER, 4));
+			// 2_000 pending: 2_500 would be left for 4 GPUs that need 4_000.
+			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_fault(
+				MACHINE,
+				FaultKind::SpecMismatch,
+				None
+			));
+			assert!(ProviderStaking::backs(&PROVIDER, 4), "nothing has moved yet");
+			assert!(!ProviderStaking::backs_after_slashes(&PROVIDER, 4));
+			assert!(ProviderStaking::backs_after_slashes(&PROVIDER, 2));
 		});
 	}
 

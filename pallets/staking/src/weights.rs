@@ -60,8 +60,9 @@ impl Estimate {
 		let per_lease = Weight::from_parts(12 * ACCESS, 1_300)
 			.saturating_add(self.balance_op().saturating_mul(3))
 			.saturating_add(self.0.reads_writes(6, 7));
-		Weight::from_parts(10 * ACCESS, SLASH_PROOF + LEDGER_PROOF + 1_000)
-			.saturating_add(self.0.reads_writes(6, 5))
+		// Withdrawing the listing, and telling the marketplace the machine's last lease closed.
+		Weight::from_parts(15 * ACCESS, SLASH_PROOF + LEDGER_PROOF + 2_000)
+			.saturating_add(self.0.reads_writes(10, 8))
 			.saturating_add(per_lease.saturating_mul(r.into()))
 	}
 	fn cancel_slash(&self) -> Weight {

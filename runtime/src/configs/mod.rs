@@ -13,7 +13,7 @@ mod system;
 mod transaction_payment;
 
 pub use attestation::{ChallengePeriod, HeartbeatInterval};
-pub use leases::TreasuryAccount;
+pub use leases::{ProtocolFee, TreasuryAccount};
 pub use parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
 pub use provider_staking::MinBondPerGpu;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};
