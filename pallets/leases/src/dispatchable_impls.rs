@@ -223,7 +223,7 @@ impl<T: Config> Pallet<T> {
 		for (id, mut lease) in open {
 			let Some(preemptor) = lease.preempted_by else { continue };
 			let preemptor_gone =
-				preemptor == by || !Leases::<T>::get(preemptor).is_some_and(|rent| rent.is_open());
+				preemptor == by || Leases::<T>::get(preemptor).is_none_or(|rent| !rent.is_open());
 			if !preemptor_gone || occupied.saturating_add(lease.gpus) > gpu_count {
 				continue;
 			}
