@@ -229,19 +229,21 @@ mod market {
 			let escrow_reason = pallet_leases::HoldReason::LeaseEscrow.into();
 			assert_eq!(Balances::balance_on_hold(&escrow_reason, &bob), 500 * MILLI_UNITS);
 
-			// 120 blocks later anyone settles: 0.1 GPUX accrued, 5 % of it to the treasury.
-			run_to_block(121);
+			// (The demo machine runs no worker here: the chain would report it offline at the
+			// check of window 3, block 40, so the lease ends before that.)
+			// 12 blocks later anyone settles: 0.01 GPUX accrued, 5 % of it to the treasury.
+			run_to_block(13);
 			assert_ok!(Leases::settle(RuntimeOrigin::signed(charlie), 0));
-			assert_eq!(Balances::free_balance(&ferdie) - start.1, 95 * MILLI_UNITS);
-			assert_eq!(Balances::free_balance(&treasury) - start.2, 5 * MILLI_UNITS);
+			assert_eq!(Balances::free_balance(&ferdie) - start.1, 95 * MILLI_UNITS / 10);
+			assert_eq!(Balances::free_balance(&treasury) - start.2, 5 * MILLI_UNITS / 10);
 
-			// At block 301 Bob terminates: 0.25 GPUX paid in all, 0.25 refunded.
-			run_to_block(301);
+			// At block 31 Bob terminates: 0.025 GPUX paid in all, the rest refunded.
+			run_to_block(31);
 			assert_ok!(Leases::terminate(RuntimeOrigin::signed(bob.clone()), 0));
 			assert_eq!(Balances::balance_on_hold(&escrow_reason, &bob), 0);
-			assert_eq!(start.0 - Balances::free_balance(&bob), 250 * MILLI_UNITS);
-			assert_eq!(Balances::free_balance(&ferdie) - start.1, 2375 * MILLI_UNITS / 10);
-			assert_eq!(Balances::free_balance(&treasury) - start.2, 125 * MILLI_UNITS / 10);
+			assert_eq!(start.0 - Balances::free_balance(&bob), 25 * MILLI_UNITS);
+			assert_eq!(Balances::free_balance(&ferdie) - start.1, 2375 * MILLI_UNITS / 100);
+			assert_eq!(Balances::free_balance(&treasury) - start.2, 125 * MILLI_UNITS / 100);
 			assert_eq!(Balances::total_issuance(), issuance);
 		});
 	}
@@ -311,7 +313,7 @@ mod faults {
 			assert_eq!(lease.paid, paid);
 			assert_eq!(bob_start - Balances::free_balance(&bob), paid);
 			// Off the market until Ferdie lists it again.
-			assert!(Marketplace::listed_machine(0).is_none());
+			assert!(pallet_marketplace::Machines::<Runtime>::get(0).unwrap().listing.is_none());
 			// 10 % of 100 GPUX × 2 GPUs waits out the defer period.
 			let slash = pallet_provider_staking::Slashes::<Runtime>::get(0).unwrap();
 			assert_eq!((slash.amount, slash.applies_at), (20 * UNITS, 41));
