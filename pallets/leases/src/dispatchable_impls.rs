@@ -227,13 +227,11 @@ impl<T: Config> Pallet<T> {
 			if !preemptor_gone || occupied.saturating_add(lease.gpus) > gpu_count {
 				continue;
 			}
-			// Take the new slot before giving up the old one: a full schedule leaves the
-			// notice standing, and the lease still closes at its deadline.
-			if lease.closes_at < lease.ends_at {
-				let Ok(closes_at) = Self::schedule_close(id, lease.ends_at) else { continue };
-				Self::unschedule_close(id, lease.closes_at);
-				lease.closes_at = closes_at;
-			}
+			// A full schedule leaves the notice standing: the lease still closes at its deadline.
+			let Ok(closes_at) = Self::reschedule_close(id, lease.closes_at, lease.ends_at) else {
+				continue;
+			};
+			lease.closes_at = closes_at;
 			occupied = occupied.saturating_add(lease.gpus);
 			lease.status = LeaseStatus::Active;
 			lease.preempted_by = None;

@@ -32,13 +32,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Moves `lease`'s close from block `from` to `to` (or the next block with room there).
+	/// If no block has room the lease keeps its slot at `from`: it is never left unscheduled,
+	/// also for callers outside a storage layer.
 	pub(crate) fn reschedule_close(
 		lease: LeaseId,
 		from: BlockNumberFor<T>,
 		to: BlockNumberFor<T>,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		Self::unschedule_close(lease, from);
-		Self::schedule_close(lease, to)
+		Self::schedule_close(lease, to).inspect_err(|_| {
+			// The slot was just freed, so it has room again.
+			Closes::<T>::mutate(from, |due| {
+				let _ = due.try_push(lease);
+			});
+		})
 	}
 
 	/// Takes `lease` off the schedule of block `at`.

@@ -40,21 +40,15 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(amount == ledger.pending_amount, "pending amount differs from the slashes");
 			ensure!(amount <= ledger.total(), "pending slashes exceed the bond");
-		}
-		ensure!(pending_of.is_empty(), "pending slash against a provider without a ledger");
-		Self::ensure_commitments_backed()
-	}
-
-	/// Every provider's bond covers its listed and leased GPUs, unless a slash has since taken
-	/// it below them: then nothing of it stays listed.
-	fn ensure_commitments_backed() -> Result<(), TryRuntimeError> {
-		for (provider, _) in Bonds::<T>::iter() {
+			// A slash may take the bond below the listed and leased GPUs: then nothing of the
+			// provider's stays listed.
 			ensure!(
 				Self::backs(&provider, T::Market::committed_gpus(&provider))
 					|| T::Market::listed_gpus(&provider) == 0,
 				"listed and leased GPUs are not backed by their provider's bond"
 			);
 		}
+		ensure!(pending_of.is_empty(), "pending slash against a provider without a ledger");
 		Ok(())
 	}
 }
