@@ -2,7 +2,7 @@
 // a spot lease preempted by an on-demand rent after its notice.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bestNumber, findEvent, freeBalance, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { bestNumber, findEvent, freeBalance, provenWorkerKey, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const MILLI = 10n ** 9n;
 const DE = [68, 69];
@@ -15,11 +15,11 @@ describe('the GPU market on a --dev node', () => {
   let renter; // Bob
   let spotRenter; // Dave
   let machine;
+  let keyring;
 
   const lease = async (id) => (await api.query.leases.leases(id)).unwrap();
 
   before(async () => {
-    let keyring;
     ({ node, api, keyring } = await startDevNode('market'));
     provider = keyring.addFromUri('//Charlie');
     renter = keyring.addFromUri('//Bob');
@@ -34,8 +34,14 @@ describe('the GPU market on a --dev node', () => {
       gpuClass: RTX_4090, gpuCount: 4, vramGibPerGpu: 24, computeCapability: { major: 8, minor: 9 },
       cpuCores: 64, ramGib: 256, diskGib: 4000, bandwidthUpMbps: 1000, bandwidthDownMbps: 1000,
     };
+    // The worker key comes with its proof of possession: another account's proof is refused.
+    const worker = provenWorkerKey(api, keyring, '//worker-c1', provider);
+    const squatter = provenWorkerKey(api, keyring, '//worker-c1', renter);
+    await assert.rejects(submit(api,
+      api.tx.marketplace.registerMachine(spec, worker.key, squatter.proof, { country: DE, location: 'Berlin' }, null),
+      provider), /marketplace\.BadKeyProof/);
     const { events } = await submit(api,
-      api.tx.marketplace.registerMachine(spec, `0x${'c1'.repeat(32)}`, { country: DE, location: 'Berlin' }, null),
+      api.tx.marketplace.registerMachine(spec, worker.key, worker.proof, { country: DE, location: 'Berlin' }, null),
       provider);
     machine = findEvent(api, events, 'marketplace', 'MachineRegistered').data.machine.toNumber();
     const terms = {

@@ -5,7 +5,7 @@
 // and a bond backing one leased GPU cannot back a second listing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bestNumber, findEvent, freeBalance, startDevNode, stopDevNode, submit, sudo, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { bestNumber, findEvent, freeBalance, provenWorkerKey, startDevNode, stopDevNode, submit, sudo, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const UNIT = 10n ** 12n;
 const MILLI = 10n ** 9n;
@@ -40,14 +40,16 @@ describe('provider staking and reputation on a --dev node', () => {
 
   after(() => stopDevNode({ node, api }));
 
-  // A machine of `gpuCount` RTX 4090s in France, its worker key `key` repeated; returns its id.
+  // A machine of `gpuCount` RTX 4090s in France, its worker key derived from `//worker-${key}`;
+  // returns its id.
   const registerMachine = async (who, gpuCount, key) => {
     const spec = {
       gpuClass: 0, gpuCount, vramGibPerGpu: 24, computeCapability: { major: 8, minor: 9 },
       cpuCores: 32, ramGib: 128, diskGib: 2000, bandwidthUpMbps: 1000, bandwidthDownMbps: 1000,
     };
+    const worker = provenWorkerKey(api, keyring, `//worker-${key}`, who);
     const { events } = await submit(api,
-      api.tx.marketplace.registerMachine(spec, `0x${key.repeat(32)}`, { country: [70, 82], location: null }, null),
+      api.tx.marketplace.registerMachine(spec, worker.key, worker.proof, { country: [70, 82], location: null }, null),
       who);
     return findEvent(api, events, 'marketplace', 'MachineRegistered').data.machine.toNumber();
   };
@@ -195,5 +197,18 @@ describe('provider staking and reputation on a --dev node', () => {
       /marketplace\.InsufficientBond/);
     assert.ok((await api.query.marketplace.machines(second)).unwrap().listing.isNone);
     assert.equal((await api.query.marketplace.providers(eve.address)).unwrap().committedGpus.toNumber(), 1);
+  });
+
+  it('rotates a machine onto a new worker key only with that key\'s proof', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const eve = keyring.addFromUri('//Eve');
+    const machine = (await api.query.marketplace.machineOfWorkerKey(provenWorkerKey(api, keyring, '//worker-e6', eve).key)).unwrap().toNumber();
+    const next = provenWorkerKey(api, keyring, '//worker-e7', eve);
+    const wrong = provenWorkerKey(api, keyring, '//worker-e8', eve);
+    await assert.rejects(submit(api, api.tx.marketplace.setWorkerKey(machine, next.key, wrong.proof), eve),
+      /marketplace\.BadKeyProof/);
+    const { events } = await submit(api, api.tx.marketplace.setWorkerKey(machine, next.key, next.proof), eve);
+    assert.equal(findEvent(api, events, 'marketplace', 'WorkerKeyChanged').data.machine.toNumber(), machine);
+    assert.equal((await api.query.marketplace.machines(machine)).unwrap().workerKey.toHex(), `0x${Buffer.from(next.key).toString('hex')}`);
+    assert.ok((await api.query.marketplace.machineOfWorkerKey(provenWorkerKey(api, keyring, '//worker-e6', eve).key)).isNone);
   });
 });

@@ -214,6 +214,22 @@ export async function sudo (api, call, signer) {
   return result;
 }
 
+/**
+ * A machine's worker key derived from `uri` (e.g. `//worker-c1`) and its proof of possession
+ * for `provider` (a keyring pair): what `registerMachine` and `setWorkerKey` take, and what
+ * `gpux-worker prove-key` prints. The proof signs "gpux/key-owner" ‖ genesis hash ‖ account.
+ */
+export function provenWorkerKey (api, keyring, uri, provider) {
+  const pair = keyring.createFromUri(uri);
+  const tag = new TextEncoder().encode('gpux/key-owner');
+  const genesis = api.genesisHash.toU8a();
+  const message = new Uint8Array(tag.length + genesis.length + provider.addressRaw.length);
+  message.set(tag, 0);
+  message.set(genesis, tag.length);
+  message.set(provider.addressRaw, tag.length + genesis.length);
+  return { key: pair.publicKey, proof: pair.sign(message), pair };
+}
+
 /** `who`'s free balance now, in the smallest unit. */
 export async function freeBalance (api, who) {
   return (await api.query.system.account(who.address)).data.free.toBigInt();

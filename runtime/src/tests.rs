@@ -393,10 +393,17 @@ mod faults {
 			let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
 			let mut spec = pallet_marketplace::Machines::<Runtime>::get(0).unwrap().spec;
 			spec.gpu_count = 4;
+			let worker = <sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&[9; 32]);
+			let genesis = gpux_primitives::attestation::hash32(System::block_hash(0));
+			let possession = gpux_primitives::attestation::key_possession_message(
+				&genesis,
+				&Charlie.to_account_id(),
+			);
 			assert_ok!(Marketplace::register_machine(
 				charlie.clone(),
 				spec,
-				sp_core::sr25519::Public::from_raw([9; 32]),
+				sp_core::Pair::public(&worker),
+				sp_core::Pair::sign(&worker, &possession),
 				gpux_primitives::Region { country: *b"FR", location: None },
 				None
 			));

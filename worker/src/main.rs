@@ -54,6 +54,13 @@ enum Command {
 	Init,
 	/// Register this machine, with the specs its GPUs report, under a provider account.
 	Register(register::RegisterArgs),
+	/// Print this machine's worker key and its proof of possession for a provider account,
+	/// for `marketplace.setWorkerKey` (moving a machine onto this host's key).
+	ProveKey {
+		/// The provider's address.
+		#[arg(long)]
+		provider: String,
+	},
 	/// Run: heartbeats, challenges and lease provisioning until SIGINT or SIGTERM.
 	Run {
 		/// This machine's id on chain (`register` prints it).
@@ -150,6 +157,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			let key = signer::MachineKey::load(&keystore)?;
 			let probe = gpu::probe_for(cli.simulate)?;
 			register::register(&node, &key, probe.as_ref(), args).await
+		},
+		Command::ProveKey { provider } => {
+			let key = signer::MachineKey::load(&keystore)?;
+			register::prove_key(&node, &key, &provider).await
 		},
 		Command::Run {
 			machine,

@@ -4,7 +4,7 @@
 //! provider's key never needs to be on the machine.
 
 use codec::Encode;
-use gpux_primitives::{GpuClassId, MachineId, Region, WorkerKey};
+use gpux_primitives::{AccountId, GpuClassId, MachineId, Region, WorkerKey};
 use gpux_runtime::RuntimeCall;
 use sp_core::{crypto::Ss58Codec, sr25519, Pair};
 
@@ -13,7 +13,7 @@ use crate::{
 	client::{Chain, Submitted},
 	error::Error,
 	gpu::GpuProbe,
-	signer::MachineKey,
+	signer::{parse_account, MachineKey},
 };
 
 /// `register`'s options.
@@ -23,6 +23,10 @@ pub struct RegisterArgs {
 	/// it the call is printed for polkadot.js.
 	#[arg(long, env = "GPUX_PROVIDER_SURI", hide_env_values = true)]
 	provider_suri: Option<String>,
+	/// The provider's address, when the call is printed for polkadot.js (the worker key's
+	/// proof of possession names it).
+	#[arg(long, conflicts_with = "provider_suri")]
+	provider: Option<String>,
 	/// The GPU class id, if the GPUs' model name does not match a class's.
 	#[arg(long)]
 	gpu_class: Option<GpuClassId>,
@@ -55,6 +59,17 @@ async fn find_class(chain: &Chain, gpu_name: &str) -> Result<Option<GpuClassId>,
 		}
 	}
 	Ok(None)
+}
+
+/// `prove-key`: print this machine's worker key and its proof of possession for `provider`,
+/// for `setWorkerKey` (rotating a machine onto this host's key) or a hand-made
+/// `registerMachine`.
+pub async fn prove_key(url: &str, key: &MachineKey, provider: &str) -> Result<(), Error> {
+	let chain = Chain::connect(url).await?;
+	let account = parse_account(provider)?;
+	println!("worker key: {}", key.public_hex());
+	println!("key proof:  0x{}", hex::encode(key.prove_possession(&account, &chain.genesis).0));
+	Ok(())
 }
 
 /// The machine registered with `key`, if any.
@@ -97,21 +112,37 @@ pub async fn register(
 		args.region.to_ascii_uppercase().as_bytes().try_into().map_err(|_| {
 			Error::Config(format!("region `{}` is not a 2-letter country code", args.region))
 		})?;
+	let provider =
+		match &args.provider_suri {
+			Some(suri) => Some(sr25519::Pair::from_string(suri, None).map_err(|e| {
+				Error::Config(format!("--provider-suri is not a valid secret: {e:?}"))
+			})?),
+			None => None,
+		};
+	let account: AccountId = match (&provider, &args.provider) {
+		(Some(pair), _) => pair.public().into(),
+		(None, Some(address)) => parse_account(address)?,
+		(None, None) => {
+			return Err(Error::Config(
+				"whose machine? pass --provider-suri, or --provider ADDRESS to print the call"
+					.into(),
+			))
+		},
+	};
 	let call = RuntimeCall::Marketplace(pallet_marketplace::Call::register_machine {
 		spec,
 		worker_key: key.public(),
+		key_proof: key.prove_possession(&account, &chain.genesis),
 		region: Region { country, location: None },
 		fleet: None,
 	});
-	let Some(suri) = args.provider_suri else {
+	let Some(provider) = provider else {
 		println!("sign and submit this call from the provider's account (polkadot.js:");
 		println!("Developer → Extrinsics → Decode), then run `gpux-worker run --machine ID`:");
 		println!("0x{}", hex::encode(call.encode()));
 		return Ok(());
 	};
-	let provider = sr25519::Pair::from_string(&suri, None)
-		.map_err(|e| Error::Config(format!("--provider-suri is not a valid secret: {e:?}")))?;
-	let account = provider.public().to_ss58check_with_version(gpux_primitives::SS58_PREFIX.into());
+	let account = account.to_ss58check_with_version(gpux_primitives::SS58_PREFIX.into());
 	// The generic prefix: nodes read it whatever their default address format.
 	let nonce = chain.next_nonce(&provider.public().to_ss58check()).await?;
 	let versions = chain.runtime_version().await?;

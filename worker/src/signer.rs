@@ -7,7 +7,10 @@ use std::{
 	path::{Path, PathBuf},
 };
 
-use gpux_primitives::attestation::WorkerStatement;
+use gpux_primitives::{
+	attestation::{key_possession_message, WorkerStatement},
+	AccountId,
+};
 use sp_core::{crypto::Ss58Codec, sr25519, Pair};
 
 use crate::error::Error;
@@ -86,10 +89,30 @@ impl MachineKey {
 		self.public().to_ss58check_with_version(gpux_primitives::SS58_PREFIX.into())
 	}
 
+	/// The proof `registerMachine` and `setWorkerKey` take: this key's signature over the
+	/// provider's account on the chain with genesis hash `genesis`.
+	pub fn prove_possession(&self, provider: &AccountId, genesis: &[u8; 32]) -> sr25519::Signature {
+		self.pair.sign(&key_possession_message(genesis, provider))
+	}
+
 	/// Signs `statement` for the chain with genesis hash `genesis`.
 	pub fn sign(&self, statement: &WorkerStatement, genesis: &[u8; 32]) -> sr25519::Signature {
 		self.pair.sign(&statement.signing_message(genesis))
 	}
+}
+
+/// A provider account given as an SS58 address (any prefix) or 32 bytes of hex.
+pub fn parse_account(text: &str) -> Result<AccountId, Error> {
+	if let Some(hex) = text.strip_prefix("0x") {
+		let bytes: [u8; 32] =
+			hex::decode(hex).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
+				Error::Config(format!("`{text}` is not an account: expected 64 hex digits"))
+			})?;
+		return Ok(AccountId::from(bytes));
+	}
+	AccountId::from_ss58check_with_version(text)
+		.map(|(account, _)| account)
+		.map_err(|e| Error::Config(format!("`{text}` is not an account address: {e:?}")))
 }
 
 /// The keystore path to use: the flag, else the config file's, else the default.
@@ -106,6 +129,23 @@ mod tests {
 			std::env::temp_dir().join(format!("gpux-worker-test-{}-{name}", std::process::id()));
 		let _ = std::fs::remove_dir_all(&dir);
 		dir.join("keys").join("machine.key")
+	}
+
+	#[test]
+	fn a_possession_proof_verifies_for_its_provider_and_chain_only() {
+		use sp_runtime::traits::Verify;
+		let key = MachineKey::from_text(&format!("0x{}", "11".repeat(32))).unwrap();
+		let alice = parse_account("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY").unwrap();
+		let bob = parse_account(&format!("0x{}", "22".repeat(32))).unwrap();
+		let proof = key.prove_possession(&alice, &[1; 32]);
+		let verifies = |who: &AccountId, genesis: &[u8; 32]| {
+			proof.verify(&key_possession_message(genesis, who)[..], &key.public())
+		};
+		assert!(verifies(&alice, &[1; 32]));
+		assert!(!verifies(&bob, &[1; 32]));
+		assert!(!verifies(&alice, &[2; 32]));
+		assert!(parse_account("not-an-address").is_err());
+		assert!(parse_account("0x1234").is_err());
 	}
 
 	#[test]

@@ -14,7 +14,7 @@ use gpux_primitives::{
 		commit_rows, reveal_rows, verdict_message, AccessMethod, Endpoint, Telemetry,
 		WorkerStatement,
 	},
-	ChallengeId, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
+	ChallengeId, LeaseDisputes, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
 };
 use sp_core::{crypto::KeyTypeId, sr25519};
 use sp_runtime::{traits::One, RuntimeAppPublic};
@@ -218,6 +218,9 @@ mod benchmarks {
 			.expect("start attested");
 		let digest = [3u8; 32];
 		let signature = sign::<T>(&key, &WorkerStatement::LeaseEnded { lease, digest });
+		// At its end block, still open: the closing lease is the one the worker attests.
+		let ends_at = T::Leases::lease_facts(lease).expect("lease exists").ends_at;
+		frame_system::Pallet::<T>::set_block_number(ends_at);
 
 		#[extrinsic_call]
 		_(RawOrigin::None, lease, digest, signature);

@@ -12,8 +12,8 @@ use sp_core::sr25519;
 use sp_runtime::traits::Saturating;
 
 use crate::{
-	Config, Dispute, DisputeReasonOf, Error, Event, LeaseAttestation, LeaseAttestationOf,
-	LeaseAttestations, Pallet,
+	unsigned::Checks, Config, Dispute, DisputeReasonOf, Error, Event, LeaseAttestation,
+	LeaseAttestationOf, LeaseAttestations, Pallet,
 };
 
 /// A lease of the runtime, as the leases pallet describes it.
@@ -39,12 +39,13 @@ impl<T: Config> Pallet<T> {
 		lease: LeaseId,
 		statement: &WorkerStatement,
 		signature: &sr25519::Signature,
+		checks: Checks,
 	) -> Result<(LeaseFactsOf<T>, AttestedMachine<T::AccountId>, LeaseAttestationOf<T>), Error<T>>
 	{
 		let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
 		let info =
 			T::Machines::attested_machine(facts.machine).ok_or(Error::<T>::UnknownMachine)?;
-		Self::worker_signed(&info, statement, signature)?;
+		Self::worker_signed(&info, statement, signature, checks)?;
 		let record = Self::attestation_of(lease, facts.machine);
 		Ok((facts, info, record))
 	}
@@ -54,9 +55,10 @@ impl<T: Config> Pallet<T> {
 		lease: LeaseId,
 		endpoint: &Endpoint,
 		signature: &sr25519::Signature,
+		checks: Checks,
 	) -> Result<LeaseAttestationOf<T>, Error<T>> {
 		let statement = WorkerStatement::LeaseStarted { lease, endpoint: endpoint.clone() };
-		let (facts, _, record) = Self::attested_lease(lease, &statement, signature)?;
+		let (facts, _, record) = Self::attested_lease(lease, &statement, signature, checks)?;
 		ensure!(facts.open, Error::<T>::LeaseClosed);
 		ensure!(record.started.is_none(), Error::<T>::AlreadyAttested);
 		Ok(record)
@@ -67,7 +69,7 @@ impl<T: Config> Pallet<T> {
 		endpoint: Endpoint,
 		signature: &sr25519::Signature,
 	) -> DispatchResult {
-		let mut record = Self::check_lease_start(lease, &endpoint, signature)?;
+		let mut record = Self::check_lease_start(lease, &endpoint, signature, Checks::State)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		record.started = Some((endpoint.clone(), now));
 		let machine = record.machine;
@@ -81,10 +83,14 @@ impl<T: Config> Pallet<T> {
 		lease: LeaseId,
 		digest: &Hash32,
 		signature: &sr25519::Signature,
+		checks: Checks,
 	) -> Result<LeaseAttestationOf<T>, Error<T>> {
 		let statement = WorkerStatement::LeaseEnded { lease, digest: *digest };
-		let (_, _, record) = Self::attested_lease(lease, &statement, signature)?;
+		let (facts, _, record) = Self::attested_lease(lease, &statement, signature, checks)?;
 		ensure!(record.started.is_some(), Error::<T>::StartNotAttested);
+		// An early end would start the renter's dispute window early.
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(!facts.open || now >= facts.ends_at, Error::<T>::LeaseNotEnded);
 		ensure!(record.ended.is_none(), Error::<T>::AlreadyAttested);
 		Ok(record)
 	}
@@ -94,7 +100,7 @@ impl<T: Config> Pallet<T> {
 		digest: Hash32,
 		signature: &sr25519::Signature,
 	) -> DispatchResult {
-		let mut record = Self::check_lease_end(lease, &digest, signature)?;
+		let mut record = Self::check_lease_end(lease, &digest, signature, Checks::State)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		record.ended = Some((digest, now));
 		let machine = record.machine;

@@ -293,6 +293,9 @@ pub mod pallet {
 		AlreadyAttested,
 		/// The lease's start was not attested.
 		StartNotAttested,
+		/// The lease is still running: its end can be attested once it closed or reached its
+		/// end block.
+		LeaseNotEnded,
 		/// Only the lease's renter may dispute it.
 		NotRenter,
 		/// The lease was disputed already.
@@ -438,7 +441,8 @@ pub mod pallet {
 			Self::do_attest_lease_start(lease, endpoint, &signature)
 		}
 
-		/// The worker removed a lease's workspace; `digest` summarises what ran.
+		/// The worker removed a lease's workspace; `digest` summarises what ran. Only once the
+		/// lease closed or reached its end, so the dispute window cannot start early.
 		///
 		/// - `origin`: none; `signature` by the lease machine's worker key.
 		#[pallet::call_index(5)]
@@ -521,10 +525,11 @@ pub mod pallet {
 			Self::validate_unsigned_call(call)
 		}
 
-		/// Every call re-checks its transaction itself and fails with a named error, so the
-		/// signature is verified once per block, in the call, and its weight pays for it.
-		fn pre_dispatch(_call: &Self::Call) -> Result<(), TransactionValidityError> {
-			Ok(())
+		/// The checks of the pool again, in the block: a block author cannot fill a block with
+		/// unsigned calls that would fail (and pay nothing). The calls' weights count this
+		/// second signature check.
+		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+			Self::validate_unsigned_call(call).map(|_| ())
 		}
 	}
 }
@@ -538,13 +543,8 @@ impl<T: Config> Pallet<T> {
 	/// The chain's genesis hash: part of every signed message, so signatures do not replay
 	/// across chains.
 	pub(crate) fn genesis_hash() -> [u8; 32] {
-		let hash = frame_system::Pallet::<T>::block_hash(
+		gpux_primitives::attestation::hash32(frame_system::Pallet::<T>::block_hash(
 			frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
-		);
-		let mut out = [0u8; 32];
-		let bytes = hash.as_ref();
-		let n = bytes.len().min(32);
-		out[..n].copy_from_slice(&bytes[..n]);
-		out
+		))
 	}
 }

@@ -324,12 +324,36 @@ pub fn telemetry() -> Telemetry {
 	}
 }
 
+/// Applies unsigned `call` as a block does: `pre_dispatch` (the signature checks), then the
+/// call. A `pre_dispatch` rejection comes back as the pallet error it names.
+#[allow(deprecated)]
+pub fn in_block(call: crate::Call<Test>) -> DispatchResult {
+	use frame_support::{
+		traits::{PalletInfoAccess, UnfilteredDispatchable},
+		unsigned::ValidateUnsigned,
+	};
+	if let Err(e) = <Attestation as ValidateUnsigned>::pre_dispatch(&call) {
+		let sp_runtime::transaction_validity::TransactionValidityError::Invalid(
+			sp_runtime::transaction_validity::InvalidTransaction::Custom(code),
+		) = e
+		else {
+			return Err(DispatchError::Other("rejected by pre_dispatch"));
+		};
+		return Err(DispatchError::Module(sp_runtime::ModuleError {
+			index: Attestation::index() as u8,
+			error: [code, 0, 0, 0],
+			message: None,
+		}));
+	}
+	call.dispatch_bypass_filter(RuntimeOrigin::none()).map(|_| ()).map_err(|e| e.error)
+}
+
 /// Sends `machine`'s (worker `seed`) heartbeat for the current window.
 pub fn beat(machine: MachineId, seed: u8) -> DispatchResult {
 	let window = Attestation::window_of(System::block_number());
 	let t = telemetry();
 	let signature = sign(seed, &WorkerStatement::heartbeat(machine, window, &t));
-	Attestation::heartbeat(RuntimeOrigin::none(), machine, window, t, signature)
+	in_block(crate::Call::heartbeat { machine, window, telemetry: t, signature })
 }
 
 /// Commits the honest answer to `challenge` with worker `seed`; returns its rows.
@@ -338,7 +362,7 @@ pub fn commit_honestly(challenge: u64, seed: u8) -> Vec<Vec<u32>> {
 	let rows = gpux_primitives::challenge::product(&record.seed, record.size);
 	let root = commit_rows(&rows);
 	let statement = WorkerStatement::ChallengeCommitted { challenge, root };
-	Attestation::commit_challenge(RuntimeOrigin::none(), challenge, root, sign(seed, &statement))
+	in_block(crate::Call::commit_challenge { challenge, root, signature: sign(seed, &statement) })
 		.expect("commit accepted");
 	rows
 }
@@ -349,12 +373,11 @@ pub fn reveal(challenge: u64, seed: u8, rows: &[Vec<u32>]) -> DispatchResult {
 	let drawn = Attestation::rows_to_reveal(&record).expect("rows are drawn");
 	let revealed = reveal_rows(rows, &drawn).expect("rows exist");
 	let statement = WorkerStatement::revealed(challenge, &revealed);
-	Attestation::reveal_challenge(
-		RuntimeOrigin::none(),
+	in_block(crate::Call::reveal_challenge {
 		challenge,
-		revealed,
-		sign(seed, &statement),
-	)
+		rows: revealed,
+		signature: sign(seed, &statement),
+	})
 }
 
 /// Genesis with three verifiers (quorum 2) and class 1's challenge size set to 8.

@@ -74,7 +74,7 @@ mod heartbeats {
 			let t = telemetry();
 			let send = |machine, window, seed| {
 				let signature = sign(seed, &WorkerStatement::heartbeat(machine, window, &t));
-				Attestation::heartbeat(RuntimeOrigin::none(), machine, window, t.clone(), signature)
+				in_block(Call::heartbeat { machine, window, telemetry: t.clone(), signature })
 			};
 			// Another machine's key, an unknown machine, a past or future window, an idle one.
 			assert_noop!(send(MACHINE, 0, 2), AttestationError::BadSignature);
@@ -86,7 +86,12 @@ mod heartbeats {
 			let mut forged = t.clone();
 			forged.gpus[0].ecc_errors = 0xdead;
 			assert_noop!(
-				Attestation::heartbeat(RuntimeOrigin::none(), MACHINE, 0, forged, signature),
+				in_block(Call::heartbeat {
+					machine: MACHINE,
+					window: 0,
+					telemetry: forged,
+					signature
+				}),
 				AttestationError::BadSignature
 			);
 			// Only as an unsigned transaction.
@@ -367,13 +372,12 @@ mod challenges {
 	}
 
 	fn vote(challenge: u64, verifier_index: u8, passed: bool) -> DispatchResult {
-		Attestation::submit_verdict(
-			RuntimeOrigin::none(),
+		in_block(Call::submit_verdict {
 			challenge,
-			verifier(verifier_index),
+			verifier: verifier(verifier_index),
 			passed,
-			verdict_signature(verifier_index, challenge, passed),
-		)
+			signature: verdict_signature(verifier_index, challenge, passed),
+		})
 	}
 
 	#[test]
@@ -403,12 +407,11 @@ mod challenges {
 			let early = reveal_rows(&rows, &[0, 1, 2]).unwrap();
 			let statement = WorkerStatement::revealed(id, &early);
 			assert_noop!(
-				Attestation::reveal_challenge(
-					RuntimeOrigin::none(),
-					id,
-					early,
-					sign(seed, &statement)
-				),
+				in_block(Call::reveal_challenge {
+					challenge: id,
+					rows: early,
+					signature: sign(seed, &statement)
+				}),
 				AttestationError::RevealTooEarly
 			);
 			run_to_block(PERIOD + 1);
@@ -441,12 +444,11 @@ mod challenges {
 			let fake: Vec<Vec<u32>> = vec![vec![1; record.size as usize]; record.size as usize];
 			let root = commit_rows(&fake);
 			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
-			assert_ok!(Attestation::commit_challenge(
-				RuntimeOrigin::none(),
-				id,
+			assert_ok!(in_block(Call::commit_challenge {
+				challenge: id,
 				root,
-				sign(seed, &statement)
-			));
+				signature: sign(seed, &statement)
+			}));
 			run_to_block(PERIOD + 1);
 			assert_ok!(reveal(id, seed, &fake));
 			let record = Challenges::<Test>::get(id).unwrap();
@@ -466,21 +468,19 @@ mod challenges {
 			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
 			let wrong_seed = if seed == 1 { 2 } else { 1 };
 			assert_noop!(
-				Attestation::commit_challenge(
-					RuntimeOrigin::none(),
-					id,
+				in_block(Call::commit_challenge {
+					challenge: id,
 					root,
-					sign(wrong_seed, &statement)
-				),
+					signature: sign(wrong_seed, &statement)
+				}),
 				AttestationError::BadSignature
 			);
 			assert_noop!(
-				Attestation::commit_challenge(
-					RuntimeOrigin::none(),
-					99,
+				in_block(Call::commit_challenge {
+					challenge: 99,
 					root,
-					sign(seed, &statement)
-				),
+					signature: sign(seed, &statement)
+				}),
 				AttestationError::UnknownChallenge
 			);
 			let call =
@@ -489,12 +489,11 @@ mod challenges {
 			run_to_block(PERIOD + COMMIT_WINDOW + 1);
 			assert_eq!(pool(call), rejected(AttestationError::CommitTooLate));
 			assert_noop!(
-				Attestation::commit_challenge(
-					RuntimeOrigin::none(),
-					id,
+				in_block(Call::commit_challenge {
+					challenge: id,
 					root,
-					sign(seed, &statement)
-				),
+					signature: sign(seed, &statement)
+				}),
 				AttestationError::CommitTooLate
 			);
 		});
@@ -508,12 +507,11 @@ mod challenges {
 			let root = [5u8; 32];
 			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
 			assert_noop!(
-				Attestation::commit_challenge(
-					RuntimeOrigin::none(),
-					id,
+				in_block(Call::commit_challenge {
+					challenge: id,
 					root,
-					sign(seed, &statement)
-				),
+					signature: sign(seed, &statement)
+				}),
 				AttestationError::AlreadyCommitted
 			);
 		});
@@ -530,12 +528,11 @@ mod challenges {
 			assert_eq!(drawn.len(), ROWS as usize);
 			let send = |revealed: gpux_primitives::attestation::RevealedRows| {
 				let statement = WorkerStatement::revealed(id, &revealed);
-				Attestation::reveal_challenge(
-					RuntimeOrigin::none(),
-					id,
-					revealed,
-					sign(seed, &statement),
-				)
+				in_block(Call::reveal_challenge {
+					challenge: id,
+					rows: revealed,
+					signature: sign(seed, &statement),
+				})
 			};
 			// Other rows than the drawn ones.
 			let other: Vec<u32> =
@@ -564,13 +561,12 @@ mod challenges {
 			assert_ok!(reveal(id, seed, &rows));
 			// Key 3 is not in the genesis set of 0..3.
 			assert_noop!(vote(id, 3, true), AttestationError::NotVerifier);
-			let bad = Attestation::submit_verdict(
-				RuntimeOrigin::none(),
-				id,
-				verifier(0),
-				true,
-				verdict_signature(0, id, false),
-			);
+			let bad = in_block(Call::submit_verdict {
+				challenge: id,
+				verifier: verifier(0),
+				passed: true,
+				signature: verdict_signature(0, id, false),
+			});
 			assert_eq!(bad, Err(AttestationError::BadSignature.into()));
 			assert_ok!(vote(id, 0, true));
 			assert_noop!(vote(id, 0, false), AttestationError::AlreadyVoted);
@@ -726,17 +722,20 @@ mod leases {
 
 	fn start(seed: u8) -> DispatchResult {
 		let statement = WorkerStatement::LeaseStarted { lease: LEASE, endpoint: endpoint() };
-		Attestation::attest_lease_start(
-			RuntimeOrigin::none(),
-			LEASE,
-			endpoint(),
-			sign(seed, &statement),
-		)
+		in_block(Call::attest_lease_start {
+			lease: LEASE,
+			endpoint: endpoint(),
+			signature: sign(seed, &statement),
+		})
 	}
 
 	fn end(seed: u8) -> DispatchResult {
 		let statement = WorkerStatement::LeaseEnded { lease: LEASE, digest: [4; 32] };
-		Attestation::attest_lease_end(RuntimeOrigin::none(), LEASE, [4; 32], sign(seed, &statement))
+		in_block(Call::attest_lease_end {
+			lease: LEASE,
+			digest: [4; 32],
+			signature: sign(seed, &statement),
+		})
 	}
 
 	fn reason() -> DisputeReasonOf<Test> {
@@ -751,12 +750,15 @@ mod leases {
 			assert_noop!(start(2), AttestationError::BadSignature);
 			assert_ok!(start(1));
 			assert_noop!(start(1), AttestationError::AlreadyAttested);
+			// Not before the lease closed or reached its end block (100).
 			run_to_block(5);
+			assert_noop!(end(1), AttestationError::LeaseNotEnded);
+			run_to_block(100);
 			assert_ok!(end(1));
 			assert_noop!(end(1), AttestationError::AlreadyAttested);
 			let record = LeaseAttestations::<Test>::get(LEASE).unwrap();
 			assert_eq!(record.started, Some((endpoint(), 1)));
-			assert_eq!(record.ended, Some(([4; 32], 5)));
+			assert_eq!(record.ended, Some(([4; 32], 100)));
 			assert_eq!(
 				events(),
 				vec![
@@ -768,6 +770,29 @@ mod leases {
 					Event::LeaseEndAttested { lease: LEASE, machine: MACHINE, digest: [4; 32] },
 				]
 			);
+		});
+	}
+
+	#[test]
+	fn the_block_rechecks_unsigned_calls_as_the_pool_does() {
+		ExtBuilder.build_and_execute(|| {
+			open_lease();
+			assert_ok!(start(1));
+			let end_call = |seed| {
+				let statement = WorkerStatement::LeaseEnded { lease: LEASE, digest: [4; 32] };
+				Call::attest_lease_end {
+					lease: LEASE,
+					digest: [4; 32],
+					signature: sign(seed, &statement),
+				}
+			};
+			#[allow(deprecated)]
+			let block = |call: &Call<Test>| <Attestation as ValidateUnsigned>::pre_dispatch(call);
+			// A block author cannot include calls that would fail and pay nothing.
+			assert_eq!(block(&end_call(1)), rejected(AttestationError::LeaseNotEnded).map(|_| ()));
+			run_to_block(100);
+			assert_eq!(block(&end_call(2)), rejected(AttestationError::BadSignature).map(|_| ()));
+			assert_eq!(block(&end_call(1)), Ok(()));
 		});
 	}
 
@@ -812,10 +837,11 @@ mod leases {
 		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			assert_ok!(start(1));
-			// The end attestation at block 30 starts the window early.
+			// Terminated at block 30 and attested then: the window starts early.
 			run_to_block(30);
-			assert_ok!(end(1));
+			assert_noop!(end(1), AttestationError::LeaseNotEnded);
 			edit_lease_closed();
+			assert_ok!(end(1));
 			run_to_block(30 + DISPUTE_WINDOW + 1);
 			assert_noop!(
 				Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()),

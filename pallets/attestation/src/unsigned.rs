@@ -1,6 +1,8 @@
-//! Pool validation of the unsigned calls: the same checks the calls run, so a transaction the
-//! block would reject never spreads. A rejection is `InvalidTransaction::Custom(n)`, `n` being
-//! the index of the pallet error the call would return (`api.errors.attestation`).
+//! Validation of the unsigned calls, in the pool and again in the block (`pre_dispatch`): a
+//! transaction the block would reject never spreads, and a block author cannot include one.
+//! Signatures are verified here, once per block; the calls then re-check only state (as
+//! `pallet-im-online` does). A rejection is `InvalidTransaction::Custom(n)`, `n` being the
+//! index of the pallet error the call would return (`api.errors.attestation`).
 
 use codec::Encode;
 use frame_support::pallet_prelude::*;
@@ -8,6 +10,21 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Saturating, DispatchError, SaturatedConversion};
 
 use crate::{Call, Config, Error, Pallet};
+
+/// How much of an unsigned call's checks to run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Checks {
+	/// In the pool and in `pre_dispatch`: state and signatures.
+	Full,
+	/// In the call, which only `pre_dispatch` with `Full` lets into a block: state only.
+	State,
+}
+
+impl Checks {
+	pub(crate) fn signatures(self) -> bool {
+		self == Checks::Full
+	}
+}
 
 /// The index of `error` among the pallet's errors.
 fn error_code<T: Config>(error: Error<T>) -> u8 {
@@ -40,31 +57,34 @@ impl<T: Config> Pallet<T> {
 		let later = now.saturating_add(T::HeartbeatInterval::get().saturating_mul(60u32.into()));
 		match call {
 			Call::heartbeat { machine, window, telemetry, signature } => {
-				Self::check_heartbeat(*machine, *window, telemetry, signature)
+				Self::check_heartbeat(*machine, *window, telemetry, signature, Checks::Full)
 					.map_err(Self::rejected)?;
 				Self::valid((b"heartbeat", machine, window), Self::window_end(*window))
 			},
 			Call::commit_challenge { challenge, root, signature } => {
-				let record =
-					Self::check_commit(*challenge, root, signature).map_err(Self::rejected)?;
+				let record = Self::check_commit(*challenge, root, signature, Checks::Full)
+					.map_err(Self::rejected)?;
 				Self::valid((b"commit", challenge), record.commit_by.saturating_add(1u32.into()))
 			},
 			Call::reveal_challenge { challenge, rows, signature } => {
-				let (record, _) =
-					Self::check_reveal(*challenge, rows, signature).map_err(Self::rejected)?;
+				let (record, _) = Self::check_reveal(*challenge, rows, signature, Checks::Full)
+					.map_err(Self::rejected)?;
 				Self::valid((b"reveal", challenge), record.reveal_by.saturating_add(1u32.into()))
 			},
 			Call::submit_verdict { challenge, verifier, passed, signature } => {
-				let record = Self::check_verdict(*challenge, verifier, *passed, signature)
-					.map_err(Self::rejected)?;
+				let record =
+					Self::check_verdict(*challenge, verifier, *passed, signature, Checks::Full)
+						.map_err(Self::rejected)?;
 				Self::valid((b"verdict", challenge, verifier), record.decide_by)
 			},
 			Call::attest_lease_start { lease, endpoint, signature } => {
-				Self::check_lease_start(*lease, endpoint, signature).map_err(Self::rejected)?;
+				Self::check_lease_start(*lease, endpoint, signature, Checks::Full)
+					.map_err(Self::rejected)?;
 				Self::valid((b"lease-start", lease), later)
 			},
 			Call::attest_lease_end { lease, digest, signature } => {
-				Self::check_lease_end(*lease, digest, signature).map_err(Self::rejected)?;
+				Self::check_lease_end(*lease, digest, signature, Checks::Full)
+					.map_err(Self::rejected)?;
 				Self::valid((b"lease-end", lease), later)
 			},
 			_ => InvalidTransaction::Call.into(),

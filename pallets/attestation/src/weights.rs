@@ -30,6 +30,9 @@ pub trait WeightInfo {
 }
 
 const ACCESS: u64 = 20_000_000;
+/// One signature check. An unsigned call's signature is checked in `pre_dispatch`, not again
+/// in the call; the call's weight pays for it (the state checks run in both, the second time
+/// from the overlay's cache).
 const VERIFY: u64 = 50_000_000;
 /// A heartbeat record with 16 GPUs, bytes.
 const HEARTBEAT_PROOF: u64 = 700;

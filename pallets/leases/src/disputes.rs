@@ -15,11 +15,11 @@ use crate::{CloseReason, Config, Error, Leases, Pallet};
 impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pallet<T> {
 	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<T::AccountId, BlockNumberFor<T>>> {
 		Leases::<T>::get(lease).map(|record| LeaseFacts {
+			ends_at: record.accrues_until(),
 			open: record.is_open(),
 			renter: record.renter,
 			provider: record.provider,
 			machine: record.machine,
-			ends_at: record.ends_at,
 		})
 	}
 

@@ -8,7 +8,23 @@ use frame_system::RawOrigin;
 use gpux_primitives::{
 	AccessMethods, Balance, ListingTerms, MachineId, MachineSpec, Region, WorkerKey,
 };
+use sp_core::{crypto::KeyTypeId, sr25519};
 use sp_runtime::traits::{Bounded, One};
+
+/// Key type the benchmarks' worker keys live under in the keystore.
+const WORKER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"bwrk");
+
+/// A new worker key in the keystore and its proof that `who` holds it.
+fn proven_key<T: Config>(who: &T::AccountId) -> (WorkerKey, sr25519::Signature) {
+	let key = sp_io::crypto::sr25519_generate(WORKER_KEY_TYPE, None);
+	let genesis = gpux_primitives::attestation::hash32(frame_system::Pallet::<T>::block_hash(
+		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
+	));
+	let message = gpux_primitives::attestation::key_possession_message(&genesis, who);
+	let proof = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, &key, &message)
+		.expect("the key is in the keystore");
+	(key, proof)
+}
 
 use crate::*;
 
@@ -97,12 +113,14 @@ mod benchmarks {
 		fleet_of::<T>(&caller, f);
 		let class = gpu_class::<T>();
 		let machine = NextMachineId::<T>::get();
+		let (key, proof) = proven_key::<T>(&caller);
 
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(caller.clone()),
 			spec::<T>(class),
-			worker_key(u32::MAX),
+			key,
+			proof,
 			region(),
 			Some(fleet_label::<T>()),
 		);
@@ -199,9 +217,21 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn set_worker_key() {
+		let caller = provider::<T>("provider");
+		let machine = fleet_of::<T>(&caller, 1)[0];
+		let (key, proof) = proven_key::<T>(&caller);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), machine, key, proof);
+
+		assert_eq!(MachineOfWorkerKey::<T>::get(key), Some(machine));
+	}
+
 	impl_benchmark_test_suite!(
 		Pallet,
-		crate::mock::ExtBuilder::default().build(),
+		crate::mock::ExtBuilder::default().build_with_keystore(),
 		crate::mock::Test
 	);
 }

@@ -37,6 +37,7 @@ pub mod pallet {
 		Balance, GpuClassId, LeaseRegistry, MachineId, MachineMonitor, MachineSpec, ProviderBonds,
 		Region, WorkerKey,
 	};
+	use sp_core::sr25519;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -181,6 +182,8 @@ pub mod pallet {
 			gpu_class: GpuClassId,
 			gpus: u32,
 		},
+		/// A machine's worker key was replaced.
+		WorkerKeyChanged { machine: MachineId, worker_key: WorkerKey },
 		/// A machine left the market.
 		MachineDeregistered { machine: MachineId, provider: T::AccountId },
 		/// A machine was listed, or its terms changed.
@@ -207,6 +210,9 @@ pub mod pallet {
 		NotOwner,
 		/// Another machine already uses this worker key.
 		WorkerKeyInUse,
+		/// The key proof is not the worker key's signature over the provider's account and
+		/// this chain's genesis hash (`gpux-worker register` makes it).
+		BadKeyProof,
 		/// The provider has `MaxMachinesPerProvider` machines.
 		TooManyMachines,
 		/// The fleet has `MaxFleetSize` machines.
@@ -275,6 +281,8 @@ pub mod pallet {
 		/// - `origin`: signed, a provider.
 		/// - `spec`: its hardware; the GPU class must exist and its VRAM match.
 		/// - `worker_key`: the sr25519 key its `gpux-worker` signs with, unused by any machine.
+		/// - `key_proof`: the worker key's signature over the caller's account and the genesis
+		///   hash, proving the caller holds it (`gpux-worker register` makes it).
 		/// - `region`: ISO country code and optional coarse location.
 		/// - `fleet`: optional label grouping it with the provider's other machines.
 		#[pallet::call_index(1)]
@@ -283,10 +291,12 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			spec: MachineSpec,
 			worker_key: WorkerKey,
+			key_proof: sr25519::Signature,
 			region: Region,
 			fleet: Option<FleetLabelOf<T>>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::ensure_key_proof(&who, &worker_key, &key_proof)?;
 			Self::do_register_machine(who, spec, worker_key, region, fleet)
 		}
 
@@ -384,6 +394,25 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_gpu_class_ceiling(class, price_ceiling)
+		}
+
+		/// Replace a machine's worker key, e.g. after its host was compromised. From the next
+		/// block only the new key's heartbeats and attestations count.
+		///
+		/// - `origin`: signed, the machine's provider.
+		/// - `worker_key`: the new key, unused by any machine.
+		/// - `key_proof`: the new key's signature over the caller's account and the genesis
+		///   hash, as for `register_machine`.
+		#[pallet::call_index(9)]
+		pub fn set_worker_key(
+			origin: OriginFor<T>,
+			machine: MachineId,
+			worker_key: WorkerKey,
+			key_proof: sr25519::Signature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_key_proof(&who, &worker_key, &key_proof)?;
+			Self::do_set_worker_key(who, machine, worker_key)
 		}
 	}
 }

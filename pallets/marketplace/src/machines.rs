@@ -3,10 +3,13 @@
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	storage::remove_from_list, AttestedMachine, Balance, LeaseRegistry, ListedMachine, MachineId,
-	MachineKeys, MachineMonitor, MachineRegistry, MachineSpec, ProviderBonds, ProviderMarket,
-	Region, WorkerKey,
+	attestation::{hash32, key_possession_message},
+	storage::remove_from_list,
+	AttestedMachine, Balance, LeaseRegistry, ListedMachine, MachineId, MachineKeys, MachineMonitor,
+	MachineRegistry, MachineSpec, ProviderBonds, ProviderMarket, Region, WorkerKey,
 };
+use sp_core::sr25519;
+use sp_runtime::traits::Verify;
 
 use crate::{
 	Config, Error, Event, FleetLabelOf, Fleets, GpuClasses, MachineOfWorkerKey, MachineRecord,
@@ -14,6 +17,34 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// Whether `proof` is `key`'s signature over `who` and this chain's genesis hash.
+	pub(crate) fn ensure_key_proof(
+		who: &T::AccountId,
+		key: &WorkerKey,
+		proof: &sr25519::Signature,
+	) -> DispatchResult {
+		let genesis = hash32(frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::default()));
+		let message = key_possession_message(&genesis, who);
+		ensure!(proof.verify(&message[..], key), Error::<T>::BadKeyProof);
+		Ok(())
+	}
+
+	pub(crate) fn do_set_worker_key(
+		who: T::AccountId,
+		machine: MachineId,
+		worker_key: WorkerKey,
+	) -> DispatchResult {
+		let mut record = Machines::<T>::get(machine).ok_or(Error::<T>::UnknownMachine)?;
+		ensure!(record.provider == who, Error::<T>::NotOwner);
+		ensure!(!MachineOfWorkerKey::<T>::contains_key(worker_key), Error::<T>::WorkerKeyInUse);
+		MachineOfWorkerKey::<T>::remove(record.worker_key);
+		MachineOfWorkerKey::<T>::insert(worker_key, machine);
+		record.worker_key = worker_key;
+		Machines::<T>::insert(machine, record);
+		Self::deposit_event(Event::WorkerKeyChanged { machine, worker_key });
+		Ok(())
+	}
+
 	pub(crate) fn do_register_machine(
 		who: T::AccountId,
 		spec: MachineSpec,

@@ -144,8 +144,20 @@ pub fn spec(class: u32, gpus: u32) -> MachineSpec {
 	}
 }
 
+/// Worker key `n`: a real sr25519 key, so tests can sign with it.
+pub fn key_pair(n: u8) -> sp_core::sr25519::Pair {
+	<sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&[n; 32])
+}
+
 pub fn key(n: u8) -> WorkerKey {
-	WorkerKey::from_raw([n; 32])
+	sp_core::Pair::public(&key_pair(n))
+}
+
+/// Worker key `n`'s proof that `provider` holds it.
+pub fn proof(provider: u64, n: u8) -> sp_core::sr25519::Signature {
+	let genesis = gpux_primitives::attestation::hash32(System::block_hash(0));
+	let message = gpux_primitives::attestation::key_possession_message(&genesis, &provider);
+	sp_core::Pair::sign(&key_pair(n), &message)
 }
 
 pub fn region() -> Region {
@@ -193,6 +205,15 @@ impl ExtBuilder {
 		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// With an in-memory keystore, for the benchmarks' worker keys.
+	pub fn build_with_keystore(self) -> sp_io::TestExternalities {
+		let mut ext = self.build();
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
 		ext
 	}
 

@@ -25,6 +25,7 @@ fn alice_with_machine(fleet: Option<&str>) -> u64 {
 		signed(ALICE),
 		spec(RTX_4090, 2),
 		key(machine as u8 + 1),
+		proof(ALICE, machine as u8 + 1),
 		region(),
 		fleet.map(label)
 	));
@@ -85,6 +86,7 @@ mod machines {
 				signed(ALICE),
 				spec(H100, 8),
 				key(1),
+				proof(ALICE, 1),
 				region(),
 				Some(label("rack-a"))
 			));
@@ -116,6 +118,7 @@ mod machines {
 					signed(BOB),
 					spec(RTX_4090, 1),
 					key(1),
+					proof(BOB, 1),
 					region(),
 					None
 				),
@@ -129,7 +132,14 @@ mod machines {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
 			let register = |spec, region| {
-				Marketplace::register_machine(signed(ALICE), spec, key(9), region, None)
+				Marketplace::register_machine(
+					signed(ALICE),
+					spec,
+					key(9),
+					proof(ALICE, 9),
+					region,
+					None,
+				)
 			};
 			assert_noop!(register(spec(7, 1), region()), Error::<Test>::UnknownGpuClass);
 			assert_noop!(register(spec(RTX_4090, 0), region()), Error::<Test>::InvalidSpec);
@@ -155,8 +165,100 @@ mod machines {
 					signed(BOB),
 					spec(RTX_4090, 1),
 					key(1),
+					proof(BOB, 1),
 					region(),
 					None
+				),
+				Error::<Test>::WorkerKeyInUse
+			);
+		});
+	}
+
+	#[test]
+	fn a_worker_key_needs_its_proof_of_possession() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+			assert_ok!(Marketplace::register_provider(signed(BOB), Default::default()));
+			let register = |who, key_n, proof| {
+				Marketplace::register_machine(
+					signed(who),
+					spec(RTX_4090, 1),
+					key(key_n),
+					proof,
+					region(),
+					None,
+				)
+			};
+			// Alice's proof does not let Bob squat her key, nor does another key's signature.
+			assert_noop!(register(BOB, 1, proof(ALICE, 1)), Error::<Test>::BadKeyProof);
+			assert_noop!(register(ALICE, 1, proof(ALICE, 2)), Error::<Test>::BadKeyProof);
+			// A proof made for another chain (another genesis hash) does not count here.
+			let foreign = gpux_primitives::attestation::key_possession_message(&[1; 32], &ALICE);
+			let foreign = sp_core::Pair::sign(&key_pair(1), &foreign);
+			assert_noop!(register(ALICE, 1, foreign), Error::<Test>::BadKeyProof);
+			assert_ok!(register(ALICE, 1, proof(ALICE, 1)));
+		});
+	}
+
+	#[test]
+	fn a_provider_rotates_a_worker_key_with_a_proof() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			assert_ok!(Marketplace::set_worker_key(
+				signed(ALICE),
+				machine,
+				key(7),
+				proof(ALICE, 7)
+			));
+			assert_eq!(Machines::<Test>::get(machine).unwrap().worker_key, key(7));
+			assert_eq!(MachineOfWorkerKey::<Test>::get(key(7)), Some(machine));
+			// The old key is free again, for this machine or another.
+			assert!(MachineOfWorkerKey::<Test>::get(key(1)).is_none());
+			assert_eq!(events(), vec![Event::WorkerKeyChanged { machine, worker_key: key(7) }]);
+			assert_ok!(Marketplace::set_worker_key(
+				signed(ALICE),
+				machine,
+				key(1),
+				proof(ALICE, 1)
+			));
+			assert_eq!(Machines::<Test>::get(machine).unwrap().worker_key, key(1));
+		});
+	}
+
+	#[test]
+	fn rotating_a_worker_key_is_refused_without_proof_ownership_or_a_free_key() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			let other = crate::NextMachineId::<Test>::get();
+			assert_ok!(Marketplace::register_machine(
+				signed(ALICE),
+				spec(RTX_4090, 1),
+				key(other as u8 + 1),
+				proof(ALICE, other as u8 + 1),
+				region(),
+				None
+			));
+			assert_ok!(Marketplace::register_provider(signed(BOB), Default::default()));
+			assert_noop!(
+				Marketplace::set_worker_key(signed(ALICE), machine, key(7), proof(ALICE, 8)),
+				Error::<Test>::BadKeyProof
+			);
+			assert_noop!(
+				Marketplace::set_worker_key(signed(BOB), machine, key(7), proof(BOB, 7)),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Marketplace::set_worker_key(signed(ALICE), 99, key(7), proof(ALICE, 7)),
+				Error::<Test>::UnknownMachine
+			);
+			let others_key = Machines::<Test>::get(other).unwrap().worker_key;
+			assert_eq!(others_key, key(other as u8 + 1));
+			assert_noop!(
+				Marketplace::set_worker_key(
+					signed(ALICE),
+					machine,
+					others_key,
+					proof(ALICE, other as u8 + 1)
 				),
 				Error::<Test>::WorkerKeyInUse
 			);
@@ -172,6 +274,7 @@ mod machines {
 					signed(ALICE),
 					spec(RTX_4090, 1),
 					key(n + 1),
+					proof(ALICE, n + 1),
 					region(),
 					Some(label("rack"))
 				));
@@ -181,6 +284,7 @@ mod machines {
 					signed(ALICE),
 					spec(RTX_4090, 1),
 					key(10),
+					proof(ALICE, 10),
 					region(),
 					Some(label("rack"))
 				),
@@ -190,6 +294,7 @@ mod machines {
 				signed(ALICE),
 				spec(RTX_4090, 1),
 				key(11),
+				proof(ALICE, 11),
 				region(),
 				None
 			));
@@ -198,6 +303,7 @@ mod machines {
 					signed(ALICE),
 					spec(RTX_4090, 1),
 					key(12),
+					proof(ALICE, 12),
 					region(),
 					None
 				),
@@ -221,6 +327,7 @@ mod machines {
 				signed(ALICE),
 				spec(RTX_4090, 1),
 				key(1),
+				proof(ALICE, 1),
 				region(),
 				None
 			));
@@ -364,6 +471,7 @@ mod bonds {
 			signed(ALICE),
 			spec(RTX_4090, 2),
 			key(60),
+			proof(ALICE, 60),
 			region(),
 			Some(label("rack"))
 		));
@@ -450,6 +558,7 @@ mod bonds {
 				signed(ALICE),
 				spec(RTX_4090, 1),
 				key(61),
+				proof(ALICE, 61),
 				region(),
 				None
 			));
@@ -538,6 +647,7 @@ mod fleets {
 			signed(ALICE),
 			spec(H100, 8),
 			key(50),
+			proof(ALICE, 50),
 			region(),
 			Some(label("rack"))
 		));
@@ -698,6 +808,7 @@ mod browsing {
 				signed(ALICE),
 				spec,
 				key(n as u8 + 1),
+				proof(ALICE, n as u8 + 1),
 				region,
 				None
 			));

@@ -22,10 +22,13 @@ pub trait WeightInfo {
 	fn delist_fleet(n: u32) -> Weight;
 	fn add_gpu_class() -> Weight;
 	fn set_gpu_class_ceiling() -> Weight;
+	fn set_worker_key() -> Weight;
 }
 
 /// Compute per storage access, picoseconds.
 const ACCESS: u64 = 20_000_000;
+/// Verifying the worker key's sr25519 proof of possession, picoseconds.
+const VERIFY: u64 = 50_000_000;
 /// Upper bound of a machine record's encoded size, bytes.
 const MACHINE_PROOF: u64 = 700;
 /// Compute and proof one fleet member adds when its fleet is read or rewritten.
@@ -39,9 +42,9 @@ impl Estimate {
 		Weight::from_parts(2 * ACCESS, 400).saturating_add(self.0.reads_writes(1, 1))
 	}
 	fn register_machine(&self, f: u32) -> Weight {
-		Weight::from_parts(6 * ACCESS, 1_000 + MACHINE_PROOF)
+		Weight::from_parts(6 * ACCESS + VERIFY, 1_000 + MACHINE_PROOF)
 			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
-			.saturating_add(self.0.reads_writes(5, 6))
+			.saturating_add(self.0.reads_writes(6, 6))
 	}
 	// Listing and delisting also update the provider's listed-GPU count (and read its bond).
 	// Listing also asks the leases pallet about open leases and has the monitor watch the
@@ -80,6 +83,12 @@ impl Estimate {
 	fn set_gpu_class_ceiling(&self) -> Weight {
 		Weight::from_parts(2 * ACCESS, 200).saturating_add(self.0.reads_writes(1, 1))
 	}
+	// The genesis hash, the machine, the new key's index entry; the old and new index
+	// entries and the machine are written.
+	fn set_worker_key(&self) -> Weight {
+		Weight::from_parts(6 * ACCESS + VERIFY, MACHINE_PROOF + 200)
+			.saturating_add(self.0.reads_writes(3, 3))
+	}
 }
 
 /// Weights for `pallet-marketplace` with the runtime's database weights.
@@ -114,6 +123,9 @@ impl WeightInfo for () {
 	fn set_gpu_class_ceiling() -> Weight {
 		Estimate(ParityDbWeight::get()).set_gpu_class_ceiling()
 	}
+	fn set_worker_key() -> Weight {
+		Estimate(ParityDbWeight::get()).set_worker_key()
+	}
 }
 
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
@@ -143,5 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	fn set_gpu_class_ceiling() -> Weight {
 		Estimate(T::DbWeight::get()).set_gpu_class_ceiling()
+	}
+	fn set_worker_key() -> Weight {
+		Estimate(T::DbWeight::get()).set_worker_key()
 	}
 }

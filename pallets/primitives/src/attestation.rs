@@ -238,6 +238,24 @@ pub fn verdict_message(genesis: &[u8; 32], challenge: ChallengeId, passed: bool)
 	(b"gpux/verdict", genesis, challenge, passed).encode()
 }
 
+/// The bytes a worker key signs to prove it is held by `provider`'s machine: registering or
+/// rotating a key needs this signature, so nobody can register (squat) a key they do not hold.
+pub fn key_possession_message<AccountId: Encode>(
+	genesis: &[u8; 32],
+	provider: &AccountId,
+) -> Vec<u8> {
+	(b"gpux/key-owner", genesis, provider).encode()
+}
+
+/// A block hash as the 32 bytes signed messages carry (zero-padded if shorter).
+pub fn hash32(hash: impl AsRef<[u8]>) -> Hash32 {
+	let mut out = [0u8; 32];
+	let bytes = hash.as_ref();
+	let n = bytes.len().min(32);
+	out[..n].copy_from_slice(&bytes[..n]);
+	out
+}
+
 /// The `k` distinct row indices (of `n`) a challenge must reveal, drawn from `seed` and the
 /// hash of the block that included the commitment (`commit_block`, its bytes as the chain
 /// stores them), so the worker cannot know them before it commits. All rows when `k >= n`;
@@ -325,5 +343,13 @@ mod tests {
 			WorkerStatement::heartbeat(1, 3, &t).signing_message(&[0; 32])
 		);
 		assert_ne!(verdict_message(&[0; 32], 1, true), verdict_message(&[0; 32], 1, false));
+		assert_ne!(
+			key_possession_message(&[0; 32], &1u64),
+			key_possession_message(&[1; 32], &1u64)
+		);
+		assert_ne!(
+			key_possession_message(&[0; 32], &1u64),
+			key_possession_message(&[0; 32], &2u64)
+		);
 	}
 }
