@@ -209,6 +209,7 @@ impl ExtBuilder {
 	}
 
 	/// With an in-memory keystore, for the benchmarks' worker keys.
+	#[cfg(feature = "runtime-benchmarks")]
 	pub fn build_with_keystore(self) -> sp_io::TestExternalities {
 		let mut ext = self.build();
 		ext.register_extension(sp_keystore::KeystoreExt::new(
