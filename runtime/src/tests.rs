@@ -449,17 +449,19 @@ mod attestation {
 	/// The demo machine (0) and its worker key (Eve's).
 	const DEMO: u64 = 0;
 
+	/// `gpus` distinct RTX 4090s (24 GiB) under load.
 	fn telemetry(gpus: u32) -> Telemetry {
-		let gpu = GpuTelemetry {
-			uuid_hash: [7; 16],
+		let gpu = |id: u32| GpuTelemetry {
+			uuid_hash: [id as u8; 16],
 			utilization_pct: 97,
 			memory_used_mib: 23_000,
+			memory_total_mib: 24_564,
 			temperature_c: 71,
 			power_w: 430,
 			ecc_errors: 0,
 		};
 		Telemetry {
-			gpus: vec![gpu; gpus as usize].try_into().unwrap(),
+			gpus: (0..gpus).map(gpu).collect::<Vec<_>>().try_into().unwrap(),
 			driver_version: b"550.54.15".to_vec().try_into().unwrap(),
 			samples_root: [1; 32],
 		}

@@ -121,6 +121,7 @@ pub fn telemetry(report: &GpuReport, samples_root: Hash32) -> Telemetry {
 			uuid_hash: blake2_128(gpu.uuid.as_bytes()),
 			utilization_pct: gpu.utilization_percent.min(100) as u8,
 			memory_used_mib: gpu.memory_used_mib.min(u32::MAX as u64) as u32,
+			memory_total_mib: gpu.memory_total_mib.min(u32::MAX as u64) as u32,
 			temperature_c: gpu.temperature_c.min(255) as u8,
 			power_w: (gpu.power_mw / 1_000).min(u16::MAX as u32) as u16,
 			ecc_errors: gpu.ecc_errors.unwrap_or(0).min(u32::MAX as u64) as u32,

@@ -48,6 +48,7 @@ fn full_telemetry() -> Telemetry {
 			uuid_hash: [i as u8; 16],
 			utilization_pct: 100,
 			memory_used_mib: 80_000,
+			memory_total_mib: 81_559,
 			temperature_c: 80,
 			power_w: 700,
 			ecc_errors: 1,

@@ -18,6 +18,7 @@ use crate::{
 };
 
 /// What a sweep did with one machine.
+#[derive(PartialEq, Eq)]
 enum Checked {
 	/// Still tracked; the slot moves on.
 	Kept,
@@ -93,7 +94,7 @@ impl<T: Config> Pallet<T> {
 		telemetry: Telemetry,
 		signature: &sr25519::Signature,
 	) -> DispatchResult {
-		let (_, record) =
+		let (info, record) =
 			Self::check_heartbeat(machine, window, &telemetry, signature, Checks::State)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		// A machine listed before the monitor watched from listing has no record yet.
@@ -103,6 +104,15 @@ impl<T: Config> Pallet<T> {
 		};
 		record.beat(window);
 		record.received_at = Some(now);
+		// The sweep reports a mismatch that persists; a heartbeat only counts it.
+		let set = telemetry.gpu_set();
+		let same_gpus = *record.gpu_set.get_or_insert(set) == set;
+		record.mismatched_in_a_row =
+			if same_gpus && telemetry.matches_spec(info.gpu_count, info.vram_gib_per_gpu) {
+				0
+			} else {
+				record.mismatched_in_a_row.saturating_add(1)
+			};
 		record.telemetry = telemetry;
 		Heartbeats::<T>::insert(machine, record);
 		Self::deposit_event(Event::HeartbeatReceived { machine, window });
@@ -238,6 +248,23 @@ impl<T: Config> Pallet<T> {
 				Err(e) => log::warn!(
 					target: LOG_TARGET,
 					"machine {machine}: offline fault not reported: {e:?}"
+				),
+			}
+		}
+		let mismatched = record.mismatched_in_a_row;
+		if checked == Checked::Kept && mismatched >= T::SpecMismatchHeartbeats::get() {
+			checked = Checked::Reported;
+			match T::Faults::report_fault(machine, FaultKind::SpecMismatch, None) {
+				Ok(()) => {
+					record.mismatched_in_a_row = 0;
+					Self::deposit_event(Event::SpecMismatchReported {
+						machine,
+						heartbeats: mismatched,
+					});
+				},
+				Err(e) => log::warn!(
+					target: LOG_TARGET,
+					"machine {machine}: spec mismatch not reported: {e:?}"
 				),
 			}
 		}

@@ -84,6 +84,11 @@ pub mod pallet {
 		/// a slash); further checks wait for the next block.
 		#[pallet::constant]
 		type MaxOfflineReportsPerBlock: Get<u32>;
+		/// Heartbeats in a row whose telemetry disagrees with the machine's spec (GPU count,
+		/// memory, driver) or its first heartbeat's GPUs before the sweep reports a spec
+		/// mismatch. One odd reading is not a fault.
+		#[pallet::constant]
+		type SpecMismatchHeartbeats: Get<u32>;
 		/// Blocks per challenge epoch.
 		#[pallet::constant]
 		type ChallengePeriod: Get<BlockNumberFor<Self>>;
@@ -214,6 +219,9 @@ pub mod pallet {
 		/// A leased machine missed more heartbeat windows than the grace allows and was
 		/// reported offline.
 		OfflineReported { machine: MachineId, missed_windows: u32 },
+		/// A machine's heartbeats disagreed with its registered spec or GPUs `heartbeats` times
+		/// in a row, and a spec mismatch was reported.
+		SpecMismatchReported { machine: MachineId, heartbeats: u32 },
 		/// A machine stopped being watched: it left the market or has nothing listed or
 		/// leased.
 		MachineUntracked { machine: MachineId },
@@ -335,6 +343,7 @@ pub mod pallet {
 			let interval: u64 = T::HeartbeatInterval::get().saturated_into();
 			assert!(interval > 0, "heartbeat windows need a length");
 			assert!(T::MaxOfflineReportsPerBlock::get() > 0, "offline machines must be reported");
+			assert!(T::SpecMismatchHeartbeats::get() > 0, "a mismatch needs a heartbeat");
 			assert!(
 				interval.saturating_mul(T::MaxChecksPerBlock::get() as u64)
 					>= T::MaxTrackedMachines::get() as u64,

@@ -170,6 +170,7 @@ impl MachineKeys<u64> for FakeMarket {
 			worker_key: WorkerKey::from_raw(m.key),
 			gpu_class: m.class,
 			gpu_count: m.gpus,
+			vram_gib_per_gpu: 24,
 			listed: m.listed,
 		})
 	}
@@ -257,6 +258,7 @@ impl pallet_attestation::Config for Test {
 	type MaxTrackedMachines = ConstU32<20>;
 	type MaxChecksPerBlock = ConstU32<2>;
 	type MaxOfflineReportsPerBlock = ConstU32<1>;
+	type SpecMismatchHeartbeats = ConstU32<SPEC_MISMATCH_HEARTBEATS>;
 	type ChallengePeriod = ConstU64<PERIOD>;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
@@ -307,18 +309,31 @@ pub fn sign(seed: u8, statement: &WorkerStatement) -> sr25519::Signature {
 	worker(seed).sign(&statement.signing_message(&genesis()))
 }
 
-/// Two GPUs' telemetry.
-pub fn telemetry() -> Telemetry {
-	let gpu = gpux_primitives::attestation::GpuTelemetry {
-		uuid_hash: [1; 16],
+/// Heartbeats in a row that disagree with the spec before a mismatch is reported.
+pub const SPEC_MISMATCH_HEARTBEATS: u32 = 2;
+
+/// GPU `id` of 24 GiB (as a driver reports it), as a heartbeat carries it.
+pub fn gpu(id: u8) -> gpux_primitives::attestation::GpuTelemetry {
+	gpux_primitives::attestation::GpuTelemetry {
+		uuid_hash: [id; 16],
 		utilization_pct: 40,
 		memory_used_mib: 1_024,
+		memory_total_mib: 24_564,
 		temperature_c: 60,
 		power_w: 300,
 		ecc_errors: 0,
-	};
+	}
+}
+
+/// Two GPUs' telemetry: what `MACHINE` (2 GPUs of 24 GiB) reports.
+pub fn telemetry() -> Telemetry {
+	telemetry_of(2)
+}
+
+/// The telemetry of a machine with GPUs `1..=gpus`, each of 24 GiB.
+pub fn telemetry_of(gpus: u32) -> Telemetry {
 	Telemetry {
-		gpus: vec![gpu.clone(), gpu].try_into().unwrap(),
+		gpus: (1..=gpus as u8).map(gpu).collect::<Vec<_>>().try_into().unwrap(),
 		driver_version: b"550.54.15".to_vec().try_into().unwrap(),
 		samples_root: [9; 32],
 	}
@@ -350,8 +365,13 @@ pub fn in_block(call: crate::Call<Test>) -> DispatchResult {
 
 /// Sends `machine`'s (worker `seed`) heartbeat for the current window.
 pub fn beat(machine: MachineId, seed: u8) -> DispatchResult {
+	let gpus = machines().get(&machine).map_or(2, |m| m.gpus);
+	beat_with(machine, seed, telemetry_of(gpus))
+}
+
+/// Sends `machine`'s (worker `seed`) heartbeat for the current window, carrying `t`.
+pub fn beat_with(machine: MachineId, seed: u8, t: Telemetry) -> DispatchResult {
 	let window = Attestation::window_of(System::block_number());
-	let t = telemetry();
 	let signature = sign(seed, &WorkerStatement::heartbeat(machine, window, &t));
 	in_block(crate::Call::heartbeat { machine, window, telemetry: t, signature })
 }

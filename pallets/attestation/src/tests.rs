@@ -3,7 +3,7 @@
 
 use frame_support::{assert_noop, assert_ok, pallet_prelude::*};
 use gpux_primitives::{
-	attestation::{commit_rows, reveal_rows, AccessMethod, Endpoint, WorkerStatement},
+	attestation::{commit_rows, reveal_rows, AccessMethod, Endpoint, Telemetry, WorkerStatement},
 	FaultKind, MachineId, MachineMonitor,
 };
 use sp_runtime::DispatchError;
@@ -22,6 +22,89 @@ fn pool(call: Call<Test>) -> TransactionValidity {
 fn rejected(error: AttestationError) -> TransactionValidity {
 	let DispatchError::Module(module) = DispatchError::from(error) else { unreachable!() };
 	Err(InvalidTransaction::Custom(module.error[0]).into())
+}
+
+mod spec_mismatch {
+	use super::*;
+
+	/// `MACHINE`'s telemetry with `change` applied.
+	fn reading(change: impl FnOnce(&mut Telemetry)) -> Telemetry {
+		let mut t = telemetry();
+		change(&mut t);
+		t
+	}
+
+	/// Sends `t` as `MACHINE`'s heartbeat in windows `from..to`, one each.
+	fn beat_windows(from: u64, to: u64, t: &Telemetry) {
+		for window in from..to {
+			run_to_block(window * INTERVAL);
+			assert_ok!(beat_with(MACHINE, 1, t.clone()));
+		}
+	}
+
+	fn spec_faults() -> usize {
+		told().faults.iter().filter(|(_, kind)| *kind == FaultKind::SpecMismatch).count()
+	}
+
+	#[test]
+	fn one_odd_reading_is_not_a_fault() {
+		ExtBuilder.build_and_execute(|| {
+			let one_gpu = reading(|t| {
+				t.gpus.pop();
+			});
+			beat_windows(0, 1, &telemetry());
+			beat_windows(1, 2, &one_gpu);
+			assert_eq!(Heartbeats::<Test>::get(MACHINE).unwrap().mismatched_in_a_row, 1);
+			beat_windows(2, 3, &telemetry());
+			assert_eq!(Heartbeats::<Test>::get(MACHINE).unwrap().mismatched_in_a_row, 0);
+			run_to_block(6 * INTERVAL);
+			assert_eq!(spec_faults(), 0);
+		});
+	}
+
+	#[test]
+	fn fewer_gpus_than_registered_reported_twice_in_a_row_is_a_spec_mismatch() {
+		ExtBuilder.build_and_execute(|| {
+			let one_gpu = reading(|t| {
+				t.gpus.pop();
+			});
+			beat_windows(0, SPEC_MISMATCH_HEARTBEATS as u64, &one_gpu);
+			// The sweep checks the last window at the next window's start.
+			run_to_block(SPEC_MISMATCH_HEARTBEATS as u64 * INTERVAL + 1);
+			assert_eq!(spec_faults(), 1);
+			assert!(events().contains(&Event::SpecMismatchReported {
+				machine: MACHINE,
+				heartbeats: SPEC_MISMATCH_HEARTBEATS
+			}));
+			assert_eq!(Heartbeats::<Test>::get(MACHINE).unwrap().mismatched_in_a_row, 0);
+		});
+	}
+
+	#[test]
+	fn one_gpu_reported_twice_does_not_pass_for_two() {
+		ExtBuilder.build_and_execute(|| {
+			let twice = reading(|t| t.gpus[1].uuid_hash = t.gpus[0].uuid_hash);
+			beat_windows(0, SPEC_MISMATCH_HEARTBEATS as u64, &twice);
+			run_to_block(SPEC_MISMATCH_HEARTBEATS as u64 * INTERVAL + 1);
+			assert_eq!(spec_faults(), 1);
+		});
+	}
+
+	#[test]
+	fn swapped_gpus_less_memory_or_no_driver_are_spec_mismatches() {
+		let swapped = reading(|t| t.gpus[1].uuid_hash = [9; 16]);
+		let small = reading(|t| t.gpus.iter_mut().for_each(|g| g.memory_total_mib = 16_376));
+		let no_driver = reading(|t| t.driver_version = Default::default());
+		for odd in [swapped, small, no_driver] {
+			ExtBuilder.build_and_execute(|| {
+				// The first heartbeat fixes the GPU set; later ones must match it.
+				beat_windows(0, 1, &telemetry());
+				beat_windows(1, 1 + SPEC_MISMATCH_HEARTBEATS as u64, &odd);
+				run_to_block((1 + SPEC_MISMATCH_HEARTBEATS as u64) * INTERVAL + 1);
+				assert_eq!(spec_faults(), 1, "{odd:?}");
+			});
+		}
+	}
 }
 
 mod heartbeats {

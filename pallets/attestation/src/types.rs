@@ -34,6 +34,12 @@ pub struct HeartbeatRecord<BlockNumber> {
 	/// Whether the machine had a lease when the last window was checked. The sweep runs a
 	/// window behind: only a window that began under a lease may count toward a fault.
 	pub leased_at_last_check: bool,
+	/// The GPU set (`Telemetry::gpu_set`) of its first heartbeat since it was watched: later
+	/// heartbeats must report the same GPUs.
+	pub gpu_set: Option<Hash32>,
+	/// Heartbeats in a row whose telemetry disagreed with the registered spec or GPU set
+	/// (reset by one that agrees, and when a spec mismatch is reported).
+	pub mismatched_in_a_row: u32,
 	/// Windows checked so far, and how many of them were met.
 	pub windows_checked: u32,
 	pub windows_met: u32,
@@ -59,6 +65,8 @@ impl<BlockNumber> HeartbeatRecord<BlockNumber> {
 			telemetry: Telemetry::default(),
 			missed_in_a_row: 0,
 			leased_at_last_check: false,
+			gpu_set: None,
+			mismatched_in_a_row: 0,
 			windows_checked: 0,
 			windows_met: 0,
 		}

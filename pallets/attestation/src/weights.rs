@@ -34,8 +34,8 @@ const ACCESS: u64 = 20_000_000;
 /// in the call; the call's weight pays for it (the state checks run in both, the second time
 /// from the overlay's cache).
 const VERIFY: u64 = 50_000_000;
-/// A heartbeat record with 16 GPUs, bytes.
-const HEARTBEAT_PROOF: u64 = 700;
+/// A heartbeat record with 16 GPUs and its GPU set, bytes.
+const HEARTBEAT_PROOF: u64 = 850;
 /// A machine record in the marketplace, bytes.
 const MACHINE_PROOF: u64 = 300;
 /// A challenge record, bytes.

@@ -197,6 +197,7 @@ impl<T: Config> MachineKeys<T::AccountId> for Pallet<T> {
 			worker_key: record.worker_key,
 			gpu_class: record.spec.gpu_class,
 			gpu_count: record.spec.gpu_count,
+			vram_gib_per_gpu: record.spec.vram_gib_per_gpu,
 		})
 	}
 }

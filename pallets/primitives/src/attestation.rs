@@ -61,6 +61,8 @@ pub struct GpuTelemetry {
 	pub utilization_pct: u8,
 	/// Memory in use, MiB.
 	pub memory_used_mib: u32,
+	/// Memory in all, MiB, as the driver reports it (a little under the nominal size).
+	pub memory_total_mib: u32,
 	/// Core temperature, °C.
 	pub temperature_c: u8,
 	/// Power draw, W.
@@ -89,6 +91,29 @@ pub struct Telemetry {
 	pub driver_version: BoundedVec<u8, ConstU32<MAX_DRIVER_VERSION_LEN>>,
 	/// Merkle root of the raw samples the worker keeps, so they can be audited later.
 	pub samples_root: Hash32,
+}
+
+impl Telemetry {
+	/// blake2-256 of the GPUs' sorted UUID hashes: which physical GPUs the machine has.
+	pub fn gpu_set(&self) -> Hash32 {
+		let mut ids: Vec<[u8; 16]> = self.gpus.iter().map(|gpu| gpu.uuid_hash).collect();
+		ids.sort_unstable();
+		blake2_256(&ids.encode())
+	}
+
+	/// Whether this agrees with a spec of `gpu_count` GPUs of `vram_gib` each: as many
+	/// distinct GPUs (one GPU reported twice does not count twice), each with at least 90%
+	/// of the nominal memory (drivers report a little less, and vendors count in GB), and a
+	/// driver.
+	pub fn matches_spec(&self, gpu_count: u32, vram_gib: u32) -> bool {
+		let mut ids: Vec<[u8; 16]> = self.gpus.iter().map(|gpu| gpu.uuid_hash).collect();
+		ids.sort_unstable();
+		ids.dedup();
+		let least_mib = u64::from(vram_gib).saturating_mul(1024).saturating_mul(9) / 10;
+		ids.len() == gpu_count as usize
+			&& !self.driver_version.is_empty()
+			&& self.gpus.iter().all(|gpu| u64::from(gpu.memory_total_mib) >= least_mib)
+	}
 }
 
 /// How a renter reaches a lease.
@@ -331,6 +356,30 @@ mod tests {
 		assert!(!reveal(5).checks_out(&[4u8; 32], 8, &root));
 		assert_eq!(reveal_rows(&rows, &[5]).unwrap()[0], reveal(5));
 		assert!(reveal_rows(&rows, &[8]).is_none());
+	}
+
+	#[test]
+	fn telemetry_matches_a_spec_only_with_its_gpus_memory_and_a_driver() {
+		let gpu = |id: u8, mib: u32| GpuTelemetry {
+			uuid_hash: [id; 16],
+			memory_total_mib: mib,
+			..Default::default()
+		};
+		let of = |gpus: Vec<GpuTelemetry>, driver: &[u8]| Telemetry {
+			gpus: gpus.try_into().unwrap(),
+			driver_version: driver.to_vec().try_into().unwrap(),
+			samples_root: [0; 32],
+		};
+		// An RTX 4090 reports 24,564 MiB of its nominal 24 GiB; an L40S 46,068 of 48.
+		assert!(of(vec![gpu(1, 24_564), gpu(2, 24_564)], b"550").matches_spec(2, 24));
+		assert!(of(vec![gpu(1, 46_068)], b"550").matches_spec(1, 48));
+		assert!(!of(vec![gpu(1, 24_564)], b"550").matches_spec(2, 24));
+		assert!(!of(vec![gpu(1, 24_564), gpu(1, 24_564)], b"550").matches_spec(2, 24));
+		assert!(!of(vec![gpu(1, 16_376)], b"550").matches_spec(1, 24));
+		assert!(!of(vec![gpu(1, 24_564)], b"").matches_spec(1, 24));
+		let set = of(vec![gpu(1, 1), gpu(2, 1)], b"550").gpu_set();
+		assert_eq!(set, of(vec![gpu(2, 1), gpu(1, 1)], b"550").gpu_set());
+		assert_ne!(set, of(vec![gpu(1, 1), gpu(3, 1)], b"550").gpu_set());
 	}
 
 	#[test]

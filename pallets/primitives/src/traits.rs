@@ -193,6 +193,8 @@ pub struct AttestedMachine<AccountId> {
 	pub worker_key: WorkerKey,
 	pub gpu_class: GpuClassId,
 	pub gpu_count: u32,
+	/// Memory per GPU the spec claims, GiB.
+	pub vram_gib_per_gpu: u32,
 	/// Whether it is listed now.
 	pub listed: bool,
 }

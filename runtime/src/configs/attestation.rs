@@ -23,6 +23,8 @@ parameter_types! {
 	pub const MaxChecksPerBlock: u32 = 500;
 	pub const MaxTrackedMachines: u32 = 5_000;
 	pub const MaxOfflineReportsPerBlock: u32 = 8;
+	/// Three heartbeats in a row (three windows) that disagree with the spec are a fault.
+	pub const SpecMismatchHeartbeats: u32 = 3;
 	/// An epoch of 10 minutes; the worker has a minute to commit and one more to reveal.
 	pub const ChallengePeriod: BlockNumber = 10 * MINUTES;
 	pub const CommitWindow: BlockNumber = MINUTES;
@@ -49,6 +51,7 @@ impl pallet_attestation::Config for Runtime {
 	type MaxTrackedMachines = MaxTrackedMachines;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
 	type MaxOfflineReportsPerBlock = MaxOfflineReportsPerBlock;
+	type SpecMismatchHeartbeats = SpecMismatchHeartbeats;
 	type ChallengePeriod = ChallengePeriod;
 	type CommitWindow = CommitWindow;
 	type RevealWindow = RevealWindow;
