@@ -229,6 +229,30 @@ mod benchmarks {
 		assert!(LeaseAttestations::<T>::get(lease).is_some_and(|a| a.ended.is_some()));
 	}
 
+	/// `n` leases due for their start check, none attested: every one is abandoned and its
+	/// machine reported.
+	#[benchmark]
+	fn check_lease_starts(n: Linear<0, { T::MaxStartChecksPerBlock::get() }>) {
+		let now = frame_system::Pallet::<T>::block_number();
+		let at = now + T::StartAttestationDeadline::get();
+		for _ in 0..n {
+			let (machine, _) = tracked_machine::<T>();
+			let (lease, _) = T::BenchmarkHelper::open_lease(machine);
+			// The runtime's rent scheduled the check already; the mock's did not.
+			if !StartChecks::<T>::get(at).contains(&lease) {
+				Pallet::<T>::do_expect_start(lease, now).expect("room for the check");
+			}
+		}
+		frame_system::Pallet::<T>::set_block_number(at);
+
+		#[block]
+		{
+			Pallet::<T>::check_lease_starts(at);
+		}
+
+		assert!(StartChecks::<T>::get(at).is_empty());
+	}
+
 	#[benchmark]
 	fn dispute() {
 		let (machine, _) = tracked_machine::<T>();

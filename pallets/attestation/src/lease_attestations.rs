@@ -11,6 +11,16 @@ use gpux_primitives::{
 use sp_core::sr25519;
 use sp_runtime::traits::Saturating;
 
+use crate::{weights::WeightInfo, StartChecks, LOG_TARGET};
+use gpux_primitives::{FaultKind, FaultReporter, LeaseStartWatch};
+
+/// The leases pallet has each new lease's start checked here.
+impl<T: Config> LeaseStartWatch<BlockNumberFor<T>> for Pallet<T> {
+	fn expect_start(lease: LeaseId, starts_at: BlockNumberFor<T>) -> DispatchResult {
+		Self::do_expect_start(lease, starts_at)
+	}
+}
+
 use crate::{
 	unsigned::Checks, Config, Dispute, DisputeReasonOf, Error, Event, LeaseAttestation,
 	LeaseAttestationOf, LeaseAttestations, Pallet,
@@ -107,6 +117,44 @@ impl<T: Config> Pallet<T> {
 		LeaseAttestations::<T>::insert(lease, record);
 		Self::deposit_event(Event::LeaseEndAttested { lease, machine, digest });
 		Ok(())
+	}
+
+	/// Schedules the check of `lease`'s start attestation at its deadline, or as soon after
+	/// as a block has room.
+	pub(crate) fn do_expect_start(lease: LeaseId, starts_at: BlockNumberFor<T>) -> DispatchResult {
+		let deadline = starts_at.saturating_add(T::StartAttestationDeadline::get());
+		for delay in 0..=T::MaxStartCheckDelay::get() {
+			let at = deadline.saturating_add(delay.into());
+			if StartChecks::<T>::try_mutate(at, |due| due.try_push(lease)).is_ok() {
+				return Ok(());
+			}
+		}
+		Err(Error::<T>::StartChecksFull.into())
+	}
+
+	/// Abandons the leases due for a start check now whose start was never attested.
+	pub(crate) fn check_lease_starts(now: BlockNumberFor<T>) -> Weight {
+		let due = StartChecks::<T>::take(now);
+		for lease in due.iter().copied() {
+			let Some(facts) = T::Leases::lease_facts(lease) else { continue };
+			let started = LeaseAttestations::<T>::get(lease).is_some_and(|a| a.started.is_some());
+			if !facts.open || started {
+				continue;
+			}
+			let refunded = T::Leases::abandon(lease);
+			Self::deposit_event(Event::LeaseAbandoned { lease, machine: facts.machine, refunded });
+			// The fault closes the machine's other leases too: a machine that did not deliver
+			// one lease is not trusted with the rest.
+			if let Err(e) = T::Faults::report_fault(facts.machine, FaultKind::LeaseAbandoned, None)
+			{
+				log::warn!(
+					target: LOG_TARGET,
+					"machine {}: lease {lease} abandoned, fault not reported: {e:?}",
+					facts.machine
+				);
+			}
+		}
+		T::WeightInfo::check_lease_starts(due.len() as u32)
 	}
 
 	pub(crate) fn do_dispute(

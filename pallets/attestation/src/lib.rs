@@ -123,6 +123,18 @@ pub mod pallet {
 		/// Longest dispute reason, bytes.
 		#[pallet::constant]
 		type MaxDisputeReasonLen: Get<u32>;
+		/// Blocks after a lease starts by which its worker must attest the start; a lease
+		/// still unattested then is abandoned: closed with its whole escrow refunded, and its
+		/// provider reported (`LeaseAbandoned`).
+		#[pallet::constant]
+		type StartAttestationDeadline: Get<BlockNumberFor<Self>>;
+		/// Most start checks in one block; bounds `on_initialize`.
+		#[pallet::constant]
+		type MaxStartChecksPerBlock: Get<u32>;
+		/// How many blocks past its deadline a start check may move when blocks are full; a
+		/// rent that finds none with room is refused (`StartChecksFull`).
+		#[pallet::constant]
+		type MaxStartCheckDelay: Get<u32>;
 		/// Pool priority of workers' and verifiers' unsigned transactions.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -181,6 +193,16 @@ pub mod pallet {
 	pub type Verifiers<T: Config> =
 		StorageValue<_, BoundedVec<VerifierId, T::MaxVerifiers>, ValueQuery>;
 
+	/// Leases whose start attestation is checked in a block.
+	#[pallet::storage]
+	pub type StartChecks<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<LeaseId, T::MaxStartChecksPerBlock>,
+		ValueQuery,
+	>;
+
 	/// Worker attestations and renter disputes by lease.
 	#[pallet::storage]
 	pub type LeaseAttestations<T: Config> =
@@ -219,6 +241,9 @@ pub mod pallet {
 		/// A leased machine missed more heartbeat windows than the grace allows and was
 		/// reported offline.
 		OfflineReported { machine: MachineId, missed_windows: u32 },
+		/// A lease's start was not attested by its deadline: it closed with `refunded` back to
+		/// its renter, and its machine was reported `LeaseAbandoned`.
+		LeaseAbandoned { lease: LeaseId, machine: MachineId, refunded: Balance },
 		/// A machine's heartbeats disagreed with its registered spec or GPUs `heartbeats` times
 		/// in a row, and a spec mismatch was reported.
 		SpecMismatchReported { machine: MachineId, heartbeats: u32 },
@@ -304,6 +329,9 @@ pub mod pallet {
 		/// The lease is still running: its end can be attested once it closed or reached its
 		/// end block.
 		LeaseNotEnded,
+		/// No block near the lease's start-attestation deadline has room for its check; try a
+		/// little later.
+		StartChecksFull,
 		/// Only the lease's renter may dispute it.
 		NotRenter,
 		/// The lease was disputed already.
@@ -327,6 +355,7 @@ pub mod pallet {
 		/// and issues new ones.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let mut weight = Self::sweep_windows(now);
+			weight.saturating_accrue(Self::check_lease_starts(now));
 			if Self::is_epoch_start(now) {
 				weight.saturating_accrue(Self::close_epoch(now));
 				weight.saturating_accrue(Self::issue_challenges(now));

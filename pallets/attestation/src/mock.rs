@@ -98,6 +98,7 @@ pub struct Told {
 	pub uptime: Vec<(MachineId, bool)>,
 	pub challenges: Vec<(MachineId, bool)>,
 	pub refunds: Vec<LeaseId>,
+	pub abandoned: Vec<LeaseId>,
 }
 
 const MACHINES_KEY: &[u8] = b"mock/machines";
@@ -210,6 +211,14 @@ impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
 		tell(|t| t.refunds.push(lease));
 		Ok(500)
 	}
+	fn abandon(lease: LeaseId) -> Balance {
+		let mut all = leases();
+		let Some(l) = all.get_mut(&lease).filter(|l| l.open) else { return 0 };
+		l.open = false;
+		set_leases(all);
+		tell(|t| t.abandoned.push(lease));
+		600
+	}
 }
 
 pub struct FakeStaking;
@@ -271,6 +280,9 @@ impl pallet_attestation::Config for Test {
 	type DisputeWindow = ConstU64<DISPUTE_WINDOW>;
 	type MaxDisputeReasonLen = ConstU32<64>;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
+	type StartAttestationDeadline = ConstU64<START_DEADLINE>;
+	type MaxStartChecksPerBlock = ConstU32<2>;
+	type MaxStartCheckDelay = ConstU32<1>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
@@ -308,6 +320,9 @@ pub fn genesis() -> [u8; 32] {
 pub fn sign(seed: u8, statement: &WorkerStatement) -> sr25519::Signature {
 	worker(seed).sign(&statement.signing_message(&genesis()))
 }
+
+/// Blocks after a lease's start by which its start must be attested.
+pub const START_DEADLINE: u64 = 20;
 
 /// Heartbeats in a row that disagree with the spec before a mismatch is reported.
 pub const SPEC_MISMATCH_HEARTBEATS: u32 = 2;

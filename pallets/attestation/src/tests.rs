@@ -856,6 +856,65 @@ mod leases {
 		});
 	}
 
+	/// `LEASE`, open and starting at `starts_at`, with its start check scheduled.
+	fn expected_lease(starts_at: u64) {
+		open_lease();
+		assert_ok!(<Attestation as gpux_primitives::LeaseStartWatch<u64>>::expect_start(
+			LEASE, starts_at
+		));
+	}
+
+	#[test]
+	fn a_lease_whose_start_is_never_attested_is_abandoned_with_a_full_refund() {
+		ExtBuilder.build_and_execute(|| {
+			expected_lease(1);
+			run_to_block(START_DEADLINE);
+			assert!(told().abandoned.is_empty(), "not before the deadline");
+			run_to_block(1 + START_DEADLINE);
+			assert_eq!(told().abandoned, vec![LEASE]);
+			assert!(told().faults.contains(&(MACHINE, FaultKind::LeaseAbandoned)));
+			assert!(events().contains(&Event::LeaseAbandoned {
+				lease: LEASE,
+				machine: MACHINE,
+				refunded: 600
+			}));
+			assert!(StartChecks::<Test>::get(1 + START_DEADLINE).is_empty());
+		});
+	}
+
+	#[test]
+	fn an_attested_or_closed_lease_is_not_abandoned() {
+		ExtBuilder.build_and_execute(|| {
+			expected_lease(1);
+			run_to_block(START_DEADLINE);
+			assert_ok!(start(1));
+			run_to_block(2 + START_DEADLINE);
+			assert!(told().abandoned.is_empty() && told().faults.is_empty());
+		});
+		ExtBuilder.build_and_execute(|| {
+			expected_lease(1);
+			edit_lease_closed();
+			run_to_block(2 + START_DEADLINE);
+			assert!(told().abandoned.is_empty() && told().faults.is_empty());
+		});
+	}
+
+	#[test]
+	fn start_checks_per_block_are_bounded_and_spill_into_the_next_block() {
+		ExtBuilder.build_and_execute(|| {
+			let watch = |lease| {
+				<Attestation as gpux_primitives::LeaseStartWatch<u64>>::expect_start(lease, 5)
+			};
+			// Two a block, one block of delay: four leases, then the rent is refused.
+			for lease in 0..4 {
+				assert_ok!(watch(lease));
+			}
+			assert_eq!(StartChecks::<Test>::get(5 + START_DEADLINE).into_inner(), vec![0, 1]);
+			assert_eq!(StartChecks::<Test>::get(6 + START_DEADLINE).into_inner(), vec![2, 3]);
+			assert_noop!(watch(4), AttestationError::StartChecksFull);
+		});
+	}
+
 	#[test]
 	fn the_block_rechecks_unsigned_calls_as_the_pool_does() {
 		ExtBuilder.build_and_execute(|| {

@@ -27,6 +27,7 @@ pub trait WeightInfo {
 	fn sweep(n: u32, f: u32) -> Weight;
 	fn issue_challenges(n: u32) -> Weight;
 	fn close_epoch(n: u32) -> Weight;
+	fn check_lease_starts(n: u32) -> Weight;
 }
 
 const ACCESS: u64 = 20_000_000;
@@ -113,6 +114,15 @@ impl Estimate {
 			.saturating_add(self.0.reads_writes(3, 2))
 			.saturating_add(per_machine.saturating_mul(n.into()))
 	}
+	// Each due lease: its facts and attestation; at worst it is abandoned (a lease close with
+	// the provider's clawback) and its machine reported.
+	fn check_lease_starts(&self, n: u32) -> Weight {
+		let per_lease = Weight::from_parts(4 * ACCESS + 2 * FAULT, LEASE_PROOF + 1_500)
+			.saturating_add(self.0.reads(2));
+		Weight::from_parts(ACCESS, 100)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(per_lease.saturating_mul(n.into()))
+	}
 	fn close_epoch(&self, n: u32) -> Weight {
 		let per_challenge = Weight::from_parts(4 * ACCESS + FAULT, CHALLENGE_PROOF + 100)
 			.saturating_add(self.0.reads_writes(3, 4));
@@ -162,6 +172,9 @@ macro_rules! estimates {
 		}
 		fn close_epoch(n: u32) -> Weight {
 			Estimate($db).close_epoch(n)
+		}
+		fn check_lease_starts(n: u32) -> Weight {
+			Estimate($db).check_lease_starts(n)
 		}
 	};
 }

@@ -35,7 +35,8 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MachineRegistry, ReputationFeed,
+		AccessSpec, Balance, LeaseId, LeaseMode, LeaseStartWatch, MachineId, MachineRegistry,
+		ReputationFeed,
 	};
 	use sp_runtime::Perbill;
 
@@ -54,6 +55,8 @@ pub mod pallet {
 			+ Mutate<Self::AccountId, Balance = Balance>;
 		/// Machines and their listings.
 		type Machines: MachineRegistry<Self::AccountId, Balance, BlockNumberFor<Self>>;
+		/// Checks that each lease's start is attested in time (the attestation pallet).
+		type Starts: LeaseStartWatch<BlockNumberFor<Self>>;
 		/// Learns how each lease ended and how its renter rated it.
 		type Reputation: ReputationFeed<Self::AccountId, Balance>;
 		/// Where protocol fees go.

@@ -8,8 +8,8 @@ use frame_support::{
 	traits::{ConstU32, ConstU64, Hooks},
 };
 use gpux_primitives::{
-	AccessMethods, AccessSpec, Balance, ListedMachine, ListingTerms, MachineId, MachineRegistry,
-	ReputationFeed,
+	AccessMethods, AccessSpec, Balance, LeaseId, ListedMachine, ListingTerms, MachineId,
+	MachineRegistry, ReputationFeed,
 };
 use sp_runtime::{BuildStorage, Perbill};
 
@@ -63,6 +63,8 @@ parameter_types! {
 }
 
 thread_local! {
+	static STARTS_FULL: RefCell<bool> = const { RefCell::new(false) };
+	static EXPECTED_STARTS: RefCell<Vec<(LeaseId, u64)>> = const { RefCell::new(Vec::new()) };
 	static UNDER_BONDED: RefCell<bool> = const { RefCell::new(false) };
 	static LAST_LEASE_CLOSED: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
@@ -78,6 +80,27 @@ pub enum Outcome {
 }
 
 /// Reputation that records what it is told.
+/// The attestation pallet's start checks: each rent's lease and start, or refused when a
+/// test says the checks are full.
+pub struct MockStarts;
+impl MockStarts {
+	pub fn set_full(full: bool) {
+		STARTS_FULL.with(|f| *f.borrow_mut() = full);
+	}
+	pub fn expected() -> Vec<(LeaseId, u64)> {
+		EXPECTED_STARTS.with(|e| e.borrow().clone())
+	}
+}
+impl gpux_primitives::LeaseStartWatch<u64> for MockStarts {
+	fn expect_start(lease: LeaseId, starts_at: u64) -> sp_runtime::DispatchResult {
+		if STARTS_FULL.with(|f| *f.borrow()) {
+			return Err(sp_runtime::DispatchError::Other("start checks full"));
+		}
+		EXPECTED_STARTS.with(|e| e.borrow_mut().push((lease, starts_at)));
+		Ok(())
+	}
+}
+
 pub struct MockReputation;
 impl MockReputation {
 	/// What reputation was told since the last call.
@@ -139,6 +162,7 @@ impl pallet_leases::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
 	type Machines = MockMachines;
+	type Starts = MockStarts;
 	type Reputation = MockReputation;
 	type Treasury = Treasury;
 	type ProtocolFee = ProtocolFee;

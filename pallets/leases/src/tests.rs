@@ -2,6 +2,7 @@
 
 use frame_support::{assert_noop, assert_ok};
 use gpux_primitives::{LeaseId, LeaseMode};
+use sp_runtime::DispatchError;
 
 use crate::{
 	mock::*, CloseReason, Closes, Error, Event, LeaseStatus, Leases as LeaseRecords, MachineLeases,
@@ -609,6 +610,20 @@ mod collateral {
 			);
 			MockMachines::set_under_bonded(false);
 			rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+		});
+	}
+
+	#[test]
+	fn every_rent_has_its_start_checked_or_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockStarts::set_full(true);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 100, PRICE),
+				DispatchError::Other("start checks full")
+			);
+			MockStarts::set_full(false);
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			assert_eq!(MockStarts::expected(), vec![(lease, 1)]);
 		});
 	}
 

@@ -38,9 +38,10 @@ impl Estimate {
 	fn rent(&self, m: u32) -> Weight {
 		let per_open_lease =
 			Weight::from_parts(ACCESS, LEASE_PROOF).saturating_add(self.0.reads(1));
-		// The listing, its provider's record and bond ledger (is the provider backed?).
-		Weight::from_parts(14 * ACCESS, 2 * LEASE_PROOF + 1_600)
-			.saturating_add(self.0.reads_writes(8, 8))
+		// The listing, its provider's record and bond ledger (is the provider backed?); the
+		// start check's schedule, probed over up to 11 blocks.
+		Weight::from_parts(25 * ACCESS, 2 * LEASE_PROOF + 1_600 + 11 * 300)
+			.saturating_add(self.0.reads_writes(19, 9))
 			// Preempting a lease rewrites it and its schedule.
 			.saturating_add(
 				per_open_lease.saturating_add(self.0.reads_writes(2, 3)).saturating_mul(m.into()),

@@ -205,6 +205,20 @@ pub trait MachineKeys<AccountId> {
 	fn attested_machine(machine: MachineId) -> Option<AttestedMachine<AccountId>>;
 }
 
+/// The attestation pallet, as the leases pallet sees it: every lease's start must be attested
+/// in time, or the lease is abandoned.
+pub trait LeaseStartWatch<BlockNumber> {
+	/// Has the attestation pallet check, a fixed time after `starts_at`, that `lease`'s start
+	/// was attested. Refused when no block near that deadline has room for the check.
+	fn expect_start(lease: LeaseId, starts_at: BlockNumber) -> DispatchResult;
+}
+
+impl<BlockNumber> LeaseStartWatch<BlockNumber> for () {
+	fn expect_start(_: LeaseId, _: BlockNumber) -> DispatchResult {
+		Ok(())
+	}
+}
+
 /// A lease as the attestation pallet sees it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct LeaseFacts<AccountId, BlockNumber> {
@@ -225,4 +239,8 @@ pub trait LeaseDisputes<AccountId, Balance, BlockNumber> {
 	/// escrow back to the renter; what the provider was already paid is taken back from its
 	/// free balance as far as it goes. Returns what the renter got.
 	fn refund_disputed(lease: LeaseId) -> Result<Balance, DispatchError>;
+	/// Closes `lease`, if it is open, as its provider's fault: its whole escrow goes back to
+	/// the renter, and what the provider was paid for it as far as its free balance goes.
+	/// Returns the refund.
+	fn abandon(lease: LeaseId) -> Balance;
 }

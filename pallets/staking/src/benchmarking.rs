@@ -114,6 +114,25 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// As `report_offline`, with a kind that also closes leases and slashes most.
+	#[benchmark]
+	fn report_fault(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
+		let provider = funded::<T>("provider", 0);
+		let machine = T::BenchmarkHelper::machine(&provider, r.max(1), true);
+		Pallet::<T>::do_bond(provider, Pallet::<T>::requirement(r.max(1))).expect("bonds");
+		for index in 0..r {
+			T::BenchmarkHelper::lease(machine, &funded::<T>("renter", index));
+		}
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, machine, FaultKind::SpecMismatch);
+
+		assert_eq!(Slashes::<T>::iter().count(), 1);
+		Ok(())
+	}
+
 	#[benchmark]
 	fn cancel_slash() -> Result<(), BenchmarkError> {
 		let provider = funded::<T>("provider", 0);

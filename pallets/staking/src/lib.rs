@@ -317,6 +317,23 @@ pub mod pallet {
 			Self::do_report_fault(machine, FaultKind::Offline, None)
 		}
 
+		/// Report any kind of fault on a machine, e.g. a `SpecMismatch` found by an audit. It
+		/// has the effect the chain's own report of that kind has: a slash deferred by
+		/// `SlashDeferPeriod`, and for every kind but `FailedChallenge` the machine's open leases
+		/// close as `ProviderFault` with the unused escrow refunded and its listing withdrawn.
+		///
+		/// - `origin`: `GovernanceOrigin`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(<T as Config>::WeightInfo::report_fault(T::MaxSlashRenters::get()))]
+		pub fn report_fault(
+			origin: OriginFor<T>,
+			machine: MachineId,
+			kind: FaultKind,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_report_fault(machine, kind, None)
+		}
+
 		/// Cancel a pending slash; nothing moves.
 		///
 		/// - `origin`: `GovernanceOrigin`.

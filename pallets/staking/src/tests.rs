@@ -209,6 +209,43 @@ mod faults {
 	}
 
 	#[test]
+	fn governance_reports_any_fault_kind_with_that_kind_s_effect() {
+		ExtBuilder::default().build_and_execute(|| {
+			leased_machine();
+			assert_noop!(
+				ProviderStaking::report_fault(
+					RuntimeOrigin::signed(RENTER),
+					MACHINE,
+					FaultKind::SpecMismatch
+				),
+				DispatchError::BadOrigin
+			);
+			// A failed challenge leaves the leases running; a spec mismatch closes them.
+			assert_ok!(ProviderStaking::report_fault(
+				governance(),
+				MACHINE,
+				FaultKind::FailedChallenge
+			));
+			assert_eq!(MockMarket::get(MACHINE).leases.len(), 2);
+			assert_ok!(ProviderStaking::report_fault(
+				governance(),
+				MACHINE,
+				FaultKind::SpecMismatch
+			));
+			assert!(MockMarket::get(MACHINE).leases.is_empty());
+			let kinds: Vec<_> =
+				Slashes::<Test>::iter_values().map(|s| (s.kind, s.amount)).collect();
+			// 5 % and 50 % of the machine's 4 × 1_000.
+			assert!(kinds.contains(&(FaultKind::FailedChallenge, 200)), "{kinds:?}");
+			assert!(kinds.contains(&(FaultKind::SpecMismatch, 2_000)), "{kinds:?}");
+			assert_noop!(
+				ProviderStaking::report_fault(governance(), 99, FaultKind::Offline),
+				Error::<Test>::UnknownMachine
+			);
+		});
+	}
+
+	#[test]
 	fn the_slash_lands_after_the_defer_period_and_pays_renters_and_treasury() {
 		ExtBuilder::default().build_and_execute(|| {
 			leased_machine();

@@ -18,6 +18,7 @@ pub trait WeightInfo {
 	fn unbond(m: u32) -> Weight;
 	fn withdraw_unbonded(c: u32) -> Weight;
 	fn report_offline(r: u32) -> Weight;
+	fn report_fault(r: u32) -> Weight;
 	fn cancel_slash() -> Weight;
 	fn on_initialize_base() -> Weight;
 	fn apply_slash(r: u32, m: u32) -> Weight;
@@ -99,6 +100,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn report_offline(r: u32) -> Weight {
 		Estimate(T::DbWeight::get()).report_offline(r)
 	}
+	// Any kind costs at most what an offline report does: the same lookups, and at worst
+	// every lease closed.
+	fn report_fault(r: u32) -> Weight {
+		Estimate(T::DbWeight::get()).report_offline(r)
+	}
 	fn cancel_slash() -> Weight {
 		Estimate(T::DbWeight::get()).cancel_slash()
 	}
@@ -122,6 +128,9 @@ impl WeightInfo for () {
 		Estimate(ParityDbWeight::get()).withdraw_unbonded(c)
 	}
 	fn report_offline(r: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).report_offline(r)
+	}
+	fn report_fault(r: u32) -> Weight {
 		Estimate(ParityDbWeight::get()).report_offline(r)
 	}
 	fn cancel_slash() -> Weight {

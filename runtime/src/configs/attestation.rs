@@ -33,6 +33,8 @@ parameter_types! {
 	pub const VerdictQuorum: Perbill = Perbill::from_percent(66);
 	/// A renter may dispute a lease for a day after it ends.
 	pub const DisputeWindow: BlockNumber = 24 * 60 * MINUTES;
+	/// A worker has 10 minutes from a lease's start to attest it; then the lease is abandoned.
+	pub const StartAttestationDeadline: BlockNumber = 10 * MINUTES;
 	/// Workers' and verifiers' transactions go before ordinary ones.
 	pub const UnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
 }
@@ -51,6 +53,9 @@ impl pallet_attestation::Config for Runtime {
 	type MaxTrackedMachines = MaxTrackedMachines;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
 	type MaxOfflineReportsPerBlock = MaxOfflineReportsPerBlock;
+	type StartAttestationDeadline = StartAttestationDeadline;
+	type MaxStartChecksPerBlock = ConstU32<64>;
+	type MaxStartCheckDelay = ConstU32<10>;
 	type SpecMismatchHeartbeats = SpecMismatchHeartbeats;
 	type ChallengePeriod = ChallengePeriod;
 	type CommitWindow = CommitWindow;

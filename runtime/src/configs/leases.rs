@@ -2,7 +2,7 @@ use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 use crate::{
-	AccountId, Balances, BlockNumber, Marketplace, Reputation, Runtime, RuntimeEvent,
+	AccountId, Attestation, Balances, BlockNumber, Marketplace, Reputation, Runtime, RuntimeEvent,
 	RuntimeHoldReason, HOURS, MINUTES,
 };
 
@@ -24,6 +24,7 @@ impl pallet_leases::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
 	type Machines = Marketplace;
+	type Starts = Attestation;
 	type Reputation = Reputation;
 	type Treasury = TreasuryAccount;
 	type ProtocolFee = ProtocolFee;
