@@ -183,6 +183,39 @@ describe('provider staking and reputation on a --dev node', () => {
     assert.ok((await api.query.marketplace.machines(silent)).unwrap().listing.isNone);
   });
 
+  it('upholds a renter\'s offline report at once and makes it the slash\'s reporter', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const ferdie = keyring.addFromUri('//Ferdie');
+    const silent = await registerMachine(ferdie, 1, 'f1');
+    await submit(api, api.tx.providerStaking.bond(100n * UNIT), ferdie);
+    await submit(api, api.tx.marketplace.setListing(silent, TERMS), ferdie);
+    const rented = await submit(api, api.tx.leases.rent(silent, 1, 'OnDemand', 600, 600n * MILLI, ACCESS), renter);
+    const { lease } = findEvent(api, rented.events, 'leases', 'Rented').data;
+    // Only the renter may report on its lease.
+    await assert.rejects(submit(api, api.tx.attestation.reportFault(lease, 'Offline', 'no ssh'), ferdie),
+      /attestation\.NotRenter/);
+    // Once the chain has seen the machine miss a window under the lease, before the sweep's
+    // own report after the grace.
+    const window = api.consts.attestation.heartbeatInterval.toNumber();
+    await waitFor('a missed window under the lease', async () =>
+      (await api.query.attestation.heartbeats(silent)).unwrap().missedInARow.toNumber() > 0,
+    3 * window * 1000 + 30_000);
+    const deposit = api.consts.attestation.faultReportDeposit.toBigInt();
+    assert.ok(deposit > 0n);
+    const reported = await submit(api, api.tx.attestation.reportFault(lease, 'Offline', 'no ssh'), renter);
+    assert.equal(findEvent(api, reported.events, 'attestation', 'FaultClaimed').data.deposit.toBigInt(), deposit);
+    assert.ok(findEvent(api, reported.events, 'attestation', 'FaultClaimDecided').data.upheld.isTrue);
+    // The deposit is back, and the lease closed with its unused escrow refunded.
+    const holds = await api.query.balances.holds(renter.address);
+    assert.ok(!holds.some((h) => JSON.stringify(h.id.toHuman()).includes('RenterDeposit')), holds.toString());
+    const closed = (await api.query.leases.leases(lease)).unwrap();
+    assert.equal(closed.status.asClosed.reason.toString(), 'ProviderFault');
+    assert.equal(closed.escrow.toBigInt(), 0n);
+    const slashes = await api.query.providerStaking.slashes.entries();
+    const slash = slashes.map(([, s]) => s.unwrap()).find((s) => s.machine.toNumber() === silent);
+    assert.equal(slash.kind.toString(), 'Offline');
+    assert.equal(slash.reporter.unwrap().toString(), renter.address);
+  });
+
   it('refuses a second listing that a bond backing one leased GPU cannot back', { timeout: TEST_TIMEOUT_MS }, async () => {
     const eve = keyring.addFromUri('//Eve');
     await submit(api, api.tx.marketplace.registerProvider('Eve GPUs'), eve);

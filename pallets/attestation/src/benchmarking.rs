@@ -14,7 +14,7 @@ use gpux_primitives::{
 		commit_rows, reveal_rows, verdict_message, AccessMethod, Endpoint, Telemetry,
 		WorkerStatement,
 	},
-	ChallengeId, LeaseDisputes, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
+	ChallengeId, FaultKind, LeaseDisputes, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
 };
 use sp_core::{crypto::KeyTypeId, sr25519};
 use sp_runtime::{traits::One, RuntimeAppPublic};
@@ -251,6 +251,25 @@ mod benchmarks {
 		}
 
 		assert!(StartChecks::<T>::get(at).is_empty());
+	}
+
+	/// An offline report the chain upholds at once: the fault is reported.
+	#[benchmark]
+	fn report_fault() {
+		let (machine, _) = tracked_machine::<T>();
+		let (lease, renter) = T::BenchmarkHelper::open_lease(machine);
+		Heartbeats::<T>::mutate(machine, |r| {
+			if let Some(r) = r {
+				r.missed_in_a_row = 1;
+			}
+		});
+		let evidence: DisputeReasonOf<T> =
+			vec![b'e'; T::MaxDisputeReasonLen::get() as usize].try_into().expect("fits");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(renter), lease, FaultKind::Offline, evidence);
+
+		assert!(FaultClaims::<T>::get(lease).is_none());
 	}
 
 	#[benchmark]

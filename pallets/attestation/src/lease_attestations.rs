@@ -11,8 +11,9 @@ use gpux_primitives::{
 use sp_core::sr25519;
 use sp_runtime::traits::Saturating;
 
-use crate::{weights::WeightInfo, StartChecks, LOG_TARGET};
-use gpux_primitives::{FaultKind, FaultReporter, LeaseStartWatch};
+use crate::{weights::WeightInfo, FaultClaims, Heartbeats, StartChecks, LOG_TARGET};
+use gpux_primitives::{Balance, FaultKind, FaultReporter, LeaseStartWatch, RenterDeposits};
+use sp_runtime::DispatchError;
 
 /// The leases pallet has each new lease's start checked here.
 impl<T: Config> LeaseStartWatch<BlockNumberFor<T>> for Pallet<T> {
@@ -162,6 +163,63 @@ impl<T: Config> Pallet<T> {
 		lease: LeaseId,
 		reason: DisputeReasonOf<T>,
 	) -> DispatchResult {
+		Self::open_dispute(renter.clone(), lease, reason.clone())?;
+		Self::deposit_event(Event::LeaseDisputed { lease, renter, reason });
+		Ok(())
+	}
+
+	pub(crate) fn do_report_fault(
+		renter: T::AccountId,
+		lease: LeaseId,
+		kind: FaultKind,
+		evidence: DisputeReasonOf<T>,
+	) -> DispatchResult {
+		ensure!(kind != FaultKind::FailedChallenge, Error::<T>::NotReportable);
+		let facts = Self::open_dispute(renter.clone(), lease, evidence)?;
+		let deposit = T::FaultReportDeposit::get();
+		T::Deposits::hold_deposit(&renter, deposit)?;
+		Self::deposit_event(Event::FaultClaimed { lease, renter: renter.clone(), kind, deposit });
+		// The chain checks what it can: a machine that missed a window under a lease.
+		let missed = Heartbeats::<T>::get(facts.machine).is_some_and(|r| r.missed_in_a_row > 0);
+		if kind == FaultKind::Offline && facts.open && missed {
+			Self::decide_claim(lease, facts.machine, &renter, kind, deposit, true)?;
+			LeaseAttestations::<T>::mutate(lease, |record| {
+				if let Some(dispute) = record.as_mut().and_then(|r| r.dispute.as_mut()) {
+					dispute.resolution = Some(true);
+				}
+			});
+		} else {
+			FaultClaims::<T>::insert(lease, (kind, deposit));
+		}
+		Ok(())
+	}
+
+	/// Returns the deposit and reports the fault with the renter as reporter, or forfeits
+	/// the deposit.
+	fn decide_claim(
+		lease: LeaseId,
+		machine: gpux_primitives::MachineId,
+		renter: &T::AccountId,
+		kind: FaultKind,
+		deposit: Balance,
+		upheld: bool,
+	) -> DispatchResult {
+		if upheld {
+			T::Faults::report_fault(machine, kind, Some(renter.clone()))?;
+			T::Deposits::release_deposit(renter, deposit);
+		} else {
+			T::Deposits::forfeit_deposit(renter, deposit);
+		}
+		Self::deposit_event(Event::FaultClaimDecided { lease, kind, upheld });
+		Ok(())
+	}
+
+	/// Records the renter's dispute of `lease` (one per lease, within the window).
+	fn open_dispute(
+		renter: T::AccountId,
+		lease: LeaseId,
+		reason: DisputeReasonOf<T>,
+	) -> Result<LeaseFactsOf<T>, DispatchError> {
 		let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
 		ensure!(facts.renter == renter, Error::<T>::NotRenter);
 		let mut record = Self::attestation_of(lease, facts.machine);
@@ -173,10 +231,9 @@ impl<T: Config> Pallet<T> {
 			facts.open || now <= ended.saturating_add(T::DisputeWindow::get()),
 			Error::<T>::DisputeWindowClosed
 		);
-		record.dispute = Some(Dispute { reason: reason.clone(), raised_at: now, resolution: None });
+		record.dispute = Some(Dispute { reason, raised_at: now, resolution: None });
 		LeaseAttestations::<T>::insert(lease, record);
-		Self::deposit_event(Event::LeaseDisputed { lease, renter, reason });
-		Ok(())
+		Ok(facts)
 	}
 
 	pub(crate) fn do_resolve_dispute(lease: LeaseId, upheld: bool) -> DispatchResult {
@@ -184,6 +241,12 @@ impl<T: Config> Pallet<T> {
 		let dispute = record.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
 		ensure!(dispute.resolution.is_none(), Error::<T>::NoDispute);
 		dispute.resolution = Some(upheld);
+		if let Some((kind, deposit)) = FaultClaims::<T>::take(lease) {
+			let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
+			Self::decide_claim(lease, record.machine, &facts.renter, kind, deposit, upheld)?;
+			LeaseAttestations::<T>::insert(lease, record);
+			return Ok(());
+		}
 		let refunded = if upheld { T::Leases::refund_disputed(lease)? } else { 0 };
 		LeaseAttestations::<T>::insert(lease, record);
 		Self::deposit_event(Event::DisputeResolved { lease, upheld, refunded });

@@ -37,8 +37,9 @@ pub mod pallet {
 	use gpux_primitives::{
 		attestation::{Endpoint, RevealedRows, Telemetry, MAX_CHALLENGE_SIZE, MAX_REVEALED_ROWS},
 		challenge::Hash32,
-		Balance, ChallengeId, FaultReporter, GpuClassId, LeaseDisputes, LeaseId, LeaseRegistry,
-		MachineId, MachineKeys, ReputationFeed, VerifierId, VerifierSignature,
+		Balance, ChallengeId, FaultKind, FaultReporter, GpuClassId, LeaseDisputes, LeaseId,
+		LeaseRegistry, MachineId, MachineKeys, RenterDeposits, ReputationFeed, VerifierId,
+		VerifierSignature,
 	};
 	use sp_core::sr25519;
 	use sp_runtime::{traits::SaturatedConversion, Perbill};
@@ -135,6 +136,12 @@ pub mod pallet {
 		/// rent that finds none with room is refused (`StartChecksFull`).
 		#[pallet::constant]
 		type MaxStartCheckDelay: Get<u32>;
+		/// Holds renters' fault-report deposits, and takes a rejected report's.
+		type Deposits: RenterDeposits<Self::AccountId, Balance>;
+		/// What a renter puts down to report a fault on its lease: back if upheld, to the
+		/// treasury if rejected.
+		#[pallet::constant]
+		type FaultReportDeposit: Get<Balance>;
 		/// Pool priority of workers' and verifiers' unsigned transactions.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -202,6 +209,11 @@ pub mod pallet {
 		BoundedVec<LeaseId, T::MaxStartChecksPerBlock>,
 		ValueQuery,
 	>;
+
+	/// Renters' fault reports awaiting governance, by lease: the fault kind and the deposit
+	/// held. The report's evidence is the lease's dispute reason.
+	#[pallet::storage]
+	pub type FaultClaims<T: Config> = StorageMap<_, Twox64Concat, LeaseId, (FaultKind, Balance)>;
 
 	/// Worker attestations and renter disputes by lease.
 	#[pallet::storage]
@@ -274,6 +286,12 @@ pub mod pallet {
 		LeaseEndAttested { lease: LeaseId, machine: MachineId, digest: Hash32 },
 		/// The renter disputed the lease; governance resolves it.
 		LeaseDisputed { lease: LeaseId, renter: T::AccountId, reason: DisputeReasonOf<T> },
+		/// A renter reported a fault on its lease with a deposit.
+		FaultClaimed { lease: LeaseId, renter: T::AccountId, kind: FaultKind, deposit: Balance },
+		/// A renter's fault report was decided: upheld (by the chain's own check or by
+		/// governance), the deposit went back and the fault was reported with the renter as
+		/// reporter; rejected, the deposit went to the treasury.
+		FaultClaimDecided { lease: LeaseId, kind: FaultKind, upheld: bool },
 		/// Governance resolved a dispute: `upheld` refunded the renter `refunded`.
 		DisputeResolved { lease: LeaseId, upheld: bool, refunded: Balance },
 		/// Governance set a GPU class's challenge size.
@@ -340,6 +358,8 @@ pub mod pallet {
 		DisputeWindowClosed,
 		/// No unresolved dispute on this lease.
 		NoDispute,
+		/// A renter cannot report this kind: the chain finds failed challenges itself.
+		NotReportable,
 		/// The challenge size is zero or above `MaxChallengeSize`.
 		InvalidChallengeSize,
 		/// A verifier key appears twice.
@@ -506,6 +526,28 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_dispute(who, lease, reason)
+		}
+
+		/// Report a fault on the caller's lease, with `FaultReportDeposit` held from its free
+		/// balance. `Offline` is upheld at once when the chain saw the machine miss a heartbeat
+		/// window under a lease; any other report waits for governance (`resolve_dispute`).
+		/// Upheld: the deposit comes back and the fault is reported with the caller as its
+		/// reporter (its `ReporterShare` of the slash, besides what the fault gives every renter).
+		/// Rejected: the deposit goes to the treasury. One report or dispute per lease, while it
+		/// runs or within `DisputeWindow` after it ends.
+		///
+		/// - `origin`: signed by the lease's renter.
+		/// - `kind`: `Offline`, `SpecMismatch` or `LeaseAbandoned`.
+		/// - `evidence`: at most `MaxDisputeReasonLen` bytes, for governance to read.
+		#[pallet::call_index(10)]
+		pub fn report_fault(
+			origin: OriginFor<T>,
+			lease: LeaseId,
+			kind: FaultKind,
+			evidence: DisputeReasonOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_report_fault(who, lease, kind, evidence)
 		}
 
 		/// Resolve a dispute: `upheld` refunds the renter (an open lease closes with its whole

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use codec::{Decode, Encode};
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, Hooks, Randomness},
+	traits::{ConstU128, ConstU32, ConstU64, Hooks, Randomness},
 };
 use gpux_primitives::{
 	attestation::{commit_rows, reveal_rows, Telemetry, WorkerStatement},
@@ -99,6 +99,11 @@ pub struct Told {
 	pub challenges: Vec<(MachineId, bool)>,
 	pub refunds: Vec<LeaseId>,
 	pub abandoned: Vec<LeaseId>,
+	/// Who reported each fault, in order.
+	pub reporters: Vec<Option<u64>>,
+	/// Renters' deposits held now, and what was forfeited to the treasury.
+	pub held: BTreeMap<u64, Balance>,
+	pub forfeited: Balance,
 }
 
 const MACHINES_KEY: &[u8] = b"mock/machines";
@@ -223,12 +228,44 @@ impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
 
 pub struct FakeStaking;
 impl FaultReporter<u64> for FakeStaking {
-	fn report_fault(machine: MachineId, kind: FaultKind, _: Option<u64>) -> DispatchResult {
+	fn report_fault(machine: MachineId, kind: FaultKind, reporter: Option<u64>) -> DispatchResult {
 		if kind.closes_leases() {
 			FakeLeases::close_for_fault(machine);
 		}
-		tell(|t| t.faults.push((machine, kind)));
+		tell(|t| {
+			t.faults.push((machine, kind));
+			t.reporters.push(reporter);
+		});
 		Ok(())
+	}
+}
+
+/// An account whose deposits cannot be held.
+pub const POOR: u64 = 4;
+/// What a renter puts down to report a fault.
+pub const REPORT_DEPOSIT: Balance = 100;
+
+/// Renters' deposits, kept in `Told`.
+pub struct FakeDeposits;
+impl gpux_primitives::RenterDeposits<u64, Balance> for FakeDeposits {
+	fn hold_deposit(renter: &u64, amount: Balance) -> DispatchResult {
+		if *renter == POOR {
+			return Err(DispatchError::Other("insufficient balance"));
+		}
+		tell(|t| *t.held.entry(*renter).or_default() += amount);
+		Ok(())
+	}
+	fn release_deposit(renter: &u64, amount: Balance) -> Balance {
+		tell(|t| {
+			let held = t.held.entry(*renter).or_default();
+			*held = held.saturating_sub(amount);
+		});
+		amount
+	}
+	fn forfeit_deposit(renter: &u64, amount: Balance) -> Balance {
+		Self::release_deposit(renter, amount);
+		tell(|t| t.forfeited += amount);
+		amount
 	}
 }
 use sp_runtime::DispatchResult;
@@ -280,6 +317,8 @@ impl pallet_attestation::Config for Test {
 	type DisputeWindow = ConstU64<DISPUTE_WINDOW>;
 	type MaxDisputeReasonLen = ConstU32<64>;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
+	type Deposits = FakeDeposits;
+	type FaultReportDeposit = ConstU128<REPORT_DEPOSIT>;
 	type StartAttestationDeadline = ConstU64<START_DEADLINE>;
 	type MaxStartChecksPerBlock = ConstU32<2>;
 	type MaxStartCheckDelay = ConstU32<1>;

@@ -915,6 +915,114 @@ mod leases {
 		});
 	}
 
+	fn report(who: u64, kind: FaultKind) -> DispatchResult {
+		Attestation::report_fault(RuntimeOrigin::signed(who), LEASE, kind, reason())
+	}
+
+	#[test]
+	fn a_renter_s_offline_report_is_upheld_at_once_after_a_missed_window() {
+		ExtBuilder.build_and_execute(|| {
+			open_lease();
+			assert_ok!(beat(MACHINE, 1));
+			// Windows 1 and 2 missed under the lease: within the grace, not yet reported.
+			run_to_block(3 * INTERVAL);
+			assert!(told().faults.is_empty());
+			assert_ok!(report(RENTER, FaultKind::Offline));
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::Offline)]);
+			assert_eq!(told().reporters, vec![Some(RENTER)]);
+			assert_eq!(told().held.get(&RENTER), Some(&0), "the deposit is back");
+			assert!(FaultClaims::<Test>::get(LEASE).is_none());
+			let dispute = LeaseAttestations::<Test>::get(LEASE).unwrap().dispute.unwrap();
+			assert_eq!(dispute.resolution, Some(true));
+			let events = events();
+			assert!(events.contains(&Event::FaultClaimed {
+				lease: LEASE,
+				renter: RENTER,
+				kind: FaultKind::Offline,
+				deposit: REPORT_DEPOSIT
+			}));
+			assert!(events.contains(&Event::FaultClaimDecided {
+				lease: LEASE,
+				kind: FaultKind::Offline,
+				upheld: true
+			}));
+		});
+	}
+
+	#[test]
+	fn a_report_the_chain_cannot_check_waits_for_governance() {
+		// Upheld: the deposit comes back and the renter is the fault's reporter.
+		ExtBuilder.build_and_execute(|| {
+			open_lease();
+			// No window missed: even an offline report waits.
+			assert_ok!(report(RENTER, FaultKind::SpecMismatch));
+			assert_eq!(told().held.get(&RENTER), Some(&REPORT_DEPOSIT));
+			assert_eq!(FaultClaims::<Test>::get(LEASE), Some((FaultKind::SpecMismatch, 100)));
+			assert!(told().faults.is_empty());
+			assert_ok!(Attestation::resolve_dispute(
+				RuntimeOrigin::signed(GOVERNANCE),
+				LEASE,
+				true
+			));
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::SpecMismatch)]);
+			assert_eq!(told().reporters, vec![Some(RENTER)]);
+			assert_eq!(told().held.get(&RENTER), Some(&0));
+			assert!(told().refunds.is_empty(), "the fault compensates, not the free balance");
+		});
+		// Rejected: the deposit goes to the treasury and nothing is reported.
+		ExtBuilder.build_and_execute(|| {
+			open_lease();
+			assert_ok!(report(RENTER, FaultKind::LeaseAbandoned));
+			assert_ok!(Attestation::resolve_dispute(
+				RuntimeOrigin::signed(GOVERNANCE),
+				LEASE,
+				false
+			));
+			assert!(told().faults.is_empty());
+			assert_eq!(told().forfeited, REPORT_DEPOSIT);
+			assert_eq!(told().held.get(&RENTER), Some(&0));
+			assert!(events().contains(&Event::FaultClaimDecided {
+				lease: LEASE,
+				kind: FaultKind::LeaseAbandoned,
+				upheld: false
+			}));
+		});
+	}
+
+	#[test]
+	fn fault_reports_are_refused_to_others_twice_without_a_deposit_or_for_challenges() {
+		ExtBuilder.build_and_execute(|| {
+			open_lease();
+			assert_noop!(report(STRANGER, FaultKind::Offline), AttestationError::NotRenter);
+			assert_noop!(
+				report(RENTER, FaultKind::FailedChallenge),
+				AttestationError::NotReportable
+			);
+			assert_ok!(report(RENTER, FaultKind::SpecMismatch));
+			assert_noop!(report(RENTER, FaultKind::Offline), AttestationError::AlreadyDisputed);
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()),
+				AttestationError::AlreadyDisputed
+			);
+		});
+		ExtBuilder.build_and_execute(|| {
+			put_lease(
+				LEASE,
+				FakeLease {
+					renter: POOR,
+					provider: PROVIDER,
+					machine: MACHINE,
+					open: true,
+					ends_at: 100,
+				},
+			);
+			assert_noop!(
+				report(POOR, FaultKind::Offline),
+				DispatchError::Other("insufficient balance")
+			);
+		});
+	}
+
 	#[test]
 	fn the_block_rechecks_unsigned_calls_as_the_pool_does() {
 		ExtBuilder.build_and_execute(|| {

@@ -28,6 +28,7 @@ pub trait WeightInfo {
 	fn issue_challenges(n: u32) -> Weight;
 	fn close_epoch(n: u32) -> Weight;
 	fn check_lease_starts(n: u32) -> Weight;
+	fn report_fault() -> Weight;
 }
 
 const ACCESS: u64 = 20_000_000;
@@ -86,8 +87,9 @@ impl Estimate {
 	}
 	fn resolve_dispute(&self) -> Weight {
 		// The refund closes the lease or moves funds back: a lease close's worth.
-		Weight::from_parts(2 * ACCESS + FAULT, LEASE_PROOF + 2_000)
-			.saturating_add(self.0.reads_writes(8, 8))
+		// Or the renter's fault claim: the fault reported and the deposit released.
+		Weight::from_parts(4 * ACCESS + FAULT, LEASE_PROOF + 2_100)
+			.saturating_add(self.0.reads_writes(10, 10))
 	}
 	fn set_challenge_size(&self) -> Weight {
 		Weight::from_parts(ACCESS, 0).saturating_add(self.0.writes(1))
@@ -116,6 +118,12 @@ impl Estimate {
 	}
 	// Each due lease: its facts and attestation; at worst it is abandoned (a lease close with
 	// the provider's clawback) and its machine reported.
+	// The lease, its attestation, the machine's heartbeats, the deposit's hold; at worst the
+	// fault is reported at once and the deposit released.
+	fn report_fault(&self) -> Weight {
+		Weight::from_parts(8 * ACCESS + FAULT, LEASE_PROOF + HEARTBEAT_PROOF + 600)
+			.saturating_add(self.0.reads_writes(6, 5))
+	}
 	fn check_lease_starts(&self, n: u32) -> Weight {
 		let per_lease = Weight::from_parts(4 * ACCESS + 2 * FAULT, LEASE_PROOF + 1_500)
 			.saturating_add(self.0.reads(2));
@@ -175,6 +183,9 @@ macro_rules! estimates {
 		}
 		fn check_lease_starts(n: u32) -> Weight {
 			Estimate($db).check_lease_starts(n)
+		}
+		fn report_fault() -> Weight {
+			Estimate($db).report_fault()
 		}
 	};
 }

@@ -176,13 +176,17 @@ pub trait ReputationScores<AccountId> {
 	fn provider_score(provider: &AccountId) -> sp_runtime::Permill;
 }
 
-/// Refundable deposits renters put down for orders and jobs (anti-spam), held in their own
-/// account until the order fills, is cancelled or expires.
+/// Refundable deposits renters put down for orders, jobs and fault reports (anti-spam), held
+/// in their own account until the order fills, is cancelled or expires, or the report is
+/// decided.
 pub trait RenterDeposits<AccountId, Balance> {
 	/// Holds `amount` of the renter's free balance.
 	fn hold_deposit(renter: &AccountId, amount: Balance) -> DispatchResult;
 	/// Releases up to `amount` of the renter's deposit; returns what was released.
 	fn release_deposit(renter: &AccountId, amount: Balance) -> Balance;
+	/// Takes up to `amount` of the renter's deposit to the treasury (a rejected claim);
+	/// returns what was taken.
+	fn forfeit_deposit(renter: &AccountId, amount: Balance) -> Balance;
 }
 
 /// A registered machine as the attestation pallet sees it.

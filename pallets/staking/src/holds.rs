@@ -3,7 +3,7 @@
 use frame_support::traits::{
 	fungible::{hold::Balanced as BalancedHold, Balanced, MutateHold},
 	tokens::Precision,
-	Imbalance,
+	Imbalance, OnUnbalanced,
 };
 use gpux_primitives::{Balance, RenterDeposits};
 use sp_runtime::{DispatchError, DispatchResult};
@@ -57,5 +57,12 @@ impl<T: Config> RenterDeposits<T::AccountId, Balance> for Pallet<T> {
 			log::warn!(target: crate::LOG_TARGET, "deposit of {amount} not released: {e:?}");
 			0
 		})
+	}
+
+	fn forfeit_deposit(renter: &T::AccountId, amount: Balance) -> Balance {
+		let (credit, _) = T::Currency::slash(&HoldReason::RenterDeposit.into(), renter, amount);
+		let taken = credit.peek();
+		T::Slashed::on_unbalanced(credit);
+		taken
 	}
 }

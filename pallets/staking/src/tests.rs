@@ -588,4 +588,21 @@ mod renter_deposits {
 			assert_eq!((free(RENTER), held()), (10_000, 0));
 		});
 	}
+
+	#[test]
+	fn a_forfeited_deposit_goes_to_the_treasury() {
+		ExtBuilder::default().build_and_execute(|| {
+			let held = || Balances::balance_on_hold(&HoldReason::RenterDeposit.into(), &RENTER);
+			let treasury = free(TREASURY);
+			let before = issuance();
+			assert_ok!(<ProviderStaking as RenterDeposits<u64, u128>>::hold_deposit(&RENTER, 500));
+			assert_eq!(
+				<ProviderStaking as RenterDeposits<u64, u128>>::forfeit_deposit(&RENTER, 800),
+				500
+			);
+			assert_eq!((free(RENTER), held()), (9_500, 0));
+			assert_eq!(free(TREASURY), treasury + 500);
+			assert_eq!(issuance(), before);
+		});
+	}
 }

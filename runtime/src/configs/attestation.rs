@@ -10,8 +10,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	AccountId, BlockNumber, Hash, Leases, Marketplace, ProviderStaking, Reputation, Runtime,
-	RuntimeCall, RuntimeEvent, System, UncheckedExtrinsic, MINUTES,
+	AccountId, Balance, BlockNumber, Hash, Leases, Marketplace, ProviderStaking, Reputation,
+	Runtime, RuntimeCall, RuntimeEvent, System, UncheckedExtrinsic, MINUTES, UNITS,
 };
 
 parameter_types! {
@@ -35,6 +35,8 @@ parameter_types! {
 	pub const DisputeWindow: BlockNumber = 24 * 60 * MINUTES;
 	/// A worker has 10 minutes from a lease's start to attest it; then the lease is abandoned.
 	pub const StartAttestationDeadline: BlockNumber = 10 * MINUTES;
+	/// A renter's fault report puts down 5 GPUX: back if upheld, to the treasury if not.
+	pub const FaultReportDeposit: Balance = 5 * UNITS;
 	/// Workers' and verifiers' transactions go before ordinary ones.
 	pub const UnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
 }
@@ -53,6 +55,8 @@ impl pallet_attestation::Config for Runtime {
 	type MaxTrackedMachines = MaxTrackedMachines;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
 	type MaxOfflineReportsPerBlock = MaxOfflineReportsPerBlock;
+	type Deposits = ProviderStaking;
+	type FaultReportDeposit = FaultReportDeposit;
 	type StartAttestationDeadline = StartAttestationDeadline;
 	type MaxStartChecksPerBlock = ConstU32<64>;
 	type MaxStartCheckDelay = ConstU32<10>;
