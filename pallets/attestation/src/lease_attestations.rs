@@ -12,7 +12,10 @@ use sp_core::sr25519;
 use sp_runtime::traits::Saturating;
 
 use crate::{weights::WeightInfo, FaultClaims, Heartbeats, StartChecks, LOG_TARGET};
-use gpux_primitives::{Balance, FaultKind, FaultReporter, LeaseStartWatch, RenterDeposits};
+use gpux_primitives::{
+	storage::first_block_with_room, Balance, FaultKind, FaultReporter, LeaseStartWatch,
+	RenterDeposits,
+};
 use sp_runtime::DispatchError;
 
 /// The leases pallet has each new lease's start checked here.
@@ -124,13 +127,11 @@ impl<T: Config> Pallet<T> {
 	/// as a block has room.
 	pub(crate) fn do_expect_start(lease: LeaseId, starts_at: BlockNumberFor<T>) -> DispatchResult {
 		let deadline = starts_at.saturating_add(T::StartAttestationDeadline::get());
-		for delay in 0..=T::MaxStartCheckDelay::get() {
-			let at = deadline.saturating_add(delay.into());
-			if StartChecks::<T>::try_mutate(at, |due| due.try_push(lease)).is_ok() {
-				return Ok(());
-			}
-		}
-		Err(Error::<T>::StartChecksFull.into())
+		first_block_with_room(deadline, T::MaxStartCheckDelay::get(), |block| {
+			StartChecks::<T>::mutate(block, |due| due.try_push(lease).is_ok())
+		})
+		.map(|_| ())
+		.ok_or_else(|| Error::<T>::StartChecksFull.into())
 	}
 
 	/// Abandons the leases due for a start check now whose start was never attested.
@@ -142,12 +143,18 @@ impl<T: Config> Pallet<T> {
 			if !facts.open || started {
 				continue;
 			}
-			let refunded = T::Leases::abandon(lease);
+			let (refunded, loss) = T::Leases::abandon(lease);
 			Self::deposit_event(Event::LeaseAbandoned { lease, machine: facts.machine, refunded });
 			// The fault closes the machine's other leases too: a machine that did not deliver
-			// one lease is not trusted with the rest.
-			if let Err(e) = T::Faults::report_fault(facts.machine, FaultKind::LeaseAbandoned, None)
-			{
+			// one lease is not trusted with the rest. The slash compensates what this lease
+			// had paid.
+			if let Err(e) = T::Faults::report_lease_fault(
+				facts.machine,
+				FaultKind::LeaseAbandoned,
+				None,
+				facts.renter,
+				loss,
+			) {
 				log::warn!(
 					target: LOG_TARGET,
 					"machine {}: lease {lease} abandoned, fault not reported: {e:?}",
@@ -247,7 +254,22 @@ impl<T: Config> Pallet<T> {
 			LeaseAttestations::<T>::insert(lease, record);
 			return Ok(());
 		}
-		let refunded = if upheld { T::Leases::refund_disputed(lease)? } else { 0 };
+		let refunded = if upheld {
+			let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
+			let (refunded, loss) = T::Leases::refund_disputed(lease)?;
+			// The provider pays through its bond, like for any fault: a `Disputed` slash that
+			// compensates the renter's loss and names it the reporter.
+			T::Faults::report_lease_fault(
+				record.machine,
+				FaultKind::Disputed,
+				Some(facts.renter.clone()),
+				facts.renter,
+				loss,
+			)?;
+			refunded
+		} else {
+			0
+		};
 		LeaseAttestations::<T>::insert(lease, record);
 		Self::deposit_event(Event::DisputeResolved { lease, upheld, refunded });
 		Ok(())

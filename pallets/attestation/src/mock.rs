@@ -101,6 +101,8 @@ pub struct Told {
 	pub abandoned: Vec<LeaseId>,
 	/// Who reported each fault, in order.
 	pub reporters: Vec<Option<u64>>,
+	/// Renters of single-lease faults and their losses.
+	pub victims: Vec<(u64, Balance)>,
 	/// Renters' deposits held now, and what was forfeited to the treasury.
 	pub held: BTreeMap<u64, Balance>,
 	pub forfeited: Balance,
@@ -208,21 +210,21 @@ impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
 			ends_at: l.ends_at,
 		})
 	}
-	fn refund_disputed(lease: LeaseId) -> Result<Balance, DispatchError> {
+	fn refund_disputed(lease: LeaseId) -> Result<(Balance, Balance), DispatchError> {
 		let mut all = leases();
 		let l = all.get_mut(&lease).ok_or(DispatchError::Other("no lease"))?;
 		l.open = false;
 		set_leases(all);
 		tell(|t| t.refunds.push(lease));
-		Ok(500)
+		Ok((500, 70))
 	}
-	fn abandon(lease: LeaseId) -> Balance {
+	fn abandon(lease: LeaseId) -> (Balance, Balance) {
 		let mut all = leases();
-		let Some(l) = all.get_mut(&lease).filter(|l| l.open) else { return 0 };
+		let Some(l) = all.get_mut(&lease).filter(|l| l.open) else { return (0, 0) };
 		l.open = false;
 		set_leases(all);
 		tell(|t| t.abandoned.push(lease));
-		600
+		(600, 30)
 	}
 }
 
@@ -236,6 +238,17 @@ impl FaultReporter<u64> for FakeStaking {
 			t.faults.push((machine, kind));
 			t.reporters.push(reporter);
 		});
+		Ok(())
+	}
+	fn report_lease_fault(
+		machine: MachineId,
+		kind: FaultKind,
+		reporter: Option<u64>,
+		renter: u64,
+		loss: Balance,
+	) -> DispatchResult {
+		Self::report_fault(machine, kind, reporter)?;
+		tell(|t| t.victims.push((renter, loss)));
 		Ok(())
 	}
 }

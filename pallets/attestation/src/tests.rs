@@ -873,6 +873,7 @@ mod leases {
 			run_to_block(1 + START_DEADLINE);
 			assert_eq!(told().abandoned, vec![LEASE]);
 			assert!(told().faults.contains(&(MACHINE, FaultKind::LeaseAbandoned)));
+			assert_eq!(told().victims, vec![(RENTER, 30)], "the slash compensates what it paid");
 			assert!(events().contains(&Event::LeaseAbandoned {
 				lease: LEASE,
 				machine: MACHINE,
@@ -1135,6 +1136,11 @@ mod leases {
 			);
 			assert_ok!(Attestation::resolve_dispute(gov.clone(), LEASE, true));
 			assert_eq!(told().refunds, vec![LEASE]);
+			// The provider pays through its bond: a `Disputed` fault on this lease alone,
+			// compensating the renter's loss and naming it the reporter.
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::Disputed)]);
+			assert_eq!(told().victims, vec![(RENTER, 70)]);
+			assert_eq!(told().reporters, vec![Some(RENTER)]);
 			assert!(events().contains(&Event::DisputeResolved {
 				lease: LEASE,
 				upheld: true,

@@ -1,16 +1,11 @@
 //! What the attestation pallet needs of a lease: its facts, and the refund of a lease whose
 //! dispute governance upheld.
 
-use frame_support::traits::{
-	fungible::{Inspect, Mutate},
-	tokens::{Fortitude, Preservation},
-	Get,
-};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{Balance, LeaseDisputes, LeaseFacts, LeaseId};
 use sp_runtime::DispatchError;
 
-use crate::{CloseReason, Config, Error, LeaseRecordOf, Leases, Pallet};
+use crate::{CloseReason, Config, Error, LeaseRecordOf, LeaseStatus, Leases, Pallet};
 
 impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pallet<T> {
 	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<T::AccountId, BlockNumberFor<T>>> {
@@ -23,38 +18,35 @@ impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pall
 		})
 	}
 
-	fn refund_disputed(id: LeaseId) -> Result<Balance, DispatchError> {
+	fn refund_disputed(id: LeaseId) -> Result<(Balance, Balance), DispatchError> {
 		let lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
-		Ok(Self::refund_whole(id, lease, CloseReason::Governance))
+		// A lease a fault closed was compensated by that fault's slash already.
+		let fault_closed =
+			matches!(lease.status, LeaseStatus::Closed { reason: CloseReason::ProviderFault });
+		let loss = if fault_closed { 0 } else { lease.paid };
+		let refunded = Self::end_open(id, lease, CloseReason::Governance);
+		Ok((refunded, loss))
 	}
 
-	fn abandon(id: LeaseId) -> Balance {
+	fn abandon(id: LeaseId) -> (Balance, Balance) {
 		match Leases::<T>::get(id) {
 			Some(lease) if lease.is_open() => {
-				Self::refund_whole(id, lease, CloseReason::ProviderFault)
+				let loss = lease.paid;
+				(Self::end_open(id, lease, CloseReason::ProviderFault), loss)
 			},
-			_ => 0,
+			_ => (0, 0),
 		}
 	}
 }
 
 impl<T: Config> Pallet<T> {
-	/// Gives the renter back everything the lease cost: an open lease closes as `reason`
-	/// without paying what accrued since the last settle, and what the provider was paid
-	/// (less the fee, which went to the treasury) comes back from its free balance as far as
-	/// it goes (governance can slash the rest from the bond).
-	fn refund_whole(id: LeaseId, lease: LeaseRecordOf<T>, reason: CloseReason) -> Balance {
-		let (provider, renter, paid) = (lease.provider.clone(), lease.renter.clone(), lease.paid);
-		let mut refunded = if lease.is_open() { Self::end(id, lease, reason, true) } else { 0 };
-		let owed_back = paid.saturating_sub(T::ProtocolFee::get() * paid);
-		let available =
-			T::Currency::reducible_balance(&provider, Preservation::Preserve, Fortitude::Polite);
-		let clawed = owed_back.min(available);
-		if clawed > 0
-			&& T::Currency::transfer(&provider, &renter, clawed, Preservation::Preserve).is_ok()
-		{
-			refunded = refunded.saturating_add(clawed);
+	/// Closes the lease, if open, as `reason` without paying what accrued since the last
+	/// settle: its whole escrow goes back. Returns the refund.
+	fn end_open(id: LeaseId, lease: LeaseRecordOf<T>, reason: CloseReason) -> Balance {
+		if lease.is_open() {
+			Self::end(id, lease, reason, true)
+		} else {
+			0
 		}
-		refunded
 	}
 }

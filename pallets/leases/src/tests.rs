@@ -645,7 +645,7 @@ mod disputes {
 	use gpux_primitives::LeaseDisputes;
 
 	#[test]
-	fn an_upheld_dispute_on_an_open_lease_returns_the_escrow_and_what_was_paid() {
+	fn an_upheld_dispute_on_an_open_lease_returns_the_escrow_and_names_what_was_paid() {
 		ExtBuilder::default().build_and_execute(|| {
 			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
 			run_to_block(41);
@@ -654,11 +654,13 @@ mod disputes {
 			run_to_block(61);
 			MockReputation::take();
 			events();
-			// 80 settled (76 to the provider, 4 fee); 120 left in escrow, 40 of it accrued.
-			assert_eq!(Leases::refund_disputed(lease), Ok(120 + 76));
-			assert_eq!(balance(RENTER), 1_000_000 - 4);
+			// 80 settled (76 to the provider, 4 fee); 120 left in escrow, 40 of it accrued. The
+			// 80 paid is the loss the dispute's slash compensates; the provider's free balance
+			// is not touched.
+			assert_eq!(Leases::refund_disputed(lease), Ok((120, 80)));
+			assert_eq!(balance(RENTER), 1_000_000 - 80);
 			assert_eq!(held(RENTER), 0);
-			assert_eq!(balance(PROVIDER), provider_before - 76);
+			assert_eq!(balance(PROVIDER), provider_before);
 			assert_eq!(status(lease), LeaseStatus::Closed { reason: CloseReason::Governance });
 			assert!(!MachineLeases::<Test>::get(MACHINE).contains(&lease));
 			assert!(!Closes::<Test>::get(101).contains(&lease));
@@ -675,6 +677,29 @@ mod disputes {
 					fault: true
 				}]
 			);
+		});
+	}
+
+	#[test]
+	fn a_lease_a_fault_closed_has_no_loss_left_to_dispute() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(21);
+			<Leases as gpux_primitives::LeaseRegistry<u64, u128>>::close_for_fault(MACHINE);
+			assert!(LeaseRecords::<Test>::get(lease).unwrap().paid > 0);
+			assert_eq!(Leases::refund_disputed(lease), Ok((0, 0)));
+		});
+	}
+
+	#[test]
+	fn an_abandoned_lease_returns_its_escrow_and_names_its_loss() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(21);
+			assert_eq!(Leases::abandon(lease), (100, 0));
+			assert_eq!(status(lease), LeaseStatus::Closed { reason: CloseReason::ProviderFault });
+			assert_eq!(held(RENTER), 0);
+			assert_eq!(Leases::abandon(lease), (0, 0), "once");
 		});
 	}
 

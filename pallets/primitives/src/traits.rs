@@ -126,13 +126,16 @@ pub enum FaultKind {
 	SpecMismatch,
 	/// The provider stopped serving a lease it was paid for.
 	LeaseAbandoned,
+	/// Governance upheld a renter's dispute of one lease.
+	Disputed,
 }
 
 impl FaultKind {
 	/// Whether the machine's open leases close when this fault is reported: the renter cannot
-	/// use a machine that is down, fake, or abandoned; a failed challenge alone does not stop one.
+	/// use a machine that is down, fake, or abandoned; a failed challenge alone does not stop one,
+	/// and an upheld dispute concerns one lease, not the machine's other renters.
 	pub fn closes_leases(self) -> bool {
-		!matches!(self, FaultKind::FailedChallenge)
+		!matches!(self, FaultKind::FailedChallenge | FaultKind::Disputed)
 	}
 }
 
@@ -144,6 +147,15 @@ pub trait FaultReporter<AccountId> {
 		machine: MachineId,
 		kind: FaultKind,
 		reporter: Option<AccountId>,
+	) -> DispatchResult;
+	/// As `report_fault`, for a fault on one lease: its `renter` lost `loss` on it (what the
+	/// lease paid) and is compensated from the slash as the renters of a closed lease are.
+	fn report_lease_fault(
+		machine: MachineId,
+		kind: FaultKind,
+		reporter: Option<AccountId>,
+		renter: AccountId,
+		loss: crate::Balance,
 	) -> DispatchResult;
 }
 
@@ -240,11 +252,12 @@ pub trait LeaseDisputes<AccountId, Balance, BlockNumber> {
 	/// The lease, if it exists.
 	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<AccountId, BlockNumber>>;
 	/// Refunds a lease whose dispute governance upheld: an open lease closes with its whole
-	/// escrow back to the renter; what the provider was already paid is taken back from its
-	/// free balance as far as it goes. Returns what the renter got.
-	fn refund_disputed(lease: LeaseId) -> Result<Balance, DispatchError>;
-	/// Closes `lease`, if it is open, as its provider's fault: its whole escrow goes back to
-	/// the renter, and what the provider was paid for it as far as its free balance goes.
-	/// Returns the refund.
-	fn abandon(lease: LeaseId) -> Balance;
+	/// escrow back to the renter. Returns the refund and the renter's loss for the dispute's
+	/// slash to compensate: what the lease paid, or nothing if a fault already closed it (its
+	/// renter was compensated by that fault).
+	fn refund_disputed(lease: LeaseId) -> Result<(Balance, Balance), DispatchError>;
+	/// Closes `lease`, if it is open, as its provider's fault with its whole escrow back to
+	/// the renter. Returns the refund and the renter's loss (what the lease had paid), which
+	/// the fault's slash compensates.
+	fn abandon(lease: LeaseId) -> (Balance, Balance);
 }

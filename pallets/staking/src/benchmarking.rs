@@ -45,7 +45,7 @@ fn reported_machine<T: Config>(provider: &T::AccountId, leases: u32) -> (Machine
 		T::BenchmarkHelper::lease(machine, &funded::<T>("renter", index));
 	}
 	let slash = NextSlashId::<T>::get();
-	Pallet::<T>::do_report_fault(machine, FaultKind::SpecMismatch, None).expect("reports");
+	Pallet::<T>::do_report_fault(machine, FaultKind::SpecMismatch, None, None).expect("reports");
 	(machine, slash)
 }
 

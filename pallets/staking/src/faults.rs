@@ -28,23 +28,28 @@ impl<T: Config> Pallet<T> {
 			FaultKind::FailedChallenge => T::FailedChallengeSlash::get(),
 			FaultKind::SpecMismatch => T::SpecMismatchSlash::get(),
 			FaultKind::LeaseAbandoned => T::LeaseAbandonedSlash::get(),
+			FaultKind::Disputed => T::DisputedSlash::get(),
 		}
 	}
 
 	/// Reports a fault, or changes nothing: closing leases and deferring the slash happen
 	/// together or not at all.
+	/// `victim`: a renter of a lease the fault concerns that it does not close (an upheld
+	/// dispute, an abandoned lease), with its loss; compensated like the closed leases'.
 	pub(crate) fn do_report_fault(
 		machine: MachineId,
 		kind: FaultKind,
 		reporter: Option<T::AccountId>,
+		victim: Option<(T::AccountId, Balance)>,
 	) -> DispatchResult {
-		with_storage_layer(|| Self::report_in_layer(machine, kind, reporter))
+		with_storage_layer(|| Self::report_in_layer(machine, kind, reporter, victim))
 	}
 
 	fn report_in_layer(
 		machine: MachineId,
 		kind: FaultKind,
 		reporter: Option<T::AccountId>,
+		victim: Option<(T::AccountId, Balance)>,
 	) -> DispatchResult {
 		let (provider, gpus) =
 			T::Market::machine_owner(machine).ok_or(Error::<T>::UnknownMachine)?;
@@ -57,6 +62,8 @@ impl<T: Config> Pallet<T> {
 			Vec::new()
 		};
 		let leases_closed = renters.len() as u32;
+		let mut renters = renters;
+		renters.extend(victim.filter(|(_, loss)| *loss > 0));
 		let now = frame_system::Pallet::<T>::block_number();
 		let due = now.checked_add(&T::SlashDeferPeriod::get()).ok_or(Error::<T>::Overflow)?;
 
@@ -145,6 +152,16 @@ impl<T: Config> FaultReporter<T::AccountId> for Pallet<T> {
 		kind: FaultKind,
 		reporter: Option<T::AccountId>,
 	) -> DispatchResult {
-		Self::do_report_fault(machine, kind, reporter)
+		Self::do_report_fault(machine, kind, reporter, None)
+	}
+
+	fn report_lease_fault(
+		machine: MachineId,
+		kind: FaultKind,
+		reporter: Option<T::AccountId>,
+		renter: T::AccountId,
+		loss: Balance,
+	) -> DispatchResult {
+		Self::do_report_fault(machine, kind, reporter, Some((renter, loss)))
 	}
 }

@@ -88,6 +88,9 @@ pub mod pallet {
 		/// Share slashed for abandoning a paid lease.
 		#[pallet::constant]
 		type LeaseAbandonedSlash: Get<Perbill>;
+		/// Share slashed when governance upholds a renter's dispute of a lease.
+		#[pallet::constant]
+		type DisputedSlash: Get<Perbill>;
 		/// Share of a slash that compensates the renters whose leases the fault closed.
 		#[pallet::constant]
 		type RenterShare: Get<Perbill>;
@@ -314,7 +317,7 @@ pub mod pallet {
 					T::Market::machine_owner(machine).ok_or(Error::<T>::UnknownMachine)?;
 				ensure!(who == provider, Error::<T>::NotMachineProvider);
 			}
-			Self::do_report_fault(machine, FaultKind::Offline, None)
+			Self::do_report_fault(machine, FaultKind::Offline, None, None)
 		}
 
 		/// Report any kind of fault on a machine, e.g. a `SpecMismatch` found by an audit. It
@@ -331,7 +334,7 @@ pub mod pallet {
 			kind: FaultKind,
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			Self::do_report_fault(machine, kind, None)
+			Self::do_report_fault(machine, kind, None, None)
 		}
 
 		/// Cancel a pending slash; nothing moves.

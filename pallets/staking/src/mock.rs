@@ -57,6 +57,7 @@ parameter_types! {
 	pub const FailedChallengeSlash: Perbill = Perbill::from_percent(5);
 	pub const SpecMismatchSlash: Perbill = Perbill::from_percent(50);
 	pub const LeaseAbandonedSlash: Perbill = Perbill::from_percent(20);
+	pub const DisputedSlash: Perbill = Perbill::from_percent(10);
 	pub const RenterShare: Perbill = Perbill::from_percent(50);
 	pub const ReporterShare: Perbill = Perbill::from_percent(10);
 }
@@ -165,6 +166,7 @@ impl pallet_provider_staking::Config for Test {
 	type FailedChallengeSlash = FailedChallengeSlash;
 	type SpecMismatchSlash = SpecMismatchSlash;
 	type LeaseAbandonedSlash = LeaseAbandonedSlash;
+	type DisputedSlash = DisputedSlash;
 	type RenterShare = RenterShare;
 	type ReporterShare = ReporterShare;
 	type MaxUnlockingChunks = ConstU32<3>;

@@ -209,6 +209,27 @@ mod faults {
 	}
 
 	#[test]
+	fn a_disputed_lease_is_slashed_for_alone_and_its_renter_compensated() {
+		ExtBuilder::default().build_and_execute(|| {
+			leased_machine();
+			assert_ok!(<ProviderStaking as FaultReporter<u64>>::report_lease_fault(
+				MACHINE,
+				FaultKind::Disputed,
+				Some(RENTER),
+				RENTER,
+				300
+			));
+			// The machine's other renter keeps its lease.
+			assert_eq!(MockMarket::get(MACHINE).leases.len(), 2);
+			let slash = Slashes::<Test>::get(0).unwrap();
+			// 10 % of the machine's 4 × 1_000.
+			assert_eq!((slash.kind, slash.amount), (FaultKind::Disputed, 400));
+			assert_eq!(slash.renters.into_inner(), vec![(RENTER, 300)]);
+			assert_eq!(slash.reporter, Some(RENTER));
+		});
+	}
+
+	#[test]
 	fn governance_reports_any_fault_kind_with_that_kind_s_effect() {
 		ExtBuilder::default().build_and_execute(|| {
 			leased_machine();

@@ -32,6 +32,9 @@ pub mod dynamic_params {
 		/// Share slashed for abandoning a paid lease.
 		#[codec(index = 4)]
 		pub static LeaseAbandonedSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(20);
+		/// Share slashed when governance upholds a renter's dispute of a lease.
+		#[codec(index = 7)]
+		pub static DisputedSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
 		/// Share of a slash paid to the renters whose leases the fault closed.
 		#[codec(index = 5)]
 		pub static RenterShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);

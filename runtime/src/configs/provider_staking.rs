@@ -35,6 +35,7 @@ impl pallet_provider_staking::Config for Runtime {
 	type FailedChallengeSlash = provider_staking::FailedChallengeSlash;
 	type SpecMismatchSlash = provider_staking::SpecMismatchSlash;
 	type LeaseAbandonedSlash = provider_staking::LeaseAbandonedSlash;
+	type DisputedSlash = provider_staking::DisputedSlash;
 	type RenterShare = provider_staking::RenterShare;
 	type ReporterShare = provider_staking::ReporterShare;
 	type MaxUnlockingChunks = ConstU32<32>;
