@@ -195,7 +195,10 @@ impl<T: Config> Pallet<T> {
 			cursor.finished = true;
 		}
 		Sweep::<T>::put(cursor);
+		// The sweep's own part of a report, and what the staking pallet says the report costs
+		// at most (every lease of the machine closed).
 		T::WeightInfo::sweep(checks, reports)
+			.saturating_add(T::Faults::fault_weight().saturating_mul(reports.into()))
 	}
 
 	/// Whether the machine in `slot` met `window`: feeds uptime, and reports a leased machine

@@ -11,7 +11,7 @@ use gpux_primitives::{
 use sp_core::sr25519;
 use sp_runtime::traits::Saturating;
 
-use crate::{weights::WeightInfo, FaultClaims, Heartbeats, StartChecks, LOG_TARGET};
+use crate::{weights::WeightInfo, FaultClaims, Heartbeats, StartChecks, Sweep, LOG_TARGET};
 use gpux_primitives::{
 	storage::first_block_with_room, Balance, FaultKind, FaultReporter, LeaseStartWatch,
 	RenterDeposits,
@@ -187,8 +187,23 @@ impl<T: Config> Pallet<T> {
 		T::Deposits::hold_deposit(&renter, deposit)?;
 		Self::deposit_event(Event::FaultClaimed { lease, renter: renter.clone(), kind, deposit });
 		// The chain checks what it can: a machine that missed a window under a lease.
-		let missed = Heartbeats::<T>::get(facts.machine).is_some_and(|r| r.missed_in_a_row > 0);
-		if kind == FaultKind::Offline && facts.open && missed {
+		// The chain checks what it can: a machine that missed windows in a row, every one of
+		// them begun under this lease (not another renter's, not before this one started).
+		let under_this_lease = Heartbeats::<T>::get(facts.machine).is_some_and(|record| {
+			// The last window the sweep checked for this machine, then the streak's first.
+			let now = Self::window_of(frame_system::Pallet::<T>::block_number());
+			let cursor = Sweep::<T>::get();
+			let swept = cursor.window.saturating_add(1) == now
+				&& (cursor.finished || cursor.next > record.slot);
+			let last_checked = now.saturating_sub(if swept { 1 } else { 2 });
+			let first_missed =
+				last_checked.saturating_add(1).saturating_sub(record.missed_in_a_row);
+			record.missed_in_a_row > 0
+				&& BlockNumberFor::<T>::from(first_missed)
+					.saturating_mul(T::HeartbeatInterval::get())
+					>= facts.starts_at
+		});
+		if kind == FaultKind::Offline && facts.open && under_this_lease {
 			Self::decide_claim(lease, facts.machine, &renter, kind, deposit, true)?;
 			LeaseAttestations::<T>::mutate(lease, |record| {
 				if let Some(dispute) = record.as_mut().and_then(|r| r.dispute.as_mut()) {

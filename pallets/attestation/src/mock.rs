@@ -89,6 +89,7 @@ pub struct FakeLease {
 	pub machine: MachineId,
 	pub open: bool,
 	pub ends_at: u64,
+	pub starts_at: u64,
 }
 
 /// What the other pallets were told.
@@ -207,6 +208,7 @@ impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
 			provider: l.provider,
 			machine: l.machine,
 			open: l.open,
+			starts_at: l.starts_at,
 			ends_at: l.ends_at,
 		})
 	}
@@ -251,7 +253,14 @@ impl FaultReporter<u64> for FakeStaking {
 		tell(|t| t.victims.push((renter, loss)));
 		Ok(())
 	}
+	fn fault_weight() -> frame_support::weights::Weight {
+		FAULT_WEIGHT
+	}
 }
+
+/// What the fake staking pallet says a fault report costs.
+pub const FAULT_WEIGHT: frame_support::weights::Weight =
+	frame_support::weights::Weight::from_parts(7_000_000_000, 7_000);
 
 /// An account whose deposits cannot be held.
 pub const POOR: u64 = 4;
@@ -549,8 +558,14 @@ impl crate::benchmarking::BenchmarkHelper<u64> for () {
 	}
 	fn open_lease(machine: MachineId) -> (LeaseId, u64) {
 		let id = leases().keys().max().map_or(0, |l| l + 1);
-		let lease =
-			FakeLease { renter: RENTER, provider: PROVIDER, machine, open: true, ends_at: 1_000 };
+		let lease = FakeLease {
+			renter: RENTER,
+			provider: PROVIDER,
+			machine,
+			open: true,
+			ends_at: 1_000,
+			starts_at: 0,
+		};
 		put_lease(id, lease);
 		(id, RENTER)
 	}

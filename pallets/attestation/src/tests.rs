@@ -204,6 +204,7 @@ mod heartbeats {
 					machine: IDLE,
 					open: true,
 					ends_at: 500,
+					starts_at: 0,
 				},
 			);
 			assert_ok!(beat(IDLE, 3));
@@ -246,7 +247,14 @@ mod heartbeats {
 	}
 
 	fn lease_on(machine: MachineId) -> FakeLease {
-		FakeLease { renter: RENTER, provider: PROVIDER, machine, open: true, ends_at: 500 }
+		FakeLease {
+			renter: RENTER,
+			provider: PROVIDER,
+			machine,
+			open: true,
+			ends_at: 500,
+			starts_at: 0,
+		}
 	}
 
 	#[test]
@@ -334,6 +342,34 @@ mod heartbeats {
 	}
 
 	#[test]
+	fn the_sweep_charges_the_staking_pallet_s_weight_for_each_report() {
+		ExtBuilder.build_and_execute(|| {
+			put_lease(
+				LEASE,
+				FakeLease {
+					renter: RENTER,
+					provider: PROVIDER,
+					machine: MACHINE,
+					open: true,
+					ends_at: 500,
+					starts_at: 0,
+				},
+			);
+			assert_ok!(beat(MACHINE, 1));
+			run_to_block(4 * INTERVAL - 1);
+			assert!(told().faults.is_empty());
+			// The block that reports the machine offline.
+			System::set_block_number(4 * INTERVAL);
+			let weight = Attestation::sweep_windows(4 * INTERVAL);
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::Offline)]);
+			assert!(weight.all_gte(FAULT_WEIGHT), "{weight:?}");
+			// A check that reports nothing does not charge for a report.
+			System::set_block_number(5 * INTERVAL);
+			assert!(!Attestation::sweep_windows(5 * INTERVAL).all_gte(FAULT_WEIGHT));
+		});
+	}
+
+	#[test]
 	fn a_leased_machine_silent_past_the_grace_is_reported_offline_once() {
 		ExtBuilder.build_and_execute(|| {
 			put_lease(
@@ -344,6 +380,7 @@ mod heartbeats {
 					machine: MACHINE,
 					open: true,
 					ends_at: 500,
+					starts_at: 0,
 				},
 			);
 			assert_ok!(beat(MACHINE, 1));
@@ -377,6 +414,7 @@ mod heartbeats {
 						machine,
 						open: true,
 						ends_at: 500,
+						starts_at: 0,
 					},
 				);
 			}
@@ -799,6 +837,7 @@ mod leases {
 				machine: MACHINE,
 				open: true,
 				ends_at: 100,
+				starts_at: 0,
 			},
 		);
 	}
@@ -951,6 +990,30 @@ mod leases {
 	}
 
 	#[test]
+	fn windows_missed_before_the_reporter_s_lease_do_not_uphold_its_report() {
+		ExtBuilder.build_and_execute(|| {
+			// The machine was already silent under another lease when this one began (15).
+			put_lease(
+				LEASE,
+				FakeLease {
+					renter: RENTER,
+					provider: PROVIDER,
+					machine: MACHINE,
+					open: true,
+					ends_at: 100,
+					starts_at: 15,
+				},
+			);
+			assert_ok!(beat(MACHINE, 1));
+			run_to_block(3 * INTERVAL);
+			assert!(Heartbeats::<Test>::get(MACHINE).unwrap().missed_in_a_row > 0);
+			assert_ok!(report(RENTER, FaultKind::Offline));
+			assert!(told().faults.is_empty(), "not at once: governance decides");
+			assert_eq!(FaultClaims::<Test>::get(LEASE), Some((FaultKind::Offline, 100)));
+		});
+	}
+
+	#[test]
 	fn a_report_the_chain_cannot_check_waits_for_governance() {
 		// Upheld: the deposit comes back and the renter is the fault's reporter.
 		ExtBuilder.build_and_execute(|| {
@@ -1015,6 +1078,7 @@ mod leases {
 					machine: MACHINE,
 					open: true,
 					ends_at: 100,
+					starts_at: 0,
 				},
 			);
 			assert_noop!(
@@ -1059,6 +1123,7 @@ mod leases {
 					machine: MACHINE,
 					open: false,
 					ends_at: 100,
+					starts_at: 0,
 				},
 			);
 			assert_noop!(start(1), AttestationError::LeaseClosed);

@@ -21,7 +21,7 @@ pub trait BenchmarkHelper<AccountId> {
 }
 
 /// The on-demand price `BenchmarkHelper` machines are listed at.
-pub const ON_DEMAND_PRICE: Balance = 1_000_000;
+pub const ON_DEMAND_PRICE: Balance = 1_000_000_000_000;
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
@@ -66,7 +66,7 @@ mod benchmarks {
 		let machine = T::BenchmarkHelper::listed_machine(m.max(1));
 		let spot_renter = funded::<T>("spot", 0);
 		for _ in 0..m {
-			rent_lease::<T>(&spot_renter, machine, 1, LeaseMode::Spot, 1);
+			rent_lease::<T>(&spot_renter, machine, 1, LeaseMode::Spot, ON_DEMAND_PRICE / 2);
 		}
 		let renter = funded::<T>("renter", 0);
 		let lease = NextLeaseId::<T>::get();

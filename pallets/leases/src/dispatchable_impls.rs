@@ -81,6 +81,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(ends_at <= until, Error::<T>::DurationOutOfBounds);
 		}
 		let escrow = Self::cost(price, gpus, duration)?;
+		ensure!(escrow >= T::MinEscrow::get(), Error::<T>::EscrowBelowMinimum);
 		Self::hold_escrow(&renter, escrow)?;
 
 		NextLeaseId::<T>::put(lease.checked_add(1).ok_or(Error::<T>::Overflow)?);

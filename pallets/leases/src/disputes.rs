@@ -12,6 +12,7 @@ impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pall
 		Leases::<T>::get(lease).map(|record| LeaseFacts {
 			ends_at: record.accrues_until(),
 			open: record.is_open(),
+			starts_at: record.starts_at,
 			renter: record.renter,
 			provider: record.provider,
 			machine: record.machine,

@@ -80,6 +80,9 @@ pub mod pallet {
 		/// How many blocks past its end a close may move when blocks are full.
 		#[pallet::constant]
 		type MaxCloseDelay: Get<u32>;
+		/// The least a lease may hold in escrow: no near-worthless lease records.
+		#[pallet::constant]
+		type MinEscrow: Get<Balance>;
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 		/// Creates listed machines for the benchmarks.
@@ -182,6 +185,8 @@ pub mod pallet {
 		NotAvailableYet,
 		/// The renter's free balance cannot cover the escrow.
 		EscrowExceedsBalance,
+		/// The lease would hold less than `MinEscrow`: rent more GPUs or blocks.
+		EscrowBelowMinimum,
 		/// No lease with this id.
 		UnknownLease,
 		/// Only the lease's renter may do this.

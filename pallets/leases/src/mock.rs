@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, Hooks},
+	traits::{ConstU128, ConstU32, ConstU64, Hooks},
 };
 use gpux_primitives::{
 	AccessMethods, AccessSpec, Balance, LeaseId, ListedMachine, ListingTerms, MachineId,
@@ -52,6 +52,8 @@ pub const TREASURY: u64 = 99;
 /// 600 per GPU-hour and 600 blocks an hour: one unit per GPU per block.
 pub const PRICE: Balance = 600;
 pub const SPOT_FLOOR: Balance = 120;
+/// The least escrow a lease may hold.
+pub const MIN_ESCROW: Balance = 10;
 pub const NOTICE: u64 = 10;
 /// Machine 0: four listed GPUs. Machine 1: registered, not listed.
 pub const MACHINE: MachineId = 0;
@@ -171,6 +173,7 @@ impl pallet_leases::Config for Test {
 	type MaxLeasesPerMachine = ConstU32<4>;
 	type MaxClosesPerBlock = ConstU32<2>;
 	type MaxCloseDelay = ConstU32<2>;
+	type MinEscrow = ConstU128<MIN_ESCROW>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockMachines;

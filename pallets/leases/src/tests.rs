@@ -614,6 +614,20 @@ mod collateral {
 	}
 
 	#[test]
+	fn a_lease_below_the_minimum_escrow_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			// A spot GPU for 10 blocks at the floor holds 2, below the minimum of 10.
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::Spot, 10, SPOT_FLOOR),
+				Error::<Test>::EscrowBelowMinimum
+			);
+			// On demand for 10 blocks holds exactly the minimum.
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 10, PRICE);
+			assert_eq!(LeaseRecords::<Test>::get(lease).unwrap().escrow, MIN_ESCROW);
+		});
+	}
+
+	#[test]
 	fn every_rent_has_its_start_checked_or_is_refused() {
 		ExtBuilder::default().build_and_execute(|| {
 			MockStarts::set_full(true);

@@ -157,6 +157,9 @@ pub trait FaultReporter<AccountId> {
 		renter: AccountId,
 		loss: crate::Balance,
 	) -> DispatchResult;
+	/// The most one report costs (every lease of the machine closed), so that a caller that
+	/// reports from a hook can charge it.
+	fn fault_weight() -> sp_runtime::Weight;
 }
 
 /// What reputation learns from the other pallets. Every input concerns a machine and its
@@ -243,6 +246,8 @@ pub struct LeaseFacts<AccountId, BlockNumber> {
 	pub machine: MachineId,
 	/// Not closed yet.
 	pub open: bool,
+	/// When it starts (or started).
+	pub starts_at: BlockNumber,
 	/// When it ends (or ended) at the latest.
 	pub ends_at: BlockNumber,
 }

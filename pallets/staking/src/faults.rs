@@ -1,7 +1,11 @@
 //! Faults coming in: leases closed, a slash computed and deferred.
 
 use alloc::vec::Vec;
-use frame_support::{pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get};
+use frame_support::{
+	pallet_prelude::{DispatchResult, Weight},
+	storage::with_storage_layer,
+	traits::Get,
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	storage::{first_block_with_room, remove_from_list},
@@ -13,8 +17,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	Bonds, Config, Error, Event, NextSlashId, Pallet, PendingSlash, SlashId, SlashRentersOf,
-	SlashSchedule, Slashes,
+	weights::WeightInfo, Bonds, Config, Error, Event, NextSlashId, Pallet, PendingSlash, SlashId,
+	SlashRentersOf, SlashSchedule, Slashes,
 };
 
 /// How many blocks past its due block a slash may move when that block's schedule is full.
@@ -163,5 +167,9 @@ impl<T: Config> FaultReporter<T::AccountId> for Pallet<T> {
 		loss: Balance,
 	) -> DispatchResult {
 		Self::do_report_fault(machine, kind, reporter, Some((renter, loss)))
+	}
+
+	fn fault_weight() -> Weight {
+		<T as Config>::WeightInfo::report_offline(T::MaxSlashRenters::get())
 	}
 }

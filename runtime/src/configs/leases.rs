@@ -1,9 +1,13 @@
-use frame_support::{parameter_types, traits::ConstU32, PalletId};
+use frame_support::{
+	parameter_types,
+	traits::{ConstU128, ConstU32},
+	PalletId,
+};
 use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 use crate::{
 	AccountId, Attestation, Balances, BlockNumber, Marketplace, Reputation, Runtime, RuntimeEvent,
-	RuntimeHoldReason, HOURS, MINUTES,
+	RuntimeHoldReason, HOURS, MILLI_UNITS, MINUTES,
 };
 
 parameter_types! {
@@ -33,6 +37,8 @@ impl pallet_leases::Config for Runtime {
 	type MaxLeasesPerMachine = MaxLeasesPerMachine;
 	type MaxClosesPerBlock = ConstU32<64>;
 	type MaxCloseDelay = ConstU32<10>;
+	/// 0.01 GPUX: a minute of the cheapest GPU class at its ceiling is more.
+	type MinEscrow = ConstU128<{ 10 * MILLI_UNITS }>;
 	type WeightInfo = pallet_leases::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkHelper;

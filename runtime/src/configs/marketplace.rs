@@ -19,7 +19,8 @@ impl pallet_marketplace::Config for Runtime {
 	type MaxFleetLabelLen = ConstU32<32>;
 	type MaxMachinesPerProvider = MaxMachinesPerProvider;
 	type MaxFleetSize = ConstU32<64>;
-	type MaxGpusPerMachine = ConstU32<64>;
+	// A heartbeat reports at most this many GPUs: a bigger machine could never match its spec.
+	type MaxGpusPerMachine = ConstU32<{ gpux_primitives::attestation::MAX_GPUS_PER_MACHINE }>;
 	type MaxGpuClasses = ConstU32<64>;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 }
