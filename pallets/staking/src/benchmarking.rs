@@ -37,13 +37,20 @@ fn bonded_provider<T: Config>(machines: u32, spare: Balance) -> T::AccountId {
 	provider
 }
 
-/// A machine of one GPU per lease, with `leases` leases, reported offline.
-fn reported_machine<T: Config>(provider: &T::AccountId, leases: u32) -> (MachineId, SlashId) {
+/// A listed machine of `provider` with one GPU per lease (at least one), bonded for, with
+/// `leases` leases open.
+fn leased_machine<T: Config>(provider: &T::AccountId, leases: u32) -> MachineId {
 	let machine = T::BenchmarkHelper::machine(provider, leases.max(1), true);
 	Pallet::<T>::do_bond(provider.clone(), Pallet::<T>::requirement(leases.max(1))).expect("bonds");
 	for index in 0..leases {
 		T::BenchmarkHelper::lease(machine, &funded::<T>("renter", index));
 	}
+	machine
+}
+
+/// As `leased_machine`, then reported for a `SpecMismatch`.
+fn reported_machine<T: Config>(provider: &T::AccountId, leases: u32) -> (MachineId, SlashId) {
+	let machine = leased_machine::<T>(provider, leases);
 	let slash = NextSlashId::<T>::get();
 	Pallet::<T>::do_report_fault(machine, FaultKind::SpecMismatch, None, None).expect("reports");
 	(machine, slash)
@@ -98,12 +105,7 @@ mod benchmarks {
 	/// `r`: leases on the machine, closed and their renters recorded for compensation.
 	#[benchmark]
 	fn report_offline(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
-		let provider = funded::<T>("provider", 0);
-		let machine = T::BenchmarkHelper::machine(&provider, r.max(1), true);
-		Pallet::<T>::do_bond(provider, Pallet::<T>::requirement(r.max(1))).expect("bonds");
-		for index in 0..r {
-			T::BenchmarkHelper::lease(machine, &funded::<T>("renter", index));
-		}
+		let machine = leased_machine::<T>(&funded::<T>("provider", 0), r);
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
@@ -117,12 +119,7 @@ mod benchmarks {
 	/// As `report_offline`, with a kind that also closes leases and slashes most.
 	#[benchmark]
 	fn report_fault(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
-		let provider = funded::<T>("provider", 0);
-		let machine = T::BenchmarkHelper::machine(&provider, r.max(1), true);
-		Pallet::<T>::do_bond(provider, Pallet::<T>::requirement(r.max(1))).expect("bonds");
-		for index in 0..r {
-			T::BenchmarkHelper::lease(machine, &funded::<T>("renter", index));
-		}
+		let machine = leased_machine::<T>(&funded::<T>("provider", 0), r);
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
