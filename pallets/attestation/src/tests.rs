@@ -344,17 +344,7 @@ mod heartbeats {
 	#[test]
 	fn the_sweep_charges_the_staking_pallet_s_weight_for_each_report() {
 		ExtBuilder.build_and_execute(|| {
-			put_lease(
-				LEASE,
-				FakeLease {
-					renter: RENTER,
-					provider: PROVIDER,
-					machine: MACHINE,
-					open: true,
-					ends_at: 500,
-					starts_at: 0,
-				},
-			);
+			put_lease(LEASE, lease_on(MACHINE));
 			assert_ok!(beat(MACHINE, 1));
 			run_to_block(4 * INTERVAL - 1);
 			assert!(told().faults.is_empty());
@@ -372,17 +362,7 @@ mod heartbeats {
 	#[test]
 	fn a_leased_machine_silent_past_the_grace_is_reported_offline_once() {
 		ExtBuilder.build_and_execute(|| {
-			put_lease(
-				LEASE,
-				FakeLease {
-					renter: RENTER,
-					provider: PROVIDER,
-					machine: MACHINE,
-					open: true,
-					ends_at: 500,
-					starts_at: 0,
-				},
-			);
+			put_lease(LEASE, lease_on(MACHINE));
 			assert_ok!(beat(MACHINE, 1));
 			// Windows 1 and 2 missed: within the grace of 2.
 			run_to_block(3 * INTERVAL);
