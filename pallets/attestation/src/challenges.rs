@@ -120,6 +120,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn close_epoch(_now: BlockNumberFor<T>) -> Weight {
 		let open = OpenChallenges::<T>::take();
 		let count = open.len() as u32;
+		let mut reports = 0u32;
 		for id in open {
 			let Some(record) = Challenges::<T>::get(id) else { continue };
 			let outcome = match record.state {
@@ -127,9 +128,11 @@ impl<T: Config> Pallet<T> {
 				ChallengeState::Committed { .. } => ChallengeOutcome::MissedReveal,
 				ChallengeState::Revealed { .. } => ChallengeOutcome::Undecided,
 			};
+			reports = reports.saturating_add(u32::from(outcome.is_fault()));
 			Self::decide(id, record, outcome);
 		}
 		T::WeightInfo::close_epoch(count)
+			.saturating_add(T::Faults::fault_weight().saturating_mul(reports.into()))
 	}
 
 	/// Records the outcome: reputation learns it, a fault is reported, the challenge's

@@ -289,4 +289,12 @@ impl<T: Config> MachineMonitor for Pallet<T> {
 	fn is_challenged(machine: MachineId) -> bool {
 		Self::has_open_challenge(machine)
 	}
+
+	fn is_disputable(machine: MachineId) -> bool {
+		Self::is_disputable(machine)
+	}
+
+	fn machine_left(machine: MachineId) {
+		crate::DisputeHolds::<T>::remove(machine);
+	}
 }

@@ -6,7 +6,7 @@ use sp_runtime::TryRuntimeError;
 
 use crate::{
 	ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
-	RevealedRowsOf, TrackedMachineCount, TrackedMachines, Verdicts,
+	RevealedRowsOf, StartCheckBlocks, StartChecks, TrackedMachineCount, TrackedMachines, Verdicts,
 };
 
 impl<T: Config> Pallet<T> {
@@ -40,6 +40,27 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(RevealedRowsOf::<T>::iter().count() <= open.len(), "rows of decided challenges");
+
+		let mut checks = 0usize;
+		for (block, due) in StartChecks::<T>::iter() {
+			for lease in due {
+				checks = checks.saturating_add(1);
+				ensure!(
+					StartCheckBlocks::<T>::get(lease) == Some(block),
+					"a start check's block is not recorded"
+				);
+			}
+		}
+		ensure!(
+			StartCheckBlocks::<T>::iter().count() == checks,
+			"a recorded start check is in no block"
+		);
+		for (lease, _) in crate::FaultClaims::<T>::iter() {
+			let undecided = crate::LeaseAttestations::<T>::get(lease)
+				.and_then(|r| r.dispute)
+				.is_some_and(|d| d.resolution.is_none());
+			ensure!(undecided, "a fault claim without an undecided dispute");
+		}
 		Ok(())
 	}
 }

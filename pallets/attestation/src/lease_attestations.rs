@@ -9,19 +9,44 @@ use gpux_primitives::{
 	AttestedMachine, LeaseDisputes, LeaseFacts, LeaseId, MachineKeys,
 };
 use sp_core::sr25519;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{One, Saturating};
 
-use crate::{weights::WeightInfo, FaultClaims, Heartbeats, StartChecks, Sweep, LOG_TARGET};
+use crate::{
+	weights::WeightInfo, DisputeHolds, FaultClaims, Heartbeats, StartCheckBlocks, StartChecks,
+	Sweep, LOG_TARGET,
+};
 use gpux_primitives::{
-	storage::first_block_with_room, Balance, FaultKind, FaultReporter, LeaseStartWatch,
-	RenterDeposits,
+	storage::{first_block_with_room, remove_from_list},
+	Balance, FaultKind, FaultReporter, LeaseWatch, MachineId, RenterDeposits,
 };
 use sp_runtime::DispatchError;
 
-/// The leases pallet has each new lease's start checked here.
-impl<T: Config> LeaseStartWatch<BlockNumberFor<T>> for Pallet<T> {
+/// The leases pallet has each new lease's start checked here, and says when a lease closes
+/// and when it is pruned.
+impl<T: Config> LeaseWatch<BlockNumberFor<T>> for Pallet<T> {
 	fn expect_start(lease: LeaseId, starts_at: BlockNumberFor<T>) -> DispatchResult {
 		Self::do_expect_start(lease, starts_at)
+	}
+
+	fn lease_closed(lease: LeaseId, machine: MachineId) {
+		if let Some(block) = StartCheckBlocks::<T>::take(lease) {
+			StartChecks::<T>::mutate_exists(block, |due| remove_from_list(due, &lease));
+		}
+		let until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::DisputeWindow::get());
+		DisputeHolds::<T>::mutate(machine, |hold| hold.until = hold.until.max(until));
+	}
+
+	fn forget(lease: LeaseId) -> bool {
+		let record = LeaseAttestations::<T>::get(lease);
+		if record.as_ref().and_then(|r| r.dispute.as_ref()).is_some_and(|d| d.resolution.is_none())
+		{
+			return false;
+		}
+		if record.is_some() {
+			LeaseAttestations::<T>::remove(lease);
+		}
+		true
 	}
 }
 
@@ -127,22 +152,42 @@ impl<T: Config> Pallet<T> {
 	/// as a block has room.
 	pub(crate) fn do_expect_start(lease: LeaseId, starts_at: BlockNumberFor<T>) -> DispatchResult {
 		let deadline = starts_at.saturating_add(T::StartAttestationDeadline::get());
-		first_block_with_room(deadline, T::MaxStartCheckDelay::get(), |block| {
-			StartChecks::<T>::mutate(block, |due| due.try_push(lease).is_ok())
-		})
-		.map(|_| ())
-		.ok_or_else(|| Error::<T>::StartChecksFull.into())
+		Self::schedule_start_check(lease, deadline)
+			.map(|_| ())
+			.ok_or_else(|| Error::<T>::StartChecksFull.into())
 	}
 
-	/// Abandons the leases due for a start check now whose start was never attested.
+	/// Puts `lease`'s start check in `block`, or the first block after with room, at most
+	/// `MaxStartCheckDelay` later. Returns that block.
+	fn schedule_start_check(lease: LeaseId, block: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+		let at = first_block_with_room(block, T::MaxStartCheckDelay::get(), |block| {
+			StartChecks::<T>::mutate(block, |due| due.try_push(lease).is_ok())
+		})?;
+		StartCheckBlocks::<T>::insert(lease, at);
+		Some(at)
+	}
+
+	/// Abandons the leases due for a start check now whose start was never attested: at
+	/// most `MaxAbandonReportsPerBlock`; the others are checked again in a later block.
 	pub(crate) fn check_lease_starts(now: BlockNumberFor<T>) -> Weight {
 		let due = StartChecks::<T>::take(now);
+		let mut reports = 0u32;
 		for lease in due.iter().copied() {
+			StartCheckBlocks::<T>::remove(lease);
 			let Some(facts) = T::Leases::lease_facts(lease) else { continue };
 			let started = LeaseAttestations::<T>::get(lease).is_some_and(|a| a.started.is_some());
 			if !facts.open || started {
 				continue;
 			}
+			if reports >= T::MaxAbandonReportsPerBlock::get() {
+				// A block can pay for only so many reports; the next block with room checks
+				// it again (there is always one: this block's check just left).
+				let next = now.saturating_add(One::one());
+				if Self::schedule_start_check(lease, next).is_some() {
+					continue;
+				}
+			}
+			reports = reports.saturating_add(1);
 			let (refunded, loss) = T::Leases::abandon(lease);
 			Self::deposit_event(Event::LeaseAbandoned { lease, machine: facts.machine, refunded });
 			// The fault closes the machine's other leases too: a machine that did not deliver
@@ -163,6 +208,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		T::WeightInfo::check_lease_starts(due.len() as u32)
+			.saturating_add(T::Faults::fault_weight().saturating_mul(reports.into()))
 	}
 
 	pub(crate) fn do_dispute(
@@ -186,16 +232,11 @@ impl<T: Config> Pallet<T> {
 		let deposit = T::FaultReportDeposit::get();
 		T::Deposits::hold_deposit(&renter, deposit)?;
 		Self::deposit_event(Event::FaultClaimed { lease, renter: renter.clone(), kind, deposit });
-		// The chain checks what it can: a machine that missed a window under a lease.
 		// The chain checks what it can: a machine that missed windows in a row, every one of
 		// them begun under this lease (not another renter's, not before this one started).
 		let under_this_lease = Heartbeats::<T>::get(facts.machine).is_some_and(|record| {
-			// The last window the sweep checked for this machine, then the streak's first.
 			let now = Self::window_of(frame_system::Pallet::<T>::block_number());
-			let cursor = Sweep::<T>::get();
-			let swept = cursor.window.saturating_add(1) == now
-				&& (cursor.finished || cursor.next > record.slot);
-			let last_checked = now.saturating_sub(if swept { 1 } else { 2 });
+			let last_checked = Sweep::<T>::get().last_checked(now, record.slot);
 			let first_missed =
 				last_checked.saturating_add(1).saturating_sub(record.missed_in_a_row);
 			record.missed_in_a_row > 0
@@ -205,6 +246,7 @@ impl<T: Config> Pallet<T> {
 		});
 		if kind == FaultKind::Offline && facts.open && under_this_lease {
 			Self::decide_claim(lease, facts.machine, &renter, kind, deposit, true)?;
+			Self::dispute_decided(facts.machine);
 			LeaseAttestations::<T>::mutate(lease, |record| {
 				if let Some(dispute) = record.as_mut().and_then(|r| r.dispute.as_mut()) {
 					dispute.resolution = Some(true);
@@ -255,7 +297,24 @@ impl<T: Config> Pallet<T> {
 		);
 		record.dispute = Some(Dispute { reason, raised_at: now, resolution: None });
 		LeaseAttestations::<T>::insert(lease, record);
+		DisputeHolds::<T>::mutate(facts.machine, |hold| {
+			hold.undecided = hold.undecided.saturating_add(1)
+		});
 		Ok(facts)
+	}
+
+	/// One dispute of `machine`'s leases fewer is undecided.
+	fn dispute_decided(machine: MachineId) {
+		DisputeHolds::<T>::mutate(machine, |hold| {
+			hold.undecided = hold.undecided.saturating_sub(1)
+		});
+	}
+
+	/// Whether `machine` must stay: a lease of it may still be disputed, or a dispute or fault
+	/// report of one is undecided.
+	pub(crate) fn is_disputable(machine: MachineId) -> bool {
+		let hold = DisputeHolds::<T>::get(machine);
+		hold.undecided > 0 || frame_system::Pallet::<T>::block_number() <= hold.until
 	}
 
 	pub(crate) fn do_resolve_dispute(lease: LeaseId, upheld: bool) -> DispatchResult {
@@ -263,6 +322,7 @@ impl<T: Config> Pallet<T> {
 		let dispute = record.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
 		ensure!(dispute.resolution.is_none(), Error::<T>::NoDispute);
 		dispute.resolution = Some(upheld);
+		Self::dispute_decided(record.machine);
 		if let Some((kind, deposit)) = FaultClaims::<T>::take(lease) {
 			let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
 			Self::decide_claim(lease, record.machine, &facts.renter, kind, deposit, upheld)?;

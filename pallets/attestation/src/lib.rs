@@ -136,6 +136,10 @@ pub mod pallet {
 		/// rent that finds none with room is refused (`StartChecksFull`).
 		#[pallet::constant]
 		type MaxStartCheckDelay: Get<u32>;
+		/// Most abandoned leases reported in one block (each report may close a machine's
+		/// leases); the rest are checked again in a later block.
+		#[pallet::constant]
+		type MaxAbandonReportsPerBlock: Get<u32>;
 		/// Holds renters' fault-report deposits, and takes a rejected report's.
 		type Deposits: RenterDeposits<Self::AccountId, Balance>;
 		/// What a renter puts down to report a fault on its lease: back if upheld, to the
@@ -209,6 +213,17 @@ pub mod pallet {
 		BoundedVec<LeaseId, T::MaxStartChecksPerBlock>,
 		ValueQuery,
 	>;
+
+	/// The block each pending start check is in, by lease: a lease that closes first takes
+	/// its check off that block, so closed leases hold no room in `StartChecks`.
+	#[pallet::storage]
+	pub type StartCheckBlocks<T: Config> = StorageMap<_, Twox64Concat, LeaseId, BlockNumberFor<T>>;
+
+	/// What keeps a machine answerable for its closed leases: it may not deregister while a
+	/// lease of it may still be disputed or has a dispute or fault report undecided.
+	#[pallet::storage]
+	pub type DisputeHolds<T: Config> =
+		StorageMap<_, Twox64Concat, MachineId, DisputeHold<BlockNumberFor<T>>, ValueQuery>;
 
 	/// Renters' fault reports awaiting governance, by lease: the fault kind and the deposit
 	/// held. The report's evidence is the lease's dispute reason.
@@ -473,7 +488,8 @@ pub mod pallet {
 		///
 		/// - `origin`: none; sent by a validator's offchain worker, `signature` by `verifier`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(<T as Config>::WeightInfo::submit_verdict(T::MaxVerifiers::get()))]
+		#[pallet::weight(<T as Config>::WeightInfo::submit_verdict(T::MaxVerifiers::get())
+			.saturating_add(T::Faults::fault_weight()))]
 		pub fn submit_verdict(
 			origin: OriginFor<T>,
 			challenge: ChallengeId,
@@ -540,6 +556,8 @@ pub mod pallet {
 		/// - `kind`: `Offline`, `SpecMismatch` or `LeaseAbandoned`.
 		/// - `evidence`: at most `MaxDisputeReasonLen` bytes, for governance to read.
 		#[pallet::call_index(10)]
+		#[pallet::weight(<T as Config>::WeightInfo::report_fault()
+			.saturating_add(T::Faults::fault_weight()))]
 		pub fn report_fault(
 			origin: OriginFor<T>,
 			lease: LeaseId,
@@ -550,12 +568,16 @@ pub mod pallet {
 			Self::do_report_fault(who, lease, kind, evidence)
 		}
 
-		/// Resolve a dispute: `upheld` refunds the renter (an open lease closes with its whole
-		/// escrow back; what the provider was paid is taken back as far as its free balance
-		/// goes); otherwise the dispute is rejected.
+		/// Resolve a dispute or a renter's fault report. An upheld dispute refunds the renter
+		/// (an open lease closes with its whole escrow back) and slashes the provider's bond
+		/// (`Disputed`), compensating what the lease paid; an upheld fault report is reported
+		/// as its kind. Rejected: nothing changes but the record (and a fault report's deposit
+		/// goes to the treasury).
 		///
 		/// - `origin`: `GovernanceOrigin`.
 		#[pallet::call_index(7)]
+		#[pallet::weight(<T as Config>::WeightInfo::resolve_dispute()
+			.saturating_add(T::Faults::fault_weight()))]
 		pub fn resolve_dispute(
 			origin: OriginFor<T>,
 			lease: LeaseId,

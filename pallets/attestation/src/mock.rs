@@ -185,6 +185,20 @@ impl MachineKeys<u64> for FakeMarket {
 	}
 }
 
+/// Closes an open lease as the leases pallet would, telling the attestation pallet.
+pub fn close_lease(id: LeaseId) {
+	let mut all = leases();
+	let Some(lease) = all.get_mut(&id).filter(|l| l.open) else { return };
+	lease.open = false;
+	let machine = lease.machine;
+	set_leases(all);
+	told_closed(id, machine);
+}
+
+fn told_closed(lease: LeaseId, machine: MachineId) {
+	<Attestation as gpux_primitives::LeaseWatch<u64>>::lease_closed(lease, machine);
+}
+
 pub struct FakeLeases;
 impl LeaseRegistry<u64, Balance> for FakeLeases {
 	fn open_leases_on(machine: MachineId) -> u32 {
@@ -193,12 +207,18 @@ impl LeaseRegistry<u64, Balance> for FakeLeases {
 	fn close_for_fault(machine: MachineId) -> Vec<(u64, Balance)> {
 		let mut all = leases();
 		let mut closed = Vec::new();
-		for lease in all.values_mut().filter(|l| l.machine == machine && l.open) {
+		for (id, lease) in all.iter_mut().filter(|(_, l)| l.machine == machine && l.open) {
 			lease.open = false;
-			closed.push((lease.renter, 0));
+			closed.push((*id, lease.renter));
 		}
 		set_leases(all);
 		closed
+			.into_iter()
+			.map(|(id, renter)| {
+				told_closed(id, machine);
+				(renter, 0)
+			})
+			.collect()
 	}
 }
 impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
@@ -216,7 +236,9 @@ impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
 		let mut all = leases();
 		let l = all.get_mut(&lease).ok_or(DispatchError::Other("no lease"))?;
 		l.open = false;
+		let machine = l.machine;
 		set_leases(all);
+		told_closed(lease, machine);
 		tell(|t| t.refunds.push(lease));
 		Ok((500, 70))
 	}
@@ -224,7 +246,9 @@ impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
 		let mut all = leases();
 		let Some(l) = all.get_mut(&lease).filter(|l| l.open) else { return (0, 0) };
 		l.open = false;
+		let machine = l.machine;
 		set_leases(all);
+		told_closed(lease, machine);
 		tell(|t| t.abandoned.push(lease));
 		(600, 30)
 	}
@@ -344,6 +368,7 @@ impl pallet_attestation::Config for Test {
 	type StartAttestationDeadline = ConstU64<START_DEADLINE>;
 	type MaxStartChecksPerBlock = ConstU32<2>;
 	type MaxStartCheckDelay = ConstU32<1>;
+	type MaxAbandonReportsPerBlock = ConstU32<1>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();

@@ -878,7 +878,7 @@ mod leases {
 	/// `LEASE`, open and starting at `starts_at`, with its start check scheduled.
 	fn expected_lease(starts_at: u64) {
 		open_lease();
-		assert_ok!(<Attestation as gpux_primitives::LeaseStartWatch<u64>>::expect_start(
+		assert_ok!(<Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(
 			LEASE, starts_at
 		));
 	}
@@ -922,9 +922,8 @@ mod leases {
 	#[test]
 	fn start_checks_per_block_are_bounded_and_spill_into_the_next_block() {
 		ExtBuilder.build_and_execute(|| {
-			let watch = |lease| {
-				<Attestation as gpux_primitives::LeaseStartWatch<u64>>::expect_start(lease, 5)
-			};
+			let watch =
+				|lease| <Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(lease, 5);
 			// Two a block, one block of delay: four leases, then the rent is refused.
 			for lease in 0..4 {
 				assert_ok!(watch(lease));
@@ -932,6 +931,102 @@ mod leases {
 			assert_eq!(StartChecks::<Test>::get(5 + START_DEADLINE).into_inner(), vec![0, 1]);
 			assert_eq!(StartChecks::<Test>::get(6 + START_DEADLINE).into_inner(), vec![2, 3]);
 			assert_noop!(watch(4), AttestationError::StartChecksFull);
+		});
+	}
+
+	#[test]
+	fn a_lease_closed_before_its_check_gives_its_room_back() {
+		ExtBuilder.build_and_execute(|| {
+			let watch =
+				|lease| <Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(lease, 5);
+			for lease in 0..4 {
+				assert_ok!(watch(lease));
+			}
+			assert_noop!(watch(4), AttestationError::StartChecksFull);
+			// Rent-and-terminate cannot fill the checks: a closed lease's check leaves.
+			<Attestation as gpux_primitives::LeaseWatch<u64>>::lease_closed(0, MACHINE);
+			assert_eq!(StartChecks::<Test>::get(5 + START_DEADLINE).into_inner(), vec![1]);
+			assert!(StartCheckBlocks::<Test>::get(0).is_none());
+			assert_ok!(watch(4));
+			assert_eq!(StartCheckBlocks::<Test>::get(4), Some(5 + START_DEADLINE));
+		});
+	}
+
+	#[test]
+	fn abandon_reports_per_block_are_bounded_and_the_rest_wait_a_block() {
+		ExtBuilder.build_and_execute(|| {
+			for (lease, machine) in [(LEASE, MACHINE), (LEASE + 1, MACHINE + 1)] {
+				listed_machine(machine);
+				put_lease(
+					lease,
+					FakeLease {
+						renter: RENTER,
+						provider: PROVIDER,
+						machine,
+						open: true,
+						ends_at: 100,
+						starts_at: 1,
+					},
+				);
+				assert_ok!(<Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(
+					lease, 1
+				));
+			}
+			// One report a block in the mock: the second lease is checked a block later.
+			run_to_block(1 + START_DEADLINE);
+			assert_eq!(told().abandoned, vec![LEASE]);
+			assert_eq!(StartChecks::<Test>::get(2 + START_DEADLINE).into_inner(), vec![LEASE + 1]);
+			run_to_block(2 + START_DEADLINE);
+			assert_eq!(told().abandoned, vec![LEASE, LEASE + 1]);
+			assert_eq!(told().faults.len(), 2);
+		});
+	}
+
+	#[test]
+	fn a_machine_stays_answerable_while_its_leases_may_be_disputed() {
+		ExtBuilder.build_and_execute(|| {
+			let disputable = || <Attestation as MachineMonitor>::is_disputable(MACHINE);
+			open_lease();
+			assert!(!disputable());
+			run_to_block(10);
+			close_lease(LEASE);
+			assert!(disputable(), "the dispute window runs from the close");
+			run_to_block(10 + DISPUTE_WINDOW);
+			assert!(disputable());
+			assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
+			run_to_block(11 + DISPUTE_WINDOW);
+			assert!(disputable(), "an undecided dispute holds the machine past the window");
+			assert!(
+				!<Attestation as gpux_primitives::LeaseWatch<u64>>::forget(LEASE),
+				"nor is its record pruned"
+			);
+			assert_ok!(Attestation::resolve_dispute(
+				RuntimeOrigin::signed(GOVERNANCE),
+				LEASE,
+				false
+			));
+			assert!(!disputable());
+			assert!(<Attestation as gpux_primitives::LeaseWatch<u64>>::forget(LEASE));
+			assert!(LeaseAttestations::<Test>::get(LEASE).is_none());
+			<Attestation as MachineMonitor>::machine_left(MACHINE);
+			assert!(!DisputeHolds::<Test>::contains_key(MACHINE));
+		});
+	}
+
+	#[test]
+	fn a_fault_report_holds_the_machine_until_decided() {
+		ExtBuilder.build_and_execute(|| {
+			open_lease();
+			assert_ok!(report(RENTER, FaultKind::SpecMismatch));
+			close_lease(LEASE);
+			run_to_block(2 + DISPUTE_WINDOW);
+			assert!(<Attestation as MachineMonitor>::is_disputable(MACHINE));
+			assert_ok!(Attestation::resolve_dispute(
+				RuntimeOrigin::signed(GOVERNANCE),
+				LEASE,
+				true
+			));
+			assert!(!<Attestation as MachineMonitor>::is_disputable(MACHINE));
 		});
 	}
 
@@ -1209,4 +1304,41 @@ mod leases {
 			assert_eq!(record.dispute.unwrap().resolution, Some(false));
 		});
 	}
+}
+
+/// Every benchmark's worst case, run as the benchmarking node runs it, touches no more storage
+/// than its weight charges for.
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn weights_cover_every_benchmark_s_worst_case() {
+	use crate::weights::WeightInfo;
+	use frame_support::{traits::WhitelistedStorageKeys, weights::constants::ParityDbWeight};
+	let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+	gpux_weight_check::assert_weights_cover::<Attestation>(
+		ExtBuilder.build(),
+		gpux_weight_check::with_keystore,
+		&whitelist,
+		ParityDbWeight::get(),
+		|case| {
+			let (f, n, v) = (case.component("f"), case.component("n"), case.component("v"));
+			Some(match case.name.as_str() {
+				"heartbeat" => <() as WeightInfo>::heartbeat(),
+				"commit_challenge" => <() as WeightInfo>::commit_challenge(),
+				"reveal_challenge" => <() as WeightInfo>::reveal_challenge(),
+				"submit_verdict" => <() as WeightInfo>::submit_verdict(v),
+				"attest_lease_start" => <() as WeightInfo>::attest_lease_start(),
+				"attest_lease_end" => <() as WeightInfo>::attest_lease_end(),
+				"dispute" => <() as WeightInfo>::dispute(),
+				"resolve_dispute" => <() as WeightInfo>::resolve_dispute(),
+				"set_challenge_size" => <() as WeightInfo>::set_challenge_size(),
+				"set_verifiers" => <() as WeightInfo>::set_verifiers(v),
+				"sweep" => <() as WeightInfo>::sweep(n, f),
+				"issue_challenges" => <() as WeightInfo>::issue_challenges(n),
+				"close_epoch" => <() as WeightInfo>::close_epoch(n),
+				"check_lease_starts" => <() as WeightInfo>::check_lease_starts(n),
+				"report_fault" => <() as WeightInfo>::report_fault(),
+				_ => return None,
+			})
+		},
+	);
 }

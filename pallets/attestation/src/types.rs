@@ -97,6 +97,15 @@ pub struct SweepCursor {
 	pub finished: bool,
 }
 
+impl SweepCursor {
+	/// The last window the sweep has checked for the machine in `slot`, in window `now`: the
+	/// previous one if the sweep got past the slot, else the one before.
+	pub fn last_checked(&self, now: u32, slot: u32) -> u32 {
+		let swept = self.window.saturating_add(1) == now && (self.finished || self.next > slot);
+		now.saturating_sub(if swept { 1 } else { 2 })
+	}
+}
+
 /// Where a challenge stands.
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum ChallengeState<BlockNumber> {
@@ -168,6 +177,15 @@ impl ChallengeOutcome {
 	pub fn is_fault(self) -> bool {
 		matches!(self, Self::Failed | Self::MissedCommit | Self::MissedReveal)
 	}
+}
+
+/// What keeps a machine answerable for its closed leases.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, Default, TypeInfo, MaxEncodedLen)]
+pub struct DisputeHold<BlockNumber> {
+	/// Disputes and fault reports of its leases that governance has not decided.
+	pub undecided: u32,
+	/// Until this block a closed lease of it may still be disputed.
+	pub until: BlockNumber,
 }
 
 /// A renter's dispute of a lease.

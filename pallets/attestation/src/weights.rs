@@ -46,9 +46,9 @@ const CHALLENGE_PROOF: u64 = 250;
 const ROWS_PROOF: u64 = 131_200;
 /// A lease attestation with a dispute, bytes.
 const LEASE_PROOF: u64 = 900;
-/// What a fault report or a reputation update costs at most (the staking pallet closes the
-/// machine's leases and schedules a slash).
-const FAULT: u64 = 40 * ACCESS;
+/// A reputation update. A fault report's own cost is the staking pallet's weight
+/// (`FaultReporter::fault_weight`), which the calls and hooks that report add.
+const REPUTATION: u64 = 4 * ACCESS;
 /// The hash and Merkle checks of the largest reveal: 8 rows × 16 KiB hashed, plus proofs.
 const REVEAL_HASHING: u64 = 8 * 40_000_000;
 
@@ -73,8 +73,8 @@ impl Estimate {
 	}
 	fn submit_verdict(&self, v: u32) -> Weight {
 		// Decoding the verifier set, then deciding: reputation, a fault, clearing verdicts.
-		Weight::from_parts(4 * ACCESS + VERIFY + FAULT, CHALLENGE_PROOF + 100)
-			.saturating_add(Weight::from_parts(500_000, 33).saturating_mul(v.into()))
+		Weight::from_parts(4 * ACCESS + VERIFY + REPUTATION, CHALLENGE_PROOF + 300)
+			.saturating_add(Weight::from_parts(500_000, 50).saturating_mul(v.into()))
 			.saturating_add(self.0.reads_writes(5, 5))
 			.saturating_add(self.0.writes(v.into()))
 	}
@@ -82,14 +82,15 @@ impl Estimate {
 		Weight::from_parts(2 * ACCESS + VERIFY, LEASE_PROOF + MACHINE_PROOF + 400)
 			.saturating_add(self.0.reads_writes(4, 1))
 	}
+	// The lease, its attestation and its machine's dispute hold.
 	fn dispute(&self) -> Weight {
-		Weight::from_parts(2 * ACCESS, LEASE_PROOF + 400).saturating_add(self.0.reads_writes(2, 1))
+		Weight::from_parts(3 * ACCESS, LEASE_PROOF + 500).saturating_add(self.0.reads_writes(3, 2))
 	}
 	fn resolve_dispute(&self) -> Weight {
-		// The refund closes the lease or moves funds back: a lease close's worth.
-		// Or the renter's fault claim: the fault reported and the deposit released.
-		Weight::from_parts(4 * ACCESS + FAULT, LEASE_PROOF + 2_100)
-			.saturating_add(self.0.reads_writes(10, 10))
+		// The refund closes the lease (a lease close's worth), or the renter's fault claim
+		// releases or forfeits the deposit; the machine's dispute hold.
+		Weight::from_parts(30 * ACCESS, LEASE_PROOF + 2_100)
+			.saturating_add(self.0.reads_writes(22, 24))
 	}
 	fn set_challenge_size(&self) -> Weight {
 		Weight::from_parts(ACCESS, 0).saturating_add(self.0.writes(1))
@@ -117,23 +118,23 @@ impl Estimate {
 			.saturating_add(self.0.reads_writes(3, 2))
 			.saturating_add(per_machine.saturating_mul(n.into()))
 	}
-	// Each due lease: its facts and attestation; at worst it is abandoned (a lease close with
-	// the provider's clawback) and its machine reported.
-	// The lease, its attestation, the machine's heartbeats, the deposit's hold; at worst the
-	// fault is reported at once and the deposit released.
+	// The lease, its attestation, the machine's heartbeats and dispute hold, the deposit's
+	// hold; at worst the fault is upheld at once and the deposit released.
 	fn report_fault(&self) -> Weight {
-		Weight::from_parts(8 * ACCESS + FAULT, LEASE_PROOF + HEARTBEAT_PROOF + 600)
-			.saturating_add(self.0.reads_writes(6, 5))
+		Weight::from_parts(10 * ACCESS, LEASE_PROOF + HEARTBEAT_PROOF + 600)
+			.saturating_add(self.0.reads_writes(8, 7))
 	}
+	// Each due lease: its facts, attestation and check block; at worst it is abandoned (a
+	// lease close) or checked again later. Reports are charged apart (`fault_weight`).
 	fn check_lease_starts(&self, n: u32) -> Weight {
-		let per_lease = Weight::from_parts(4 * ACCESS + 2 * FAULT, LEASE_PROOF + 1_500)
-			.saturating_add(self.0.reads(2));
+		let per_lease = Weight::from_parts(30 * ACCESS, LEASE_PROOF + 2_600)
+			.saturating_add(self.0.reads_writes(20, 20));
 		Weight::from_parts(ACCESS, 100)
 			.saturating_add(self.0.reads_writes(1, 1))
 			.saturating_add(per_lease.saturating_mul(n.into()))
 	}
 	fn close_epoch(&self, n: u32) -> Weight {
-		let per_challenge = Weight::from_parts(4 * ACCESS + FAULT, CHALLENGE_PROOF + 100)
+		let per_challenge = Weight::from_parts(4 * ACCESS + REPUTATION, CHALLENGE_PROOF + 100)
 			.saturating_add(self.0.reads_writes(3, 4));
 		Weight::from_parts(ACCESS, 100)
 			.saturating_add(self.0.reads_writes(1, 1))

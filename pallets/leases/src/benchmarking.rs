@@ -9,7 +9,7 @@ use frame_support::traits::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use gpux_primitives::{AccessSpec, Balance, LeaseId, LeaseMode, MachineId, MAX_SSH_KEY_LEN};
-use sp_runtime::traits::Saturating;
+use sp_runtime::{traits::Saturating, BoundedVec};
 
 use crate::*;
 
@@ -44,6 +44,18 @@ fn setup<T: Config>() {
 	T::Currency::set_balance(&T::Treasury::get(), T::Currency::minimum_balance());
 }
 
+/// Fills the close schedule from `from` on for `MaxCloseDelay` blocks, so the next close
+/// scheduled at `from` probes every block it may.
+fn fill_closes<T: Config>(from: BlockNumberFor<T>) {
+	let mut block = from;
+	for _ in 0..T::MaxCloseDelay::get() {
+		let full: vec::Vec<LeaseId> =
+			(0..T::MaxClosesPerBlock::get()).map(|i| LeaseId::MAX - u64::from(i)).collect();
+		Closes::<T>::insert(block, BoundedVec::truncate_from(full));
+		block = block.saturating_add(1u32.into());
+	}
+}
+
 fn rent_lease<T: Config>(
 	renter: &T::AccountId,
 	machine: MachineId,
@@ -70,6 +82,12 @@ mod benchmarks {
 		}
 		let renter = funded::<T>("renter", 0);
 		let lease = NextLeaseId::<T>::get();
+		let starts_at = frame_system::Pallet::<T>::block_number().saturating_add(if m > 0 {
+			T::SpotNoticeBlocks::get()
+		} else {
+			0u32.into()
+		});
+		fill_closes::<T>(starts_at.saturating_add(duration::<T>()));
 
 		#[extrinsic_call]
 		_(
@@ -91,6 +109,8 @@ mod benchmarks {
 		let machine = T::BenchmarkHelper::listed_machine(1);
 		let renter = funded::<T>("renter", 0);
 		let lease = rent_lease::<T>(&renter, machine, 1, LeaseMode::OnDemand, ON_DEMAND_PRICE);
+		let ends_at = Leases::<T>::get(lease).map(|l| l.ends_at).unwrap_or_default();
+		fill_closes::<T>(ends_at.saturating_add(10u32.into()));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(renter), lease, 10u32.into());
@@ -170,6 +190,32 @@ mod benchmarks {
 		}
 
 		assert!(leases.iter().all(|id| !Leases::<T>::get(id).is_some_and(|l| l.is_open())));
+	}
+
+	/// `n`: closed leases pruned in the block, each with its attestation record.
+	#[benchmark]
+	fn prune(n: Linear<0, { T::MaxPrunesPerBlock::get() }>) {
+		setup::<T>();
+		let renter = funded::<T>("renter", 0);
+		let machine = T::BenchmarkHelper::listed_machine(1);
+		let leases: vec::Vec<_> = (0..n)
+			.map(|_| {
+				let lease =
+					rent_lease::<T>(&renter, machine, 1, LeaseMode::OnDemand, ON_DEMAND_PRICE);
+				Pallet::<T>::do_terminate(renter.clone(), lease).expect("terminates");
+				lease
+			})
+			.collect();
+		let now = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::ClosedLeaseRetention::get());
+		frame_system::Pallet::<T>::set_block_number(now);
+
+		#[block]
+		{
+			Pallet::<T>::prune_closed(now);
+		}
+
+		assert!(leases.iter().all(|id| !Leases::<T>::contains_key(id)));
 	}
 
 	impl_benchmark_test_suite!(

@@ -6,8 +6,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	AccessSpec, Balance, LeaseId, LeaseMode, LeaseStartWatch, MachineId, MachineRegistry,
-	ReputationFeed,
+	AccessSpec, Balance, LeaseId, LeaseMode, LeaseWatch, MachineId, MachineRegistry, ReputationFeed,
 };
 use sp_runtime::{
 	traits::{CheckedAdd, Saturating, Zero},
@@ -89,7 +88,7 @@ impl<T: Config> Pallet<T> {
 			open.try_push(lease).map_err(|_| Error::<T>::TooManyLeases)
 		})?;
 		let closes_at = Self::schedule_close(lease, ends_at)?;
-		T::Starts::expect_start(lease, starts_at)?;
+		T::Watch::expect_start(lease, starts_at)?;
 		LeasesOf::<T>::insert(&renter, lease, ());
 		Leases::<T>::insert(
 			lease,

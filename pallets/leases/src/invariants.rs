@@ -5,13 +5,23 @@ use frame_support::{ensure, traits::fungible::InspectHold};
 use gpux_primitives::{Balance, MachineRegistry};
 use sp_runtime::{traits::Saturating, TryRuntimeError};
 
-use crate::{Closes, Config, HoldReason, Leases, LeasesOf, MachineLeases, NextLeaseId, Pallet};
+use crate::{
+	ClosedLeaseQueue, ClosedLeases, Closes, Config, HoldReason, Leases, LeasesOf, MachineLeases,
+	NextLeaseId, Pallet,
+};
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_try_state() -> Result<(), TryRuntimeError> {
 		let next = NextLeaseId::<T>::get();
 		let mut escrow_of: BTreeMap<T::AccountId, Balance> = BTreeMap::new();
 		let mut committed_on: BTreeMap<u64, u32> = BTreeMap::new();
+		let (head, next_queued) = ClosedLeaseQueue::<T>::get();
+		ensure!(head <= next_queued, "pruning queue head past its end");
+		let mut queued: BTreeMap<u64, u32> = BTreeMap::new();
+		for (position, (id, _)) in ClosedLeases::<T>::iter() {
+			ensure!(position >= head && position < next_queued, "queue entry out of range");
+			*queued.entry(id).or_default() += 1;
+		}
 		for (id, lease) in Leases::<T>::iter() {
 			ensure!(id < next, "lease id at or above NextLeaseId");
 			ensure!(LeasesOf::<T>::contains_key(&lease.renter, id), "lease not indexed by renter");
@@ -46,8 +56,14 @@ impl<T: Config> Pallet<T> {
 			} else {
 				ensure!(!on_machine, "closed lease still on its machine");
 				ensure!(lease.escrow == 0, "closed lease still holds escrow");
+				ensure!(queued.remove(&id) == Some(1), "closed lease not queued once for pruning");
 			}
 		}
+		ensure!(queued.is_empty(), "a pruned or open lease is queued for pruning");
+		ensure!(
+			LeasesOf::<T>::iter().all(|(_, id, ())| Leases::<T>::contains_key(id)),
+			"a renter's index names a pruned lease"
+		);
 		// Every account, not only renters: escrow held for no open lease is escrow lost.
 		for account in frame_system::Account::<T>::iter_keys() {
 			let held = T::Currency::balance_on_hold(&HoldReason::LeaseEscrow.into(), &account);

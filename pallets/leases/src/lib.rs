@@ -35,7 +35,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		AccessSpec, Balance, LeaseId, LeaseMode, LeaseStartWatch, MachineId, MachineRegistry,
+		AccessSpec, Balance, LeaseId, LeaseMode, LeaseWatch, MachineId, MachineRegistry,
 		ReputationFeed,
 	};
 	use sp_runtime::Perbill;
@@ -55,8 +55,10 @@ pub mod pallet {
 			+ Mutate<Self::AccountId, Balance = Balance>;
 		/// Machines and their listings.
 		type Machines: MachineRegistry<Self::AccountId, Balance, BlockNumberFor<Self>>;
-		/// Checks that each lease's start is attested in time (the attestation pallet).
-		type Starts: LeaseStartWatch<BlockNumberFor<Self>>;
+		/// Checks that each lease's start is attested in time, keeps a closed lease's machine
+		/// answerable for its disputes, and drops its attestations when it is pruned (the
+		/// attestation pallet).
+		type Watch: LeaseWatch<BlockNumberFor<Self>>;
 		/// Learns how each lease ended and how its renter rated it.
 		type Reputation: ReputationFeed<Self::AccountId, Balance>;
 		/// Where protocol fees go.
@@ -83,6 +85,13 @@ pub mod pallet {
 		/// The least a lease may hold in escrow: no near-worthless lease records.
 		#[pallet::constant]
 		type MinEscrow: Get<Balance>;
+		/// Blocks a closed lease is kept before it is pruned: its renter may rate it until
+		/// then. At least the attestation pallet's dispute window, so a dispute finds it.
+		#[pallet::constant]
+		type ClosedLeaseRetention: Get<BlockNumberFor<Self>>;
+		/// Most closed leases pruned in one block; bounds `on_initialize`.
+		#[pallet::constant]
+		type MaxPrunesPerBlock: Get<u32>;
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 		/// Creates listed machines for the benchmarks.
@@ -120,6 +129,16 @@ pub mod pallet {
 		BoundedVec<LeaseId, T::MaxLeasesPerMachine>,
 		ValueQuery,
 	>;
+
+	/// Closed leases in the order they closed, with the block they closed in: the queue
+	/// `on_initialize` prunes from, by position from `ClosedLeaseQueue`'s head.
+	#[pallet::storage]
+	pub type ClosedLeases<T: Config> =
+		StorageMap<_, Twox64Concat, u64, (LeaseId, BlockNumberFor<T>)>;
+
+	/// The positions of the first closed lease not yet pruned and of the next one to close.
+	#[pallet::storage]
+	pub type ClosedLeaseQueue<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
 
 	/// Leases to close, by block: expiries and preemption deadlines.
 	#[pallet::storage]
@@ -160,6 +179,9 @@ pub mod pallet {
 		Closed { lease: LeaseId, reason: CloseReason, refunded: Balance },
 		/// The renter rated a closed lease.
 		Rated { lease: LeaseId, stars: u8 },
+		/// A closed lease's record (and what was attested of it) was dropped,
+		/// `ClosedLeaseRetention` after it closed.
+		Pruned { lease: LeaseId },
 	}
 
 	#[pallet::error]
@@ -211,15 +233,17 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Closes the leases scheduled for this block: at most `MaxClosesPerBlock`.
+		/// Closes the leases scheduled for this block (at most `MaxClosesPerBlock`) and prunes
+		/// those closed `ClosedLeaseRetention` ago (at most `MaxPrunesPerBlock`).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::close_due(now)
+			Self::close_due(now).saturating_add(Self::prune_closed(now))
 		}
 
 		fn integrity_test() {
 			assert!(!T::BlocksPerHour::get().is_zero(), "prices are per hour: an hour has blocks");
 			assert!(T::MaxLeasesPerMachine::get() > 0, "machines must be leasable");
 			assert!(T::MaxClosesPerBlock::get() > 0, "leases must be able to close");
+			assert!(T::MaxPrunesPerBlock::get() > 0, "closed leases must be pruned");
 			assert!(
 				u64::from(T::MaxCloseDelay::get()) < weights::SCHEDULE_PROBES,
 				"the weights charge for at most 11 schedule probes"
@@ -292,7 +316,8 @@ pub mod pallet {
 			Self::do_settle(lease).map(|_| ())
 		}
 
-		/// Rate a closed lease, once.
+		/// Rate a closed lease, once, until it is pruned (`ClosedLeaseRetention` after it
+		/// closed).
 		///
 		/// - `origin`: signed, the renter.
 		/// - `stars`: 1 to 5.

@@ -55,6 +55,8 @@ pub const SPOT_FLOOR: Balance = 120;
 /// The least escrow a lease may hold.
 pub const MIN_ESCROW: Balance = 10;
 pub const NOTICE: u64 = 10;
+/// Blocks a closed lease is kept.
+pub const RETENTION: u64 = 20;
 /// Machine 0: four listed GPUs. Machine 1: registered, not listed.
 pub const MACHINE: MachineId = 0;
 pub const UNLISTED: MachineId = 1;
@@ -67,6 +69,9 @@ parameter_types! {
 thread_local! {
 	static STARTS_FULL: RefCell<bool> = const { RefCell::new(false) };
 	static EXPECTED_STARTS: RefCell<Vec<(LeaseId, u64)>> = const { RefCell::new(Vec::new()) };
+	static CLOSED: RefCell<Vec<(LeaseId, MachineId)>> = const { RefCell::new(Vec::new()) };
+	static UNDECIDED: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
+	static FORGOTTEN: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
 	static UNDER_BONDED: RefCell<bool> = const { RefCell::new(false) };
 	static LAST_LEASE_CLOSED: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
@@ -81,19 +86,36 @@ pub enum Outcome {
 	Rated { machine: MachineId, provider: u64, value: Balance, stars: u8 },
 }
 
-/// Reputation that records what it is told.
-/// The attestation pallet's start checks: each rent's lease and start, or refused when a
-/// test says the checks are full.
-pub struct MockStarts;
-impl MockStarts {
+/// The attestation pallet: each rent's lease and start (or refused when a test says the
+/// checks are full), the leases it was told closed, and those it forgot or kept.
+pub struct MockWatch;
+impl MockWatch {
 	pub fn set_full(full: bool) {
 		STARTS_FULL.with(|f| *f.borrow_mut() = full);
 	}
 	pub fn expected() -> Vec<(LeaseId, u64)> {
 		EXPECTED_STARTS.with(|e| e.borrow().clone())
 	}
+	/// The closed leases it was told of, with their machines, oldest first.
+	pub fn closed() -> Vec<(LeaseId, MachineId)> {
+		CLOSED.with(|c| c.borrow().clone())
+	}
+	/// Whether `lease` has a dispute undecided: it may not be forgotten then.
+	pub fn set_undecided(lease: LeaseId, undecided: bool) {
+		UNDECIDED.with(|u| {
+			let mut u = u.borrow_mut();
+			u.retain(|l| *l != lease);
+			if undecided {
+				u.push(lease);
+			}
+		});
+	}
+	/// The leases whose attestations it dropped, oldest first.
+	pub fn forgotten() -> Vec<LeaseId> {
+		FORGOTTEN.with(|f| f.borrow().clone())
+	}
 }
-impl gpux_primitives::LeaseStartWatch<u64> for MockStarts {
+impl gpux_primitives::LeaseWatch<u64> for MockWatch {
 	fn expect_start(lease: LeaseId, starts_at: u64) -> sp_runtime::DispatchResult {
 		if STARTS_FULL.with(|f| *f.borrow()) {
 			return Err(sp_runtime::DispatchError::Other("start checks full"));
@@ -101,8 +123,19 @@ impl gpux_primitives::LeaseStartWatch<u64> for MockStarts {
 		EXPECTED_STARTS.with(|e| e.borrow_mut().push((lease, starts_at)));
 		Ok(())
 	}
+	fn lease_closed(lease: LeaseId, machine: MachineId) {
+		CLOSED.with(|c| c.borrow_mut().push((lease, machine)));
+	}
+	fn forget(lease: LeaseId) -> bool {
+		if UNDECIDED.with(|u| u.borrow().contains(&lease)) {
+			return false;
+		}
+		FORGOTTEN.with(|f| f.borrow_mut().push(lease));
+		true
+	}
 }
 
+/// Reputation that records what it is told.
 pub struct MockReputation;
 impl MockReputation {
 	/// What reputation was told since the last call.
@@ -164,7 +197,7 @@ impl pallet_leases::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
 	type Machines = MockMachines;
-	type Starts = MockStarts;
+	type Watch = MockWatch;
 	type Reputation = MockReputation;
 	type Treasury = Treasury;
 	type ProtocolFee = ProtocolFee;
@@ -174,6 +207,8 @@ impl pallet_leases::Config for Test {
 	type MaxClosesPerBlock = ConstU32<2>;
 	type MaxCloseDelay = ConstU32<2>;
 	type MinEscrow = ConstU128<MIN_ESCROW>;
+	type ClosedLeaseRetention = ConstU64<RETENTION>;
+	type MaxPrunesPerBlock = ConstU32<2>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockMachines;

@@ -630,14 +630,14 @@ mod collateral {
 	#[test]
 	fn every_rent_has_its_start_checked_or_is_refused() {
 		ExtBuilder::default().build_and_execute(|| {
-			MockStarts::set_full(true);
+			MockWatch::set_full(true);
 			assert_noop!(
 				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 100, PRICE),
 				DispatchError::Other("start checks full")
 			);
-			MockStarts::set_full(false);
+			MockWatch::set_full(false);
 			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
-			assert_eq!(MockStarts::expected(), vec![(lease, 1)]);
+			assert_eq!(MockWatch::expected(), vec![(lease, 1)]);
 		});
 	}
 
@@ -729,4 +729,115 @@ mod disputes {
 			assert!(Leases::refund_disputed(9).is_err());
 		});
 	}
+}
+
+mod pruning {
+	use super::*;
+	use crate::LeasesOf;
+
+	fn terminated(who: u64) -> LeaseId {
+		let lease = rent(who, 1, LeaseMode::OnDemand, 100, PRICE);
+		assert_ok!(Leases::terminate(RuntimeOrigin::signed(who), lease));
+		lease
+	}
+
+	fn pruned() -> Vec<LeaseId> {
+		events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::Pruned { lease } => Some(lease),
+				_ => None,
+			})
+			.collect()
+	}
+
+	#[test]
+	fn a_closed_lease_is_kept_for_its_retention_then_pruned_with_its_attestations() {
+		ExtBuilder::default().build_and_execute(|| {
+			let closed = terminated(RENTER);
+			let open = rent(RENTER, 1, LeaseMode::OnDemand, 1_000, PRICE);
+			assert_eq!(MockWatch::closed(), vec![(closed, MACHINE)]);
+			run_to_block(RETENTION);
+			assert!(pruned().is_empty());
+			assert_ok!(Leases::rate(RuntimeOrigin::signed(RENTER), closed, 4));
+			run_to_block(RETENTION + 1);
+			assert_eq!(pruned(), vec![closed]);
+			assert!(!LeaseRecords::<Test>::contains_key(closed));
+			assert!(!LeasesOf::<Test>::contains_key(RENTER, closed));
+			assert_eq!(MockWatch::forgotten(), vec![closed]);
+			let kept: Vec<_> =
+				Leases::leases_of(&RENTER, None, 10).into_iter().map(|l| l.0).collect();
+			assert_eq!(kept, vec![open], "leasesOf answers for the leases kept");
+			assert_noop!(
+				Leases::rate(RuntimeOrigin::signed(RENTER), closed, 5),
+				Error::<Test>::UnknownLease
+			);
+		});
+	}
+
+	#[test]
+	fn a_lease_with_a_dispute_undecided_is_kept_another_retention() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = terminated(RENTER);
+			MockWatch::set_undecided(lease, true);
+			run_to_block(RETENTION + 1);
+			assert!(pruned().is_empty());
+			assert!(LeaseRecords::<Test>::contains_key(lease));
+			MockWatch::set_undecided(lease, false);
+			run_to_block(2 * RETENTION + 1);
+			assert_eq!(pruned(), vec![lease]);
+		});
+	}
+
+	#[test]
+	fn each_block_prunes_at_most_max_prunes_per_block_oldest_first() {
+		ExtBuilder::default().build_and_execute(|| {
+			let leases = [terminated(RENTER), terminated(SPOT_RENTER), terminated(RENTER)];
+			run_to_block(RETENTION + 1);
+			assert_eq!(pruned(), leases[..2].to_vec());
+			run_to_block(RETENTION + 2);
+			assert_eq!(pruned(), leases[2..].to_vec());
+			assert_eq!(crate::ClosedLeaseQueue::<Test>::get(), (3, 3));
+		});
+	}
+
+	#[test]
+	fn the_attestation_pallet_hears_of_every_close() {
+		ExtBuilder::default().build_and_execute(|| {
+			let ended = rent(RENTER, 1, LeaseMode::OnDemand, 10, PRICE);
+			let faulted = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(11);
+			<Leases as gpux_primitives::LeaseRegistry<u64, u128>>::close_for_fault(MACHINE);
+			assert_eq!(MockWatch::closed(), vec![(ended, MACHINE), (faulted, MACHINE)]);
+		});
+	}
+}
+
+/// Every benchmark's worst case, run as the benchmarking node runs it, touches no more storage
+/// than its weight charges for.
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn weights_cover_every_benchmark_s_worst_case() {
+	use crate::weights::WeightInfo;
+	use frame_support::{traits::WhitelistedStorageKeys, weights::constants::ParityDbWeight};
+	let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+	gpux_weight_check::assert_weights_cover::<Leases>(
+		ExtBuilder::default().build(),
+		Default::default,
+		&whitelist,
+		ParityDbWeight::get(),
+		|case| {
+			let (m, n) = (case.component("m"), case.component("n"));
+			Some(match case.name.as_str() {
+				"rent" => <() as WeightInfo>::rent(m),
+				"extend" => <() as WeightInfo>::extend(),
+				"terminate" => <() as WeightInfo>::terminate(m),
+				"settle" => <() as WeightInfo>::settle(),
+				"rate" => <() as WeightInfo>::rate(),
+				"on_initialize" => <() as WeightInfo>::on_initialize(n),
+				"prune" => <() as WeightInfo>::prune(n),
+				_ => return None,
+			})
+		},
+	);
 }

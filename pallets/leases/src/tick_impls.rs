@@ -5,7 +5,7 @@ use frame_support::{traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	storage::{first_block_with_room, remove_from_list},
-	Balance, LeaseId, LeaseRegistry, MachineId, MachineRegistry, ReputationFeed,
+	Balance, LeaseId, LeaseRegistry, LeaseWatch, MachineId, MachineRegistry, ReputationFeed,
 };
 use sp_runtime::{
 	traits::{One, Saturating},
@@ -13,8 +13,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	CloseReason, Closes, Config, Error, Event, LeaseRecordOf, LeaseStatus, Leases, MachineLeases,
-	Pallet, WeightInfo,
+	CloseReason, ClosedLeaseQueue, ClosedLeases, Closes, Config, Error, Event, LeaseRecordOf,
+	LeaseStatus, Leases, LeasesOf, MachineLeases, Pallet, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -100,6 +100,8 @@ impl<T: Config> Pallet<T> {
 		T::Reputation::lease_closed(lease.machine, &lease.provider, lease.paid, fault);
 		let (machine, starts_at) = (lease.machine, lease.starts_at);
 		Leases::<T>::insert(id, lease);
+		Self::queue_for_pruning(id);
+		T::Watch::lease_closed(id, machine);
 		Self::deposit_event(Event::Closed { lease: id, reason, refunded });
 		// A provider fault closes every lease on the machine anyway: nothing to restore.
 		if !fault && frame_system::Pallet::<T>::block_number() < starts_at {
@@ -111,6 +113,47 @@ impl<T: Config> Pallet<T> {
 			T::Machines::last_lease_closed(machine);
 		}
 		refunded
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Puts the just-closed `lease` at the end of the pruning queue.
+	fn queue_for_pruning(lease: LeaseId) {
+		let now = frame_system::Pallet::<T>::block_number();
+		ClosedLeaseQueue::<T>::mutate(|(_, next)| {
+			ClosedLeases::<T>::insert(*next, (lease, now));
+			*next = next.saturating_add(1);
+		});
+	}
+
+	/// Prunes, oldest first, the closed leases whose retention has passed: at most
+	/// `MaxPrunesPerBlock`. A lease with a dispute undecided goes back to the end of the queue.
+	pub(crate) fn prune_closed(now: BlockNumberFor<T>) -> Weight {
+		let (mut head, next) = ClosedLeaseQueue::<T>::get();
+		let mut visited = 0u32;
+		while visited < T::MaxPrunesPerBlock::get() && head < next {
+			let entry = ClosedLeases::<T>::get(head);
+			if entry.is_some_and(|(_, closed_at)| {
+				closed_at.saturating_add(T::ClosedLeaseRetention::get()) > now
+			}) {
+				break;
+			}
+			ClosedLeases::<T>::remove(head);
+			head = head.saturating_add(1);
+			visited = visited.saturating_add(1);
+			let Some((id, _)) = entry else { continue };
+			if !T::Watch::forget(id) {
+				// Kept another retention period, for governance to decide the dispute.
+				Self::queue_for_pruning(id);
+				continue;
+			}
+			if let Some(lease) = Leases::<T>::take(id) {
+				LeasesOf::<T>::remove(&lease.renter, id);
+				Self::deposit_event(Event::Pruned { lease: id });
+			}
+		}
+		ClosedLeaseQueue::<T>::mutate(|(first, _)| *first = head);
+		T::WeightInfo::prune(visited)
 	}
 }
 

@@ -3,7 +3,8 @@
 //! Hand-estimated from each call's storage reads and writes (20 µs of compute per access, proof
 //! sizes from the records' max encoded length) until `gpux-node benchmark pallet --pallet
 //! pallet_leases` runs on reference hardware; the benchmarks in `benchmarking.rs` already run as
-//! tests. `m`: open leases on the machine (read to find free GPUs); `n`: leases closing.
+//! tests. `m`: open leases on the machine (read to find free GPUs); `n`: leases closing or
+//! pruned.
 
 use core::marker::PhantomData;
 use frame_support::{
@@ -19,6 +20,7 @@ pub trait WeightInfo {
 	fn settle() -> Weight;
 	fn rate() -> Weight;
 	fn on_initialize(n: u32) -> Weight;
+	fn prune(n: u32) -> Weight;
 }
 
 const ACCESS: u64 = 20_000_000;
@@ -28,6 +30,8 @@ const LEASE_PROOF: u64 = 1_300;
 const TRANSFER: u64 = 4;
 /// Blocks a close may probe for room: `MaxCloseDelay` + 1, with `MaxCloseDelay` at most 10.
 pub const SCHEDULE_PROBES: u64 = 11;
+/// A full block of the close or start-check schedule (64 lease ids), bytes.
+const SCHEDULE_PROOF: u64 = 600;
 
 struct Estimate(RuntimeDbWeight);
 
@@ -38,18 +42,22 @@ impl Estimate {
 	fn rent(&self, m: u32) -> Weight {
 		let per_open_lease =
 			Weight::from_parts(ACCESS, LEASE_PROOF).saturating_add(self.0.reads(1));
+		// Preempting a lease rewrites it and moves its close, probing up to 11 blocks.
+		let per_preempted = Weight::from_parts(2 * ACCESS, SCHEDULE_PROBES * SCHEDULE_PROOF)
+			.saturating_add(self.0.reads_writes(2 + SCHEDULE_PROBES, 3));
 		// The listing, its provider's record and bond ledger (is the provider backed?); the
-		// start check's schedule, probed over up to 11 blocks.
-		Weight::from_parts(25 * ACCESS, 2 * LEASE_PROOF + 1_600 + 11 * 300)
-			.saturating_add(self.0.reads_writes(19, 9))
-			// Preempting a lease rewrites it and its schedule.
-			.saturating_add(
-				per_open_lease.saturating_add(self.0.reads_writes(2, 3)).saturating_mul(m.into()),
-			)
+		// lease's close and its start check, each probed over up to 11 blocks.
+		Weight::from_parts(
+			25 * ACCESS,
+			2 * LEASE_PROOF + 1_600 + 2 * SCHEDULE_PROBES * SCHEDULE_PROOF,
+		)
+		.saturating_add(self.0.reads_writes(8 + 2 * SCHEDULE_PROBES, 9))
+		.saturating_add(per_open_lease.saturating_add(per_preempted).saturating_mul(m.into()))
 	}
+	// The close moves, probing up to 11 blocks.
 	fn extend(&self) -> Weight {
-		Weight::from_parts(10 * ACCESS, LEASE_PROOF + 1_500)
-			.saturating_add(self.0.reads_writes(6, 6))
+		Weight::from_parts(10 * ACCESS, LEASE_PROOF + 1_500 + SCHEDULE_PROBES * SCHEDULE_PROOF)
+			.saturating_add(self.0.reads_writes(6 + SCHEDULE_PROBES, 6))
 	}
 	// Closing and rating also update the machine's and provider's reputation (2 reads, 2 writes).
 	// The machine's last lease tells the marketplace (2 reads, 1 write); a lease closed before
@@ -58,9 +66,11 @@ impl Estimate {
 		let per_open_lease = Weight::from_parts(ACCESS, LEASE_PROOF)
 			.saturating_add(self.0.reads(1))
 			.saturating_add(self.0.reads_writes(2, 3));
-		Weight::from_parts(13 * ACCESS, LEASE_PROOF + 1_900)
+		// The pruning queue (1 read, 2 writes) and the attestation pallet's start check and
+		// dispute hold (2 reads, 3 writes).
+		Weight::from_parts(18 * ACCESS, LEASE_PROOF + 2_100)
 			.saturating_add(self.payout())
-			.saturating_add(self.0.reads_writes(8, 8))
+			.saturating_add(self.0.reads_writes(11, 13))
 			.saturating_add(per_open_lease.saturating_mul(m.into()))
 	}
 	fn settle(&self) -> Weight {
@@ -70,6 +80,15 @@ impl Estimate {
 	}
 	fn rate(&self) -> Weight {
 		Weight::from_parts(4 * ACCESS, LEASE_PROOF + 300).saturating_add(self.0.reads_writes(3, 3))
+	}
+	// Per lease: its queue entry, its record, its renter index, and its attestation record
+	// (2 reads, 4 writes); a kept one is queued again instead (1 read, 2 writes more).
+	fn prune(&self, n: u32) -> Weight {
+		let per_lease = Weight::from_parts(6 * ACCESS, LEASE_PROOF + 1_000)
+			.saturating_add(self.0.reads_writes(4, 6));
+		Weight::from_parts(ACCESS, 100)
+			.saturating_add(self.0.reads_writes(2, 1))
+			.saturating_add(per_lease.saturating_mul(n.into()))
 	}
 	fn on_initialize(&self, n: u32) -> Weight {
 		Weight::from_parts(ACCESS, 200)
@@ -100,6 +119,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize(n: u32) -> Weight {
 		Estimate(T::DbWeight::get()).on_initialize(n)
 	}
+	fn prune(n: u32) -> Weight {
+		Estimate(T::DbWeight::get()).prune(n)
+	}
 }
 
 /// The same estimates with ParityDB weights, for tests and mocks.
@@ -121,5 +143,8 @@ impl WeightInfo for () {
 	}
 	fn on_initialize(n: u32) -> Weight {
 		Estimate(ParityDbWeight::get()).on_initialize(n)
+	}
+	fn prune(n: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).prune(n)
 	}
 }

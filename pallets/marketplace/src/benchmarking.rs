@@ -17,10 +17,8 @@ const WORKER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"bwrk");
 /// A new worker key in the keystore and its proof that `who` holds it.
 fn proven_key<T: Config>(who: &T::AccountId) -> (WorkerKey, sr25519::Signature) {
 	let key = sp_io::crypto::sr25519_generate(WORKER_KEY_TYPE, None);
-	let genesis = gpux_primitives::attestation::hash32(frame_system::Pallet::<T>::block_hash(
-		frame_system::pallet_prelude::BlockNumberFor::<T>::default(),
-	));
-	let message = gpux_primitives::attestation::key_possession_message(&genesis, who);
+	let message =
+		gpux_primitives::attestation::key_possession_message(&Pallet::<T>::genesis_hash(), who);
 	let proof = sp_io::crypto::sr25519_sign(WORKER_KEY_TYPE, &key, &message)
 		.expect("the key is in the keystore");
 	(key, proof)
@@ -64,8 +62,15 @@ fn fleet_label<T: Config>() -> FleetLabelOf<T> {
 	vec![b'F'; T::MaxFleetLabelLen::get() as usize].try_into().expect("fits its bound")
 }
 
+/// `who` with enough for its registration deposits.
+fn funded<T: Config>(who: T::AccountId) -> T::AccountId {
+	use frame_support::traits::fungible::Mutate;
+	T::Currency::set_balance(&who, Balance::MAX / 4);
+	who
+}
+
 fn provider<T: Config>(name: &'static str) -> T::AccountId {
-	let who: T::AccountId = account(name, 0, 0);
+	let who: T::AccountId = funded::<T>(account(name, 0, 0));
 	let metadata = vec![0u8; T::MaxMetadataLen::get() as usize].try_into().expect("fits");
 	Pallet::<T>::do_register_provider(who.clone(), metadata).expect("registers");
 	who
@@ -96,7 +101,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register_provider() {
-		let caller: T::AccountId = whitelisted_caller();
+		let caller: T::AccountId = funded::<T>(whitelisted_caller());
 		let metadata: MetadataOf<T> =
 			vec![0u8; T::MaxMetadataLen::get() as usize].try_into().expect("fits");
 
@@ -227,6 +232,16 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), machine, key, proof);
 
 		assert_eq!(MachineOfWorkerKey::<T>::get(key), Some(machine));
+	}
+
+	#[benchmark]
+	fn deregister_provider() {
+		let caller = provider::<T>("provider");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+
+		assert!(!Providers::<T>::contains_key(&caller));
 	}
 
 	impl_benchmark_test_suite!(

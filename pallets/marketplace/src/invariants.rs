@@ -1,13 +1,16 @@
 //! What must always hold of the marketplace's storage; checked after every test and by
 //! try-runtime.
 
-use frame_support::{ensure, traits::Get};
+use frame_support::{
+	ensure,
+	traits::{fungible::InspectHold, Get},
+};
 use gpux_primitives::{LeaseRegistry, MachineMonitor, ProviderBonds};
 use sp_runtime::TryRuntimeError;
 
 use crate::{
-	Config, Fleets, GpuClasses, MachineOfWorkerKey, Machines, MachinesOf, NextGpuClassId,
-	NextMachineId, Pallet, Providers,
+	Config, Fleets, GpuClasses, HoldReason, MachineOfWorkerKey, Machines, MachinesOf,
+	NextGpuClassId, NextMachineId, Pallet, Providers,
 };
 
 impl<T: Config> Pallet<T> {
@@ -38,8 +41,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(indexed == record.machines, "provider machine count disagrees with index");
 			ensure!(record.machines <= T::MaxMachinesPerProvider::get(), "too many machines");
 			let (mut listed, mut committed) = (0u32, 0u32);
+			let mut machine_deposits = 0u128;
 			for id in MachinesOf::<T>::iter_key_prefix(&provider) {
 				let machine = Machines::<T>::get(id).ok_or("indexed machine does not exist")?;
+				machine_deposits = machine_deposits.saturating_add(machine.deposit);
 				let leased = T::Leases::open_leases_on(id) > 0;
 				if machine.listing.is_some() {
 					listed += machine.spec.gpu_count;
@@ -52,6 +57,15 @@ impl<T: Config> Pallet<T> {
 					);
 				}
 			}
+			let held = |reason: HoldReason| T::Currency::balance_on_hold(&reason.into(), &provider);
+			ensure!(
+				held(HoldReason::ProviderDeposit) == record.deposit,
+				"provider deposit held differs from its record"
+			);
+			ensure!(
+				held(HoldReason::MachineDeposit) == machine_deposits,
+				"machine deposits held differ from the machines' records"
+			);
 			ensure!(listed == record.listed_gpus, "provider listed GPU count disagrees");
 			ensure!(committed == record.committed_gpus, "provider committed GPU count disagrees");
 			// A slash may take the bond below what is leased; then nothing stays listed.

@@ -31,7 +31,10 @@ pub const LOG_TARGET: &str = "runtime::marketplace";
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use frame_support::pallet_prelude::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Mutate, MutateHold},
+	};
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
 		Balance, GpuClassId, LeaseRegistry, MachineId, MachineMonitor, MachineSpec, ProviderBonds,
@@ -49,6 +52,18 @@ pub mod pallet {
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 		/// Who adds GPU classes and sets their price ceilings (governance).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The runtime's hold reasons, of which this pallet's deposits are two.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The native token: registration deposits are holds on the provider's account.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason, Balance = Balance>
+			+ Mutate<Self::AccountId, Balance = Balance>;
+		/// Held from a provider while it is registered: pays for its record.
+		#[pallet::constant]
+		type ProviderDeposit: Get<Balance>;
+		/// Held from a provider for each machine while it is registered: pays for the
+		/// machine's records here and in the attestation pallet.
+		#[pallet::constant]
+		type MachineDeposit: Get<Balance>;
 		/// Open leases per machine, so a leased machine cannot leave.
 		type Leases: LeaseRegistry<Self::AccountId, Balance>;
 		/// Provider bonds: a provider lists only as many GPUs as its bond backs.
@@ -123,6 +138,17 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A provider's registration, returned by `deregisterProvider`.
+		#[codec(index = 0)]
+		ProviderDeposit,
+		/// A machine's registration, returned by `deregisterMachine`.
+		#[codec(index = 1)]
+		MachineDeposit,
+	}
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -173,8 +199,10 @@ pub mod pallet {
 		GpuClassAdded { class: GpuClassId, vram_gib: u32, price_ceiling: Balance },
 		/// A GPU class's price ceiling changed.
 		GpuClassCeilingSet { class: GpuClassId, price_ceiling: Balance },
-		/// An account registered as a provider.
-		ProviderRegistered { provider: T::AccountId },
+		/// An account registered as a provider; `deposit` is held until it deregisters.
+		ProviderRegistered { provider: T::AccountId, deposit: Balance },
+		/// A provider with no machines left deregistered; its deposit was returned.
+		ProviderDeregistered { provider: T::AccountId, deposit: Balance },
 		/// A provider registered a machine.
 		MachineRegistered {
 			machine: MachineId,
@@ -184,8 +212,8 @@ pub mod pallet {
 		},
 		/// A machine's worker key was replaced.
 		WorkerKeyChanged { machine: MachineId, worker_key: WorkerKey },
-		/// A machine left the market.
-		MachineDeregistered { machine: MachineId, provider: T::AccountId },
+		/// A machine left the market; its deposit was returned.
+		MachineDeregistered { machine: MachineId, provider: T::AccountId, deposit: Balance },
 		/// A machine was listed, or its terms changed.
 		Listed { machine: MachineId, on_demand_price: Balance, spot_floor_price: Balance },
 		/// A machine's listing was withdrawn; leases in progress continue.
@@ -238,6 +266,13 @@ pub mod pallet {
 		MachineLeased,
 		/// The machine has a proof-of-GPU challenge open; it may leave once it is decided.
 		MachineChallenged,
+		/// A lease of the machine may still be disputed (within the dispute window after it
+		/// closed), or has a dispute or fault report governance has not decided.
+		MachineDisputable,
+		/// The provider still has machines: deregister them first.
+		ProviderHasMachines,
+		/// The free balance cannot cover the registration deposit.
+		DepositExceedsBalance,
 		/// The chain watches as many machines as it can (`MaxTrackedMachines`): no machine
 		/// can be listed until one leaves.
 		MonitoringFull,
@@ -413,6 +448,15 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::ensure_key_proof(&who, &worker_key, &key_proof)?;
 			Self::do_set_worker_key(who, machine, worker_key)
+		}
+
+		/// Leave the market as a provider: the registration deposit comes back.
+		///
+		/// - `origin`: signed, a provider with no machines registered.
+		#[pallet::call_index(10)]
+		pub fn deregister_provider(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deregister_provider(who)
 		}
 	}
 }

@@ -17,14 +17,18 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// This chain's genesis hash, which key proofs sign so they do not replay across chains.
+	pub(crate) fn genesis_hash() -> [u8; 32] {
+		hash32(frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::default()))
+	}
+
 	/// Whether `proof` is `key`'s signature over `who` and this chain's genesis hash.
 	pub(crate) fn ensure_key_proof(
 		who: &T::AccountId,
 		key: &WorkerKey,
 		proof: &sr25519::Signature,
 	) -> DispatchResult {
-		let genesis = hash32(frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::default()));
-		let message = key_possession_message(&genesis, who);
+		let message = key_possession_message(&Self::genesis_hash(), who);
 		ensure!(proof.verify(&message[..], key), Error::<T>::BadKeyProof);
 		Ok(())
 	}
@@ -69,7 +73,9 @@ impl<T: Config> Pallet<T> {
 
 		let machine = NextMachineId::<T>::get();
 		let next = machine.checked_add(1).ok_or(Error::<T>::Overflow)?;
-		// The last fallible step: nothing is written before it.
+		let deposit = T::MachineDeposit::get();
+		Self::hold_deposit(&who, crate::HoldReason::MachineDeposit, deposit)?;
+		// The last fallible step (a call's writes are undone if it fails).
 		if let Some(label) = &fleet {
 			Fleets::<T>::try_mutate(&who, label, |members| {
 				members.try_push(machine).map_err(|_| Error::<T>::FleetFull)
@@ -91,6 +97,7 @@ impl<T: Config> Pallet<T> {
 				fleet,
 				listing: None,
 				registered_at: frame_system::Pallet::<T>::block_number(),
+				deposit,
 			},
 		);
 		Self::deposit_event(Event::MachineRegistered { machine, provider: who, gpu_class, gpus });
@@ -101,8 +108,9 @@ impl<T: Config> Pallet<T> {
 		let mut record = Machines::<T>::get(machine).ok_or(Error::<T>::UnknownMachine)?;
 		ensure!(record.provider == who, Error::<T>::NotOwner);
 		ensure!(T::Leases::open_leases_on(machine) == 0, Error::<T>::MachineLeased);
-		// A challenge's fault must still find the machine and its provider.
+		// A challenge's or a dispute's fault must still find the machine and its provider.
 		ensure!(!T::Monitor::is_challenged(machine), Error::<T>::MachineChallenged);
+		ensure!(!T::Monitor::is_disputable(machine), Error::<T>::MachineDisputable);
 		Self::withdraw_listing(machine, &mut record);
 
 		if let Some(label) = &record.fleet {
@@ -116,7 +124,13 @@ impl<T: Config> Pallet<T> {
 		MachineOfWorkerKey::<T>::remove(record.worker_key);
 		MachinesOf::<T>::remove(&who, machine);
 		Machines::<T>::remove(machine);
-		Self::deposit_event(Event::MachineDeregistered { machine, provider: who });
+		T::Monitor::machine_left(machine);
+		Self::release_deposit(&who, crate::HoldReason::MachineDeposit, record.deposit);
+		Self::deposit_event(Event::MachineDeregistered {
+			machine,
+			provider: who,
+			deposit: record.deposit,
+		});
 		Ok(())
 	}
 }
@@ -219,6 +233,13 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Mints what a provider and one machine deposit, for benchmarks.
+	pub fn fund_deposits(who: &T::AccountId) {
+		use frame_support::traits::{fungible::Mutate, Get};
+		let deposits = T::ProviderDeposit::get().saturating_add(T::MachineDeposit::get());
+		let _ = T::Currency::mint_into(who, deposits);
+	}
+
 	/// A new machine of `gpus` GPUs listed on `terms`, for other pallets' benchmarks. Creates
 	/// its provider and a GPU class without a price ceiling as needed.
 	pub fn benchmark_listed_machine(
@@ -246,6 +267,7 @@ impl<T: Config> Pallet<T> {
 				let model = alloc::vec![b'B'; 8].try_into().expect("fits any model bound");
 				Self::do_add_gpu_class(model, 80, Balance::MAX).expect("class is added")
 			});
+		Self::fund_deposits(&provider);
 		if !Providers::<T>::contains_key(&provider) {
 			Self::do_register_provider(provider.clone(), Default::default()).expect("registers");
 		}

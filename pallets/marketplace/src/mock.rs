@@ -1,9 +1,13 @@
-//! A runtime with only System and the marketplace; leases are faked.
+//! A runtime with System, Balances and the marketplace; leases, bonds and monitoring are
+//! faked.
 
 use core::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use frame_support::{derive_impl, traits::ConstU32};
+use frame_support::{
+	derive_impl,
+	traits::{ConstU128, ConstU32},
+};
 use frame_system::EnsureRoot;
 use gpux_primitives::{
 	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId,
@@ -18,6 +22,7 @@ type Block = frame_system::mocking::MockBlock<Test>;
 frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
+		Balances: pallet_balances,
 		Marketplace: pallet_marketplace,
 	}
 );
@@ -25,7 +30,23 @@ frame_support::construct_runtime!(
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
 }
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// What a provider's and a machine's registrations hold.
+pub const PROVIDER_DEPOSIT: Balance = 100;
+pub const MACHINE_DEPOSIT: Balance = 10;
+/// What each test account starts with.
+pub const ENDOWMENT: Balance = 1_000;
+/// An account that cannot pay a provider deposit.
+pub const POOR: u64 = 9;
 
 thread_local! {
 	static OPEN_LEASES: RefCell<BTreeMap<MachineId, u32>> = const { RefCell::new(BTreeMap::new()) };
@@ -33,6 +54,8 @@ thread_local! {
 	static WATCHED: RefCell<BTreeSet<MachineId>> = const { RefCell::new(BTreeSet::new()) };
 	static WATCH_CAPACITY: RefCell<usize> = const { RefCell::new(usize::MAX) };
 	static CHALLENGED: RefCell<BTreeSet<MachineId>> = const { RefCell::new(BTreeSet::new()) };
+	static DISPUTABLE: RefCell<BTreeSet<MachineId>> = const { RefCell::new(BTreeSet::new()) };
+	static LEFT: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The machines the attestation pallet would watch, up to a capacity a test may set.
@@ -56,6 +79,22 @@ impl MockMonitor {
 	}
 }
 
+impl MockMonitor {
+	pub fn set_disputable(machine: MachineId, disputable: bool) {
+		DISPUTABLE.with(|d| {
+			if disputable {
+				d.borrow_mut().insert(machine);
+			} else {
+				d.borrow_mut().remove(&machine);
+			}
+		});
+	}
+	/// The machines it was told left, oldest first.
+	pub fn left() -> Vec<MachineId> {
+		LEFT.with(|l| l.borrow().clone())
+	}
+}
+
 impl MachineMonitor for MockMonitor {
 	fn watch(machine: MachineId) -> sp_runtime::DispatchResult {
 		WATCHED.with(|w| {
@@ -73,6 +112,12 @@ impl MachineMonitor for MockMonitor {
 	}
 	fn is_challenged(machine: MachineId) -> bool {
 		CHALLENGED.with(|c| c.borrow().contains(&machine))
+	}
+	fn is_disputable(machine: MachineId) -> bool {
+		DISPUTABLE.with(|d| d.borrow().contains(&machine))
+	}
+	fn machine_left(machine: MachineId) {
+		LEFT.with(|l| l.borrow_mut().push(machine));
 	}
 }
 
@@ -108,6 +153,10 @@ impl LeaseRegistry<u64, Balance> for MockLeases {
 impl pallet_marketplace::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type AdminOrigin = EnsureRoot<u64>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type ProviderDeposit = ConstU128<PROVIDER_DEPOSIT>;
+	type MachineDeposit = ConstU128<MACHINE_DEPOSIT>;
 	type Leases = MockLeases;
 	type Bonds = MockBonds;
 	type Monitor = MockMonitor;
@@ -196,6 +245,10 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		let storage = RuntimeGenesisConfig {
 			system: Default::default(),
+			balances: pallet_balances::GenesisConfig {
+				balances: vec![(ALICE, ENDOWMENT), (BOB, ENDOWMENT), (POOR, PROVIDER_DEPOSIT / 2)],
+				..Default::default()
+			},
 			marketplace: pallet_marketplace::GenesisConfig {
 				gpu_classes: self.gpu_classes,
 				..Default::default()
@@ -225,6 +278,13 @@ impl ExtBuilder {
 			Marketplace::do_try_state().expect("marketplace invariants hold");
 		});
 	}
+}
+
+/// What `who` has held as registration deposits.
+pub fn deposits(who: u64) -> Balance {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&crate::HoldReason::ProviderDeposit.into(), &who)
+		+ Balances::balance_on_hold(&crate::HoldReason::MachineDeposit.into(), &who)
 }
 
 /// The marketplace events since the last call, oldest first.

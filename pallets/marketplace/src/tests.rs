@@ -44,7 +44,44 @@ mod providers {
 			let record = Providers::<Test>::get(ALICE).unwrap();
 			assert_eq!(record.metadata, metadata);
 			assert_eq!(record.machines, 0);
-			assert_eq!(events(), vec![Event::ProviderRegistered { provider: ALICE }]);
+			assert_eq!(
+				events(),
+				vec![Event::ProviderRegistered { provider: ALICE, deposit: PROVIDER_DEPOSIT }]
+			);
+			assert_eq!(deposits(ALICE), PROVIDER_DEPOSIT);
+		});
+	}
+
+	#[test]
+	fn a_provider_that_cannot_pay_the_deposit_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Marketplace::register_provider(signed(POOR), Default::default()),
+				Error::<Test>::DepositExceedsBalance
+			);
+		});
+	}
+
+	#[test]
+	fn a_provider_leaves_once_its_machines_have_and_gets_its_deposits_back() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			assert_eq!(deposits(ALICE), PROVIDER_DEPOSIT + MACHINE_DEPOSIT);
+			assert_noop!(
+				Marketplace::deregister_provider(signed(ALICE)),
+				Error::<Test>::ProviderHasMachines
+			);
+			assert_noop!(Marketplace::deregister_provider(signed(BOB)), Error::<Test>::NotProvider);
+			assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
+			assert_eq!(deposits(ALICE), PROVIDER_DEPOSIT);
+			assert_ok!(Marketplace::deregister_provider(signed(ALICE)));
+			assert_eq!(deposits(ALICE), 0);
+			assert_eq!(Balances::free_balance(ALICE), ENDOWMENT, "nothing lost");
+			assert!(!Providers::<Test>::contains_key(ALICE));
+			assert_eq!(
+				events().last(),
+				Some(&Event::ProviderDeregistered { provider: ALICE, deposit: PROVIDER_DEPOSIT })
+			);
 		});
 	}
 
@@ -322,7 +359,15 @@ mod machines {
 			assert!(!MachinesOf::<Test>::contains_key(ALICE, machine));
 			assert!(!Fleets::<Test>::contains_key(ALICE, label("rack")));
 			assert_eq!(Providers::<Test>::get(ALICE).unwrap().machines, 0);
-			assert_eq!(events(), vec![Event::MachineDeregistered { machine, provider: ALICE }]);
+			assert_eq!(
+				events(),
+				vec![Event::MachineDeregistered {
+					machine,
+					provider: ALICE,
+					deposit: MACHINE_DEPOSIT
+				}]
+			);
+			assert_eq!(MockMonitor::left(), vec![machine]);
 			assert_ok!(Marketplace::register_machine(
 				signed(ALICE),
 				spec(RTX_4090, 1),
@@ -636,6 +681,46 @@ mod monitoring {
 			assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
 		});
 	}
+
+	#[test]
+	fn a_machine_whose_leases_may_still_be_disputed_cannot_leave() {
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = alice_with_machine(None);
+			MockMonitor::set_disputable(machine, true);
+			assert_noop!(
+				Marketplace::deregister_machine(signed(ALICE), machine),
+				Error::<Test>::MachineDisputable
+			);
+			MockMonitor::set_disputable(machine, false);
+			assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
+		});
+	}
+
+	#[test]
+	fn a_machine_the_provider_cannot_pay_for_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+			use frame_support::traits::fungible::Mutate;
+			assert_ok!(Balances::burn_from(
+				&ALICE,
+				ENDOWMENT - PROVIDER_DEPOSIT - MACHINE_DEPOSIT / 2,
+				frame_support::traits::tokens::Preservation::Expendable,
+				frame_support::traits::tokens::Precision::Exact,
+				frame_support::traits::tokens::Fortitude::Polite,
+			));
+			assert_noop!(
+				Marketplace::register_machine(
+					signed(ALICE),
+					spec(RTX_4090, 1),
+					key(1),
+					proof(ALICE, 1),
+					region(),
+					None
+				),
+				Error::<Test>::DepositExceedsBalance
+			);
+		});
+	}
 }
 
 mod fleets {
@@ -907,4 +992,37 @@ mod browsing {
 			assert_eq!(Marketplace::gpu_class_list().len(), 2);
 		});
 	}
+}
+
+/// Every benchmark's worst case, run as the benchmarking node runs it, touches no more storage
+/// than its weight charges for.
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn weights_cover_every_benchmark_s_worst_case() {
+	use crate::weights::WeightInfo;
+	use frame_support::{traits::WhitelistedStorageKeys, weights::constants::ParityDbWeight};
+	let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+	gpux_weight_check::assert_weights_cover::<Marketplace>(
+		ExtBuilder::default().build(),
+		gpux_weight_check::with_keystore,
+		&whitelist,
+		ParityDbWeight::get(),
+		|case| {
+			let (f, n) = (case.component("f"), case.component("n"));
+			Some(match case.name.as_str() {
+				"register_provider" => <() as WeightInfo>::register_provider(),
+				"register_machine" => <() as WeightInfo>::register_machine(f),
+				"set_listing" => <() as WeightInfo>::set_listing(),
+				"delist" => <() as WeightInfo>::delist(),
+				"deregister_machine" => <() as WeightInfo>::deregister_machine(f),
+				"list_fleet" => <() as WeightInfo>::list_fleet(n),
+				"delist_fleet" => <() as WeightInfo>::delist_fleet(n),
+				"add_gpu_class" => <() as WeightInfo>::add_gpu_class(),
+				"set_gpu_class_ceiling" => <() as WeightInfo>::set_gpu_class_ceiling(),
+				"set_worker_key" => <() as WeightInfo>::set_worker_key(),
+				"deregister_provider" => <() as WeightInfo>::deregister_provider(),
+				_ => return None,
+			})
+		},
+	);
 }

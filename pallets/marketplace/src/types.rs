@@ -21,6 +21,8 @@ pub struct ProviderRecord<Metadata, BlockNumber> {
 	pub listed_gpus: u32,
 	/// GPUs of its machines that are listed or have open leases: its bond must back them.
 	pub committed_gpus: u32,
+	/// Held while it is registered.
+	pub deposit: Balance,
 }
 
 /// A GPU class: a model with its memory, and the most a GPU-hour of it may be listed for.
@@ -44,6 +46,8 @@ pub struct MachineRecord<AccountId, FleetLabel, BlockNumber> {
 	pub fleet: Option<FleetLabel>,
 	pub listing: Option<ListingTerms<Balance, BlockNumber>>,
 	pub registered_at: BlockNumber,
+	/// Held while it is registered.
+	pub deposit: Balance,
 }
 
 /// Provider metadata as stored.

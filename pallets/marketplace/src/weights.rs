@@ -23,6 +23,7 @@ pub trait WeightInfo {
 	fn add_gpu_class() -> Weight;
 	fn set_gpu_class_ceiling() -> Weight;
 	fn set_worker_key() -> Weight;
+	fn deregister_provider() -> Weight;
 }
 
 /// Compute per storage access, picoseconds.
@@ -34,17 +35,32 @@ const MACHINE_PROOF: u64 = 700;
 /// Compute and proof one fleet member adds when its fleet is read or rewritten.
 const FLEET_MEMBER: Weight = Weight::from_parts(100_000, 8);
 
+/// A deposit held or released: the account and its holds, read and written.
+const DEPOSIT_ACCESSES: (u64, u64) = (2, 2);
+
 /// The formulas, for any database.
 struct Estimate(RuntimeDbWeight);
 
 impl Estimate {
 	fn register_provider(&self) -> Weight {
-		Weight::from_parts(2 * ACCESS, 400).saturating_add(self.0.reads_writes(1, 1))
+		Weight::from_parts(4 * ACCESS, 600)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(self.deposit())
+	}
+	fn deregister_provider(&self) -> Weight {
+		Weight::from_parts(4 * ACCESS, 600)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(self.deposit())
+	}
+	fn deposit(&self) -> Weight {
+		Weight::from_parts(0, 300)
+			.saturating_add(self.0.reads_writes(DEPOSIT_ACCESSES.0, DEPOSIT_ACCESSES.1))
 	}
 	fn register_machine(&self, f: u32) -> Weight {
-		Weight::from_parts(6 * ACCESS + VERIFY, 1_000 + MACHINE_PROOF)
+		Weight::from_parts(8 * ACCESS + VERIFY, 1_000 + MACHINE_PROOF)
 			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
 			.saturating_add(self.0.reads_writes(6, 6))
+			.saturating_add(self.deposit())
 	}
 	// Listing and delisting also update the provider's listed-GPU count (and read its bond).
 	// Listing also asks the leases pallet about open leases and has the monitor watch the
@@ -57,11 +73,13 @@ impl Estimate {
 		Weight::from_parts(5 * ACCESS, MACHINE_PROOF + 500)
 			.saturating_add(self.0.reads_writes(3, 2))
 	}
-	// Whether the machine has an open challenge: the epoch's list and up to 16 challenges.
+	// Whether the machine has an open challenge (the epoch's list and up to 16 challenges)
+	// or a dispute hold (read, then removed).
 	fn deregister_machine(&self, f: u32) -> Weight {
-		Weight::from_parts(23 * ACCESS, 3_400 + MACHINE_PROOF)
+		Weight::from_parts(26 * ACCESS, 3_500 + MACHINE_PROOF)
 			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
-			.saturating_add(self.0.reads_writes(22, 6))
+			.saturating_add(self.0.reads_writes(23, 7))
+			.saturating_add(self.deposit())
 	}
 	fn list_fleet(&self, n: u32) -> Weight {
 		let per_machine = Weight::from_parts(6 * ACCESS, MACHINE_PROOF + 700)
@@ -126,6 +144,9 @@ impl WeightInfo for () {
 	fn set_worker_key() -> Weight {
 		Estimate(ParityDbWeight::get()).set_worker_key()
 	}
+	fn deregister_provider() -> Weight {
+		Estimate(ParityDbWeight::get()).deregister_provider()
+	}
 }
 
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
@@ -158,5 +179,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	fn set_worker_key() -> Weight {
 		Estimate(T::DbWeight::get()).set_worker_key()
+	}
+	fn deregister_provider() -> Weight {
+		Estimate(T::DbWeight::get()).deregister_provider()
 	}
 }

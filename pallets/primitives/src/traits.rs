@@ -32,6 +32,11 @@ pub trait MachineMonitor {
 	fn is_watched(machine: MachineId) -> bool;
 	/// Whether `machine` has a proof-of-GPU challenge open: it may not leave the market then.
 	fn is_challenged(machine: MachineId) -> bool;
+	/// Whether a lease of `machine` may still be disputed, or has a dispute or fault report
+	/// undecided: it may not leave the market then, or its fault could not be slashed.
+	fn is_disputable(machine: MachineId) -> bool;
+	/// `machine` left the market: forget what was kept of it.
+	fn machine_left(machine: MachineId);
 }
 
 /// Nobody watches: for tests and runtimes without an attestation pallet.
@@ -45,6 +50,10 @@ impl MachineMonitor for () {
 	fn is_challenged(_: MachineId) -> bool {
 		false
 	}
+	fn is_disputable(_: MachineId) -> bool {
+		false
+	}
+	fn machine_left(_: MachineId) {}
 }
 
 /// The marketplace, as the staking pallet sees it: what a provider's bond must back.
@@ -225,16 +234,27 @@ pub trait MachineKeys<AccountId> {
 }
 
 /// The attestation pallet, as the leases pallet sees it: every lease's start must be attested
-/// in time, or the lease is abandoned.
-pub trait LeaseStartWatch<BlockNumber> {
+/// in time, a closed lease stays open to dispute for a while, and a lease's records are pruned
+/// together.
+pub trait LeaseWatch<BlockNumber> {
 	/// Has the attestation pallet check, a fixed time after `starts_at`, that `lease`'s start
 	/// was attested. Refused when no block near that deadline has room for the check.
 	fn expect_start(lease: LeaseId, starts_at: BlockNumber) -> DispatchResult;
+	/// `lease` on `machine` closed: its start needs no check any more, and `machine` stays
+	/// answerable for the lease's dispute window.
+	fn lease_closed(lease: LeaseId, machine: MachineId);
+	/// The closed `lease` is pruned: drops what was attested of it. `false`, dropping nothing,
+	/// while a dispute or fault report of it is undecided.
+	fn forget(lease: LeaseId) -> bool;
 }
 
-impl<BlockNumber> LeaseStartWatch<BlockNumber> for () {
+impl<BlockNumber> LeaseWatch<BlockNumber> for () {
 	fn expect_start(_: LeaseId, _: BlockNumber) -> DispatchResult {
 		Ok(())
+	}
+	fn lease_closed(_: LeaseId, _: MachineId) {}
+	fn forget(_: LeaseId) -> bool {
+		true
 	}
 }
 

@@ -627,3 +627,33 @@ mod renter_deposits {
 		});
 	}
 }
+
+/// Every benchmark's worst case, run as the benchmarking node runs it, touches no more storage
+/// than its weight charges for.
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn weights_cover_every_benchmark_s_worst_case() {
+	use crate::weights::WeightInfo;
+	use frame_support::{traits::WhitelistedStorageKeys, weights::constants::ParityDbWeight};
+	let whitelist = AllPalletsWithSystem::whitelisted_storage_keys();
+	gpux_weight_check::assert_weights_cover::<ProviderStaking>(
+		ExtBuilder::default().build(),
+		Default::default,
+		&whitelist,
+		ParityDbWeight::get(),
+		|case| {
+			let (c, m, r) = (case.component("c"), case.component("m"), case.component("r"));
+			Some(match case.name.as_str() {
+				"bond" => <() as WeightInfo>::bond(),
+				"unbond" => <() as WeightInfo>::unbond(m),
+				"withdraw_unbonded" => <() as WeightInfo>::withdraw_unbonded(c),
+				"report_offline" => <() as WeightInfo>::report_offline(r),
+				"report_fault" => <() as WeightInfo>::report_fault(r),
+				"cancel_slash" => <() as WeightInfo>::cancel_slash(),
+				"on_initialize_base" => <() as WeightInfo>::on_initialize_base(),
+				"apply_slash" => <() as WeightInfo>::apply_slash(r, m),
+				_ => return None,
+			})
+		},
+	);
+}

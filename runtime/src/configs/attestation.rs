@@ -60,6 +60,7 @@ impl pallet_attestation::Config for Runtime {
 	type StartAttestationDeadline = StartAttestationDeadline;
 	type MaxStartChecksPerBlock = ConstU32<64>;
 	type MaxStartCheckDelay = ConstU32<10>;
+	type MaxAbandonReportsPerBlock = ConstU32<8>;
 	type SpecMismatchHeartbeats = SpecMismatchHeartbeats;
 	type ChallengePeriod = ChallengePeriod;
 	type CommitWindow = CommitWindow;

@@ -7,7 +7,7 @@ use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 use crate::{
 	AccountId, Attestation, Balances, BlockNumber, Marketplace, Reputation, Runtime, RuntimeEvent,
-	RuntimeHoldReason, HOURS, MILLI_UNITS, MINUTES,
+	RuntimeHoldReason, DAYS, HOURS, MILLI_UNITS, MINUTES,
 };
 
 parameter_types! {
@@ -21,6 +21,7 @@ parameter_types! {
 	/// A lease holds at least one GPU, so a machine never needs more leases than GPUs, plus
 	/// those under notice.
 	pub const MaxLeasesPerMachine: u32 = 64;
+	pub const ClosedLeaseRetention: BlockNumber = 3 * DAYS;
 }
 
 impl pallet_leases::Config for Runtime {
@@ -28,7 +29,7 @@ impl pallet_leases::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
 	type Machines = Marketplace;
-	type Starts = Attestation;
+	type Watch = Attestation;
 	type Reputation = Reputation;
 	type Treasury = TreasuryAccount;
 	type ProtocolFee = ProtocolFee;
@@ -39,6 +40,10 @@ impl pallet_leases::Config for Runtime {
 	type MaxCloseDelay = ConstU32<10>;
 	/// 0.01 GPUX: a minute of the cheapest GPU class at its ceiling is more.
 	type MinEscrow = ConstU128<{ 10 * MILLI_UNITS }>;
+	/// Three days: past the one-day dispute window, with time for a late rating.
+	type ClosedLeaseRetention = ClosedLeaseRetention;
+	/// Above `MaxClosesPerBlock`, so the queue shrinks faster than scheduled closes fill it.
+	type MaxPrunesPerBlock = ConstU32<128>;
 	type WeightInfo = pallet_leases::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkHelper;

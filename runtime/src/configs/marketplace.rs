@@ -1,16 +1,29 @@
 use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
 
-use crate::{AccountId, Attestation, Leases, ProviderStaking, Runtime, RuntimeEvent};
+use crate::{
+	AccountId, Attestation, Balance, Balances, Leases, ProviderStaking, Runtime, RuntimeEvent,
+	RuntimeHoldReason, UNITS,
+};
 
 parameter_types! {
 	pub const MaxMachinesPerProvider: u32 = 256;
+	/// A provider's record with its longest metadata, about 300 bytes, at about 3 GPUX a
+	/// kilobyte of state.
+	pub const ProviderDeposit: Balance = UNITS;
+	/// A machine's records here and in the attestation pallet (its heartbeat record with 16
+	/// GPUs, about 1.2 KB in all).
+	pub const MachineDeposit: Balance = 4 * UNITS;
 }
 
 impl pallet_marketplace::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	// Sudo until governance's market_admin track exists.
 	type AdminOrigin = EnsureRoot<AccountId>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type ProviderDeposit = ProviderDeposit;
+	type MachineDeposit = MachineDeposit;
 	type Leases = Leases;
 	type Bonds = ProviderStaking;
 	type Monitor = Attestation;
