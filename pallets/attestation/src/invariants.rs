@@ -55,6 +55,25 @@ impl<T: Config> Pallet<T> {
 			StartCheckBlocks::<T>::iter().count() == checks,
 			"a recorded start check is in no block"
 		);
+		let mut undecided_on: alloc::collections::BTreeMap<u64, u32> = Default::default();
+		let mut undecided = 0u32;
+		for (_, record) in crate::LeaseAttestations::<T>::iter() {
+			if record.dispute.is_some_and(|d| d.resolution.is_none()) {
+				*undecided_on.entry(record.machine).or_default() += 1;
+				undecided += 1;
+			}
+		}
+		for (machine, hold) in crate::DisputeHolds::<T>::iter() {
+			ensure!(
+				undecided_on.remove(&machine).unwrap_or_default() == hold.undecided,
+				"a machine's undecided count differs from its leases' disputes"
+			);
+		}
+		ensure!(undecided_on.is_empty(), "an undecided dispute without its machine's hold");
+		ensure!(
+			crate::UndecidedDisputes::<T>::iter_values().sum::<u32>() == undecided,
+			"providers' undecided counts differ from the undecided disputes"
+		);
 		for (lease, _) in crate::FaultClaims::<T>::iter() {
 			let undecided = crate::LeaseAttestations::<T>::get(lease)
 				.and_then(|r| r.dispute)

@@ -13,13 +13,20 @@ use sp_runtime::traits::{One, Saturating};
 
 use crate::{
 	weights::WeightInfo, DisputeHolds, FaultClaims, Heartbeats, StartCheckBlocks, StartChecks,
-	Sweep, LOG_TARGET,
+	Sweep, UndecidedDisputes, LOG_TARGET,
 };
 use gpux_primitives::{
 	storage::{first_block_with_room, remove_from_list},
 	Balance, FaultKind, FaultReporter, LeaseWatch, MachineId, RenterDeposits,
 };
 use sp_runtime::DispatchError;
+
+/// The staking pallet keeps a provider's bond while a dispute of its leases is undecided.
+impl<T: Config> gpux_primitives::DisputeRegistry<T::AccountId> for Pallet<T> {
+	fn undecided_disputes(provider: &T::AccountId) -> u32 {
+		UndecidedDisputes::<T>::get(provider)
+	}
+}
 
 /// The leases pallet has each new lease's start checked here, and says when a lease closes
 /// and when it is pruned.
@@ -28,12 +35,15 @@ impl<T: Config> LeaseWatch<BlockNumberFor<T>> for Pallet<T> {
 		Self::do_expect_start(lease, starts_at)
 	}
 
-	fn lease_closed(lease: LeaseId, machine: MachineId) {
+	fn lease_closed(lease: LeaseId, machine: MachineId, ended_at: BlockNumberFor<T>) {
 		if let Some(block) = StartCheckBlocks::<T>::take(lease) {
 			StartChecks::<T>::mutate_exists(block, |due| remove_from_list(due, &lease));
 		}
-		let until =
-			frame_system::Pallet::<T>::block_number().saturating_add(T::DisputeWindow::get());
+		// A dispute is taken until `DisputeWindow` after the lease's end (`open_dispute`),
+		// which for a lease closed early lies ahead.
+		let until = frame_system::Pallet::<T>::block_number()
+			.max(ended_at)
+			.saturating_add(T::DisputeWindow::get());
 		DisputeHolds::<T>::mutate(machine, |hold| hold.until = hold.until.max(until));
 	}
 
@@ -180,8 +190,9 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			if reports >= T::MaxAbandonReportsPerBlock::get() {
-				// A block can pay for only so many reports; the next block with room checks
-				// it again (there is always one: this block's check just left).
+				// A block can pay for only so many reports; the next block with room checks it
+				// again. With none within `MaxStartCheckDelay` it is abandoned now, over the
+				// cap: its report is charged all the same.
 				let next = now.saturating_add(One::one());
 				if Self::schedule_start_check(lease, next).is_some() {
 					continue;
@@ -216,8 +227,8 @@ impl<T: Config> Pallet<T> {
 		lease: LeaseId,
 		reason: DisputeReasonOf<T>,
 	) -> DispatchResult {
-		Self::open_dispute(renter.clone(), lease, reason.clone())?;
-		Self::deposit_event(Event::LeaseDisputed { lease, renter, reason });
+		let (_, deposit) = Self::open_dispute(renter.clone(), lease, reason.clone())?;
+		Self::deposit_event(Event::LeaseDisputed { lease, renter, reason, deposit });
 		Ok(())
 	}
 
@@ -228,9 +239,7 @@ impl<T: Config> Pallet<T> {
 		evidence: DisputeReasonOf<T>,
 	) -> DispatchResult {
 		ensure!(kind != FaultKind::FailedChallenge, Error::<T>::NotReportable);
-		let facts = Self::open_dispute(renter.clone(), lease, evidence)?;
-		let deposit = T::FaultReportDeposit::get();
-		T::Deposits::hold_deposit(&renter, deposit)?;
+		let (facts, deposit) = Self::open_dispute(renter.clone(), lease, evidence)?;
 		Self::deposit_event(Event::FaultClaimed { lease, renter: renter.clone(), kind, deposit });
 		// The chain checks what it can: a machine that missed windows in a row, every one of
 		// them begun under this lease (not another renter's, not before this one started).
@@ -246,7 +255,7 @@ impl<T: Config> Pallet<T> {
 		});
 		if kind == FaultKind::Offline && facts.open && under_this_lease {
 			Self::decide_claim(lease, facts.machine, &renter, kind, deposit, true)?;
-			Self::dispute_decided(facts.machine);
+			Self::dispute_decided(facts.machine, &facts.provider);
 			LeaseAttestations::<T>::mutate(lease, |record| {
 				if let Some(dispute) = record.as_mut().and_then(|r| r.dispute.as_mut()) {
 					dispute.resolution = Some(true);
@@ -278,14 +287,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Records the renter's dispute of `lease` (one per lease, within the window).
+	/// Records the renter's dispute of `lease` (one per lease, within the window) and holds
+	/// its deposit. Returns the lease's facts and the deposit.
 	fn open_dispute(
 		renter: T::AccountId,
 		lease: LeaseId,
 		reason: DisputeReasonOf<T>,
-	) -> Result<LeaseFactsOf<T>, DispatchError> {
+	) -> Result<(LeaseFactsOf<T>, Balance), DispatchError> {
 		let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
 		ensure!(facts.renter == renter, Error::<T>::NotRenter);
+		// Its fault must find the machine. The marketplace keeps a machine whose leases may
+		// be disputed (`is_disputable`), so this only refuses a lease of a departed machine.
+		ensure!(T::Machines::attested_machine(facts.machine).is_some(), Error::<T>::UnknownMachine);
 		let mut record = Self::attestation_of(lease, facts.machine);
 		ensure!(record.dispute.is_none(), Error::<T>::AlreadyDisputed);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -295,18 +308,24 @@ impl<T: Config> Pallet<T> {
 			facts.open || now <= ended.saturating_add(T::DisputeWindow::get()),
 			Error::<T>::DisputeWindowClosed
 		);
-		record.dispute = Some(Dispute { reason, raised_at: now, resolution: None });
+		let deposit = T::DisputeDeposit::get();
+		T::Deposits::hold_deposit(&renter, deposit)?;
+		record.dispute = Some(Dispute { reason, raised_at: now, resolution: None, deposit });
 		LeaseAttestations::<T>::insert(lease, record);
 		DisputeHolds::<T>::mutate(facts.machine, |hold| {
 			hold.undecided = hold.undecided.saturating_add(1)
 		});
-		Ok(facts)
+		UndecidedDisputes::<T>::mutate(&facts.provider, |count| *count = count.saturating_add(1));
+		Ok((facts, deposit))
 	}
 
-	/// One dispute of `machine`'s leases fewer is undecided.
-	fn dispute_decided(machine: MachineId) {
+	/// One dispute of `machine`'s (and `provider`'s) leases fewer is undecided.
+	fn dispute_decided(machine: MachineId, provider: &T::AccountId) {
 		DisputeHolds::<T>::mutate(machine, |hold| {
 			hold.undecided = hold.undecided.saturating_sub(1)
+		});
+		UndecidedDisputes::<T>::mutate_exists(provider, |count| {
+			*count = count.map(|c| c.saturating_sub(1)).filter(|c| *c > 0);
 		});
 	}
 
@@ -322,15 +341,21 @@ impl<T: Config> Pallet<T> {
 		let dispute = record.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
 		ensure!(dispute.resolution.is_none(), Error::<T>::NoDispute);
 		dispute.resolution = Some(upheld);
-		Self::dispute_decided(record.machine);
+		let deposit = dispute.deposit;
+		// A lease with a dispute undecided is never pruned.
+		let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
+		Self::dispute_decided(record.machine, &facts.provider);
 		if let Some((kind, deposit)) = FaultClaims::<T>::take(lease) {
-			let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
 			Self::decide_claim(lease, record.machine, &facts.renter, kind, deposit, upheld)?;
 			LeaseAttestations::<T>::insert(lease, record);
 			return Ok(());
 		}
+		if upheld {
+			T::Deposits::release_deposit(&facts.renter, deposit);
+		} else {
+			T::Deposits::forfeit_deposit(&facts.renter, deposit);
+		}
 		let refunded = if upheld {
-			let facts = T::Leases::lease_facts(lease).ok_or(Error::<T>::UnknownLease)?;
 			let (refunded, loss) = T::Leases::refund_disputed(lease)?;
 			// The provider pays through its bond, like for any fault: a `Disputed` slash that
 			// compensates the renter's loss and names it the reporter.

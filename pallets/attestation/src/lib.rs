@@ -140,12 +140,13 @@ pub mod pallet {
 		/// leases); the rest are checked again in a later block.
 		#[pallet::constant]
 		type MaxAbandonReportsPerBlock: Get<u32>;
-		/// Holds renters' fault-report deposits, and takes a rejected report's.
+		/// Holds renters' dispute and fault-report deposits, and takes a rejected one's.
 		type Deposits: RenterDeposits<Self::AccountId, Balance>;
-		/// What a renter puts down to report a fault on its lease: back if upheld, to the
-		/// treasury if rejected.
+		/// What a renter puts down to dispute a lease or report a fault on it: back if upheld,
+		/// to the treasury if rejected. Disputes hold a machine and its provider's bond until
+		/// governance answers, so they are not free.
 		#[pallet::constant]
-		type FaultReportDeposit: Get<Balance>;
+		type DisputeDeposit: Get<Balance>;
 		/// Pool priority of workers' and verifiers' unsigned transactions.
 		#[pallet::constant]
 		type UnsignedPriority: Get<TransactionPriority>;
@@ -225,6 +226,12 @@ pub mod pallet {
 	pub type DisputeHolds<T: Config> =
 		StorageMap<_, Twox64Concat, MachineId, DisputeHold<BlockNumberFor<T>>, ValueQuery>;
 
+	/// Disputes and fault reports of each provider's leases that governance has not decided;
+	/// the staking pallet keeps the provider's bond while there are any.
+	#[pallet::storage]
+	pub type UndecidedDisputes<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	/// Renters' fault reports awaiting governance, by lease: the fault kind and the deposit
 	/// held. The report's evidence is the lease's dispute reason.
 	#[pallet::storage]
@@ -300,7 +307,13 @@ pub mod pallet {
 		/// The worker removed the lease's workspace; `digest` summarises what ran.
 		LeaseEndAttested { lease: LeaseId, machine: MachineId, digest: Hash32 },
 		/// The renter disputed the lease; governance resolves it.
-		LeaseDisputed { lease: LeaseId, renter: T::AccountId, reason: DisputeReasonOf<T> },
+		/// `deposit` is held until governance answers.
+		LeaseDisputed {
+			lease: LeaseId,
+			renter: T::AccountId,
+			reason: DisputeReasonOf<T>,
+			deposit: Balance,
+		},
 		/// A renter reported a fault on its lease with a deposit.
 		FaultClaimed { lease: LeaseId, renter: T::AccountId, kind: FaultKind, deposit: Balance },
 		/// A renter's fault report was decided: upheld (by the chain's own check or by
@@ -530,7 +543,9 @@ pub mod pallet {
 			Self::do_attest_lease_end(lease, digest, &signature)
 		}
 
-		/// Dispute a lease: while it runs, or within `DisputeWindow` after it ends.
+		/// Dispute a lease: while it runs, or within `DisputeWindow` after it ends, with
+		/// `DisputeDeposit` held from the caller's free balance until governance answers (back
+		/// if upheld, to the treasury if rejected).
 		///
 		/// - `origin`: signed by the lease's renter.
 		/// - `reason`: at most `MaxDisputeReasonLen` bytes, for governance to read.
@@ -544,7 +559,7 @@ pub mod pallet {
 			Self::do_dispute(who, lease, reason)
 		}
 
-		/// Report a fault on the caller's lease, with `FaultReportDeposit` held from its free
+		/// Report a fault on the caller's lease, with `DisputeDeposit` held from its free
 		/// balance. `Offline` is upheld at once when the chain saw the machine miss a heartbeat
 		/// window under a lease; any other report waits for governance (`resolve_dispute`).
 		/// Upheld: the deposit comes back and the fault is reported with the caller as its

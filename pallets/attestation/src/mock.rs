@@ -196,7 +196,8 @@ pub fn close_lease(id: LeaseId) {
 }
 
 fn told_closed(lease: LeaseId, machine: MachineId) {
-	<Attestation as gpux_primitives::LeaseWatch<u64>>::lease_closed(lease, machine);
+	let ended_at = leases().get(&lease).map_or(0, |l| l.ends_at);
+	<Attestation as gpux_primitives::LeaseWatch<u64>>::lease_closed(lease, machine, ended_at);
 }
 
 pub struct FakeLeases;
@@ -364,7 +365,7 @@ impl pallet_attestation::Config for Test {
 	type MaxDisputeReasonLen = ConstU32<64>;
 	type UnsignedPriority = ConstU64<{ 1 << 20 }>;
 	type Deposits = FakeDeposits;
-	type FaultReportDeposit = ConstU128<REPORT_DEPOSIT>;
+	type DisputeDeposit = ConstU128<REPORT_DEPOSIT>;
 	type StartAttestationDeadline = ConstU64<START_DEADLINE>;
 	type MaxStartChecksPerBlock = ConstU32<2>;
 	type MaxStartCheckDelay = ConstU32<1>;

@@ -944,7 +944,7 @@ mod leases {
 			}
 			assert_noop!(watch(4), AttestationError::StartChecksFull);
 			// Rent-and-terminate cannot fill the checks: a closed lease's check leaves.
-			<Attestation as gpux_primitives::LeaseWatch<u64>>::lease_closed(0, MACHINE);
+			<Attestation as gpux_primitives::LeaseWatch<u64>>::lease_closed(0, MACHINE, 1);
 			assert_eq!(StartChecks::<Test>::get(5 + START_DEADLINE).into_inner(), vec![1]);
 			assert!(StartCheckBlocks::<Test>::get(0).is_none());
 			assert_ok!(watch(4));
@@ -989,13 +989,25 @@ mod leases {
 			open_lease();
 			assert!(!disputable());
 			run_to_block(10);
+			// Closed long before its end (block 100): the window runs from the end.
 			close_lease(LEASE);
-			assert!(disputable(), "the dispute window runs from the close");
-			run_to_block(10 + DISPUTE_WINDOW);
 			assert!(disputable());
+			run_to_block(100 + DISPUTE_WINDOW);
+			assert!(disputable(), "held as long as the renter may dispute");
 			assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
-			run_to_block(11 + DISPUTE_WINDOW);
+			run_to_block(101 + DISPUTE_WINDOW);
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()),
+				AttestationError::AlreadyDisputed
+			);
 			assert!(disputable(), "an undecided dispute holds the machine past the window");
+			assert_eq!(
+				<Attestation as gpux_primitives::DisputeRegistry<u64>>::undecided_disputes(
+					&PROVIDER
+				),
+				1,
+				"and its provider's bond"
+			);
 			assert!(
 				!<Attestation as gpux_primitives::LeaseWatch<u64>>::forget(LEASE),
 				"nor is its record pruned"
@@ -1006,6 +1018,7 @@ mod leases {
 				false
 			));
 			assert!(!disputable());
+			assert!(!UndecidedDisputes::<Test>::contains_key(PROVIDER));
 			assert!(<Attestation as gpux_primitives::LeaseWatch<u64>>::forget(LEASE));
 			assert!(LeaseAttestations::<Test>::get(LEASE).is_none());
 			<Attestation as MachineMonitor>::machine_left(MACHINE);
@@ -1014,12 +1027,69 @@ mod leases {
 	}
 
 	#[test]
+	fn a_dispute_holds_a_deposit_back_if_upheld_to_the_treasury_if_rejected() {
+		for upheld in [true, false] {
+			ExtBuilder.build_and_execute(|| {
+				open_lease();
+				assert_ok!(Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()));
+				assert_eq!(told().held.get(&RENTER), Some(&REPORT_DEPOSIT));
+				assert!(events().contains(&Event::LeaseDisputed {
+					lease: LEASE,
+					renter: RENTER,
+					reason: reason(),
+					deposit: REPORT_DEPOSIT
+				}));
+				assert_ok!(Attestation::resolve_dispute(
+					RuntimeOrigin::signed(GOVERNANCE),
+					LEASE,
+					upheld
+				));
+				assert_eq!(told().held.get(&RENTER), Some(&0));
+				assert_eq!(told().forfeited, if upheld { 0 } else { REPORT_DEPOSIT });
+			});
+		}
+		ExtBuilder.build_and_execute(|| {
+			put_lease(
+				LEASE,
+				FakeLease {
+					renter: POOR,
+					provider: PROVIDER,
+					machine: MACHINE,
+					open: true,
+					ends_at: 100,
+					starts_at: 0,
+				},
+			);
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(POOR), LEASE, reason()),
+				DispatchError::Other("insufficient balance")
+			);
+		});
+	}
+
+	#[test]
+	fn a_lease_of_a_machine_that_left_cannot_be_disputed() {
+		ExtBuilder.build_and_execute(|| {
+			open_lease();
+			close_lease(LEASE);
+			let mut all = machines();
+			all.remove(&MACHINE);
+			set_machines(all);
+			assert_noop!(
+				Attestation::dispute(RuntimeOrigin::signed(RENTER), LEASE, reason()),
+				AttestationError::UnknownMachine
+			);
+		});
+	}
+
+	#[test]
 	fn a_fault_report_holds_the_machine_until_decided() {
 		ExtBuilder.build_and_execute(|| {
 			open_lease();
 			assert_ok!(report(RENTER, FaultKind::SpecMismatch));
+			run_to_block(100);
 			close_lease(LEASE);
-			run_to_block(2 + DISPUTE_WINDOW);
+			run_to_block(101 + DISPUTE_WINDOW);
 			assert!(<Attestation as MachineMonitor>::is_disputable(MACHINE));
 			assert_ok!(Attestation::resolve_dispute(
 				RuntimeOrigin::signed(GOVERNANCE),
@@ -1249,7 +1319,8 @@ mod leases {
 			assert!(events().contains(&Event::LeaseDisputed {
 				lease: LEASE,
 				renter: RENTER,
-				reason: reason()
+				reason: reason(),
+				deposit: REPORT_DEPOSIT
 			}));
 		});
 	}

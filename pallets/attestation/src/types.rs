@@ -196,6 +196,9 @@ pub struct Dispute<BlockNumber, MaxReason: Get<u32>> {
 	pub raised_at: BlockNumber,
 	/// Governance's answer: `Some(true)` upheld (refunded), `Some(false)` rejected.
 	pub resolution: Option<bool>,
+	/// Held from the renter until governance answers: back if upheld, to the treasury if
+	/// rejected.
+	pub deposit: gpux_primitives::Balance,
 }
 
 /// What the worker attested about one lease, and the renter's dispute if any.

@@ -82,15 +82,17 @@ impl Estimate {
 		Weight::from_parts(2 * ACCESS + VERIFY, LEASE_PROOF + MACHINE_PROOF + 400)
 			.saturating_add(self.0.reads_writes(4, 1))
 	}
-	// The lease, its attestation and its machine's dispute hold.
+	// The lease, its machine, its attestation, the machine's dispute hold, the provider's
+	// undecided count, the deposit's hold (the account and its holds).
 	fn dispute(&self) -> Weight {
-		Weight::from_parts(3 * ACCESS, LEASE_PROOF + 500).saturating_add(self.0.reads_writes(3, 2))
+		Weight::from_parts(7 * ACCESS, LEASE_PROOF + MACHINE_PROOF + 900)
+			.saturating_add(self.0.reads_writes(7, 5))
 	}
 	fn resolve_dispute(&self) -> Weight {
 		// The refund closes the lease (a lease close's worth), or the renter's fault claim
 		// releases or forfeits the deposit; the machine's dispute hold.
-		Weight::from_parts(30 * ACCESS, LEASE_PROOF + 2_100)
-			.saturating_add(self.0.reads_writes(22, 24))
+		Weight::from_parts(32 * ACCESS, LEASE_PROOF + 2_300)
+			.saturating_add(self.0.reads_writes(24, 26))
 	}
 	fn set_challenge_size(&self) -> Weight {
 		Weight::from_parts(ACCESS, 0).saturating_add(self.0.writes(1))
@@ -121,13 +123,14 @@ impl Estimate {
 	// The lease, its attestation, the machine's heartbeats and dispute hold, the deposit's
 	// hold; at worst the fault is upheld at once and the deposit released.
 	fn report_fault(&self) -> Weight {
-		Weight::from_parts(10 * ACCESS, LEASE_PROOF + HEARTBEAT_PROOF + 600)
-			.saturating_add(self.0.reads_writes(8, 7))
+		Weight::from_parts(14 * ACCESS, LEASE_PROOF + HEARTBEAT_PROOF + MACHINE_PROOF + 900)
+			.saturating_add(self.0.reads_writes(11, 9))
 	}
 	// Each due lease: its facts, attestation and check block; at worst it is abandoned (a
 	// lease close) or checked again later. Reports are charged apart (`fault_weight`).
 	fn check_lease_starts(&self, n: u32) -> Weight {
-		let per_lease = Weight::from_parts(30 * ACCESS, LEASE_PROOF + 2_600)
+		// A re-queued check probes up to 11 blocks of the schedule (600 bytes each).
+		let per_lease = Weight::from_parts(30 * ACCESS, LEASE_PROOF + 2_600 + 11 * 600)
 			.saturating_add(self.0.reads_writes(20, 20));
 		Weight::from_parts(ACCESS, 100)
 			.saturating_add(self.0.reads_writes(1, 1))

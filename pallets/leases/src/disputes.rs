@@ -10,7 +10,7 @@ use crate::{CloseReason, Config, Error, LeaseRecordOf, LeaseStatus, Leases, Pall
 impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pallet<T> {
 	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<T::AccountId, BlockNumberFor<T>>> {
 		Leases::<T>::get(lease).map(|record| LeaseFacts {
-			ends_at: record.accrues_until(),
+			ends_at: record.ended_at(),
 			open: record.is_open(),
 			starts_at: record.starts_at,
 			renter: record.renter,

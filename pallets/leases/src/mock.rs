@@ -69,7 +69,7 @@ parameter_types! {
 thread_local! {
 	static STARTS_FULL: RefCell<bool> = const { RefCell::new(false) };
 	static EXPECTED_STARTS: RefCell<Vec<(LeaseId, u64)>> = const { RefCell::new(Vec::new()) };
-	static CLOSED: RefCell<Vec<(LeaseId, MachineId)>> = const { RefCell::new(Vec::new()) };
+	static CLOSED: RefCell<Vec<(LeaseId, MachineId, u64)>> = const { RefCell::new(Vec::new()) };
 	static UNDECIDED: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
 	static FORGOTTEN: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
 	static UNDER_BONDED: RefCell<bool> = const { RefCell::new(false) };
@@ -96,8 +96,9 @@ impl MockWatch {
 	pub fn expected() -> Vec<(LeaseId, u64)> {
 		EXPECTED_STARTS.with(|e| e.borrow().clone())
 	}
-	/// The closed leases it was told of, with their machines, oldest first.
-	pub fn closed() -> Vec<(LeaseId, MachineId)> {
+	/// The closed leases it was told of, with their machines and where their time ended,
+	/// oldest first.
+	pub fn closed() -> Vec<(LeaseId, MachineId, u64)> {
 		CLOSED.with(|c| c.borrow().clone())
 	}
 	/// Whether `lease` has a dispute undecided: it may not be forgotten then.
@@ -123,8 +124,8 @@ impl gpux_primitives::LeaseWatch<u64> for MockWatch {
 		EXPECTED_STARTS.with(|e| e.borrow_mut().push((lease, starts_at)));
 		Ok(())
 	}
-	fn lease_closed(lease: LeaseId, machine: MachineId) {
-		CLOSED.with(|c| c.borrow_mut().push((lease, machine)));
+	fn lease_closed(lease: LeaseId, machine: MachineId, ended_at: u64) {
+		CLOSED.with(|c| c.borrow_mut().push((lease, machine, ended_at)));
 	}
 	fn forget(lease: LeaseId) -> bool {
 		if UNDECIDED.with(|u| u.borrow().contains(&lease)) {

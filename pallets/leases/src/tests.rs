@@ -725,6 +725,11 @@ mod disputes {
 			assert_eq!((facts.renter, facts.provider, facts.machine), (RENTER, PROVIDER, MACHINE));
 			assert!(facts.open);
 			assert_eq!(facts.ends_at, 101);
+			// Closed early, its time (and its dispute window's start) ends at the close.
+			run_to_block(21);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			assert_eq!(Leases::lease_facts(lease).unwrap().ends_at, 21);
+			assert_eq!(MockWatch::closed(), vec![(lease, MACHINE, 21)]);
 			assert!(Leases::lease_facts(9).is_none());
 			assert!(Leases::refund_disputed(9).is_err());
 		});
@@ -756,7 +761,7 @@ mod pruning {
 		ExtBuilder::default().build_and_execute(|| {
 			let closed = terminated(RENTER);
 			let open = rent(RENTER, 1, LeaseMode::OnDemand, 1_000, PRICE);
-			assert_eq!(MockWatch::closed(), vec![(closed, MACHINE)]);
+			assert_eq!(MockWatch::closed(), vec![(closed, MACHINE, 1)]);
 			run_to_block(RETENTION);
 			assert!(pruned().is_empty());
 			assert_ok!(Leases::rate(RuntimeOrigin::signed(RENTER), closed, 4));
@@ -808,7 +813,7 @@ mod pruning {
 			let faulted = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
 			run_to_block(11);
 			<Leases as gpux_primitives::LeaseRegistry<u64, u128>>::close_for_fault(MACHINE);
-			assert_eq!(MockWatch::closed(), vec![(ended, MACHINE), (faulted, MACHINE)]);
+			assert_eq!(MockWatch::closed(), vec![(ended, MACHINE, 11), (faulted, MACHINE, 11)]);
 		});
 	}
 }

@@ -97,11 +97,13 @@ impl<T: Config> Pallet<T> {
 		Self::unschedule_close(id, lease.closes_at);
 		MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
 		lease.status = LeaseStatus::Closed { reason };
+		lease.closes_at = frame_system::Pallet::<T>::block_number();
 		T::Reputation::lease_closed(lease.machine, &lease.provider, lease.paid, fault);
-		let (machine, starts_at) = (lease.machine, lease.starts_at);
+		let (machine, starts_at, ended_at) = (lease.machine, lease.starts_at, lease.ended_at());
 		Leases::<T>::insert(id, lease);
 		Self::queue_for_pruning(id);
-		T::Watch::lease_closed(id, machine);
+		// The same end the lease's facts give the attestation pallet for its dispute window.
+		T::Watch::lease_closed(id, machine, ended_at);
 		Self::deposit_event(Event::Closed { lease: id, reason, refunded });
 		// A provider fault closes every lease on the machine anyway: nothing to restore.
 		if !fault && frame_system::Pallet::<T>::block_number() < starts_at {

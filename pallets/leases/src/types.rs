@@ -70,7 +70,8 @@ pub struct LeaseRecord<AccountId, BlockNumber> {
 	/// Accrual stops here; the lease closes at this block at the latest.
 	pub ends_at: BlockNumber,
 	/// The block whose schedule closes the lease (`ends_at`, a preemption deadline, or the
-	/// next block with room when that one's schedule was full).
+	/// next block with room when that one's schedule was full); once closed, the block it
+	/// closed in.
 	pub closes_at: BlockNumber,
 	/// What is held in escrow for this lease now.
 	pub escrow: Balance,
@@ -92,6 +93,19 @@ impl<AccountId, BlockNumber: Copy> LeaseRecord<AccountId, BlockNumber> {
 	/// Not closed yet.
 	pub fn is_open(&self) -> bool {
 		!matches!(self.status, LeaseStatus::Closed { .. })
+	}
+
+	/// Where the lease's time ends: where accrual stops, or for a closed lease the block it
+	/// closed in if that came first. Its dispute window runs from here.
+	pub fn ended_at(&self) -> BlockNumber
+	where
+		BlockNumber: Ord + Copy,
+	{
+		if self.is_open() {
+			self.accrues_until()
+		} else {
+			self.accrues_until().min(self.closes_at)
+		}
 	}
 
 	/// Holds GPUs: open and not giving them up under a preemption notice.

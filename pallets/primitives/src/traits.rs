@@ -240,9 +240,10 @@ pub trait LeaseWatch<BlockNumber> {
 	/// Has the attestation pallet check, a fixed time after `starts_at`, that `lease`'s start
 	/// was attested. Refused when no block near that deadline has room for the check.
 	fn expect_start(lease: LeaseId, starts_at: BlockNumber) -> DispatchResult;
-	/// `lease` on `machine` closed: its start needs no check any more, and `machine` stays
-	/// answerable for the lease's dispute window.
-	fn lease_closed(lease: LeaseId, machine: MachineId);
+	/// `lease` on `machine` closed, its accrual having ended at `ended_at`: its start needs no
+	/// check any more, and `machine` stays answerable for the lease's dispute window, which
+	/// runs from the later of `ended_at` and now.
+	fn lease_closed(lease: LeaseId, machine: MachineId, ended_at: BlockNumber);
 	/// The closed `lease` is pruned: drops what was attested of it. `false`, dropping nothing,
 	/// while a dispute or fault report of it is undecided.
 	fn forget(lease: LeaseId) -> bool;
@@ -252,9 +253,22 @@ impl<BlockNumber> LeaseWatch<BlockNumber> for () {
 	fn expect_start(_: LeaseId, _: BlockNumber) -> DispatchResult {
 		Ok(())
 	}
-	fn lease_closed(_: LeaseId, _: MachineId) {}
+	fn lease_closed(_: LeaseId, _: MachineId, _: BlockNumber) {}
 	fn forget(_: LeaseId) -> bool {
 		true
+	}
+}
+
+/// The attestation pallet, as the staking pallet sees it: a provider with disputes undecided
+/// keeps its bond until they are, so an upheld one still finds something to slash.
+pub trait DisputeRegistry<AccountId> {
+	/// Disputes and fault reports of the provider's leases that governance has not decided.
+	fn undecided_disputes(provider: &AccountId) -> u32;
+}
+
+impl<AccountId> DisputeRegistry<AccountId> for () {
+	fn undecided_disputes(_: &AccountId) -> u32 {
+		0
 	}
 }
 
@@ -268,7 +282,8 @@ pub struct LeaseFacts<AccountId, BlockNumber> {
 	pub open: bool,
 	/// When it starts (or started).
 	pub starts_at: BlockNumber,
-	/// When it ends (or ended) at the latest.
+	/// When it ends at the latest, or the block it closed in if that came first: its
+	/// dispute window runs from here.
 	pub ends_at: BlockNumber,
 }
 

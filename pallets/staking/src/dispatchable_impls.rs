@@ -1,7 +1,7 @@
 //! What each call does, after its origin is checked.
 
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
-use gpux_primitives::{Balance, ProviderBonds, ProviderMarket};
+use gpux_primitives::{Balance, DisputeRegistry, ProviderBonds, ProviderMarket};
 use sp_runtime::traits::CheckedAdd;
 
 use crate::{
@@ -52,6 +52,7 @@ impl<T: Config> Pallet<T> {
 		let mut ledger = Bonds::<T>::get(&provider).ok_or(Error::<T>::NotBonded)?;
 		ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingUnbonding);
 		ensure!(ledger.pending_slashes == 0, Error::<T>::SlashPending);
+		ensure!(T::Disputes::undecided_disputes(&provider) == 0, Error::<T>::DisputeUndecided);
 		let amount = ledger.take_unlocked(frame_system::Pallet::<T>::block_number());
 		ensure!(amount > 0, Error::<T>::StillUnbonding);
 		Self::release_bond(&provider, amount)?;

@@ -42,7 +42,9 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use gpux_primitives::{Balance, FaultKind, LeaseRegistry, MachineId, ProviderMarket};
+	use gpux_primitives::{
+		Balance, DisputeRegistry, FaultKind, LeaseRegistry, MachineId, ProviderMarket,
+	};
 	use sp_runtime::Perbill;
 
 	#[pallet::pallet]
@@ -63,6 +65,9 @@ pub mod pallet {
 		type Market: ProviderMarket<Self::AccountId>;
 		/// Closes a faulty machine's leases and refunds their renters.
 		type Leases: LeaseRegistry<Self::AccountId, Balance>;
+		/// Renters' disputes of a provider's leases that governance has not decided: while
+		/// there are any, nothing unbonded is released (an upheld one must find the bond).
+		type Disputes: DisputeRegistry<Self::AccountId>;
 		/// Who may report a machine offline and cancel a pending slash (governance).
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Where the part of a slash not paid to renters or reporters goes (the treasury).
@@ -228,6 +233,9 @@ pub mod pallet {
 		StillUnbonding,
 		/// A slash against the provider is pending; nothing is released until it is settled.
 		SlashPending,
+		/// A renter's dispute of one of the provider's leases is undecided; nothing is
+		/// released until governance answers it.
+		DisputeUndecided,
 		/// No machine with this id.
 		UnknownMachine,
 		/// Only governance or the machine's provider may report it offline.

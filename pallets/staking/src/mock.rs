@@ -86,8 +86,27 @@ fn change_machines<R>(f: impl FnOnce(&mut BTreeMap<MachineId, FakeMachine>) -> R
 	result
 }
 
-/// The marketplace and the leases pallet, as maps a test can change.
+const DISPUTES_KEY: &[u8] = b"mock/disputes";
+
+/// The marketplace, the leases pallet and the attestation pallet's undecided disputes, as maps
+/// a test can change.
 pub struct MockMarket;
+impl MockMarket {
+	/// Sets how many disputes of `provider`'s leases are undecided.
+	pub fn set_undecided(provider: u64, count: u32) {
+		let mut all: BTreeMap<u64, u32> =
+			frame_support::storage::unhashed::get_or_default(DISPUTES_KEY);
+		all.insert(provider, count);
+		frame_support::storage::unhashed::put(DISPUTES_KEY, &all);
+	}
+}
+impl gpux_primitives::DisputeRegistry<u64> for MockMarket {
+	fn undecided_disputes(provider: &u64) -> u32 {
+		let all: BTreeMap<u64, u32> =
+			frame_support::storage::unhashed::get_or_default(DISPUTES_KEY);
+		all.get(provider).copied().unwrap_or_default()
+	}
+}
 impl MockMarket {
 	pub fn set(machine: MachineId, provider: u64, gpus: u32, listed: bool) {
 		change_machines(|m| {
@@ -157,6 +176,7 @@ impl pallet_provider_staking::Config for Test {
 	type Currency = Balances;
 	type Market = MockMarket;
 	type Leases = MockMarket;
+	type Disputes = MockMarket;
 	type GovernanceOrigin = frame_system::EnsureSignedBy<Governance, u64>;
 	type Slashed = ResolveTo<Treasury, Balances>;
 	type MinBondPerGpu = ConstU128<PER_GPU>;

@@ -157,6 +157,22 @@ mod unbonding {
 	}
 
 	#[test]
+	fn nothing_is_withdrawn_while_a_dispute_is_undecided() {
+		ExtBuilder::default().build_and_execute(|| {
+			MockMarket::set(MACHINE, PROVIDER, 4, false);
+			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 10_000));
+			run_to_block(1 + UNBONDING);
+			MockMarket::set_undecided(PROVIDER, 1);
+			assert_noop!(
+				ProviderStaking::withdraw_unbonded(RuntimeOrigin::signed(PROVIDER)),
+				Error::<Test>::DisputeUndecided
+			);
+			MockMarket::set_undecided(PROVIDER, 0);
+			assert_ok!(ProviderStaking::withdraw_unbonded(RuntimeOrigin::signed(PROVIDER)));
+		});
+	}
+
+	#[test]
 	fn a_fully_withdrawn_ledger_is_removed() {
 		ExtBuilder::default().build_and_execute(|| {
 			MockMarket::set(MACHINE, PROVIDER, 4, false);

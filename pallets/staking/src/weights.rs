@@ -50,17 +50,20 @@ impl Estimate {
 			.saturating_add(self.0.reads_writes(2, 1))
 			.saturating_add(per_machine.saturating_mul(m.into()))
 	}
+	// The ledger, and the provider's undecided disputes.
 	fn withdraw_unbonded(&self, c: u32) -> Weight {
-		Weight::from_parts(4 * ACCESS, LEDGER_PROOF)
+		Weight::from_parts(5 * ACCESS, LEDGER_PROOF + 100)
 			.saturating_add(self.balance_op())
-			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(self.0.reads_writes(2, 1))
 			.saturating_add(Weight::from_parts(200_000, 0).saturating_mul(c.into()))
 	}
 	fn report_offline(&self, r: u32) -> Weight {
-		// Closing a lease: pay the provider and the fee, refund, unschedule, tell reputation.
-		let per_lease = Weight::from_parts(12 * ACCESS, 1_300)
+		// Closing a lease: pay the provider and the fee, refund, unschedule, tell reputation,
+		// queue it for pruning, and tell the attestation pallet (its start check and the
+		// machine's dispute hold).
+		let per_lease = Weight::from_parts(15 * ACCESS, 2_000)
 			.saturating_add(self.balance_op().saturating_mul(3))
-			.saturating_add(self.0.reads_writes(6, 7));
+			.saturating_add(self.0.reads_writes(9, 11));
 		// Withdrawing the listing, and telling the marketplace the machine's last lease closed.
 		Weight::from_parts(15 * ACCESS, SLASH_PROOF + LEDGER_PROOF + 2_000)
 			.saturating_add(self.0.reads_writes(10, 8))

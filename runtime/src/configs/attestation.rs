@@ -36,7 +36,7 @@ parameter_types! {
 	/// A worker has 10 minutes from a lease's start to attest it; then the lease is abandoned.
 	pub const StartAttestationDeadline: BlockNumber = 10 * MINUTES;
 	/// A renter's fault report puts down 5 GPUX: back if upheld, to the treasury if not.
-	pub const FaultReportDeposit: Balance = 5 * UNITS;
+	pub const DisputeDeposit: Balance = 5 * UNITS;
 	/// Workers' and verifiers' transactions go before ordinary ones.
 	pub const UnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
 }
@@ -56,7 +56,7 @@ impl pallet_attestation::Config for Runtime {
 	type MaxChecksPerBlock = MaxChecksPerBlock;
 	type MaxOfflineReportsPerBlock = MaxOfflineReportsPerBlock;
 	type Deposits = ProviderStaking;
-	type FaultReportDeposit = FaultReportDeposit;
+	type DisputeDeposit = DisputeDeposit;
 	type StartAttestationDeadline = StartAttestationDeadline;
 	type MaxStartChecksPerBlock = ConstU32<64>;
 	type MaxStartCheckDelay = ConstU32<10>;

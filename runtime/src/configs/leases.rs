@@ -24,6 +24,9 @@ parameter_types! {
 	pub const ClosedLeaseRetention: BlockNumber = 3 * DAYS;
 }
 
+// A pruned lease can no longer be disputed: keep it at least the dispute window.
+const _: () = assert!(ClosedLeaseRetention::get() >= super::attestation::DisputeWindow::get());
+
 impl pallet_leases::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeHoldReason = RuntimeHoldReason;

@@ -9,8 +9,8 @@ use super::{
 	TreasuryAccount,
 };
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Leases, Marketplace, Runtime, RuntimeEvent,
-	RuntimeHoldReason, DAYS, UNITS,
+	AccountId, Attestation, Balance, Balances, BlockNumber, Leases, Marketplace, Runtime,
+	RuntimeEvent, RuntimeHoldReason, DAYS, UNITS,
 };
 
 parameter_types! {
@@ -25,6 +25,7 @@ impl pallet_provider_staking::Config for Runtime {
 	type Currency = Balances;
 	type Market = Marketplace;
 	type Leases = Leases;
+	type Disputes = Attestation;
 	// Sudo until governance's market_admin track exists.
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type Slashed = ResolveTo<TreasuryAccount, Balances>;
