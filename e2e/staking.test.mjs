@@ -199,7 +199,7 @@ describe('provider staking and reputation on a --dev node', () => {
     await waitFor('a missed window under the lease', async () =>
       (await api.query.attestation.heartbeats(silent)).unwrap().missedInARow.toNumber() > 0,
     3 * window * 1000 + 30_000);
-    const deposit = api.consts.attestation.faultReportDeposit.toBigInt();
+    const deposit = api.consts.attestation.disputeDeposit.toBigInt();
     assert.ok(deposit > 0n);
     const reported = await submit(api, api.tx.attestation.reportFault(lease, 'Offline', 'no ssh'), renter);
     assert.equal(findEvent(api, reported.events, 'attestation', 'FaultClaimed').data.deposit.toBigInt(), deposit);
