@@ -73,6 +73,18 @@ describe('the GPU market on a --dev node', () => {
     assert.equal(found[0].provider.toString(), provider.address);
     const all = await api.call.marketplaceApi.listings({}, 'PriceAscending', { offset: 0, limit: 10 });
     assert.ok(all.length >= 2, 'the demo machine is listed too');
+
+    // Hardware, access, lease length, driver and uptime filters; prices to compare.
+    const wide = { ...filter, minCpuCores: 1, minRamGib: 1, minDiskGib: 1, access: 'Ssh', leaseBlocks: 600,
+      minComputeCapability: { major: 8, minor: 0 } };
+    const best = await api.call.marketplaceApi.listings(wide, 'AdjustedPriceAscending', { offset: 0, limit: 10 });
+    assert.deepEqual(best.map((l) => l.machine.toNumber()), [machine]);
+    // A newcomer's neutral reputation leaves the compared price as it is.
+    assert.equal(best[0].adjustedPrice.toBigInt(), best[0].pricePerGpuHour.toBigInt());
+    for (const narrower of [{ access: 'Api' }, { minCpuCores: 100_000 }, { minDriverVersion: '1' }, { minUptime: 1 }]) {
+      const none = await api.call.marketplaceApi.listings({ ...filter, ...narrower }, 'PriceAscending', { offset: 0, limit: 10 });
+      assert.deepEqual(none.map((l) => l.machine.toNumber()), [], JSON.stringify(narrower));
+    }
   });
 
   it('rents on demand, pays the provider on settle, refunds pro rata on terminate', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -17,12 +17,14 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
-	InherentDataExt, Leases, Marketplace, Nonce, Reputation, Runtime, RuntimeCall,
+	genesis_config_presets, AccountId, Attestation, Aura, Balance, Block, BlockNumber, Executive,
+	Grandpa, InherentDataExt, Leases, Marketplace, Nonce, Reputation, Runtime, RuntimeCall,
 	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 use gpux_primitives::{GpuClassId, LeaseId, MachineId, ReputationScores};
-use pallet_marketplace::runtime_api::{ListingFilter, ListingSort, ListingView, Page};
+use pallet_marketplace::runtime_api::{
+	ListingFilter, ListingSort, ListingView, MachineHealth, Page,
+};
 use pallet_reputation::runtime_api::ReputationView;
 
 impl_runtime_apis! {
@@ -198,11 +200,26 @@ impl_runtime_apis! {
 			sort: ListingSort,
 			page: Page,
 		) -> Vec<ListingView<AccountId, BlockNumber>> {
-			Marketplace::listings(filter, sort, page, Leases::free_gpus, Reputation::machine_score)
+			let health = |machine| {
+				let (driver_version, uptime) = Attestation::machine_health(machine);
+				MachineHealth { driver_version, uptime }
+			};
+			Marketplace::listings(
+				filter,
+				sort,
+				page,
+				Leases::free_gpus,
+				Reputation::machine_score,
+				health,
+			)
 		}
 
 		fn gpu_classes() -> Vec<(GpuClassId, Vec<u8>, u32, Balance)> {
 			Marketplace::gpu_class_list()
+		}
+
+		fn mfp(class: GpuClassId) -> Option<Balance> {
+			Marketplace::mfp(class)
 		}
 	}
 

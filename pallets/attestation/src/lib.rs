@@ -657,6 +657,20 @@ impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
 }
 
 impl<T: Config> Pallet<T> {
+	/// What browsing shows of `machine`'s health: the driver version in its last heartbeat
+	/// (`None` if never heard from) and the share of its checked windows it met (`None`
+	/// before any was checked, or when it is not watched).
+	pub fn machine_health(
+		machine: gpux_primitives::MachineId,
+	) -> (Option<alloc::vec::Vec<u8>>, Option<sp_runtime::Permill>) {
+		let Some(record) = Heartbeats::<T>::get(machine) else { return (None, None) };
+		let driver = record.received_at.map(|_| record.telemetry.driver_version.into_inner());
+		let uptime = (record.windows_checked > 0).then(|| {
+			sp_runtime::Permill::from_rational(record.windows_met, record.windows_checked)
+		});
+		(driver, uptime)
+	}
+
 	/// The chain's genesis hash: part of every signed message, so signatures do not replay
 	/// across chains.
 	pub(crate) fn genesis_hash() -> [u8; 32] {

@@ -63,6 +63,8 @@ impl<T: Config> Pallet<T> {
 				max_price
 			},
 		};
+		// A listing made when the MFP was higher no longer charges above it.
+		ensure!(price <= listed.mfp, Error::<T>::PriceAboveMfp);
 		ensure!(
 			duration >= terms.min_lease_blocks && duration <= terms.max_lease_blocks,
 			Error::<T>::DurationOutOfBounds
@@ -111,6 +113,7 @@ impl<T: Config> Pallet<T> {
 				rating: None,
 			},
 		);
+		T::Machines::lease_priced(listed.gpu_class, price, escrow);
 		Self::deposit_event(Event::Rented {
 			lease,
 			renter,

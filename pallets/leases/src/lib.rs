@@ -199,6 +199,9 @@ pub mod pallet {
 		ProviderUnderBonded,
 		/// The listing's on-demand price is above the renter's maximum.
 		PriceAboveMax,
+		/// The price (the listing's on-demand price, or the spot bid) is above the class's
+		/// Maximum Fair Price now (`marketplaceApi.mfp(class)`).
+		PriceAboveMfp,
 		/// A spot bid below the listing's spot floor.
 		BidBelowFloor,
 		/// The duration is outside the listing's bounds or availability window.

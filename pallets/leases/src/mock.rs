@@ -73,6 +73,8 @@ thread_local! {
 	static UNDECIDED: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
 	static FORGOTTEN: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
 	static UNDER_BONDED: RefCell<bool> = const { RefCell::new(false) };
+	static MFP: RefCell<Balance> = const { RefCell::new(Balance::MAX) };
+	static PRICED: RefCell<Vec<(u32, Balance, Balance)>> = const { RefCell::new(Vec::new()) };
 	static LAST_LEASE_CLOSED: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
 		const { RefCell::new(BTreeMap::new()) };
@@ -167,6 +169,14 @@ impl MockMachines {
 	pub fn set_under_bonded(under: bool) {
 		UNDER_BONDED.with(|u| *u.borrow_mut() = under);
 	}
+	/// Sets every class's Maximum Fair Price.
+	pub fn set_mfp(mfp: Balance) {
+		MFP.with(|m| *m.borrow_mut() = mfp);
+	}
+	/// The lease prices the marketplace was told: (class, price, value), oldest first.
+	pub fn priced() -> Vec<(u32, Balance, Balance)> {
+		PRICED.with(|p| p.borrow().clone())
+	}
 	/// The machines whose last open lease closed, oldest first.
 	pub fn last_leases_closed() -> Vec<MachineId> {
 		LAST_LEASE_CLOSED.with(|l| l.borrow().clone())
@@ -182,6 +192,7 @@ impl MachineRegistry<u64, Balance, u64> for MockMachines {
 				gpu_count: gpus,
 				terms: terms?,
 				backed: !UNDER_BONDED.with(|u| *u.borrow()),
+				mfp: MFP.with(|m| *m.borrow()),
 			})
 		})
 	}
@@ -190,6 +201,9 @@ impl MachineRegistry<u64, Balance, u64> for MockMachines {
 	}
 	fn last_lease_closed(machine: MachineId) {
 		LAST_LEASE_CLOSED.with(|l| l.borrow_mut().push(machine));
+	}
+	fn lease_priced(gpu_class: u32, price: Balance, value: Balance) {
+		PRICED.with(|p| p.borrow_mut().push((gpu_class, price, value)));
 	}
 }
 

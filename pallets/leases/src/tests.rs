@@ -628,6 +628,26 @@ mod collateral {
 	}
 
 	#[test]
+	fn no_lease_starts_above_the_class_s_maximum_fair_price() {
+		ExtBuilder::default().build_and_execute(|| {
+			// The MFP fell below the listing's price after it was listed.
+			MockMachines::set_mfp(PRICE - 1);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 100, PRICE),
+				Error::<Test>::PriceAboveMfp
+			);
+			// A spot bid above the MFP too.
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, LeaseMode::Spot, 100, PRICE),
+				Error::<Test>::PriceAboveMfp
+			);
+			assert_ok!(try_rent(RENTER, MACHINE, 1, LeaseMode::Spot, 100, PRICE - 1));
+			// Each started lease is a sample for the class's reference price.
+			assert_eq!(MockMachines::priced(), vec![(0, PRICE - 1, 99)]);
+		});
+	}
+
+	#[test]
 	fn every_rent_has_its_start_checked_or_is_refused() {
 		ExtBuilder::default().build_and_execute(|| {
 			MockWatch::set_full(true);

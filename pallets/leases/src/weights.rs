@@ -51,7 +51,8 @@ impl Estimate {
 			25 * ACCESS,
 			2 * LEASE_PROOF + 1_600 + 2 * SCHEDULE_PROBES * SCHEDULE_PROOF,
 		)
-		.saturating_add(self.0.reads_writes(8 + 2 * SCHEDULE_PROBES, 9))
+		// The class, read for its MFP and written with its new reference price.
+		.saturating_add(self.0.reads_writes(10 + 2 * SCHEDULE_PROBES, 10))
 		.saturating_add(per_open_lease.saturating_add(per_preempted).saturating_mul(m.into()))
 	}
 	// The close moves, probing up to 11 blocks.

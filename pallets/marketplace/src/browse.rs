@@ -2,12 +2,15 @@
 
 use alloc::vec::Vec;
 use frame_system::pallet_prelude::BlockNumberFor;
-use gpux_primitives::{Balance, GpuClassId, LeaseMode, MachineId};
+use gpux_primitives::{
+	reputation_adjusted_price, version_at_least, Balance, GpuClassId, LeaseMode, MachineId,
+};
 use sp_runtime::Permill;
 
 use crate::{
 	runtime_api::{
-		ListingFilter, ListingSort, ListingView, Page, MAX_PAGE_LEN, MAX_SCANNED_MACHINES,
+		ListingFilter, ListingSort, ListingView, MachineHealth, Page, MAX_PAGE_LEN,
+		MAX_SCANNED_MACHINES,
 	},
 	Config, GpuClasses, Machines, Pallet,
 };
@@ -15,39 +18,45 @@ use crate::{
 impl<T: Config> Pallet<T> {
 	/// Listed machines matching `filter`, sorted and paged. `free_gpus(machine, gpu_count)` says
 	/// how many GPUs no lease holds (the leases pallet knows), `reputation(machine)` the
-	/// machine's score (the reputation pallet knows). Looks at no more than
-	/// `MAX_SCANNED_MACHINES` machines.
+	/// machine's score (the reputation pallet knows), `health(machine)` its last driver and
+	/// uptime (the attestation pallet knows). Looks at no more than `MAX_SCANNED_MACHINES`
+	/// machines.
 	pub fn listings(
 		filter: ListingFilter,
 		sort: ListingSort,
 		page: Page,
 		free_gpus: impl Fn(MachineId, u32) -> u32,
 		reputation: impl Fn(MachineId) -> Permill,
+		health: impl Fn(MachineId) -> MachineHealth,
 	) -> Vec<ListingView<T::AccountId, BlockNumberFor<T>>> {
 		let spot = filter.mode == Some(LeaseMode::Spot);
 		let price = |view: &ListingView<T::AccountId, BlockNumberFor<T>>| -> Balance {
-			if spot {
-				view.terms.spot_floor_price
-			} else {
-				view.terms.on_demand_price
-			}
+			view.price_per_gpu_hour
 		};
 		let mut matches: Vec<_> = Machines::<T>::iter()
 			.take(MAX_SCANNED_MACHINES as usize)
 			.filter_map(|(machine, record)| {
 				let terms = record.listing?;
 				let class = GpuClasses::<T>::get(record.spec.gpu_class)?;
+				let score = reputation(machine);
+				let price_per_gpu_hour =
+					if spot { terms.spot_floor_price } else { terms.on_demand_price };
+				let MachineHealth { driver_version, uptime } = health(machine);
 				let view = ListingView {
 					machine,
 					free_gpus: free_gpus(machine, record.spec.gpu_count),
-					reputation: reputation(machine),
+					reputation: score,
 					provider: record.provider,
 					model: class.model.into_inner(),
 					spec: record.spec,
 					region: record.region,
 					terms,
+					price_per_gpu_hour,
+					adjusted_price: reputation_adjusted_price(price_per_gpu_hour, score),
+					driver_version,
+					uptime,
 				};
-				Self::matches(&filter, &view, price(&view)).then_some(view)
+				Self::matches(&filter, &view).then_some(view)
 			})
 			.collect();
 		matches.sort_by(|a, b| match sort {
@@ -55,6 +64,9 @@ impl<T: Config> Pallet<T> {
 			ListingSort::PriceDescending => (price(b), a.machine).cmp(&(price(a), b.machine)),
 			ListingSort::ReputationDescending => {
 				(b.reputation, price(a), a.machine).cmp(&(a.reputation, price(b), b.machine))
+			},
+			ListingSort::AdjustedPriceAscending => {
+				(a.adjusted_price, a.machine).cmp(&(b.adjusted_price, b.machine))
 			},
 		});
 		matches
@@ -67,15 +79,30 @@ impl<T: Config> Pallet<T> {
 	fn matches(
 		filter: &ListingFilter,
 		view: &ListingView<T::AccountId, BlockNumberFor<T>>,
-		price: Balance,
 	) -> bool {
-		filter.gpu_class.is_none_or(|c| c == view.spec.gpu_class)
+		let spec = &view.spec;
+		let lease_bounds = |blocks: u32| {
+			let blocks: BlockNumberFor<T> = blocks.into();
+			view.terms.min_lease_blocks <= blocks && blocks <= view.terms.max_lease_blocks
+		};
+		filter.gpu_class.is_none_or(|c| c == spec.gpu_class)
 			&& filter.model.as_ref().is_none_or(|m| contains(&view.model, m))
-			&& filter.min_vram_gib.is_none_or(|v| view.spec.vram_gib_per_gpu >= v)
+			&& filter.min_vram_gib.is_none_or(|v| spec.vram_gib_per_gpu >= v)
 			&& filter.min_free_gpus.is_none_or(|g| view.free_gpus >= g)
-			&& filter.max_price.is_none_or(|p| price <= p)
+			&& filter.max_price.is_none_or(|p| view.price_per_gpu_hour <= p)
 			&& filter.country.is_none_or(|c| c == view.region.country)
 			&& filter.min_reputation.is_none_or(|r| view.reputation >= r)
+			&& filter.min_cpu_cores.is_none_or(|c| spec.cpu_cores >= c)
+			&& filter.min_ram_gib.is_none_or(|r| spec.ram_gib >= r)
+			&& filter.min_disk_gib.is_none_or(|d| spec.disk_gib >= d)
+			&& filter.min_bandwidth_up_mbps.is_none_or(|b| spec.bandwidth_up_mbps >= b)
+			&& filter.min_bandwidth_down_mbps.is_none_or(|b| spec.bandwidth_down_mbps >= b)
+			&& filter.min_compute_capability.is_none_or(|c| spec.compute_capability >= c)
+			&& filter.access.is_none_or(|method| view.terms.access.offers(method))
+			&& filter.lease_blocks.is_none_or(lease_bounds)
+			&& filter.min_driver_version.as_ref().is_none_or(|want| {
+				view.driver_version.as_ref().is_some_and(|have| version_at_least(have, want))
+			}) && filter.min_uptime.is_none_or(|u| view.uptime.is_some_and(|have| have >= u))
 	}
 
 	/// Every GPU class: id, model, VRAM per GPU, price ceiling.

@@ -2,6 +2,7 @@
 
 use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use gpux_primitives::{Balance, GpuClassId};
+use sp_runtime::Permill;
 
 use crate::{Config, Error, Event, GpuClass, GpuClasses, ModelOf, NextGpuClassId, Pallet};
 
@@ -18,7 +19,10 @@ impl<T: Config> Pallet<T> {
 		let class = NextGpuClassId::<T>::get();
 		ensure!(class < T::MaxGpuClasses::get(), Error::<T>::TooManyGpuClasses);
 		NextGpuClassId::<T>::put(class.checked_add(1).ok_or(Error::<T>::Overflow)?);
-		GpuClasses::<T>::insert(class, GpuClass { model, vram_gib, price_ceiling });
+		GpuClasses::<T>::insert(
+			class,
+			GpuClass { model, vram_gib, price_ceiling, reference_price: price_ceiling },
+		);
 		Self::deposit_event(Event::GpuClassAdded { class, vram_gib, price_ceiling });
 		Ok(class)
 	}
@@ -34,5 +38,30 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::GpuClassCeilingSet { class, price_ceiling });
 			Ok(())
 		})
+	}
+
+	/// The class's Maximum Fair Price now; `None` for an unknown class.
+	pub fn mfp(class: GpuClassId) -> Option<Balance> {
+		GpuClasses::<T>::get(class).map(|c| c.mfp(T::MfpBand::get()))
+	}
+
+	/// Moves the class's reference price toward `price` (clamped to the MFP first, so a
+	/// self-dealt lease at an inflated price counts as one at the MFP), by `PriceSmoothing`
+	/// scaled by `value ÷ FullWeightLeaseValue` (at most 1): a cheap lease barely moves it.
+	pub(crate) fn record_lease_price(class: GpuClassId, price: Balance, value: Balance) {
+		GpuClasses::<T>::mutate(class, |gpu_class| {
+			let Some(gpu_class) = gpu_class else { return };
+			let sample = price.min(gpu_class.mfp(T::MfpBand::get()));
+			let full = T::FullWeightLeaseValue::get().max(1);
+			let weight = T::PriceSmoothing::get() * Permill::from_rational(value.min(full), full);
+			let reference = gpu_class.reference_price;
+			gpu_class.reference_price = if sample >= reference {
+				reference.saturating_add(weight * sample.saturating_sub(reference))
+			} else {
+				reference.saturating_sub(weight * reference.saturating_sub(sample))
+			}
+			// Never zero: a zero reference would refuse every listing.
+			.max(1);
+		});
 	}
 }

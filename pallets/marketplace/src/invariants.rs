@@ -92,6 +92,7 @@ impl<T: Config> Pallet<T> {
 		for (class, gpu_class) in GpuClasses::<T>::iter() {
 			ensure!(class < next_class, "class id at or above NextGpuClassId");
 			ensure!(gpu_class.price_ceiling > 0, "class without a ceiling");
+			ensure!(gpu_class.reference_price > 0, "class with a zero reference price");
 		}
 		Ok(())
 	}

@@ -92,6 +92,16 @@ pub mod pallet {
 		/// Most GPU classes the chain knows.
 		#[pallet::constant]
 		type MaxGpuClasses: Get<u32>;
+		/// How far above a class's reference price its Maximum Fair Price lies.
+		#[pallet::constant]
+		type MfpBand: Get<sp_runtime::Permill>;
+		/// How far one lease worth `FullWeightLeaseValue` or more moves its class's reference
+		/// price toward its own (clamped) price; a cheaper lease moves it proportionally less.
+		#[pallet::constant]
+		type PriceSmoothing: Get<sp_runtime::Permill>;
+		/// What a lease must be worth to move the reference price a full `PriceSmoothing` step.
+		#[pallet::constant]
+		type FullWeightLeaseValue: Get<Balance>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -255,7 +265,8 @@ pub mod pallet {
 		InvalidRegion,
 		/// Zero price, empty or inverted lease length or availability window, or no access.
 		InvalidTerms,
-		/// A price is above its GPU class's ceiling.
+		/// A price is above its GPU class's Maximum Fair Price (`marketplaceApi.mfp(class)`):
+		/// the reference price plus `MfpBand`, at most the class ceiling.
 		PriceAboveMfp,
 		/// The provider's active bond does not back its listed and leased GPUs with this
 		/// listing (`MinBondPerGpu` each): bond more first.

@@ -1,6 +1,6 @@
 //! Listings: one machine's or a whole fleet's.
 
-use frame_support::{ensure, pallet_prelude::DispatchResult};
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::Get};
 use gpux_primitives::{LeaseRegistry, MachineId, MachineMonitor, ProviderBonds};
 use sp_runtime::traits::Zero;
 
@@ -10,7 +10,7 @@ use crate::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// Refuses terms a renter could not use, and prices above the class ceiling.
+	/// Refuses terms a renter could not use, and prices above the class's Maximum Fair Price.
 	fn ensure_valid_terms(class: &GpuClassOf<T>, terms: &ListingTermsOf<T>) -> DispatchResult {
 		ensure!(
 			terms.on_demand_price > 0
@@ -21,9 +21,9 @@ impl<T: Config> Pallet<T> {
 				&& terms.access.any(),
 			Error::<T>::InvalidTerms
 		);
+		let mfp = class.mfp(T::MfpBand::get());
 		ensure!(
-			terms.on_demand_price <= class.price_ceiling
-				&& terms.spot_floor_price <= class.price_ceiling,
+			terms.on_demand_price <= mfp && terms.spot_floor_price <= mfp,
 			Error::<T>::PriceAboveMfp
 		);
 		Ok(())

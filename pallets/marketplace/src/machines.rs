@@ -144,11 +144,16 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 		let committed = <Self as ProviderMarket<T::AccountId>>::committed_gpus(&record.provider);
 		Some(ListedMachine {
 			backed: T::Bonds::backs_after_slashes(&record.provider, committed),
+			mfp: Self::mfp(record.spec.gpu_class)?,
 			provider: record.provider,
 			gpu_class: record.spec.gpu_class,
 			gpu_count: record.spec.gpu_count,
 			terms,
 		})
+	}
+
+	fn lease_priced(gpu_class: gpux_primitives::GpuClassId, price: Balance, value: Balance) {
+		Self::record_lease_price(gpu_class, price, value)
 	}
 
 	fn machine_gpus(machine: MachineId) -> Option<u32> {

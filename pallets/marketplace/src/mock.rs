@@ -40,6 +40,13 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+frame_support::parameter_types! {
+	pub const MfpBand: sp_runtime::Permill = sp_runtime::Permill::from_percent(20);
+	pub const PriceSmoothing: sp_runtime::Permill = sp_runtime::Permill::from_percent(10);
+}
+/// A lease worth this moves its class's reference price a full smoothing step.
+pub const FULL_WEIGHT_VALUE: Balance = 1_000;
+
 /// What a provider's and a machine's registrations hold.
 pub const PROVIDER_DEPOSIT: Balance = 100;
 pub const MACHINE_DEPOSIT: Balance = 10;
@@ -167,6 +174,9 @@ impl pallet_marketplace::Config for Test {
 	type MaxFleetSize = ConstU32<3>;
 	type MaxGpusPerMachine = ConstU32<8>;
 	type MaxGpuClasses = ConstU32<4>;
+	type MfpBand = MfpBand;
+	type PriceSmoothing = PriceSmoothing;
+	type FullWeightLeaseValue = ConstU128<FULL_WEIGHT_VALUE>;
 	type WeightInfo = ();
 }
 

@@ -3,7 +3,8 @@
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use gpux_primitives::{
-	Balance, GpuClassId, LeaseMode, ListingTerms, MachineId, MachineSpec, Region,
+	attestation::AccessMethod, Balance, ComputeCapability, GpuClassId, LeaseMode, ListingTerms,
+	MachineId, MachineSpec, Region,
 };
 use scale_info::TypeInfo;
 use sp_runtime::Permill;
@@ -29,6 +30,29 @@ pub struct ListingFilter {
 	/// Only machines whose reputation score is at least this (parts per million; 500_000 is
 	/// a newcomer's).
 	pub min_reputation: Option<Permill>,
+	/// At least this many CPU cores.
+	pub min_cpu_cores: Option<u32>,
+	/// At least this much RAM, GiB.
+	pub min_ram_gib: Option<u32>,
+	/// At least this much disk, GiB: the renter's storage need.
+	pub min_disk_gib: Option<u32>,
+	/// At least this upload bandwidth, Mbit/s.
+	pub min_bandwidth_up_mbps: Option<u32>,
+	/// At least this download bandwidth, Mbit/s.
+	pub min_bandwidth_down_mbps: Option<u32>,
+	/// At least this CUDA compute capability (major, then minor).
+	pub min_compute_capability: Option<ComputeCapability>,
+	/// Only listings offering this way in.
+	pub access: Option<AccessMethod>,
+	/// Only listings that allow a lease of this many blocks (between their shortest and
+	/// longest lease); 600 blocks are an hour.
+	pub lease_blocks: Option<u32>,
+	/// At least this NVIDIA driver in the machine's last heartbeat, compared part by part
+	/// (`550.54` matches `550.54.15` and `555.42`); a machine never heard from does not match.
+	pub min_driver_version: Option<Vec<u8>>,
+	/// At least this share of the machine's checked heartbeat windows met; a machine with no
+	/// window checked yet does not match.
+	pub min_uptime: Option<Permill>,
 }
 
 /// How listings are ordered.
@@ -41,6 +65,9 @@ pub enum ListingSort {
 	PriceDescending,
 	/// Best reputation first (ties: cheaper first, then lower machine id).
 	ReputationDescending,
+	/// Lowest reputation-adjusted price first (`adjusted_price`; ties: lower machine id):
+	/// the best value across classes and providers.
+	AdjustedPriceAscending,
 }
 
 /// Which slice of the sorted result to return.
@@ -70,6 +97,24 @@ pub struct ListingView<AccountId, BlockNumber> {
 	pub free_gpus: u32,
 	/// The machine's reputation score now.
 	pub reputation: Permill,
+	/// The price per GPU-hour the filter's mode pays: on-demand, or the spot floor.
+	pub price_per_gpu_hour: Balance,
+	/// That price adjusted by reputation (`gpux_primitives::reputation_adjusted_price`:
+	/// price × 1,000,000 ÷ (500,000 + score)), to compare across machines and classes.
+	pub adjusted_price: Balance,
+	/// The driver version in the machine's last heartbeat; `None` if never heard from.
+	pub driver_version: Option<Vec<u8>>,
+	/// Share of its checked heartbeat windows met; `None` before any was checked.
+	pub uptime: Option<Permill>,
+}
+
+/// What the attestation pallet knows of a machine's health, for browsing.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Default, Debug, TypeInfo)]
+pub struct MachineHealth {
+	/// The driver version in its last heartbeat.
+	pub driver_version: Option<Vec<u8>>,
+	/// Share of its checked heartbeat windows met.
+	pub uptime: Option<Permill>,
 }
 
 sp_api::decl_runtime_apis! {
@@ -83,5 +128,8 @@ sp_api::decl_runtime_apis! {
 		fn listings(filter: ListingFilter, sort: ListingSort, page: Page) -> Vec<ListingView<AccountId, BlockNumber>>;
 		/// Every GPU class: id, model, VRAM per GPU (GiB), price ceiling per GPU-hour.
 		fn gpu_classes() -> Vec<(GpuClassId, Vec<u8>, u32, Balance)>;
+		/// The class's Maximum Fair Price per GPU-hour now: min(reference × (1 + band),
+		/// ceiling); `None` for an unknown class.
+		fn mfp(class: GpuClassId) -> Option<Balance>;
 	}
 }

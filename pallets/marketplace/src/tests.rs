@@ -875,9 +875,21 @@ mod gpu_classes {
 
 mod browsing {
 	use super::*;
-	use crate::runtime_api::{ListingFilter, ListingSort, Page};
-	use gpux_primitives::LeaseMode;
+	use crate::runtime_api::{ListingFilter, ListingSort, MachineHealth, Page};
+	use gpux_primitives::{attestation::AccessMethod, ComputeCapability, LeaseMode};
 	use sp_runtime::Permill;
+
+	/// Machine 0 runs driver 550.54.15 and met 9 windows in 10; machine 1 was never heard from.
+	fn health(machine: u64) -> MachineHealth {
+		if machine == 0 {
+			MachineHealth {
+				driver_version: Some(b"550.54.15".to_vec()),
+				uptime: Some(Permill::from_percent(90)),
+			}
+		} else {
+			MachineHealth::default()
+		}
+	}
 
 	/// Alice lists machine 0 (2×4090 at 800, DE) and 1 (8×H100 at 3_000, US); machine 2
 	/// (1×4090, 500) is registered but not listed.
@@ -913,6 +925,7 @@ mod browsing {
 			page,
 			|m, gpus| if m == 0 { gpus - 1 } else { gpus },
 			|m| Permill::from_parts(if m == 1 { 700_000 } else { 400_000 }),
+			health,
 		)
 		.into_iter()
 		.map(|view| view.machine)
@@ -953,11 +966,89 @@ mod browsing {
 				ALL,
 				|_, g| g,
 				|_| Permill::from_percent(50),
+				health,
 			)[0];
 			assert_eq!(
 				(view.free_gpus, view.model.as_slice(), view.provider),
 				(2, &b"RTX 4090"[..], ALICE)
 			);
+		});
+	}
+
+	#[test]
+	fn renters_filter_on_hardware_access_lease_length_driver_and_uptime() {
+		ExtBuilder::default().build_and_execute(|| {
+			market();
+			// Machine 1 (the H100) gets more of everything, SSH and Jupyter, leases to 100.
+			let mut h100 = terms();
+			h100.on_demand_price = 3_000;
+			h100.spot_floor_price = 100;
+			h100.max_lease_blocks = 100;
+			h100.access.jupyter = true;
+			assert_ok!(Marketplace::set_listing(signed(ALICE), 1, h100));
+			Machines::<Test>::mutate(1, |m| {
+				let spec = &mut m.as_mut().unwrap().spec;
+				spec.cpu_cores = 96;
+				spec.ram_gib = 1_024;
+				spec.disk_gib = 16_000;
+				spec.bandwidth_up_mbps = 10_000;
+				spec.bandwidth_down_mbps = 25_000;
+				spec.compute_capability = ComputeCapability { major: 9, minor: 0 };
+			});
+			let by = |f: ListingFilter| machines(f, ListingSort::PriceAscending, ALL);
+			let none = ListingFilter::default;
+			assert_eq!(by(ListingFilter { min_cpu_cores: Some(64), ..none() }), vec![1]);
+			assert_eq!(by(ListingFilter { min_ram_gib: Some(129), ..none() }), vec![1]);
+			assert_eq!(by(ListingFilter { min_disk_gib: Some(2_001), ..none() }), vec![1]);
+			assert_eq!(by(ListingFilter { min_bandwidth_up_mbps: Some(1_001), ..none() }), vec![1]);
+			assert_eq!(
+				by(ListingFilter { min_bandwidth_down_mbps: Some(20_000), ..none() }),
+				vec![1]
+			);
+			let cc = |major, minor| Some(ComputeCapability { major, minor });
+			assert_eq!(
+				by(ListingFilter { min_compute_capability: cc(8, 9), ..none() }),
+				vec![0, 1]
+			);
+			assert_eq!(by(ListingFilter { min_compute_capability: cc(8, 10), ..none() }), vec![1]);
+			assert_eq!(
+				by(ListingFilter { access: Some(AccessMethod::Jupyter), ..none() }),
+				vec![1]
+			);
+			assert_eq!(
+				by(ListingFilter { access: Some(AccessMethod::Api), ..none() }),
+				Vec::<u64>::new()
+			);
+			assert_eq!(by(ListingFilter { lease_blocks: Some(1_000), ..none() }), vec![0]);
+			assert_eq!(by(ListingFilter { lease_blocks: Some(9), ..none() }), Vec::<u64>::new());
+			let driver =
+				|v: &[u8]| ListingFilter { min_driver_version: Some(v.to_vec()), ..none() };
+			assert_eq!(by(driver(b"550.54")), vec![0], "a machine never heard from never matches");
+			assert_eq!(by(driver(b"550.100")), Vec::<u64>::new());
+			let uptime = |p| ListingFilter { min_uptime: Some(Permill::from_percent(p)), ..none() };
+			assert_eq!(by(uptime(90)), vec![0]);
+			assert_eq!(by(uptime(91)), Vec::<u64>::new());
+		});
+	}
+
+	#[test]
+	fn each_listing_shows_its_price_and_its_reputation_adjusted_price() {
+		ExtBuilder::default().build_and_execute(|| {
+			market();
+			let views = Marketplace::listings(
+				Default::default(),
+				ListingSort::AdjustedPriceAscending,
+				ALL,
+				|_, g| g,
+				|m| Permill::from_parts(if m == 1 { 1_000_000 } else { 0 }),
+				health,
+			);
+			// 800 at the worst score counts 1,600; 3,000 at the best counts 2,000.
+			let shown: Vec<_> =
+				views.iter().map(|v| (v.machine, v.price_per_gpu_hour, v.adjusted_price)).collect();
+			assert_eq!(shown, vec![(0, 800, 1_600), (1, 3_000, 2_000)]);
+			assert_eq!(views[0].driver_version.as_deref(), Some(&b"550.54.15"[..]));
+			assert_eq!(views[1].uptime, None);
 		});
 	}
 
@@ -1025,4 +1116,67 @@ fn weights_cover_every_benchmark_s_worst_case() {
 			})
 		},
 	);
+}
+
+mod pricing {
+	use super::*;
+	use gpux_primitives::{Balance, MachineRegistry};
+
+	fn mfp() -> Balance {
+		Marketplace::mfp(RTX_4090).unwrap()
+	}
+
+	fn reference() -> Balance {
+		GpuClasses::<Test>::get(RTX_4090).unwrap().reference_price
+	}
+
+	/// `n` leases of the RTX 4090 class at `price`, each worth `value`.
+	fn leases_at(n: u32, price: Balance, value: Balance) {
+		for _ in 0..n {
+			Marketplace::lease_priced(RTX_4090, price, value);
+		}
+	}
+
+	#[test]
+	fn the_mfp_starts_at_the_ceiling_and_follows_lease_prices() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_eq!(mfp(), RTX_4090_CEILING);
+			assert_eq!(Marketplace::mfp(99), None);
+			// Full-weight leases at 500 pull the reference 10 % of the gap each:
+			// 500 + 500 × 0.9^20 ≈ 561.
+			leases_at(20, 500, FULL_WEIGHT_VALUE);
+			assert!((555..=565).contains(&reference()), "{}", reference());
+			assert_eq!(mfp(), reference() + reference() / 5, "reference + 20 %");
+			// A listing above it is refused; the machine's listing shows the MFP to leases.
+			let machine = alice_with_machine(None);
+			assert_noop!(
+				Marketplace::set_listing(signed(ALICE), machine, terms()),
+				Error::<Test>::PriceAboveMfp
+			);
+			let mut cheaper = terms();
+			cheaper.on_demand_price = mfp();
+			assert_ok!(Marketplace::set_listing(signed(ALICE), machine, cheaper));
+			assert_eq!(Marketplace::listed_machine(machine).unwrap().mfp, mfp());
+			// The ceiling still caps it however high leases go.
+			assert_ok!(Marketplace::set_gpu_class_ceiling(RuntimeOrigin::root(), RTX_4090, 600));
+			assert_eq!(mfp(), 600);
+		});
+	}
+
+	#[test]
+	fn self_dealt_leases_at_inflated_prices_move_the_mfp_little() {
+		ExtBuilder::default().build_and_execute(|| {
+			leases_at(20, 500, FULL_WEIGHT_VALUE);
+			let before = mfp();
+			// Each counts as a lease at the MFP of its moment: at most 2 % a lease (10 % of
+			// the 20 % band), however inflated its price.
+			leases_at(10, Balance::MAX / 2, FULL_WEIGHT_VALUE);
+			assert!(mfp() > before);
+			assert!(mfp() <= before * 122 / 100, "{before} → {}", mfp());
+			// Cheap leases barely move it: a lease worth 1 weighs a thousandth of a full one.
+			let before = mfp();
+			leases_at(100, Balance::MAX / 2, 1);
+			assert!(mfp() <= before * 1_005 / 1_000, "{before} → {}", mfp());
+		});
+	}
 }

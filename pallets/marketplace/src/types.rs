@@ -32,8 +32,18 @@ pub struct GpuClass<Model> {
 	pub model: Model,
 	/// Memory per GPU, GiB.
 	pub vram_gib: u32,
-	/// Price ceiling per GPU-hour (the fixed stand-in for the Maximum Fair Price).
+	/// Price ceiling per GPU-hour, set by governance: the Maximum Fair Price never exceeds it.
 	pub price_ceiling: Balance,
+	/// Moving average of the prices leases of the class started at (each clamped to the MFP
+	/// of its moment, weighted by its value); seeded with the ceiling.
+	pub reference_price: Balance,
+}
+
+impl<Model> GpuClass<Model> {
+	/// The Maximum Fair Price per GPU-hour: `min(reference × (1 + band), ceiling)`.
+	pub fn mfp(&self, band: sp_runtime::Permill) -> Balance {
+		self.reference_price.saturating_add(band * self.reference_price).min(self.price_ceiling)
+	}
 }
 
 /// A registered machine and, when listed, its offer.

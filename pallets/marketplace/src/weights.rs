@@ -95,11 +95,12 @@ impl Estimate {
 			.saturating_add(self.0.reads(1))
 			.saturating_add(per_machine.saturating_mul(n.into()))
 	}
+	// A class record: its model (up to `MaxModelLen`), memory, ceiling and reference price.
 	fn add_gpu_class(&self) -> Weight {
-		Weight::from_parts(2 * ACCESS, 200).saturating_add(self.0.reads_writes(1, 2))
+		Weight::from_parts(2 * ACCESS, 300).saturating_add(self.0.reads_writes(1, 2))
 	}
 	fn set_gpu_class_ceiling(&self) -> Weight {
-		Weight::from_parts(2 * ACCESS, 200).saturating_add(self.0.reads_writes(1, 1))
+		Weight::from_parts(2 * ACCESS, 300).saturating_add(self.0.reads_writes(1, 1))
 	}
 	// The genesis hash, the machine, the new key's index entry; the old and new index
 	// entries and the machine are written.

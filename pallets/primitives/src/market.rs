@@ -128,6 +128,49 @@ impl AccessMethods {
 	pub fn any(&self) -> bool {
 		self.ssh || self.jupyter || self.api
 	}
+
+	/// Whether `method` is one of them.
+	pub fn offers(&self, method: crate::attestation::AccessMethod) -> bool {
+		use crate::attestation::AccessMethod;
+		match method {
+			AccessMethod::Ssh => self.ssh,
+			AccessMethod::Jupyter => self.jupyter,
+			AccessMethod::Api => self.api,
+		}
+	}
+}
+
+/// A price per GPU-hour as a renter compares it across machines: `price × 1,000,000 ÷
+/// (500,000 + score)`, the score in parts per million. A newcomer's neutral score (500,000)
+/// leaves the price as it is; the best score counts it at two thirds, the worst at double.
+pub fn reputation_adjusted_price(
+	price: crate::Balance,
+	score: sp_runtime::Permill,
+) -> crate::Balance {
+	let divisor = 500_000u128.saturating_add(u128::from(score.deconstruct()));
+	price.saturating_mul(1_000_000) / divisor
+}
+
+/// Whether the dotted version `have` (e.g. an NVIDIA driver's `550.54.15`) is at least
+/// `want` (e.g. `550.54`), comparing the numbers part by part; a missing part counts as 0 and
+/// a part that is not a number as 0.
+pub fn version_at_least(have: &[u8], want: &[u8]) -> bool {
+	let parts = |v: &[u8]| -> alloc::vec::Vec<u64> {
+		v.split(|b| *b == b'.')
+			.map(|part| {
+				part.iter()
+					.try_fold(0u64, |n, b| {
+						b.is_ascii_digit()
+							.then(|| n.saturating_mul(10).saturating_add(u64::from(b - b'0')))
+					})
+					.unwrap_or(0)
+			})
+			.collect()
+	};
+	let (have, want) = (parts(have), parts(want));
+	let len = have.len().max(want.len());
+	let at = |v: &alloc::vec::Vec<u64>, i: usize| v.get(i).copied().unwrap_or(0);
+	(0..len).map(|i| at(&have, i).cmp(&at(&want, i))).find(|o| o.is_ne()).is_none_or(|o| o.is_gt())
 }
 
 /// On-demand leases are exclusive and never preempted; spot leases are cheaper and preemptible.
@@ -202,4 +245,31 @@ pub struct ListedMachine<AccountId, Balance, BlockNumber> {
 	/// Whether the provider's bond, net of the slashes pending against it, backs all its
 	/// listed and leased GPUs: a rent is refused otherwise.
 	pub backed: bool,
+	/// Its class's Maximum Fair Price per GPU-hour now: no lease starts above it.
+	pub mfp: Balance,
+}
+
+#[cfg(test)]
+mod price_and_version_tests {
+	use super::*;
+	use sp_runtime::Permill;
+
+	#[test]
+	fn reputation_moves_the_compared_price_within_two_thirds_and_double() {
+		let adjusted = |parts| reputation_adjusted_price(900, Permill::from_parts(parts));
+		assert_eq!(adjusted(500_000), 900, "a newcomer's price as it is");
+		assert_eq!(adjusted(1_000_000), 600);
+		assert_eq!(adjusted(0), 1_800);
+		assert!(adjusted(700_000) < adjusted(600_000));
+	}
+
+	#[test]
+	fn driver_versions_compare_part_by_part() {
+		assert!(version_at_least(b"550.54.15", b"550.54"));
+		assert!(version_at_least(b"550.54", b"550.54.0"));
+		assert!(version_at_least(b"550.100", b"550.54"), "numbers, not text");
+		assert!(!version_at_least(b"535.183.01", b"550"));
+		assert!(!version_at_least(b"", b"1"));
+		assert!(version_at_least(b"1", b""));
+	}
 }

@@ -21,6 +21,9 @@ pub trait MachineRegistry<AccountId, Balance, BlockNumber> {
 	}
 	/// The machine's last open lease closed: an unlisted machine stops needing bond.
 	fn last_lease_closed(machine: MachineId);
+	/// A lease of `gpu_class` started at `price` per GPU-hour, worth `value` in all: a sample
+	/// for the class's reference price.
+	fn lease_priced(gpu_class: GpuClassId, price: Balance, value: Balance);
 }
 
 /// The attestation pallet, as the marketplace sees it: who watches listed and leased machines.

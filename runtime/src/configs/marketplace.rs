@@ -1,6 +1,7 @@
 use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
 
+use super::parameters::dynamic_params::marketplace;
 use crate::{
 	AccountId, Attestation, Balance, Balances, Leases, ProviderStaking, Runtime, RuntimeEvent,
 	RuntimeHoldReason, UNITS,
@@ -35,5 +36,8 @@ impl pallet_marketplace::Config for Runtime {
 	// A heartbeat reports at most this many GPUs: a bigger machine could never match its spec.
 	type MaxGpusPerMachine = ConstU32<{ gpux_primitives::attestation::MAX_GPUS_PER_MACHINE }>;
 	type MaxGpuClasses = ConstU32<64>;
+	type MfpBand = marketplace::MfpBand;
+	type PriceSmoothing = marketplace::PriceSmoothing;
+	type FullWeightLeaseValue = marketplace::FullWeightLeaseValue;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 }

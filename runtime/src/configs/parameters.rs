@@ -43,6 +43,22 @@ pub mod dynamic_params {
 		pub static ReporterShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
 	}
 
+	/// How the Maximum Fair Price follows the market.
+	#[dynamic_pallet_params]
+	#[codec(index = 2)]
+	pub mod marketplace {
+		/// A class's MFP lies this far above its reference price (never above its ceiling).
+		#[codec(index = 0)]
+		pub static MfpBand: sp_runtime::Permill = sp_runtime::Permill::from_percent(20);
+		/// How far one lease worth `FullWeightLeaseValue` moves its class's reference price
+		/// toward its own price (clamped to the MFP).
+		#[codec(index = 1)]
+		pub static PriceSmoothing: sp_runtime::Permill = sp_runtime::Permill::from_percent(5);
+		/// A lease worth this (10 GPUX) moves the reference a full step; less, proportionally less.
+		#[codec(index = 2)]
+		pub static FullWeightLeaseValue: crate::Balance = 10 * crate::UNITS;
+	}
+
 	/// How reputation mixes and moves.
 	#[dynamic_pallet_params]
 	#[codec(index = 1)]
