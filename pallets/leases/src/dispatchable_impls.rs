@@ -113,7 +113,6 @@ impl<T: Config> Pallet<T> {
 				rating: None,
 			},
 		);
-		T::Machines::lease_priced(listed.gpu_class, price, escrow);
 		Self::deposit_event(Event::Rented {
 			lease,
 			renter,
@@ -270,6 +269,8 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(!extra.is_zero(), Error::<T>::DurationOutOfBounds);
 		let listed = T::Machines::listed_machine(lease.machine).ok_or(Error::<T>::NotListed)?;
+		// More blocks are sold at the lease's price: not above the MFP of now.
+		ensure!(lease.price_per_gpu_hour <= listed.mfp, Error::<T>::PriceAboveMfp);
 		let ends_at = lease.ends_at.checked_add(&extra).ok_or(Error::<T>::Overflow)?;
 		let total = ends_at.saturating_sub(lease.starts_at);
 		ensure!(total <= listed.terms.max_lease_blocks, Error::<T>::DurationOutOfBounds);

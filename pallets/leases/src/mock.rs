@@ -74,7 +74,7 @@ thread_local! {
 	static FORGOTTEN: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
 	static UNDER_BONDED: RefCell<bool> = const { RefCell::new(false) };
 	static MFP: RefCell<Balance> = const { RefCell::new(Balance::MAX) };
-	static PRICED: RefCell<Vec<(u32, Balance, Balance)>> = const { RefCell::new(Vec::new()) };
+	static PRICED: RefCell<Vec<(MachineId, Balance, Balance)>> = const { RefCell::new(Vec::new()) };
 	static LAST_LEASE_CLOSED: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
 		const { RefCell::new(BTreeMap::new()) };
@@ -173,9 +173,14 @@ impl MockMachines {
 	pub fn set_mfp(mfp: Balance) {
 		MFP.with(|m| *m.borrow_mut() = mfp);
 	}
-	/// The lease prices the marketplace was told: (class, price, value), oldest first.
-	pub fn priced() -> Vec<(u32, Balance, Balance)> {
+	/// The closed leases' prices the marketplace was told: (machine, price, value paid),
+	/// oldest first.
+	pub fn priced() -> Vec<(MachineId, Balance, Balance)> {
 		PRICED.with(|p| p.borrow().clone())
+	}
+	/// As `priced`, emptying the list.
+	pub fn take_priced() -> Vec<(MachineId, Balance, Balance)> {
+		PRICED.with(|p| core::mem::take(&mut *p.borrow_mut()))
 	}
 	/// The machines whose last open lease closed, oldest first.
 	pub fn last_leases_closed() -> Vec<MachineId> {
@@ -202,8 +207,8 @@ impl MachineRegistry<u64, Balance, u64> for MockMachines {
 	fn last_lease_closed(machine: MachineId) {
 		LAST_LEASE_CLOSED.with(|l| l.borrow_mut().push(machine));
 	}
-	fn lease_priced(gpu_class: u32, price: Balance, value: Balance) {
-		PRICED.with(|p| p.borrow_mut().push((gpu_class, price, value)));
+	fn lease_priced(machine: MachineId, price: Balance, value: Balance) {
+		PRICED.with(|p| p.borrow_mut().push((machine, price, value)));
 	}
 }
 

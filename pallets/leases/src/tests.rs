@@ -630,8 +630,14 @@ mod collateral {
 	#[test]
 	fn no_lease_starts_above_the_class_s_maximum_fair_price() {
 		ExtBuilder::default().build_and_execute(|| {
-			// The MFP fell below the listing's price after it was listed.
+			let running = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			// The MFP fell below the listing's price after it was listed: no new lease at that
+			// price, and no more blocks for a running one.
 			MockMachines::set_mfp(PRICE - 1);
+			assert_noop!(
+				Leases::extend(RuntimeOrigin::signed(RENTER), running, 10),
+				Error::<Test>::PriceAboveMfp
+			);
 			assert_noop!(
 				try_rent(RENTER, MACHINE, 1, LeaseMode::OnDemand, 100, PRICE),
 				Error::<Test>::PriceAboveMfp
@@ -642,8 +648,17 @@ mod collateral {
 				Error::<Test>::PriceAboveMfp
 			);
 			assert_ok!(try_rent(RENTER, MACHINE, 1, LeaseMode::Spot, 100, PRICE - 1));
-			// Each started lease is a sample for the class's reference price.
-			assert_eq!(MockMachines::priced(), vec![(0, PRICE - 1, 99)]);
+			// A closed lease is a sample for the class's reference price, weighted by what it
+			// paid: one terminated at once paid nothing and weighs nothing.
+			let lease = crate::NextLeaseId::<Test>::get() - 1;
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			assert!(MockMachines::priced().is_empty());
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), running));
+			MockMachines::take_priced();
+			let lease = rent(RENTER, 1, LeaseMode::Spot, 100, PRICE - 1);
+			run_to_block(11);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			assert_eq!(MockMachines::priced(), vec![(MACHINE, PRICE - 1, 9)]);
 		});
 	}
 

@@ -99,6 +99,9 @@ impl<T: Config> Pallet<T> {
 		lease.status = LeaseStatus::Closed { reason };
 		lease.closes_at = frame_system::Pallet::<T>::block_number();
 		T::Reputation::lease_closed(lease.machine, &lease.provider, lease.paid, fault);
+		if lease.paid > 0 {
+			T::Machines::lease_priced(lease.machine, lease.price_per_gpu_hour, lease.paid);
+		}
 		let (machine, starts_at, ended_at) = (lease.machine, lease.starts_at, lease.ended_at());
 		Leases::<T>::insert(id, lease);
 		Self::queue_for_pruning(id);

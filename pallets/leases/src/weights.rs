@@ -51,8 +51,8 @@ impl Estimate {
 			25 * ACCESS,
 			2 * LEASE_PROOF + 1_600 + 2 * SCHEDULE_PROBES * SCHEDULE_PROOF,
 		)
-		// The class, read for its MFP and written with its new reference price.
-		.saturating_add(self.0.reads_writes(10 + 2 * SCHEDULE_PROBES, 10))
+		// The class and the MFP band (a parameter), read for its MFP.
+		.saturating_add(self.0.reads_writes(10 + 2 * SCHEDULE_PROBES, 9))
 		.saturating_add(per_open_lease.saturating_add(per_preempted).saturating_mul(m.into()))
 	}
 	// The close moves, probing up to 11 blocks.
@@ -67,11 +67,12 @@ impl Estimate {
 		let per_open_lease = Weight::from_parts(ACCESS, LEASE_PROOF)
 			.saturating_add(self.0.reads(1))
 			.saturating_add(self.0.reads_writes(2, 3));
-		// The pruning queue (1 read, 2 writes) and the attestation pallet's start check and
-		// dispute hold (2 reads, 3 writes).
-		Weight::from_parts(18 * ACCESS, LEASE_PROOF + 2_100)
+		// The pruning queue (1 read, 2 writes), the attestation pallet's start check and
+		// dispute hold (2 reads, 3 writes), and the class's reference price (the machine, the
+		// class and three price parameters read, the class written).
+		Weight::from_parts(24 * ACCESS, LEASE_PROOF + 3_300)
 			.saturating_add(self.payout())
-			.saturating_add(self.0.reads_writes(11, 13))
+			.saturating_add(self.0.reads_writes(16, 14))
 			.saturating_add(per_open_lease.saturating_mul(m.into()))
 	}
 	fn settle(&self) -> Weight {

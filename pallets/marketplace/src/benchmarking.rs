@@ -210,6 +210,19 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_reference_price() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let class = gpu_class::<T>();
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, class, 7);
+
+		assert_eq!(GpuClasses::<T>::get(class).map(|c| c.reference_price), Some(7));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn set_gpu_class_ceiling() -> Result<(), BenchmarkError> {
 		let origin =
 			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;

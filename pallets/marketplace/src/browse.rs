@@ -1,6 +1,7 @@
 //! The listing search behind `MarketplaceApi` (read-only, off-chain).
 
 use alloc::vec::Vec;
+use frame_support::traits::Get;
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	reputation_adjusted_price, version_at_least, Balance, GpuClassId, LeaseMode, MachineId,
@@ -30,6 +31,7 @@ impl<T: Config> Pallet<T> {
 		health: impl Fn(MachineId) -> MachineHealth,
 	) -> Vec<ListingView<T::AccountId, BlockNumberFor<T>>> {
 		let spot = filter.mode == Some(LeaseMode::Spot);
+		let band = T::MfpBand::get();
 		let price = |view: &ListingView<T::AccountId, BlockNumberFor<T>>| -> Balance {
 			view.price_per_gpu_hour
 		};
@@ -41,6 +43,10 @@ impl<T: Config> Pallet<T> {
 				let score = reputation(machine);
 				let price_per_gpu_hour =
 					if spot { terms.spot_floor_price } else { terms.on_demand_price };
+				// A listing the MFP has fallen below cannot be rented until it is repriced.
+				if price_per_gpu_hour > class.mfp(band) {
+					return None;
+				}
 				let MachineHealth { driver_version, uptime } = health(machine);
 				let view = ListingView {
 					machine,

@@ -40,21 +40,39 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	pub(crate) fn do_set_reference_price(
+		class: GpuClassId,
+		reference_price: Balance,
+	) -> DispatchResult {
+		ensure!(reference_price > 0, Error::<T>::InvalidGpuClass);
+		GpuClasses::<T>::try_mutate(class, |gpu_class| {
+			let gpu_class = gpu_class.as_mut().ok_or(Error::<T>::UnknownGpuClass)?;
+			gpu_class.reference_price = reference_price;
+			let mfp = gpu_class.mfp(T::MfpBand::get());
+			Self::deposit_event(Event::ReferencePriceSet { class, reference_price, mfp });
+			Ok(())
+		})
+	}
+
 	/// The class's Maximum Fair Price now; `None` for an unknown class.
 	pub fn mfp(class: GpuClassId) -> Option<Balance> {
 		GpuClasses::<T>::get(class).map(|c| c.mfp(T::MfpBand::get()))
 	}
 
-	/// Moves the class's reference price toward `price` (clamped to the MFP first, so a
-	/// self-dealt lease at an inflated price counts as one at the MFP), by `PriceSmoothing`
-	/// scaled by `value ÷ FullWeightLeaseValue` (at most 1): a cheap lease barely moves it.
+	/// Moves the class's reference price toward `price` (clamped first to between
+	/// `reference × (1 − band)` and the MFP, so a self-dealt lease at an absurd price, high or
+	/// low, counts as one at the band's edge), by `PriceSmoothing`
+	/// scaled by `value ÷ FullWeightLeaseValue` (at most 1), `value` being what the lease
+	/// paid: a cheap lease barely moves it.
 	pub(crate) fn record_lease_price(class: GpuClassId, price: Balance, value: Balance) {
 		GpuClasses::<T>::mutate(class, |gpu_class| {
 			let Some(gpu_class) = gpu_class else { return };
-			let sample = price.min(gpu_class.mfp(T::MfpBand::get()));
+			let band = T::MfpBand::get();
+			let reference = gpu_class.reference_price;
+			let floor = reference.saturating_sub(band * reference);
+			let sample = price.min(gpu_class.mfp(band)).max(floor);
 			let full = T::FullWeightLeaseValue::get().max(1);
 			let weight = T::PriceSmoothing::get() * Permill::from_rational(value.min(full), full);
-			let reference = gpu_class.reference_price;
 			gpu_class.reference_price = if sample >= reference {
 				reference.saturating_add(weight * sample.saturating_sub(reference))
 			} else {

@@ -95,11 +95,12 @@ pub mod pallet {
 		/// How far above a class's reference price its Maximum Fair Price lies.
 		#[pallet::constant]
 		type MfpBand: Get<sp_runtime::Permill>;
-		/// How far one lease worth `FullWeightLeaseValue` or more moves its class's reference
-		/// price toward its own (clamped) price; a cheaper lease moves it proportionally less.
+		/// How far one closed lease that paid `FullWeightLeaseValue` or more moves its class's
+		/// reference price toward its own (clamped) price; one that paid less moves it
+		/// proportionally less.
 		#[pallet::constant]
 		type PriceSmoothing: Get<sp_runtime::Permill>;
-		/// What a lease must be worth to move the reference price a full `PriceSmoothing` step.
+		/// What a lease must have paid to move the reference a full `PriceSmoothing` step.
 		#[pallet::constant]
 		type FullWeightLeaseValue: Get<Balance>;
 		/// Weights of this pallet's calls.
@@ -209,6 +210,8 @@ pub mod pallet {
 		GpuClassAdded { class: GpuClassId, vram_gib: u32, price_ceiling: Balance },
 		/// A GPU class's price ceiling changed.
 		GpuClassCeilingSet { class: GpuClassId, price_ceiling: Balance },
+		/// Governance set a GPU class's reference price; `mfp` is its Maximum Fair Price now.
+		ReferencePriceSet { class: GpuClassId, reference_price: Balance, mfp: Balance },
 		/// An account registered as a provider; `deposit` is held until it deregisters.
 		ProviderRegistered { provider: T::AccountId, deposit: Balance },
 		/// A provider with no machines left deregistered; its deposit was returned.
@@ -429,7 +432,8 @@ pub mod pallet {
 			Self::do_add_gpu_class(model, vram_gib, price_ceiling).map(|_| ())
 		}
 
-		/// Change a GPU class's price ceiling. Applies to listings made from now on.
+		/// Change a GPU class's price ceiling. It caps the class's Maximum Fair Price at once:
+		/// listings and rents above it are refused from now on.
 		///
 		/// - `origin`: `AdminOrigin` (governance).
 		#[pallet::call_index(8)]
@@ -459,6 +463,21 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::ensure_key_proof(&who, &worker_key, &key_proof)?;
 			Self::do_set_worker_key(who, machine, worker_key)
+		}
+
+		/// Set a GPU class's reference price, from which its Maximum Fair Price follows: the
+		/// way back when leases dragged it somewhere the market is not.
+		///
+		/// - `origin`: `AdminOrigin` (governance).
+		/// - `reference_price`: per GPU-hour, above zero.
+		#[pallet::call_index(11)]
+		pub fn set_reference_price(
+			origin: OriginFor<T>,
+			class: GpuClassId,
+			reference_price: Balance,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_reference_price(class, reference_price)
 		}
 
 		/// Leave the market as a provider: the registration deposit comes back.

@@ -152,8 +152,10 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 		})
 	}
 
-	fn lease_priced(gpu_class: gpux_primitives::GpuClassId, price: Balance, value: Balance) {
-		Self::record_lease_price(gpu_class, price, value)
+	fn lease_priced(machine: MachineId, price: Balance, value: Balance) {
+		if let Some(record) = Machines::<T>::get(machine) {
+			Self::record_lease_price(record.spec.gpu_class, price, value);
+		}
 	}
 
 	fn machine_gpus(machine: MachineId) -> Option<u32> {

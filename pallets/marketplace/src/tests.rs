@@ -1112,6 +1112,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"set_gpu_class_ceiling" => <() as WeightInfo>::set_gpu_class_ceiling(),
 				"set_worker_key" => <() as WeightInfo>::set_worker_key(),
 				"deregister_provider" => <() as WeightInfo>::deregister_provider(),
+				"set_reference_price" => <() as WeightInfo>::set_reference_price(),
 				_ => return None,
 			})
 		},
@@ -1130,10 +1131,10 @@ mod pricing {
 		GpuClasses::<Test>::get(RTX_4090).unwrap().reference_price
 	}
 
-	/// `n` leases of the RTX 4090 class at `price`, each worth `value`.
+	/// `n` closed leases on Alice's RTX 4090 machine 0 at `price`, each having paid `value`.
 	fn leases_at(n: u32, price: Balance, value: Balance) {
 		for _ in 0..n {
-			Marketplace::lease_priced(RTX_4090, price, value);
+			Marketplace::lease_priced(0, price, value);
 		}
 	}
 
@@ -1142,13 +1143,13 @@ mod pricing {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_eq!(mfp(), RTX_4090_CEILING);
 			assert_eq!(Marketplace::mfp(99), None);
-			// Full-weight leases at 500 pull the reference 10 % of the gap each:
-			// 500 + 500 × 0.9^20 ≈ 561.
-			leases_at(20, 500, FULL_WEIGHT_VALUE);
-			assert!((555..=565).contains(&reference()), "{}", reference());
+			let machine = alice_with_machine(None);
+			// Full-weight leases at 500 pull the reference 10 % of the gap each, toward no
+			// less than 80 % of it: 2 % a lease down to 625, then toward 500. About 568 after 30.
+			leases_at(30, 500, FULL_WEIGHT_VALUE);
+			assert!((560..=580).contains(&reference()), "{}", reference());
 			assert_eq!(mfp(), reference() + reference() / 5, "reference + 20 %");
 			// A listing above it is refused; the machine's listing shows the MFP to leases.
-			let machine = alice_with_machine(None);
 			assert_noop!(
 				Marketplace::set_listing(signed(ALICE), machine, terms()),
 				Error::<Test>::PriceAboveMfp
@@ -1157,15 +1158,59 @@ mod pricing {
 			cheaper.on_demand_price = mfp();
 			assert_ok!(Marketplace::set_listing(signed(ALICE), machine, cheaper));
 			assert_eq!(Marketplace::listed_machine(machine).unwrap().mfp, mfp());
-			// The ceiling still caps it however high leases go.
+			let shown = || {
+				Marketplace::listings(
+					Default::default(),
+					crate::runtime_api::ListingSort::PriceAscending,
+					crate::runtime_api::Page { offset: 0, limit: 10 },
+					|_, g| g,
+					|_| sp_runtime::Permill::from_percent(50),
+					|_| Default::default(),
+				)
+				.len()
+			};
+			assert_eq!(shown(), 1);
+			// The ceiling still caps it however high leases go; a listing now above it is not
+			// shown, since it cannot be rented until repriced.
 			assert_ok!(Marketplace::set_gpu_class_ceiling(RuntimeOrigin::root(), RTX_4090, 600));
 			assert_eq!(mfp(), 600);
+			assert_eq!(shown(), 0);
+		});
+	}
+
+	#[test]
+	fn dumped_prices_move_the_reference_at_most_the_band_a_lease_and_governance_resets_it() {
+		ExtBuilder::default().build_and_execute(|| {
+			alice_with_machine(None);
+			// A lease at 1 counts as one at reference × (1 − 20 %): 1,000 → 980, not 900.
+			leases_at(1, 1, FULL_WEIGHT_VALUE);
+			assert_eq!(reference(), 980);
+			assert_noop!(
+				Marketplace::set_reference_price(signed(ALICE), RTX_4090, 900),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Marketplace::set_reference_price(RuntimeOrigin::root(), RTX_4090, 0),
+				Error::<Test>::InvalidGpuClass
+			);
+			assert_noop!(
+				Marketplace::set_reference_price(RuntimeOrigin::root(), 99, 900),
+				Error::<Test>::UnknownGpuClass
+			);
+			events();
+			assert_ok!(Marketplace::set_reference_price(RuntimeOrigin::root(), RTX_4090, 700));
+			assert_eq!(
+				events(),
+				vec![Event::ReferencePriceSet { class: RTX_4090, reference_price: 700, mfp: 840 }]
+			);
+			assert_eq!(mfp(), 840);
 		});
 	}
 
 	#[test]
 	fn self_dealt_leases_at_inflated_prices_move_the_mfp_little() {
 		ExtBuilder::default().build_and_execute(|| {
+			alice_with_machine(None);
 			leases_at(20, 500, FULL_WEIGHT_VALUE);
 			let before = mfp();
 			// Each counts as a lease at the MFP of its moment: at most 2 % a lease (10 % of

@@ -34,8 +34,8 @@ pub struct GpuClass<Model> {
 	pub vram_gib: u32,
 	/// Price ceiling per GPU-hour, set by governance: the Maximum Fair Price never exceeds it.
 	pub price_ceiling: Balance,
-	/// Moving average of the prices leases of the class started at (each clamped to the MFP
-	/// of its moment, weighted by its value); seeded with the ceiling.
+	/// Moving average of the prices of the class's closed leases (each clamped to the MFP of
+	/// its moment, weighted by what it paid); seeded with the ceiling.
 	pub reference_price: Balance,
 }
 

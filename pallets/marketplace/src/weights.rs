@@ -24,6 +24,7 @@ pub trait WeightInfo {
 	fn set_gpu_class_ceiling() -> Weight;
 	fn set_worker_key() -> Weight;
 	fn deregister_provider() -> Weight;
+	fn set_reference_price() -> Weight;
 }
 
 /// Compute per storage access, picoseconds.
@@ -65,9 +66,10 @@ impl Estimate {
 	// Listing and delisting also update the provider's listed-GPU count (and read its bond).
 	// Listing also asks the leases pallet about open leases and has the monitor watch the
 	// machine (its record, slot and count: 3 reads, 3 writes).
+	// And the MFP band (a parameter).
 	fn set_listing(&self) -> Weight {
-		Weight::from_parts(9 * ACCESS, MACHINE_PROOF + 2_300)
-			.saturating_add(self.0.reads_writes(8, 5))
+		Weight::from_parts(10 * ACCESS, MACHINE_PROOF + 2_400)
+			.saturating_add(self.0.reads_writes(9, 5))
 	}
 	fn delist(&self) -> Weight {
 		Weight::from_parts(5 * ACCESS, MACHINE_PROOF + 500)
@@ -82,8 +84,8 @@ impl Estimate {
 			.saturating_add(self.deposit())
 	}
 	fn list_fleet(&self, n: u32) -> Weight {
-		let per_machine = Weight::from_parts(6 * ACCESS, MACHINE_PROOF + 700)
-			.saturating_add(self.0.reads_writes(5, 4));
+		let per_machine = Weight::from_parts(7 * ACCESS, MACHINE_PROOF + 800)
+			.saturating_add(self.0.reads_writes(6, 4));
 		Weight::from_parts(4 * ACCESS, 1_700)
 			.saturating_add(self.0.reads_writes(3, 1))
 			.saturating_add(per_machine.saturating_mul(n.into()))
@@ -98,6 +100,10 @@ impl Estimate {
 	// A class record: its model (up to `MaxModelLen`), memory, ceiling and reference price.
 	fn add_gpu_class(&self) -> Weight {
 		Weight::from_parts(2 * ACCESS, 300).saturating_add(self.0.reads_writes(1, 2))
+	}
+	// The class, and the MFP band (a parameter).
+	fn set_reference_price(&self) -> Weight {
+		Weight::from_parts(3 * ACCESS, 400).saturating_add(self.0.reads_writes(2, 1))
 	}
 	fn set_gpu_class_ceiling(&self) -> Weight {
 		Weight::from_parts(2 * ACCESS, 300).saturating_add(self.0.reads_writes(1, 1))
@@ -148,6 +154,9 @@ impl WeightInfo for () {
 	fn deregister_provider() -> Weight {
 		Estimate(ParityDbWeight::get()).deregister_provider()
 	}
+	fn set_reference_price() -> Weight {
+		Estimate(ParityDbWeight::get()).set_reference_price()
+	}
 }
 
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
@@ -183,5 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	fn deregister_provider() -> Weight {
 		Estimate(T::DbWeight::get()).deregister_provider()
+	}
+	fn set_reference_price() -> Weight {
+		Estimate(T::DbWeight::get()).set_reference_price()
 	}
 }

@@ -152,18 +152,15 @@ pub fn reputation_adjusted_price(
 }
 
 /// Whether the dotted version `have` (e.g. an NVIDIA driver's `550.54.15`) is at least
-/// `want` (e.g. `550.54`), comparing the numbers part by part; a missing part counts as 0 and
-/// a part that is not a number as 0.
+/// `want` (e.g. `550.54`), comparing the numbers part by part: each part's leading digits
+/// (`15-open` is 15), a missing part or one without digits counting as 0.
 pub fn version_at_least(have: &[u8], want: &[u8]) -> bool {
 	let parts = |v: &[u8]| -> alloc::vec::Vec<u64> {
 		v.split(|b| *b == b'.')
 			.map(|part| {
 				part.iter()
-					.try_fold(0u64, |n, b| {
-						b.is_ascii_digit()
-							.then(|| n.saturating_mul(10).saturating_add(u64::from(b - b'0')))
-					})
-					.unwrap_or(0)
+					.take_while(|b| b.is_ascii_digit())
+					.fold(0u64, |n, b| n.saturating_mul(10).saturating_add(u64::from(b - b'0')))
 			})
 			.collect()
 	};
@@ -271,5 +268,6 @@ mod price_and_version_tests {
 		assert!(!version_at_least(b"535.183.01", b"550"));
 		assert!(!version_at_least(b"", b"1"));
 		assert!(version_at_least(b"1", b""));
+		assert!(version_at_least(b"550.54.15-open", b"550.54.15"), "leading digits count");
 	}
 }

@@ -21,9 +21,10 @@ pub trait MachineRegistry<AccountId, Balance, BlockNumber> {
 	}
 	/// The machine's last open lease closed: an unlisted machine stops needing bond.
 	fn last_lease_closed(machine: MachineId);
-	/// A lease of `gpu_class` started at `price` per GPU-hour, worth `value` in all: a sample
-	/// for the class's reference price.
-	fn lease_priced(gpu_class: GpuClassId, price: Balance, value: Balance);
+	/// A lease on `machine` at `price` per GPU-hour closed, having paid `value` in all: a
+	/// sample for its class's reference price, weighted by what was really paid (a lease
+	/// rented and terminated at once weighs nothing).
+	fn lease_priced(machine: MachineId, price: Balance, value: Balance);
 }
 
 /// The attestation pallet, as the marketplace sees it: who watches listed and leased machines.

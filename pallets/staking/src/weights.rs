@@ -59,11 +59,11 @@ impl Estimate {
 	}
 	fn report_offline(&self, r: u32) -> Weight {
 		// Closing a lease: pay the provider and the fee, refund, unschedule, tell reputation,
-		// queue it for pruning, and tell the attestation pallet (its start check and the
-		// machine's dispute hold).
-		let per_lease = Weight::from_parts(15 * ACCESS, 2_000)
+		// queue it for pruning, tell the attestation pallet (its start check and the
+		// machine's dispute hold) and the marketplace (its class's reference price).
+		let per_lease = Weight::from_parts(18 * ACCESS, 3_000)
 			.saturating_add(self.balance_op().saturating_mul(3))
-			.saturating_add(self.0.reads_writes(9, 11));
+			.saturating_add(self.0.reads_writes(14, 12));
 		// Withdrawing the listing, and telling the marketplace the machine's last lease closed.
 		Weight::from_parts(15 * ACCESS, SLASH_PROOF + LEDGER_PROOF + 2_000)
 			.saturating_add(self.0.reads_writes(10, 8))

@@ -54,7 +54,8 @@ pub mod dynamic_params {
 		/// toward its own price (clamped to the MFP).
 		#[codec(index = 1)]
 		pub static PriceSmoothing: sp_runtime::Permill = sp_runtime::Permill::from_percent(5);
-		/// A lease worth this (10 GPUX) moves the reference a full step; less, proportionally less.
+		/// A lease that paid this (10 GPUX) moves the reference a full step; less, proportionally
+		/// less.
 		#[codec(index = 2)]
 		pub static FullWeightLeaseValue: crate::Balance = 10 * crate::UNITS;
 	}
