@@ -346,6 +346,7 @@ mod faults {
 					page,
 					Leases::free_gpus,
 					Reputation::machine_score,
+					|_| Default::default(),
 				)
 				.len()
 			};
