@@ -81,6 +81,14 @@ describe('the GPU market on a --dev node', () => {
     assert.deepEqual(best.map((l) => l.machine.toNumber()), [machine]);
     // A newcomer's neutral reputation leaves the compared price as it is.
     assert.equal(best[0].adjustedPrice.toBigInt(), best[0].pricePerGpuHour.toBigInt());
+    // Or the chain picks: the best fit and the lease's total, or why none fits.
+    const needs = { gpuClass: RTX_4090, minVramGib: 24, minComputeCapability: null, minCpuCores: 32, minRamGib: 0,
+      minDiskGib: 0, minBandwidthUpMbps: 0, minBandwidthDownMbps: 0, country: DE, minReputation: null, access: 'Ssh' };
+    const quote = await api.call.marketplaceApi.quote(needs, 4, 600, 'OnDemand');
+    assert.equal(quote.asOk.listing.machine.toNumber(), machine);
+    assert.equal(quote.asOk.total.toBigInt(), 4n * 800n * MILLI);
+    const none = await api.call.marketplaceApi.quote({ ...needs, minCpuCores: 100_000 }, 1, 600, 'OnDemand');
+    assert.equal(none.asErr.toString(), 'InsufficientSpec');
     for (const narrower of [{ access: 'Api' }, { minCpuCores: 100_000 }, { minDriverVersion: '1' }, { minUptime: 1 }]) {
       const none = await api.call.marketplaceApi.listings({ ...filter, ...narrower }, 'PriceAscending', { offset: 0, limit: 10 });
       assert.deepEqual(none.map((l) => l.machine.toNumber()), [], JSON.stringify(narrower));

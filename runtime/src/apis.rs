@@ -23,7 +23,7 @@ use crate::{
 };
 use gpux_primitives::{GpuClassId, LeaseId, MachineId, ReputationScores};
 use pallet_marketplace::runtime_api::{
-	ListingFilter, ListingSort, ListingView, MachineHealth, Page,
+	ListingFilter, ListingSort, ListingView, MachineHealth, Page, Quote,
 };
 use pallet_reputation::runtime_api::ReputationView;
 
@@ -220,6 +220,26 @@ impl_runtime_apis! {
 
 		fn mfp(class: GpuClassId) -> Option<Balance> {
 			Marketplace::mfp(class)
+		}
+
+		fn quote(
+			requirements: gpux_primitives::Requirements,
+			gpus: u32,
+			duration: BlockNumber,
+			mode: gpux_primitives::LeaseMode,
+		) -> Result<Quote<AccountId, BlockNumber>, gpux_primitives::NoMatch> {
+			let listing = Marketplace::best_listing(
+				&requirements,
+				gpus,
+				duration,
+				mode,
+				None,
+				Leases::free_gpus,
+				Reputation::machine_score,
+			)?;
+			let total = Leases::lease_cost(listing.price_per_gpu_hour, gpus, duration)
+				.ok_or(gpux_primitives::NoMatch::PriceAboveMax)?;
+			Ok(Quote { listing, total })
 		}
 	}
 

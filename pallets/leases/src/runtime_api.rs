@@ -5,6 +5,7 @@ use codec::Codec;
 use gpux_primitives::{Balance, LeaseId, MachineId};
 
 use crate::{Config, LeaseRecordOf, Leases, Pallet};
+use frame_system::pallet_prelude::BlockNumberFor;
 
 sp_api::decl_runtime_apis! {
 	/// Leases of an account, and what a lease owes now.
@@ -27,6 +28,12 @@ impl<T: Config> Pallet<T> {
 	pub fn free_gpus(machine: MachineId, gpu_count: u32) -> u32 {
 		let open = Self::open_leases(machine);
 		gpu_count.saturating_sub(Self::gpus_held(open.iter().map(|(_, lease)| lease)))
+	}
+
+	/// What a lease of `gpus` GPUs over `blocks` at `price` per GPU-hour holds in escrow;
+	/// `None` if it overflows.
+	pub fn lease_cost(price: Balance, gpus: u32, blocks: BlockNumberFor<T>) -> Option<Balance> {
+		Self::cost(price, gpus, blocks).ok()
 	}
 
 	/// What `lease` owes its provider now and has not paid; `None` for an unknown lease.

@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use gpux_primitives::{
 	attestation::AccessMethod, Balance, ComputeCapability, GpuClassId, LeaseMode, ListingTerms,
-	MachineId, MachineSpec, Region,
+	MachineId, MachineSpec, NoMatch, Region, Requirements,
 };
 use scale_info::TypeInfo;
 use sp_runtime::Permill;
@@ -108,6 +108,15 @@ pub struct ListingView<AccountId, BlockNumber> {
 	pub uptime: Option<Permill>,
 }
 
+/// The best listing for a renter's requirements and what the lease would cost.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct Quote<AccountId, BlockNumber> {
+	/// The listing, as `listings` shows it.
+	pub listing: ListingView<AccountId, BlockNumber>,
+	/// What the lease would hold in escrow: price × GPUs × blocks ÷ blocks per hour.
+	pub total: Balance,
+}
+
 /// What the attestation pallet knows of a machine's health, for browsing.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Default, Debug, TypeInfo)]
 pub struct MachineHealth {
@@ -131,5 +140,9 @@ sp_api::decl_runtime_apis! {
 		/// The class's Maximum Fair Price per GPU-hour now: min(reference × (1 + band),
 		/// ceiling); `None` for an unknown class.
 		fn mfp(class: GpuClassId) -> Option<Balance>;
+		/// The listing that best fits `requirements` for `gpus` GPUs over `duration` blocks in
+		/// `mode` (the lowest reputation-adjusted price among those with the GPUs free now,
+		/// ties to the lower machine id) and the lease's total price; or why none fits.
+		fn quote(requirements: Requirements, gpus: u32, duration: BlockNumber, mode: LeaseMode) -> Result<Quote<AccountId, BlockNumber>, NoMatch>;
 	}
 }

@@ -1225,3 +1225,95 @@ mod pricing {
 		});
 	}
 }
+
+mod quotes {
+	use super::*;
+	use gpux_primitives::{
+		attestation::AccessMethod, Balance, LeaseMode, NoMatch, Region, Requirements,
+	};
+	use sp_runtime::Permill;
+
+	/// Alice lists machines 0 (2×4090 at 800, DE, score 40 %) and 1 (2×4090 at 900, US,
+	/// score 90 %): machine 1's adjusted price is the better one.
+	fn market() {
+		assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+		let us = Region { country: *b"US", location: None };
+		for (n, region) in [region(), us].into_iter().enumerate() {
+			assert_ok!(Marketplace::register_machine(
+				signed(ALICE),
+				spec(RTX_4090, 2),
+				key(n as u8 + 1),
+				proof(ALICE, n as u8 + 1),
+				region,
+				None
+			));
+		}
+		assert_ok!(Marketplace::set_listing(signed(ALICE), 0, terms()));
+		let mut dearer = terms();
+		dearer.on_demand_price = 900;
+		assert_ok!(Marketplace::set_listing(signed(ALICE), 1, dearer));
+	}
+
+	fn quote(req: Requirements, gpus: u32, max: Option<Balance>) -> Result<u64, NoMatch> {
+		Marketplace::best_listing(
+			&req,
+			gpus,
+			100,
+			LeaseMode::OnDemand,
+			max,
+			// Machine 1 has one GPU leased.
+			|m, g| if m == 1 { g - 1 } else { g },
+			|m| Permill::from_percent(if m == 1 { 90 } else { 40 }),
+		)
+		.map(|view| view.machine)
+	}
+
+	#[test]
+	fn the_best_reputation_adjusted_price_with_the_gpus_free_wins() {
+		ExtBuilder::default().build_and_execute(|| {
+			market();
+			// 900 at 90 % compares as 642; 800 at 40 % as 888.
+			assert_eq!(quote(Requirements::default(), 1, None), Ok(1));
+			// Two GPUs are free only on machine 0.
+			assert_eq!(quote(Requirements::default(), 2, None), Ok(0));
+			assert_eq!(quote(Requirements::default(), 1, Some(850)), Ok(0));
+		});
+	}
+
+	#[test]
+	fn no_fit_says_how_far_the_best_candidate_got() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_eq!(quote(Requirements::default(), 1, None), Err(NoMatch::UnknownGpuClass));
+			market();
+			let req = |f: fn(&mut Requirements)| {
+				let mut r = Requirements::default();
+				f(&mut r);
+				r
+			};
+			assert_eq!(quote(Requirements::default(), 0, None), Err(NoMatch::ZeroGpus));
+			assert_eq!(
+				quote(req(|r| r.gpu_class = Some(H100)), 1, None),
+				Err(NoMatch::UnknownGpuClass),
+				"nothing of the class is listed"
+			);
+			assert_eq!(
+				quote(req(|r| r.min_vram_gib = 25), 1, None),
+				Err(NoMatch::InsufficientSpec)
+			);
+			assert_eq!(
+				quote(req(|r| r.access = Some(AccessMethod::Api)), 1, None),
+				Err(NoMatch::AccessUnavailable)
+			);
+			assert_eq!(
+				quote(req(|r| r.country = Some(*b"FR")), 1, None),
+				Err(NoMatch::RegionUnavailable)
+			);
+			assert_eq!(
+				quote(req(|r| r.min_reputation = Some(Permill::from_percent(95))), 1, None),
+				Err(NoMatch::BelowMinReputation)
+			);
+			assert_eq!(quote(Requirements::default(), 1, Some(700)), Err(NoMatch::PriceAboveMax));
+			assert_eq!(quote(Requirements::default(), 3, None), Err(NoMatch::NoCapacity));
+		});
+	}
+}

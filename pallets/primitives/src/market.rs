@@ -140,6 +140,93 @@ impl AccessMethods {
 	}
 }
 
+/// What a renter needs of a machine, to quote (and later to order) without picking one.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Requirements {
+	/// This GPU class; `None`: any class whose GPUs meet `min_vram_gib` and
+	/// `min_compute_capability`.
+	pub gpu_class: Option<GpuClassId>,
+	/// Memory per GPU, GiB.
+	pub min_vram_gib: u32,
+	/// CUDA compute capability (major, then minor).
+	pub min_compute_capability: Option<ComputeCapability>,
+	pub min_cpu_cores: u32,
+	pub min_ram_gib: u32,
+	/// The renter's storage need, GiB.
+	pub min_disk_gib: u32,
+	pub min_bandwidth_up_mbps: u32,
+	pub min_bandwidth_down_mbps: u32,
+	/// Only machines in this country (ISO 3166-1 alpha-2).
+	pub country: Option<[u8; 2]>,
+	/// At least this machine reputation score.
+	pub min_reputation: Option<sp_runtime::Permill>,
+	/// A way in the listing must offer.
+	pub access: Option<crate::attestation::AccessMethod>,
+}
+
+impl Requirements {
+	/// Whether `spec` has everything asked (the class aside).
+	pub fn spec_fits(&self, spec: &MachineSpec) -> bool {
+		spec.vram_gib_per_gpu >= self.min_vram_gib
+			&& self.min_compute_capability.is_none_or(|c| spec.compute_capability >= c)
+			&& spec.cpu_cores >= self.min_cpu_cores
+			&& spec.ram_gib >= self.min_ram_gib
+			&& spec.disk_gib >= self.min_disk_gib
+			&& spec.bandwidth_up_mbps >= self.min_bandwidth_up_mbps
+			&& spec.bandwidth_down_mbps >= self.min_bandwidth_down_mbps
+	}
+}
+
+/// Why no listing fits: the test at which the candidate that got furthest failed, in this
+/// order.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum NoMatch {
+	/// No GPUs asked for.
+	ZeroGpus,
+	/// The class asked for does not exist, or nothing is listed at all.
+	UnknownGpuClass,
+	/// No listed machine of the class (or of a class meeting the memory and compute
+	/// capability) has the hardware asked.
+	InsufficientSpec,
+	/// None of those offers the access method asked.
+	AccessUnavailable,
+	/// None of those is in the country asked.
+	RegionUnavailable,
+	/// None of those has the reputation asked.
+	BelowMinReputation,
+	/// None of those allows a lease of this length now.
+	DurationOutOfBounds,
+	/// Those left are priced above their class's Maximum Fair Price, or above the renter's
+	/// maximum.
+	PriceAboveMax,
+	/// Those left have too few free GPUs now.
+	NoCapacity,
+}
+
 /// A price per GPU-hour as a renter compares it across machines: `price × 1,000,000 ÷
 /// (500,000 + score)`, the score in parts per million. A newcomer's neutral score (500,000)
 /// leaves the price as it is; the best score counts it at two thirds, the worst at double.
