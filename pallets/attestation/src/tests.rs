@@ -809,10 +809,15 @@ mod leases {
 	}
 
 	fn open_lease() {
+		open_lease_of(RENTER);
+	}
+
+	/// `LEASE` on `MACHINE`, open from block 0 to 100, rented by `renter`.
+	fn open_lease_of(renter: u64) {
 		put_lease(
 			LEASE,
 			FakeLease {
-				renter: RENTER,
+				renter,
 				provider: PROVIDER,
 				machine: MACHINE,
 				open: true,
@@ -1049,17 +1054,7 @@ mod leases {
 			});
 		}
 		ExtBuilder.build_and_execute(|| {
-			put_lease(
-				LEASE,
-				FakeLease {
-					renter: POOR,
-					provider: PROVIDER,
-					machine: MACHINE,
-					open: true,
-					ends_at: 100,
-					starts_at: 0,
-				},
-			);
+			open_lease_of(POOR);
 			assert_noop!(
 				Attestation::dispute(RuntimeOrigin::signed(POOR), LEASE, reason()),
 				DispatchError::Other("insufficient balance")
@@ -1215,17 +1210,7 @@ mod leases {
 			);
 		});
 		ExtBuilder.build_and_execute(|| {
-			put_lease(
-				LEASE,
-				FakeLease {
-					renter: POOR,
-					provider: PROVIDER,
-					machine: MACHINE,
-					open: true,
-					ends_at: 100,
-					starts_at: 0,
-				},
-			);
+			open_lease_of(POOR);
 			assert_noop!(
 				report(POOR, FaultKind::Offline),
 				DispatchError::Other("insufficient balance")

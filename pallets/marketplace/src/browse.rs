@@ -38,8 +38,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut matches: Vec<_> = Machines::<T>::iter()
 			.take(MAX_SCANNED_MACHINES as usize)
-			.filter_map(|(machine, record)| {
-				let terms = record.listing?;
+			.filter_map(|(machine, mut record)| {
+				let terms = record.listing.take()?;
 				let class = GpuClasses::<T>::get(record.spec.gpu_class)?;
 				let score = reputation(machine);
 				let price_per_gpu_hour =
@@ -48,21 +48,9 @@ impl<T: Config> Pallet<T> {
 				if price_per_gpu_hour > class.mfp(band) {
 					return None;
 				}
-				let MachineHealth { driver_version, uptime } = health(machine);
-				let view = ListingView {
-					machine,
-					free_gpus: free_gpus(machine, record.spec.gpu_count),
-					reputation: score,
-					provider: record.provider,
-					model: class.model.into_inner(),
-					spec: record.spec,
-					region: record.region,
-					terms,
-					price_per_gpu_hour,
-					adjusted_price: reputation_adjusted_price(price_per_gpu_hour, score),
-					driver_version,
-					uptime,
-				};
+				let free = free_gpus(machine, record.spec.gpu_count);
+				let facts = (price_per_gpu_hour, free, score, health(machine));
+				let view = Self::view(machine, record, terms, class.model.into_inner(), facts);
 				Self::matches(&filter, &view).then_some(view)
 			})
 			.collect();
@@ -132,8 +120,8 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut furthest = NoMatch::UnknownGpuClass;
 		let mut best: Option<ListingView<T::AccountId, BlockNumberFor<T>>> = None;
-		for (machine, record) in Machines::<T>::iter().take(MAX_SCANNED_MACHINES as usize) {
-			let Some(terms) = record.listing else { continue };
+		for (machine, mut record) in Machines::<T>::iter().take(MAX_SCANNED_MACHINES as usize) {
+			let Some(terms) = record.listing.take() else { continue };
 			let Some(class) = GpuClasses::<T>::get(record.spec.gpu_class) else { continue };
 			if requirements.gpu_class.is_some_and(|c| c != record.spec.gpu_class) {
 				continue;
@@ -179,20 +167,8 @@ impl<T: Config> Pallet<T> {
 				furthest = furthest.max(reason);
 				continue;
 			}
-			let view = ListingView {
-				machine,
-				free_gpus: free,
-				reputation: score,
-				provider: record.provider,
-				model: class.model.into_inner(),
-				spec: record.spec,
-				region: record.region,
-				terms,
-				price_per_gpu_hour: price,
-				adjusted_price: reputation_adjusted_price(price, score),
-				driver_version: None,
-				uptime: None,
-			};
+			let facts = (price, free, score, MachineHealth::default());
+			let view = Self::view(machine, record, terms, class.model.into_inner(), facts);
 			if best
 				.as_ref()
 				.is_none_or(|b| (view.adjusted_price, machine) < (b.adjusted_price, b.machine))
@@ -201,6 +177,31 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		best.ok_or(furthest)
+	}
+
+	/// How a renter sees `machine`'s listing: `facts` are the price its mode pays, its free
+	/// GPUs, its reputation score and its health.
+	fn view(
+		machine: MachineId,
+		record: crate::MachineRecordOf<T>,
+		terms: crate::ListingTermsOf<T>,
+		model: Vec<u8>,
+		(price_per_gpu_hour, free_gpus, reputation, health): (Balance, u32, Permill, MachineHealth),
+	) -> ListingView<T::AccountId, BlockNumberFor<T>> {
+		ListingView {
+			machine,
+			free_gpus,
+			reputation,
+			provider: record.provider,
+			model,
+			spec: record.spec,
+			region: record.region,
+			terms,
+			price_per_gpu_hour,
+			adjusted_price: reputation_adjusted_price(price_per_gpu_hour, reputation),
+			driver_version: health.driver_version,
+			uptime: health.uptime,
+		}
 	}
 
 	/// Every GPU class: id, model, VRAM per GPU, price ceiling.

@@ -668,32 +668,23 @@ mod monitoring {
 		});
 	}
 
+	/// A machine whose fault could still be reported cannot leave: a challenge is open, or a
+	/// lease of it may still be disputed.
 	#[test]
-	fn a_challenged_machine_cannot_leave() {
-		ExtBuilder::default().build_and_execute(|| {
-			let machine = alice_with_machine(None);
-			MockMonitor::set_challenged(machine, true);
-			assert_noop!(
-				Marketplace::deregister_machine(signed(ALICE), machine),
-				Error::<Test>::MachineChallenged
-			);
-			MockMonitor::set_challenged(machine, false);
-			assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
-		});
-	}
-
-	#[test]
-	fn a_machine_whose_leases_may_still_be_disputed_cannot_leave() {
-		ExtBuilder::default().build_and_execute(|| {
-			let machine = alice_with_machine(None);
-			MockMonitor::set_disputable(machine, true);
-			assert_noop!(
-				Marketplace::deregister_machine(signed(ALICE), machine),
-				Error::<Test>::MachineDisputable
-			);
-			MockMonitor::set_disputable(machine, false);
-			assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
-		});
+	fn a_challenged_or_disputable_machine_cannot_leave() {
+		let holds: [(fn(u64, bool), Error<Test>); 2] = [
+			(MockMonitor::set_challenged, Error::<Test>::MachineChallenged),
+			(MockMonitor::set_disputable, Error::<Test>::MachineDisputable),
+		];
+		for (hold, error) in holds {
+			ExtBuilder::default().build_and_execute(|| {
+				let machine = alice_with_machine(None);
+				hold(machine, true);
+				assert_noop!(Marketplace::deregister_machine(signed(ALICE), machine), error);
+				hold(machine, false);
+				assert_ok!(Marketplace::deregister_machine(signed(ALICE), machine));
+			});
+		}
 	}
 
 	#[test]
