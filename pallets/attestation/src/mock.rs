@@ -92,6 +92,13 @@ pub struct FakeLease {
 	pub starts_at: u64,
 }
 
+impl FakeLease {
+	/// An open lease of `RENTER`'s from `PROVIDER` on `machine`, over `starts_at..ends_at`.
+	pub fn open(machine: MachineId, starts_at: u64, ends_at: u64) -> Self {
+		Self { renter: RENTER, provider: PROVIDER, machine, open: true, ends_at, starts_at }
+	}
+}
+
 /// What the other pallets were told.
 #[derive(Clone, Default, Encode, Decode)]
 pub struct Told {
@@ -584,15 +591,7 @@ impl crate::benchmarking::BenchmarkHelper<u64> for () {
 	}
 	fn open_lease(machine: MachineId) -> (LeaseId, u64) {
 		let id = leases().keys().max().map_or(0, |l| l + 1);
-		let lease = FakeLease {
-			renter: RENTER,
-			provider: PROVIDER,
-			machine,
-			open: true,
-			ends_at: 1_000,
-			starts_at: 0,
-		};
-		put_lease(id, lease);
+		put_lease(id, FakeLease::open(machine, 0, 1_000));
 		(id, RENTER)
 	}
 }

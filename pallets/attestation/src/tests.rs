@@ -196,17 +196,7 @@ mod heartbeats {
 	#[test]
 	fn an_idle_machine_with_a_lease_may_heartbeat() {
 		ExtBuilder.build_and_execute(|| {
-			put_lease(
-				LEASE,
-				FakeLease {
-					renter: RENTER,
-					provider: PROVIDER,
-					machine: IDLE,
-					open: true,
-					ends_at: 500,
-					starts_at: 0,
-				},
-			);
+			put_lease(LEASE, FakeLease::open(IDLE, 0, 500));
 			assert_ok!(beat(IDLE, 3));
 		});
 	}
@@ -247,14 +237,7 @@ mod heartbeats {
 	}
 
 	fn lease_on(machine: MachineId) -> FakeLease {
-		FakeLease {
-			renter: RENTER,
-			provider: PROVIDER,
-			machine,
-			open: true,
-			ends_at: 500,
-			starts_at: 0,
-		}
+		FakeLease::open(machine, 0, 500)
 	}
 
 	#[test]
@@ -386,17 +369,7 @@ mod heartbeats {
 	fn offline_reports_per_block_are_bounded_and_the_rest_wait_a_block() {
 		ExtBuilder.build_and_execute(|| {
 			for (lease, machine) in [(1, MACHINE), (2, OTHER)] {
-				put_lease(
-					lease,
-					FakeLease {
-						renter: RENTER,
-						provider: PROVIDER,
-						machine,
-						open: true,
-						ends_at: 500,
-						starts_at: 0,
-					},
-				);
+				put_lease(lease, FakeLease::open(machine, 0, 500));
 			}
 			assert_ok!(beat(MACHINE, 1));
 			assert_ok!(beat(OTHER, 2));
@@ -814,17 +787,7 @@ mod leases {
 
 	/// `LEASE` on `MACHINE`, open from block 0 to 100, rented by `renter`.
 	fn open_lease_of(renter: u64) {
-		put_lease(
-			LEASE,
-			FakeLease {
-				renter,
-				provider: PROVIDER,
-				machine: MACHINE,
-				open: true,
-				ends_at: 100,
-				starts_at: 0,
-			},
-		);
+		put_lease(LEASE, FakeLease { renter, ..FakeLease::open(MACHINE, 0, 100) });
 	}
 
 	fn start(seed: u8) -> DispatchResult {
@@ -962,17 +925,7 @@ mod leases {
 		ExtBuilder.build_and_execute(|| {
 			for (lease, machine) in [(LEASE, MACHINE), (LEASE + 1, MACHINE + 1)] {
 				listed_machine(machine);
-				put_lease(
-					lease,
-					FakeLease {
-						renter: RENTER,
-						provider: PROVIDER,
-						machine,
-						open: true,
-						ends_at: 100,
-						starts_at: 1,
-					},
-				);
+				put_lease(lease, FakeLease::open(machine, 1, 100));
 				assert_ok!(<Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(
 					lease, 1
 				));
@@ -1133,17 +1086,7 @@ mod leases {
 	fn windows_missed_before_the_reporter_s_lease_do_not_uphold_its_report() {
 		ExtBuilder.build_and_execute(|| {
 			// The machine was already silent under another lease when this one began (15).
-			put_lease(
-				LEASE,
-				FakeLease {
-					renter: RENTER,
-					provider: PROVIDER,
-					machine: MACHINE,
-					open: true,
-					ends_at: 100,
-					starts_at: 15,
-				},
-			);
+			put_lease(LEASE, FakeLease::open(MACHINE, 15, 100));
 			assert_ok!(beat(MACHINE, 1));
 			run_to_block(3 * INTERVAL);
 			assert!(Heartbeats::<Test>::get(MACHINE).unwrap().missed_in_a_row > 0);
@@ -1245,17 +1188,7 @@ mod leases {
 	fn a_closed_or_unknown_lease_cannot_start() {
 		ExtBuilder.build_and_execute(|| {
 			assert_noop!(start(1), AttestationError::UnknownLease);
-			put_lease(
-				LEASE,
-				FakeLease {
-					renter: RENTER,
-					provider: PROVIDER,
-					machine: MACHINE,
-					open: false,
-					ends_at: 100,
-					starts_at: 0,
-				},
-			);
+			put_lease(LEASE, FakeLease { open: false, ..FakeLease::open(MACHINE, 0, 100) });
 			assert_noop!(start(1), AttestationError::LeaseClosed);
 		});
 	}
