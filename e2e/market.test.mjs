@@ -131,7 +131,13 @@ describe('the GPU market on a --dev node', () => {
 
   it('preempts a spot lease for an on-demand rent after the notice window', { timeout: TEST_TIMEOUT_MS }, async () => {
     const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza dave@laptop', sealKey: null };
-    const spot = await submit(api, api.tx.leases.rent(machine, 4, 'Spot', 500, 200n * MILLI, access), spotRenter);
+    // A spot bid below the class's spot price (a quarter of its reference price to start
+    // with) is refused by name; at it, the lease runs.
+    const spotPrice = (await api.call.marketplaceApi.spotPrice(RTX_4090)).unwrap().toBigInt();
+    assert.equal(spotPrice, 250n * MILLI);
+    await assert.rejects(submit(api, api.tx.leases.rent(machine, 4, 'Spot', 500, 200n * MILLI, access), spotRenter),
+      /leases\.BidBelowSpotPrice/);
+    const spot = await submit(api, api.tx.leases.rent(machine, 4, 'Spot', 500, 300n * MILLI, access), spotRenter);
     const spotId = findEvent(api, spot.events, 'leases', 'Rented').data.lease;
 
     const rented = await submit(api, api.tx.leases.rent(machine, 2, 'OnDemand', 50, 800n * MILLI, access), renter);
@@ -152,6 +158,93 @@ describe('the GPU market on a --dev node', () => {
     const closed = (await (await api.at(await api.rpc.chain.getBlockHash(deadline))).query.leases.leases(spotId)).unwrap();
     assert.equal(closed.status.asClosed.reason.toString(), 'Preempted');
     const ran = BigInt(deadline - closed.startsAt.toNumber());
-    assert.equal(closed.paid.toBigInt(), 4n * ran * 200n * MILLI / 600n);
+    assert.equal(closed.paid.toBigInt(), 4n * ran * 300n * MILLI / 600n);
+  });
+
+  describe('orders', () => {
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza eve@laptop', sealKey: null };
+    const needs = { gpuClass: RTX_4090, minVramGib: 24, minComputeCapability: null, minCpuCores: 0, minRamGib: 0,
+      minDiskGib: 0, minBandwidthUpMbps: 0, minBandwidthDownMbps: 0, country: null, minReputation: null, access: 'Ssh' };
+    let eve;
+    const placeOrder = async (requirements, gpus, maxPrice, expiresIn = 100) => submit(api,
+      api.tx.marketplace.placeOrder(requirements, gpus, 60, 'OnDemand', maxPrice,
+        (await bestNumber(api)) + expiresIn, access, false), eve);
+    const terms = {
+      onDemandPrice: 850n * MILLI, spotFloorPrice: 300n * MILLI, minLeaseBlocks: 10, maxLeaseBlocks: 1000,
+      availableFrom: 0, availableUntil: null, access: { ssh: true, jupyter: false, api: false },
+    };
+    // A machine of `cores` CPU cores, 2 RTX 4090s, registered by `who` (bonded for it first);
+    // listed if `list`. Each test's provider is one no lease has faulted yet: a pending slash
+    // would leave it unbacked, and matching skips unbacked providers.
+    const machineOf = async (who, cores, workerUri, list) => {
+      const spec = {
+        gpuClass: RTX_4090, gpuCount: 2, vramGibPerGpu: 24, computeCapability: { major: 8, minor: 9 },
+        cpuCores: cores, ramGib: 256, diskGib: 4000, bandwidthUpMbps: 1000, bandwidthDownMbps: 1000,
+      };
+      const worker = provenWorkerKey(api, keyring, workerUri, who);
+      const registered = await submit(api,
+        api.tx.marketplace.registerMachine(spec, worker.key, worker.proof, { country: DE, location: null }, null), who);
+      const id = findEvent(api, registered.events, 'marketplace', 'MachineRegistered').data.machine.toNumber();
+      await submit(api, api.tx.providerStaking.bond(200n * 1000n * MILLI), who);
+      if (list) await submit(api, api.tx.marketplace.setListing(id, terms), who);
+      return id;
+    };
+
+    before(() => { eve = keyring.addFromUri('//Eve'); });
+
+    it('refuses an order above the MFP by name', { timeout: TEST_TIMEOUT_MS }, async () => {
+      await assert.rejects(placeOrder(needs, 1, 2000n * MILLI), /marketplace\.PriceAboveMfp/);
+      await assert.rejects(placeOrder(needs, 0, 500n * MILLI), /marketplace\.ZeroGpus/);
+    });
+
+    it('matches an order at once on the listing the quote names', { timeout: TEST_TIMEOUT_MS }, async () => {
+      const alice = keyring.addFromUri('//Alice');
+      await submit(api, api.tx.marketplace.registerProvider('Alice GPUs'), alice);
+      const ninetySix = await machineOf(alice, 96, '//worker-a1', true);
+      const quote = await api.call.marketplaceApi.quote({ ...needs, minCpuCores: 96 }, 1, 60, 'OnDemand');
+      assert.equal(quote.asOk.listing.machine.toNumber(), ninetySix);
+      const { listing } = quote.asOk;
+      const { events } = await placeOrder({ ...needs, minCpuCores: 96 }, 1, 900n * MILLI);
+      const filled = findEvent(api, events, 'marketplace', 'OrderFilled').data;
+      assert.equal(filled.renter.toString(), eve.address);
+      const leased = await lease(filled.leases[0]);
+      assert.equal(leased.machine.toNumber(), listing.machine.toNumber());
+      assert.equal(leased.pricePerGpuHour.toBigInt(), listing.pricePerGpuHour.toBigInt());
+      assert.equal(leased.renter.toString(), eve.address);
+    });
+
+    it('rests an unmatched order, says why, and fills it when a provider lists', { timeout: TEST_TIMEOUT_MS }, async () => {
+      // Nobody lists a 128-core machine yet.
+      const big = { ...needs, minCpuCores: 128 };
+      const { events } = await placeOrder(big, 2, 900n * MILLI);
+      assert.equal(findEvent(api, events, 'marketplace', 'OrderUnmatched').data.reason.toString(), 'InsufficientSpec');
+      const placed = findEvent(api, events, 'marketplace', 'OrderPlaced').data;
+      assert.equal(placed.deposit.toBigInt(), api.consts.marketplace.orderDeposit.toBigInt());
+      const order = placed.order;
+      assert.ok((await api.query.marketplace.orders(order)).isSome);
+
+      // Ferdie brings a 128-core machine, bonds for it and lists it: the order fills.
+      const ferdie = keyring.addFromUri('//Ferdie');
+      const bigMachine = await machineOf(ferdie, 128, '//worker-f2', false);
+      assert.ok((await api.query.marketplace.orders(order)).isSome, 'nothing listed yet');
+      await submit(api, api.tx.marketplace.setListing(bigMachine, terms), ferdie);
+      await waitFor('the resting order to fill', async () => (await api.query.marketplace.orders(order)).isNone);
+      const mine = await api.call.leasesApi.leasesOf(eve.address, null, 10);
+      const onBig = mine.filter(([, record]) => record.machine.toNumber() === bigMachine);
+      assert.equal(onBig.length, 1, 'one lease on the new machine');
+      assert.equal(onBig[0][1].gpus.toNumber(), 2);
+      assert.equal(onBig[0][1].pricePerGpuHour.toBigInt(), 850n * MILLI);
+      const held = await api.query.balances.holds(eve.address);
+      assert.ok(!held.some((h) => h.id.toString().includes('RenterDeposit')), 'the deposit came back');
+    });
+
+    it('cancels a resting order with its deposit back', { timeout: TEST_TIMEOUT_MS }, async () => {
+      const { events } = await placeOrder({ ...needs, minCpuCores: 1000 }, 1, 900n * MILLI);
+      const { order } = findEvent(api, events, 'marketplace', 'OrderPlaced').data;
+      const cancelled = await submit(api, api.tx.marketplace.cancelOrder(order), eve);
+      const { deposit } = findEvent(api, cancelled.events, 'marketplace', 'OrderCancelled').data;
+      assert.equal(deposit.toBigInt(), api.consts.marketplace.orderDeposit.toBigInt());
+      await assert.rejects(submit(api, api.tx.marketplace.cancelOrder(order), eve), /marketplace\.UnknownOrder/);
+    });
   });
 });

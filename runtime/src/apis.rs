@@ -222,21 +222,17 @@ impl_runtime_apis! {
 			Marketplace::mfp(class)
 		}
 
+		fn spot_price(class: GpuClassId) -> Option<Balance> {
+			Marketplace::spot_price(class)
+		}
+
 		fn quote(
 			requirements: gpux_primitives::Requirements,
 			gpus: u32,
 			duration: BlockNumber,
 			mode: gpux_primitives::LeaseMode,
 		) -> Result<Quote<AccountId, BlockNumber>, gpux_primitives::NoMatch> {
-			let listing = Marketplace::best_listing(
-				&requirements,
-				gpus,
-				duration,
-				mode,
-				None,
-				Leases::free_gpus,
-				Reputation::machine_score,
-			)?;
+			let listing = Marketplace::best_listing(&requirements, gpus, duration, mode)?;
 			let total = Leases::lease_cost(listing.price_per_gpu_hour, gpus, duration)
 				.ok_or(gpux_primitives::NoMatch::PriceAboveMax)?;
 			Ok(Quote { listing, total })

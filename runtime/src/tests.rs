@@ -249,6 +249,60 @@ mod market {
 	}
 }
 
+mod orders {
+	use super::*;
+	use frame_support::traits::fungible::InspectHold;
+	use gpux_primitives::{AccessSpec, LeaseMode, Requirements};
+
+	use crate::{Leases, Marketplace, MILLI_UNITS};
+
+	fn order(
+		who: &crate::AccountId,
+		gpus: u32,
+	) -> frame_support::dispatch::DispatchResultWithPostInfo {
+		Marketplace::place_order(
+			RuntimeOrigin::signed(who.clone()),
+			Requirements { gpu_class: Some(0), ..Default::default() },
+			gpus,
+			60,
+			LeaseMode::OnDemand,
+			600 * MILLI_UNITS,
+			100,
+			AccessSpec {
+				ssh_public_key: b"ssh-ed25519 AAAA".to_vec().try_into().unwrap(),
+				seal_key: None,
+			},
+			false,
+		)
+	}
+
+	#[test]
+	fn an_order_leases_the_demo_machine_and_a_resting_one_fills_when_it_frees() {
+		dev_ext().execute_with(|| {
+			let (bob, charlie) = (Bob.to_account_id(), Charlie.to_account_id());
+			let escrow = pallet_leases::HoldReason::LeaseEscrow.into();
+			let deposit = pallet_provider_staking::HoldReason::RenterDeposit.into();
+			// Both demo GPUs, at once, at the listing's 0.5 GPUX: 60 blocks of 2 GPUs is 0.1.
+			assert_ok!(order(&bob, 2));
+			assert_eq!(pallet_leases::Leases::<Runtime>::get(0).unwrap().gpus, 2);
+			assert_eq!(Balances::balance_on_hold(&escrow, &bob), 100 * MILLI_UNITS);
+			// Nothing free for Charlie: his order rests with its deposit held.
+			assert_ok!(order(&charlie, 1));
+			assert_eq!(
+				Balances::balance_on_hold(&deposit, &charlie),
+				<Runtime as pallet_marketplace::Config>::OrderDeposit::get()
+			);
+			run_to_block(5);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(bob), 0));
+			run_to_block(6);
+			let lease = pallet_leases::Leases::<Runtime>::get(1).expect("Charlie's order filled");
+			assert_eq!((lease.renter, lease.gpus, lease.starts_at), (charlie.clone(), 1, 6));
+			assert_eq!(Balances::balance_on_hold(&deposit, &charlie), 0);
+			assert!(pallet_marketplace::Orders::<Runtime>::iter().next().is_none());
+		});
+	}
+}
+
 mod faults {
 	use super::*;
 	use frame_support::traits::fungible::InspectHold;

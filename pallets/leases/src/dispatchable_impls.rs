@@ -60,6 +60,7 @@ impl<T: Config> Pallet<T> {
 			},
 			LeaseMode::Spot => {
 				ensure!(max_price >= terms.spot_floor_price, Error::<T>::BidBelowFloor);
+				ensure!(max_price >= listed.spot_price, Error::<T>::BidBelowSpotPrice);
 				max_price
 			},
 		};
@@ -89,6 +90,7 @@ impl<T: Config> Pallet<T> {
 		MachineLeases::<T>::try_mutate(machine, |open| {
 			open.try_push(lease).map_err(|_| Error::<T>::TooManyLeases)
 		})?;
+		T::Machines::gpus_leased(machine, gpus);
 		let closes_at = Self::schedule_close(lease, ends_at)?;
 		T::Watch::expect_start(lease, starts_at)?;
 		LeasesOf::<T>::insert(&renter, lease, ());

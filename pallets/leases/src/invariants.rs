@@ -74,6 +74,17 @@ impl<T: Config> Pallet<T> {
 			let count = T::Machines::machine_gpus(machine).unwrap_or_default();
 			ensure!(gpus <= count, "more GPUs leased than the machine has");
 		}
+		for (machine, open) in MachineLeases::<T>::iter() {
+			let held = open
+				.iter()
+				.filter_map(Leases::<T>::get)
+				.map(|lease| lease.gpus)
+				.fold(0u32, u32::saturating_add);
+			ensure!(
+				held == T::Machines::leased_gpus(machine),
+				"the marketplace counts other GPUs leased than the open leases hold"
+			);
+		}
 		Ok(())
 	}
 }

@@ -204,6 +204,8 @@ pub mod pallet {
 		PriceAboveMfp,
 		/// A spot bid below the listing's spot floor.
 		BidBelowFloor,
+		/// A spot bid below its class's spot price now (`marketplaceApi.spotPrice(class)`).
+		BidBelowSpotPrice,
 		/// The duration is outside the listing's bounds or availability window.
 		DurationOutOfBounds,
 		/// The listing is not available yet.

@@ -74,6 +74,7 @@ thread_local! {
 	static FORGOTTEN: RefCell<Vec<LeaseId>> = const { RefCell::new(Vec::new()) };
 	static UNDER_BONDED: RefCell<bool> = const { RefCell::new(false) };
 	static MFP: RefCell<Balance> = const { RefCell::new(Balance::MAX) };
+	static SPOT_PRICE: RefCell<Balance> = const { RefCell::new(0) };
 	static PRICED: RefCell<Vec<(MachineId, Balance, Balance)>> = const { RefCell::new(Vec::new()) };
 	static LAST_LEASE_CLOSED: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 	static MACHINES: RefCell<BTreeMap<MachineId, (u32, Option<ListingTerms<Balance, u64>>)>> =
@@ -173,6 +174,10 @@ impl MockMachines {
 	pub fn set_mfp(mfp: Balance) {
 		MFP.with(|m| *m.borrow_mut() = mfp);
 	}
+	/// Sets every class's spot price.
+	pub fn set_spot_price(price: Balance) {
+		SPOT_PRICE.with(|s| *s.borrow_mut() = price);
+	}
 	/// The closed leases' prices the marketplace was told: (machine, price, value paid),
 	/// oldest first.
 	pub fn priced() -> Vec<(MachineId, Balance, Balance)> {
@@ -198,6 +203,7 @@ impl MachineRegistry<u64, Balance, u64> for MockMachines {
 				terms: terms?,
 				backed: !UNDER_BONDED.with(|u| *u.borrow()),
 				mfp: MFP.with(|m| *m.borrow()),
+				spot_price: SPOT_PRICE.with(|s| *s.borrow()),
 			})
 		})
 	}
@@ -209,6 +215,20 @@ impl MachineRegistry<u64, Balance, u64> for MockMachines {
 	}
 	fn lease_priced(machine: MachineId, price: Balance, value: Balance) {
 		PRICED.with(|p| p.borrow_mut().push((machine, price, value)));
+	}
+	// Kept in storage, as the marketplace keeps it: a failed rent rolls it back.
+	fn gpus_leased(machine: MachineId, gpus: u32) {
+		let key = leased_key(machine);
+		let held: u32 = frame_support::storage::unhashed::get_or_default(&key);
+		frame_support::storage::unhashed::put(&key, &held.saturating_add(gpus));
+	}
+	fn gpus_released(machine: MachineId, gpus: u32) {
+		let key = leased_key(machine);
+		let held: u32 = frame_support::storage::unhashed::get_or_default(&key);
+		frame_support::storage::unhashed::put(&key, &held.saturating_sub(gpus));
+	}
+	fn leased_gpus(machine: MachineId) -> u32 {
+		frame_support::storage::unhashed::get_or_default(&leased_key(machine))
 	}
 }
 
@@ -356,4 +376,9 @@ pub fn events() -> Vec<pallet_leases::Event<Test>> {
 		.collect();
 	System::reset_events();
 	events
+}
+
+/// Where the mock marketplace counts a machine's leased GPUs.
+fn leased_key(machine: MachineId) -> Vec<u8> {
+	codec::Encode::encode(&(b"mock-leased", machine))
 }

@@ -93,6 +93,13 @@ mod renting {
 				try_rent(RENTER, MACHINE, 1, Spot, 100, SPOT_FLOOR - 1),
 				Error::<Test>::BidBelowFloor
 			);
+			// The class's spot price is above the floor: a bid at the floor is too low.
+			MockMachines::set_spot_price(SPOT_FLOOR + 10);
+			assert_noop!(
+				try_rent(RENTER, MACHINE, 1, Spot, 100, SPOT_FLOOR + 9),
+				Error::<Test>::BidBelowSpotPrice
+			);
+			MockMachines::set_spot_price(0);
 			assert_noop!(
 				try_rent(RENTER, MACHINE, 1, OnDemand, 9, PRICE),
 				Error::<Test>::DurationOutOfBounds

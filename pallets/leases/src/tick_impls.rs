@@ -96,6 +96,7 @@ impl<T: Config> Pallet<T> {
 		let refunded = Self::refund_escrow(&mut lease);
 		Self::unschedule_close(id, lease.closes_at);
 		MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
+		T::Machines::gpus_released(lease.machine, lease.gpus);
 		lease.status = LeaseStatus::Closed { reason };
 		lease.closes_at = frame_system::Pallet::<T>::block_number();
 		T::Reputation::lease_closed(lease.machine, &lease.provider, lease.paid, fault);
@@ -159,6 +160,27 @@ impl<T: Config> Pallet<T> {
 		}
 		ClosedLeaseQueue::<T>::mutate(|(first, _)| *first = head);
 		T::WeightInfo::prune(visited)
+	}
+}
+
+/// The marketplace's order matching opens leases here.
+impl<T: Config> gpux_primitives::LeaseOpener<T::AccountId, Balance, BlockNumberFor<T>>
+	for Pallet<T>
+{
+	fn open_lease(
+		renter: &T::AccountId,
+		machine: MachineId,
+		gpus: u32,
+		mode: gpux_primitives::LeaseMode,
+		duration: BlockNumberFor<T>,
+		price: Balance,
+		access: gpux_primitives::AccessSpec,
+	) -> Result<LeaseId, sp_runtime::DispatchError> {
+		Self::do_rent(renter.clone(), machine, gpus, mode, duration, price, access)
+	}
+
+	fn open_lease_weight() -> Weight {
+		T::WeightInfo::rent(T::MaxLeasesPerMachine::get())
 	}
 }
 

@@ -32,6 +32,12 @@ const TRANSFER: u64 = 4;
 pub const SCHEDULE_PROBES: u64 = 11;
 /// A full block of the close or start-check schedule (64 lease ids), bytes.
 const SCHEDULE_PROOF: u64 = 600;
+/// The marketplace counting the GPUs a lease takes or frees: the machine rewritten, its two
+/// price-index entries, its class's usage, and whether orders wait for the class (both books'
+/// lengths and the match queue, written when capacity appears).
+const MARKET_SYNC: (u64, u64) = (6, 7);
+/// Proof of that sync, bytes: the machine record and the index entries.
+const MARKET_SYNC_PROOF: u64 = 1_100;
 
 struct Estimate(RuntimeDbWeight);
 
@@ -51,8 +57,10 @@ impl Estimate {
 			25 * ACCESS,
 			2 * LEASE_PROOF + 1_600 + 2 * SCHEDULE_PROBES * SCHEDULE_PROOF,
 		)
-		// The class and the MFP band (a parameter), read for its MFP.
-		.saturating_add(self.0.reads_writes(10 + 2 * SCHEDULE_PROBES, 9))
+		// The class and the MFP band (a parameter), read for its MFP, and the spot price's
+		// floor share.
+		.saturating_add(self.0.reads_writes(11 + 2 * SCHEDULE_PROBES, 9))
+		.saturating_add(self.market_sync())
 		.saturating_add(per_open_lease.saturating_add(per_preempted).saturating_mul(m.into()))
 	}
 	// The close moves, probing up to 11 blocks.
@@ -73,7 +81,12 @@ impl Estimate {
 		Weight::from_parts(24 * ACCESS, LEASE_PROOF + 3_300)
 			.saturating_add(self.payout())
 			.saturating_add(self.0.reads_writes(16, 14))
+			.saturating_add(self.market_sync())
 			.saturating_add(per_open_lease.saturating_mul(m.into()))
+	}
+	fn market_sync(&self) -> Weight {
+		Weight::from_parts(8 * ACCESS, MARKET_SYNC_PROOF)
+			.saturating_add(self.0.reads_writes(MARKET_SYNC.0, MARKET_SYNC.1))
 	}
 	fn settle(&self) -> Weight {
 		Weight::from_parts(4 * ACCESS, LEASE_PROOF)

@@ -3,13 +3,16 @@
 
 use alloc::vec;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{EnsureOrigin, Get};
-use frame_system::RawOrigin;
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use gpux_primitives::{
 	AccessMethods, Balance, ListingTerms, MachineId, MachineSpec, Region, WorkerKey,
 };
 use sp_core::{crypto::KeyTypeId, sr25519};
-use sp_runtime::traits::{Bounded, One};
+use sp_runtime::traits::{Bounded, One, Saturating};
 
 /// Key type the benchmarks' worker keys live under in the keystore.
 const WORKER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"bwrk");
@@ -91,6 +94,68 @@ fn fleet_of<T: Config>(who: &T::AccountId, n: u32) -> vec::Vec<MachineId> {
 			)
 			.expect("registers");
 			machine
+		})
+		.collect()
+}
+
+/// Classes until there are at least `c`, each with `MaxMatchCandidates` listed one-GPU
+/// machines of one provider's fleet, all within an order's price: a match scans every one.
+fn classes_full_of_candidates<T: Config>(c: u32) -> T::AccountId {
+	let provider: T::AccountId = account("candidates", 0, 0);
+	while NextGpuClassId::<T>::get() < c {
+		gpu_class::<T>();
+	}
+	let mut machine = MachineId::MAX / 2;
+	for class in 0..c {
+		for _ in 0..T::MaxMatchCandidates::get() {
+			Pallet::<T>::benchmark_indexed_machine(machine, class, &provider, fleet_label::<T>());
+			machine = machine.saturating_add(1);
+		}
+	}
+	provider
+}
+
+/// Orders a match cannot fill: more GPUs than all candidates have, any class, split allowed.
+fn unfillable_order<T: Config>(class: Option<gpux_primitives::GpuClassId>) -> OrderTermsOf<T> {
+	OrderTerms {
+		requirements: gpux_primitives::Requirements { gpu_class: class, ..Default::default() },
+		gpus: u32::MAX,
+		duration: One::one(),
+		mode: gpux_primitives::LeaseMode::OnDemand,
+		max_price_per_gpu_hour: 1_000,
+		split_across_fleet: true,
+	}
+}
+
+fn access() -> gpux_primitives::AccessSpec {
+	gpux_primitives::AccessSpec {
+		ssh_public_key: vec![b'k'; gpux_primitives::MAX_SSH_KEY_LEN as usize]
+			.try_into()
+			.expect("fits"),
+		seal_key: Some([7; 32]),
+	}
+}
+
+/// `n` resting orders in the book of `class` at `price`, expiring at `expires_at` or, when a
+/// block's expiries are full, the blocks after; each renter has as many as it may. Returns
+/// each order with its renter.
+fn resting_orders<T: Config>(
+	class: Option<gpux_primitives::GpuClassId>,
+	n: u32,
+	price: Balance,
+	expires_at: BlockNumberFor<T>,
+) -> vec::Vec<(T::AccountId, OrderId)> {
+	let per_block = T::MaxOrderExpiriesPerBlock::get();
+	let per_renter = T::MaxOrdersPerRenter::get();
+	(0..n)
+		.map(|i| {
+			let renter = funded::<T>(account("renter", i / per_renter, 0));
+			let mut terms = unfillable_order::<T>(class);
+			terms.max_price_per_gpu_hour = price;
+			let at = expires_at.saturating_add((i / per_block).into());
+			let order =
+				Pallet::<T>::do_place_order(renter.clone(), terms, at, access()).expect("rests").0;
+			(renter, order)
 		})
 		.collect()
 }
@@ -255,6 +320,94 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller.clone()));
 
 		assert!(!Providers::<T>::contains_key(&caller));
+	}
+
+	/// `c`: classes scanned, each with `MaxMatchCandidates` candidates that cannot fill the
+	/// order; it then rests in a full book, evicting the lowest order.
+	#[benchmark]
+	fn place_order(c: Linear<1, { T::MaxGpuClasses::get() }>) {
+		classes_full_of_candidates::<T>(c);
+		let renter: T::AccountId = funded::<T>(whitelisted_caller());
+		let now = frame_system::Pallet::<T>::block_number();
+		resting_orders::<T>(None, T::MaxRestingOrders::get(), 1, now + One::one());
+		let order = unfillable_order::<T>(None);
+		let expires_at = now + T::MaxOrderLifetime::get();
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(renter),
+			order.requirements,
+			order.gpus,
+			order.duration,
+			order.mode,
+			order.max_price_per_gpu_hour,
+			expires_at,
+			access(),
+			true,
+		);
+
+		assert_eq!(OrderBooks::<T>::get(None::<gpux_primitives::GpuClassId>)[0].0, 1_000);
+	}
+
+	#[benchmark]
+	fn cancel_order() {
+		let now = frame_system::Pallet::<T>::block_number();
+		let orders = resting_orders::<T>(None, T::MaxRestingOrders::get(), 1, now + One::one());
+		let (renter, last) = orders.last().cloned().expect("an order rests");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(renter), last);
+
+		assert!(!Orders::<T>::contains_key(last));
+	}
+
+	/// `n`: orders expiring in the block.
+	#[benchmark]
+	fn expire_orders(n: Linear<0, { T::MaxOrderExpiriesPerBlock::get() }>) {
+		let at = frame_system::Pallet::<T>::block_number() + One::one();
+		let orders = resting_orders::<T>(None, n, 1, at);
+
+		#[block]
+		{
+			Pallet::<T>::expire_orders(at);
+		}
+
+		assert!(orders.iter().all(|(_, order)| !Orders::<T>::contains_key(order)));
+	}
+
+	/// `c`: classes whose spot price moves.
+	#[benchmark]
+	fn update_spot_prices(c: Linear<0, { T::MaxGpuClasses::get() }>) {
+		while NextGpuClassId::<T>::get() < c {
+			gpu_class::<T>();
+		}
+
+		#[block]
+		{
+			Pallet::<T>::update_spot_prices();
+		}
+	}
+
+	/// `n`: resting orders tried, each scanning `MaxMatchCandidates` candidates in vain.
+	#[benchmark]
+	fn match_resting(n: Linear<0, { T::MaxOrderMatchesPerBlock::get() }>) {
+		let class = gpu_class::<T>();
+		let provider: T::AccountId = account("candidates", 0, 0);
+		for i in 0..T::MaxMatchCandidates::get() {
+			let machine = MachineId::MAX / 2 + MachineId::from(i);
+			Pallet::<T>::benchmark_indexed_machine(machine, class, &provider, fleet_label::<T>());
+		}
+		let at = frame_system::Pallet::<T>::block_number() + T::MaxOrderLifetime::get();
+		resting_orders::<T>(Some(class), n, 1_000, at);
+		ClassesToMatch::<T>::put(BoundedVec::truncate_from(vec![class]));
+		let tried;
+
+		#[block]
+		{
+			tried = Pallet::<T>::match_resting();
+		}
+
+		assert_eq!(tried, (n, 0));
 	}
 
 	impl_benchmark_test_suite!(

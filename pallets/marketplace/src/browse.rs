@@ -7,7 +7,7 @@ use gpux_primitives::{
 	reputation_adjusted_price, version_at_least, Balance, GpuClassId, LeaseMode, MachineId,
 	NoMatch, Requirements,
 };
-use sp_runtime::{traits::Saturating, Permill};
+use sp_runtime::Permill;
 
 use crate::{
 	runtime_api::{
@@ -100,83 +100,34 @@ impl<T: Config> Pallet<T> {
 			}) && filter.min_uptime.is_none_or(|u| view.uptime.is_some_and(|have| have >= u))
 	}
 
-	/// The listing that best fits `requirements` for `gpus` GPUs over `duration` blocks in
-	/// `mode`, at most `max_price` per GPU-hour if given: the lowest reputation-adjusted price
-	/// (ties: the lower machine id). Otherwise why none fits: the test at which the candidate
-	/// that got furthest failed. Looks at no more than `MAX_SCANNED_MACHINES` machines.
+	/// The listing an order for `gpus` GPUs over `duration` blocks in `mode` meeting
+	/// `requirements` would fill from now (on one machine, at any price up to the MFP), with the
+	/// price it would pay; otherwise why none fits. The same search as `place_order`.
 	pub fn best_listing(
 		requirements: &Requirements,
 		gpus: u32,
 		duration: BlockNumberFor<T>,
 		mode: LeaseMode,
-		max_price: Option<Balance>,
-		free_gpus: impl Fn(MachineId, u32) -> u32,
-		reputation: impl Fn(MachineId) -> Permill,
 	) -> Result<ListingView<T::AccountId, BlockNumberFor<T>>, NoMatch> {
-		if gpus == 0 {
-			return Err(NoMatch::ZeroGpus);
-		}
-		let band = T::MfpBand::get();
-		let now = frame_system::Pallet::<T>::block_number();
-		let mut furthest = NoMatch::UnknownGpuClass;
-		let mut best: Option<ListingView<T::AccountId, BlockNumberFor<T>>> = None;
-		for (machine, mut record) in Machines::<T>::iter().take(MAX_SCANNED_MACHINES as usize) {
-			let Some(terms) = record.listing.take() else { continue };
-			let Some(class) = GpuClasses::<T>::get(record.spec.gpu_class) else { continue };
-			if requirements.gpu_class.is_some_and(|c| c != record.spec.gpu_class) {
-				continue;
-			}
-			let score = reputation(machine);
-			let price = match mode {
-				LeaseMode::OnDemand => terms.on_demand_price,
-				LeaseMode::Spot => terms.spot_floor_price,
-			};
-			let free = free_gpus(machine, record.spec.gpu_count);
-			let ends_at = now.saturating_add(duration);
-			// Each test in `NoMatch`'s order; the first that fails is how far it got.
-			let failed = [
-				(!requirements.spec_fits(&record.spec), NoMatch::InsufficientSpec),
-				(
-					requirements.access.is_some_and(|a| !terms.access.offers(a)),
-					NoMatch::AccessUnavailable,
-				),
-				(
-					requirements.country.is_some_and(|c| c != record.region.country),
-					NoMatch::RegionUnavailable,
-				),
-				(
-					requirements.min_reputation.is_some_and(|r| score < r),
-					NoMatch::BelowMinReputation,
-				),
-				(
-					duration < terms.min_lease_blocks
-						|| duration > terms.max_lease_blocks
-						|| now < terms.available_from
-						|| terms.available_until.is_some_and(|until| ends_at > until),
-					NoMatch::DurationOutOfBounds,
-				),
-				(
-					price > class.mfp(band) || max_price.is_some_and(|max| price > max),
-					NoMatch::PriceAboveMax,
-				),
-				(free < gpus, NoMatch::NoCapacity),
-			]
-			.into_iter()
-			.find_map(|(fails, reason)| fails.then_some(reason));
-			if let Some(reason) = failed {
-				furthest = furthest.max(reason);
-				continue;
-			}
-			let facts = (price, free, score, MachineHealth::default());
-			let view = Self::view(machine, record, terms, class.model.into_inner(), facts);
-			if best
-				.as_ref()
-				.is_none_or(|b| (view.adjusted_price, machine) < (b.adjusted_price, b.machine))
-			{
-				best = Some(view);
-			}
-		}
-		best.ok_or(furthest)
+		let terms = crate::OrderTerms {
+			requirements: requirements.clone(),
+			gpus,
+			duration,
+			mode,
+			max_price_per_gpu_hour: Balance::MAX,
+			split_across_fleet: false,
+		};
+		let fills = Self::find_match(&terms, None)?;
+		let fill = fills.first().ok_or(NoMatch::NoCapacity)?;
+		let mut record = Machines::<T>::get(fill.machine).ok_or(NoMatch::NoCapacity)?;
+		let listing = record.listing.take().ok_or(NoMatch::NoCapacity)?;
+		let class = GpuClasses::<T>::get(record.spec.gpu_class).ok_or(NoMatch::UnknownGpuClass)?;
+		let score =
+			<T::Reputation as gpux_primitives::ReputationScores<T::AccountId>>::machine_score(
+				fill.machine,
+			);
+		let facts = (fill.price, record.free_gpus(), score, MachineHealth::default());
+		Ok(Self::view(fill.machine, record, listing, class.model.into_inner(), facts))
 	}
 
 	/// How a renter sees `machine`'s listing: `facts` are the price its mode pays, its free

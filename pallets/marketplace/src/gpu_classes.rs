@@ -19,10 +19,16 @@ impl<T: Config> Pallet<T> {
 		let class = NextGpuClassId::<T>::get();
 		ensure!(class < T::MaxGpuClasses::get(), Error::<T>::TooManyGpuClasses);
 		NextGpuClassId::<T>::put(class.checked_add(1).ok_or(Error::<T>::Overflow)?);
-		GpuClasses::<T>::insert(
-			class,
-			GpuClass { model, vram_gib, price_ceiling, reference_price: price_ceiling },
-		);
+		let mut gpu_class = GpuClass {
+			model,
+			vram_gib,
+			price_ceiling,
+			reference_price: price_ceiling,
+			spot_price: 0,
+		};
+		// A new class's spot price starts at its floor: utilization raises it.
+		gpu_class.spot_price = gpu_class.spot_floor(T::MfpBand::get(), T::SpotFloorShare::get());
+		GpuClasses::<T>::insert(class, gpu_class);
 		Self::deposit_event(Event::GpuClassAdded { class, vram_gib, price_ceiling });
 		Ok(class)
 	}
@@ -57,6 +63,12 @@ impl<T: Config> Pallet<T> {
 	/// The class's Maximum Fair Price now; `None` for an unknown class.
 	pub fn mfp(class: GpuClassId) -> Option<Balance> {
 		GpuClasses::<T>::get(class).map(|c| c.mfp(T::MfpBand::get()))
+	}
+
+	/// The class's spot price now (the least a spot lease bids); `None` for an unknown class.
+	pub fn spot_price(class: GpuClassId) -> Option<Balance> {
+		GpuClasses::<T>::get(class)
+			.map(|c| c.spot_price(T::MfpBand::get(), T::SpotFloorShare::get()))
 	}
 
 	/// Moves the class's reference price toward `price` (clamped first to between

@@ -1,16 +1,18 @@
 //! What must always hold of the marketplace's storage; checked after every test and by
 //! try-runtime.
 
+use alloc::collections::{BTreeMap, BTreeSet};
 use frame_support::{
 	ensure,
 	traits::{fungible::InspectHold, Get},
 };
-use gpux_primitives::{LeaseRegistry, MachineMonitor, ProviderBonds};
+use gpux_primitives::{GpuClassId, LeaseMode, LeaseRegistry, MachineMonitor, ProviderBonds};
 use sp_runtime::TryRuntimeError;
 
 use crate::{
-	Config, Fleets, GpuClasses, HoldReason, MachineOfWorkerKey, Machines, MachinesOf,
-	NextGpuClassId, NextMachineId, Pallet, Providers,
+	ClassUsage, ClassUsages, ClassesToMatch, Config, Fleets, GpuClasses, HoldReason, ListingIndex,
+	MachineOfWorkerKey, Machines, MachinesOf, NextGpuClassId, NextMachineId, NextOrderId,
+	OrderBooks, OrderExpiries, Orders, OrdersPerRenter, Pallet, PriceKey, Providers,
 };
 
 impl<T: Config> Pallet<T> {
@@ -94,6 +96,92 @@ impl<T: Config> Pallet<T> {
 			ensure!(gpu_class.price_ceiling > 0, "class without a ceiling");
 			ensure!(gpu_class.reference_price > 0, "class with a zero reference price");
 		}
+		Self::check_index_and_usage()?;
+		Self::check_orders()
+	}
+
+	/// The price index holds exactly the listed machines with a GPU free, at their prices; each
+	/// class's usage is the sum of its listed machines'.
+	fn check_index_and_usage() -> Result<(), TryRuntimeError> {
+		let mut usage: BTreeMap<GpuClassId, ClassUsage> = BTreeMap::new();
+		let mut indexed = 0usize;
+		for (id, machine) in Machines::<T>::iter() {
+			// A rent that preempts counts its GPUs while the spot leases it preempts still hold
+			// theirs: leased GPUs may exceed the machine's for a notice period.
+			let class = machine.spec.gpu_class;
+			let Some(terms) = &machine.listing else { continue };
+			let entry = usage.entry(class).or_default();
+			entry.listed_gpus += machine.spec.gpu_count;
+			entry.leased_gpus += machine.leased_gpus.min(machine.spec.gpu_count);
+			let on_demand = ListingIndex::<T>::contains_key(
+				(class, LeaseMode::OnDemand),
+				PriceKey::new(terms.on_demand_price, id),
+			);
+			let spot = ListingIndex::<T>::contains_key(
+				(class, LeaseMode::Spot),
+				PriceKey::new(terms.spot_floor_price, id),
+			);
+			let free = machine.free_gpus() > 0;
+			ensure!(on_demand == free && spot == free, "index disagrees with a listing");
+			if free {
+				indexed += 2;
+			}
+		}
+		ensure!(ListingIndex::<T>::iter().count() == indexed, "index holds a stale entry");
+		for (class, stored) in ClassUsages::<T>::iter() {
+			let counted = usage.remove(&class).unwrap_or_default();
+			ensure!(stored == counted, "class usage disagrees with its machines");
+		}
+		ensure!(usage.values().all(|u| *u == ClassUsage::default()), "class usage not stored");
+		Ok(())
+	}
+
+	/// Every resting order sits once in its book, in price order, and once in its expiry slot.
+	fn check_orders() -> Result<(), TryRuntimeError> {
+		let next = NextOrderId::<T>::get();
+		let mut booked = 0usize;
+		for (book, orders) in OrderBooks::<T>::iter() {
+			ensure!(!orders.is_empty(), "an empty book is stored");
+			ensure!(
+				orders.windows(2).all(|w| w[0].0 > w[1].0 || (w[0].0 == w[1].0 && w[0].1 < w[1].1)),
+				"book out of price order"
+			);
+			for (price, id) in orders.iter() {
+				let order = Orders::<T>::get(id).ok_or("book names no order")?;
+				ensure!(order.terms.requirements.gpu_class == book, "order in another's book");
+				ensure!(order.terms.max_price_per_gpu_hour == *price, "book price differs");
+				booked += 1;
+			}
+		}
+		let mut scheduled = 0usize;
+		for (at, due) in OrderExpiries::<T>::iter() {
+			for id in due.iter() {
+				let order = Orders::<T>::get(id).ok_or("expiry names no order")?;
+				ensure!(order.expires_at == at, "order scheduled at another block");
+				scheduled += 1;
+			}
+		}
+		let mut per_renter: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		for order in Orders::<T>::iter_values() {
+			*per_renter.entry(order.renter).or_default() += 1;
+		}
+		for (renter, count) in OrdersPerRenter::<T>::iter() {
+			ensure!(per_renter.remove(&renter) == Some(count), "renter's order count disagrees");
+			ensure!(count <= T::MaxOrdersPerRenter::get(), "renter has too many orders");
+		}
+		ensure!(per_renter.is_empty(), "a renter's orders are not counted");
+		let orders = Orders::<T>::iter().count();
+		ensure!(
+			booked == orders && scheduled == orders,
+			"an order is not booked or scheduled once"
+		);
+		ensure!(Orders::<T>::iter_keys().all(|id| id < next), "order id at or above NextOrderId");
+		let queued = ClassesToMatch::<T>::get();
+		ensure!(
+			queued.iter().all(GpuClasses::<T>::contains_key)
+				&& queued.iter().collect::<BTreeSet<_>>().len() == queued.len(),
+			"match queue names an unknown class or one twice"
+		);
 		Ok(())
 	}
 }

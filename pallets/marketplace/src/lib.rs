@@ -13,8 +13,13 @@ mod listings;
 mod machines;
 #[cfg(test)]
 mod mock;
+#[cfg(test)]
+mod order_tests;
+pub mod orders;
+mod price_index;
 mod providers;
 pub mod runtime_api;
+mod spot;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -37,10 +42,12 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		Balance, GpuClassId, LeaseRegistry, MachineId, MachineMonitor, MachineSpec, ProviderBonds,
-		Region, WorkerKey,
+		AccessSpec, Balance, GpuClassId, LeaseId, LeaseMode, LeaseOpener, LeaseRegistry, MachineId,
+		MachineMonitor, MachineSpec, NoMatch, ProviderBonds, Region, RenterDeposits,
+		ReputationScores, Requirements, WorkerKey,
 	};
 	use sp_core::sr25519;
+	use sp_runtime::{traits::Zero, Permill};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -64,8 +71,47 @@ pub mod pallet {
 		/// machine's records here and in the attestation pallet.
 		#[pallet::constant]
 		type MachineDeposit: Get<Balance>;
-		/// Open leases per machine, so a leased machine cannot leave.
-		type Leases: LeaseRegistry<Self::AccountId, Balance>;
+		/// Open leases per machine, so a leased machine cannot leave; a matched order opens its
+		/// leases here.
+		type Leases: LeaseRegistry<Self::AccountId, Balance>
+			+ LeaseOpener<Self::AccountId, Balance, BlockNumberFor<Self>>;
+		/// Machine reputation scores: matching ranks listings by reputation-adjusted price.
+		type Reputation: ReputationScores<Self::AccountId>;
+		/// Holds the deposits of resting orders (the staking pallet's `RenterDeposit`).
+		type Deposits: RenterDeposits<Self::AccountId, Balance>;
+		/// Held from a renter while its order rests in a book.
+		#[pallet::constant]
+		type OrderDeposit: Get<Balance>;
+		/// Most orders one book (a class's, or the any-class one) holds.
+		#[pallet::constant]
+		type MaxRestingOrders: Get<u32>;
+		/// Most orders one renter has resting at a time.
+		#[pallet::constant]
+		type MaxOrdersPerRenter: Get<u32>;
+		/// Most index entries a match reads per class, however many listings there are.
+		#[pallet::constant]
+		type MaxMatchCandidates: Get<u32>;
+		/// Most resting orders tried per block when capacity appears.
+		#[pallet::constant]
+		type MaxOrderMatchesPerBlock: Get<u32>;
+		/// Most orders expiring in one block.
+		#[pallet::constant]
+		type MaxOrderExpiriesPerBlock: Get<u32>;
+		/// Longest an order may rest, blocks.
+		#[pallet::constant]
+		type MaxOrderLifetime: Get<BlockNumberFor<Self>>;
+		/// Utilization each class's spot price aims for.
+		#[pallet::constant]
+		type SpotTargetUtilization: Get<Permill>;
+		/// Most one spot epoch moves a spot price, up or down.
+		#[pallet::constant]
+		type SpotStep: Get<Permill>;
+		/// Blocks between spot price moves.
+		#[pallet::constant]
+		type SpotEpochBlocks: Get<BlockNumberFor<Self>>;
+		/// The lowest a spot price goes, as a share of its class's reference price.
+		#[pallet::constant]
+		type SpotFloorShare: Get<Permill>;
 		/// Provider bonds: a provider lists only as many GPUs as its bond backs.
 		type Bonds: ProviderBonds<Self::AccountId>;
 		/// Watches listed and leased machines (heartbeats, challenges): a machine is watched
@@ -148,6 +194,55 @@ pub mod pallet {
 		FleetMembersOf<T>,
 		ValueQuery,
 	>;
+
+	/// Listed machines with a GPU free, per class and mode, cheapest first (on-demand by price,
+	/// spot by floor): what orders match from.
+	#[pallet::storage]
+	pub type ListingIndex<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, (GpuClassId, LeaseMode), Identity, PriceKey, ()>;
+
+	/// Per class, GPUs listed and leased: its utilization, which moves its spot price.
+	#[pallet::storage]
+	pub type ClassUsages<T: Config> =
+		StorageMap<_, Twox64Concat, GpuClassId, ClassUsage, ValueQuery>;
+
+	/// Resting orders.
+	#[pallet::storage]
+	pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, OrderRecordOf<T>>;
+
+	/// The id the next order gets.
+	#[pallet::storage]
+	pub type NextOrderId<T: Config> = StorageValue<_, OrderId, ValueQuery>;
+
+	/// How many orders each renter has resting.
+	#[pallet::storage]
+	pub type OrdersPerRenter<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
+
+	/// Resting orders by class (`None`: any class with the memory asked), highest price first.
+	#[pallet::storage]
+	pub type OrderBooks<T: Config> =
+		StorageMap<_, Twox64Concat, Option<GpuClassId>, OrderBookOf<T>, ValueQuery>;
+
+	/// Resting orders by the block they expire in.
+	#[pallet::storage]
+	pub type OrderExpiries<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<OrderId, T::MaxOrderExpiriesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Classes where capacity appeared and whose resting orders (and the any-class ones) are
+	/// still to be tried, oldest first.
+	#[pallet::storage]
+	pub type ClassesToMatch<T: Config> =
+		StorageValue<_, BoundedVec<GpuClassId, T::MaxGpuClasses>, ValueQuery>;
+
+	/// How far into the first queued class's orders matching has got.
+	#[pallet::storage]
+	pub type MatchCursor<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Why this pallet holds funds.
 	#[pallet::composite_enum]
@@ -235,6 +330,32 @@ pub mod pallet {
 		FleetListed { provider: T::AccountId, fleet: FleetLabelOf<T>, machines: u32 },
 		/// Every listed machine of a fleet was delisted.
 		FleetDelisted { provider: T::AccountId, fleet: FleetLabelOf<T>, machines: u32 },
+		/// An order filled: its leases opened.
+		OrderFilled { order: OrderId, renter: T::AccountId, leases: Vec<LeaseId> },
+		/// An order found no listing, for `reason` (the furthest any candidate got).
+		OrderUnmatched { order: OrderId, reason: NoMatch },
+		/// An unmatched order rests in its book (`gpu_class` `None`: the any-class book) until
+		/// it fills, is cancelled or expires; `deposit` is held until then.
+		OrderPlaced {
+			order: OrderId,
+			renter: T::AccountId,
+			gpu_class: Option<GpuClassId>,
+			max_price_per_gpu_hour: Balance,
+			expires_at: BlockNumberFor<T>,
+			deposit: Balance,
+		},
+		/// The renter cancelled its order; its deposit was returned.
+		OrderCancelled { order: OrderId, deposit: Balance },
+		/// An order expired unfilled; its deposit was returned.
+		OrderExpired { order: OrderId, deposit: Balance },
+		/// A full book gave up its lowest-priced order for a higher one, `by`; its deposit was
+		/// returned.
+		OrderEvicted { order: OrderId, by: OrderId, deposit: Balance },
+		/// A resting order matched but its lease could not open (the renter's balance, say): it
+		/// left the book and its deposit was returned.
+		OrderDropped { order: OrderId, error: DispatchError, deposit: Balance },
+		/// A class's spot price moved with its utilization at a spot epoch.
+		SpotPriceMoved { class: GpuClassId, spot_price: Balance, utilization: Permill },
 	}
 
 	#[pallet::error]
@@ -294,17 +415,52 @@ pub mod pallet {
 		TooManyGpuClasses,
 		/// A GPU class needs memory and a non-zero ceiling.
 		InvalidGpuClass,
+		/// An order needs at least one GPU.
+		ZeroGpus,
+		/// An order needs a duration and a price above zero.
+		InvalidOrder,
+		/// An order must expire after this block and within `MaxOrderLifetime`.
+		ExpiryOutOfBounds,
+		/// The book is full of orders paying as much or more: offer more, or wait.
+		BookFull,
+		/// As many orders expire in that block as can: pick another expiry.
+		ExpiryScheduleFull,
+		/// The renter has `MaxOrdersPerRenter` orders resting: cancel one first.
+		TooManyOrders,
+		/// No resting order with this id.
+		UnknownOrder,
+		/// The order is another renter's.
+		NotOrderOwner,
 		/// An id counter ran out.
 		Overflow,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Expires the orders due now, moves spot prices at each spot epoch, and tries at most
+		/// `MaxOrderMatchesPerBlock` resting orders where capacity appeared.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let expired = Self::expire_orders(now);
+			let epoch = T::SpotEpochBlocks::get();
+			let moved = if !epoch.is_zero() && (now % epoch).is_zero() {
+				Self::update_spot_prices()
+			} else {
+				0
+			};
+			let (tried, opened) = Self::match_resting();
+			<T as Config>::WeightInfo::expire_orders(expired)
+				.saturating_add(<T as Config>::WeightInfo::update_spot_prices(moved))
+				.saturating_add(Self::resting_match_weight(tried, opened))
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxMachinesPerProvider::get() > 0, "providers must be able to register");
 			assert!(T::MaxFleetSize::get() > 0, "fleets must hold a machine");
 			assert!(T::MaxGpusPerMachine::get() > 0, "machines must hold a GPU");
 			assert!(T::MaxGpuClasses::get() > 0, "the chain must know a GPU class");
+			assert!(T::MaxRestingOrders::get() > 0, "orders must be able to rest");
+			assert!(T::MaxMatchCandidates::get() > 0, "matching must read a listing");
+			assert!(T::MaxOrderExpiriesPerBlock::get() > 0, "orders must be able to expire");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -480,6 +636,61 @@ pub mod pallet {
 			Self::do_set_reference_price(class, reference_price)
 		}
 
+		/// Order GPUs without picking a machine: the best eligible listing (lowest
+		/// reputation-adjusted price among those meeting `requirements`, at most
+		/// `max_price_per_gpu_hour` and the MFP) is leased at once, as `rent` would; a spot
+		/// order bids the listing's floor or the class's spot price, whichever is higher.
+		/// Unmatched, the order rests in its class's book with `OrderDeposit` held, and fills
+		/// when capacity appears, until `expires_at`; `OrderUnmatched` says why it did not fill.
+		///
+		/// - `origin`: signed, the renter; it pays the escrow when the order fills.
+		/// - `requirements`: class (or any class with the memory), hardware, country,
+		///   reputation, access method.
+		/// - `gpus`: on one machine, or on several of one fleet if `split_across_fleet`.
+		/// - `duration`: blocks; `expires_at`: after now, within `MaxOrderLifetime`.
+		/// - `access`: the SSH key (and optional sealing key) its leases get.
+		#[pallet::call_index(12)]
+		#[pallet::weight(Pallet::<T>::place_order_weight(
+			if requirements.gpu_class.is_some() { 1 } else { T::MaxGpuClasses::get() },
+			if *split_across_fleet { T::MaxMatchCandidates::get() } else { 1 },
+		))]
+		pub fn place_order(
+			origin: OriginFor<T>,
+			requirements: Requirements,
+			gpus: u32,
+			duration: BlockNumberFor<T>,
+			mode: LeaseMode,
+			max_price_per_gpu_hour: Balance,
+			expires_at: BlockNumberFor<T>,
+			access: AccessSpec,
+			split_across_fleet: bool,
+		) -> DispatchResultWithPostInfo {
+			let renter = ensure_signed(origin)?;
+			let classes = match requirements.gpu_class {
+				Some(_) => 1,
+				None => NextGpuClassId::<T>::get(),
+			};
+			let terms = OrderTerms {
+				requirements,
+				gpus,
+				duration,
+				mode,
+				max_price_per_gpu_hour,
+				split_across_fleet,
+			};
+			let (_, leases) = Self::do_place_order(renter, terms, expires_at, access)?;
+			Ok(Some(Self::place_order_weight(classes, leases)).into())
+		}
+
+		/// Withdraw a resting order; its deposit comes back.
+		///
+		/// - `origin`: signed, the order's renter.
+		#[pallet::call_index(13)]
+		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+			let renter = ensure_signed(origin)?;
+			Self::do_cancel_order(renter, order)
+		}
+
 		/// Leave the market as a provider: the registration deposit comes back.
 		///
 		/// - `origin`: signed, a provider with no machines registered.
@@ -488,5 +699,23 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_deregister_provider(who)
 		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// What `place_order` costs when it scans `classes` classes and opens `leases` leases.
+	pub fn place_order_weight(classes: u32, leases: u32) -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
+		use gpux_primitives::LeaseOpener;
+		T::WeightInfo::place_order(classes, T::MaxMatchCandidates::get())
+			.saturating_add(T::Leases::open_lease_weight().saturating_mul(leases.into()))
+	}
+
+	/// What trying `tried` resting orders that opened `opened` leases in all costs.
+	fn resting_match_weight(tried: u32, opened: u32) -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
+		use gpux_primitives::LeaseOpener;
+		T::WeightInfo::match_resting(tried, T::MaxMatchCandidates::get())
+			.saturating_add(T::Leases::open_lease_weight().saturating_mul(opened.into()))
 	}
 }

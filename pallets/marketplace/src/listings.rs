@@ -78,7 +78,9 @@ impl<T: Config> Pallet<T> {
 		terms: &ListingTermsOf<T>,
 	) -> DispatchResult {
 		T::Monitor::watch(machine).map_err(|_| Error::<T>::MonitoringFull)?;
+		let before = record.clone();
 		record.listing = Some(terms.clone());
+		Self::sync_market(machine, Some(&before), Some(&record));
 		Machines::<T>::insert(machine, record);
 		Self::deposit_event(Event::Listed {
 			machine,
@@ -100,8 +102,10 @@ impl<T: Config> Pallet<T> {
 
 	/// Withdraws the machine's listing, if it has one; says whether it had.
 	pub(crate) fn withdraw_listing(machine: MachineId, record: &mut MachineRecordOf<T>) -> bool {
+		let before = record.clone();
 		let was_listed = record.listing.take().is_some();
 		if was_listed {
+			Self::sync_market(machine, Some(&before), Some(record));
 			// A leased machine stays committed until its last lease closes.
 			let leased = T::Leases::open_leases_on(machine) > 0;
 			Providers::<T>::mutate(&record.provider, |provider| {

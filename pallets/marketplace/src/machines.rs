@@ -98,6 +98,7 @@ impl<T: Config> Pallet<T> {
 				listing: None,
 				registered_at: frame_system::Pallet::<T>::block_number(),
 				deposit,
+				leased_gpus: 0,
 			},
 		);
 		Self::deposit_event(Event::MachineRegistered { machine, provider: who, gpu_class, gpus });
@@ -145,6 +146,7 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 		Some(ListedMachine {
 			backed: T::Bonds::backs_after_slashes(&record.provider, committed),
 			mfp: Self::mfp(record.spec.gpu_class)?,
+			spot_price: Self::spot_price(record.spec.gpu_class)?,
 			provider: record.provider,
 			gpu_class: record.spec.gpu_class,
 			gpu_count: record.spec.gpu_count,
@@ -160,6 +162,18 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 
 	fn machine_gpus(machine: MachineId) -> Option<u32> {
 		Machines::<T>::get(machine).map(|record| record.spec.gpu_count)
+	}
+
+	fn gpus_leased(machine: MachineId, gpus: u32) {
+		Self::change_leased_gpus(machine, |leased| leased.saturating_add(gpus));
+	}
+
+	fn gpus_released(machine: MachineId, gpus: u32) {
+		Self::change_leased_gpus(machine, |leased| leased.saturating_sub(gpus));
+	}
+
+	fn leased_gpus(machine: MachineId) -> u32 {
+		Machines::<T>::get(machine).map_or(0, |record| record.leased_gpus)
 	}
 
 	fn last_lease_closed(machine: MachineId) {
@@ -238,6 +252,39 @@ impl<T: Config> Pallet<T> {
 			bandwidth_up_mbps: 10_000,
 			bandwidth_down_mbps: 10_000,
 		}
+	}
+
+	/// A listed one-GPU machine of `class` at 1_000 per GPU-hour in `fleet`, written straight
+	/// to storage and the price index (no provider record, worker key or monitor): a match
+	/// candidate for benchmarks.
+	pub fn benchmark_indexed_machine(
+		machine: MachineId,
+		class: gpux_primitives::GpuClassId,
+		provider: &T::AccountId,
+		fleet: crate::FleetLabelOf<T>,
+	) {
+		let terms = gpux_primitives::ListingTerms {
+			on_demand_price: 1_000,
+			spot_floor_price: 500,
+			min_lease_blocks: sp_runtime::traits::One::one(),
+			max_lease_blocks: sp_runtime::traits::Bounded::max_value(),
+			available_from: Default::default(),
+			available_until: None,
+			access: gpux_primitives::AccessMethods { ssh: true, jupyter: true, api: true },
+		};
+		let record = crate::MachineRecord {
+			provider: provider.clone(),
+			spec: Self::benchmark_spec(class, 1),
+			worker_key: WorkerKey::from_raw([0xcd; 32]),
+			region: Region { country: *b"DE", location: None },
+			fleet: Some(fleet),
+			listing: Some(terms),
+			registered_at: Default::default(),
+			deposit: 0,
+			leased_gpus: 0,
+		};
+		Self::sync_market(machine, None, Some(&record));
+		Machines::<T>::insert(machine, record);
 	}
 
 	/// Mints what a provider and one machine deposit, for benchmarks.

@@ -1,19 +1,21 @@
 //! A runtime with System, Balances and the marketplace; leases, bonds and monitoring are
 //! faked.
 
+use codec::Encode;
 use core::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use frame_support::{
 	derive_impl,
-	traits::{ConstU128, ConstU32},
+	traits::{ConstU128, ConstU32, ConstU64},
 };
 use frame_system::EnsureRoot;
 use gpux_primitives::{
-	AccessMethods, Balance, ComputeCapability, LeaseRegistry, ListingTerms, MachineId,
-	MachineMonitor, MachineSpec, ProviderBonds, Region, WorkerKey,
+	AccessMethods, AccessSpec, Balance, ComputeCapability, LeaseMode, LeaseOpener, LeaseRegistry,
+	ListingTerms, MachineId, MachineMonitor, MachineRegistry, MachineSpec, ProviderBonds, Region,
+	RenterDeposits, ReputationScores, WorkerKey,
 };
-use sp_runtime::BuildStorage;
+use sp_runtime::{BuildStorage, Permill};
 
 use crate as pallet_marketplace;
 
@@ -43,6 +45,9 @@ impl pallet_balances::Config for Test {
 frame_support::parameter_types! {
 	pub const MfpBand: sp_runtime::Permill = sp_runtime::Permill::from_percent(20);
 	pub const PriceSmoothing: sp_runtime::Permill = sp_runtime::Permill::from_percent(10);
+	pub const SpotTargetUtilization: Permill = Permill::from_percent(50);
+	pub const SpotStep: Permill = Permill::from_parts(125_000);
+	pub const SpotFloorShare: Permill = Permill::from_percent(25);
 }
 /// A lease worth this moves its class's reference price a full smoothing step.
 pub const FULL_WEIGHT_VALUE: Balance = 1_000;
@@ -63,6 +68,62 @@ thread_local! {
 	static CHALLENGED: RefCell<BTreeSet<MachineId>> = const { RefCell::new(BTreeSet::new()) };
 	static DISPUTABLE: RefCell<BTreeSet<MachineId>> = const { RefCell::new(BTreeSet::new()) };
 	static LEFT: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
+	static SCORES: RefCell<BTreeMap<MachineId, u32>> = const { RefCell::new(BTreeMap::new()) };
+	static OPENED: RefCell<Vec<OpenedLease>> = const { RefCell::new(Vec::new()) };
+	static REFUSE_LEASES: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// A lease the marketplace opened for an order: (renter, machine, GPUs, mode, duration, price).
+pub type OpenedLease = (u64, MachineId, u32, LeaseMode, u64, Balance);
+
+/// Machine reputation scores, neutral unless a test sets one.
+pub struct MockScores;
+impl MockScores {
+	pub fn set(machine: MachineId, parts: u32) {
+		SCORES.with(|s| s.borrow_mut().insert(machine, parts));
+	}
+}
+impl ReputationScores<u64> for MockScores {
+	fn machine_score(machine: MachineId) -> Permill {
+		Permill::from_parts(SCORES.with(|s| s.borrow().get(&machine).copied().unwrap_or(500_000)))
+	}
+	fn provider_score(_: &u64) -> Permill {
+		Permill::from_percent(50)
+	}
+}
+
+/// Renter deposits as a ledger in storage beside the free balance (so a failed call rolls it
+/// back, as it would a real hold).
+pub struct MockDeposits;
+impl MockDeposits {
+	fn key(who: u64) -> Vec<u8> {
+		(b"mock-deposit", who).encode()
+	}
+	pub fn held(who: u64) -> Balance {
+		frame_support::storage::unhashed::get_or_default(&Self::key(who))
+	}
+	pub fn total() -> Balance {
+		[ALICE, BOB, CHARLIE, POOR].into_iter().map(Self::held).sum()
+	}
+}
+impl RenterDeposits<u64, Balance> for MockDeposits {
+	fn hold_deposit(renter: &u64, amount: Balance) -> sp_runtime::DispatchResult {
+		let free = Balances::free_balance(renter);
+		if Self::held(*renter) + amount > free {
+			return Err(sp_runtime::DispatchError::Other("deposit exceeds balance"));
+		}
+		frame_support::storage::unhashed::put(&Self::key(*renter), &(Self::held(*renter) + amount));
+		Ok(())
+	}
+	fn release_deposit(renter: &u64, amount: Balance) -> Balance {
+		let held = Self::held(*renter);
+		let released = amount.min(held);
+		frame_support::storage::unhashed::put(&Self::key(*renter), &(held - released));
+		released
+	}
+	fn forfeit_deposit(renter: &u64, amount: Balance) -> Balance {
+		Self::release_deposit(renter, amount)
+	}
 }
 
 /// The machines the attestation pallet would watch, up to a capacity a test may set.
@@ -141,11 +202,61 @@ impl ProviderBonds<u64> for MockBonds {
 	}
 }
 
-/// Open leases per machine, as a test sets them.
+/// Open leases per machine, as a test sets them; leases orders open are recorded and count.
 pub struct MockLeases;
 impl MockLeases {
 	pub fn set_open(machine: MachineId, open: u32) {
 		OPEN_LEASES.with(|l| l.borrow_mut().insert(machine, open));
+	}
+	/// The leases orders opened, oldest first.
+	pub fn opened() -> Vec<OpenedLease> {
+		OPENED.with(|o| o.borrow().clone())
+	}
+	/// Whether every lease fails to open (the renter cannot pay, say).
+	pub fn refuse(refuse: bool) {
+		REFUSE_LEASES.with(|r| *r.borrow_mut() = refuse);
+	}
+	/// Closes one lease of `gpus` GPUs on `machine`, as the leases pallet would.
+	pub fn close(machine: MachineId, gpus: u32) {
+		OPEN_LEASES.with(|l| {
+			let mut open = l.borrow_mut();
+			let count = open.entry(machine).or_default();
+			*count = count.saturating_sub(1);
+		});
+		<Marketplace as MachineRegistry<u64, Balance, u64>>::gpus_released(machine, gpus);
+	}
+}
+impl LeaseOpener<u64, Balance, u64> for MockLeases {
+	fn open_lease(
+		renter: &u64,
+		machine: MachineId,
+		gpus: u32,
+		mode: LeaseMode,
+		duration: u64,
+		price: Balance,
+		_: AccessSpec,
+	) -> Result<gpux_primitives::LeaseId, sp_runtime::DispatchError> {
+		if REFUSE_LEASES.with(|r| *r.borrow()) {
+			return Err(sp_runtime::DispatchError::Other("escrow exceeds balance"));
+		}
+		let free = <Marketplace as MachineRegistry<u64, Balance, u64>>::machine_gpus(machine)
+			.unwrap_or(0)
+			.saturating_sub(<Marketplace as MachineRegistry<u64, Balance, u64>>::leased_gpus(
+				machine,
+			));
+		if gpus > free {
+			return Err(sp_runtime::DispatchError::Other("no free GPUs"));
+		}
+		OPEN_LEASES.with(|l| *l.borrow_mut().entry(machine).or_default() += 1);
+		<Marketplace as MachineRegistry<u64, Balance, u64>>::gpus_leased(machine, gpus);
+		OPENED.with(|o| {
+			let mut opened = o.borrow_mut();
+			opened.push((*renter, machine, gpus, mode, duration, price));
+			Ok(opened.len() as u64 - 1)
+		})
+	}
+	fn open_lease_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::from_parts(1_000_000, 1_000)
 	}
 }
 impl LeaseRegistry<u64, Balance> for MockLeases {
@@ -177,11 +288,34 @@ impl pallet_marketplace::Config for Test {
 	type MfpBand = MfpBand;
 	type PriceSmoothing = PriceSmoothing;
 	type FullWeightLeaseValue = ConstU128<FULL_WEIGHT_VALUE>;
+	type Reputation = MockScores;
+	type Deposits = MockDeposits;
+	type OrderDeposit = ConstU128<ORDER_DEPOSIT>;
+	type MaxRestingOrders = ConstU32<3>;
+	type MaxOrdersPerRenter = ConstU32<3>;
+	type MaxMatchCandidates = ConstU32<MAX_MATCH_CANDIDATES>;
+	type MaxOrderMatchesPerBlock = ConstU32<2>;
+	type MaxOrderExpiriesPerBlock = ConstU32<2>;
+	type MaxOrderLifetime = ConstU64<ORDER_LIFETIME>;
+	type SpotTargetUtilization = SpotTargetUtilization;
+	type SpotStep = SpotStep;
+	type SpotEpochBlocks = ConstU64<SPOT_EPOCH>;
+	type SpotFloorShare = SpotFloorShare;
 	type WeightInfo = ();
 }
 
+/// What a resting order holds.
+pub const ORDER_DEPOSIT: Balance = 60;
+/// Index entries a match reads per class.
+pub const MAX_MATCH_CANDIDATES: u32 = 4;
+/// Longest an order rests.
+pub const ORDER_LIFETIME: u64 = 100;
+/// Blocks between spot price moves.
+pub const SPOT_EPOCH: u64 = 10;
+
 pub const ALICE: u64 = 1;
 pub const BOB: u64 = 2;
+pub const CHARLIE: u64 = 3;
 /// Class 0: RTX 4090, 24 GiB, ceiling 1_000 per GPU-hour.
 pub const RTX_4090: u32 = 0;
 /// Class 1: H100, 80 GiB, ceiling 5_000 per GPU-hour.
@@ -256,7 +390,12 @@ impl ExtBuilder {
 		let storage = RuntimeGenesisConfig {
 			system: Default::default(),
 			balances: pallet_balances::GenesisConfig {
-				balances: vec![(ALICE, ENDOWMENT), (BOB, ENDOWMENT), (POOR, PROVIDER_DEPOSIT / 2)],
+				balances: vec![
+					(ALICE, ENDOWMENT),
+					(BOB, ENDOWMENT),
+					(CHARLIE, ENDOWMENT),
+					(POOR, PROVIDER_DEPOSIT / 2),
+				],
 				..Default::default()
 			},
 			marketplace: pallet_marketplace::GenesisConfig {
@@ -286,6 +425,9 @@ impl ExtBuilder {
 		self.build().execute_with(|| {
 			test();
 			Marketplace::do_try_state().expect("marketplace invariants hold");
+			let deposits: Balance =
+				crate::Orders::<Test>::iter_values().map(|order| order.deposit).sum();
+			assert_eq!(MockDeposits::total(), deposits, "deposits held = resting orders' deposits");
 		});
 	}
 }
@@ -308,4 +450,12 @@ pub fn events() -> Vec<pallet_marketplace::Event<Test>> {
 		.collect();
 	System::reset_events();
 	events
+}
+
+/// The SSH key orders hand their leases.
+pub fn access() -> AccessSpec {
+	AccessSpec {
+		ssh_public_key: b"ssh-ed25519 AAAA renter".to_vec().try_into().unwrap(),
+		seal_key: None,
+	}
 }

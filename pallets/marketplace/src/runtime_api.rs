@@ -140,6 +140,8 @@ sp_api::decl_runtime_apis! {
 		/// The class's Maximum Fair Price per GPU-hour now: min(reference × (1 + band),
 		/// ceiling); `None` for an unknown class.
 		fn mfp(class: GpuClassId) -> Option<Balance>;
+		/// The class's spot price per GPU-hour now: the least a spot lease of it bids.
+		fn spot_price(class: GpuClassId) -> Option<Balance>;
 		/// The listing that best fits `requirements` for `gpus` GPUs over `duration` blocks in
 		/// `mode` (the lowest reputation-adjusted price among those with the GPUs free now,
 		/// ties to the lower machine id) and the lease's total price; or why none fits.

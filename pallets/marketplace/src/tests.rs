@@ -1090,7 +1090,8 @@ fn weights_cover_every_benchmark_s_worst_case() {
 		&whitelist,
 		ParityDbWeight::get(),
 		|case| {
-			let (f, n) = (case.component("f"), case.component("n"));
+			let (f, n, c) = (case.component("f"), case.component("n"), case.component("c"));
+			let m = MAX_MATCH_CANDIDATES;
 			Some(match case.name.as_str() {
 				"register_provider" => <() as WeightInfo>::register_provider(),
 				"register_machine" => <() as WeightInfo>::register_machine(f),
@@ -1104,6 +1105,11 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"set_worker_key" => <() as WeightInfo>::set_worker_key(),
 				"deregister_provider" => <() as WeightInfo>::deregister_provider(),
 				"set_reference_price" => <() as WeightInfo>::set_reference_price(),
+				"place_order" => <() as WeightInfo>::place_order(c, m),
+				"cancel_order" => <() as WeightInfo>::cancel_order(),
+				"expire_orders" => <() as WeightInfo>::expire_orders(n),
+				"update_spot_prices" => <() as WeightInfo>::update_spot_prices(c),
+				"match_resting" => <() as WeightInfo>::match_resting(n, m),
 				_ => return None,
 			})
 		},
@@ -1219,8 +1225,9 @@ mod pricing {
 
 mod quotes {
 	use super::*;
+	use crate::OrderTerms;
 	use gpux_primitives::{
-		attestation::AccessMethod, Balance, LeaseMode, NoMatch, Region, Requirements,
+		attestation::AccessMethod, Balance, LeaseMode, LeaseOpener, NoMatch, Region, Requirements,
 	};
 	use sp_runtime::Permill;
 
@@ -1243,20 +1250,22 @@ mod quotes {
 		let mut dearer = terms();
 		dearer.on_demand_price = 900;
 		assert_ok!(Marketplace::set_listing(signed(ALICE), 1, dearer));
+		MockScores::set(0, 400_000);
+		MockScores::set(1, 900_000);
+		// Machine 1 has one GPU leased.
+		assert_ok!(MockLeases::open_lease(&BOB, 1, 1, LeaseMode::OnDemand, 100, 900, access()));
 	}
 
 	fn quote(req: Requirements, gpus: u32, max: Option<Balance>) -> Result<u64, NoMatch> {
-		Marketplace::best_listing(
-			&req,
+		let terms = OrderTerms {
+			requirements: req,
 			gpus,
-			100,
-			LeaseMode::OnDemand,
-			max,
-			// Machine 1 has one GPU leased.
-			|m, g| if m == 1 { g - 1 } else { g },
-			|m| Permill::from_percent(if m == 1 { 90 } else { 40 }),
-		)
-		.map(|view| view.machine)
+			duration: 100,
+			mode: LeaseMode::OnDemand,
+			max_price_per_gpu_hour: max.unwrap_or(Balance::MAX),
+			split_across_fleet: false,
+		};
+		Marketplace::find_match(&terms, None).map(|fills| fills[0].machine)
 	}
 
 	#[test]
@@ -1274,7 +1283,7 @@ mod quotes {
 	#[test]
 	fn no_fit_says_how_far_the_best_candidate_got() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_eq!(quote(Requirements::default(), 1, None), Err(NoMatch::UnknownGpuClass));
+			assert_eq!(quote(Requirements::default(), 1, None), Err(NoMatch::NoCapacity));
 			market();
 			let req = |f: fn(&mut Requirements)| {
 				let mut r = Requirements::default();
@@ -1284,8 +1293,12 @@ mod quotes {
 			assert_eq!(quote(Requirements::default(), 0, None), Err(NoMatch::ZeroGpus));
 			assert_eq!(
 				quote(req(|r| r.gpu_class = Some(H100)), 1, None),
-				Err(NoMatch::UnknownGpuClass),
+				Err(NoMatch::NoCapacity),
 				"nothing of the class is listed"
+			);
+			assert_eq!(
+				quote(req(|r| r.gpu_class = Some(7)), 1, None),
+				Err(NoMatch::UnknownGpuClass)
 			);
 			assert_eq!(
 				quote(req(|r| r.min_vram_gib = 25), 1, None),

@@ -3,8 +3,12 @@
 use codec::{Decode, Encode, MaxEncodedLen};
 use frame_support::BoundedVec;
 use frame_system::pallet_prelude::BlockNumberFor;
-use gpux_primitives::{Balance, ListingTerms, MachineSpec, Region, WorkerKey};
+use gpux_primitives::{
+	AccessSpec, Balance, LeaseMode, ListingTerms, MachineId, MachineSpec, Region, Requirements,
+	WorkerKey,
+};
 use scale_info::TypeInfo;
+use sp_runtime::Permill;
 
 use crate::Config;
 
@@ -37,13 +41,105 @@ pub struct GpuClass<Model> {
 	/// Moving average of the prices of the class's closed leases (each clamped to the MFP of
 	/// its moment, weighted by what it paid); seeded with the ceiling.
 	pub reference_price: Balance,
+	/// The least a spot lease of the class bids per GPU-hour, moved each spot epoch with the
+	/// class's utilization; read through [`GpuClass::spot_price`], which keeps it within
+	/// [`GpuClass::spot_floor`] and the MFP.
+	pub spot_price: Balance,
 }
 
 impl<Model> GpuClass<Model> {
 	/// The Maximum Fair Price per GPU-hour: `min(reference × (1 + band), ceiling)`.
-	pub fn mfp(&self, band: sp_runtime::Permill) -> Balance {
+	pub fn mfp(&self, band: Permill) -> Balance {
 		self.reference_price.saturating_add(band * self.reference_price).min(self.price_ceiling)
 	}
+
+	/// The lowest the spot price goes: `floor_share` of the reference price, at least 1 and at
+	/// most the MFP.
+	pub fn spot_floor(&self, band: Permill, floor_share: Permill) -> Balance {
+		(floor_share * self.reference_price).max(1).min(self.mfp(band))
+	}
+
+	/// The spot price now: the stored one, within the floor and the MFP of this moment.
+	pub fn spot_price(&self, band: Permill, floor_share: Permill) -> Balance {
+		self.spot_price.min(self.mfp(band)).max(self.spot_floor(band, floor_share))
+	}
+}
+
+/// GPUs of a class's listed machines, and how many of those leases hold: the class's
+/// utilization, which moves its spot price.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Default, Debug, TypeInfo, MaxEncodedLen)]
+pub struct ClassUsage {
+	pub listed_gpus: u32,
+	pub leased_gpus: u32,
+}
+
+impl ClassUsage {
+	/// Leased ÷ listed GPUs; none listed is none used.
+	pub fn utilization(&self) -> Permill {
+		if self.listed_gpus == 0 {
+			Permill::zero()
+		} else {
+			Permill::from_rational(self.leased_gpus.min(self.listed_gpus), self.listed_gpus)
+		}
+	}
+}
+
+/// A listing's place in its class's price index: its price, then its machine, both
+/// big-endian, so that storage iterates the index cheapest first (ties: lower machine id).
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct PriceKey(pub [u8; 24]);
+
+impl PriceKey {
+	pub fn new(price: Balance, machine: MachineId) -> Self {
+		let mut key = [0u8; 24];
+		key[..16].copy_from_slice(&price.to_be_bytes());
+		key[16..].copy_from_slice(&machine.to_be_bytes());
+		Self(key)
+	}
+
+	pub fn price(&self) -> Balance {
+		let mut price = [0u8; 16];
+		price.copy_from_slice(&self.0[..16]);
+		Balance::from_be_bytes(price)
+	}
+
+	pub fn machine(&self) -> MachineId {
+		let mut machine = [0u8; 8];
+		machine.copy_from_slice(&self.0[16..]);
+		MachineId::from_be_bytes(machine)
+	}
+}
+
+/// Order ids, counting from 0.
+pub type OrderId = u64;
+
+/// What an order asks for.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct OrderTerms<BlockNumber> {
+	pub requirements: Requirements,
+	/// GPUs in all.
+	pub gpus: u32,
+	/// Blocks each lease runs.
+	pub duration: BlockNumber,
+	pub mode: LeaseMode,
+	/// The most the renter pays per GPU-hour.
+	pub max_price_per_gpu_hour: Balance,
+	/// Whether the GPUs may come from several machines of one provider's fleet (all leases or
+	/// none) when no single machine has them.
+	pub split_across_fleet: bool,
+}
+
+/// An order resting in its book until it fills, is cancelled or expires.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct OrderRecord<AccountId, BlockNumber> {
+	pub renter: AccountId,
+	pub terms: OrderTerms<BlockNumber>,
+	/// The SSH key (and optional sealing key) its leases get.
+	pub access: AccessSpec,
+	/// It leaves the book at this block, deposit returned, if it has not filled.
+	pub expires_at: BlockNumber,
+	/// Held from the renter while it rests.
+	pub deposit: Balance,
 }
 
 /// A registered machine and, when listed, its offer.
@@ -58,6 +154,15 @@ pub struct MachineRecord<AccountId, FleetLabel, BlockNumber> {
 	pub registered_at: BlockNumber,
 	/// Held while it is registered.
 	pub deposit: Balance,
+	/// GPUs its open leases hold (the leases pallet tells): the rest are free for orders.
+	pub leased_gpus: u32,
+}
+
+impl<AccountId, FleetLabel, BlockNumber> MachineRecord<AccountId, FleetLabel, BlockNumber> {
+	/// GPUs no open lease holds.
+	pub fn free_gpus(&self) -> u32 {
+		self.spec.gpu_count.saturating_sub(self.leased_gpus)
+	}
 }
 
 /// Provider metadata as stored.
@@ -77,3 +182,9 @@ pub type GpuClassOf<T> = GpuClass<ModelOf<T>>;
 /// A machine record of the runtime.
 pub type MachineRecordOf<T> =
 	MachineRecord<<T as frame_system::Config>::AccountId, FleetLabelOf<T>, BlockNumberFor<T>>;
+/// Order terms with the runtime's block number.
+pub type OrderTermsOf<T> = OrderTerms<BlockNumberFor<T>>;
+/// A resting order of the runtime.
+pub type OrderRecordOf<T> = OrderRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+/// A book of resting orders: (max price per GPU-hour, order), highest price first, then oldest.
+pub type OrderBookOf<T> = BoundedVec<(Balance, OrderId), <T as Config>::MaxRestingOrders>;

@@ -25,6 +25,11 @@ pub trait WeightInfo {
 	fn set_worker_key() -> Weight;
 	fn deregister_provider() -> Weight;
 	fn set_reference_price() -> Weight;
+	fn place_order(c: u32, m: u32) -> Weight;
+	fn cancel_order() -> Weight;
+	fn expire_orders(n: u32) -> Weight;
+	fn update_spot_prices(c: u32) -> Weight;
+	fn match_resting(n: u32, m: u32) -> Weight;
 }
 
 /// Compute per storage access, picoseconds.
@@ -38,6 +43,25 @@ const FLEET_MEMBER: Weight = Weight::from_parts(100_000, 8);
 
 /// A deposit held or released: the account and its holds, read and written.
 const DEPOSIT_ACCESSES: (u64, u64) = (2, 2);
+
+/// What keeping the price index and the class's usage in step adds to a listing change: the
+/// two index entries removed and inserted, the usage read and written, and whether orders rest
+/// (both books' lengths and the match queue).
+const INDEX_ACCESSES: (u64, u64) = (4, 6);
+/// Proof of those accesses, bytes.
+const INDEX_PROOF: u64 = 400;
+
+/// Reads one match candidate costs: its index entry, its machine, its reputation score (and
+/// the provider's), its provider's record, bond and pending slashes.
+const CANDIDATE_READS: u64 = 7;
+/// Proof of one candidate, bytes.
+const CANDIDATE_PROOF: u64 = MACHINE_PROOF + 500;
+/// A resting order's record (its requirements and SSH key), bytes.
+const ORDER_PROOF: u64 = 900;
+/// A book of resting orders, bytes per entry.
+const BOOK_ENTRY_PROOF: u64 = 24;
+/// A full block of order expiries (64 ids), bytes.
+const EXPIRY_SLOT_PROOF: u64 = 600;
 
 /// The formulas, for any database.
 struct Estimate(RuntimeDbWeight);
@@ -70,10 +94,72 @@ impl Estimate {
 	fn set_listing(&self) -> Weight {
 		Weight::from_parts(10 * ACCESS, MACHINE_PROOF + 2_400)
 			.saturating_add(self.0.reads_writes(9, 5))
+			.saturating_add(self.index())
 	}
 	fn delist(&self) -> Weight {
 		Weight::from_parts(5 * ACCESS, MACHINE_PROOF + 500)
 			.saturating_add(self.0.reads_writes(3, 2))
+			.saturating_add(self.index())
+	}
+	fn index(&self) -> Weight {
+		Weight::from_parts(10 * ACCESS, INDEX_PROOF)
+			.saturating_add(self.0.reads_writes(INDEX_ACCESSES.0, INDEX_ACCESSES.1))
+	}
+	fn candidates(&self, m: u32) -> Weight {
+		Weight::from_parts(CANDIDATE_READS * ACCESS, CANDIDATE_PROOF)
+			.saturating_add(self.0.reads(CANDIDATE_READS))
+			.saturating_mul(m.into())
+	}
+	// Per class scanned: the class and up to `m` candidates. Then, unmatched, the deposit, the
+	// book, the expiry slot and the order (the lease a match opens is charged by the leases
+	// pallet's weight on top).
+	fn place_order(&self, c: u32, m: u32) -> Weight {
+		let per_class = Weight::from_parts(2 * ACCESS, 300)
+			.saturating_add(self.0.reads(1))
+			.saturating_add(self.candidates(m));
+		Weight::from_parts(
+			12 * ACCESS,
+			ORDER_PROOF + 600 + BOOK_ENTRY_PROOF * 256 + EXPIRY_SLOT_PROOF,
+		)
+		.saturating_add(self.0.reads_writes(9, 7))
+		.saturating_add(self.deposit())
+		.saturating_add(per_class.saturating_mul(c.into()))
+	}
+	fn cancel_order(&self) -> Weight {
+		Weight::from_parts(8 * ACCESS, ORDER_PROOF + BOOK_ENTRY_PROOF * 256 + EXPIRY_SLOT_PROOF)
+			.saturating_add(self.0.reads_writes(4, 4))
+			.saturating_add(self.deposit())
+	}
+	fn expire_orders(&self, n: u32) -> Weight {
+		let per_order = Weight::from_parts(
+			8 * ACCESS,
+			ORDER_PROOF + BOOK_ENTRY_PROOF * 256 + EXPIRY_SLOT_PROOF,
+		)
+		.saturating_add(self.0.reads_writes(3, 3))
+		.saturating_add(self.deposit());
+		Weight::from_parts(2 * ACCESS, 400)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(per_order.saturating_mul(n.into()))
+	}
+	// Per class: the class, its usage, and the spot parameters.
+	fn update_spot_prices(&self, c: u32) -> Weight {
+		let per_class =
+			Weight::from_parts(4 * ACCESS, 400).saturating_add(self.0.reads_writes(2, 1));
+		Weight::from_parts(ACCESS, 100)
+			.saturating_add(self.0.reads(5))
+			.saturating_add(per_class.saturating_mul(c.into()))
+	}
+	// The queue and cursor; per order tried: both books, the order, its class and up to `m`
+	// candidates, and when it leaves the book its removal and deposit.
+	fn match_resting(&self, n: u32, m: u32) -> Weight {
+		let per_order = Weight::from_parts(12 * ACCESS, ORDER_PROOF + BOOK_ENTRY_PROOF * 512 + 300)
+			.saturating_add(self.0.reads_writes(7, 4))
+			.saturating_add(self.deposit())
+			.saturating_add(self.candidates(m));
+		// Popping a class reads both books once more.
+		Weight::from_parts(4 * ACCESS, 200 + BOOK_ENTRY_PROOF * 512)
+			.saturating_add(self.0.reads_writes(4, 2))
+			.saturating_add(per_order.saturating_mul(n.into()))
 	}
 	// Whether the machine has an open challenge (the epoch's list and up to 16 challenges)
 	// or a dispute hold (read, then removed).
@@ -82,17 +168,20 @@ impl Estimate {
 			.saturating_add(FLEET_MEMBER.saturating_mul(f.into()))
 			.saturating_add(self.0.reads_writes(23, 7))
 			.saturating_add(self.deposit())
+			.saturating_add(self.index())
 	}
 	fn list_fleet(&self, n: u32) -> Weight {
 		let per_machine = Weight::from_parts(7 * ACCESS, MACHINE_PROOF + 800)
-			.saturating_add(self.0.reads_writes(6, 4));
+			.saturating_add(self.0.reads_writes(6, 4))
+			.saturating_add(self.index());
 		Weight::from_parts(4 * ACCESS, 1_700)
 			.saturating_add(self.0.reads_writes(3, 1))
 			.saturating_add(per_machine.saturating_mul(n.into()))
 	}
 	fn delist_fleet(&self, n: u32) -> Weight {
 		let per_machine = Weight::from_parts(4 * ACCESS, MACHINE_PROOF + 400)
-			.saturating_add(self.0.reads_writes(2, 2));
+			.saturating_add(self.0.reads_writes(2, 2))
+			.saturating_add(self.index());
 		Weight::from_parts(2 * ACCESS, 200)
 			.saturating_add(self.0.reads(1))
 			.saturating_add(per_machine.saturating_mul(n.into()))
@@ -157,6 +246,21 @@ impl WeightInfo for () {
 	fn set_reference_price() -> Weight {
 		Estimate(ParityDbWeight::get()).set_reference_price()
 	}
+	fn place_order(c: u32, m: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).place_order(c, m)
+	}
+	fn cancel_order() -> Weight {
+		Estimate(ParityDbWeight::get()).cancel_order()
+	}
+	fn expire_orders(n: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).expire_orders(n)
+	}
+	fn update_spot_prices(c: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).update_spot_prices(c)
+	}
+	fn match_resting(n: u32, m: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).match_resting(n, m)
+	}
 }
 
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
@@ -195,5 +299,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	fn set_reference_price() -> Weight {
 		Estimate(T::DbWeight::get()).set_reference_price()
+	}
+	fn place_order(c: u32, m: u32) -> Weight {
+		Estimate(T::DbWeight::get()).place_order(c, m)
+	}
+	fn cancel_order() -> Weight {
+		Estimate(T::DbWeight::get()).cancel_order()
+	}
+	fn expire_orders(n: u32) -> Weight {
+		Estimate(T::DbWeight::get()).expire_orders(n)
+	}
+	fn update_spot_prices(c: u32) -> Weight {
+		Estimate(T::DbWeight::get()).update_spot_prices(c)
+	}
+	fn match_resting(n: u32, m: u32) -> Weight {
+		Estimate(T::DbWeight::get()).match_resting(n, m)
 	}
 }

@@ -207,7 +207,7 @@ impl Requirements {
 pub enum NoMatch {
 	/// No GPUs asked for.
 	ZeroGpus,
-	/// The class asked for does not exist, or nothing is listed at all.
+	/// The class asked for does not exist (or none has the memory asked).
 	UnknownGpuClass,
 	/// No listed machine of the class (or of a class meeting the memory and compute
 	/// capability) has the hardware asked.
@@ -223,7 +223,10 @@ pub enum NoMatch {
 	/// Those left are priced above their class's Maximum Fair Price, or above the renter's
 	/// maximum.
 	PriceAboveMax,
-	/// Those left have too few free GPUs now.
+	/// Those left belong to providers whose bond, net of pending slashes, no longer backs
+	/// what they listed and leased.
+	ProviderUnderBonded,
+	/// Those left have too few free GPUs now, or nothing of the class has a GPU free.
 	NoCapacity,
 }
 
@@ -331,6 +334,8 @@ pub struct ListedMachine<AccountId, Balance, BlockNumber> {
 	pub backed: bool,
 	/// Its class's Maximum Fair Price per GPU-hour now: no lease starts above it.
 	pub mfp: Balance,
+	/// Its class's spot price per GPU-hour now: no spot bid below it is taken.
+	pub spot_price: Balance,
 }
 
 #[cfg(test)]

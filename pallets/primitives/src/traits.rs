@@ -21,6 +21,12 @@ pub trait MachineRegistry<AccountId, Balance, BlockNumber> {
 	}
 	/// The machine's last open lease closed: an unlisted machine stops needing bond.
 	fn last_lease_closed(machine: MachineId);
+	/// A lease on `machine` opened holding `gpus` GPUs: fewer are free for orders now.
+	fn gpus_leased(machine: MachineId, gpus: u32);
+	/// A lease on `machine` holding `gpus` GPUs closed: they are free for orders again.
+	fn gpus_released(machine: MachineId, gpus: u32);
+	/// GPUs the open leases on `machine` hold, as the registry counts them.
+	fn leased_gpus(machine: MachineId) -> u32;
 	/// A lease on `machine` at `price` per GPU-hour closed, having paid `value` in all: a
 	/// sample for its class's reference price, weighted by what was really paid (a lease
 	/// rented and terminated at once weighs nothing).
@@ -103,6 +109,24 @@ pub trait LeaseRegistry<AccountId, Balance> {
 	/// accrued, the renter gets the unused escrow back at once. Returns each renter with what
 	/// its lease had paid: its loss, and the most its share of the slash may make good.
 	fn close_for_fault(machine: MachineId) -> Vec<(AccountId, Balance)>;
+}
+
+/// The leases pallet, as the marketplace's order matching sees it: a matched order opens a
+/// lease as a direct rent would.
+pub trait LeaseOpener<AccountId, Balance, BlockNumber> {
+	/// Rents `gpus` GPUs of `machine` for `renter` as `rent` does, `price` being the most it pays
+	/// per GPU-hour (a spot lease's bid); changes nothing if it fails.
+	fn open_lease(
+		renter: &AccountId,
+		machine: MachineId,
+		gpus: u32,
+		mode: crate::market::LeaseMode,
+		duration: BlockNumber,
+		price: Balance,
+		access: crate::market::AccessSpec,
+	) -> Result<LeaseId, DispatchError>;
+	/// The most one `open_lease` costs.
+	fn open_lease_weight() -> sp_runtime::Weight;
 }
 
 /// No leases anywhere: for runtimes and tests without a leases pallet.

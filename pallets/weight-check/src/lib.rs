@@ -135,3 +135,19 @@ pub fn assert_weights_cover<B: Benchmarking>(
 		failures.join("\n")
 	);
 }
+
+/// Distinct storage keys `f` reads when run on the state of `ext` (as a benchmark counts them,
+/// nothing whitelisted): for tests that a call's reads do not grow with the state.
+pub fn storage_reads<R>(
+	ext: TestExternalities<sp_core::Blake2Hasher>,
+	f: impl FnOnce() -> R,
+) -> (u32, R) {
+	let state = BenchmarkingState::<BlakeTwo256>::new(state_of(ext), None, false, true)
+		.expect("an in-memory benchmarking state");
+	let mut overlay = OverlayedChanges::default();
+	let mut extensions = Extensions::new();
+	let mut ext = Ext::new(&mut overlay, &state, Some(&mut extensions));
+	let result = sp_externalities::set_and_run_with_externalities(&mut ext, f);
+	let (reads, _, _, _) = state.read_write_count();
+	(reads, result)
+}

@@ -3,8 +3,8 @@ use frame_system::EnsureRoot;
 
 use super::parameters::dynamic_params::marketplace;
 use crate::{
-	AccountId, Attestation, Balance, Balances, Leases, ProviderStaking, Runtime, RuntimeEvent,
-	RuntimeHoldReason, UNITS,
+	AccountId, Attestation, Balance, Balances, BlockNumber, Leases, ProviderStaking, Reputation,
+	Runtime, RuntimeEvent, RuntimeHoldReason, DAYS, UNITS,
 };
 
 parameter_types! {
@@ -15,6 +15,10 @@ parameter_types! {
 	/// A machine's records here and in the attestation pallet (its heartbeat record with 16
 	/// GPUs, about 1.2 KB in all).
 	pub const MachineDeposit: Balance = 4 * UNITS;
+	/// A resting order's record with its longest SSH key, about 1.2 KB.
+	pub const OrderDeposit: Balance = 4 * UNITS;
+	/// An order rests a week at most.
+	pub const MaxOrderLifetime: BlockNumber = 7 * DAYS;
 }
 
 impl pallet_marketplace::Config for Runtime {
@@ -39,5 +43,18 @@ impl pallet_marketplace::Config for Runtime {
 	type MfpBand = marketplace::MfpBand;
 	type PriceSmoothing = marketplace::PriceSmoothing;
 	type FullWeightLeaseValue = marketplace::FullWeightLeaseValue;
+	type Reputation = Reputation;
+	type Deposits = ProviderStaking;
+	type OrderDeposit = OrderDeposit;
+	type MaxRestingOrders = ConstU32<256>;
+	type MaxOrdersPerRenter = ConstU32<16>;
+	type MaxMatchCandidates = ConstU32<8>;
+	type MaxOrderMatchesPerBlock = ConstU32<8>;
+	type MaxOrderExpiriesPerBlock = ConstU32<64>;
+	type MaxOrderLifetime = MaxOrderLifetime;
+	type SpotTargetUtilization = marketplace::SpotTargetUtilization;
+	type SpotStep = marketplace::SpotStep;
+	type SpotEpochBlocks = marketplace::SpotEpochBlocks;
+	type SpotFloorShare = marketplace::SpotFloorShare;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 }

@@ -58,6 +58,19 @@ pub mod dynamic_params {
 		/// less.
 		#[codec(index = 2)]
 		pub static FullWeightLeaseValue: crate::Balance = 10 * crate::UNITS;
+		/// The utilization each class's spot price aims for.
+		#[codec(index = 3)]
+		pub static SpotTargetUtilization: sp_runtime::Permill =
+			sp_runtime::Permill::from_percent(70);
+		/// Most one spot epoch moves a spot price, up or down.
+		#[codec(index = 4)]
+		pub static SpotStep: sp_runtime::Permill = sp_runtime::Permill::from_parts(125_000);
+		/// Blocks between spot price moves (an hour).
+		#[codec(index = 5)]
+		pub static SpotEpochBlocks: crate::BlockNumber = crate::HOURS;
+		/// The lowest a spot price goes, as a share of its class's reference price.
+		#[codec(index = 6)]
+		pub static SpotFloorShare: sp_runtime::Permill = sp_runtime::Permill::from_percent(25);
 	}
 
 	/// How reputation mixes and moves.

@@ -1,0 +1,431 @@
+//! Orders: a renter states what it needs; the chain picks the best listing and opens the
+//! lease, or rests the order in its class's book until capacity appears or it expires.
+
+use alloc::vec::Vec;
+use frame_support::{
+	ensure, pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use gpux_primitives::{
+	reputation_adjusted_price, storage::remove_from_list, AccessSpec, Balance, GpuClassId, LeaseId,
+	LeaseMode, LeaseOpener, MachineId, NoMatch, ProviderBonds, RenterDeposits, ReputationScores,
+};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	DispatchError,
+};
+
+use crate::{
+	ClassesToMatch, Config, Error, Event, FleetLabelOf, GpuClasses, ListingIndex, MatchCursor,
+	NextGpuClassId, NextOrderId, OrderBooks, OrderExpiries, OrderId, OrderRecord, OrderRecordOf,
+	OrderTermsOf, Orders, OrdersPerRenter, Pallet, Providers,
+};
+
+/// GPUs of one machine a match takes, at a price per GPU-hour.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fill {
+	pub machine: MachineId,
+	pub gpus: u32,
+	pub price: Balance,
+	/// Its reputation-adjusted price, by which it was chosen.
+	pub adjusted_price: Balance,
+}
+
+/// What happened to a resting order the block's matching tried.
+enum Attempt {
+	/// It filled, opening this many leases, and left the book.
+	Filled(u32),
+	/// It stays in the book.
+	Unmatched,
+	/// Its lease could not open (the renter's balance, say): it left the book.
+	Dropped,
+}
+
+impl<T: Config> Pallet<T> {
+	/// The best way to fill `terms` now, looking only at `only_class` if given: the lowest
+	/// reputation-adjusted price among the cheapest `MaxMatchCandidates` indexed listings of
+	/// each class the requirements allow (ties: the lower machine id); failing a single
+	/// machine, and if the order allows it, the GPUs of one fleet. Otherwise why none fits:
+	/// the test at which the candidate that got furthest failed. Reads at most
+	/// `MaxMatchCandidates` index entries per class, however many listings there are.
+	pub fn find_match(
+		terms: &OrderTermsOf<T>,
+		only_class: Option<GpuClassId>,
+	) -> Result<Vec<Fill>, NoMatch> {
+		if terms.gpus == 0 {
+			return Err(NoMatch::ZeroGpus);
+		}
+		let requirements = &terms.requirements;
+		let classes: Vec<GpuClassId> = match (only_class, requirements.gpu_class) {
+			(Some(only), Some(wanted)) if only != wanted => return Err(NoMatch::UnknownGpuClass),
+			(Some(class), _) | (None, Some(class)) => alloc::vec![class],
+			(None, None) => (0..NextGpuClassId::<T>::get()).collect(),
+		};
+		let band = T::MfpBand::get();
+		let floor_share = T::SpotFloorShare::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		let ends_at = now.saturating_add(terms.duration);
+		let mut furthest = NoMatch::UnknownGpuClass;
+		// A class with the memory exists: if nothing else is learnt, none of it is free.
+		let mut class_exists = false;
+		let mut best: Option<Fill> = None;
+		// Machines that pass every test but capacity, by fleet, cheapest first.
+		let mut fleets: Vec<((T::AccountId, FleetLabelOf<T>), Vec<Fill>)> = Vec::new();
+		for class in classes {
+			let Some(gpu_class) = GpuClasses::<T>::get(class) else { continue };
+			if gpu_class.vram_gib < requirements.min_vram_gib {
+				furthest = furthest.max(NoMatch::InsufficientSpec);
+				continue;
+			}
+			class_exists = true;
+			let spot_price = gpu_class.spot_price(band, floor_share);
+			let cap = gpu_class.mfp(band).min(terms.max_price_per_gpu_hour);
+			let entries = ListingIndex::<T>::iter_key_prefix((class, terms.mode))
+				.take(T::MaxMatchCandidates::get() as usize);
+			for key in entries {
+				let price = match terms.mode {
+					LeaseMode::OnDemand => key.price(),
+					LeaseMode::Spot => key.price().max(spot_price),
+				};
+				// The index is in price order: nothing further on is cheap enough.
+				if price > cap {
+					furthest = furthest.max(NoMatch::PriceAboveMax);
+					break;
+				}
+				// The best score counts a price at two thirds: nothing further on can win.
+				if best.is_some_and(|b| price.saturating_mul(2) / 3 > b.adjusted_price) {
+					break;
+				}
+				let machine = key.machine();
+				let Some(record) = crate::Machines::<T>::get(machine) else { continue };
+				let Some(listing) = record.listing.as_ref() else { continue };
+				let score = T::Reputation::machine_score(machine);
+				let free = record.free_gpus();
+				let failed = [
+					(!requirements.spec_fits(&record.spec), NoMatch::InsufficientSpec),
+					(
+						requirements.access.is_some_and(|a| !listing.access.offers(a)),
+						NoMatch::AccessUnavailable,
+					),
+					(
+						requirements.country.is_some_and(|c| c != record.region.country),
+						NoMatch::RegionUnavailable,
+					),
+					(
+						requirements.min_reputation.is_some_and(|r| score < r),
+						NoMatch::BelowMinReputation,
+					),
+					(
+						terms.duration < listing.min_lease_blocks
+							|| terms.duration > listing.max_lease_blocks
+							|| now < listing.available_from
+							|| listing.available_until.is_some_and(|until| ends_at > until),
+						NoMatch::DurationOutOfBounds,
+					),
+					(!Self::provider_backed(&record.provider), NoMatch::ProviderUnderBonded),
+				]
+				.into_iter()
+				.find_map(|(fails, reason)| fails.then_some(reason));
+				if let Some(reason) = failed {
+					furthest = furthest.max(reason);
+					continue;
+				}
+				let fill = Fill {
+					machine,
+					gpus: terms.gpus.min(free),
+					price,
+					adjusted_price: reputation_adjusted_price(price, score),
+				};
+				if free < terms.gpus {
+					furthest = furthest.max(NoMatch::NoCapacity);
+					if let (true, Some(label)) = (terms.split_across_fleet, record.fleet) {
+						let fleet = (record.provider, label);
+						match fleets.iter_mut().find(|(f, _)| *f == fleet) {
+							Some((_, members)) => members.push(fill),
+							None => fleets.push((fleet, alloc::vec![fill])),
+						}
+					}
+					continue;
+				}
+				if best
+					.is_none_or(|b| (fill.adjusted_price, machine) < (b.adjusted_price, b.machine))
+				{
+					best = Some(fill);
+				}
+			}
+		}
+		if let Some(best) = best {
+			return Ok(alloc::vec![best]);
+		}
+		// Failing one machine: the first fleet whose free GPUs add up, cheapest machines first.
+		for (_, members) in fleets {
+			let free: u32 = members.iter().map(|f| f.gpus).fold(0, u32::saturating_add);
+			if free < terms.gpus {
+				continue;
+			}
+			let mut missing = terms.gpus;
+			let mut fills = Vec::new();
+			for mut fill in members {
+				if missing == 0 {
+					break;
+				}
+				fill.gpus = fill.gpus.min(missing);
+				missing = missing.saturating_sub(fill.gpus);
+				fills.push(fill);
+			}
+			// At most `MaxMatchCandidates` leases, the most `place_order` charges for.
+			if fills.len() as u32 <= T::MaxMatchCandidates::get() {
+				return Ok(fills);
+			}
+		}
+		if furthest == NoMatch::UnknownGpuClass && class_exists {
+			furthest = NoMatch::NoCapacity;
+		}
+		Err(furthest)
+	}
+
+	/// Whether the provider's bond, net of pending slashes, backs what it listed and leased.
+	fn provider_backed(provider: &T::AccountId) -> bool {
+		let committed = Providers::<T>::get(provider).map_or(0, |p| p.committed_gpus);
+		T::Bonds::backs_after_slashes(provider, committed)
+	}
+
+	/// Opens every lease of `fills`, or none.
+	fn open_fills(
+		renter: &T::AccountId,
+		terms: &OrderTermsOf<T>,
+		access: &AccessSpec,
+		fills: &[Fill],
+	) -> Result<Vec<LeaseId>, DispatchError> {
+		with_storage_layer(|| {
+			fills
+				.iter()
+				.map(|fill| {
+					T::Leases::open_lease(
+						renter,
+						fill.machine,
+						fill.gpus,
+						terms.mode,
+						terms.duration,
+						fill.price,
+						access.clone(),
+					)
+				})
+				.collect()
+		})
+	}
+
+	/// Refuses orders that could never fill, and prices above the MFP.
+	fn ensure_valid_order(
+		terms: &OrderTermsOf<T>,
+		expires_at: BlockNumberFor<T>,
+	) -> DispatchResult {
+		ensure!(terms.gpus > 0, Error::<T>::ZeroGpus);
+		ensure!(
+			!terms.duration.is_zero() && terms.max_price_per_gpu_hour > 0,
+			Error::<T>::InvalidOrder
+		);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			expires_at > now && expires_at <= now.saturating_add(T::MaxOrderLifetime::get()),
+			Error::<T>::ExpiryOutOfBounds
+		);
+		let band = T::MfpBand::get();
+		let mfp = match terms.requirements.gpu_class {
+			Some(class) => {
+				GpuClasses::<T>::get(class).ok_or(Error::<T>::UnknownGpuClass)?.mfp(band)
+			},
+			// Any class with the memory asked: the highest of their MFPs.
+			None => (0..NextGpuClassId::<T>::get())
+				.filter_map(GpuClasses::<T>::get)
+				.filter(|c| c.vram_gib >= terms.requirements.min_vram_gib)
+				.map(|c| c.mfp(band))
+				.max()
+				.ok_or(Error::<T>::UnknownGpuClass)?,
+		};
+		ensure!(terms.max_price_per_gpu_hour <= mfp, Error::<T>::PriceAboveMfp);
+		Ok(())
+	}
+
+	pub(crate) fn do_place_order(
+		renter: T::AccountId,
+		terms: OrderTermsOf<T>,
+		expires_at: BlockNumberFor<T>,
+		access: AccessSpec,
+	) -> Result<(OrderId, u32), DispatchError> {
+		Self::ensure_valid_order(&terms, expires_at)?;
+		let order = NextOrderId::<T>::get();
+		NextOrderId::<T>::put(order.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		let opened = match Self::find_match(&terms, None) {
+			Ok(fills) => {
+				let leases = Self::open_fills(&renter, &terms, &access, &fills)?;
+				let opened = leases.len() as u32;
+				Self::deposit_event(Event::OrderFilled { order, renter, leases });
+				opened
+			},
+			Err(reason) => {
+				Self::deposit_event(Event::OrderUnmatched { order, reason });
+				let deposit = T::OrderDeposit::get();
+				T::Deposits::hold_deposit(&renter, deposit)
+					.map_err(|_| Error::<T>::DepositExceedsBalance)?;
+				let record = OrderRecord { renter, terms, access, expires_at, deposit };
+				Self::rest(order, record)?;
+				0
+			},
+		};
+		Ok((order, opened))
+	}
+
+	/// Puts the order in its class's book (a full book gives up its lowest-priced order for a
+	/// higher one) and schedules its expiry.
+	fn rest(order: OrderId, record: OrderRecordOf<T>) -> DispatchResult {
+		OrdersPerRenter::<T>::try_mutate(&record.renter, |count| {
+			let resting = count.unwrap_or(0);
+			ensure!(resting < T::MaxOrdersPerRenter::get(), Error::<T>::TooManyOrders);
+			*count = Some(resting.saturating_add(1));
+			Ok::<_, DispatchError>(())
+		})?;
+		let book = record.terms.requirements.gpu_class;
+		let price = record.terms.max_price_per_gpu_hour;
+		let mut orders = OrderBooks::<T>::get(book);
+		// Highest price first, then oldest: an order goes after those paying as much.
+		let at = orders.iter().position(|(p, _)| *p < price).unwrap_or(orders.len());
+		if orders.is_full() {
+			let (lowest, _) = *orders.last().ok_or(Error::<T>::BookFull)?;
+			ensure!(price > lowest, Error::<T>::BookFull);
+			let (_, evicted) = orders.pop().ok_or(Error::<T>::BookFull)?;
+			if let Some(evicted_record) = Orders::<T>::get(evicted) {
+				// Out of this copy of the book already; the rest as for any order leaving.
+				let deposit = Self::remove_order(evicted, &evicted_record);
+				Self::deposit_event(Event::OrderEvicted { order: evicted, by: order, deposit });
+			}
+		}
+		orders
+			.try_insert(at.min(orders.len()), (price, order))
+			.map_err(|_| Error::<T>::BookFull)?;
+		OrderExpiries::<T>::try_mutate(record.expires_at, |due| {
+			due.try_push(order).map_err(|_| Error::<T>::ExpiryScheduleFull)
+		})?;
+		OrderBooks::<T>::insert(book, orders);
+		Self::deposit_event(Event::OrderPlaced {
+			order,
+			renter: record.renter.clone(),
+			gpu_class: book,
+			max_price_per_gpu_hour: price,
+			expires_at: record.expires_at,
+			deposit: record.deposit,
+		});
+		Orders::<T>::insert(order, record);
+		Ok(())
+	}
+
+	fn unschedule_expiry(order: OrderId, at: BlockNumberFor<T>) {
+		OrderExpiries::<T>::mutate_exists(at, |due| remove_from_list(due, &order));
+	}
+
+	/// Takes the order out of storage, its book and its expiry, and returns its deposit.
+	fn remove_order(order: OrderId, record: &OrderRecordOf<T>) -> Balance {
+		Orders::<T>::remove(order);
+		OrdersPerRenter::<T>::mutate_exists(&record.renter, |count| {
+			*count = count.map(|c| c.saturating_sub(1)).filter(|c| *c > 0);
+		});
+		OrderBooks::<T>::mutate_exists(record.terms.requirements.gpu_class, |book| {
+			if let Some(orders) = book {
+				orders.retain(|(_, id)| *id != order);
+				if orders.is_empty() {
+					*book = None;
+				}
+			}
+		});
+		Self::unschedule_expiry(order, record.expires_at);
+		T::Deposits::release_deposit(&record.renter, record.deposit)
+	}
+
+	pub(crate) fn do_cancel_order(renter: T::AccountId, order: OrderId) -> DispatchResult {
+		let record = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
+		ensure!(record.renter == renter, Error::<T>::NotOrderOwner);
+		let deposit = Self::remove_order(order, &record);
+		Self::deposit_event(Event::OrderCancelled { order, deposit });
+		Ok(())
+	}
+
+	/// Ends the orders that expire at `now`. Returns how many.
+	pub(crate) fn expire_orders(now: BlockNumberFor<T>) -> u32 {
+		let due = OrderExpiries::<T>::take(now);
+		for order in due.iter() {
+			if let Some(record) = Orders::<T>::get(order) {
+				let deposit = Self::remove_order(*order, &record);
+				Self::deposit_event(Event::OrderExpired { order: *order, deposit });
+			}
+		}
+		due.len() as u32
+	}
+
+	/// Tries up to `MaxOrderMatchesPerBlock` resting orders against the classes where capacity
+	/// appeared, each class's book (best price first) and then the any-class book, resuming
+	/// where the last block stopped. A class leaves the queue once every order was tried.
+	/// Returns how many orders were tried and how many leases they opened.
+	pub(crate) fn match_resting() -> (u32, u32) {
+		let mut pending = ClassesToMatch::<T>::get();
+		if pending.is_empty() {
+			return (0, 0);
+		}
+		let mut cursor = MatchCursor::<T>::get();
+		let (mut tried, mut opened) = (0u32, 0u32);
+		while tried < T::MaxOrderMatchesPerBlock::get() {
+			let Some(class) = pending.first().copied() else { break };
+			let own = OrderBooks::<T>::get(Some(class));
+			let any = OrderBooks::<T>::get(None::<GpuClassId>);
+			let position = cursor as usize;
+			let next = match position.checked_sub(own.len()) {
+				None => own.get(position),
+				Some(in_any) => any.get(in_any),
+			};
+			let Some((_, order)) = next.copied() else {
+				pending.remove(0);
+				cursor = 0;
+				continue;
+			};
+			tried.saturating_inc();
+			match Self::try_resting(order, class) {
+				Attempt::Unmatched => cursor.saturating_inc(),
+				// It left the book: the next order moved into its place.
+				Attempt::Filled(leases) => opened = opened.saturating_add(leases),
+				Attempt::Dropped => {},
+			}
+		}
+		ClassesToMatch::<T>::put(pending);
+		MatchCursor::<T>::put(cursor);
+		(tried, opened)
+	}
+
+	fn try_resting(order: OrderId, class: GpuClassId) -> Attempt {
+		let Some(record) = Orders::<T>::get(order) else { return Attempt::Unmatched };
+		match Self::find_match(&record.terms, Some(class)) {
+			Ok(fills) => {
+				let opened =
+					Self::open_fills(&record.renter, &record.terms, &record.access, &fills);
+				let deposit = Self::remove_order(order, &record);
+				match opened {
+					Ok(leases) => {
+						let opened = leases.len() as u32;
+						Self::deposit_event(Event::OrderFilled {
+							order,
+							renter: record.renter,
+							leases,
+						});
+						Attempt::Filled(opened)
+					},
+					Err(error) => {
+						Self::deposit_event(Event::OrderDropped { order, error, deposit });
+						Attempt::Dropped
+					},
+				}
+			},
+			Err(reason) => {
+				Self::deposit_event(Event::OrderUnmatched { order, reason });
+				Attempt::Unmatched
+			},
+		}
+	}
+}
