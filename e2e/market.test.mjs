@@ -247,4 +247,77 @@ describe('the GPU market on a --dev node', () => {
       await assert.rejects(submit(api, api.tx.marketplace.cancelOrder(order), eve), /marketplace\.UnknownOrder/);
     });
   });
+
+  describe('jobs', () => {
+    const input = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG';
+    const output = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza eve@laptop', sealKey: null };
+
+    it('awards a job to the better of two bids, and pays the provider once the result is accepted',
+      { timeout: TEST_TIMEOUT_MS }, async () => {
+        const eve = keyring.addFromUri('//Eve');
+        const dave = keyring.addFromUri('//Dave');
+        // Dave lists two 200-core machines (no other provider has one).
+        await submit(api, api.tx.marketplace.registerProvider('Dave GPUs'), dave);
+        await submit(api, api.tx.providerStaking.bond(400n * 1000n * MILLI), dave);
+        const spec = {
+          gpuClass: RTX_4090, gpuCount: 2, vramGibPerGpu: 24, computeCapability: { major: 8, minor: 9 },
+          cpuCores: 200, ramGib: 256, diskGib: 4000, bandwidthUpMbps: 1000, bandwidthDownMbps: 1000,
+        };
+        const terms = {
+          onDemandPrice: 800n * MILLI, spotFloorPrice: 300n * MILLI, minLeaseBlocks: 10, maxLeaseBlocks: 1000,
+          availableFrom: 0, availableUntil: null, access: { ssh: true, jupyter: false, api: false },
+        };
+        const machines = [];
+        for (const uri of ['//worker-d1', '//worker-d2']) {
+          const worker = provenWorkerKey(api, keyring, uri, dave);
+          const { events } = await submit(api,
+            api.tx.marketplace.registerMachine(spec, worker.key, worker.proof, { country: DE, location: null }, null), dave);
+          const id = findEvent(api, events, 'marketplace', 'MachineRegistered').data.machine.toNumber();
+          await submit(api, api.tx.marketplace.setListing(id, terms), dave);
+          machines.push(id);
+        }
+
+        const needs = { gpuClass: RTX_4090, minVramGib: 24, minComputeCapability: null, minCpuCores: 200,
+          minRamGib: 0, minDiskGib: 0, minBandwidthUpMbps: 0, minBandwidthDownMbps: 0, country: null,
+          minReputation: null, access: 'Ssh' };
+        const window = api.consts.marketplace.minBidWindow.toNumber();
+        await assert.rejects(submit(api,
+          api.tx.marketplace.postJob(needs, 1, 10, 900n * MILLI, window, false, 'QmNotACid', access), eve),
+        /marketplace\.InvalidCid/);
+        const posted = await submit(api,
+          api.tx.marketplace.postJob(needs, 1, 10, 900n * MILLI, window, false, input, access), eve);
+        const { job, closesAt } = findEvent(api, posted.events, 'marketplace', 'JobPosted').data;
+
+        // Two bids; 650 beats 700 at equal reputation. A bid above the job's maximum is refused.
+        await assert.rejects(submit(api, api.tx.marketplace.bid(job, machines[0], 950n * MILLI), dave),
+          /marketplace\.BidAboveMax/);
+        await submit(api, api.tx.marketplace.bid(job, machines[0], 700n * MILLI), dave);
+        await submit(api, api.tx.marketplace.bid(job, machines[1], 650n * MILLI), dave);
+
+        await waitFor('the window to close', async () => (await bestNumber(api)) > closesAt.toNumber());
+        const running = (await api.query.marketplace.jobs(job)).unwrap().status;
+        assert.ok(running.isRunning, running.toString());
+        assert.equal(running.asRunning.machine.toNumber(), machines[1]);
+        const leaseId = running.asRunning.lease;
+        const leased = await lease(leaseId);
+        assert.equal(leased.pricePerGpuHour.toBigInt(), 650n * MILLI);
+        const holds = await api.query.balances.holds(dave.address);
+        assert.ok(!holds.some((h) => h.id.toString().includes('BidDeposit')), 'both bid deposits came back');
+
+        // The lease runs its 10 blocks; then Dave attests the output and Eve accepts it.
+        await waitFor('the lease to end', async () => (await lease(leaseId)).status.isClosed);
+        const paid = (await lease(leaseId)).paid.toBigInt();
+        assert.equal(paid, 10n * 650n * MILLI / 600n);
+        const result = await submit(api, api.tx.marketplace.submitResult(job, output, '0x' + '07'.repeat(32)), dave);
+        findEvent(api, result.events, 'marketplace', 'ResultSubmitted');
+        const before = await freeBalance(api, dave);
+        const accepted = await submit(api, api.tx.marketplace.acceptResult(job), eve);
+        const { toProvider } = findEvent(api, accepted.events, 'marketplace', 'ResultAccepted').data;
+        const { fee } = findEvent(api, accepted.events, 'leases', 'PayoutReleased').data;
+        assert.equal(toProvider.toBigInt() + fee.toBigInt(), paid);
+        assert.equal(await freeBalance(api, dave), before + toProvider.toBigInt());
+        assert.ok((await api.query.marketplace.jobs(job)).isNone);
+      });
+  });
 });

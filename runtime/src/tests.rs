@@ -303,6 +303,59 @@ mod orders {
 	}
 }
 
+mod jobs {
+	use super::*;
+	use gpux_primitives::{AccessSpec, Requirements};
+	use sp_keyring::Sr25519Keyring::Ferdie;
+
+	use crate::{Marketplace, MILLI_UNITS};
+
+	#[test]
+	fn a_job_is_awarded_to_the_bid_its_result_accepted_pays_the_provider() {
+		dev_ext().execute_with(|| {
+			let (bob, ferdie) = (Bob.to_account_id(), Ferdie.to_account_id());
+			let cid = |text: &[u8]| -> gpux_primitives::Cid { text.to_vec().try_into().unwrap() };
+			assert_ok!(Marketplace::post_job(
+				RuntimeOrigin::signed(bob.clone()),
+				Requirements { gpu_class: Some(0), ..Default::default() },
+				1,
+				20,
+				600 * MILLI_UNITS,
+				10,
+				false,
+				cid(b"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"),
+				AccessSpec {
+					ssh_public_key: b"ssh-ed25519 AAAA".to_vec().try_into().unwrap(),
+					seal_key: None
+				},
+			));
+			// Ferdie bids the demo machine (listed at 0.5) at 0.3.
+			assert_ok!(Marketplace::bid(
+				RuntimeOrigin::signed(ferdie.clone()),
+				0,
+				0,
+				300 * MILLI_UNITS
+			));
+			run_to_block(11);
+			let lease = pallet_leases::Leases::<Runtime>::get(0).expect("the bid's lease opened");
+			assert_eq!((lease.renter, lease.price_per_gpu_hour), (bob.clone(), 300 * MILLI_UNITS));
+			// 20 blocks of one GPU at 0.3 GPUX an hour: 0.01 GPUX, held for Ferdie. (The demo
+			// machine runs no worker: the lease ends before the chain would fault it.)
+			run_to_block(lease.ends_at + 1);
+			let before = Balances::free_balance(&ferdie);
+			assert_ok!(Marketplace::submit_result(
+				RuntimeOrigin::signed(ferdie.clone()),
+				0,
+				cid(b"bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"),
+				[9; 32],
+			));
+			assert_ok!(Marketplace::accept_result(RuntimeOrigin::signed(bob), 0));
+			// 95 % of 0.01 GPUX.
+			assert_eq!(Balances::free_balance(&ferdie) - before, 95 * MILLI_UNITS / 10);
+		});
+	}
+}
+
 mod faults {
 	use super::*;
 	use frame_support::traits::fungible::InspectHold;

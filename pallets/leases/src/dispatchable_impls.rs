@@ -31,10 +31,27 @@ impl<T: Config> Pallet<T> {
 		access: AccessSpec,
 	) -> Result<LeaseId, DispatchError> {
 		with_storage_layer(|| {
-			Self::rent_in_layer(renter, machine, gpus, mode, duration, max_price, access)
+			Self::rent_in_layer(renter, machine, gpus, mode, duration, max_price, access, false)
 		})
 	}
 
+	/// Rents on demand at exactly `price` (a job's winning bid), holding what the lease pays
+	/// for its provider until the job's result is decided.
+	pub(crate) fn do_rent_for_job(
+		renter: T::AccountId,
+		machine: MachineId,
+		gpus: u32,
+		duration: BlockNumberFor<T>,
+		price: Balance,
+		access: AccessSpec,
+	) -> Result<LeaseId, DispatchError> {
+		with_storage_layer(|| {
+			let mode = LeaseMode::OnDemand;
+			Self::rent_in_layer(renter, machine, gpus, mode, duration, price, access, true)
+		})
+	}
+
+	#[allow(clippy::too_many_arguments)]
 	fn rent_in_layer(
 		renter: T::AccountId,
 		machine: MachineId,
@@ -43,6 +60,7 @@ impl<T: Config> Pallet<T> {
 		duration: BlockNumberFor<T>,
 		max_price: Balance,
 		access: AccessSpec,
+		job: bool,
 	) -> Result<LeaseId, DispatchError> {
 		ensure!(gpus > 0, Error::<T>::ZeroGpus);
 		let listed = T::Machines::listed_machine(machine).ok_or_else(|| {
@@ -54,6 +72,8 @@ impl<T: Config> Pallet<T> {
 		})?;
 		let terms = &listed.terms;
 		let price = match mode {
+			// The provider bid this price for the job, whatever its listing asks.
+			LeaseMode::OnDemand if job => max_price,
 			LeaseMode::OnDemand => {
 				ensure!(terms.on_demand_price <= max_price, Error::<T>::PriceAboveMax);
 				terms.on_demand_price
@@ -113,6 +133,7 @@ impl<T: Config> Pallet<T> {
 				preempted_by: None,
 				preempted_others,
 				rating: None,
+				held_payout: job.then_some(0),
 			},
 		);
 		Self::deposit_event(Event::Rented {
@@ -264,6 +285,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
 		ensure!(lease.renter == renter, Error::<T>::NotRenter);
+		ensure!(lease.held_payout.is_none(), Error::<T>::JobLeaseFixed);
 		match lease.status {
 			LeaseStatus::Active => {},
 			LeaseStatus::Preempting { .. } => return Err(Error::<T>::LeasePreempting.into()),

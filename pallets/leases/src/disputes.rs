@@ -20,20 +20,28 @@ impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pall
 	}
 
 	fn refund_disputed(id: LeaseId) -> Result<(Balance, Balance), DispatchError> {
-		let lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
+		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
 		// A lease a fault closed was compensated by that fault's slash already.
 		let fault_closed =
 			matches!(lease.status, LeaseStatus::Closed { reason: CloseReason::ProviderFault });
-		let loss = if fault_closed { 0 } else { lease.paid };
-		let refunded = Self::end_open(id, lease, CloseReason::Governance);
-		Ok((refunded, loss))
+		let refunded = if lease.is_open() {
+			Self::end_open(id, lease, CloseReason::Governance)
+		} else {
+			// A closed job lease: what is still held for its provider goes back too.
+			let back = Self::take_back_held(id, &mut lease);
+			Leases::<T>::insert(id, lease);
+			back
+		};
+		// What the provider was really paid (a job's held payout went back, not to it).
+		let paid = Leases::<T>::get(id).map_or(0, |l| l.paid);
+		Ok((refunded, if fault_closed { 0 } else { paid }))
 	}
 
 	fn abandon(id: LeaseId) -> (Balance, Balance) {
 		match Leases::<T>::get(id) {
 			Some(lease) if lease.is_open() => {
-				let loss = lease.paid;
-				(Self::end_open(id, lease, CloseReason::ProviderFault), loss)
+				let refunded = Self::end_open(id, lease, CloseReason::ProviderFault);
+				(refunded, Leases::<T>::get(id).map_or(0, |l| l.paid))
 			},
 			_ => (0, 0),
 		}

@@ -59,6 +59,9 @@ impl<T: Config> Pallet<T> {
 		if owed == 0 {
 			return (0, 0);
 		}
+		if let Some(held) = lease.held_payout {
+			return Self::hold_payout(id, lease, owed, held);
+		}
 		let reason = HoldReason::LeaseEscrow.into();
 		let transfer = |to: &T::AccountId, amount: Balance| {
 			if amount == 0 {
@@ -92,6 +95,104 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::Settled { lease: id, to_provider, fee });
 		}
 		(to_provider, fee)
+	}
+
+	/// A job's lease: moves `owed` from escrow to the `JobPayment` hold of the same account, for
+	/// the job's result to decide whose it is. Nothing is paid out yet.
+	fn hold_payout(
+		id: LeaseId,
+		lease: &mut LeaseRecordOf<T>,
+		owed: Balance,
+		held: Balance,
+	) -> (Balance, Balance) {
+		// Both or neither: a release whose hold failed would leave the payout free.
+		let moved = frame_support::storage::with_storage_layer(|| {
+			let released = T::Currency::release(
+				&HoldReason::LeaseEscrow.into(),
+				&lease.renter,
+				owed,
+				Precision::Exact,
+			)?;
+			T::Currency::hold(&HoldReason::JobPayment.into(), &lease.renter, released)
+				.map(|_| released)
+		});
+		match moved {
+			Ok(amount) => {
+				lease.paid = lease.paid.saturating_add(amount);
+				lease.escrow = lease.escrow.saturating_sub(amount);
+				lease.held_payout = Some(held.saturating_add(amount));
+				Self::deposit_event(Event::PayoutHeld { lease: id, amount });
+			},
+			Err(e) => log::warn!(target: LOG_TARGET, "lease {id}: {owed} not held: {e:?}"),
+		}
+		(0, 0)
+	}
+
+	/// Pays a job's held payout to its provider, less the protocol fee. Returns what the
+	/// provider got.
+	pub(crate) fn release_held(id: LeaseId, lease: &mut LeaseRecordOf<T>) -> Balance {
+		let held = lease.held_payout.unwrap_or_default();
+		if held == 0 {
+			return 0;
+		}
+		let reason = HoldReason::JobPayment.into();
+		let transfer = |to: &T::AccountId, amount: Balance| {
+			if amount == 0 {
+				return Ok(0);
+			}
+			T::Currency::transfer_on_hold(
+				&reason,
+				&lease.renter,
+				to,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			)
+		};
+		let mut fee = T::ProtocolFee::get() * held;
+		let mut to_provider = held.saturating_sub(fee);
+		if transfer(&T::Treasury::get(), fee).is_err() {
+			to_provider = held;
+			fee = 0;
+		}
+		if let Err(e) = transfer(&lease.provider, to_provider) {
+			log::warn!(target: LOG_TARGET, "lease {id}: {to_provider} not paid to provider: {e:?}");
+			to_provider = 0;
+		}
+		let left = held.saturating_sub(fee).saturating_sub(to_provider);
+		// What could not be paid (a provider account below the existential deposit) goes back.
+		if left > 0 {
+			let _ = T::Currency::release(&reason, &lease.renter, left, Precision::BestEffort);
+		}
+		lease.held_payout = Some(0);
+		Self::deposit_event(Event::PayoutReleased { lease: id, to_provider, fee });
+		to_provider
+	}
+
+	/// Gives a job's held payout back to its renter and counts it as never paid. Returns it.
+	pub(crate) fn take_back_held(id: LeaseId, lease: &mut LeaseRecordOf<T>) -> Balance {
+		let back = Self::refund_held(id, lease);
+		lease.paid = lease.paid.saturating_sub(back);
+		back
+	}
+
+	/// Gives a job's held payout back to its renter. Returns it.
+	pub(crate) fn refund_held(id: LeaseId, lease: &mut LeaseRecordOf<T>) -> Balance {
+		let held = lease.held_payout.unwrap_or_default();
+		if held == 0 {
+			return 0;
+		}
+		let amount = T::Currency::release(
+			&HoldReason::JobPayment.into(),
+			&lease.renter,
+			held,
+			Precision::BestEffort,
+		)
+		.unwrap_or_default();
+		lease.held_payout = Some(0);
+		Self::deposit_event(Event::PayoutRefunded { lease: id, amount });
+		amount
 	}
 
 	/// Gives the lease's remaining escrow back to the renter.

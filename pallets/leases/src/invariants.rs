@@ -64,6 +64,16 @@ impl<T: Config> Pallet<T> {
 			LeasesOf::<T>::iter().all(|(_, id, ())| Leases::<T>::contains_key(id)),
 			"a renter's index names a pruned lease"
 		);
+		let mut job_payments: BTreeMap<T::AccountId, Balance> = BTreeMap::new();
+		for lease in Leases::<T>::iter_values() {
+			let entry = job_payments.entry(lease.renter.clone()).or_default();
+			*entry = entry.saturating_add(lease.held_payout.unwrap_or_default());
+		}
+		for account in frame_system::Account::<T>::iter_keys() {
+			let held = T::Currency::balance_on_hold(&HoldReason::JobPayment.into(), &account);
+			let owed = job_payments.get(&account).copied().unwrap_or_default();
+			ensure!(held == owed, "held job payments differ from the leases' held payouts");
+		}
 		// Every account, not only renters: escrow held for no open lease is escrow lost.
 		for account in frame_system::Account::<T>::iter_keys() {
 			let held = T::Currency::balance_on_hold(&HoldReason::LeaseEscrow.into(), &account);

@@ -105,6 +105,10 @@ pub mod pallet {
 		/// A lease's unspent budget, held in the renter's account until paid out or refunded.
 		#[codec(index = 0)]
 		LeaseEscrow,
+		/// What a job's lease paid, held in the renter's account until the job's result is
+		/// accepted (to the provider) or refused (back to the renter).
+		#[codec(index = 1)]
+		JobPayment,
 	}
 
 	/// Every lease, open or closed.
@@ -175,6 +179,12 @@ pub mod pallet {
 		/// The rent that preempted a spot lease closed before it started: the spot lease runs
 		/// on to its own end.
 		SpotPreemptionCancelled { lease: LeaseId },
+		/// A job's lease paid `amount` for its provider, held until the job's result is decided.
+		PayoutHeld { lease: LeaseId, amount: Balance },
+		/// A job's held payout went to its provider (`to_provider`) and the treasury (`fee`).
+		PayoutReleased { lease: LeaseId, to_provider: Balance, fee: Balance },
+		/// A job's held payout went back to its renter.
+		PayoutRefunded { lease: LeaseId, amount: Balance },
 		/// A lease closed; the unspent escrow went back to the renter.
 		Closed { lease: LeaseId, reason: CloseReason, refunded: Balance },
 		/// The renter rated a closed lease.
@@ -222,6 +232,8 @@ pub mod pallet {
 		LeaseClosed,
 		/// The lease is under a preemption notice and cannot be extended.
 		LeasePreempting,
+		/// A job's lease runs for the duration its provider bid on: it cannot be extended.
+		JobLeaseFixed,
 		/// Only closed leases can be rated.
 		LeaseNotClosed,
 		/// The lease is rated already.

@@ -888,3 +888,90 @@ fn weights_cover_every_benchmark_s_worst_case() {
 		},
 	);
 }
+
+mod job_payouts {
+	use super::*;
+	use frame_support::traits::fungible::InspectHold;
+	use gpux_primitives::JobLeases;
+
+	fn job_payment(who: u64) -> u128 {
+		Balances::balance_on_hold(&crate::HoldReason::JobPayment.into(), &who)
+	}
+
+	/// A job lease of one GPU for 100 blocks at 300, below the listing's 600: the bid's price.
+	fn job_lease() -> LeaseId {
+		let lease = crate::NextLeaseId::<Test>::get();
+		assert_ok!(<Leases as JobLeases<u64, u128, u64>>::open_job_lease(
+			&RENTER,
+			MACHINE,
+			1,
+			100,
+			300,
+			access()
+		));
+		assert_eq!(LeaseRecords::<Test>::get(lease).unwrap().price_per_gpu_hour, 300);
+		lease
+	}
+
+	#[test]
+	fn a_job_lease_holds_what_it_pays_until_the_result_is_decided() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = job_lease();
+			run_to_block(21);
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), lease));
+			// 20 blocks at 300 per GPU-hour (600 blocks): 10, held in the renter's account.
+			assert_eq!(job_payment(RENTER), 10);
+			assert_eq!(balance(PROVIDER), 1_000, "the provider has nothing yet");
+			run_to_block(101);
+			assert_eq!(status(lease), LeaseStatus::Closed { reason: CloseReason::Expired });
+			assert_eq!(job_payment(RENTER), 50);
+			assert_eq!(<Leases as JobLeases<u64, u128, u64>>::is_closed(lease), Some(true));
+			// Kept past the retention while its payout is held.
+			run_to_block(101 + RETENTION + 2);
+			assert!(LeaseRecords::<Test>::get(lease).is_some());
+			assert_eq!(<Leases as JobLeases<u64, u128, u64>>::release_payout(lease), 48);
+			assert_eq!(balance(PROVIDER), 1_000 + 48);
+			assert_eq!(balance(TREASURY), 1 + 2, "the 5 % fee (2.5, rounded)");
+			assert_eq!(job_payment(RENTER), 0);
+			assert_eq!(<Leases as JobLeases<u64, u128, u64>>::release_payout(lease), 0, "once");
+			run_to_block(101 + 2 * RETENTION + 4);
+			assert!(LeaseRecords::<Test>::get(lease).is_none(), "pruned once decided");
+		});
+	}
+
+	#[test]
+	fn a_job_lease_cannot_be_extended_and_a_fault_returns_what_was_held() {
+		ExtBuilder::default().build_and_execute(|| {
+			let start = balance(RENTER);
+			let lease = job_lease();
+			assert_noop!(
+				Leases::extend(RuntimeOrigin::signed(RENTER), lease, 10),
+				Error::<Test>::JobLeaseFixed
+			);
+			run_to_block(21);
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), lease));
+			assert_eq!(job_payment(RENTER), 10);
+			let renters =
+				<Leases as gpux_primitives::LeaseRegistry<u64, u128>>::close_for_fault(MACHINE);
+			// The provider failed: nothing it was held goes to it, and no loss remains for the
+			// slash to make good.
+			assert_eq!(renters, vec![(RENTER, 0)]);
+			assert_eq!(job_payment(RENTER), 0);
+			assert_eq!(balance(RENTER), start);
+			assert_eq!(LeaseRecords::<Test>::get(lease).unwrap().paid, 0);
+			assert_eq!(<Leases as JobLeases<u64, u128, u64>>::release_payout(lease), 0);
+		});
+	}
+
+	#[test]
+	fn a_refused_result_gives_the_renter_back_what_was_held() {
+		ExtBuilder::default().build_and_execute(|| {
+			let start = balance(RENTER);
+			let lease = job_lease();
+			run_to_block(101);
+			assert_eq!(<Leases as JobLeases<u64, u128, u64>>::refund_payout(lease), 50);
+			assert_eq!(balance(RENTER), start, "the whole budget is back");
+			assert_eq!(balance(PROVIDER), 1_000);
+		});
+	}
+}

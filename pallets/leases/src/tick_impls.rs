@@ -93,7 +93,12 @@ impl<T: Config> Pallet<T> {
 		reason: CloseReason,
 		fault: bool,
 	) -> Balance {
-		let refunded = Self::refund_escrow(&mut lease);
+		let mut refunded = Self::refund_escrow(&mut lease);
+		// A job lease its provider failed (a fault, an upheld dispute) never pays it: what
+		// was held for it goes back, and the slash compensates only what was really paid.
+		if fault {
+			refunded = refunded.saturating_add(Self::take_back_held(id, &mut lease));
+		}
 		Self::unschedule_close(id, lease.closes_at);
 		MachineLeases::<T>::mutate_exists(lease.machine, |open| remove_from_list(open, &id));
 		T::Machines::gpus_released(lease.machine, lease.gpus);
@@ -148,7 +153,9 @@ impl<T: Config> Pallet<T> {
 			head = head.saturating_add(1);
 			visited = visited.saturating_add(1);
 			let Some((id, _)) = entry else { continue };
-			if !T::Watch::forget(id) {
+			// A job's payout still held waits for the job's result to be decided.
+			let held = Leases::<T>::get(id).and_then(|l| l.held_payout).unwrap_or_default();
+			if held > 0 || !T::Watch::forget(id) {
 				// Kept another retention period, for governance to decide the dispute.
 				Self::queue_for_pruning(id);
 				continue;
@@ -181,6 +188,74 @@ impl<T: Config> gpux_primitives::LeaseOpener<T::AccountId, Balance, BlockNumberF
 
 	fn open_lease_weight() -> Weight {
 		T::WeightInfo::rent(T::MaxLeasesPerMachine::get())
+	}
+}
+
+/// The marketplace's jobs open their leases here and decide their payouts.
+impl<T: Config> gpux_primitives::JobLeases<T::AccountId, Balance, BlockNumberFor<T>> for Pallet<T> {
+	fn open_job_lease(
+		renter: &T::AccountId,
+		machine: MachineId,
+		gpus: u32,
+		duration: BlockNumberFor<T>,
+		price: Balance,
+		access: gpux_primitives::AccessSpec,
+	) -> Result<LeaseId, DispatchError> {
+		Self::do_rent_for_job(renter.clone(), machine, gpus, duration, price, access)
+	}
+
+	fn check_job_lease(
+		machine: MachineId,
+		gpus: u32,
+		duration: BlockNumberFor<T>,
+		price: Balance,
+	) -> sp_runtime::DispatchResult {
+		let listed = T::Machines::listed_machine(machine).ok_or(Error::<T>::NotListed)?;
+		frame_support::ensure!(price <= listed.mfp, Error::<T>::PriceAboveMfp);
+		frame_support::ensure!(
+			duration >= listed.terms.min_lease_blocks && duration <= listed.terms.max_lease_blocks,
+			Error::<T>::DurationOutOfBounds
+		);
+		frame_support::ensure!(gpus > 0 && gpus <= listed.gpu_count, Error::<T>::NoFreeGpus);
+		let escrow = Self::cost(price, gpus, duration)?;
+		frame_support::ensure!(escrow >= T::MinEscrow::get(), Error::<T>::EscrowBelowMinimum);
+		Ok(())
+	}
+
+	fn job_lease_cost(gpus: u32, duration: BlockNumberFor<T>, price: Balance) -> Option<Balance> {
+		Self::cost(price, gpus, duration).ok()
+	}
+
+	fn is_closed(lease: LeaseId) -> Option<bool> {
+		Leases::<T>::get(lease).map(|l| !l.is_open())
+	}
+
+	fn release_payout(lease: LeaseId) -> Balance {
+		Leases::<T>::mutate(lease, |record| {
+			record.as_mut().map_or(0, |record| Self::release_held(lease, record))
+		})
+	}
+
+	fn refund_payout(lease: LeaseId) -> Balance {
+		Leases::<T>::mutate(lease, |record| {
+			record.as_mut().map_or(0, |record| Self::refund_held(lease, record))
+		})
+	}
+
+	fn open_job_lease_weight() -> Weight {
+		T::WeightInfo::rent(T::MaxLeasesPerMachine::get())
+	}
+
+	fn payout_weight() -> Weight {
+		T::WeightInfo::settle()
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn end_lease_for_benchmarks(lease: LeaseId) {
+		if let Some(record) = Leases::<T>::get(lease).filter(|l| l.is_open()) {
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::close(lease, record, CloseReason::RenterTerminated, now);
+		}
 	}
 }
 

@@ -87,6 +87,9 @@ pub struct LeaseRecord<AccountId, BlockNumber> {
 	pub preempted_others: bool,
 	/// The renter's stars (1–5), once, after the lease closed.
 	pub rating: Option<u8>,
+	/// A job's lease (`Some`): what it paid for the provider, held in the renter's account
+	/// (`JobPayment`) until the job's result is accepted or refused. `None`: paid out at once.
+	pub held_payout: Option<gpux_primitives::Balance>,
 }
 
 impl<AccountId, BlockNumber: Copy> LeaseRecord<AccountId, BlockNumber> {

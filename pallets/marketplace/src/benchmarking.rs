@@ -68,7 +68,8 @@ fn fleet_label<T: Config>() -> FleetLabelOf<T> {
 /// `who` with enough for its registration deposits.
 fn funded<T: Config>(who: T::AccountId) -> T::AccountId {
 	use frame_support::traits::fungible::Mutate;
-	T::Currency::set_balance(&who, Balance::MAX / 4);
+	// Enough for every deposit, and for many accounts without overflowing the issuance.
+	T::Currency::set_balance(&who, 1 << 100);
 	who
 }
 
@@ -125,6 +126,64 @@ fn unfillable_order<T: Config>(class: Option<gpux_primitives::GpuClassId>) -> Or
 		max_price_per_gpu_hour: 1_000,
 		split_across_fleet: true,
 	}
+}
+
+/// A CIDv1 of a sha2-256 digest, as IPFS names files by default.
+fn cid() -> gpux_primitives::Cid {
+	b"bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+		.to_vec()
+		.try_into()
+		.expect("fits")
+}
+
+/// A job open for bids (one GPU of class 0, no other requirement), of a funded submitter.
+fn open_job<T: Config>() -> JobId {
+	let submitter = funded::<T>(account("submitter", NextJobId::<T>::get() as u32, 0));
+	let mut terms = unfillable_order::<T>(Some(0));
+	terms.gpus = 1;
+	terms.split_across_fleet = false;
+	// An hour at the class's MFP: a budget any chain's least lease fits in.
+	terms.duration = 600u32.into();
+	terms.max_price_per_gpu_hour = Pallet::<T>::mfp(0).expect("class 0 exists");
+	Pallet::<T>::do_post_job(submitter, terms, T::MinBidWindow::get(), false, cid(), access())
+		.expect("posts")
+}
+
+/// `b` bids on `job` by one funded provider, each with a machine of its own. Returns the
+/// bidder.
+fn bids_on<T: Config>(job: JobId, b: u32) -> T::AccountId {
+	let bidder = funded::<T>(account("bidder", job as u32, 0));
+	for i in 0..b {
+		let machine = MachineId::MAX / 8 + job.saturating_mul(1_000) + MachineId::from(i);
+		Pallet::<T>::benchmark_indexed_machine(machine, 0, &bidder, fleet_label::<T>());
+		let price = Jobs::<T>::get(job).expect("posted").terms.max_price_per_gpu_hour;
+		Pallet::<T>::do_bid(bidder.clone(), job, machine, price).expect("bids");
+	}
+	bidder
+}
+
+/// A job whose window closed on its one bid: its lease runs, or (`ended`) has ended. Returns
+/// the job, its provider and its submitter.
+fn running_job<T: Config>(ended: bool) -> (JobId, T::AccountId, T::AccountId) {
+	let job = open_job::<T>();
+	let provider = bids_on::<T>(job, 1);
+	let record = Jobs::<T>::get(job).expect("posted");
+	frame_system::Pallet::<T>::set_block_number(record.closes_at);
+	Pallet::<T>::process_jobs(record.closes_at);
+	let Some(JobStatus::Running { lease, .. }) = Jobs::<T>::get(job).map(|j| j.status) else {
+		panic!("the bid's lease opens");
+	};
+	if ended {
+		<T::Leases as gpux_primitives::JobLeases<_, _, _>>::end_lease_for_benchmarks(lease);
+	}
+	(job, provider, record.submitter)
+}
+
+/// A job whose result is attested.
+fn attested_job<T: Config>() -> (JobId, T::AccountId, T::AccountId) {
+	let (job, provider, submitter) = running_job::<T>(true);
+	Pallet::<T>::do_submit_result(provider.clone(), job, cid(), [7; 32]).expect("attests");
+	(job, provider, submitter)
 }
 
 fn access() -> gpux_primitives::AccessSpec {
@@ -408,6 +467,128 @@ mod benchmarks {
 		}
 
 		assert_eq!(tried, (n, 0));
+	}
+
+	#[benchmark]
+	fn post_job() {
+		let submitter: T::AccountId = funded::<T>(whitelisted_caller());
+		let order = unfillable_order::<T>(None);
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(submitter),
+			order.requirements,
+			1,
+			order.duration,
+			order.max_price_per_gpu_hour,
+			T::MaxBidWindow::get(),
+			true,
+			cid(),
+			access(),
+		);
+
+		assert!(Jobs::<T>::contains_key(0));
+	}
+
+	/// `b`: bids the job has already.
+	#[benchmark]
+	fn bid(b: Linear<0, { T::MaxBidsPerJob::get() - 1 }>) {
+		let job = open_job::<T>();
+		let bidder = bids_on::<T>(job, b);
+		let machine = MachineId::MAX / 4;
+		Pallet::<T>::benchmark_indexed_machine(machine, 0, &bidder, fleet_label::<T>());
+
+		let price = Jobs::<T>::get(job).expect("posted").terms.max_price_per_gpu_hour;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(bidder), job, machine, price);
+
+		assert_eq!(JobBids::<T>::get(job).len() as u32, b + 1);
+	}
+
+	/// `b`: bids the job has, the cancelled one first.
+	#[benchmark]
+	fn cancel_bid(b: Linear<1, { T::MaxBidsPerJob::get() }>) {
+		let job = open_job::<T>();
+		let bidder = bids_on::<T>(job, b);
+		let first = JobBids::<T>::get(job)[0].machine;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(bidder), job, first);
+
+		assert_eq!(JobBids::<T>::get(job).len() as u32, b - 1);
+	}
+
+	#[benchmark]
+	fn submit_result() {
+		let (job, provider, _) = running_job::<T>(true);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), job, cid(), [7; 32]);
+
+		assert!(matches!(
+			Jobs::<T>::get(job).map(|j| j.status),
+			Some(JobStatus::ResultAttested { .. })
+		));
+	}
+
+	#[benchmark]
+	fn accept_result() {
+		let (job, _, submitter) = attested_job::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(submitter), job);
+
+		assert!(!Jobs::<T>::contains_key(job));
+	}
+
+	#[benchmark]
+	fn dispute_result() {
+		let (job, _, submitter) = attested_job::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(submitter), job);
+
+		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Disputed { .. })));
+	}
+
+	#[benchmark]
+	fn resolve_job() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let (job, _, submitter) = attested_job::<T>();
+		Pallet::<T>::do_dispute_result(submitter, job).expect("disputes");
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, job, false);
+
+		assert!(!Jobs::<T>::contains_key(job));
+		Ok(())
+	}
+
+	/// `n` jobs whose windows close now, each with `b` bids on machines of its own.
+	#[benchmark]
+	fn process_jobs(
+		n: Linear<0, { T::MaxJobsPerBlock::get() }>,
+		b: Linear<0, { T::MaxBidsPerJob::get() }>,
+	) {
+		let jobs: vec::Vec<JobId> = (0..n).map(|_| open_job::<T>()).collect();
+		for job in &jobs {
+			bids_on::<T>(*job, b);
+		}
+		let at = jobs
+			.first()
+			.and_then(Jobs::<T>::get)
+			.map_or_else(frame_system::Pallet::<T>::block_number, |j| j.closes_at);
+		frame_system::Pallet::<T>::set_block_number(at);
+		let work;
+
+		#[block]
+		{
+			work = Pallet::<T>::process_jobs(at);
+		}
+
+		assert_eq!(work.jobs, n);
 	}
 
 	impl_benchmark_test_suite!(

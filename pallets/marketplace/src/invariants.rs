@@ -10,9 +10,10 @@ use gpux_primitives::{GpuClassId, LeaseMode, LeaseRegistry, MachineMonitor, Prov
 use sp_runtime::TryRuntimeError;
 
 use crate::{
-	ClassUsage, ClassUsages, ClassesToMatch, Config, Fleets, GpuClasses, HoldReason, ListingIndex,
-	MachineOfWorkerKey, Machines, MachinesOf, NextGpuClassId, NextMachineId, NextOrderId,
-	OrderBooks, OrderExpiries, Orders, OrdersPerRenter, Pallet, PriceKey, Providers,
+	ClassUsage, ClassUsages, ClassesToMatch, Config, Fleets, GpuClasses, HoldReason, JobBids,
+	JobSchedule, JobStatus, Jobs, ListingIndex, MachineOfWorkerKey, Machines, MachinesOf,
+	NextGpuClassId, NextJobId, NextMachineId, NextOrderId, OrderBooks, OrderExpiries, Orders,
+	OrdersPerRenter, Pallet, PriceKey, Providers,
 };
 
 impl<T: Config> Pallet<T> {
@@ -97,7 +98,47 @@ impl<T: Config> Pallet<T> {
 			ensure!(gpu_class.reference_price > 0, "class with a zero reference price");
 		}
 		Self::check_index_and_usage()?;
-		Self::check_orders()
+		Self::check_orders()?;
+		Self::check_jobs()
+	}
+
+	/// Every job's next step is scheduled; bids belong to jobs open for bids; bid deposits
+	/// held are the bids' deposits.
+	fn check_jobs() -> Result<(), TryRuntimeError> {
+		let next = NextJobId::<T>::get();
+		for (id, job) in Jobs::<T>::iter() {
+			ensure!(id < next, "job id at or above NextJobId");
+			let due = match job.status {
+				JobStatus::Bidding => Some(job.closes_at),
+				JobStatus::Running { result_by, .. } => Some(result_by),
+				JobStatus::ResultAttested { accept_by, .. } => Some(accept_by),
+				JobStatus::Disputed { .. } => None,
+			};
+			if let Some(at) = due {
+				ensure!(
+					JobSchedule::<T>::get(at).contains(&id),
+					"a job's next step is not scheduled"
+				);
+			}
+		}
+		let mut bid_deposits: BTreeMap<T::AccountId, u128> = BTreeMap::new();
+		for (id, bids) in JobBids::<T>::iter() {
+			let job = Jobs::<T>::get(id).ok_or("bids on no job")?;
+			ensure!(job.status == JobStatus::Bidding, "bids on a job past its window");
+			ensure!(
+				bids.iter().map(|b| b.machine).collect::<BTreeSet<_>>().len() == bids.len(),
+				"a machine bid twice"
+			);
+			for bid in bids {
+				*bid_deposits.entry(bid.bidder).or_default() += bid.deposit;
+			}
+		}
+		for account in frame_system::Account::<T>::iter_keys() {
+			let held = T::Currency::balance_on_hold(&HoldReason::BidDeposit.into(), &account);
+			let owed = bid_deposits.get(&account).copied().unwrap_or_default();
+			ensure!(held == owed, "bid deposits held differ from the bids'");
+		}
+		Ok(())
 	}
 
 	/// The price index holds exactly the listed machines with a GPU free, at their prices; each

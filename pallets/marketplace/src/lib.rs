@@ -9,6 +9,9 @@ mod browse;
 mod gpu_classes;
 #[cfg(any(test, feature = "try-runtime"))]
 mod invariants;
+#[cfg(test)]
+mod job_tests;
+mod jobs;
 mod listings;
 mod machines;
 #[cfg(test)]
@@ -42,9 +45,9 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		AccessSpec, Balance, GpuClassId, LeaseId, LeaseMode, LeaseOpener, LeaseRegistry, MachineId,
-		MachineMonitor, MachineSpec, NoMatch, ProviderBonds, Region, RenterDeposits,
-		ReputationScores, Requirements, WorkerKey,
+		AccessSpec, Balance, Cid, GpuClassId, JobLeases, LeaseId, LeaseMode, LeaseOpener,
+		LeaseRegistry, MachineId, MachineMonitor, MachineSpec, NoMatch, ProviderBonds, Region,
+		RenterDeposits, ReputationScores, Requirements, WorkerKey,
 	};
 	use sp_core::sr25519;
 	use sp_runtime::{traits::Zero, Permill};
@@ -74,7 +77,8 @@ pub mod pallet {
 		/// Open leases per machine, so a leased machine cannot leave; a matched order opens its
 		/// leases here.
 		type Leases: LeaseRegistry<Self::AccountId, Balance>
-			+ LeaseOpener<Self::AccountId, Balance, BlockNumberFor<Self>>;
+			+ LeaseOpener<Self::AccountId, Balance, BlockNumberFor<Self>>
+			+ JobLeases<Self::AccountId, Balance, BlockNumberFor<Self>>;
 		/// Machine reputation scores: matching ranks listings by reputation-adjusted price.
 		type Reputation: ReputationScores<Self::AccountId>;
 		/// Holds the deposits of resting orders (the staking pallet's `RenterDeposit`).
@@ -112,6 +116,43 @@ pub mod pallet {
 		/// The lowest a spot price goes, as a share of its class's reference price.
 		#[pallet::constant]
 		type SpotFloorShare: Get<Permill>;
+		/// Where priority fees go.
+		#[pallet::constant]
+		type Treasury: Get<Self::AccountId>;
+		/// Held from a job's submitter until the job ends; forfeit if governance rejects its
+		/// dispute.
+		#[pallet::constant]
+		type JobDeposit: Get<Balance>;
+		/// Held from a bidder until the job's window closes or the bid is cancelled.
+		#[pallet::constant]
+		type BidDeposit: Get<Balance>;
+		/// What a priority job pays the treasury to be decided first.
+		#[pallet::constant]
+		type PriorityFee: Get<Balance>;
+		/// Shortest bid window, blocks.
+		#[pallet::constant]
+		type MinBidWindow: Get<BlockNumberFor<Self>>;
+		/// Longest bid window, blocks.
+		#[pallet::constant]
+		type MaxBidWindow: Get<BlockNumberFor<Self>>;
+		/// Most bids on one job.
+		#[pallet::constant]
+		type MaxBidsPerJob: Get<u32>;
+		/// Longest lease a job may ask for, blocks.
+		#[pallet::constant]
+		type MaxJobDuration: Get<BlockNumberFor<Self>>;
+		/// Most bids tried, best first, when a job's window closes.
+		#[pallet::constant]
+		type MaxAwardAttempts: Get<u32>;
+		/// Most job steps (window closes, results due, acceptances) in one block.
+		#[pallet::constant]
+		type MaxJobsPerBlock: Get<u32>;
+		/// How long after its lease's end a job's result may be attested.
+		#[pallet::constant]
+		type ResultWindow: Get<BlockNumberFor<Self>>;
+		/// How long the submitter may dispute an attested result; silence then accepts it.
+		#[pallet::constant]
+		type JobDisputeWindow: Get<BlockNumberFor<Self>>;
 		/// Provider bonds: a provider lists only as many GPUs as its bond backs.
 		type Bonds: ProviderBonds<Self::AccountId>;
 		/// Watches listed and leased machines (heartbeats, challenges): a machine is watched
@@ -244,6 +285,29 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type MatchCursor<T: Config> = StorageValue<_, u32, ValueQuery>;
 
+	/// Jobs being bid on, run, or decided.
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobRecordOf<T>>;
+
+	/// The id the next job gets.
+	#[pallet::storage]
+	pub type NextJobId<T: Config> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Each job's bids, in the order they came.
+	#[pallet::storage]
+	pub type JobBids<T: Config> = StorageMap<_, Twox64Concat, JobId, BidsOf<T>, ValueQuery>;
+
+	/// Jobs with a step due, by block: a window's close, a result's deadline, the end of an
+	/// acceptance window.
+	#[pallet::storage]
+	pub type JobSchedule<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxJobsPerBlock>,
+		ValueQuery,
+	>;
+
 	/// Why this pallet holds funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
@@ -253,6 +317,9 @@ pub mod pallet {
 		/// A machine's registration, returned by `deregisterMachine`.
 		#[codec(index = 1)]
 		MachineDeposit,
+		/// A bid on a job, returned when its window closes or the bid is cancelled.
+		#[codec(index = 2)]
+		BidDeposit,
 	}
 
 	#[pallet::genesis_config]
@@ -354,6 +421,48 @@ pub mod pallet {
 		/// A resting order matched but its lease could not open (the renter's balance, say): it
 		/// left the book and its deposit was returned.
 		OrderDropped { order: OrderId, error: DispatchError, deposit: Balance },
+		/// A job was posted; bidding closes at `closes_at`; a priority job paid `fee`.
+		JobPosted {
+			job: JobId,
+			submitter: T::AccountId,
+			closes_at: BlockNumberFor<T>,
+			priority: bool,
+			fee: Balance,
+			input_cid: Cid,
+		},
+		/// A provider bid on a job with one of its machines.
+		BidPlaced {
+			job: JobId,
+			machine: MachineId,
+			bidder: T::AccountId,
+			price_per_gpu_hour: Balance,
+		},
+		/// A bid was withdrawn; its deposit was returned.
+		BidCancelled { job: JobId, machine: MachineId },
+		/// A job's window closed: the best bid's lease started.
+		JobAwarded { job: JobId, lease: LeaseId, machine: MachineId, price_per_gpu_hour: Balance },
+		/// A winning bid's lease could not open (the machine busy, unlisted or unbacked): its
+		/// deposit was `forfeited` to the treasury and the next bid was tried.
+		BidRefused { job: JobId, machine: MachineId, error: DispatchError, forfeited: Balance },
+		/// A job's window closed with no bid whose lease opened; its deposit was returned.
+		JobExpired { job: JobId, deposit: Balance },
+		/// The provider attested the job's output; the submitter may dispute it until
+		/// `accept_by`.
+		ResultSubmitted {
+			job: JobId,
+			output_cid: Cid,
+			output_hash: [u8; 32],
+			accept_by: BlockNumberFor<T>,
+		},
+		/// The result was accepted (or not disputed in time): the provider got `to_provider`.
+		ResultAccepted { job: JobId, to_provider: Balance },
+		/// No result was attested in time: what the lease held went back to the submitter.
+		JobFailed { job: JobId, refunded: Balance },
+		/// The submitter disputed the result; governance decides.
+		ResultDisputed { job: JobId },
+		/// Governance decided a disputed job: `upheld`, `amount` went back to the submitter;
+		/// otherwise it went to the provider and the submitter's deposit to the treasury.
+		JobResolved { job: JobId, upheld: bool, amount: Balance },
 		/// A class's spot price moved with its utilization at a spot epoch.
 		SpotPriceMoved { class: GpuClassId, spot_price: Balance, utilization: Permill },
 	}
@@ -431,6 +540,44 @@ pub mod pallet {
 		UnknownOrder,
 		/// The order is another renter's.
 		NotOrderOwner,
+		/// The CID is not a valid IPFS CID (CIDv0 `Qm…` or base32 CIDv1 `b…`).
+		InvalidCid,
+		/// The bid window is shorter than `MinBidWindow` or longer than `MaxBidWindow`.
+		BidWindowOutOfBounds,
+		/// The job asks for a lease longer than `MaxJobDuration`.
+		JobTooLong,
+		/// No such job (or it has ended).
+		UnknownJob,
+		/// The job is not open for bids: its window has closed.
+		BiddingClosed,
+		/// The machine does not meet the job's requirements.
+		MachineUnfit,
+		/// The bid is above the job's maximum price.
+		BidAboveMax,
+		/// The machine has bid on this job already.
+		AlreadyBid,
+		/// The job has `MaxBidsPerJob` bids.
+		TooManyBids,
+		/// The machine has no bid on this job.
+		UnknownBid,
+		/// The bid is another provider's.
+		NotBidder,
+		/// No block near the one due has room in the job schedule: try again later.
+		JobScheduleFull,
+		/// The free balance cannot pay the priority fee.
+		FeeExceedsBalance,
+		/// Only the job's submitter may do this.
+		NotJobSubmitter,
+		/// The job has no attested result awaiting acceptance.
+		NoResult,
+		/// The dispute window has passed: the result counts as accepted.
+		DisputeWindowClosed,
+		/// The job's lease has not ended yet.
+		LeaseNotEnded,
+		/// The job is not running: no result is due.
+		NotRunning,
+		/// The job is not disputed.
+		NotDisputed,
 		/// An id counter ran out.
 		Overflow,
 	}
@@ -448,7 +595,9 @@ pub mod pallet {
 				0
 			};
 			let (tried, opened) = Self::match_resting();
-			<T as Config>::WeightInfo::expire_orders(expired)
+			let jobs = Self::process_jobs(now);
+			Self::job_work_weight(jobs)
+				.saturating_add(<T as Config>::WeightInfo::expire_orders(expired))
 				.saturating_add(<T as Config>::WeightInfo::update_spot_prices(moved))
 				.saturating_add(Self::resting_match_weight(tried, opened))
 		}
@@ -461,6 +610,14 @@ pub mod pallet {
 			assert!(T::MaxRestingOrders::get() > 0, "orders must be able to rest");
 			assert!(T::MaxMatchCandidates::get() > 0, "matching must read a listing");
 			assert!(T::MaxOrderExpiriesPerBlock::get() > 0, "orders must be able to expire");
+			assert!(T::MaxJobsPerBlock::get() > 0, "jobs must be able to close");
+			assert!(T::MinBidWindow::get() <= T::MaxBidWindow::get(), "bid windows must exist");
+			assert!(
+				!T::MinBidWindow::get().is_zero()
+					&& !T::ResultWindow::get().is_zero()
+					&& !T::JobDisputeWindow::get().is_zero(),
+				"a job's next step must lie in a later block"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -689,6 +846,120 @@ pub mod pallet {
 		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
 			let renter = ensure_signed(origin)?;
 			Self::do_cancel_order(renter, order)
+		}
+
+		/// Post a job for providers to bid on: at the window's close the lowest
+		/// reputation-adjusted bid whose lease opens wins; the lease runs at the bid's price,
+		/// paid from the submitter's escrow, and what it pays is held until the result is
+		/// accepted.
+		///
+		/// - `origin`: signed, the submitter; `JobDeposit` is held until the job ends.
+		/// - `requirements`, `gpus` (on one machine), `duration` (blocks),
+		///   `max_price_per_gpu_hour` (at most the MFP): as for an order.
+		/// - `bid_window`: blocks, within `MinBidWindow` and `MaxBidWindow`.
+		/// - `priority`: pay `PriorityFee` to the treasury to be decided first at the close.
+		/// - `input_cid`: the IPFS CID of the job's inputs.
+		/// - `access`: the SSH key (and optional sealing key) its lease gets.
+		#[pallet::call_index(14)]
+		#[allow(clippy::too_many_arguments)]
+		pub fn post_job(
+			origin: OriginFor<T>,
+			requirements: Requirements,
+			gpus: u32,
+			duration: BlockNumberFor<T>,
+			max_price_per_gpu_hour: Balance,
+			bid_window: BlockNumberFor<T>,
+			priority: bool,
+			input_cid: Cid,
+			access: AccessSpec,
+		) -> DispatchResult {
+			let submitter = ensure_signed(origin)?;
+			let terms = OrderTerms {
+				requirements,
+				gpus,
+				duration,
+				mode: LeaseMode::OnDemand,
+				max_price_per_gpu_hour,
+				split_across_fleet: false,
+			};
+			Self::do_post_job(submitter, terms, bid_window, priority, input_cid, access).map(|_| ())
+		}
+
+		/// Bid on a job with one of the caller's listed machines that meets it.
+		///
+		/// - `origin`: signed, the machine's provider; `BidDeposit` is held until the window
+		///   closes or the bid is cancelled.
+		/// - `price_per_gpu_hour`: at most the job's maximum and the class's MFP.
+		#[pallet::call_index(15)]
+		#[pallet::weight(<T as Config>::WeightInfo::bid(T::MaxBidsPerJob::get()))]
+		pub fn bid(
+			origin: OriginFor<T>,
+			job: JobId,
+			machine: MachineId,
+			price_per_gpu_hour: Balance,
+		) -> DispatchResult {
+			let bidder = ensure_signed(origin)?;
+			Self::do_bid(bidder, job, machine, price_per_gpu_hour)
+		}
+
+		/// Withdraw a bid before the job's window closes; its deposit comes back.
+		///
+		/// - `origin`: signed, the bidder.
+		#[pallet::call_index(16)]
+		#[pallet::weight(<T as Config>::WeightInfo::cancel_bid(T::MaxBidsPerJob::get()))]
+		pub fn cancel_bid(origin: OriginFor<T>, job: JobId, machine: MachineId) -> DispatchResult {
+			let bidder = ensure_signed(origin)?;
+			Self::do_cancel_bid(bidder, job, machine)
+		}
+
+		/// Attest a job's output once its lease has ended, before its result is due
+		/// (`ResultWindow` after the lease's end).
+		///
+		/// - `origin`: signed, the provider of the job's machine.
+		/// - `output_cid`: the IPFS CID of the output; `output_hash`: its SHA-256.
+		#[pallet::call_index(17)]
+		pub fn submit_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			output_cid: Cid,
+			output_hash: [u8; 32],
+		) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			Self::do_submit_result(provider, job, output_cid, output_hash)
+		}
+
+		/// Accept a job's attested result: the provider is paid what the lease held and the
+		/// deposit comes back.
+		///
+		/// - `origin`: signed, the job's submitter.
+		#[pallet::call_index(18)]
+		#[pallet::weight(<T as Config>::WeightInfo::accept_result()
+			.saturating_add(<T::Leases as JobLeases<_, _, _>>::payout_weight()))]
+		pub fn accept_result(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let submitter = ensure_signed(origin)?;
+			Self::do_accept_result(submitter, job)
+		}
+
+		/// Dispute a job's attested result within `JobDisputeWindow`: the payment stays held
+		/// until governance decides.
+		///
+		/// - `origin`: signed, the job's submitter.
+		#[pallet::call_index(19)]
+		pub fn dispute_result(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let submitter = ensure_signed(origin)?;
+			Self::do_dispute_result(submitter, job)
+		}
+
+		/// Decide a disputed job: `upheld` refunds the held payment to the submitter; otherwise
+		/// the provider is paid and the submitter's deposit goes to the treasury.
+		///
+		/// - `origin`: `AdminOrigin` (governance).
+		#[pallet::call_index(20)]
+		#[pallet::weight(<T as Config>::WeightInfo::resolve_job()
+			.saturating_add(<T::Leases as JobLeases<_, _, _>>::payout_weight()))]
+		pub fn resolve_job(origin: OriginFor<T>, job: JobId, upheld: bool) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_resolve_job(job, upheld)
 		}
 
 		/// Leave the market as a provider: the registration deposit comes back.

@@ -11,9 +11,9 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use gpux_primitives::{
-	AccessMethods, AccessSpec, Balance, ComputeCapability, LeaseMode, LeaseOpener, LeaseRegistry,
-	ListingTerms, MachineId, MachineMonitor, MachineRegistry, MachineSpec, ProviderBonds, Region,
-	RenterDeposits, ReputationScores, WorkerKey,
+	AccessMethods, AccessSpec, Balance, ComputeCapability, JobLeases, LeaseMode, LeaseOpener,
+	LeaseRegistry, ListingTerms, MachineId, MachineMonitor, MachineRegistry, MachineSpec,
+	ProviderBonds, Region, RenterDeposits, ReputationScores, WorkerKey,
 };
 use sp_runtime::{BuildStorage, Permill};
 
@@ -71,7 +71,13 @@ thread_local! {
 	static SCORES: RefCell<BTreeMap<MachineId, u32>> = const { RefCell::new(BTreeMap::new()) };
 	static OPENED: RefCell<Vec<OpenedLease>> = const { RefCell::new(Vec::new()) };
 	static REFUSE_LEASES: RefCell<bool> = const { RefCell::new(false) };
+	static JOB_LEASES: RefCell<BTreeMap<u64, (bool, Balance)>> = const { RefCell::new(BTreeMap::new()) };
+	static PAYOUTS: RefCell<Vec<Payout>> = const { RefCell::new(Vec::new()) };
 }
+
+/// What became of a job lease's held payout: (lease, to the provider or back to the renter,
+/// amount).
+pub type Payout = (u64, bool, Balance);
 
 /// A lease the marketplace opened for an order: (renter, machine, GPUs, mode, duration, price).
 pub type OpenedLease = (u64, MachineId, u32, LeaseMode, u64, Balance);
@@ -103,7 +109,7 @@ impl MockDeposits {
 		frame_support::storage::unhashed::get_or_default(&Self::key(who))
 	}
 	pub fn total() -> Balance {
-		[ALICE, BOB, CHARLIE, POOR].into_iter().map(Self::held).sum()
+		[ALICE, BOB, CHARLIE, DAVE, POOR].into_iter().map(Self::held).sum()
 	}
 }
 impl RenterDeposits<u64, Balance> for MockDeposits {
@@ -226,6 +232,79 @@ impl MockLeases {
 		<Marketplace as MachineRegistry<u64, Balance, u64>>::gpus_released(machine, gpus);
 	}
 }
+impl MockLeases {
+	/// Ends job lease `lease` having held `held` for its provider.
+	pub fn end_job_lease(lease: u64, held: Balance) {
+		JOB_LEASES.with(|j| j.borrow_mut().insert(lease, (true, held)));
+	}
+	/// The held payouts decided, oldest first.
+	pub fn payouts() -> Vec<Payout> {
+		PAYOUTS.with(|p| p.borrow().clone())
+	}
+	fn decide(lease: u64, to_provider: bool) -> Balance {
+		let held = JOB_LEASES.with(|j| {
+			j.borrow_mut().get_mut(&lease).map(|(_, held)| core::mem::take(held)).unwrap_or(0)
+		});
+		PAYOUTS.with(|p| p.borrow_mut().push((lease, to_provider, held)));
+		held
+	}
+}
+impl JobLeases<u64, Balance, u64> for MockLeases {
+	fn open_job_lease(
+		renter: &u64,
+		machine: MachineId,
+		gpus: u32,
+		duration: u64,
+		price: Balance,
+		access: AccessSpec,
+	) -> Result<gpux_primitives::LeaseId, sp_runtime::DispatchError> {
+		let lease =
+			Self::open_lease(renter, machine, gpus, LeaseMode::OnDemand, duration, price, access)?;
+		JOB_LEASES.with(|j| j.borrow_mut().insert(lease, (false, 0)));
+		Ok(lease)
+	}
+	fn check_job_lease(
+		machine: MachineId,
+		gpus: u32,
+		duration: u64,
+		price: Balance,
+	) -> sp_runtime::DispatchResult {
+		let listed = <Marketplace as MachineRegistry<u64, Balance, u64>>::listed_machine(machine)
+			.ok_or(sp_runtime::DispatchError::Other("not listed"))?;
+		let terms = listed.terms;
+		if duration < terms.min_lease_blocks
+			|| duration > terms.max_lease_blocks
+			|| gpus > listed.gpu_count
+		{
+			return Err(sp_runtime::DispatchError::Other("duration out of bounds"));
+		}
+		if price * Balance::from(gpus) * Balance::from(duration) / 600 < MIN_ESCROW {
+			return Err(sp_runtime::DispatchError::Other("escrow below minimum"));
+		}
+		Ok(())
+	}
+	fn job_lease_cost(gpus: u32, duration: u64, price: Balance) -> Option<Balance> {
+		price.checked_mul(gpus.into())?.checked_mul(duration.into()).map(|c| c / 600)
+	}
+	fn is_closed(lease: u64) -> Option<bool> {
+		JOB_LEASES.with(|j| j.borrow().get(&lease).map(|(closed, _)| *closed))
+	}
+	fn release_payout(lease: u64) -> Balance {
+		Self::decide(lease, true)
+	}
+	fn refund_payout(lease: u64) -> Balance {
+		Self::decide(lease, false)
+	}
+	fn open_job_lease_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::from_parts(1_000_000, 1_000)
+	}
+	fn payout_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::from_parts(1_000_000, 1_000)
+	}
+	fn end_lease_for_benchmarks(lease: u64) {
+		Self::end_job_lease(lease, 1_000);
+	}
+}
 impl LeaseOpener<u64, Balance, u64> for MockLeases {
 	fn open_lease(
 		renter: &u64,
@@ -301,7 +380,36 @@ impl pallet_marketplace::Config for Test {
 	type SpotStep = SpotStep;
 	type SpotEpochBlocks = ConstU64<SPOT_EPOCH>;
 	type SpotFloorShare = SpotFloorShare;
+	type Treasury = TreasuryAccount;
+	type JobDeposit = ConstU128<JOB_DEPOSIT>;
+	type BidDeposit = ConstU128<BID_DEPOSIT>;
+	type PriorityFee = ConstU128<PRIORITY_FEE>;
+	type MinBidWindow = ConstU64<5>;
+	type MaxBidWindow = ConstU64<50>;
+	type MaxBidsPerJob = ConstU32<3>;
+	type MaxJobDuration = ConstU64<1_000>;
+	type MaxAwardAttempts = ConstU32<2>;
+	type MaxJobsPerBlock = ConstU32<2>;
+	type ResultWindow = ConstU64<RESULT_WINDOW>;
+	type JobDisputeWindow = ConstU64<JOB_DISPUTE_WINDOW>;
 	type WeightInfo = ();
+}
+
+/// The least a lease's budget may be (the leases pallet's `MinEscrow`).
+pub const MIN_ESCROW: Balance = 10;
+/// What a job holds from its submitter, and a bid from its bidder.
+pub const JOB_DEPOSIT: Balance = 70;
+pub const BID_DEPOSIT: Balance = 20;
+/// What a priority job pays the treasury.
+pub const PRIORITY_FEE: Balance = 30;
+/// A job's result is due this long after its lease's end; the submitter has this long to
+/// dispute it.
+pub const RESULT_WINDOW: u64 = 10;
+pub const JOB_DISPUTE_WINDOW: u64 = 20;
+/// Where fees go.
+pub const TREASURY: u64 = 99;
+frame_support::parameter_types! {
+	pub const TreasuryAccount: u64 = TREASURY;
 }
 
 /// What a resting order holds.
@@ -316,6 +424,8 @@ pub const SPOT_EPOCH: u64 = 10;
 pub const ALICE: u64 = 1;
 pub const BOB: u64 = 2;
 pub const CHARLIE: u64 = 3;
+/// An account with nothing until a test gives it something.
+pub const DAVE: u64 = 4;
 /// Class 0: RTX 4090, 24 GiB, ceiling 1_000 per GPU-hour.
 pub const RTX_4090: u32 = 0;
 /// Class 1: H100, 80 GiB, ceiling 5_000 per GPU-hour.
@@ -426,8 +536,22 @@ impl ExtBuilder {
 			test();
 			Marketplace::do_try_state().expect("marketplace invariants hold");
 			let deposits: Balance =
-				crate::Orders::<Test>::iter_values().map(|order| order.deposit).sum();
-			assert_eq!(MockDeposits::total(), deposits, "deposits held = resting orders' deposits");
+				crate::Orders::<Test>::iter_values().map(|order| order.deposit).sum::<Balance>()
+					+ crate::Jobs::<Test>::iter_values().map(|job| job.deposit).sum::<Balance>();
+			assert_eq!(
+				MockDeposits::total(),
+				deposits,
+				"deposits held = orders' and jobs' deposits"
+			);
+			// Once matching has worked through the queue, no resting order could fill now.
+			if crate::ClassesToMatch::<Test>::get().is_empty() {
+				for (order, record) in crate::Orders::<Test>::iter() {
+					assert!(
+						Marketplace::find_match(&record.terms, None).is_err(),
+						"resting order {order} could fill, yet no class is queued for matching"
+					);
+				}
+			}
 		});
 	}
 }

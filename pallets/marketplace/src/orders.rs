@@ -220,15 +220,20 @@ impl<T: Config> Pallet<T> {
 		terms: &OrderTermsOf<T>,
 		expires_at: BlockNumberFor<T>,
 	) -> DispatchResult {
-		ensure!(terms.gpus > 0, Error::<T>::ZeroGpus);
-		ensure!(
-			!terms.duration.is_zero() && terms.max_price_per_gpu_hour > 0,
-			Error::<T>::InvalidOrder
-		);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(
 			expires_at > now && expires_at <= now.saturating_add(T::MaxOrderLifetime::get()),
 			Error::<T>::ExpiryOutOfBounds
+		);
+		Self::ensure_valid_order_terms(terms)
+	}
+
+	/// Refuses what an order or a job asks if nothing could fill it, or above the MFP.
+	pub(crate) fn ensure_valid_order_terms(terms: &OrderTermsOf<T>) -> DispatchResult {
+		ensure!(terms.gpus > 0, Error::<T>::ZeroGpus);
+		ensure!(
+			!terms.duration.is_zero() && terms.max_price_per_gpu_hour > 0,
+			Error::<T>::InvalidOrder
 		);
 		let band = T::MfpBand::get();
 		let mfp = match terms.requirements.gpu_class {

@@ -4,8 +4,8 @@ use codec::{Decode, Encode, MaxEncodedLen};
 use frame_support::BoundedVec;
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	AccessSpec, Balance, LeaseMode, ListingTerms, MachineId, MachineSpec, Region, Requirements,
-	WorkerKey,
+	AccessSpec, Balance, Cid, LeaseId, LeaseMode, ListingTerms, MachineId, MachineSpec, Region,
+	Requirements, WorkerKey,
 };
 use scale_info::TypeInfo;
 use sp_runtime::Permill;
@@ -113,6 +113,58 @@ impl PriceKey {
 /// Order ids, counting from 0.
 pub type OrderId = u64;
 
+/// Job ids, counting from 0.
+pub type JobId = u64;
+
+/// Where a job is.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum JobStatus<BlockNumber> {
+	/// Providers bid until the job's `closes_at`.
+	Bidding,
+	/// The winning bid's lease runs the job; its worker's result is due by `result_by`.
+	Running { lease: LeaseId, machine: MachineId, result_by: BlockNumber },
+	/// The result is attested; the submitter accepts or disputes it until `accept_by`, and
+	/// silence then counts as acceptance.
+	ResultAttested {
+		lease: LeaseId,
+		machine: MachineId,
+		output_cid: Cid,
+		output_hash: [u8; 32],
+		accept_by: BlockNumber,
+	},
+	/// The submitter disputed the result: governance decides (`resolveJob`).
+	Disputed { lease: LeaseId, machine: MachineId },
+}
+
+/// A job: a reverse auction for a lease, then its result.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct JobRecord<AccountId, BlockNumber> {
+	pub submitter: AccountId,
+	/// What it needs, and the most it pays per GPU-hour (`max_price_per_gpu_hour`).
+	pub terms: OrderTerms<BlockNumber>,
+	/// The IPFS CID of its inputs.
+	pub input_cid: Cid,
+	/// The SSH key (and optional sealing key) its lease gets.
+	pub access: AccessSpec,
+	/// Paid `PriorityFee`: decided before others at its window's close.
+	pub priority: bool,
+	/// When bidding closes and the best bid wins.
+	pub closes_at: BlockNumber,
+	/// Held from the submitter until the job ends.
+	pub deposit: Balance,
+	pub status: JobStatus<BlockNumber>,
+}
+
+/// A provider's offer to run a job on one of its machines.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Bid<AccountId> {
+	pub machine: MachineId,
+	pub bidder: AccountId,
+	pub price_per_gpu_hour: Balance,
+	/// Held from the bidder until the window closes or the bid is cancelled.
+	pub deposit: Balance,
+}
+
 /// What an order asks for.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct OrderTerms<BlockNumber> {
@@ -188,3 +240,8 @@ pub type OrderTermsOf<T> = OrderTerms<BlockNumberFor<T>>;
 pub type OrderRecordOf<T> = OrderRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 /// A book of resting orders: (max price per GPU-hour, order), highest price first, then oldest.
 pub type OrderBookOf<T> = BoundedVec<(Balance, OrderId), <T as Config>::MaxRestingOrders>;
+/// A job of the runtime.
+pub type JobRecordOf<T> = JobRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+/// A job's bids.
+pub type BidsOf<T> =
+	BoundedVec<Bid<<T as frame_system::Config>::AccountId>, <T as Config>::MaxBidsPerJob>;

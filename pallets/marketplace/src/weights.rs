@@ -30,6 +30,14 @@ pub trait WeightInfo {
 	fn expire_orders(n: u32) -> Weight;
 	fn update_spot_prices(c: u32) -> Weight;
 	fn match_resting(n: u32, m: u32) -> Weight;
+	fn post_job() -> Weight;
+	fn bid(b: u32) -> Weight;
+	fn cancel_bid(b: u32) -> Weight;
+	fn submit_result() -> Weight;
+	fn accept_result() -> Weight;
+	fn dispute_result() -> Weight;
+	fn resolve_job() -> Weight;
+	fn process_jobs(n: u32, b: u32) -> Weight;
 }
 
 /// Compute per storage access, picoseconds.
@@ -62,6 +70,14 @@ const ORDER_PROOF: u64 = 900;
 const BOOK_ENTRY_PROOF: u64 = 24;
 /// A full block of order expiries (64 ids), bytes.
 const EXPIRY_SLOT_PROOF: u64 = 600;
+/// A job's record (its requirements, CIDs and SSH key), bytes.
+const JOB_PROOF: u64 = 1_800;
+/// One bid, bytes.
+const BID_PROOF: u64 = 100;
+/// Blocks a job's step may probe for room in the schedule (10 later at most, and its own).
+const JOB_SCHEDULE_PROBES: u64 = 11;
+/// A full block of the job schedule, bytes.
+const JOB_SLOT_PROOF: u64 = 600;
 
 /// The formulas, for any database.
 struct Estimate(RuntimeDbWeight);
@@ -148,6 +164,65 @@ impl Estimate {
 		Weight::from_parts(ACCESS, 100)
 			.saturating_add(self.0.reads(5))
 			.saturating_add(per_class.saturating_mul(c.into()))
+	}
+	// The class and the MFP band, the schedule probed, the deposit, and the priority fee's
+	// transfer.
+	fn post_job(&self) -> Weight {
+		Weight::from_parts(16 * ACCESS, JOB_PROOF + 400 + JOB_SCHEDULE_PROBES * JOB_SLOT_PROOF)
+			.saturating_add(self.0.reads_writes(6 + JOB_SCHEDULE_PROBES, 5))
+			.saturating_add(self.deposit())
+			.saturating_add(self.deposit())
+	}
+	// The job, the machine, its class and score, the bids (`b` of them) and the deposit.
+	fn bid(&self, b: u32) -> Weight {
+		Weight::from_parts(10 * ACCESS, JOB_PROOF + MACHINE_PROOF + 600)
+			.saturating_add(Weight::from_parts(100_000, BID_PROOF).saturating_mul(b.into()))
+			.saturating_add(self.0.reads_writes(6, 1))
+			.saturating_add(self.deposit())
+	}
+	fn cancel_bid(&self, b: u32) -> Weight {
+		Weight::from_parts(6 * ACCESS, JOB_PROOF)
+			.saturating_add(Weight::from_parts(100_000, BID_PROOF).saturating_mul(b.into()))
+			.saturating_add(self.0.reads_writes(2, 1))
+			.saturating_add(self.deposit())
+	}
+	// The job, its machine, its lease, and the schedule probed.
+	fn submit_result(&self) -> Weight {
+		Weight::from_parts(
+			10 * ACCESS,
+			JOB_PROOF + MACHINE_PROOF + 1_300 + JOB_SCHEDULE_PROBES * JOB_SLOT_PROOF,
+		)
+		.saturating_add(self.0.reads_writes(4 + JOB_SCHEDULE_PROBES, 2))
+	}
+	// The job and the deposit; the payout is charged by the leases pallet's weight on top.
+	fn accept_result(&self) -> Weight {
+		Weight::from_parts(6 * ACCESS, JOB_PROOF)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(self.deposit())
+	}
+	fn dispute_result(&self) -> Weight {
+		Weight::from_parts(4 * ACCESS, JOB_PROOF + 300).saturating_add(self.0.reads_writes(1, 1))
+	}
+	fn resolve_job(&self) -> Weight {
+		Weight::from_parts(8 * ACCESS, JOB_PROOF + 300)
+			.saturating_add(self.0.reads_writes(2, 2))
+			.saturating_add(self.deposit())
+	}
+	// The block's schedule; per job its record, bids, the next step's schedule probed and the
+	// deposit; per bid its machine's score and its deposit released. Leases opened and payouts
+	// are charged by the leases pallet's weights on top.
+	fn process_jobs(&self, n: u32, b: u32) -> Weight {
+		let per_job =
+			Weight::from_parts(12 * ACCESS, JOB_PROOF + 400 + JOB_SCHEDULE_PROBES * JOB_SLOT_PROOF)
+				.saturating_add(self.0.reads_writes(3 + JOB_SCHEDULE_PROBES, 4))
+				.saturating_add(self.deposit());
+		let per_bid = Weight::from_parts(4 * ACCESS, BID_PROOF + 200)
+			.saturating_add(self.0.reads(1))
+			.saturating_add(self.deposit());
+		Weight::from_parts(2 * ACCESS, JOB_SLOT_PROOF)
+			.saturating_add(self.0.reads_writes(1, 1))
+			.saturating_add(per_job.saturating_mul(n.into()))
+			.saturating_add(per_bid.saturating_mul(b.into()))
 	}
 	// The queue and cursor; per order tried: both books, the order, its class and up to `m`
 	// candidates, and when it leaves the book its removal and deposit.
@@ -261,6 +336,30 @@ impl WeightInfo for () {
 	fn match_resting(n: u32, m: u32) -> Weight {
 		Estimate(ParityDbWeight::get()).match_resting(n, m)
 	}
+	fn post_job() -> Weight {
+		Estimate(ParityDbWeight::get()).post_job()
+	}
+	fn bid(b: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).bid(b)
+	}
+	fn cancel_bid(b: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).cancel_bid(b)
+	}
+	fn submit_result() -> Weight {
+		Estimate(ParityDbWeight::get()).submit_result()
+	}
+	fn accept_result() -> Weight {
+		Estimate(ParityDbWeight::get()).accept_result()
+	}
+	fn dispute_result() -> Weight {
+		Estimate(ParityDbWeight::get()).dispute_result()
+	}
+	fn resolve_job() -> Weight {
+		Estimate(ParityDbWeight::get()).resolve_job()
+	}
+	fn process_jobs(n: u32, b: u32) -> Weight {
+		Estimate(ParityDbWeight::get()).process_jobs(n, b)
+	}
 }
 
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
@@ -314,5 +413,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	fn match_resting(n: u32, m: u32) -> Weight {
 		Estimate(T::DbWeight::get()).match_resting(n, m)
+	}
+	fn post_job() -> Weight {
+		Estimate(T::DbWeight::get()).post_job()
+	}
+	fn bid(b: u32) -> Weight {
+		Estimate(T::DbWeight::get()).bid(b)
+	}
+	fn cancel_bid(b: u32) -> Weight {
+		Estimate(T::DbWeight::get()).cancel_bid(b)
+	}
+	fn submit_result() -> Weight {
+		Estimate(T::DbWeight::get()).submit_result()
+	}
+	fn accept_result() -> Weight {
+		Estimate(T::DbWeight::get()).accept_result()
+	}
+	fn dispute_result() -> Weight {
+		Estimate(T::DbWeight::get()).dispute_result()
+	}
+	fn resolve_job() -> Weight {
+		Estimate(T::DbWeight::get()).resolve_job()
+	}
+	fn process_jobs(n: u32, b: u32) -> Weight {
+		Estimate(T::DbWeight::get()).process_jobs(n, b)
 	}
 }

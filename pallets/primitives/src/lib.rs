@@ -5,11 +5,13 @@ extern crate alloc;
 
 pub mod attestation;
 pub mod challenge;
+pub mod cid;
 pub mod market;
 pub mod storage;
 pub mod traits;
 
 pub use attestation::{ChallengeId, VerifierId, VerifierSignature, GPUX_KEY_TYPE};
+pub use cid::{is_valid_cid, Cid, MAX_CID_LEN};
 pub use market::*;
 pub use traits::*;
 

@@ -129,6 +129,47 @@ pub trait LeaseOpener<AccountId, Balance, BlockNumber> {
 	fn open_lease_weight() -> sp_runtime::Weight;
 }
 
+/// The leases pallet, as the marketplace's jobs see it: a job's lease runs at the winning bid
+/// and pays its provider only once the job's result is accepted.
+pub trait JobLeases<AccountId, Balance, BlockNumber> {
+	/// Rents `gpus` GPUs of `machine` on demand for `renter` at exactly `price` per GPU-hour (the
+	/// winning bid), holding what it pays for the provider until `release_payout` or
+	/// `refund_payout`; changes nothing if it fails.
+	fn open_job_lease(
+		renter: &AccountId,
+		machine: MachineId,
+		gpus: u32,
+		duration: BlockNumber,
+		price: Balance,
+		access: crate::market::AccessSpec,
+	) -> Result<LeaseId, DispatchError>;
+	/// Refuses, as `open_job_lease` would, a bid whose lease could never open: `machine` not
+	/// listed, `price` above its class's MFP, `duration` outside the listing's bounds, more
+	/// GPUs than it has, or a budget below the least a lease holds.
+	fn check_job_lease(
+		machine: MachineId,
+		gpus: u32,
+		duration: BlockNumber,
+		price: Balance,
+	) -> sp_runtime::DispatchResult;
+	/// What such a lease costs in all; `None` if that overflows.
+	fn job_lease_cost(gpus: u32, duration: BlockNumber, price: Balance) -> Option<Balance>;
+	/// Whether the lease has closed; `None` if there is no such lease.
+	fn is_closed(lease: LeaseId) -> Option<bool>;
+	/// Pays the provider, less the protocol fee, what the lease holds for it. Returns what the
+	/// provider got.
+	fn release_payout(lease: LeaseId) -> Balance;
+	/// Gives the renter back what the lease holds for its provider. Returns it.
+	fn refund_payout(lease: LeaseId) -> Balance;
+	/// The most `open_job_lease` costs.
+	fn open_job_lease_weight() -> sp_runtime::Weight;
+	/// The most `release_payout` or `refund_payout` costs.
+	fn payout_weight() -> sp_runtime::Weight;
+	/// Ends `lease` now: for benchmarks of what follows a lease's end (does nothing unless
+	/// the implementation is built for benchmarks).
+	fn end_lease_for_benchmarks(_lease: LeaseId) {}
+}
+
 /// No leases anywhere: for runtimes and tests without a leases pallet.
 impl<AccountId, Balance> LeaseRegistry<AccountId, Balance> for () {
 	fn open_leases_on(_: MachineId) -> u32 {

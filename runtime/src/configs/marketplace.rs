@@ -4,7 +4,7 @@ use frame_system::EnsureRoot;
 use super::parameters::dynamic_params::marketplace;
 use crate::{
 	AccountId, Attestation, Balance, Balances, BlockNumber, Leases, ProviderStaking, Reputation,
-	Runtime, RuntimeEvent, RuntimeHoldReason, DAYS, UNITS,
+	Runtime, RuntimeEvent, RuntimeHoldReason, DAYS, HOURS, MINUTES, UNITS,
 };
 
 parameter_types! {
@@ -19,7 +19,26 @@ parameter_types! {
 	pub const OrderDeposit: Balance = 4 * UNITS;
 	/// An order rests a week at most.
 	pub const MaxOrderLifetime: BlockNumber = 7 * DAYS;
+	/// A job's record with its CID and longest SSH key, about 1.5 KB.
+	pub const JobDeposit: Balance = 5 * UNITS;
+	pub const BidDeposit: Balance = UNITS;
+	pub const PriorityFee: Balance = UNITS;
+	/// Bid windows from a minute to a day.
+	pub const MinBidWindow: BlockNumber = MINUTES;
+	pub const MaxBidWindow: BlockNumber = DAYS;
+	/// A job's result is due an hour after its lease ends; its submitter may dispute it for a
+	/// day, like any lease.
+	pub const ResultWindow: BlockNumber = HOURS;
+	pub const JobDisputeWindow: BlockNumber = DAYS;
+	/// A job's lease runs a month at most.
+	pub const MaxJobDuration: BlockNumber = 30 * DAYS;
 }
+
+// A job's lease is kept (its payout held) until its result is decided; the windows fit well
+// inside the closed-lease retention anyway.
+const _: () = assert!(
+	ResultWindow::get() + JobDisputeWindow::get() <= super::leases::ClosedLeaseRetention::get()
+);
 
 impl pallet_marketplace::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -56,5 +75,17 @@ impl pallet_marketplace::Config for Runtime {
 	type SpotStep = marketplace::SpotStep;
 	type SpotEpochBlocks = marketplace::SpotEpochBlocks;
 	type SpotFloorShare = marketplace::SpotFloorShare;
+	type Treasury = super::leases::TreasuryAccount;
+	type JobDeposit = JobDeposit;
+	type BidDeposit = BidDeposit;
+	type PriorityFee = PriorityFee;
+	type MinBidWindow = MinBidWindow;
+	type MaxBidWindow = MaxBidWindow;
+	type MaxBidsPerJob = ConstU32<16>;
+	type MaxJobDuration = MaxJobDuration;
+	type MaxAwardAttempts = ConstU32<2>;
+	type MaxJobsPerBlock = ConstU32<8>;
+	type ResultWindow = ResultWindow;
+	type JobDisputeWindow = JobDisputeWindow;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 }
