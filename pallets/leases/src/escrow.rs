@@ -62,7 +62,26 @@ impl<T: Config> Pallet<T> {
 		if let Some(held) = lease.held_payout {
 			return Self::hold_payout(id, lease, owed, held);
 		}
-		let reason = HoldReason::LeaseEscrow.into();
+		let (to_provider, fee) = Self::pay_from_hold(id, lease, HoldReason::LeaseEscrow, owed);
+		let paid = fee.saturating_add(to_provider);
+		lease.paid = lease.paid.saturating_add(paid);
+		lease.escrow = lease.escrow.saturating_sub(paid);
+		if paid > 0 {
+			Self::deposit_event(Event::Settled { lease: id, to_provider, fee });
+		}
+		(to_provider, fee)
+	}
+
+	/// Pays `amount` held under `reason` in the renter's account: the protocol fee to the
+	/// treasury, the rest to the provider. A part an account could not receive (below the
+	/// existential deposit) stays held. Returns what the provider and the treasury got.
+	fn pay_from_hold(
+		id: LeaseId,
+		lease: &LeaseRecordOf<T>,
+		reason: HoldReason,
+		amount: Balance,
+	) -> (Balance, Balance) {
+		let reason = reason.into();
 		let transfer = |to: &T::AccountId, amount: Balance| {
 			if amount == 0 {
 				return Ok(0);
@@ -77,22 +96,16 @@ impl<T: Config> Pallet<T> {
 				Fortitude::Polite,
 			)
 		};
-		let mut fee = T::ProtocolFee::get() * owed;
-		let mut to_provider = owed.saturating_sub(fee);
+		let mut fee = T::ProtocolFee::get() * amount;
+		let mut to_provider = amount.saturating_sub(fee);
 		if let Err(e) = transfer(&T::Treasury::get(), fee) {
 			log::warn!(target: LOG_TARGET, "lease {id}: fee {fee} not paid to treasury: {e:?}");
-			to_provider = owed;
+			to_provider = amount;
 			fee = 0;
 		}
 		if let Err(e) = transfer(&lease.provider, to_provider) {
 			log::warn!(target: LOG_TARGET, "lease {id}: {to_provider} not paid to provider: {e:?}");
 			to_provider = 0;
-		}
-		let paid = fee.saturating_add(to_provider);
-		lease.paid = lease.paid.saturating_add(paid);
-		lease.escrow = lease.escrow.saturating_sub(paid);
-		if paid > 0 {
-			Self::deposit_event(Event::Settled { lease: id, to_provider, fee });
 		}
 		(to_provider, fee)
 	}
@@ -135,34 +148,11 @@ impl<T: Config> Pallet<T> {
 		if held == 0 {
 			return 0;
 		}
-		let reason = HoldReason::JobPayment.into();
-		let transfer = |to: &T::AccountId, amount: Balance| {
-			if amount == 0 {
-				return Ok(0);
-			}
-			T::Currency::transfer_on_hold(
-				&reason,
-				&lease.renter,
-				to,
-				amount,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Polite,
-			)
-		};
-		let mut fee = T::ProtocolFee::get() * held;
-		let mut to_provider = held.saturating_sub(fee);
-		if transfer(&T::Treasury::get(), fee).is_err() {
-			to_provider = held;
-			fee = 0;
-		}
-		if let Err(e) = transfer(&lease.provider, to_provider) {
-			log::warn!(target: LOG_TARGET, "lease {id}: {to_provider} not paid to provider: {e:?}");
-			to_provider = 0;
-		}
+		let (to_provider, fee) = Self::pay_from_hold(id, lease, HoldReason::JobPayment, held);
 		let left = held.saturating_sub(fee).saturating_sub(to_provider);
 		// What could not be paid (a provider account below the existential deposit) goes back.
 		if left > 0 {
+			let reason = HoldReason::JobPayment.into();
 			let _ = T::Currency::release(&reason, &lease.renter, left, Precision::BestEffort);
 		}
 		lease.held_payout = Some(0);

@@ -133,10 +133,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			needs.gpu_class.is_none_or(|c| c == found.spec.gpu_class)
 				&& class.vram_gib >= needs.min_vram_gib
-				&& needs.spec_fits(&found.spec)
-				&& needs.country.is_none_or(|c| c == found.region.country)
-				&& needs.access.is_none_or(|a| listing.access.offers(a))
-				&& needs.min_reputation.is_none_or(|r| score >= r)
+				&& Self::unmet_requirement(needs, &found, listing, score).is_none()
 				&& found.spec.gpu_count >= record.terms.gpus,
 			Error::<T>::MachineUnfit
 		);

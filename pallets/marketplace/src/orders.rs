@@ -9,16 +9,17 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	reputation_adjusted_price, storage::remove_from_list, AccessSpec, Balance, GpuClassId, LeaseId,
 	LeaseMode, LeaseOpener, MachineId, NoMatch, ProviderBonds, RenterDeposits, ReputationScores,
+	Requirements,
 };
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	DispatchError,
+	DispatchError, Permill,
 };
 
 use crate::{
-	ClassesToMatch, Config, Error, Event, FleetLabelOf, GpuClasses, ListingIndex, MatchCursor,
-	NextGpuClassId, NextOrderId, OrderBooks, OrderExpiries, OrderId, OrderRecord, OrderRecordOf,
-	OrderTermsOf, Orders, OrdersPerRenter, Pallet, Providers,
+	ClassesToMatch, Config, Error, Event, FleetLabelOf, GpuClasses, ListingIndex, ListingTermsOf,
+	MachineRecordOf, MatchCursor, NextGpuClassId, NextOrderId, OrderBooks, OrderExpiries, OrderId,
+	OrderRecord, OrderRecordOf, OrderTermsOf, Orders, OrdersPerRenter, Pallet, Providers,
 };
 
 /// GPUs of one machine a match takes, at a price per GPU-hour.
@@ -101,31 +102,24 @@ impl<T: Config> Pallet<T> {
 				let Some(listing) = record.listing.as_ref() else { continue };
 				let score = T::Reputation::machine_score(machine);
 				let free = record.free_gpus();
-				let failed = [
-					(!requirements.spec_fits(&record.spec), NoMatch::InsufficientSpec),
-					(
-						requirements.access.is_some_and(|a| !listing.access.offers(a)),
-						NoMatch::AccessUnavailable,
-					),
-					(
-						requirements.country.is_some_and(|c| c != record.region.country),
-						NoMatch::RegionUnavailable,
-					),
-					(
-						requirements.min_reputation.is_some_and(|r| score < r),
-						NoMatch::BelowMinReputation,
-					),
-					(
-						terms.duration < listing.min_lease_blocks
-							|| terms.duration > listing.max_lease_blocks
-							|| now < listing.available_from
-							|| listing.available_until.is_some_and(|until| ends_at > until),
-						NoMatch::DurationOutOfBounds,
-					),
-					(!Self::provider_backed(&record.provider), NoMatch::ProviderUnderBonded),
-				]
-				.into_iter()
-				.find_map(|(fails, reason)| fails.then_some(reason));
+				let failed = Self::unmet_requirement(requirements, &record, listing, score)
+					.or_else(|| {
+						[
+							(
+								terms.duration < listing.min_lease_blocks
+									|| terms.duration > listing.max_lease_blocks
+									|| now < listing.available_from
+									|| listing.available_until.is_some_and(|until| ends_at > until),
+								NoMatch::DurationOutOfBounds,
+							),
+							(
+								!Self::provider_backed(&record.provider),
+								NoMatch::ProviderUnderBonded,
+							),
+						]
+						.into_iter()
+						.find_map(|(fails, reason)| fails.then_some(reason))
+					});
 				if let Some(reason) = failed {
 					furthest = furthest.max(reason);
 					continue;
@@ -182,6 +176,31 @@ impl<T: Config> Pallet<T> {
 			furthest = NoMatch::NoCapacity;
 		}
 		Err(furthest)
+	}
+
+	/// The first test of `requirements` the listed machine fails, in `NoMatch`'s order: its
+	/// hardware, its listing's access methods, its country, its reputation `score`. Orders
+	/// and job bids hold machines to the same tests.
+	pub(crate) fn unmet_requirement(
+		requirements: &Requirements,
+		record: &MachineRecordOf<T>,
+		listing: &ListingTermsOf<T>,
+		score: Permill,
+	) -> Option<NoMatch> {
+		[
+			(!requirements.spec_fits(&record.spec), NoMatch::InsufficientSpec),
+			(
+				requirements.access.is_some_and(|a| !listing.access.offers(a)),
+				NoMatch::AccessUnavailable,
+			),
+			(
+				requirements.country.is_some_and(|c| c != record.region.country),
+				NoMatch::RegionUnavailable,
+			),
+			(requirements.min_reputation.is_some_and(|r| score < r), NoMatch::BelowMinReputation),
+		]
+		.into_iter()
+		.find_map(|(fails, reason)| fails.then_some(reason))
 	}
 
 	/// Whether the provider's bond, net of pending slashes, backs what it listed and leased.
