@@ -8,8 +8,8 @@ cd "$GPUX_ROOT"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
 cargo clippy --release --locked -p pallet-marketplace -p pallet-leases -p pallet-provider-staking \
-	-p pallet-attestation --all-targets --features \
-	pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks,pallet-attestation/runtime-benchmarks \
+	-p pallet-attestation -p pallet-governance --all-targets --features \
+	pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks,pallet-attestation/runtime-benchmarks,pallet-governance/runtime-benchmarks \
 	-- -D warnings
 RUSTDOCFLAGS="-D warnings -D rustdoc::broken_intra_doc_links" \
 	cargo doc --release --locked --workspace --no-deps

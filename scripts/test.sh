@@ -13,6 +13,10 @@ start=$(date +%s)
 step "lint: fmt, clippy -D warnings, rustdoc"
 scripts/lint.sh
 
+step "the upgrade runtime: this tree with spec_version + 1 (scripts/build-upgrade-runtime.sh)"
+GPUX_UPGRADE_WASM=$(scripts/build-upgrade-runtime.sh)
+export GPUX_UPGRADE_WASM
+
 step "build (release): node, runtime, worker"
 cargo build --release --locked --workspace
 
@@ -21,8 +25,8 @@ cargo test --release --locked --workspace
 
 step "pallet benchmarks, run as tests (their own feature set: docs/build.md)"
 cargo test --release --locked -p pallet-marketplace -p pallet-leases -p pallet-provider-staking \
-	-p pallet-attestation --features \
-	pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks,pallet-attestation/runtime-benchmarks
+	-p pallet-attestation -p pallet-governance --features \
+	pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks,pallet-attestation/runtime-benchmarks,pallet-governance/runtime-benchmarks
 
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status

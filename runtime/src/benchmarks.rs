@@ -11,6 +11,13 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_marketplace, Marketplace]
 	[pallet_leases, Leases]
 	[pallet_attestation, Attestation]
+	[pallet_governance, Governance]
+	[pallet_scheduler, Scheduler]
+	[pallet_preimage, Preimage]
+	[pallet_referenda, Referenda]
+	[pallet_conviction_voting, ConvictionVoting]
+	[pallet_treasury, Treasury]
+	[pallet_utility, Utility]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

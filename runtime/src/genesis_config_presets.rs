@@ -1,5 +1,7 @@
-//! Genesis presets: `development` (Alice alone validates) and `local_testnet` (Alice, Bob,
-//! Charlie and Dave validate). `chain-specs/*.json` are exported from these.
+//! Genesis presets: `development` (Alice alone validates and holds the sudo key) and
+//! `local_testnet` (Alice, Bob, Charlie and Dave validate; no sudo key: governance alone
+//! changes it). Both use governance's `Fast` track timing. `chain-specs/*.json` are exported
+//! from these.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -15,8 +17,8 @@ use gpux_primitives::{
 
 use crate::{
 	configs::TreasuryAccount, AccountId, AttestationConfig, Balance, BalancesConfig, BlockNumber,
-	MarketplaceConfig, ProviderStakingConfig, RuntimeGenesisConfig, SudoConfig, DAYS,
-	EXISTENTIAL_DEPOSIT, MILLI_UNITS, UNITS,
+	GovernanceConfig, MarketplaceConfig, ProviderStakingConfig, RuntimeGenesisConfig, SudoConfig,
+	DAYS, EXISTENTIAL_DEPOSIT, MILLI_UNITS, UNITS,
 };
 
 /// What each well-known dev account starts with: enough to bond, list and rent for a long time.
@@ -82,7 +84,7 @@ type ValidatorKeys = (AuraId, GrandpaId, VerifierId);
 fn testnet_genesis(
 	validators: Vec<ValidatorKeys>,
 	endowed_accounts: Vec<AccountId>,
-	root: AccountId,
+	sudo_key: Option<AccountId>,
 	(provider_staking, marketplace): (ProviderStakingConfig, MarketplaceConfig),
 	challenge_sizes: Vec<(GpuClassId, u32)>,
 ) -> Value {
@@ -110,7 +112,11 @@ fn testnet_genesis(
 			verifiers: validators.iter().map(|(.., gpux)| gpux.clone()).collect::<Vec<_>>(),
 			challenge_sizes,
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: sudo_key },
+		governance: GovernanceConfig {
+			timing: pallet_governance::TrackTiming::Fast,
+			..Default::default()
+		},
 	})
 }
 
@@ -127,13 +133,14 @@ pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		endowed_dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
 		demo_market(),
 		dev_challenge_sizes(),
 	)
 }
 
-/// Four validators (Alice, Bob, Charlie, Dave); every well-known dev account is endowed.
+/// Four validators (Alice, Bob, Charlie, Dave); every well-known dev account is endowed; no
+/// sudo key.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
@@ -143,7 +150,7 @@ pub fn local_config_genesis() -> Value {
 			validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
 		endowed_dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		None,
 		(
 			ProviderStakingConfig::default(),
 			MarketplaceConfig { gpu_classes: gpu_classes(), ..Default::default() },

@@ -13,6 +13,7 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod migrations;
 #[cfg(test)]
 mod tests;
 
@@ -64,7 +65,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("gpux"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; nodes then use the on-chain wasm.
-	spec_version: 118,
+	spec_version: 119,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when extrinsic encoding or the signed payload changes.
@@ -104,10 +105,6 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Migrations to run on the next runtime upgrade, beside the pallets' own.
-#[allow(unused_parens)]
-type Migrations = ();
-
 /// Dispatches extrinsics and runs the pallets' hooks.
 pub type Executive = frame_executive::Executive<
 	Runtime,
@@ -115,7 +112,7 @@ pub type Executive = frame_executive::Executive<
 	frame_system::ChainContext<Runtime>,
 	Runtime,
 	AllPalletsWithSystem,
-	Migrations,
+	migrations::Migrations,
 >;
 
 #[frame_support::runtime]
@@ -153,7 +150,8 @@ mod runtime {
 	#[runtime::pallet_index(5)]
 	pub type TransactionPayment = pallet_transaction_payment;
 
-	// Dev and local chains only; governance replaces it (DESIGN.md, Governance).
+	// The development chain's convenience: its genesis names a key; every other chain starts
+	// with none (docs/governance.md).
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
 
@@ -178,4 +176,26 @@ mod runtime {
 
 	#[runtime::pallet_index(13)]
 	pub type Attestation = pallet_attestation;
+
+	// Governance: OpenGov on three tracks (DESIGN.md, Governance), the treasury it spends from.
+	#[runtime::pallet_index(20)]
+	pub type Scheduler = pallet_scheduler;
+
+	#[runtime::pallet_index(21)]
+	pub type Preimage = pallet_preimage;
+
+	#[runtime::pallet_index(22)]
+	pub type Referenda = pallet_referenda;
+
+	#[runtime::pallet_index(23)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+
+	#[runtime::pallet_index(24)]
+	pub type Governance = pallet_governance;
+
+	#[runtime::pallet_index(25)]
+	pub type Treasury = pallet_treasury;
+
+	#[runtime::pallet_index(26)]
+	pub type Utility = pallet_utility;
 }

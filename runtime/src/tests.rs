@@ -1,6 +1,9 @@
 //! Runtime-level tests with the real runtime's configuration.
 
-use frame_support::{assert_noop, assert_ok, traits::IntegrityTest};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{Get, IntegrityTest},
+};
 use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
 use sp_runtime::{BuildStorage, TokenError};
 
@@ -85,7 +88,9 @@ fn presets_name_the_expected_validators() {
 	let local = genesis_of(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
 	assert_eq!(local.aura.authorities.len(), 4);
 	assert_eq!(local.grandpa.authorities.len(), 4);
-	assert_eq!(local.sudo.key, Some(Alice.to_account_id()));
+	// Only the development chain has a sudo key; the local network is governed by referenda.
+	assert_eq!(dev.sudo.key, Some(Alice.to_account_id()));
+	assert_eq!(local.sudo.key, None);
 }
 
 #[test]
@@ -728,5 +733,376 @@ mod attestation {
 			// Nothing was settled, so the whole escrow comes back.
 			assert_eq!(Balances::free_balance(&bob), before);
 		});
+	}
+}
+
+mod governance {
+	use super::*;
+	use codec::Encode;
+	use frame_support::traits::{schedule::DispatchTime, Bounded};
+	use pallet_conviction_voting::{AccountVote, Conviction, Vote};
+	use pallet_governance::{Origin as TrackOrigin, ParameterRanges as _};
+	use pallet_referenda::ReferendumInfo;
+	use sp_keyring::Sr25519Keyring::{Dave, Eve};
+	use sp_runtime::{DispatchError, Perbill};
+
+	use crate::{
+		configs::{
+			dynamic_params::{attestation, leases, marketplace, provider_staking, reputation},
+			parameters::ParameterRanges,
+			RuntimeParameters, TreasuryAccount,
+		},
+		ConvictionVoting, Governance, Marketplace, OriginCaller, Preimage, ProviderStaking,
+		Referenda, RuntimeCall, Treasury,
+	};
+
+	fn protocol_fee(fee: Perbill) -> RuntimeParameters {
+		RuntimeParameters::Leases(leases::Parameters::ProtocolFee(leases::ProtocolFee, Some(fee)))
+	}
+
+	fn set_fee_call(fee: Perbill) -> RuntimeCall {
+		RuntimeCall::Governance(pallet_governance::Call::set_parameter {
+			key_value: protocol_fee(fee),
+		})
+	}
+
+	/// Alice notes `call`'s preimage and submits it on the track of `origin`, with its decision
+	/// deposit when `decide`. Returns the referendum.
+	fn propose(call: RuntimeCall, origin: TrackOrigin, decide: bool) -> u32 {
+		let alice = RuntimeOrigin::signed(Alice.to_account_id());
+		let encoded = call.encode();
+		let hash = sp_io::hashing::blake2_256(&encoded).into();
+		assert_ok!(Preimage::note_preimage(alice.clone(), encoded.clone()));
+		let index = pallet_referenda::ReferendumCount::<Runtime>::get();
+		assert_ok!(Referenda::submit(
+			alice.clone(),
+			Box::new(OriginCaller::Governance(origin)),
+			Bounded::Lookup { hash, len: encoded.len() as u32 },
+			DispatchTime::After(0),
+		));
+		if decide {
+			assert_ok!(Referenda::place_decision_deposit(alice, index));
+		}
+		index
+	}
+
+	fn vote(who: sp_keyring::Sr25519Keyring, index: u32, aye: bool, balance: crate::Balance) {
+		assert_ok!(ConvictionVoting::vote(
+			RuntimeOrigin::signed(who.to_account_id()),
+			index,
+			AccountVote::Standard { vote: Vote { aye, conviction: Conviction::Locked2x }, balance },
+		));
+	}
+
+	fn info(index: u32) -> pallet_referenda::ReferendumInfoOf<Runtime, ()> {
+		pallet_referenda::ReferendumInfoFor::<Runtime>::get(index).expect("referendum exists")
+	}
+
+	#[test]
+	fn a_market_admin_referendum_changes_the_protocol_fee_and_new_leases_pay_it() {
+		dev_ext().execute_with(|| {
+			let seven = Perbill::from_percent(7);
+			let index = propose(set_fee_call(seven), TrackOrigin::MarketAdmin, true);
+			// Alice and Bob: 1.8M of about 8M GPUX, over the track's 20 % support at once.
+			vote(Alice, index, true, 900_000 * UNITS);
+			vote(Bob, index, true, 900_000 * UNITS);
+			run_to_block(30);
+			assert!(matches!(info(index), ReferendumInfo::Approved(..)), "{:?}", info(index));
+			assert_eq!(leases::ProtocolFee::get(), seven);
+			// A lease opened now pays the new fee.
+			let lease = bob_rents_a_demo_gpu_for_an_hour();
+			let record = pallet_leases::Leases::<Runtime>::get(lease).unwrap();
+			assert_eq!(record.protocol_fee, seven);
+			// The decision deposit comes back to Alice once it is refunded.
+			assert_ok!(Referenda::refund_decision_deposit(
+				RuntimeOrigin::signed(Charlie.to_account_id()),
+				index
+			));
+		});
+	}
+
+	#[test]
+	fn a_referendum_that_fails_changes_nothing() {
+		dev_ext().execute_with(|| {
+			let index =
+				propose(set_fee_call(Perbill::from_percent(7)), TrackOrigin::MarketAdmin, true);
+			vote(Alice, index, true, 100_000 * UNITS);
+			vote(Bob, index, false, 900_000 * UNITS);
+			run_to_block(40);
+			assert!(matches!(info(index), ReferendumInfo::Rejected(..)), "{:?}", info(index));
+			assert_eq!(leases::ProtocolFee::get(), Perbill::from_percent(5));
+		});
+	}
+
+	#[test]
+	fn a_proposal_without_its_decision_deposit_is_never_decided() {
+		dev_ext().execute_with(|| {
+			let index =
+				propose(set_fee_call(Perbill::from_percent(7)), TrackOrigin::MarketAdmin, false);
+			vote(Alice, index, true, 900_000 * UNITS);
+			vote(Bob, index, true, 900_000 * UNITS);
+			run_to_block(30);
+			assert!(
+				matches!(info(index), ReferendumInfo::Ongoing(ref status) if status.deciding.is_none())
+			);
+			// It times out after the undeciding timeout; the fee never changed.
+			run_to_block(60);
+			assert!(matches!(info(index), ReferendumInfo::TimedOut(..)), "{:?}", info(index));
+			assert_eq!(leases::ProtocolFee::get(), Perbill::from_percent(5));
+			// Someone without the deposit cannot place it.
+			let poor = RuntimeOrigin::signed(sp_keyring::Sr25519Keyring::One.to_account_id());
+			let other =
+				propose(set_fee_call(Perbill::from_percent(6)), TrackOrigin::MarketAdmin, false);
+			assert_ok!(Balances::transfer_all(
+				poor.clone(),
+				sp_runtime::MultiAddress::Id(Dave.to_account_id()),
+				false
+			));
+			assert!(Referenda::place_decision_deposit(poor, other).is_err());
+		});
+	}
+
+	#[test]
+	fn votes_beyond_the_free_balance_are_refused() {
+		dev_ext().execute_with(|| {
+			let index =
+				propose(set_fee_call(Perbill::from_percent(7)), TrackOrigin::MarketAdmin, true);
+			assert_noop!(
+				ConvictionVoting::vote(
+					RuntimeOrigin::signed(Eve.to_account_id()),
+					index,
+					AccountVote::Standard {
+						vote: Vote { aye: true, conviction: Conviction::Locked1x },
+						balance: ENDOWMENT + 1,
+					},
+				),
+				pallet_conviction_voting::Error::<Runtime>::InsufficientFunds
+			);
+		});
+	}
+
+	#[test]
+	fn signed_accounts_cannot_call_market_admin_calls() {
+		dev_ext().execute_with(|| {
+			let bob = RuntimeOrigin::signed(Bob.to_account_id());
+			assert_noop!(
+				Governance::set_parameter(bob.clone(), protocol_fee(Perbill::from_percent(1))),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				crate::Parameters::set_parameter(
+					bob.clone(),
+					protocol_fee(Perbill::from_percent(1))
+				),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Marketplace::add_gpu_class(
+					bob.clone(),
+					b"B200".to_vec().try_into().unwrap(),
+					192,
+					UNITS
+				),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				ProviderStaking::cancel_slash(bob.clone(), 0, b"no".to_vec().try_into().unwrap()),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				crate::Attestation::set_verifiers(bob, Default::default()),
+				DispatchError::BadOrigin
+			);
+			// The treasurer's origin is not the market admin's.
+			let treasurer = RuntimeOrigin::from(TrackOrigin::Treasurer);
+			assert_noop!(
+				Governance::set_parameter(treasurer, protocol_fee(Perbill::from_percent(1))),
+				DispatchError::BadOrigin
+			);
+			// The market admin's is: it adds a class, as sudo would on a dev chain.
+			assert_ok!(Marketplace::add_gpu_class(
+				RuntimeOrigin::from(TrackOrigin::MarketAdmin),
+				b"NVIDIA B200".to_vec().try_into().unwrap(),
+				192,
+				8 * UNITS
+			));
+		});
+	}
+
+	#[test]
+	fn out_of_range_values_are_refused_with_a_named_error() {
+		dev_ext().execute_with(|| {
+			let admin = || RuntimeOrigin::from(TrackOrigin::MarketAdmin);
+			assert_noop!(
+				Governance::set_parameter(admin(), protocol_fee(Perbill::from_percent(21))),
+				pallet_governance::Error::<Runtime>::ParameterOutOfRange
+			);
+			// A slash must land before the bond it takes can leave.
+			assert_noop!(
+				Governance::set_parameter(
+					admin(),
+					RuntimeParameters::ProviderStaking(
+						provider_staking::Parameters::SlashDeferPeriod(
+							provider_staking::SlashDeferPeriod,
+							Some(provider_staking::UnbondingPeriod::get()),
+						)
+					)
+				),
+				pallet_governance::Error::<Runtime>::ParameterOutOfRange
+			);
+			// Commit and reveal must fit in the epoch.
+			assert_noop!(
+				Governance::set_parameter(
+					admin(),
+					RuntimeParameters::Attestation(attestation::Parameters::CommitWindow(
+						attestation::CommitWindow,
+						Some(attestation::ChallengePeriod::get()),
+					))
+				),
+				pallet_governance::Error::<Runtime>::ParameterOutOfRange
+			);
+			assert_eq!(leases::ProtocolFee::get(), Perbill::from_percent(5));
+		});
+	}
+
+	/// Every parameter at its default is in range, and so is removing it.
+	#[test]
+	fn every_default_is_in_range() {
+		macro_rules! defaults {
+			($($outer:ident :: $module:ident :: $name:ident),* $(,)?) => {{
+				let mut checked = 0;
+				$(
+					for value in [Some($module::$name::get()), None] {
+						let key_value = RuntimeParameters::$outer($module::Parameters::$name(
+							$module::$name,
+							value,
+						));
+						let paired = value.is_none() && !ParameterRanges::in_range(&key_value);
+						// Parameters checked with a partner are set, never removed.
+						assert!(
+							ParameterRanges::in_range(&key_value) || paired,
+							"{} out of range at its default",
+							stringify!($name)
+						);
+					}
+					checked += 1;
+				)*
+				checked
+			}};
+		}
+		dev_ext().execute_with(|| {
+			let checked = defaults!(
+				ProviderStaking::provider_staking::SlashDeferPeriod,
+				ProviderStaking::provider_staking::OfflineSlash,
+				ProviderStaking::provider_staking::FailedChallengeSlash,
+				ProviderStaking::provider_staking::SpecMismatchSlash,
+				ProviderStaking::provider_staking::LeaseAbandonedSlash,
+				ProviderStaking::provider_staking::DisputedSlash,
+				ProviderStaking::provider_staking::RenterShare,
+				ProviderStaking::provider_staking::ReporterShare,
+				ProviderStaking::provider_staking::UnbondingPeriod,
+				Marketplace::marketplace::MfpBand,
+				Marketplace::marketplace::PriceSmoothing,
+				Marketplace::marketplace::FullWeightLeaseValue,
+				Marketplace::marketplace::SpotTargetUtilization,
+				Marketplace::marketplace::SpotStep,
+				Marketplace::marketplace::SpotEpochBlocks,
+				Marketplace::marketplace::SpotFloorShare,
+				Marketplace::marketplace::ProviderDeposit,
+				Marketplace::marketplace::MachineDeposit,
+				Marketplace::marketplace::OrderDeposit,
+				Marketplace::marketplace::JobDeposit,
+				Marketplace::marketplace::BidDeposit,
+				Marketplace::marketplace::PriorityFee,
+				Marketplace::marketplace::ResultWindow,
+				Marketplace::marketplace::JobDisputeWindow,
+				Leases::leases::ProtocolFee,
+				Leases::leases::SpotNoticeBlocks,
+				Attestation::attestation::OfflineGraceWindows,
+				Attestation::attestation::SpecMismatchHeartbeats,
+				Attestation::attestation::ChallengePeriod,
+				Attestation::attestation::CommitWindow,
+				Attestation::attestation::RevealWindow,
+				Attestation::attestation::DefaultChallengeSize,
+				Attestation::attestation::DisputeWindow,
+				Attestation::attestation::StartAttestationDeadline,
+				Attestation::attestation::DisputeDeposit,
+				Reputation::reputation::UptimeWeight,
+				Reputation::reputation::LeaseOutcomeWeight,
+				Reputation::reputation::ChallengeWeight,
+				Reputation::reputation::RatingWeight,
+				Reputation::reputation::Smoothing,
+				Reputation::reputation::FullWeightValue,
+				Reputation::reputation::DecayPeriod,
+				Reputation::reputation::DecayRate,
+			);
+			assert_eq!(checked, 43);
+		});
+	}
+
+	#[test]
+	fn a_treasurer_referendum_pays_a_spend_from_what_the_market_earned() {
+		dev_ext().execute_with(|| {
+			let treasury = TreasuryAccount::get();
+			assert_eq!(treasury, Treasury::account_id());
+			// Fees reach the treasury: here a generous transfer stands in for them.
+			assert_ok!(Balances::transfer_keep_alive(
+				RuntimeOrigin::signed(Dave.to_account_id()),
+				sp_runtime::MultiAddress::Id(treasury.clone()),
+				5_000 * UNITS
+			));
+			let charlie = Charlie.to_account_id();
+			let before = Balances::free_balance(&charlie);
+			let spend = RuntimeCall::Treasury(pallet_treasury::Call::spend {
+				asset_kind: Box::new(()),
+				amount: 1_000 * UNITS,
+				beneficiary: Box::new(charlie.clone()),
+				valid_from: None,
+			});
+			let index = propose(spend, TrackOrigin::Treasurer, true);
+			vote(Alice, index, true, 900_000 * UNITS);
+			vote(Bob, index, true, 900_000 * UNITS);
+			run_to_block(30);
+			assert!(matches!(info(index), ReferendumInfo::Approved(..)), "{:?}", info(index));
+			// Anyone pays an approved spend out.
+			assert_ok!(Treasury::payout(RuntimeOrigin::signed(Eve.to_account_id()), 0));
+			assert_eq!(Balances::free_balance(&charlie), before + 1_000 * UNITS);
+			assert_noop!(
+				Treasury::spend(
+					RuntimeOrigin::signed(Eve.to_account_id()),
+					Box::new(()),
+					UNITS,
+					Box::new(charlie),
+					None
+				),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn the_dev_chain_uses_fast_tracks_and_the_default_live_ones() {
+		dev_ext().execute_with(|| {
+			assert_eq!(Governance::timing(), pallet_governance::TrackTiming::Fast);
+			let decision = |id| {
+				<crate::configs::governance::Tracks as pallet_referenda::TracksInfo<_, _>>::info(id)
+					.unwrap()
+					.decision_period
+			};
+			assert_eq!(decision(crate::configs::governance::MARKET_ADMIN_TRACK), 20);
+			let timeout: crate::BlockNumber =
+				<crate::Runtime as pallet_referenda::Config>::UndecidingTimeout::get();
+			assert!(timeout < 100);
+		});
+		sp_io::TestExternalities::new(RuntimeGenesisConfig::default().build_storage().unwrap())
+			.execute_with(|| {
+				assert_eq!(Governance::timing(), pallet_governance::TrackTiming::Live);
+				let info = <crate::configs::governance::Tracks as pallet_referenda::TracksInfo<
+					_,
+					_,
+				>>::info(crate::configs::governance::MARKET_ADMIN_TRACK)
+				.unwrap();
+				assert_eq!(info.decision_period, 3 * crate::DAYS);
+			});
 	}
 }

@@ -134,6 +134,7 @@ impl<T: Config> Pallet<T> {
 				preempted_others,
 				rating: None,
 				held_payout: job.then_some(0),
+				protocol_fee: T::ProtocolFee::get(),
 			},
 		);
 		Self::deposit_event(Event::Rented {

@@ -96,7 +96,7 @@ impl<T: Config> Pallet<T> {
 				Fortitude::Polite,
 			)
 		};
-		let mut fee = T::ProtocolFee::get() * amount;
+		let mut fee = lease.protocol_fee * amount;
 		let mut to_provider = amount.saturating_sub(fee);
 		if let Err(e) = transfer(&T::Treasury::get(), fee) {
 			log::warn!(target: LOG_TARGET, "lease {id}: fee {fee} not paid to treasury: {e:?}");

@@ -63,7 +63,8 @@ pub const UNLISTED: MachineId = 1;
 
 parameter_types! {
 	pub const Treasury: u64 = TREASURY;
-	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+	/// Governance may change it (a runtime parameter).
+	pub static ProtocolFee: Perbill = Perbill::from_percent(5);
 }
 
 thread_local! {

@@ -206,6 +206,27 @@ mod settling {
 	}
 
 	#[test]
+	fn a_lease_pays_the_fee_in_force_when_it_opened() {
+		ExtBuilder::default().build_and_execute(|| {
+			let before = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			// Governance doubles the fee: the running lease keeps 5 %, a new one pays 10 %.
+			ProtocolFee::set(sp_runtime::Perbill::from_percent(10));
+			let after = rent(SPOT_RENTER, 2, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(31);
+			events();
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), before));
+			assert_ok!(Leases::settle(RuntimeOrigin::signed(PROVIDER), after));
+			assert_eq!(
+				events(),
+				vec![
+					Event::Settled { lease: before, to_provider: 57, fee: 3 },
+					Event::Settled { lease: after, to_provider: 54, fee: 6 },
+				]
+			);
+		});
+	}
+
+	#[test]
 	fn expiry_pays_the_whole_budget_and_closes() {
 		ExtBuilder::default().build_and_execute(|| {
 			let lease = rent(RENTER, 2, LeaseMode::OnDemand, 100, PRICE);

@@ -90,6 +90,9 @@ pub struct LeaseRecord<AccountId, BlockNumber> {
 	/// A job's lease (`Some`): what it paid for the provider, held in the renter's account
 	/// (`JobPayment`) until the job's result is accepted or refused. `None`: paid out at once.
 	pub held_payout: Option<gpux_primitives::Balance>,
+	/// The protocol's share of each payment: the fee in force when the lease opened, so a
+	/// change by governance never alters a lease already agreed.
+	pub protocol_fee: sp_runtime::Perbill,
 }
 
 impl<AccountId, BlockNumber: Copy> LeaseRecord<AccountId, BlockNumber> {

@@ -52,7 +52,12 @@ pub mod pallet {
 	use sp_core::sr25519;
 	use sp_runtime::{traits::Zero, Permill};
 
+	/// Layout 1: the launch layout. A change of layout bumps it and ships a migration in the
+	/// runtime's `migrations` list.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]

@@ -27,7 +27,12 @@ pub mod pallet {
 	use gpux_primitives::{Balance, MachineId};
 	use sp_runtime::Permill;
 
+	/// Layout 1: the launch layout. A change of layout bumps it and ships a migration in the
+	/// runtime's `migrations` list.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Reputation has no calls: it learns from the other pallets through

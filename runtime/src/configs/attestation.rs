@@ -2,41 +2,30 @@ use frame_support::{
 	parameter_types,
 	traits::{ConstU32, Randomness},
 };
-use frame_system::EnsureRoot;
 use sp_runtime::{
 	traits::{BlakeTwo256, Hash as _},
 	transaction_validity::TransactionPriority,
 	Perbill,
 };
 
+use super::parameters::dynamic_params::attestation;
 use crate::{
-	AccountId, Balance, BlockNumber, Hash, Leases, Marketplace, ProviderStaking, Reputation,
-	Runtime, RuntimeCall, RuntimeEvent, System, UncheckedExtrinsic, MINUTES, UNITS,
+	BlockNumber, Hash, Leases, Marketplace, ProviderStaking, Reputation, Runtime, RuntimeCall,
+	RuntimeEvent, System, UncheckedExtrinsic, MINUTES,
 };
+
+#[cfg(feature = "runtime-benchmarks")]
+use crate::AccountId;
 
 parameter_types! {
 	/// A heartbeat a minute (10 s on a dev chain, whose blocks take 1 s).
 	pub const HeartbeatInterval: BlockNumber = MINUTES;
-	/// A leased machine silent for 3 windows in a row is reported offline.
-	pub const OfflineGraceWindows: u32 = 2;
 	/// The sweep checks 500 machines a block: 5,000 machines within one window.
 	pub const MaxChecksPerBlock: u32 = 500;
 	pub const MaxTrackedMachines: u32 = 5_000;
 	pub const MaxOfflineReportsPerBlock: u32 = 8;
-	/// Three heartbeats in a row (three windows) that disagree with the spec are a fault.
-	pub const SpecMismatchHeartbeats: u32 = 3;
-	/// An epoch of 10 minutes; the worker has a minute to commit and one more to reveal.
-	pub const ChallengePeriod: BlockNumber = 10 * MINUTES;
-	pub const CommitWindow: BlockNumber = MINUTES;
-	pub const RevealWindow: BlockNumber = MINUTES;
 	/// Two thirds of the verifiers, rounded up.
 	pub const VerdictQuorum: Perbill = Perbill::from_percent(66);
-	/// A renter may dispute a lease for a day after it ends.
-	pub const DisputeWindow: BlockNumber = 24 * 60 * MINUTES;
-	/// A worker has 10 minutes from a lease's start to attest it; then the lease is abandoned.
-	pub const StartAttestationDeadline: BlockNumber = 10 * MINUTES;
-	/// A renter's fault report puts down 5 GPUX: back if upheld, to the treasury if not.
-	pub const DisputeDeposit: Balance = 5 * UNITS;
 	/// Workers' and verifiers' transactions go before ordinary ones.
 	pub const UnsignedPriority: TransactionPriority = TransactionPriority::MAX / 2;
 }
@@ -48,30 +37,29 @@ impl pallet_attestation::Config for Runtime {
 	type Faults = ProviderStaking;
 	type Reputation = Reputation;
 	type Randomness = ParentHashRandomness;
-	// Sudo until governance's market_admin track exists.
-	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type GovernanceOrigin = super::governance::MarketAdminOrRoot;
 	type HeartbeatInterval = HeartbeatInterval;
-	type OfflineGraceWindows = OfflineGraceWindows;
+	type OfflineGraceWindows = attestation::OfflineGraceWindows;
 	type MaxTrackedMachines = MaxTrackedMachines;
 	type MaxChecksPerBlock = MaxChecksPerBlock;
 	type MaxOfflineReportsPerBlock = MaxOfflineReportsPerBlock;
 	type Deposits = ProviderStaking;
-	type DisputeDeposit = DisputeDeposit;
-	type StartAttestationDeadline = StartAttestationDeadline;
+	type DisputeDeposit = attestation::DisputeDeposit;
+	type StartAttestationDeadline = attestation::StartAttestationDeadline;
 	type MaxStartChecksPerBlock = ConstU32<64>;
 	type MaxStartCheckDelay = ConstU32<10>;
 	type MaxAbandonReportsPerBlock = ConstU32<8>;
-	type SpecMismatchHeartbeats = SpecMismatchHeartbeats;
-	type ChallengePeriod = ChallengePeriod;
-	type CommitWindow = CommitWindow;
-	type RevealWindow = RevealWindow;
+	type SpecMismatchHeartbeats = attestation::SpecMismatchHeartbeats;
+	type ChallengePeriod = attestation::ChallengePeriod;
+	type CommitWindow = attestation::CommitWindow;
+	type RevealWindow = attestation::RevealWindow;
 	type MaxChallengesPerEpoch = ConstU32<16>;
 	type RevealedRowsPerChallenge = ConstU32<4>;
-	type DefaultChallengeSize = ConstU32<1024>;
+	type DefaultChallengeSize = attestation::DefaultChallengeSize;
 	type MaxChallengeSize = ConstU32<{ gpux_primitives::attestation::MAX_CHALLENGE_SIZE }>;
 	type MaxVerifiers = ConstU32<32>;
 	type VerdictQuorum = VerdictQuorum;
-	type DisputeWindow = DisputeWindow;
+	type DisputeWindow = attestation::DisputeWindow;
 	type MaxDisputeReasonLen = ConstU32<256>;
 	type UnsignedPriority = UnsignedPriority;
 	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;

@@ -3,29 +3,26 @@ use frame_support::{
 	traits::{ConstU128, ConstU32},
 	PalletId,
 };
-use sp_runtime::{traits::AccountIdConversion, Perbill};
+use sp_runtime::traits::AccountIdConversion;
+
+use super::parameters::dynamic_params::leases;
 
 use crate::{
 	AccountId, Attestation, Balances, BlockNumber, Marketplace, Reputation, Runtime, RuntimeEvent,
-	RuntimeHoldReason, DAYS, HOURS, MILLI_UNITS, MINUTES,
+	RuntimeHoldReason, DAYS, HOURS, MILLI_UNITS,
 };
 
 parameter_types! {
-	/// The account the treasury pallet will own (governance issue); fees collect there now.
-	pub TreasuryAccount: AccountId = PalletId(*b"py/trsry").into_account_truncating();
-	/// The protocol's share of every payment to a provider.
-	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+	/// The treasury's pot: protocol and priority fees, forfeited deposits, the treasury's
+	/// share of slashes and transaction fees land here.
+	pub TreasuryAccount: AccountId = TreasuryPalletId::get().into_account_truncating();
+	pub const TreasuryPalletId: PalletId = PalletId(*b"py/trsry");
 	pub const BlocksPerHour: BlockNumber = HOURS;
-	/// A spot lease keeps its GPUs for a minute after a preemption notice.
-	pub const SpotNoticeBlocks: BlockNumber = MINUTES;
 	/// A lease holds at least one GPU, so a machine never needs more leases than GPUs, plus
 	/// those under notice.
 	pub const MaxLeasesPerMachine: u32 = 64;
 	pub const ClosedLeaseRetention: BlockNumber = 3 * DAYS;
 }
-
-// A pruned lease can no longer be disputed: keep it at least the dispute window.
-const _: () = assert!(ClosedLeaseRetention::get() >= super::attestation::DisputeWindow::get());
 
 impl pallet_leases::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -35,9 +32,9 @@ impl pallet_leases::Config for Runtime {
 	type Watch = Attestation;
 	type Reputation = Reputation;
 	type Treasury = TreasuryAccount;
-	type ProtocolFee = ProtocolFee;
+	type ProtocolFee = leases::ProtocolFee;
 	type BlocksPerHour = BlocksPerHour;
-	type SpotNoticeBlocks = SpotNoticeBlocks;
+	type SpotNoticeBlocks = leases::SpotNoticeBlocks;
 	type MaxLeasesPerMachine = MaxLeasesPerMachine;
 	type MaxClosesPerBlock = ConstU32<64>;
 	type MaxCloseDelay = ConstU32<10>;

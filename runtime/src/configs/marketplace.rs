@@ -1,53 +1,29 @@
 use frame_support::{parameter_types, traits::ConstU32};
-use frame_system::EnsureRoot;
 
 use super::parameters::dynamic_params::marketplace;
 use crate::{
-	AccountId, Attestation, Balance, Balances, BlockNumber, Leases, ProviderStaking, Reputation,
-	Runtime, RuntimeEvent, RuntimeHoldReason, DAYS, HOURS, MINUTES, UNITS,
+	Attestation, Balances, BlockNumber, Leases, ProviderStaking, Reputation, Runtime, RuntimeEvent,
+	RuntimeHoldReason, DAYS, MINUTES,
 };
 
 parameter_types! {
 	pub const MaxMachinesPerProvider: u32 = 256;
-	/// A provider's record with its longest metadata, about 300 bytes, at about 3 GPUX a
-	/// kilobyte of state.
-	pub const ProviderDeposit: Balance = UNITS;
-	/// A machine's records here and in the attestation pallet (its heartbeat record with 16
-	/// GPUs, about 1.2 KB in all).
-	pub const MachineDeposit: Balance = 4 * UNITS;
-	/// A resting order's record with its longest SSH key, about 1.2 KB.
-	pub const OrderDeposit: Balance = 4 * UNITS;
 	/// An order rests a week at most.
 	pub const MaxOrderLifetime: BlockNumber = 7 * DAYS;
-	/// A job's record with its CID and longest SSH key, about 1.5 KB.
-	pub const JobDeposit: Balance = 5 * UNITS;
-	pub const BidDeposit: Balance = UNITS;
-	pub const PriorityFee: Balance = UNITS;
 	/// Bid windows from a minute to a day.
 	pub const MinBidWindow: BlockNumber = MINUTES;
 	pub const MaxBidWindow: BlockNumber = DAYS;
-	/// A job's result is due an hour after its lease ends; its submitter may dispute it for a
-	/// day, like any lease.
-	pub const ResultWindow: BlockNumber = HOURS;
-	pub const JobDisputeWindow: BlockNumber = DAYS;
 	/// A job's lease runs a month at most.
 	pub const MaxJobDuration: BlockNumber = 30 * DAYS;
 }
 
-// A job's lease is kept (its payout held) until its result is decided; the windows fit well
-// inside the closed-lease retention anyway.
-const _: () = assert!(
-	ResultWindow::get() + JobDisputeWindow::get() <= super::leases::ClosedLeaseRetention::get()
-);
-
 impl pallet_marketplace::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Sudo until governance's market_admin track exists.
-	type AdminOrigin = EnsureRoot<AccountId>;
+	type AdminOrigin = super::governance::MarketAdminOrRoot;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
-	type ProviderDeposit = ProviderDeposit;
-	type MachineDeposit = MachineDeposit;
+	type ProviderDeposit = marketplace::ProviderDeposit;
+	type MachineDeposit = marketplace::MachineDeposit;
 	type Leases = Leases;
 	type Bonds = ProviderStaking;
 	type Monitor = Attestation;
@@ -64,7 +40,7 @@ impl pallet_marketplace::Config for Runtime {
 	type FullWeightLeaseValue = marketplace::FullWeightLeaseValue;
 	type Reputation = Reputation;
 	type Deposits = ProviderStaking;
-	type OrderDeposit = OrderDeposit;
+	type OrderDeposit = marketplace::OrderDeposit;
 	type MaxRestingOrders = ConstU32<256>;
 	type MaxOrdersPerRenter = ConstU32<16>;
 	type MaxMatchCandidates = ConstU32<8>;
@@ -76,16 +52,16 @@ impl pallet_marketplace::Config for Runtime {
 	type SpotEpochBlocks = marketplace::SpotEpochBlocks;
 	type SpotFloorShare = marketplace::SpotFloorShare;
 	type Treasury = super::leases::TreasuryAccount;
-	type JobDeposit = JobDeposit;
-	type BidDeposit = BidDeposit;
-	type PriorityFee = PriorityFee;
+	type JobDeposit = marketplace::JobDeposit;
+	type BidDeposit = marketplace::BidDeposit;
+	type PriorityFee = marketplace::PriorityFee;
 	type MinBidWindow = MinBidWindow;
 	type MaxBidWindow = MaxBidWindow;
 	type MaxBidsPerJob = ConstU32<16>;
 	type MaxJobDuration = MaxJobDuration;
 	type MaxAwardAttempts = ConstU32<2>;
 	type MaxJobsPerBlock = ConstU32<8>;
-	type ResultWindow = ResultWindow;
-	type JobDisputeWindow = JobDisputeWindow;
+	type ResultWindow = marketplace::ResultWindow;
+	type JobDisputeWindow = marketplace::JobDisputeWindow;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 }

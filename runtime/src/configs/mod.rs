@@ -3,6 +3,7 @@
 mod attestation;
 mod balances;
 mod consensus;
+pub mod governance;
 mod leases;
 mod marketplace;
 pub mod parameters;
@@ -11,9 +12,12 @@ mod reputation;
 mod sudo;
 mod system;
 mod transaction_payment;
+mod treasury;
+mod utility;
 
-pub use attestation::{ChallengePeriod, HeartbeatInterval};
-pub use leases::{ProtocolFee, TreasuryAccount};
+pub use attestation::HeartbeatInterval;
+pub use leases::TreasuryAccount;
+pub use parameters::dynamic_params::{attestation::ChallengePeriod, leases::ProtocolFee};
 pub use parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
 pub use provider_staking::MinBondPerGpu;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};

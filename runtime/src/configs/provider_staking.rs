@@ -2,21 +2,22 @@ use frame_support::{
 	parameter_types,
 	traits::{tokens::imbalance::ResolveTo, ConstU32},
 };
-use frame_system::EnsureRoot;
 
 use super::{
 	marketplace::MaxMachinesPerProvider, parameters::dynamic_params::provider_staking,
 	TreasuryAccount,
 };
 use crate::{
-	AccountId, Attestation, Balance, Balances, BlockNumber, Leases, Marketplace, Runtime,
-	RuntimeEvent, RuntimeHoldReason, DAYS, UNITS,
+	Attestation, Balance, Balances, Leases, Marketplace, Runtime, RuntimeEvent, RuntimeHoldReason,
+	UNITS,
 };
+
+#[cfg(feature = "runtime-benchmarks")]
+use crate::AccountId;
 
 parameter_types! {
 	/// 100 GPUX per listed GPU: a hundred hours of an RTX 4090 at its ceiling.
 	pub const MinBondPerGpu: Balance = 100 * UNITS;
-	pub const UnbondingPeriod: BlockNumber = 7 * DAYS;
 }
 
 impl pallet_provider_staking::Config for Runtime {
@@ -26,11 +27,10 @@ impl pallet_provider_staking::Config for Runtime {
 	type Market = Marketplace;
 	type Leases = Leases;
 	type Disputes = Attestation;
-	// Sudo until governance's market_admin track exists.
-	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type GovernanceOrigin = super::governance::MarketAdminOrRoot;
 	type Slashed = ResolveTo<TreasuryAccount, Balances>;
 	type MinBondPerGpu = MinBondPerGpu;
-	type UnbondingPeriod = UnbondingPeriod;
+	type UnbondingPeriod = provider_staking::UnbondingPeriod;
 	type SlashDeferPeriod = provider_staking::SlashDeferPeriod;
 	type OfflineSlash = provider_staking::OfflineSlash;
 	type FailedChallengeSlash = provider_staking::FailedChallengeSlash;

@@ -1,11 +1,12 @@
 use frame_support::{
 	parameter_types,
-	traits::ConstU8,
+	traits::{tokens::imbalance::ResolveTo, ConstU8},
 	weights::{ConstantMultiplier, IdentityFee},
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_runtime::traits::One;
 
+use super::TreasuryAccount;
 use crate::{Balance, Balances, Runtime, RuntimeEvent, MILLI_UNITS};
 
 parameter_types! {
@@ -16,8 +17,9 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees are burned until the treasury exists (governance issue).
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	// Fees and tips go to the treasury: a solochain's validators are paid by governance, not
+	// by the blocks they author.
+	type OnChargeTransaction = FungibleAdapter<Balances, ResolveTo<TreasuryAccount, Balances>>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
