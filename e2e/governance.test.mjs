@@ -79,7 +79,9 @@ describe('OpenGov on a --dev node', () => {
 
   it('a referendum voted down changes nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
     const index = await propose(api, setFee(9), MARKET_ADMIN, alice);
-    await vote(api, index, [bob], { aye: false, balance: 900_000n * UNIT });
+    // Alice's ayes reach the track's support; Bob's nays keep approval under the curve.
+    await vote(api, index, [alice], { balance: 300_000n * UNIT, conviction: 'Locked6x' });
+    await vote(api, index, [bob], { aye: false, balance: 900_000n * UNIT, conviction: 'Locked6x' });
     assert.equal(await decided(api, index, 90_000), 'Rejected');
     assert.equal(await storedFee(), 7 * PERCENT);
   });

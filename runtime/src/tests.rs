@@ -858,12 +858,15 @@ mod governance {
 				sp_runtime::MultiAddress::Id(Dave.to_account_id()),
 				false
 			));
-			assert!(Referenda::place_decision_deposit(poor, other).is_err());
+			assert_noop!(
+				Referenda::place_decision_deposit(poor, other),
+				pallet_balances::Error::<Runtime>::InsufficientBalance
+			);
 		});
 	}
 
 	#[test]
-	fn votes_beyond_the_free_balance_are_refused() {
+	fn votes_beyond_the_balance_are_refused() {
 		dev_ext().execute_with(|| {
 			let index =
 				propose(set_fee_call(Perbill::from_percent(7)), TrackOrigin::MarketAdmin, true);
@@ -968,23 +971,36 @@ mod governance {
 	/// Every parameter at its default is in range, and so is removing it.
 	#[test]
 	fn every_default_is_in_range() {
+		// Checked with a partner: set explicitly, never removed.
+		const PAIRED: &[&str] = &[
+			"SlashDeferPeriod",
+			"UnbondingPeriod",
+			"RenterShare",
+			"ReporterShare",
+			"ResultWindow",
+			"JobDisputeWindow",
+			"ChallengePeriod",
+			"CommitWindow",
+			"RevealWindow",
+		];
 		macro_rules! defaults {
 			($($outer:ident :: $module:ident :: $name:ident),* $(,)?) => {{
 				let mut checked = 0;
 				$(
-					for value in [Some($module::$name::get()), None] {
-						let key_value = RuntimeParameters::$outer($module::Parameters::$name(
-							$module::$name,
-							value,
-						));
-						let paired = value.is_none() && !ParameterRanges::in_range(&key_value);
-						// Parameters checked with a partner are set, never removed.
-						assert!(
-							ParameterRanges::in_range(&key_value) || paired,
-							"{} out of range at its default",
-							stringify!($name)
-						);
-					}
+					let name = stringify!($name);
+					let with = |value| RuntimeParameters::$outer($module::Parameters::$name(
+						$module::$name,
+						value,
+					));
+					assert!(
+						ParameterRanges::in_range(&with(Some($module::$name::get()))),
+						"{name} out of range at its default"
+					);
+					assert_eq!(
+						ParameterRanges::in_range(&with(None)),
+						!PAIRED.contains(&name),
+						"removing {name}"
+					);
 					checked += 1;
 				)*
 				checked
@@ -1001,6 +1017,7 @@ mod governance {
 				ProviderStaking::provider_staking::RenterShare,
 				ProviderStaking::provider_staking::ReporterShare,
 				ProviderStaking::provider_staking::UnbondingPeriod,
+				ProviderStaking::provider_staking::MinBondPerGpu,
 				Marketplace::marketplace::MfpBand,
 				Marketplace::marketplace::PriceSmoothing,
 				Marketplace::marketplace::FullWeightLeaseValue,
@@ -1027,6 +1044,7 @@ mod governance {
 				Attestation::attestation::DisputeWindow,
 				Attestation::attestation::StartAttestationDeadline,
 				Attestation::attestation::DisputeDeposit,
+				Attestation::attestation::HeartbeatInterval,
 				Reputation::reputation::UptimeWeight,
 				Reputation::reputation::LeaseOutcomeWeight,
 				Reputation::reputation::ChallengeWeight,
@@ -1036,7 +1054,75 @@ mod governance {
 				Reputation::reputation::DecayPeriod,
 				Reputation::reputation::DecayRate,
 			);
-			assert_eq!(checked, 43);
+			assert_eq!(checked, 45);
+		});
+	}
+
+	fn set(value: RuntimeParameters) {
+		assert_ok!(Governance::set_parameter(RuntimeOrigin::from(TrackOrigin::MarketAdmin), value));
+	}
+
+	#[test]
+	fn a_raised_bond_per_gpu_stops_new_rents_until_the_provider_tops_up() {
+		dev_ext().execute_with(|| {
+			let running = bob_rents_a_demo_gpu_for_an_hour();
+			// Ferdie's 1,000 GPUX back 2 GPUs at 100; at 600 they need 1,200.
+			set(RuntimeParameters::ProviderStaking(provider_staking::Parameters::MinBondPerGpu(
+				provider_staking::MinBondPerGpu,
+				Some(600 * UNITS),
+			)));
+			run_to_block(2);
+			let rent = || {
+				crate::Leases::rent(
+					RuntimeOrigin::signed(Charlie.to_account_id()),
+					0,
+					1,
+					gpux_primitives::LeaseMode::OnDemand,
+					600,
+					500 * crate::MILLI_UNITS,
+					gpux_primitives::AccessSpec {
+						ssh_public_key: b"ssh-ed25519 AAAA charlie".to_vec().try_into().unwrap(),
+						seal_key: None,
+					},
+				)
+			};
+			assert_noop!(rent(), pallet_leases::Error::<Runtime>::ProviderUnderBonded);
+			// Bob's lease runs on, and the machine stays listed.
+			assert!(pallet_leases::Leases::<Runtime>::get(running).unwrap().is_open());
+			assert!(pallet_marketplace::Machines::<Runtime>::get(0).unwrap().listing.is_some());
+			let ferdie = RuntimeOrigin::signed(sp_keyring::Sr25519Keyring::Ferdie.to_account_id());
+			assert_ok!(ProviderStaking::bond(ferdie, 200 * UNITS));
+			assert_ok!(rent());
+		});
+	}
+
+	#[test]
+	fn a_new_heartbeat_interval_starts_with_the_next_window() {
+		dev_ext().execute_with(|| {
+			run_to_block(5);
+			set(RuntimeParameters::Attestation(attestation::Parameters::HeartbeatInterval(
+				attestation::HeartbeatInterval,
+				Some(20),
+			)));
+			run_to_block(9);
+			assert_eq!(crate::Attestation::window_of(9), 0);
+			run_to_block(10);
+			assert_eq!(
+				(crate::Attestation::window_of(10), crate::Attestation::window_of(29)),
+				(1, 1)
+			);
+			assert_eq!(crate::Attestation::window_of(30), 2);
+			// Shorter than the sweep needs to check every watched machine: refused.
+			assert_noop!(
+				Governance::set_parameter(
+					RuntimeOrigin::from(TrackOrigin::MarketAdmin),
+					RuntimeParameters::Attestation(attestation::Parameters::HeartbeatInterval(
+						attestation::HeartbeatInterval,
+						Some(5),
+					))
+				),
+				pallet_governance::Error::<Runtime>::ParameterOutOfRange
+			);
 		});
 	}
 

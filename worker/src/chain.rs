@@ -67,6 +67,9 @@ pub mod keys {
 	pub fn challenge(id: u64) -> Vec<u8> {
 		pallet_attestation::Challenges::<Runtime>::storage_map_final_key(id)
 	}
+	pub fn heartbeat_windows() -> Vec<u8> {
+		pallet_attestation::HeartbeatWindows::<Runtime>::storage_value_final_key().to_vec()
+	}
 	pub fn heartbeat(machine: MachineId) -> Vec<u8> {
 		pallet_attestation::Heartbeats::<Runtime>::storage_map_final_key(machine)
 	}

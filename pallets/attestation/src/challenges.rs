@@ -20,7 +20,7 @@ use sp_runtime::{
 
 use crate::{
 	unsigned::Checks, weights::WeightInfo, ChallengeOutcome, ChallengeRecord, ChallengeRecordOf,
-	ChallengeSizes, ChallengeState, Challenges, Config, Error, Event, NextChallengeId,
+	ChallengeSizes, ChallengeState, Challenges, Config, EpochEndsAt, Error, Event, NextChallengeId,
 	OpenChallenges, Pallet, RevealedRowsOf, RowValues, TrackedMachineCount, TrackedMachines,
 	Verdicts, Verifiers, LOG_TARGET,
 };
@@ -33,10 +33,15 @@ impl<T: Config> Pallet<T> {
 			.any(|id| Challenges::<T>::get(id).is_some_and(|c| c.machine == machine))
 	}
 
-	/// Whether `now` starts a challenge epoch (block 0 does not).
+	/// Whether `now` starts a challenge epoch (block 0 does not): a multiple of the period, and
+	/// not before the last epoch's end, so a period changed by governance never cuts short the
+	/// deadlines of challenges already issued.
 	pub(crate) fn is_epoch_start(now: BlockNumberFor<T>) -> bool {
 		let period = T::ChallengePeriod::get();
-		!now.is_zero() && !period.is_zero() && (now % period).is_zero()
+		!now.is_zero()
+			&& !period.is_zero()
+			&& (now % period).is_zero()
+			&& now >= EpochEndsAt::<T>::get()
 	}
 
 	/// The matrix side of a GPU class's challenges.
@@ -76,7 +81,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let commit_by = now.saturating_add(T::CommitWindow::get());
 		let reveal_by = commit_by.saturating_add(T::RevealWindow::get());
-		let decide_by = now.saturating_add(T::ChallengePeriod::get()).saturating_sub(1u32.into());
+		let ends_at = now.saturating_add(T::ChallengePeriod::get());
+		EpochEndsAt::<T>::put(ends_at);
+		let decide_by = ends_at.saturating_sub(1u32.into());
 		let mut open = OpenChallenges::<T>::get();
 		for machine in &picked {
 			let Some(info) = T::Machines::attested_machine(*machine) else { continue };

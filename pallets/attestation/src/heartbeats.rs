@@ -9,12 +9,12 @@ use gpux_primitives::{
 	MachineMonitor, ReputationFeed,
 };
 use sp_core::sr25519;
-use sp_runtime::traits::{SaturatedConversion, Saturating, Verify, Zero};
+use sp_runtime::traits::{One, Verify, Zero};
 
 use crate::{
 	unsigned::Checks, weights::WeightInfo, Config, Error, Event, HeartbeatRecord,
-	HeartbeatRecordOf, Heartbeats, Pallet, Sweep, SweepCursor, TrackedMachineCount,
-	TrackedMachines, LOG_TARGET,
+	HeartbeatRecordOf, HeartbeatWindows, Heartbeats, Pallet, Sweep, SweepCursor,
+	TrackedMachineCount, TrackedMachines, WindowAnchor, LOG_TARGET,
 };
 
 /// What a sweep did with one machine.
@@ -29,16 +29,45 @@ enum Checked {
 }
 
 impl<T: Config> Pallet<T> {
+	/// How windows are numbered now: stored from genesis on, or from block 0 at the configured
+	/// interval until the first block stores it.
+	pub fn windows() -> WindowAnchor<BlockNumberFor<T>> {
+		HeartbeatWindows::<T>::get().unwrap_or_else(|| WindowAnchor {
+			block: Zero::zero(),
+			window: 0,
+			interval: T::HeartbeatInterval::get().max(One::one()),
+		})
+	}
+
 	/// The heartbeat window `at` falls in.
 	pub fn window_of(at: BlockNumberFor<T>) -> u32 {
-		let interval = T::HeartbeatInterval::get().max(1u32.into());
-		(at / interval).saturated_into()
+		Self::windows().window_of(at)
 	}
 
 	/// The first block after `window`.
 	pub(crate) fn window_end(window: u32) -> BlockNumberFor<T> {
-		BlockNumberFor::<T>::from(window.saturating_add(1))
-			.saturating_mul(T::HeartbeatInterval::get())
+		Self::windows().start_of(window.saturating_add(1))
+	}
+
+	/// Follows governance's `HeartbeatInterval`: a new length takes effect at the next window's
+	/// start, counting on from the window number reached, so heartbeats, the sweep and the
+	/// workers never see a window twice or skip one.
+	pub(crate) fn follow_interval(now: BlockNumberFor<T>) -> Weight {
+		let interval = T::HeartbeatInterval::get().max(One::one());
+		let anchor = Self::windows();
+		let db = T::DbWeight::get();
+		if !HeartbeatWindows::<T>::exists() {
+			// The numbering so far, kept: block 0 on.
+			HeartbeatWindows::<T>::put(anchor);
+			return db.reads_writes(2, 1);
+		}
+		if anchor.interval == interval || !anchor.is_start(now) {
+			return db.reads(2);
+		}
+		let window = anchor.window_of(now);
+		HeartbeatWindows::<T>::put(WindowAnchor { block: now, window, interval });
+		Self::deposit_event(Event::HeartbeatIntervalChanged { window, interval });
+		db.reads_writes(2, 1)
 	}
 
 	/// Whether `signature` is `machine`'s worker key over `statement` (when `checks` include

@@ -249,9 +249,9 @@ impl<T: Config> Pallet<T> {
 			let first_missed =
 				last_checked.saturating_add(1).saturating_sub(record.missed_in_a_row);
 			record.missed_in_a_row > 0
-				&& BlockNumberFor::<T>::from(first_missed)
-					.saturating_mul(T::HeartbeatInterval::get())
-					>= facts.starts_at
+				// Windows before the last interval change have no exact start: governance decides.
+				&& first_missed >= Self::windows().window
+				&& Self::windows().start_of(first_missed) >= facts.starts_at
 		});
 		if kind == FaultKind::Offline && facts.open && under_this_lease {
 			Self::decide_claim(lease, facts.machine, &renter, kind, deposit, true)?;

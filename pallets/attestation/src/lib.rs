@@ -42,7 +42,10 @@ pub mod pallet {
 		VerifierSignature,
 	};
 	use sp_core::sr25519;
-	use sp_runtime::{traits::SaturatedConversion, Perbill};
+	use sp_runtime::{
+		traits::{SaturatedConversion, Zero},
+		Perbill,
+	};
 
 	/// Layout 1: the launch layout. A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
@@ -175,9 +178,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TrackedMachineCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
+	/// How heartbeat windows are numbered: from genesis, moved to the next window's start when
+	/// governance changes `HeartbeatInterval`. Workers read it to name their window.
+	#[pallet::storage]
+	pub type HeartbeatWindows<T: Config> =
+		StorageValue<_, WindowAnchor<BlockNumberFor<T>>, OptionQuery>;
+
 	/// Progress of the check of the last finished heartbeat window.
 	#[pallet::storage]
 	pub type Sweep<T: Config> = StorageValue<_, SweepCursor, ValueQuery>;
+
+	/// Where the current challenge epoch ends: the next epoch starts at the first multiple of
+	/// `ChallengePeriod` from here.
+	#[pallet::storage]
+	pub type EpochEndsAt<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// Challenges not decided yet.
 	#[pallet::storage]
@@ -261,6 +275,7 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			Pallet::<T>::follow_interval(Zero::zero());
 			// A bad preset must stop the node loudly before launch.
 			Pallet::<T>::do_set_verifiers(
 				self.verifiers.clone().try_into().expect("genesis verifiers fit MaxVerifiers"),
@@ -277,6 +292,9 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// A machine's heartbeat for `window` arrived.
 		HeartbeatReceived { machine: MachineId, window: u32 },
+		/// Governance changed `HeartbeatInterval`: from `window` on, windows last `interval`
+		/// blocks.
+		HeartbeatIntervalChanged { window: u32, interval: BlockNumberFor<T> },
 		/// A leased machine missed more heartbeat windows than the grace allows and was
 		/// reported offline.
 		OfflineReported { machine: MachineId, missed_windows: u32 },
@@ -407,7 +425,8 @@ pub mod pallet {
 		/// `MaxChecksPerBlock`), and at each epoch start closes the last epoch's challenges
 		/// and issues new ones.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let mut weight = Self::sweep_windows(now);
+			let mut weight = Self::follow_interval(now);
+			weight.saturating_accrue(Self::sweep_windows(now));
 			weight.saturating_accrue(Self::check_lease_starts(now));
 			if Self::is_epoch_start(now) {
 				weight.saturating_accrue(Self::close_epoch(now));

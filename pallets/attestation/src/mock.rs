@@ -69,6 +69,9 @@ pub const ROWS: u32 = 3;
 
 parameter_types! {
 	pub const Quorum: Perbill = Perbill::from_percent(66);
+	/// Governance may change it (a runtime parameter).
+	pub static HeartbeatInterval: u64 = INTERVAL;
+	pub static ChallengePeriod: u64 = PERIOD;
 }
 
 /// A machine of the fake market.
@@ -353,13 +356,13 @@ impl pallet_attestation::Config for Test {
 	type Reputation = FakeReputation;
 	type Randomness = TestRandomness;
 	type GovernanceOrigin = frame_system::EnsureSignedBy<Governance, u64>;
-	type HeartbeatInterval = ConstU64<INTERVAL>;
+	type HeartbeatInterval = HeartbeatInterval;
 	type OfflineGraceWindows = ConstU32<GRACE>;
 	type MaxTrackedMachines = ConstU32<20>;
 	type MaxChecksPerBlock = ConstU32<2>;
 	type MaxOfflineReportsPerBlock = ConstU32<1>;
 	type SpecMismatchHeartbeats = ConstU32<SPEC_MISMATCH_HEARTBEATS>;
-	type ChallengePeriod = ConstU64<PERIOD>;
+	type ChallengePeriod = ChallengePeriod;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type MaxChallengesPerEpoch = ConstU32<2>;

@@ -236,6 +236,47 @@ mod heartbeats {
 		});
 	}
 
+	#[test]
+	fn a_new_interval_starts_with_the_next_window_and_the_numbering_carries_on() {
+		ExtBuilder.build_and_execute(|| {
+			assert_ok!(beat(MACHINE, 1));
+			run_to_block(15);
+			assert_ok!(beat(MACHINE, 1));
+			// Governance doubles the interval in window 1 (blocks 10..=19): it ends as it began.
+			HeartbeatInterval::set(2 * INTERVAL);
+			run_to_block(19);
+			assert_eq!(Attestation::window_of(19), 1);
+			run_to_block(20);
+			System::assert_has_event(RuntimeEvent::Attestation(
+				crate::Event::HeartbeatIntervalChanged { window: 2, interval: 2 * INTERVAL },
+			));
+			assert_eq!((Attestation::window_of(39), Attestation::window_of(40)), (2, 3));
+			assert_ok!(beat(MACHINE, 1));
+			// One heartbeat per window, in the new windows too.
+			run_to_block(39);
+			assert_noop!(beat(MACHINE, 1), AttestationError::HeartbeatTooEarly);
+			run_to_block(40);
+			assert_ok!(beat(MACHINE, 1));
+			run_to_block(60);
+			// No window was lost or counted twice across the change.
+			let record = Heartbeats::<Test>::get(MACHINE).unwrap();
+			assert_eq!((record.windows_checked, record.windows_met), (4, 4));
+			// Back to 10 blocks from the next window's start (block 80, window 5).
+			HeartbeatInterval::set(INTERVAL);
+			run_to_block(79);
+			assert_eq!(Attestation::window_of(79), 4);
+			run_to_block(80);
+			assert_eq!(
+				(
+					Attestation::window_of(80),
+					Attestation::window_of(89),
+					Attestation::window_of(90)
+				),
+				(5, 5, 6)
+			);
+		});
+	}
+
 	fn lease_on(machine: MachineId) -> FakeLease {
 		FakeLease::open(machine, 0, 500)
 	}
@@ -680,6 +721,33 @@ mod challenges {
 			assert!(decided.contains(&(answered, ChallengeOutcome::Undecided)));
 			// The new epoch's challenges are issued after the old ones close.
 			assert!(OpenChallenges::<Test>::get().iter().all(|c| *c > answered));
+		});
+	}
+
+	#[test]
+	fn a_shorter_period_set_mid_epoch_keeps_the_open_challenges_deadlines() {
+		ExtBuilder.build_and_execute(|| {
+			let (id, machine, seed) = issued()[0];
+			let faulted = || told().faults.contains(&(machine, FaultKind::FailedChallenge));
+			// Governance cuts the period to 15 in the epoch that began at 40: 45 and 60 are
+			// multiples, but the open challenges run to 79.
+			ChallengePeriod::set(15);
+			run_to_block(PERIOD + 1);
+			let rows = commit_honestly(id, seed);
+			run_to_block(PERIOD + 5);
+			assert!(OpenChallenges::<Test>::get().contains(&id), "closed early");
+			assert_ok!(reveal(id, seed, &rows));
+			run_to_block(PERIOD + 20);
+			assert!(OpenChallenges::<Test>::get().contains(&id), "closed early");
+			assert!(told().faults.is_empty(), "no challenge closed early");
+			// The next epoch starts at the first multiple of 15 from 80: 90.
+			run_to_block(89);
+			assert!(OpenChallenges::<Test>::get().contains(&id));
+			run_to_block(90);
+			assert!(!OpenChallenges::<Test>::get().contains(&id));
+			// Its epoch closed: the unanswered one is a fault, the revealed one is nobody's.
+			assert!(!told().faults.is_empty());
+			assert!(!faulted(), "a revealed challenge is nobody's fault");
 		});
 	}
 

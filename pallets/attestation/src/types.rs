@@ -10,6 +10,10 @@ use gpux_primitives::{
 };
 use scale_info::TypeInfo;
 use sp_core::ConstU32;
+use sp_runtime::{
+	traits::{AtLeast32BitUnsigned, One},
+	SaturatedConversion,
+};
 
 /// A tracked machine's last heartbeat and its window counters.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
@@ -87,6 +91,47 @@ impl<BlockNumber> HeartbeatRecord<BlockNumber> {
 
 /// A heartbeat record of the runtime.
 pub type HeartbeatRecordOf<T> = HeartbeatRecord<BlockNumberFor<T>>;
+
+/// How heartbeat windows are numbered: window `window` starts at `block`, and it and every later
+/// one last `interval` blocks. A new `HeartbeatInterval` takes effect at the next window's start
+/// (`Pallet::follow_interval`), so window numbers never jump or repeat.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct WindowAnchor<BlockNumber> {
+	pub block: BlockNumber,
+	pub window: u32,
+	pub interval: BlockNumber,
+}
+
+impl<BlockNumber: AtLeast32BitUnsigned + Copy> WindowAnchor<BlockNumber> {
+	fn length(&self) -> BlockNumber {
+		self.interval.max(One::one())
+	}
+
+	/// The window block `at` falls in (blocks before the anchor are counted back at today's
+	/// length: only lease starts there are compared, never heartbeats).
+	pub fn window_of(&self, at: BlockNumber) -> u32 {
+		if at >= self.block {
+			self.window.saturating_add(((at - self.block) / self.length()).saturated_into())
+		} else {
+			let back = (self.block - at).saturating_add(self.length() - One::one()) / self.length();
+			self.window.saturating_sub(back.saturated_into())
+		}
+	}
+
+	/// The first block of `window`.
+	pub fn start_of(&self, window: u32) -> BlockNumber {
+		if window >= self.window {
+			self.block.saturating_add(self.length().saturating_mul((window - self.window).into()))
+		} else {
+			self.block.saturating_sub(self.length().saturating_mul((self.window - window).into()))
+		}
+	}
+
+	/// Whether a window starts at `at`.
+	pub fn is_start(&self, at: BlockNumber) -> bool {
+		at >= self.block && ((at - self.block) % self.length()).is_zero()
+	}
+}
 
 /// Where the windows' sweep is: machines at `next` and above are not yet checked for
 /// `window`.

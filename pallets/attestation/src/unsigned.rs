@@ -54,7 +54,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn validate_unsigned_call(call: &Call<T>) -> TransactionValidity {
 		// Lease attestations have no deadline; an hour keeps a stuck one from lingering.
 		let now = frame_system::Pallet::<T>::block_number();
-		let later = now.saturating_add(T::HeartbeatInterval::get().saturating_mul(60u32.into()));
+		let later = now.saturating_add(Self::windows().interval.saturating_mul(60u32.into()));
 		match call {
 			Call::heartbeat { machine, window, telemetry, signature } => {
 				Self::check_heartbeat(*machine, *window, telemetry, signature, Checks::Full)

@@ -71,9 +71,10 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(listed == record.listed_gpus, "provider listed GPU count disagrees");
 			ensure!(committed == record.committed_gpus, "provider committed GPU count disagrees");
-			// A slash may take the bond below what is leased; then nothing stays listed.
+			// A slash may take the bond below what is leased; then nothing stays listed. A raised
+			// bond per GPU binds only what is committed after it.
 			ensure!(
-				T::Bonds::backs(&provider, committed) || listed == 0,
+				T::Bonds::backs_as_committed(&provider, committed) || listed == 0,
 				"listed and leased GPUs not backed by their provider's bond"
 			);
 		}

@@ -53,6 +53,7 @@ impl<T: Config> Pallet<T> {
 			let committed =
 				provider.committed_gpus.checked_add(extra_committed).ok_or(Error::<T>::Overflow)?;
 			ensure!(T::Bonds::backs(who, committed), Error::<T>::InsufficientBond);
+			T::Bonds::committed(who, committed);
 			provider.listed_gpus = listed;
 			provider.committed_gpus = committed;
 			Ok(())

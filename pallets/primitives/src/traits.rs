@@ -92,6 +92,15 @@ pub trait ProviderBonds<AccountId> {
 	fn backs_after_slashes(provider: &AccountId, gpus: u32) -> bool {
 		Self::backs(provider, gpus)
 	}
+	/// Whether the active bond backs `gpus` at the bond per GPU they were committed at (the
+	/// lower of the provider's committed rate and the current one): what invariants hold to,
+	/// since a raised rate binds only new commitments.
+	fn backs_as_committed(provider: &AccountId, gpus: u32) -> bool {
+		Self::backs(provider, gpus)
+	}
+	/// The provider's `gpus` listed or leased GPUs were just found backed at the current rate
+	/// (it listed more): from now on it is held to this rate.
+	fn committed(_provider: &AccountId, _gpus: u32) {}
 }
 
 /// No bond required: for tests and runtimes without provider staking.

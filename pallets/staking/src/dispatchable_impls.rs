@@ -5,7 +5,8 @@ use gpux_primitives::{Balance, DisputeRegistry, ProviderBonds, ProviderMarket};
 use sp_runtime::traits::CheckedAdd;
 
 use crate::{
-	Bonds, CancelReasonOf, Config, Error, Event, NextSlashId, Pallet, SlashId, Slashes, UnlockChunk,
+	BondLedgerOf, Bonds, CancelReasonOf, Config, Error, Event, NextSlashId, Pallet, SlashId,
+	Slashes, UnlockChunk,
 };
 
 impl<T: Config> Pallet<T> {
@@ -13,10 +14,25 @@ impl<T: Config> Pallet<T> {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let mut ledger = Bonds::<T>::get(&provider).unwrap_or_default();
 		ledger.active = ledger.active.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+		Self::hold_to_current_rate(&mut ledger, T::Market::committed_gpus(&provider));
 		Self::hold_bond(&provider, amount)?;
 		Bonds::<T>::insert(&provider, ledger);
 		Self::deposit_event(Event::Bonded { provider, amount });
 		Ok(())
+	}
+
+	/// What `gpus` GPUs need bonded at the rate they were committed at (or the current one, if
+	/// governance lowered it since).
+	pub(crate) fn committed_requirement(ledger: &BondLedgerOf<T>, gpus: u32) -> Balance {
+		ledger.rate.min(T::MinBondPerGpu::get()).saturating_mul(gpus.into())
+	}
+
+	/// Holds the provider to the current rate if its active bond covers `gpus` at it (what a
+	/// bond, an unbond or a new listing just showed), and a new ledger in any case.
+	pub(crate) fn hold_to_current_rate(ledger: &mut BondLedgerOf<T>, gpus: u32) {
+		if ledger.rate == 0 || ledger.active >= Self::requirement(gpus) {
+			ledger.rate = T::MinBondPerGpu::get();
+		}
 	}
 
 	/// What `gpus` listed or leased GPUs need bonded.
@@ -43,6 +59,7 @@ impl<T: Config> Pallet<T> {
 				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?,
 		}
 		ledger.active = remaining;
+		Self::hold_to_current_rate(&mut ledger, T::Market::committed_gpus(&provider));
 		Bonds::<T>::insert(&provider, ledger);
 		Self::deposit_event(Event::Unbonded { provider, amount, unlocks_at });
 		Ok(())
@@ -93,5 +110,18 @@ impl<T: Config> ProviderBonds<T::AccountId> for Pallet<T> {
 			.map(|ledger| ledger.active.saturating_sub(ledger.pending_amount))
 			.unwrap_or_default();
 		left >= Self::requirement(gpus)
+	}
+
+	fn backs_as_committed(provider: &T::AccountId, gpus: u32) -> bool {
+		Bonds::<T>::get(provider)
+			.map_or(gpus == 0, |ledger| ledger.active >= Self::committed_requirement(&ledger, gpus))
+	}
+
+	fn committed(provider: &T::AccountId, gpus: u32) {
+		Bonds::<T>::mutate_exists(provider, |ledger| {
+			if let Some(ledger) = ledger {
+				Self::hold_to_current_rate(ledger, gpus);
+			}
+		});
 	}
 }

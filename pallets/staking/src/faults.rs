@@ -74,7 +74,8 @@ impl<T: Config> Pallet<T> {
 		// A fault costs a share of what the machine's GPUs need bonded, never more than is held
 		// beyond the slashes already pending: together they never exceed the bond.
 		let mut ledger = Bonds::<T>::get(&provider).unwrap_or_default();
-		let amount = (Self::slash_fraction(kind) * Self::requirement(gpus)).min(ledger.slashable());
+		let amount = (Self::slash_fraction(kind) * Self::committed_requirement(&ledger, gpus))
+			.min(ledger.slashable());
 		let (slash, applies_at) = if amount > 0 {
 			let id = NextSlashId::<T>::get();
 			NextSlashId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Overflow)?);

@@ -41,9 +41,9 @@ impl<T: Config> Pallet<T> {
 			ensure!(amount == ledger.pending_amount, "pending amount differs from the slashes");
 			ensure!(amount <= ledger.total(), "pending slashes exceed the bond");
 			// A slash may take the bond below the listed and leased GPUs: then nothing of the
-			// provider's stays listed.
+			// provider's stays listed. A raised bond per GPU binds only later commitments.
 			ensure!(
-				Self::backs(&provider, T::Market::committed_gpus(&provider))
+				Self::backs_as_committed(&provider, T::Market::committed_gpus(&provider))
 					|| T::Market::listed_gpus(&provider) == 0,
 				"listed and leased GPUs are not backed by their provider's bond"
 			);

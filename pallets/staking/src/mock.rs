@@ -52,6 +52,8 @@ pub const MACHINE: MachineId = 0;
 pub const SPARE: MachineId = 1;
 
 parameter_types! {
+	/// Governance may change it (a runtime parameter).
+	pub static BondPerGpu: Balance = PER_GPU;
 	pub const Treasury: u64 = TREASURY;
 	pub const OfflineSlash: Perbill = Perbill::from_percent(10);
 	pub const FailedChallengeSlash: Perbill = Perbill::from_percent(5);
@@ -179,7 +181,7 @@ impl pallet_provider_staking::Config for Test {
 	type Disputes = MockMarket;
 	type GovernanceOrigin = frame_system::EnsureSignedBy<Governance, u64>;
 	type Slashed = ResolveTo<Treasury, Balances>;
-	type MinBondPerGpu = ConstU128<PER_GPU>;
+	type MinBondPerGpu = BondPerGpu;
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type SlashDeferPeriod = ConstU64<DEFER>;
 	type OfflineSlash = OfflineSlash;

@@ -66,6 +66,49 @@ mod unbonding {
 	use super::*;
 
 	#[test]
+	fn a_raised_bond_per_gpu_binds_new_commitments_and_leaves_running_ones_backed() {
+		ExtBuilder::default().build_and_execute(|| {
+			let backs = |gpus| <ProviderStaking as ProviderBonds<u64>>::backs(&PROVIDER, gpus);
+			let backed_as_committed =
+				|gpus| <ProviderStaking as ProviderBonds<u64>>::backs_as_committed(&PROVIDER, gpus);
+			let rate = || Bonds::<Test>::get(PROVIDER).unwrap().rate;
+			let unbond = |amount| ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), amount);
+			run_to_block(2);
+			// Machine 0's 4 listed GPUs, 10_000 bonded. Governance triples the rate: they need
+			// 12_000 now.
+			BondPerGpu::set(3 * PER_GPU);
+			run_to_block(3);
+			// Nothing new is rented or listed, nothing leaves...
+			assert!(!backs(4));
+			assert_noop!(unbond(1), Error::<Test>::BelowRequirement);
+			// ...but what was committed stays backed (the invariants hold, and nothing is
+			// delisted or slashed).
+			assert!(backed_as_committed(4));
+			assert_eq!(rate(), PER_GPU);
+			assert!(MockMarket::get(MACHINE).listed);
+			ProviderStaking::do_try_state().expect("invariants hold after the raise");
+			// A bond short of the new rate leaves the provider at the old one...
+			assert_ok!(ProviderStaking::bond(RuntimeOrigin::signed(PROVIDER), 1_000));
+			assert_eq!(rate(), PER_GPU);
+			// ...topping up to it makes it rentable again, held to the new rate.
+			assert_ok!(ProviderStaking::bond(RuntimeOrigin::signed(PROVIDER), 1_000));
+			assert!(backs(4));
+			assert_eq!(rate(), 3 * PER_GPU);
+			// A lower rate binds at once, in the block it is set: the provider may unbond down
+			// to 4 × 500, and is held to 500 from then on.
+			BondPerGpu::set(PER_GPU / 2);
+			assert_noop!(unbond(10_001), Error::<Test>::BelowRequirement);
+			assert_ok!(unbond(10_000));
+			assert_eq!(rate(), PER_GPU / 2);
+			ProviderStaking::do_try_state().expect("invariants hold after the cut");
+			// Raised again: what it committed at 500 stays backed at 500.
+			BondPerGpu::set(PER_GPU);
+			assert!(!backs(4) && backed_as_committed(4));
+			ProviderStaking::do_try_state().expect("invariants hold after the second raise");
+		});
+	}
+
+	#[test]
 	fn unbond_moves_funds_to_a_chunk_that_stays_held() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(ProviderStaking::unbond(RuntimeOrigin::signed(PROVIDER), 3_000));

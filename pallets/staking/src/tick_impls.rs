@@ -62,7 +62,7 @@ impl<T: Config> Pallet<T> {
 
 		let listed = T::Market::listed_gpus(&slash.provider);
 		let committed = T::Market::committed_gpus(&slash.provider);
-		if listed == 0 || Self::backs(&slash.provider, committed) {
+		if listed == 0 || Self::backs_as_committed(&slash.provider, committed) {
 			return 0;
 		}
 		let (delisted, examined) = T::Market::delist_all(&slash.provider);

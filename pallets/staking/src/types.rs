@@ -32,11 +32,21 @@ pub struct BondLedger<BlockNumber, MaxChunks: Get<u32>> {
 	pub pending_slashes: u32,
 	/// What those slashes will take together: a new slash is sized against the rest.
 	pub pending_amount: Balance,
+	/// The bond per GPU the provider's GPUs were committed at: `MinBondPerGpu` when it last
+	/// bonded, unbonded or listed with its bond covering them. A raised rate binds only later
+	/// commitments; invariants and slash sizes use the lower of this and the current rate.
+	pub rate: Balance,
 }
 
 impl<BlockNumber, MaxChunks: Get<u32>> Default for BondLedger<BlockNumber, MaxChunks> {
 	fn default() -> Self {
-		Self { active: 0, unlocking: BoundedVec::default(), pending_slashes: 0, pending_amount: 0 }
+		Self {
+			active: 0,
+			unlocking: BoundedVec::default(),
+			pending_slashes: 0,
+			pending_amount: 0,
+			rate: 0,
+		}
 	}
 }
 

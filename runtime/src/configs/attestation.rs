@@ -11,15 +11,13 @@ use sp_runtime::{
 use super::parameters::dynamic_params::attestation;
 use crate::{
 	BlockNumber, Hash, Leases, Marketplace, ProviderStaking, Reputation, Runtime, RuntimeCall,
-	RuntimeEvent, System, UncheckedExtrinsic, MINUTES,
+	RuntimeEvent, System, UncheckedExtrinsic,
 };
 
 #[cfg(feature = "runtime-benchmarks")]
 use crate::AccountId;
 
 parameter_types! {
-	/// A heartbeat a minute (10 s on a dev chain, whose blocks take 1 s).
-	pub const HeartbeatInterval: BlockNumber = MINUTES;
 	/// The sweep checks 500 machines a block: 5,000 machines within one window.
 	pub const MaxChecksPerBlock: u32 = 500;
 	pub const MaxTrackedMachines: u32 = 5_000;
@@ -38,7 +36,7 @@ impl pallet_attestation::Config for Runtime {
 	type Reputation = Reputation;
 	type Randomness = ParentHashRandomness;
 	type GovernanceOrigin = super::governance::MarketAdminOrRoot;
-	type HeartbeatInterval = HeartbeatInterval;
+	type HeartbeatInterval = attestation::HeartbeatInterval;
 	type OfflineGraceWindows = attestation::OfflineGraceWindows;
 	type MaxTrackedMachines = MaxTrackedMachines;
 	type MaxChecksPerBlock = MaxChecksPerBlock;

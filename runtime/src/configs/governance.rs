@@ -154,6 +154,7 @@ const fn linear(ceil: u32, floor: u32, length: u32) -> Curve {
 /// Approval on every track: all ayes at first, a simple majority from half the decision period.
 const APPROVAL: Curve = linear(100, 50, 50);
 
+#[derive(Clone, Copy)]
 struct Periods {
 	prepare: BlockNumber,
 	decision: BlockNumber,
@@ -185,18 +186,29 @@ const fn track(
 	}
 }
 
-const ROOT_SUPPORT: Curve = linear(50, 1, 100);
-const MARKET_ADMIN_SUPPORT: Curve = linear(20, 1, 100);
-const TREASURER_SUPPORT: Curve = linear(25, 1, 100);
+const ROOT_SUPPORT: Curve = linear(50, 5, 100);
+const MARKET_ADMIN_SUPPORT: Curve = linear(20, 2, 100);
+const TREASURER_SUPPORT: Curve = linear(25, 2, 100);
+
+/// A real network's `market_admin` periods. A `root` referendum (to cancel one) is enacted in
+/// 2 hours + 1 day + 10 minutes at the soonest, before a `market_admin` one submitted at the
+/// same time (1 hour + 1 day + 1 day).
+const LIVE_MARKET_ADMIN: Periods =
+	Periods { prepare: HOURS, decision: 3 * DAYS, confirm: DAYS, enactment: DAYS };
+
+/// The soonest a `market_admin` referendum can be enacted after its submission on a real
+/// network: what a deferred slash must wait at least, so governance can cancel it.
+pub const MARKET_ADMIN_LEAD_TIME: BlockNumber =
+	LIVE_MARKET_ADMIN.prepare + LIVE_MARKET_ADMIN.confirm + LIVE_MARKET_ADMIN.enactment;
 
 /// Periods for a real network (6 s blocks).
 static LIVE_TRACKS: [Track<u16, Balance, BlockNumber>; 3] = [
 	track(
 		ROOT_TRACK,
 		"root",
-		1,
+		10,
 		10_000 * UNITS,
-		Periods { prepare: 2 * HOURS, decision: 14 * DAYS, confirm: DAYS, enactment: DAYS },
+		Periods { prepare: 2 * HOURS, decision: 14 * DAYS, confirm: DAYS, enactment: 10 * MINUTES },
 		ROOT_SUPPORT,
 	),
 	track(
@@ -204,7 +216,7 @@ static LIVE_TRACKS: [Track<u16, Balance, BlockNumber>; 3] = [
 		"market_admin",
 		10,
 		1_000 * UNITS,
-		Periods { prepare: HOURS, decision: 3 * DAYS, confirm: 3 * HOURS, enactment: 10 * MINUTES },
+		LIVE_MARKET_ADMIN,
 		MARKET_ADMIN_SUPPORT,
 	),
 	track(
@@ -223,7 +235,7 @@ static FAST_TRACKS: [Track<u16, Balance, BlockNumber>; 3] = [
 	track(
 		ROOT_TRACK,
 		"root",
-		1,
+		10,
 		10_000 * UNITS,
 		Periods { prepare: 1, decision: 40, confirm: 2, enactment: 1 },
 		ROOT_SUPPORT,

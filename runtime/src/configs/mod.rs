@@ -15,9 +15,11 @@ mod transaction_payment;
 mod treasury;
 mod utility;
 
-pub use attestation::HeartbeatInterval;
 pub use leases::TreasuryAccount;
-pub use parameters::dynamic_params::{attestation::ChallengePeriod, leases::ProtocolFee};
+pub use parameters::dynamic_params::{
+	attestation::{ChallengePeriod, HeartbeatInterval},
+	leases::ProtocolFee,
+	provider_staking::MinBondPerGpu,
+};
 pub use parameters::{dynamic_params, RuntimeParameters, RuntimeParametersKey};
-pub use provider_staking::MinBondPerGpu;
 pub use system::{RuntimeBlockLength, RuntimeBlockWeights};

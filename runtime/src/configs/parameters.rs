@@ -9,6 +9,7 @@ use frame_support::{
 use frame_system::EnsureRoot;
 use sp_runtime::{Perbill, Permill};
 
+use super::governance::MARKET_ADMIN_LEAD_TIME;
 use crate::{AccountId, Balance, BlockNumber, Runtime, RuntimeEvent, DAYS, HOURS, MINUTES, UNITS};
 
 #[dynamic_params(RuntimeParameters, pallet_parameters::Parameters::<Runtime>)]
@@ -19,9 +20,10 @@ pub mod dynamic_params {
 	#[dynamic_pallet_params]
 	#[codec(index = 0)]
 	pub mod provider_staking {
-		/// Blocks a slash waits, cancellable by governance, before it lands.
+		/// Blocks a slash waits, cancellable by governance, before it lands (3 days: longer than a
+		/// `market_admin` referendum takes at the soonest).
 		#[codec(index = 0)]
-		pub static SlashDeferPeriod: crate::BlockNumber = crate::DAYS;
+		pub static SlashDeferPeriod: crate::BlockNumber = 3 * crate::DAYS;
 		/// Share of a machine's bond slashed when it is offline.
 		#[codec(index = 1)]
 		pub static OfflineSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
@@ -46,6 +48,10 @@ pub mod dynamic_params {
 		/// Blocks between an unbond and its withdrawal (a week).
 		#[codec(index = 8)]
 		pub static UnbondingPeriod: crate::BlockNumber = 7 * crate::DAYS;
+		/// Bond per listed or leased GPU: a hundred hours of an RTX 4090 at its ceiling. A raise
+		/// binds new listings, rents and unbonds at once; running leases keep running.
+		#[codec(index = 9)]
+		pub static MinBondPerGpu: crate::Balance = 100 * crate::UNITS;
 	}
 
 	/// How the Maximum Fair Price follows the market.
@@ -148,6 +154,10 @@ pub mod dynamic_params {
 		/// not.
 		#[codec(index = 8)]
 		pub static DisputeDeposit: crate::Balance = 5 * crate::UNITS;
+		/// Blocks per heartbeat window (a minute; 10 s on a dev chain, whose blocks take 1 s).
+		/// A new length starts with the next window.
+		#[codec(index = 9)]
+		pub static HeartbeatInterval: crate::BlockNumber = crate::MINUTES;
 	}
 
 	/// How reputation mixes and moves.
@@ -181,7 +191,7 @@ impl Default for RuntimeParameters {
 		RuntimeParameters::ProviderStaking(
 			dynamic_params::provider_staking::Parameters::SlashDeferPeriod(
 				dynamic_params::provider_staking::SlashDeferPeriod,
-				Some(crate::HOURS),
+				Some(4 * crate::DAYS),
 			),
 		)
 	}
@@ -220,6 +230,12 @@ fn paired<T: PartialOrd + Copy>(
 	value.is_some_and(|v| v >= min && v <= max && fits(v))
 }
 
+/// The shortest heartbeat window in which the sweep still checks every tracked machine.
+fn min_interval() -> BlockNumber {
+	use super::attestation::{MaxChecksPerBlock, MaxTrackedMachines};
+	MaxTrackedMachines::get().div_ceil(MaxChecksPerBlock::get()).max(MINUTES)
+}
+
 /// Two shares that together take at most the whole.
 fn at_most_whole(a: Perbill, b: Perbill) -> bool {
 	u64::from(a.deconstruct()) + u64::from(b.deconstruct())
@@ -236,13 +252,17 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 			RuntimeParameters::ProviderStaking(p) => {
 				use provider_staking::{Parameters as P, *};
 				match p {
-					// A slash must land before its provider can take its bond away.
+					// A slash waits long enough for a `market_admin` referendum to cancel it, and
+					// lands before its provider can take its bond away.
 					P::SlashDeferPeriod(_, v) => {
-						paired(v, MINUTES, 28 * DAYS, |v| v < UnbondingPeriod::get())
+						paired(v, MARKET_ADMIN_LEAD_TIME + HOURS, 28 * DAYS, |v| {
+							v < UnbondingPeriod::get()
+						})
 					},
 					P::UnbondingPeriod(_, v) => {
 						paired(v, DAYS, 28 * DAYS, |v| v > SlashDeferPeriod::get())
 					},
+					P::MinBondPerGpu(_, v) => within(v, UNITS, 100_000 * UNITS),
 					P::OfflineSlash(_, v)
 					| P::FailedChallengeSlash(_, v)
 					| P::SpecMismatchSlash(_, v)
@@ -283,12 +303,12 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 					P::PriorityFee(_, v) => within(v, 0, MAX_DEPOSIT),
 					// A job's lease is kept until its result is decided: both windows fit in the
 					// closed-lease retention.
-					P::ResultWindow(_, v) => {
-						paired(v, MINUTES, DAYS, |v| v + JobDisputeWindow::get() <= retention)
-					},
-					P::JobDisputeWindow(_, v) => {
-						paired(v, HOURS, 2 * DAYS, |v| ResultWindow::get() + v <= retention)
-					},
+					P::ResultWindow(_, v) => paired(v, MINUTES, DAYS, |v| {
+						v.saturating_add(JobDisputeWindow::get()) <= retention
+					}),
+					P::JobDisputeWindow(_, v) => paired(v, HOURS, 2 * DAYS, |v| {
+						ResultWindow::get().saturating_add(v) <= retention
+					}),
 				}
 			},
 			RuntimeParameters::Leases(p) => {
@@ -303,7 +323,8 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 				// A challenge is committed and revealed within its epoch, while the commit
 				// block's hash is still known.
 				let fit = |period: BlockNumber, commit: BlockNumber, reveal: BlockNumber| {
-					commit + reveal < period && commit + reveal < hashes
+					let both = commit.saturating_add(reveal);
+					both < period && both < hashes
 				};
 				match p {
 					P::OfflineGraceWindows(_, v) => within(v, 1, 10),
@@ -323,6 +344,8 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 					// A pruned lease can no longer be disputed.
 					P::DisputeWindow(_, v) => within(v, HOURS, retention),
 					P::StartAttestationDeadline(_, v) => within(v, MINUTES, HOURS),
+					// The sweep checks every tracked machine within one window.
+					P::HeartbeatInterval(_, v) => within(v, min_interval(), HOURS),
 					P::DisputeDeposit(_, v) => within(v, MIN_DEPOSIT, MAX_DEPOSIT),
 				}
 			},

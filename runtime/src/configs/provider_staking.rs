@@ -1,24 +1,13 @@
-use frame_support::{
-	parameter_types,
-	traits::{tokens::imbalance::ResolveTo, ConstU32},
-};
+use frame_support::traits::{tokens::imbalance::ResolveTo, ConstU32};
 
 use super::{
 	marketplace::MaxMachinesPerProvider, parameters::dynamic_params::provider_staking,
 	TreasuryAccount,
 };
-use crate::{
-	Attestation, Balance, Balances, Leases, Marketplace, Runtime, RuntimeEvent, RuntimeHoldReason,
-	UNITS,
-};
+use crate::{Attestation, Balances, Leases, Marketplace, Runtime, RuntimeEvent, RuntimeHoldReason};
 
 #[cfg(feature = "runtime-benchmarks")]
-use crate::AccountId;
-
-parameter_types! {
-	/// 100 GPUX per listed GPU: a hundred hours of an RTX 4090 at its ceiling.
-	pub const MinBondPerGpu: Balance = 100 * UNITS;
-}
+use crate::{AccountId, Balance, UNITS};
 
 impl pallet_provider_staking::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -29,7 +18,7 @@ impl pallet_provider_staking::Config for Runtime {
 	type Disputes = Attestation;
 	type GovernanceOrigin = super::governance::MarketAdminOrRoot;
 	type Slashed = ResolveTo<TreasuryAccount, Balances>;
-	type MinBondPerGpu = MinBondPerGpu;
+	type MinBondPerGpu = provider_staking::MinBondPerGpu;
 	type UnbondingPeriod = provider_staking::UnbondingPeriod;
 	type SlashDeferPeriod = provider_staking::SlashDeferPeriod;
 	type OfflineSlash = provider_staking::OfflineSlash;
@@ -77,7 +66,7 @@ pub fn bonded_machine_with_key(
 #[cfg(feature = "runtime-benchmarks")]
 fn fund_and_bond(provider: &AccountId, gpus: u32) {
 	use frame_support::traits::fungible::Mutate;
-	let bond = MinBondPerGpu::get().saturating_mul(gpus.into());
+	let bond = provider_staking::MinBondPerGpu::get().saturating_mul(gpus.into());
 	let _ = Balances::mint_into(provider, UNITS.saturating_add(bond));
 	let _ = crate::ProviderStaking::bond(crate::RuntimeOrigin::signed(provider.clone()), bond);
 }

@@ -1,6 +1,7 @@
 //! One heartbeat per window: read the GPUs, sign, send; again until it has landed.
 
 use gpux_primitives::attestation::WorkerStatement;
+use pallet_attestation::WindowAnchor;
 
 use super::Context;
 use crate::{
@@ -9,14 +10,16 @@ use crate::{
 	error::Error,
 };
 
-/// The runtime's heartbeat window, in blocks.
-fn interval() -> u32 {
-	<gpux_runtime::configs::HeartbeatInterval as frame_support::traits::Get<u32>>::get()
+/// How the chain numbers windows: `attestation.heartbeatWindows`, which governance moves when
+/// it changes the interval (from genesis on; before it, the launch default of a minute).
+async fn windows(chain: &Chain) -> Result<WindowAnchor<u32>, Error> {
+	let stored = chain.storage(&keys::heartbeat_windows()).await?;
+	Ok(stored.unwrap_or(WindowAnchor { block: 0, window: 0, interval: gpux_runtime::MINUTES }))
 }
 
 /// The window a transaction sent now is checked in: the pool validates against the next block.
-pub fn window_for(best: u32) -> u32 {
-	best.saturating_add(1) / interval().max(1)
+pub fn window_for(best: u32, windows: &WindowAnchor<u32>) -> u32 {
+	windows.window_of(best.saturating_add(1))
 }
 
 pub async fn run(mut ctx: Context) {
@@ -38,7 +41,7 @@ async fn step(
 	samples: &mut Samples,
 	sent: &mut Option<(u32, u32)>,
 ) -> Result<(), Error> {
-	let window = window_for(head.number);
+	let window = window_for(head.number, &windows(chain).await?);
 	let record: Option<pallet_attestation::HeartbeatRecordOf<gpux_runtime::Runtime>> =
 		chain.storage(&keys::heartbeat(ctx.machine)).await?;
 	if record.is_some_and(|r| !r.accepts(window)) {
