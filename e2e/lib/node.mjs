@@ -197,6 +197,26 @@ export function submit (api, tx, signer) {
 }
 
 /**
+ * Submits the signed `tx` and resolves with the hash of the block that includes it, decoding
+ * nothing of that block (for the block that upgrades the runtime; read its events through a
+ * client connected afterwards). Rejects if the pool drops or refuses it.
+ */
+export function inBlock (api, tx) {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let unsubscribe = () => {};
+    const finish = (settle) => { done = true; unsubscribe(); settle(); };
+    api.rpc.author.submitAndWatchExtrinsic(tx, (status) => {
+      if (status.isInBlock || status.isFinalized) {
+        finish(() => resolve(status.isInBlock ? status.asInBlock : status.asFinalized));
+      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+        finish(() => reject(new Error(`the pool reports the transaction ${status.type}`)));
+      }
+    }).then((u) => { unsubscribe = u; if (done) u(); }, reject);
+  });
+}
+
+/**
  * Submits `call` through `sudo.sudo` signed by the sudo key; rejects, naming the error, if the
  * call itself failed (sudo reports that in its `Sudid` event, not as a dispatch error).
  */
