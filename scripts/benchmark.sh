@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Measures the runtime's weights with the node's benchmarks and writes the weights files
+# (docs/weights.md):
+#   scripts/benchmark.sh          every pallet (ours into pallets/*/src/weights.rs, FRAME's into
+#                                 runtime/src/weights/), block and extrinsic base weights
+#                                 (`benchmark overhead`) and ParityDB access weights
+#                                 (`benchmark storage`), at the steps and repeats below
+#   scripts/benchmark.sh --quick  the same benchmarks with 2 steps and 1 repeat, written to a
+#                                 temporary directory: CI runs it so no benchmark can rot
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$GPUX_ROOT"
+
+usage() {
+	echo "usage: scripts/benchmark.sh [--quick]" >&2
+	exit 2
+}
+quick=false
+case "${1:-}" in
+--quick) quick=true ;;
+"") ;;
+*) usage ;;
+esac
+[[ $# -le 1 ]] || usage
+
+# Our pallets, each with the crate directory its weights.rs belongs to.
+declare -A OURS=(
+	[pallet_marketplace]=pallets/marketplace
+	[pallet_leases]=pallets/leases
+	[pallet_provider_staking]=pallets/staking
+	[pallet_attestation]=pallets/attestation
+	[pallet_governance]=pallets/governance
+)
+# FRAME pallets configured in the runtime; weights in runtime/src/weights/<name>.rs.
+FRAME=(frame_system frame_system_extensions pallet_balances pallet_timestamp pallet_sudo
+	pallet_parameters pallet_scheduler pallet_preimage pallet_referenda pallet_conviction_voting
+	pallet_treasury pallet_utility pallet_transaction_payment)
+
+if $quick; then
+	steps=2 repeat=1 warmup=1 overhead_repeat=1
+	out=$(mktemp -d)
+	trap 'rm -rf "$out"' EXIT
+else
+	# Sized for the 2-core build machine: the full run takes about the time docs/weights.md says.
+	steps=20 repeat=10 warmup=10 overhead_repeat=50
+	out=
+fi
+
+cargo build --release --locked --workspace --features "$GPUX_FEATURES"
+node="$CARGO_TARGET_DIR/release/gpux-node"
+header=scripts/weights/header.txt
+
+# Every pallet the runtime benchmarks must be weighed here, and nothing else.
+listed=$("$node" benchmark pallet --chain dev --list=pallets | tail -n +2 | grep -v '^frame_benchmarking$' | sort)
+expected=$(printf '%s\n' "${!OURS[@]}" "${FRAME[@]}" | sort)
+if [[ "$listed" != "$expected" ]]; then
+	echo "runtime/src/benchmarks.rs and scripts/benchmark.sh list different pallets:" >&2
+	diff <(echo "$expected") <(echo "$listed") >&2 || true
+	exit 1
+fi
+
+bench() { # pallet output [template]
+	local pallet=$1 output=$2
+	shift 2
+	echo "== $pallet" >&2
+	"$node" benchmark pallet --chain dev --pallet "$pallet" --extrinsic '*' \
+		--steps "$steps" --repeat "$repeat" --wasm-execution compiled \
+		--header "$header" --output "$output" "$@"
+}
+
+for pallet in "${!OURS[@]}"; do
+	bench "$pallet" "${out:-${OURS[$pallet]}/src}/${out:+$pallet-}weights.rs" \
+		--template scripts/weights/pallet.hbs
+done
+weights=${out:-runtime/src/weights}
+for pallet in "${FRAME[@]}"; do
+	bench "$pallet" "$weights/$pallet.rs"
+done
+
+echo "== block and extrinsic base weights" >&2
+"$node" benchmark overhead --chain dev --weight-path "$weights" --header "$header" \
+	--warmup "$warmup" --repeat "$overhead_repeat"
+
+echo "== ParityDB read and write weights" >&2
+db=$(mktemp -d)
+"$node" benchmark storage --chain dev --base-path "$db" --state-version 1 \
+	--weight-path "$weights" --header "$header" --warmups "$warmup"
+rm -rf "$db"
+
+if ! $quick; then
+	cargo fmt --all
+fi
+echo "weights written to ${out:-pallets/*/src/weights.rs and runtime/src/weights/}" >&2
