@@ -39,6 +39,12 @@ fn bonded_provider<T: Config>(machines: u32, spare: Balance) -> T::AccountId {
 
 /// A listed machine of `provider` with one GPU per lease (at least one), bonded for, with
 /// `leases` leases open.
+/// Renters a benchmark's machine can have: one GPU each, at most `MAX_GPUS_PER_MACHINE` at
+/// once. Costs are linear in renters, so the slope carries on to `MaxSlashRenters`.
+fn max_renters<T: Config>() -> u32 {
+	T::MaxSlashRenters::get().min(gpux_primitives::attestation::MAX_GPUS_PER_MACHINE)
+}
+
 fn leased_machine<T: Config>(provider: &T::AccountId, leases: u32) -> MachineId {
 	let machine = T::BenchmarkHelper::machine(provider, leases.max(1), true);
 	Pallet::<T>::do_bond(provider.clone(), Pallet::<T>::requirement(leases.max(1))).expect("bonds");
@@ -104,7 +110,7 @@ mod benchmarks {
 
 	/// `r`: leases on the machine, closed and their renters recorded for compensation.
 	#[benchmark]
-	fn report_offline(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
+	fn report_offline(r: Linear<0, { max_renters::<T>() }>) -> Result<(), BenchmarkError> {
 		let machine = leased_machine::<T>(&funded::<T>("provider", 0), r);
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -118,7 +124,7 @@ mod benchmarks {
 
 	/// As `report_offline`, with a kind that also closes leases and slashes most.
 	#[benchmark]
-	fn report_fault(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
+	fn report_fault(r: Linear<0, { max_renters::<T>() }>) -> Result<(), BenchmarkError> {
 		let machine = leased_machine::<T>(&funded::<T>("provider", 0), r);
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -159,7 +165,7 @@ mod benchmarks {
 	/// `r`: renters compensated; `m`: the provider's machines looked at and delisted.
 	#[benchmark]
 	fn apply_slash(
-		r: Linear<0, { T::MaxSlashRenters::get() }>,
+		r: Linear<0, { max_renters::<T>() }>,
 		m: Linear<0, { T::MaxProviderMachines::get() - 1 }>,
 	) {
 		let provider = funded::<T>("provider", 0);
