@@ -36,22 +36,31 @@ FRAME=(frame_system frame_system_extensions pallet_balances pallet_timestamp pal
 	pallet_parameters pallet_scheduler pallet_preimage pallet_referenda pallet_conviction_voting
 	pallet_treasury pallet_utility pallet_transaction_payment)
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 if $quick; then
-	steps=3 repeat=1 warmup=1 overhead_repeat=1 min_duration=0
-	out=$(mktemp -d)
-	trap 'rm -rf "$out"' EXIT
+	steps=3 repeat=1 warmup=1 overhead_repeat=1 min_duration=0 storage_accounts=1000
+	out=$tmp/weights
+	mkdir "$out"
 else
 	# Sized for the 2-core build machine: the full run takes about the time docs/weights.md says.
-	steps=20 repeat=10 warmup=10 overhead_repeat=50 min_duration=10
+	steps=20 repeat=10 warmup=10 overhead_repeat=50 min_duration=10 storage_accounts=100000
 	out=
 fi
 
 cargo build --release --locked --workspace --features "$GPUX_FEATURES"
-node="$CARGO_TARGET_DIR/release/gpux-node"
+gpux_node="$CARGO_TARGET_DIR/release/gpux-node"
 header=scripts/weights/header.txt
 
+# The dev genesis with governance on its live timing; for `benchmark storage`, also many funded
+# accounts (scripts/weights/benchmark-spec.mjs says why).
+"$gpux_node" build-spec --chain dev 2>/dev/null >"$tmp/dev.json"
+spec=$tmp/benchmark.json storage_spec=$tmp/storage.json
+node scripts/weights/benchmark-spec.mjs "$tmp/dev.json" "$spec"
+node scripts/weights/benchmark-spec.mjs "$tmp/dev.json" "$storage_spec" "$storage_accounts"
+
 # Every pallet the runtime benchmarks must be weighed here, and nothing else.
-listed=$("$node" benchmark pallet --chain dev --list=pallets | tail -n +2 | grep -v '^frame_benchmarking$' | sort)
+listed=$("$gpux_node" benchmark pallet --chain dev --list=pallets | tail -n +2 | grep -v '^frame_benchmarking$' | sort)
 expected=$(printf '%s\n' "${!OURS[@]}" "${FRAME[@]}" | sort)
 if [[ "$listed" != "$expected" ]]; then
 	echo "runtime/src/benchmarks.rs and scripts/benchmark.sh list different pallets:" >&2
@@ -63,7 +72,7 @@ bench() { # pallet output [template]
 	local pallet=$1 output=$2
 	shift 2
 	echo "== $pallet" >&2
-	"$node" benchmark pallet --chain dev --pallet "$pallet" --extrinsic '*' \
+	"$gpux_node" benchmark pallet --chain "$spec" --pallet "$pallet" --extrinsic '*' \
 		--steps "$steps" --repeat "$repeat" --min-duration "$min_duration" --wasm-execution compiled \
 		--header "$header" --output "$output" "$@"
 }
@@ -78,14 +87,12 @@ for pallet in "${FRAME[@]}"; do
 done
 
 echo "== block and extrinsic base weights" >&2
-"$node" benchmark overhead --chain dev --weight-path "$weights" --header "$header" \
+"$gpux_node" benchmark overhead --chain "$spec" --weight-path "$weights" --header "$header" \
 	--warmup "$warmup" --repeat "$overhead_repeat"
 
 echo "== ParityDB read and write weights" >&2
-db=$(mktemp -d)
-"$node" benchmark storage --chain dev --base-path "$db" --state-version 1 \
-	--weight-path "$weights" --header "$header" --warmups "$warmup"
-rm -rf "$db"
+"$gpux_node" benchmark storage --chain "$storage_spec" --base-path "$tmp/db" --database paritydb --state-version 1 \
+	--batch-size "$storage_accounts" --weight-path "$weights" --header "$header" --warmups "$warmup"
 
 if ! $quick; then
 	cargo fmt --all

@@ -1,7 +1,10 @@
 use frame_support::{
 	parameter_types,
 	traits::{
-		tokens::{pay::PayFromAccount, UnityAssetBalanceConversion},
+		tokens::{
+			pay::{Pay, PayFromAccount, PaymentStatus},
+			UnityAssetBalanceConversion,
+		},
 		EitherOf,
 	},
 };
@@ -22,6 +25,41 @@ parameter_types! {
 	pub const PayoutPeriod: BlockNumber = 30 * DAYS;
 	/// Nothing is burned: what the market earns stays for governance to spend.
 	pub const Burn: Permill = Permill::zero();
+}
+
+/// Pays approved spends from the pot's account.
+pub struct TreasuryPaymaster;
+
+type PotPayment = PayFromAccount<Balances, TreasuryAccount>;
+
+impl Pay for TreasuryPaymaster {
+	type Balance = Balance;
+	type Beneficiary = AccountId;
+	type AssetKind = ();
+	type Id = ();
+	type Error = sp_runtime::DispatchError;
+
+	fn pay(who: &AccountId, asset_kind: (), amount: Balance) -> Result<(), Self::Error> {
+		PotPayment::pay(who, asset_kind, amount)
+	}
+
+	fn check_payment(id: ()) -> PaymentStatus {
+		PotPayment::check_payment(id)
+	}
+
+	/// Also gives the beneficiary its existential deposit: the treasury's benchmarks pay 100
+	/// plancks, which a new account could not receive on this chain.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn ensure_successful(who: &AccountId, asset_kind: (), amount: Balance) {
+		use frame_support::traits::{fungible::Mutate, Currency};
+		let _ = Balances::mint_into(who, Balances::minimum_balance());
+		PotPayment::ensure_successful(who, asset_kind, amount);
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn ensure_concluded(id: ()) {
+		PotPayment::ensure_concluded(id)
+	}
 }
 
 /// Root, or a `treasurer` referendum up to `MaxTreasurerSpend`.
@@ -46,7 +84,7 @@ impl pallet_treasury::Config for Runtime {
 	type AssetKind = ();
 	type Beneficiary = AccountId;
 	type BeneficiaryLookup = IdentityLookup<AccountId>;
-	type Paymaster = PayFromAccount<Balances, TreasuryAccount>;
+	type Paymaster = TreasuryPaymaster;
 	type BalanceConverter = UnityAssetBalanceConversion;
 	type PayoutPeriod = PayoutPeriod;
 	#[cfg(feature = "runtime-benchmarks")]
