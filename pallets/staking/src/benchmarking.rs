@@ -175,11 +175,22 @@ mod benchmarks {
 		for _ in 0..m {
 			T::BenchmarkHelper::machine(&provider, 1, true);
 		}
-		// Bonded exactly for what is listed: the slash leaves too little and delists them all.
 		Pallet::<T>::do_bond(provider.clone(), Pallet::<T>::requirement(m).max(1)).expect("bonds");
 		let (_, id) = reported_machine::<T>(&provider, r);
 		let slash = Slashes::<T>::take(id).expect("pending");
 		Pallet::<T>::unschedule_slash(id, slash.applies_at);
+		// Bonded for less than what it commits and the slash (helpers may bond for each machine
+		// as well): the slash leaves too little and delists them all.
+		let committed =
+			<T::Market as gpux_primitives::ProviderMarket<_>>::committed_gpus(&provider);
+		let enough = Pallet::<T>::requirement(committed).saturating_add(slash.amount);
+		// ...but more than the slash, so the ledger stays.
+		let bonded = enough.saturating_sub(1).max(slash.amount.saturating_add(1));
+		Bonds::<T>::mutate(&provider, |ledger| {
+			if let Some(ledger) = ledger {
+				ledger.active = ledger.active.min(bonded);
+			}
+		});
 
 		#[block]
 		{
