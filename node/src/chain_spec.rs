@@ -92,7 +92,7 @@ mod tests {
 		let mut apis = version.apis.to_vec();
 		// A `runtime-benchmarks` build (CI's) adds the benchmark API, which the committed specs'
 		// runtimes (built without it) do not have.
-		apis.retain(|(id, _)| *id != sp_core::hashing::blake2_64(b"Benchmark"));
+		apis.retain(|(id, _)| *id != sp_io::hashing::blake2_64(b"Benchmark"));
 		apis.sort();
 		version.apis = apis.into();
 		version
