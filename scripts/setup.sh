@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing GPUX chain needs, and only what is missing: safe to run
-# every time. Sourced by dev.sh, test.sh and local-testnet.sh; exports CARGO_TARGET_DIR.
+# every time. Sourced by every script in scripts/; exports CARGO_TARGET_DIR and GPUX_FEATURES.
 set -euo pipefail
 
 GPUX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -82,7 +82,7 @@ mod benchmarks {
 	#[benchmark]
 	fn rent(m: Linear<1, { (T::MaxLeasesPerMachine::get() - 1).min(MAX_GPUS_PER_MACHINE) }>) {
 		setup::<T>();
-		let machine = T::BenchmarkHelper::listed_machine(m.max(1));
+		let machine = T::BenchmarkHelper::listed_machine(m);
 		let spot_renter = funded::<T>("spot", 0);
 		for _ in 0..m {
 			// At least the spot price as it stands (it rises as the machine fills), and enough
@@ -103,7 +103,7 @@ mod benchmarks {
 		_(
 			RawOrigin::Signed(renter),
 			machine,
-			m.max(1),
+			m,
 			LeaseMode::OnDemand,
 			duration::<T>(),
 			ON_DEMAND_PRICE,

@@ -37,8 +37,6 @@ fn bonded_provider<T: Config>(machines: u32, spare: Balance) -> T::AccountId {
 	provider
 }
 
-/// A listed machine of `provider` with one GPU per lease (at least one), bonded for, with
-/// `leases` leases open.
 /// Renters a benchmark's machine can have: one GPU each, at most `MAX_GPUS_PER_MACHINE` at
 /// once. Costs are linear in renters, so the slope carries on to `MaxSlashRenters`. Reports
 /// start at one renter: a machine without leases takes another path (its listing is reindexed
@@ -48,6 +46,8 @@ fn max_renters<T: Config>() -> u32 {
 	T::MaxSlashRenters::get().min(gpux_primitives::attestation::MAX_GPUS_PER_MACHINE)
 }
 
+/// A listed machine of `provider` with one GPU per lease (at least one), bonded for, with
+/// `leases` leases open.
 fn leased_machine<T: Config>(provider: &T::AccountId, leases: u32) -> MachineId {
 	let machine = T::BenchmarkHelper::machine(provider, leases.max(1), true);
 	Pallet::<T>::do_bond(provider.clone(), Pallet::<T>::requirement(leases.max(1))).expect("bonds");

@@ -102,7 +102,8 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> ProviderBonds<T::AccountId> for Pallet<T> {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bond_for_benchmark(provider: &T::AccountId, gpus: u32) {
-		let _ = Self::do_bond(provider.clone(), Self::requirement(gpus));
+		Self::do_bond(provider.clone(), Self::requirement(gpus))
+			.expect("benchmark providers are funded");
 	}
 
 	fn backs(provider: &T::AccountId, gpus: u32) -> bool {

@@ -1,10 +1,7 @@
 use frame_support::{
 	parameter_types,
 	traits::{
-		tokens::{
-			pay::{Pay, PayFromAccount, PaymentStatus},
-			UnityAssetBalanceConversion,
-		},
+		tokens::{pay::PayFromAccount, UnityAssetBalanceConversion},
 		EitherOf,
 	},
 };
@@ -25,41 +22,6 @@ parameter_types! {
 	pub const PayoutPeriod: BlockNumber = 30 * DAYS;
 	/// Nothing is burned: what the market earns stays for governance to spend.
 	pub const Burn: Permill = Permill::zero();
-}
-
-/// Pays approved spends from the pot's account.
-pub struct TreasuryPaymaster;
-
-type PotPayment = PayFromAccount<Balances, TreasuryAccount>;
-
-impl Pay for TreasuryPaymaster {
-	type Balance = Balance;
-	type Beneficiary = AccountId;
-	type AssetKind = ();
-	type Id = ();
-	type Error = sp_runtime::DispatchError;
-
-	fn pay(who: &AccountId, asset_kind: (), amount: Balance) -> Result<(), Self::Error> {
-		PotPayment::pay(who, asset_kind, amount)
-	}
-
-	fn check_payment(id: ()) -> PaymentStatus {
-		PotPayment::check_payment(id)
-	}
-
-	/// Also gives the beneficiary its existential deposit: the treasury's benchmarks pay 100
-	/// plancks, which a new account could not receive on this chain.
-	#[cfg(feature = "runtime-benchmarks")]
-	fn ensure_successful(who: &AccountId, asset_kind: (), amount: Balance) {
-		use frame_support::traits::{fungible::Mutate, Currency};
-		let _ = Balances::mint_into(who, Balances::minimum_balance());
-		PotPayment::ensure_successful(who, asset_kind, amount);
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn ensure_concluded(id: ()) {
-		PotPayment::ensure_concluded(id)
-	}
 }
 
 /// Root, or a `treasurer` referendum up to `MaxTreasurerSpend`.
@@ -84,10 +46,27 @@ impl pallet_treasury::Config for Runtime {
 	type AssetKind = ();
 	type Beneficiary = AccountId;
 	type BeneficiaryLookup = IdentityLookup<AccountId>;
-	type Paymaster = TreasuryPaymaster;
+	type Paymaster = PayFromAccount<Balances, TreasuryAccount>;
 	type BalanceConverter = UnityAssetBalanceConversion;
 	type PayoutPeriod = PayoutPeriod;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = ();
+	type BenchmarkHelper = BenchmarkHelper;
 	type BlockNumberProvider = System;
+}
+
+/// Beneficiaries for the treasury's benchmarks, given their existential deposit: the benchmarks
+/// pay them 100 plancks, which a new account could not receive on this chain.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_treasury::ArgumentsFactory<(), AccountId> for BenchmarkHelper {
+	fn create_asset_kind(_seed: u32) {}
+
+	fn create_beneficiary(seed: [u8; 32]) -> AccountId {
+		use frame_support::traits::{fungible::Mutate, Currency};
+		let who = AccountId::from(seed);
+		let _ = Balances::mint_into(&who, Balances::minimum_balance());
+		who
+	}
 }
