@@ -2,7 +2,8 @@
 # Builds the runtime a second time from this tree with only `spec_version` bumped by one: the
 # runtime the local-network e2e test upgrades to by referendum (docs/governance.md). The source
 # is restored on exit, whatever happens. Prints the wasm's path; scripts/test.sh passes it to the
-# e2e tests as GPUX_UPGRADE_WASM.
+# e2e tests as GPUX_UPGRADE_WASM. Built without the benchmarks, as operators build: with them the
+# wasm is 5.1 MB compressed, and the pool refuses an upgrade that large (docs/build.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"

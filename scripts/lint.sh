@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
-# Formatting, clippy (warnings are errors; the pallets' benchmark code too) and rustdoc (broken
-# intra-doc links are errors). Run by scripts/test.sh; reuses the shared target directory.
+# Formatting, clippy (warnings are errors) and rustdoc (broken intra-doc links are errors), over
+# the workspace with the node's `runtime-benchmarks` feature, the one build CI makes
+# (docs/build.md): the benchmark code of every pallet and the node is linted with the rest. Run by
+# scripts/test.sh; reuses the shared target directory.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
 
 cargo fmt --all -- --check
-cargo clippy --release --locked --workspace --all-targets -- -D warnings
-cargo clippy --release --locked -p pallet-marketplace -p pallet-leases -p pallet-provider-staking \
-	-p pallet-attestation -p pallet-governance --all-targets --features \
-	pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks,pallet-attestation/runtime-benchmarks,pallet-governance/runtime-benchmarks \
-	-- -D warnings
+cargo clippy --release --locked --workspace --all-targets --features "$GPUX_FEATURES" -- -D warnings
 RUSTDOCFLAGS="-D warnings -D rustdoc::broken_intra_doc_links" \
-	cargo doc --release --locked --workspace --no-deps
+	cargo doc --release --locked --workspace --no-deps --features "$GPUX_FEATURES"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing GPUX chain needs, and only what is missing: safe to run
-# every time. Sourced by dev.sh, test.sh and local-testnet.sh; exports CARGO_TARGET_DIR.
+# every time. Sourced by every script in scripts/; exports CARGO_TARGET_DIR and GPUX_FEATURES.
 set -euo pipefail
 
 GPUX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,6 +8,9 @@ export GPUX_ROOT
 # One target directory outside the checkout, shared by every clone, CI run and session.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gpux-target}"
 mkdir -p "$CARGO_TARGET_DIR"
+# The features of the one build the tests, the benchmarks and CI share (docs/build.md): the node
+# with `gpux-node benchmark` and a runtime that carries the benchmarks. Operators build without.
+export GPUX_FEATURES="gpux-node/runtime-benchmarks"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 

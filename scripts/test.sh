@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of GPUX chain: lints (scripts/lint.sh), Rust unit, pallet and runtime tests, the pallets'
-# benchmarks as tests, the chain-spec drift check, and the polkadot.js end-to-end tests against
-# real nodes (--dev and a 4-validator local network). Tests and the node share one release
-# build (docs/build.md).
+# Runs every test of GPUX chain: lints (scripts/lint.sh), Rust unit, pallet and runtime tests with
+# the pallets' benchmarks as tests, the chain-spec drift check, every benchmark of the runtime in
+# quick mode (scripts/benchmark.sh --quick), and the polkadot.js end-to-end tests against real
+# nodes (--dev and a 4-validator local network). Everything shares one release build, with the
+# node's `runtime-benchmarks` feature ($GPUX_FEATURES, docs/build.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
@@ -18,15 +19,13 @@ GPUX_UPGRADE_WASM=$(scripts/build-upgrade-runtime.sh)
 export GPUX_UPGRADE_WASM
 
 step "build (release): node, runtime, worker"
-cargo build --release --locked --workspace
+cargo build --release --locked --workspace --features "$GPUX_FEATURES"
 
-step "Rust tests"
-cargo test --release --locked --workspace
+step "Rust tests, the pallets' benchmarks among them"
+cargo test --release --locked --workspace --features "$GPUX_FEATURES"
 
-step "pallet benchmarks, run as tests (their own feature set: docs/build.md)"
-cargo test --release --locked -p pallet-marketplace -p pallet-leases -p pallet-provider-staking \
-	-p pallet-attestation -p pallet-governance --features \
-	pallet-marketplace/runtime-benchmarks,pallet-leases/runtime-benchmarks,pallet-provider-staking/runtime-benchmarks,pallet-attestation/runtime-benchmarks,pallet-governance/runtime-benchmarks
+step "every benchmark of the runtime, quick mode (scripts/benchmark.sh --quick)"
+scripts/benchmark.sh --quick
 
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status

@@ -190,14 +190,17 @@ pub fn run() -> sc_cli::Result<()> {
 					let shared_cache = backend.expose_shared_trie_cache();
 					cmd.run(config, client, db, storage, shared_cache)
 				},
+				// Builds its own client on a temporary database and signs `System::remark`s.
+				BenchmarkCmd::Overhead(cmd) => cmd
+					.run_with_default_builder_and_spec::<frame_benchmarking_cli::OpaqueBlock, ()>(
+						Some(config.chain_spec),
+					),
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())
 				},
-				_ => {
-					Err("this benchmark is not wired into gpux-node yet; use `benchmark pallet`, \
-				          `block`, `storage` or `machine`"
-						.into())
-				},
+				BenchmarkCmd::Extrinsic(_) => Err("`benchmark extrinsic` is not wired into \
+					gpux-node: `benchmark overhead` measures the extrinsic base weight"
+					.into()),
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {

@@ -1,10 +1,13 @@
-//! The pallets `gpux-node benchmark pallet` measures (build with `--features runtime-benchmarks`).
+//! The pallets `gpux-node benchmark pallet` measures (build with `--features runtime-benchmarks`;
+//! `scripts/benchmark.sh` weighs each of them and fails if this list and its own differ).
 
 frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]
 	[frame_system, SystemBench::<Runtime>]
+	[frame_system_extensions, SystemExtensionsBench::<Runtime>]
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
+	[pallet_transaction_payment, TransactionPayment]
 	[pallet_sudo, Sudo]
 	[pallet_parameters, Parameters]
 	[pallet_provider_staking, ProviderStaking]
@@ -22,3 +25,4 @@ frame_benchmarking::define_benchmarks!(
 
 impl frame_system_benchmarking::Config for crate::Runtime {}
 impl frame_benchmarking::baseline::Config for crate::Runtime {}
+impl pallet_transaction_payment::BenchmarkConfig for crate::Runtime {}

@@ -542,7 +542,7 @@ mod faults {
 mod attestation {
 	use super::*;
 	use codec::Encode;
-	use frame_support::{dispatch::GetDispatchInfo, weights::constants::ExtrinsicBaseWeight};
+	use frame_support::dispatch::GetDispatchInfo;
 	use gpux_primitives::{
 		attestation::{
 			commit_rows, reveal_rows, verdict_message, GpuTelemetry, Telemetry, WorkerStatement,
@@ -616,7 +616,7 @@ mod attestation {
 			let normal = weights.get(frame_support::dispatch::DispatchClass::Normal);
 			let max = normal.max_extrinsic.expect("normal extrinsics are limited");
 			let call = RuntimeCall::Attestation(heartbeat_call(MAX_GPUS_PER_MACHINE));
-			let each = call.get_dispatch_info().call_weight.saturating_add(ExtrinsicBaseWeight::get());
+			let each = call.get_dispatch_info().call_weight.saturating_add(normal.base_extrinsic);
 			let by_weight = max.ref_time() / each.ref_time();
 			// A bare extrinsic: length prefix, version byte, the call.
 			let length = call.encoded_size() as u64 + 4;

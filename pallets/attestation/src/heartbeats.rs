@@ -170,7 +170,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Stops watching the machine in `slot`: the last slot's machine moves into it.
-	fn untrack(slot: u32, machine: MachineId) {
+	pub(crate) fn untrack(slot: u32, machine: MachineId) {
 		Heartbeats::<T>::remove(machine);
 		let last = TrackedMachineCount::<T>::get().saturating_sub(1);
 		if slot != last {

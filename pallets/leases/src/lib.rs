@@ -266,10 +266,6 @@ pub mod pallet {
 			assert!(T::MaxLeasesPerMachine::get() > 0, "machines must be leasable");
 			assert!(T::MaxClosesPerBlock::get() > 0, "leases must be able to close");
 			assert!(T::MaxPrunesPerBlock::get() > 0, "closed leases must be pruned");
-			assert!(
-				u64::from(T::MaxCloseDelay::get()) < weights::SCHEDULE_PROBES,
-				"the weights charge for at most 11 schedule probes"
-			);
 		}
 
 		#[cfg(feature = "try-runtime")]

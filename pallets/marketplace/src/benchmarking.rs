@@ -77,6 +77,11 @@ fn provider<T: Config>(name: &'static str) -> T::AccountId {
 	let who: T::AccountId = funded::<T>(account(name, 0, 0));
 	let metadata = vec![0u8; T::MaxMetadataLen::get() as usize].try_into().expect("fits");
 	Pallet::<T>::do_register_provider(who.clone(), metadata).expect("registers");
+	// Whatever a benchmark lists, the bond backs it.
+	<T::Bonds as gpux_primitives::ProviderBonds<_>>::bond_for_benchmark(
+		&who,
+		T::MaxFleetSize::get().saturating_mul(T::MaxGpusPerMachine::get()),
+	);
 	who
 }
 

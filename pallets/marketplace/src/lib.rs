@@ -981,17 +981,15 @@ pub mod pallet {
 impl<T: Config> Pallet<T> {
 	/// What `place_order` costs when it scans `classes` classes and opens `leases` leases.
 	pub fn place_order_weight(classes: u32, leases: u32) -> frame_support::weights::Weight {
-		use frame_support::traits::Get;
 		use gpux_primitives::LeaseOpener;
-		T::WeightInfo::place_order(classes, T::MaxMatchCandidates::get())
+		T::WeightInfo::place_order(classes)
 			.saturating_add(T::Leases::open_lease_weight().saturating_mul(leases.into()))
 	}
 
 	/// What trying `tried` resting orders that opened `opened` leases in all costs.
 	fn resting_match_weight(tried: u32, opened: u32) -> frame_support::weights::Weight {
-		use frame_support::traits::Get;
 		use gpux_primitives::LeaseOpener;
-		T::WeightInfo::match_resting(tried, T::MaxMatchCandidates::get())
+		T::WeightInfo::match_resting(tried)
 			.saturating_add(T::Leases::open_lease_weight().saturating_mul(opened.into()))
 	}
 }

@@ -237,6 +237,12 @@ impl<T: Config> MachineKeys<T::AccountId> for Pallet<T> {
 	}
 }
 
+/// The price ceiling of the class benchmark machines are listed in: above any benchmark's
+/// price, yet small enough that its spot floor (a share of it) times a lease stays far from
+/// overflowing.
+#[cfg(feature = "runtime-benchmarks")]
+pub const BENCHMARK_CLASS_CEILING: Balance = u64::MAX as Balance;
+
 #[cfg(feature = "runtime-benchmarks")]
 impl<T: Config> Pallet<T> {
 	/// A large valid spec: `gpus` GPUs of `class` (80 GiB each), for benchmarks.
@@ -295,7 +301,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A new machine of `gpus` GPUs listed on `terms`, for other pallets' benchmarks. Creates
-	/// its provider and a GPU class without a price ceiling as needed.
+	/// its provider and a GPU class of `BENCHMARK_CLASS_CEILING` as needed.
 	pub fn benchmark_listed_machine(
 		provider: T::AccountId,
 		gpus: u32,
@@ -315,11 +321,11 @@ impl<T: Config> Pallet<T> {
 		worker_key: WorkerKey,
 	) -> MachineId {
 		let class = crate::GpuClasses::<T>::iter()
-			.find(|(_, c)| c.price_ceiling == Balance::MAX)
+			.find(|(_, c)| c.price_ceiling == BENCHMARK_CLASS_CEILING)
 			.map(|(id, _)| id)
 			.unwrap_or_else(|| {
 				let model = alloc::vec![b'B'; 8].try_into().expect("fits any model bound");
-				Self::do_add_gpu_class(model, 80, Balance::MAX).expect("class is added")
+				Self::do_add_gpu_class(model, 80, BENCHMARK_CLASS_CEILING).expect("class is added")
 			});
 		Self::fund_deposits(&provider);
 		if !Providers::<T>::contains_key(&provider) {

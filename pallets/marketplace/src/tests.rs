@@ -1091,7 +1091,6 @@ fn weights_cover_every_benchmark_s_worst_case() {
 		ParityDbWeight::get(),
 		|case| {
 			let (f, n, c) = (case.component("f"), case.component("n"), case.component("c"));
-			let m = MAX_MATCH_CANDIDATES;
 			// What the mock's lease opening touches: the machine, its index entries and its
 			// class's usage (the runtime charges the leases pallet's `rent` weight instead).
 			let mock_lease_open = ParityDbWeight::get().reads_writes(6, 7);
@@ -1108,11 +1107,11 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"set_worker_key" => <() as WeightInfo>::set_worker_key(),
 				"deregister_provider" => <() as WeightInfo>::deregister_provider(),
 				"set_reference_price" => <() as WeightInfo>::set_reference_price(),
-				"place_order" => <() as WeightInfo>::place_order(c, m),
+				"place_order" => <() as WeightInfo>::place_order(c),
 				"cancel_order" => <() as WeightInfo>::cancel_order(),
 				"expire_orders" => <() as WeightInfo>::expire_orders(n),
 				"update_spot_prices" => <() as WeightInfo>::update_spot_prices(c),
-				"match_resting" => <() as WeightInfo>::match_resting(n, m),
+				"match_resting" => <() as WeightInfo>::match_resting(n),
 				"post_job" => <() as WeightInfo>::post_job(),
 				"bid" => <() as WeightInfo>::bid(case.component("b")),
 				"cancel_bid" => <() as WeightInfo>::cancel_bid(case.component("b")),

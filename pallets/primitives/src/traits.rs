@@ -101,6 +101,10 @@ pub trait ProviderBonds<AccountId> {
 	/// The provider's `gpus` listed or leased GPUs were just found backed at the current rate
 	/// (it listed more): from now on it is held to this rate.
 	fn committed(_provider: &AccountId, _gpus: u32) {}
+	/// Bonds the (funded) provider for `gpus` GPUs: benchmarks list machines on runtimes that
+	/// require a bond.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bond_for_benchmark(_provider: &AccountId, _gpus: u32) {}
 }
 
 /// No bond required: for tests and runtimes without provider staking.

@@ -37,6 +37,15 @@ fn bonded_provider<T: Config>(machines: u32, spare: Balance) -> T::AccountId {
 	provider
 }
 
+/// Renters a benchmark's machine can have: one GPU each, at most `MAX_GPUS_PER_MACHINE` at
+/// once. Costs are linear in renters, so the slope carries on to `MaxSlashRenters`. Reports
+/// start at one renter: a machine without leases takes another path (its listing is reindexed
+/// instead of leases closed), and the weights writer cannot fit a storage item that only one
+/// value of `r` touches; the calls are charged at `MaxSlashRenters` in any case.
+fn max_renters<T: Config>() -> u32 {
+	T::MaxSlashRenters::get().min(gpux_primitives::attestation::MAX_GPUS_PER_MACHINE)
+}
+
 /// A listed machine of `provider` with one GPU per lease (at least one), bonded for, with
 /// `leases` leases open.
 fn leased_machine<T: Config>(provider: &T::AccountId, leases: u32) -> MachineId {
@@ -104,7 +113,7 @@ mod benchmarks {
 
 	/// `r`: leases on the machine, closed and their renters recorded for compensation.
 	#[benchmark]
-	fn report_offline(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
+	fn report_offline(r: Linear<1, { max_renters::<T>() }>) -> Result<(), BenchmarkError> {
 		let machine = leased_machine::<T>(&funded::<T>("provider", 0), r);
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -118,7 +127,7 @@ mod benchmarks {
 
 	/// As `report_offline`, with a kind that also closes leases and slashes most.
 	#[benchmark]
-	fn report_fault(r: Linear<0, { T::MaxSlashRenters::get() }>) -> Result<(), BenchmarkError> {
+	fn report_fault(r: Linear<1, { max_renters::<T>() }>) -> Result<(), BenchmarkError> {
 		let machine = leased_machine::<T>(&funded::<T>("provider", 0), r);
 		let origin =
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -159,18 +168,29 @@ mod benchmarks {
 	/// `r`: renters compensated; `m`: the provider's machines looked at and delisted.
 	#[benchmark]
 	fn apply_slash(
-		r: Linear<0, { T::MaxSlashRenters::get() }>,
+		r: Linear<0, { max_renters::<T>() }>,
 		m: Linear<0, { T::MaxProviderMachines::get() - 1 }>,
 	) {
 		let provider = funded::<T>("provider", 0);
 		for _ in 0..m {
 			T::BenchmarkHelper::machine(&provider, 1, true);
 		}
-		// Bonded exactly for what is listed: the slash leaves too little and delists them all.
 		Pallet::<T>::do_bond(provider.clone(), Pallet::<T>::requirement(m).max(1)).expect("bonds");
 		let (_, id) = reported_machine::<T>(&provider, r);
 		let slash = Slashes::<T>::take(id).expect("pending");
 		Pallet::<T>::unschedule_slash(id, slash.applies_at);
+		// Bonded for less than what it commits and the slash (helpers may bond for each machine
+		// as well): the slash leaves too little and delists them all.
+		let committed =
+			<T::Market as gpux_primitives::ProviderMarket<_>>::committed_gpus(&provider);
+		let enough = Pallet::<T>::requirement(committed).saturating_add(slash.amount);
+		// ...but more than the slash, so the ledger stays.
+		let bonded = enough.saturating_sub(1).max(slash.amount.saturating_add(1));
+		Bonds::<T>::mutate(&provider, |ledger| {
+			if let Some(ledger) = ledger {
+				ledger.active = ledger.active.min(bonded);
+			}
+		});
 
 		#[block]
 		{

@@ -100,6 +100,12 @@ impl<T: Config> Pallet<T> {
 
 /// The marketplace asks here whether a provider may list more GPUs.
 impl<T: Config> ProviderBonds<T::AccountId> for Pallet<T> {
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bond_for_benchmark(provider: &T::AccountId, gpus: u32) {
+		Self::do_bond(provider.clone(), Self::requirement(gpus))
+			.expect("benchmark providers are funded");
+	}
+
 	fn backs(provider: &T::AccountId, gpus: u32) -> bool {
 		let active = Bonds::<T>::get(provider).map(|ledger| ledger.active).unwrap_or_default();
 		active >= Self::requirement(gpus)

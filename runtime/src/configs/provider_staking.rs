@@ -7,7 +7,10 @@ use super::{
 use crate::{Attestation, Balances, Leases, Marketplace, Runtime, RuntimeEvent, RuntimeHoldReason};
 
 #[cfg(feature = "runtime-benchmarks")]
-use crate::{AccountId, Balance, UNITS};
+use {
+	crate::{AccountId, Balance, UNITS},
+	frame_support::traits::Get,
+};
 
 impl pallet_provider_staking::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
