@@ -35,6 +35,19 @@ impl<T: Config> LeaseWatch<BlockNumberFor<T>> for Pallet<T> {
 		Self::do_expect_start(lease, starts_at)
 	}
 
+	#[cfg(feature = "runtime-benchmarks")]
+	fn fill_start_checks_for_benchmark(starts_at: BlockNumberFor<T>) {
+		let mut block = starts_at.saturating_add(T::StartAttestationDeadline::get());
+		let mut full = BoundedVec::<LeaseId, T::MaxStartChecksPerBlock>::default();
+		for i in 0..T::MaxStartChecksPerBlock::get() {
+			let _ = full.try_push(LeaseId::MAX - u64::from(i));
+		}
+		for _ in 0..T::MaxStartCheckDelay::get() {
+			StartChecks::<T>::insert(block, full.clone());
+			block = block.saturating_add(One::one());
+		}
+	}
+
 	fn lease_closed(lease: LeaseId, machine: MachineId, ended_at: BlockNumberFor<T>) {
 		if let Some(block) = StartCheckBlocks::<T>::take(lease) {
 			StartChecks::<T>::mutate_exists(block, |due| remove_from_list(due, &lease));
@@ -171,7 +184,7 @@ impl<T: Config> Pallet<T> {
 	/// `MaxStartCheckDelay` later. Returns that block.
 	fn schedule_start_check(lease: LeaseId, block: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
 		let at = first_block_with_room(block, T::MaxStartCheckDelay::get(), |block| {
-			StartChecks::<T>::mutate(block, |due| due.try_push(lease).is_ok())
+			StartChecks::<T>::try_mutate(block, |due| due.try_push(lease)).is_ok()
 		})?;
 		StartCheckBlocks::<T>::insert(lease, at);
 		Some(at)

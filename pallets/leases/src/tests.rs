@@ -31,6 +31,8 @@ fn try_rent(
 	max: u128,
 ) -> sp_runtime::DispatchResult {
 	Leases::rent(RuntimeOrigin::signed(who), machine, gpus, mode, duration, max, access())
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn status(lease: LeaseId) -> LeaseStatus<u64> {
@@ -898,6 +900,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 			let (m, n) = (case.component("m"), case.component("n"));
 			Some(match case.name.as_str() {
 				"rent" => <() as WeightInfo>::rent(m),
+				"rent_free" => <() as WeightInfo>::rent_free(),
 				"extend" => <() as WeightInfo>::extend(),
 				"terminate" => <() as WeightInfo>::terminate(m),
 				"settle" => <() as WeightInfo>::settle(),

@@ -46,6 +46,7 @@ use core::marker::PhantomData;
 /// Weight functions needed for `pallet_leases`.
 pub trait WeightInfo {
 	fn rent(m: u32, ) -> Weight;
+	fn rent_free() -> Weight;
 	fn extend() -> Weight;
 	fn terminate(m: u32, ) -> Weight;
 	fn settle() -> Weight;
@@ -86,6 +87,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Leases::LeasesOf` (r:0 w:1)
 	/// Proof: `Leases::LeasesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 16]`.
+	fn rent_free() -> Weight {
+		Self::rent(1)
+	}
 	fn rent(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3902 + m * (60 ±0)`
@@ -316,6 +320,9 @@ impl WeightInfo for () {
 	/// Storage: `Leases::LeasesOf` (r:0 w:1)
 	/// Proof: `Leases::LeasesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 16]`.
+	fn rent_free() -> Weight {
+		Self::rent(1)
+	}
 	fn rent(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3902 + m * (60 ±0)`

@@ -329,6 +329,10 @@ pub trait LeaseWatch<BlockNumber> {
 	/// The closed `lease` is pruned: drops what was attested of it. `false`, dropping nothing,
 	/// while a dispute or fault report of it is undecided.
 	fn forget(lease: LeaseId) -> bool;
+	/// Fills every block `expect_start(_, starts_at)` may put its check in but the last: a
+	/// rent's benchmark then measures the most blocks it can probe.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn fill_start_checks_for_benchmark(_starts_at: BlockNumber) {}
 }
 
 impl<BlockNumber> LeaseWatch<BlockNumber> for () {
