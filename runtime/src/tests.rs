@@ -311,14 +311,19 @@ mod market {
 			}
 			let leases = first..first + 1_800;
 			let ends_at = System::block_number() + 20;
-			assert!(leases.clone().all(|l| pallet_leases::Leases::<Runtime>::get(l).is_some_and(|r| r.ends_at == ends_at)));
-			let delay = <Runtime as pallet_leases::Config>::MaxCloseDelay::get();
+			assert!(leases
+				.clone()
+				.all(|l| pallet_leases::Leases::<Runtime>::get(l)
+					.is_some_and(|r| r.ends_at == ends_at)));
+			let delay: u32 = <Runtime as pallet_leases::Config>::MaxCloseDelay::get();
 			run_to_block(ends_at + delay);
 			for lease in leases {
 				let record = pallet_leases::Leases::<Runtime>::get(lease).unwrap();
 				assert_eq!(
 					record.status,
-					pallet_leases::LeaseStatus::Closed { reason: pallet_leases::CloseReason::Expired },
+					pallet_leases::LeaseStatus::Closed {
+						reason: pallet_leases::CloseReason::Expired
+					},
 					"lease {lease}"
 				);
 				assert!(record.closes_at <= ends_at + delay);
@@ -330,11 +335,11 @@ mod market {
 	/// one block's normal share.
 	#[test]
 	fn a_block_holds_1800_rents_of_free_gpus() {
-		use pallet_leases::WeightInfo;
+		use pallet_leases::weights::WeightInfo;
 		let normal = crate::configs::RuntimeBlockWeights::get();
 		let normal = normal.get(frame_support::dispatch::DispatchClass::Normal);
 		let max = normal.max_extrinsic.expect("normal extrinsics are limited");
-		let each = <Runtime as pallet_leases::Config>::WeightInfo::rent_free()
+		let each = <<Runtime as pallet_leases::Config>::WeightInfo as WeightInfo>::rent_free()
 			.saturating_add(normal.base_extrinsic);
 		let by_weight = max.ref_time() / each.ref_time();
 		println!("rents of free GPUs per block by weight: {by_weight}");
