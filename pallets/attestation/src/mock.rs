@@ -380,6 +380,7 @@ impl pallet_attestation::Config for Test {
 	type MaxStartChecksPerBlock = ConstU32<2>;
 	type MaxStartCheckDelay = ConstU32<1>;
 	type MaxAbandonReportsPerBlock = ConstU32<1>;
+	type MaxPendingAbandons = ConstU32<2>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();

@@ -52,6 +52,7 @@ pub trait WeightInfo {
 	fn attest_lease_start() -> Weight;
 	fn attest_lease_end() -> Weight;
 	fn check_lease_starts(n: u32, ) -> Weight;
+	fn report_abandons(n: u32, ) -> Weight;
 	fn report_fault() -> Weight;
 	fn dispute() -> Weight;
 	fn resolve_dispute() -> Weight;
@@ -243,6 +244,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(74_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	fn report_abandons(n: u32, ) -> Weight {
+		Self::check_lease_starts(n)
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
@@ -701,6 +705,9 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(74_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	fn report_abandons(n: u32, ) -> Weight {
+		Self::check_lease_starts(n)
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
