@@ -61,11 +61,6 @@ impl<T: Config> Pallet<T> {
 			PendingAbandons::<T>::iter_keys().count() == pending as usize,
 			"pending abandons differ from their count"
 		);
-		// Rents stop at `MaxPendingAbandons`; only checks scheduled before then add more.
-		ensure!(
-			pending as usize <= (T::MaxPendingAbandons::get() as usize).saturating_add(checks),
-			"more pending abandons than rents could have caused"
-		);
 		for lease in PendingAbandons::<T>::iter_keys() {
 			ensure!(!StartCheckBlocks::<T>::contains_key(lease), "a pending abandon still checked");
 		}

@@ -213,15 +213,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Abandons up to `MaxAbandonReportsPerBlock` leases from `PendingAbandons`: each is closed
-	/// with its whole escrow refunded and its machine reported. One closed meanwhile (its
-	/// renter ended it, or it expired) is dropped unreported.
+	/// with its whole escrow refunded and its machine reported. One closed meanwhile (by its
+	/// renter, its end or a preemption) is reported all the same, for what it paid; one a fault
+	/// closed was compensated by that fault.
 	pub(crate) fn report_abandons() -> Weight {
 		let max = T::MaxAbandonReportsPerBlock::get();
 		let leases: Vec<LeaseId> = PendingAbandons::<T>::iter_keys().take(max as usize).collect();
 		for lease in leases.iter().copied() {
 			PendingAbandons::<T>::remove(lease);
-			let Some(facts) = T::Leases::lease_facts(lease).filter(|f| f.open) else { continue };
-			let (refunded, loss) = T::Leases::abandon(lease);
+			let Some(facts) = T::Leases::lease_facts(lease) else { continue };
+			let Some((refunded, loss)) = T::Leases::abandon(lease) else { continue };
 			Self::deposit_event(Event::LeaseAbandoned { lease, machine: facts.machine, refunded });
 			// The fault closes the machine's other leases too: a machine that did not deliver
 			// one lease is not trusted with the rest. The slash compensates what this lease

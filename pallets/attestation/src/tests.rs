@@ -1038,14 +1038,21 @@ mod leases {
 	}
 
 	#[test]
-	fn a_lease_closed_while_its_abandon_waits_is_dropped() {
+	fn a_lease_closed_while_its_abandon_waits_is_reported_all_the_same() {
 		ExtBuilder.build_and_execute(|| {
 			expected_lease(1);
 			Attestation::check_lease_starts(1 + START_DEADLINE);
 			assert!(PendingAbandons::<Test>::contains_key(LEASE));
+			// Its renter ended it (or it expired) before its turn: it still paid for nothing.
 			edit_lease_closed();
 			Attestation::report_abandons();
-			assert!(told().abandoned.is_empty() && told().faults.is_empty());
+			assert!(told().faults.contains(&(MACHINE, FaultKind::LeaseAbandoned)));
+			assert_eq!(told().victims, vec![(RENTER, 30)], "compensated for what it paid");
+			assert!(events().contains(&Event::LeaseAbandoned {
+				lease: LEASE,
+				machine: MACHINE,
+				refunded: 0
+			}));
 			assert_eq!(PendingAbandons::<Test>::count(), 0);
 		});
 	}

@@ -383,7 +383,8 @@ pub trait LeaseDisputes<AccountId, Balance, BlockNumber> {
 	/// renter was compensated by that fault).
 	fn refund_disputed(lease: LeaseId) -> Result<(Balance, Balance), DispatchError>;
 	/// Closes `lease`, if it is open, as its provider's fault with its whole escrow back to
-	/// the renter. Returns the refund and the renter's loss (what the lease had paid), which
-	/// the fault's slash compensates.
-	fn abandon(lease: LeaseId) -> (Balance, Balance);
+	/// the renter. Returns the refund (nothing for a lease closed already) and the renter's
+	/// loss (what the lease had paid), which the fault's slash compensates; `None` if the
+	/// lease is gone or a fault closed it already (that fault's slash compensated it).
+	fn abandon(lease: LeaseId) -> Option<(Balance, Balance)>;
 }
