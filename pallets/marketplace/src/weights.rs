@@ -7,14 +7,14 @@
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.tJJB2oWRQs/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.7Ts6EPmkWz/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.tJJB2oWRQs/benchmark.json
+// /tmp/tmp.7Ts6EPmkWz/benchmark.json
 // --pallet
 // pallet_marketplace
 // --extrinsic
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 74_358_000 picoseconds.
-		Weight::from_parts(79_726_000, 3803)
+		// Minimum execution time: 74_875_000 picoseconds.
+		Weight::from_parts(76_531_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -113,14 +113,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::MachinesOf` (r:0 w:1)
 	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 63]`.
-	fn register_machine(f: u32, ) -> Weight {
+	fn register_machine(_f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1636 + f * (15 ±0)`
+		//  Measured:  `1631 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 184_339_000 picoseconds.
-		Weight::from_parts(197_670_466, 4076)
-			// Standard Error: 90_819
-			.saturating_add(Weight::from_parts(201_771, 0).saturating_mul(f.into()))
+		// Minimum execution time: 188_245_000 picoseconds.
+		Weight::from_parts(208_010_575, 4076)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -154,8 +152,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 101_650_000 picoseconds.
-		Weight::from_parts(104_131_000, 18258)
+		// Minimum execution time: 102_055_000 picoseconds.
+		Weight::from_parts(106_914_000, 18258)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -173,8 +171,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 43_409_000 picoseconds.
-		Weight::from_parts(47_809_000, 3995)
+		// Minimum execution time: 45_764_000 picoseconds.
+		Weight::from_parts(46_732_000, 3995)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -203,10 +201,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 106_460_000 picoseconds.
-		Weight::from_parts(112_779_045, 4076)
-			// Standard Error: 37_993
-			.saturating_add(Weight::from_parts(281_929, 0).saturating_mul(f.into()))
+		// Minimum execution time: 105_393_000 picoseconds.
+		Weight::from_parts(121_333_400, 4076)
+			// Standard Error: 127_309
+			.saturating_add(Weight::from_parts(168_248, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -243,10 +241,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 111_929_000 picoseconds.
-		Weight::from_parts(100_050_102, 18258)
-			// Standard Error: 205_794
-			.saturating_add(Weight::from_parts(32_098_861, 0).saturating_mul(n.into()))
+		// Minimum execution time: 109_267_000 picoseconds.
+		Weight::from_parts(86_272_322, 18258)
+			// Standard Error: 291_184
+			.saturating_add(Weight::from_parts(33_471_598, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -270,10 +268,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 57_892_000 picoseconds.
-		Weight::from_parts(46_861_890, 4076)
-			// Standard Error: 105_802
-			.saturating_add(Weight::from_parts(19_749_837, 0).saturating_mul(n.into()))
+		// Minimum execution time: 55_796_000 picoseconds.
+		Weight::from_parts(31_337_856, 4076)
+			// Standard Error: 153_433
+			.saturating_add(Weight::from_parts(20_871_694, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -290,8 +288,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 22_260_000 picoseconds.
-		Weight::from_parts(24_605_000, 6012)
+		// Minimum execution time: 21_520_000 picoseconds.
+		Weight::from_parts(23_099_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -303,8 +301,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 24_309_000 picoseconds.
-		Weight::from_parts(26_739_000, 3595)
+		// Minimum execution time: 22_411_000 picoseconds.
+		Weight::from_parts(24_363_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -314,8 +312,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 19_751_000 picoseconds.
-		Weight::from_parts(20_678_000, 3595)
+		// Minimum execution time: 19_728_000 picoseconds.
+		Weight::from_parts(21_202_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -329,8 +327,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 88_712_000 picoseconds.
-		Weight::from_parts(103_174_000, 3726)
+		// Minimum execution time: 84_660_000 picoseconds.
+		Weight::from_parts(97_567_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -344,8 +342,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 66_114_000 picoseconds.
-		Weight::from_parts(67_975_000, 3803)
+		// Minimum execution time: 66_678_000 picoseconds.
+		Weight::from_parts(71_759_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -383,11 +381,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10786 + c * (745 ±0)`
-		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 466_390_000 picoseconds.
-		Weight::from_parts(253_266_087, 21078)
-			// Standard Error: 1_364_584
-			.saturating_add(Weight::from_parts(181_169_688, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±33)`
+		// Minimum execution time: 487_185_000 picoseconds.
+		Weight::from_parts(482_205_874, 21078)
+			// Standard Error: 3_265_194
+			.saturating_add(Weight::from_parts(181_012_434, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
@@ -409,8 +407,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 148_318_000 picoseconds.
-		Weight::from_parts(159_948_000, 9624)
+		// Minimum execution time: 151_518_000 picoseconds.
+		Weight::from_parts(156_222_000, 9624)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -426,18 +424,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:4 w:4)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
+	/// The range of component `n` is `[1, 64]`.
 	fn expire_orders(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `535 + n * (179 ±0)`
-		//  Estimated: `9624 + n * (3670 ±15)`
-		// Minimum execution time: 4_567_000 picoseconds.
-		Weight::from_parts(4_074_830, 9624)
-			// Standard Error: 336_243
-			.saturating_add(Weight::from_parts(51_445_356, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `1492 + n * (161 ±0)`
+		//  Estimated: `9624 + n * (3670 ±13)`
+		// Minimum execution time: 78_059_000 picoseconds.
+		Weight::from_parts(37_740_522, 9624)
+			// Standard Error: 358_306
+			.saturating_add(Weight::from_parts(50_241_701, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3670).saturating_mul(n.into()))
 	}
@@ -453,11 +451,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn update_spot_prices(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
-		//  Estimated: `11034 + c * (2525 ±44)`
-		// Minimum execution time: 60_599_000 picoseconds.
-		Weight::from_parts(12_186_219, 11034)
-			// Standard Error: 890_938
-			.saturating_add(Weight::from_parts(11_653_359, 0).saturating_mul(c.into()))
+		//  Estimated: `11034 + c * (2525 ±46)`
+		// Minimum execution time: 57_656_000 picoseconds.
+		Weight::from_parts(33_509_865, 11034)
+			// Standard Error: 117_332
+			.saturating_add(Weight::from_parts(8_929_375, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -491,10 +489,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2906 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 12_633_000 picoseconds.
-		Weight::from_parts(31_769_193, 22878)
-			// Standard Error: 1_563_165
-			.saturating_add(Weight::from_parts(175_329_362, 0).saturating_mul(n.into()))
+		// Minimum execution time: 12_239_000 picoseconds.
+		Weight::from_parts(37_208_962, 22878)
+			// Standard Error: 1_654_740
+			.saturating_add(Weight::from_parts(175_890_630, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -520,8 +518,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 158_954_000 picoseconds.
-		Weight::from_parts(162_466_000, 11410)
+		// Minimum execution time: 155_016_000 picoseconds.
+		Weight::from_parts(162_809_000, 11410)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -550,10 +548,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 145_452_000 picoseconds.
-		Weight::from_parts(151_267_151, 21078)
-			// Standard Error: 395_643
-			.saturating_add(Weight::from_parts(1_627_441, 0).saturating_mul(b.into()))
+		// Minimum execution time: 144_586_000 picoseconds.
+		Weight::from_parts(153_060_424, 21078)
+			// Standard Error: 198_283
+			.saturating_add(Weight::from_parts(244_385, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -570,10 +568,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 75_301_000 picoseconds.
-		Weight::from_parts(87_472_945, 4974)
-			// Standard Error: 367_559
-			.saturating_add(Weight::from_parts(114_234, 0).saturating_mul(b.into()))
+		// Minimum execution time: 73_310_000 picoseconds.
+		Weight::from_parts(76_197_126, 4974)
+			// Standard Error: 124_266
+			.saturating_add(Weight::from_parts(740_439, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -591,8 +589,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 55_492_000 picoseconds.
-		Weight::from_parts(60_208_000, 6094)
+		// Minimum execution time: 55_569_000 picoseconds.
+		Weight::from_parts(57_127_000, 6094)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -610,8 +608,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 90_787_000 picoseconds.
-		Weight::from_parts(93_460_000, 4974)
+		// Minimum execution time: 88_741_000 picoseconds.
+		Weight::from_parts(94_467_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -623,8 +621,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 29_572_000 picoseconds.
-		Weight::from_parts(30_268_000, 4974)
+		// Minimum execution time: 29_372_000 picoseconds.
+		Weight::from_parts(32_555_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -640,8 +638,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 91_092_000 picoseconds.
-		Weight::from_parts(110_480_000, 6196)
+		// Minimum execution time: 88_743_000 picoseconds.
+		Weight::from_parts(90_472_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -692,13 +690,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±2_052) + n * (11994 ±0)`
-		// Minimum execution time: 8_080_000 picoseconds.
-		Weight::from_parts(8_306_000, 26100)
-			// Standard Error: 38_023_721
-			.saturating_add(Weight::from_parts(420_786_344, 0).saturating_mul(n.into()))
-			// Standard Error: 18_933_506
-			.saturating_add(Weight::from_parts(123_972_458, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±152) + n * (11994 ±281)`
+		// Minimum execution time: 7_662_000 picoseconds.
+		Weight::from_parts(8_108_000, 26100)
+			// Standard Error: 37_154_268
+			.saturating_add(Weight::from_parts(417_513_048, 0).saturating_mul(n.into()))
+			// Standard Error: 18_500_572
+			.saturating_add(Weight::from_parts(121_621_357, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(b.into())))
@@ -721,8 +719,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 74_358_000 picoseconds.
-		Weight::from_parts(79_726_000, 3803)
+		// Minimum execution time: 74_875_000 picoseconds.
+		Weight::from_parts(76_531_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -749,14 +747,12 @@ impl WeightInfo for () {
 	/// Storage: `Marketplace::MachinesOf` (r:0 w:1)
 	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 63]`.
-	fn register_machine(f: u32, ) -> Weight {
+	fn register_machine(_f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1636 + f * (15 ±0)`
+		//  Measured:  `1631 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 184_339_000 picoseconds.
-		Weight::from_parts(197_670_466, 4076)
-			// Standard Error: 90_819
-			.saturating_add(Weight::from_parts(201_771, 0).saturating_mul(f.into()))
+		// Minimum execution time: 188_245_000 picoseconds.
+		Weight::from_parts(208_010_575, 4076)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -790,8 +786,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 101_650_000 picoseconds.
-		Weight::from_parts(104_131_000, 18258)
+		// Minimum execution time: 102_055_000 picoseconds.
+		Weight::from_parts(106_914_000, 18258)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -809,8 +805,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 43_409_000 picoseconds.
-		Weight::from_parts(47_809_000, 3995)
+		// Minimum execution time: 45_764_000 picoseconds.
+		Weight::from_parts(46_732_000, 3995)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -839,10 +835,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 106_460_000 picoseconds.
-		Weight::from_parts(112_779_045, 4076)
-			// Standard Error: 37_993
-			.saturating_add(Weight::from_parts(281_929, 0).saturating_mul(f.into()))
+		// Minimum execution time: 105_393_000 picoseconds.
+		Weight::from_parts(121_333_400, 4076)
+			// Standard Error: 127_309
+			.saturating_add(Weight::from_parts(168_248, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -879,10 +875,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 111_929_000 picoseconds.
-		Weight::from_parts(100_050_102, 18258)
-			// Standard Error: 205_794
-			.saturating_add(Weight::from_parts(32_098_861, 0).saturating_mul(n.into()))
+		// Minimum execution time: 109_267_000 picoseconds.
+		Weight::from_parts(86_272_322, 18258)
+			// Standard Error: 291_184
+			.saturating_add(Weight::from_parts(33_471_598, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -906,10 +902,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 57_892_000 picoseconds.
-		Weight::from_parts(46_861_890, 4076)
-			// Standard Error: 105_802
-			.saturating_add(Weight::from_parts(19_749_837, 0).saturating_mul(n.into()))
+		// Minimum execution time: 55_796_000 picoseconds.
+		Weight::from_parts(31_337_856, 4076)
+			// Standard Error: 153_433
+			.saturating_add(Weight::from_parts(20_871_694, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -926,8 +922,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 22_260_000 picoseconds.
-		Weight::from_parts(24_605_000, 6012)
+		// Minimum execution time: 21_520_000 picoseconds.
+		Weight::from_parts(23_099_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -939,8 +935,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 24_309_000 picoseconds.
-		Weight::from_parts(26_739_000, 3595)
+		// Minimum execution time: 22_411_000 picoseconds.
+		Weight::from_parts(24_363_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -950,8 +946,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 19_751_000 picoseconds.
-		Weight::from_parts(20_678_000, 3595)
+		// Minimum execution time: 19_728_000 picoseconds.
+		Weight::from_parts(21_202_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -965,8 +961,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 88_712_000 picoseconds.
-		Weight::from_parts(103_174_000, 3726)
+		// Minimum execution time: 84_660_000 picoseconds.
+		Weight::from_parts(97_567_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -980,8 +976,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 66_114_000 picoseconds.
-		Weight::from_parts(67_975_000, 3803)
+		// Minimum execution time: 66_678_000 picoseconds.
+		Weight::from_parts(71_759_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1019,11 +1015,11 @@ impl WeightInfo for () {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10786 + c * (745 ±0)`
-		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 466_390_000 picoseconds.
-		Weight::from_parts(253_266_087, 21078)
-			// Standard Error: 1_364_584
-			.saturating_add(Weight::from_parts(181_169_688, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±33)`
+		// Minimum execution time: 487_185_000 picoseconds.
+		Weight::from_parts(482_205_874, 21078)
+			// Standard Error: 3_265_194
+			.saturating_add(Weight::from_parts(181_012_434, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
@@ -1045,8 +1041,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 148_318_000 picoseconds.
-		Weight::from_parts(159_948_000, 9624)
+		// Minimum execution time: 151_518_000 picoseconds.
+		Weight::from_parts(156_222_000, 9624)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -1062,18 +1058,18 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:4 w:4)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
+	/// The range of component `n` is `[1, 64]`.
 	fn expire_orders(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `535 + n * (179 ±0)`
-		//  Estimated: `9624 + n * (3670 ±15)`
-		// Minimum execution time: 4_567_000 picoseconds.
-		Weight::from_parts(4_074_830, 9624)
-			// Standard Error: 336_243
-			.saturating_add(Weight::from_parts(51_445_356, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		//  Measured:  `1492 + n * (161 ±0)`
+		//  Estimated: `9624 + n * (3670 ±13)`
+		// Minimum execution time: 78_059_000 picoseconds.
+		Weight::from_parts(37_740_522, 9624)
+			// Standard Error: 358_306
+			.saturating_add(Weight::from_parts(50_241_701, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3670).saturating_mul(n.into()))
 	}
@@ -1089,11 +1085,11 @@ impl WeightInfo for () {
 	fn update_spot_prices(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
-		//  Estimated: `11034 + c * (2525 ±44)`
-		// Minimum execution time: 60_599_000 picoseconds.
-		Weight::from_parts(12_186_219, 11034)
-			// Standard Error: 890_938
-			.saturating_add(Weight::from_parts(11_653_359, 0).saturating_mul(c.into()))
+		//  Estimated: `11034 + c * (2525 ±46)`
+		// Minimum execution time: 57_656_000 picoseconds.
+		Weight::from_parts(33_509_865, 11034)
+			// Standard Error: 117_332
+			.saturating_add(Weight::from_parts(8_929_375, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -1127,10 +1123,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2906 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 12_633_000 picoseconds.
-		Weight::from_parts(31_769_193, 22878)
-			// Standard Error: 1_563_165
-			.saturating_add(Weight::from_parts(175_329_362, 0).saturating_mul(n.into()))
+		// Minimum execution time: 12_239_000 picoseconds.
+		Weight::from_parts(37_208_962, 22878)
+			// Standard Error: 1_654_740
+			.saturating_add(Weight::from_parts(175_890_630, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -1156,8 +1152,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 158_954_000 picoseconds.
-		Weight::from_parts(162_466_000, 11410)
+		// Minimum execution time: 155_016_000 picoseconds.
+		Weight::from_parts(162_809_000, 11410)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1186,10 +1182,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 145_452_000 picoseconds.
-		Weight::from_parts(151_267_151, 21078)
-			// Standard Error: 395_643
-			.saturating_add(Weight::from_parts(1_627_441, 0).saturating_mul(b.into()))
+		// Minimum execution time: 144_586_000 picoseconds.
+		Weight::from_parts(153_060_424, 21078)
+			// Standard Error: 198_283
+			.saturating_add(Weight::from_parts(244_385, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1206,10 +1202,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 75_301_000 picoseconds.
-		Weight::from_parts(87_472_945, 4974)
-			// Standard Error: 367_559
-			.saturating_add(Weight::from_parts(114_234, 0).saturating_mul(b.into()))
+		// Minimum execution time: 73_310_000 picoseconds.
+		Weight::from_parts(76_197_126, 4974)
+			// Standard Error: 124_266
+			.saturating_add(Weight::from_parts(740_439, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1227,8 +1223,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 55_492_000 picoseconds.
-		Weight::from_parts(60_208_000, 6094)
+		// Minimum execution time: 55_569_000 picoseconds.
+		Weight::from_parts(57_127_000, 6094)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1246,8 +1242,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 90_787_000 picoseconds.
-		Weight::from_parts(93_460_000, 4974)
+		// Minimum execution time: 88_741_000 picoseconds.
+		Weight::from_parts(94_467_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1259,8 +1255,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 29_572_000 picoseconds.
-		Weight::from_parts(30_268_000, 4974)
+		// Minimum execution time: 29_372_000 picoseconds.
+		Weight::from_parts(32_555_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1276,8 +1272,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 91_092_000 picoseconds.
-		Weight::from_parts(110_480_000, 6196)
+		// Minimum execution time: 88_743_000 picoseconds.
+		Weight::from_parts(90_472_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1328,13 +1324,13 @@ impl WeightInfo for () {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±2_052) + n * (11994 ±0)`
-		// Minimum execution time: 8_080_000 picoseconds.
-		Weight::from_parts(8_306_000, 26100)
-			// Standard Error: 38_023_721
-			.saturating_add(Weight::from_parts(420_786_344, 0).saturating_mul(n.into()))
-			// Standard Error: 18_933_506
-			.saturating_add(Weight::from_parts(123_972_458, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±152) + n * (11994 ±281)`
+		// Minimum execution time: 7_662_000 picoseconds.
+		Weight::from_parts(8_108_000, 26100)
+			// Standard Error: 37_154_268
+			.saturating_add(Weight::from_parts(417_513_048, 0).saturating_mul(n.into()))
+			// Standard Error: 18_500_572
+			.saturating_add(Weight::from_parts(121_621_357, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(b.into())))
