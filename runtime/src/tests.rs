@@ -252,6 +252,99 @@ mod market {
 			assert_eq!(Balances::total_issuance(), issuance);
 		});
 	}
+
+	/// Lists 30 machines of 16 GPUs for each of `providers`, bonded for them, on the demo
+	/// machine's terms; returns them.
+	fn sixteen_gpu_machines(providers: &[sp_keyring::Sr25519Keyring]) -> Vec<u64> {
+		use crate::{Marketplace, ProviderStaking, UNITS};
+		let template = pallet_marketplace::Machines::<Runtime>::get(0).unwrap();
+		let (mut spec, terms) = (template.spec, template.listing.unwrap());
+		spec.gpu_count = 16;
+		let genesis = gpux_primitives::attestation::hash32(System::block_hash(0));
+		let mut machines = Vec::new();
+		for (p, provider) in providers.iter().enumerate() {
+			let who = RuntimeOrigin::signed(provider.to_account_id());
+			assert_ok!(Marketplace::register_provider(who.clone(), Default::default()));
+			assert_ok!(ProviderStaking::bond(who.clone(), 100_000 * UNITS));
+			let possession = gpux_primitives::attestation::key_possession_message(
+				&genesis,
+				&provider.to_account_id(),
+			);
+			for m in 0..30u8 {
+				let mut seed = [0u8; 32];
+				(seed[0], seed[1]) = (p as u8 + 1, m);
+				let worker = <sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&seed);
+				let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
+				assert_ok!(Marketplace::register_machine(
+					who.clone(),
+					spec.clone(),
+					sp_core::Pair::public(&worker),
+					sp_core::Pair::sign(&worker, &possession),
+					gpux_primitives::Region { country: *b"FR", location: None },
+					None
+				));
+				assert_ok!(Marketplace::set_listing(who.clone(), machine, terms.clone()));
+				machines.push(machine);
+			}
+		}
+		machines
+	}
+
+	/// Issue #13: 1,800 one-GPU leases of the same duration, rented in one block over 120
+	/// machines, all open; each closes within `MaxCloseDelay` blocks of its end.
+	#[test]
+	fn eighteen_hundred_same_duration_rents_in_one_block_all_close_on_time() {
+		use sp_keyring::Sr25519Keyring::{Dave, Eve};
+		dev_ext().execute_with(|| {
+			let machines = sixteen_gpu_machines(&[Alice, Charlie, Dave, Eve]);
+			let first = pallet_leases::NextLeaseId::<Runtime>::get();
+			for i in 0..1_800usize {
+				assert_ok!(Leases::rent(
+					RuntimeOrigin::signed(Bob.to_account_id()),
+					machines[i / 15],
+					1,
+					LeaseMode::OnDemand,
+					20,
+					500 * MILLI_UNITS,
+					access()
+				));
+			}
+			let leases = first..first + 1_800;
+			let ends_at = System::block_number() + 20;
+			assert!(leases
+				.clone()
+				.all(|l| pallet_leases::Leases::<Runtime>::get(l)
+					.is_some_and(|r| r.ends_at == ends_at)));
+			let delay: u32 = <Runtime as pallet_leases::Config>::MaxCloseDelay::get();
+			run_to_block(ends_at + delay);
+			for lease in leases {
+				let record = pallet_leases::Leases::<Runtime>::get(lease).unwrap();
+				assert_eq!(
+					record.status,
+					pallet_leases::LeaseStatus::Closed {
+						reason: pallet_leases::CloseReason::Expired
+					},
+					"lease {lease}"
+				);
+				assert!(record.closes_at <= ends_at + delay);
+			}
+		});
+	}
+
+	/// Issue #13: a rent of free GPUs, with the base extrinsic weight, lets at least 1,800 into
+	/// one block's normal share.
+	#[test]
+	fn a_block_holds_1800_rents_of_free_gpus() {
+		use pallet_leases::weights::WeightInfo;
+		let normal = crate::configs::RuntimeBlockWeights::get();
+		let normal = normal.get(frame_support::dispatch::DispatchClass::Normal);
+		let max = normal.max_extrinsic.expect("normal extrinsics are limited");
+		let each = <<Runtime as pallet_leases::Config>::WeightInfo as WeightInfo>::rent_free()
+			.saturating_add(normal.base_extrinsic);
+		let by_weight = max.ref_time() / each.ref_time();
+		println!("rents of free GPUs per block by weight: {by_weight}");
+		assert!(by_weight >= 1_800, "{by_weight} rents by weight");
+	}
 }
 
 mod orders {

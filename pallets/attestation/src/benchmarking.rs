@@ -234,10 +234,10 @@ mod benchmarks {
 		assert!(LeaseAttestations::<T>::get(lease).is_some_and(|a| a.ended.is_some()));
 	}
 
-	/// `n` leases due for their start check, none attested: every one is abandoned and its
-	/// machine reported.
+	/// `n` leases due for their start check, none attested: every one waits to be abandoned
+	/// (from one: the first also writes the queue's counter).
 	#[benchmark]
-	fn check_lease_starts(n: Linear<0, { T::MaxStartChecksPerBlock::get() }>) {
+	fn check_lease_starts(n: Linear<1, { T::MaxStartChecksPerBlock::get() }>) {
 		let now = frame_system::Pallet::<T>::block_number();
 		let at = now + T::StartAttestationDeadline::get();
 		for _ in 0..n {
@@ -256,6 +256,24 @@ mod benchmarks {
 		}
 
 		assert!(StartChecks::<T>::get(at).is_empty());
+		assert_eq!(PendingAbandons::<T>::count(), n);
+	}
+
+	/// `n` unattested leases, each on its own machine, abandoned and their machines reported.
+	#[benchmark]
+	fn report_abandons(n: Linear<1, { T::MaxAbandonReportsPerBlock::get() }>) {
+		for _ in 0..n {
+			let (machine, _) = tracked_machine::<T>();
+			let (lease, _) = T::BenchmarkHelper::open_lease(machine);
+			PendingAbandons::<T>::insert(lease, ());
+		}
+
+		#[block]
+		{
+			Pallet::<T>::report_abandons();
+		}
+
+		assert_eq!(PendingAbandons::<T>::count(), 0);
 	}
 
 	/// An offline report the chain upholds at once: the fault is reported.

@@ -6,7 +6,8 @@ use sp_runtime::TryRuntimeError;
 
 use crate::{
 	ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
-	RevealedRowsOf, StartCheckBlocks, StartChecks, TrackedMachineCount, TrackedMachines, Verdicts,
+	PendingAbandons, RevealedRowsOf, StartCheckBlocks, StartChecks, TrackedMachineCount,
+	TrackedMachines, Verdicts,
 };
 
 impl<T: Config> Pallet<T> {
@@ -55,6 +56,14 @@ impl<T: Config> Pallet<T> {
 			StartCheckBlocks::<T>::iter().count() == checks,
 			"a recorded start check is in no block"
 		);
+		let pending = PendingAbandons::<T>::count();
+		ensure!(
+			PendingAbandons::<T>::iter_keys().count() == pending as usize,
+			"pending abandons differ from their count"
+		);
+		for lease in PendingAbandons::<T>::iter_keys() {
+			ensure!(!StartCheckBlocks::<T>::contains_key(lease), "a pending abandon still checked");
+		}
 		let mut undecided_on: alloc::collections::BTreeMap<u64, u32> = Default::default();
 		let mut undecided = 0u32;
 		for (_, record) in crate::LeaseAttestations::<T>::iter() {

@@ -1,6 +1,7 @@
 //! Lease attestations by the worker (start: endpoint delivered; end: digest of what ran) and
 //! renters' disputes, which governance resolves.
 
+use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
@@ -12,8 +13,8 @@ use sp_core::sr25519;
 use sp_runtime::traits::{One, Saturating};
 
 use crate::{
-	weights::WeightInfo, DisputeHolds, FaultClaims, Heartbeats, StartCheckBlocks, StartChecks,
-	Sweep, UndecidedDisputes, LOG_TARGET,
+	weights::WeightInfo, DisputeHolds, FaultClaims, Heartbeats, PendingAbandons, StartCheckBlocks,
+	StartChecks, Sweep, UndecidedDisputes, LOG_TARGET,
 };
 use gpux_primitives::{
 	storage::{first_block_with_room, remove_from_list},
@@ -33,6 +34,19 @@ impl<T: Config> gpux_primitives::DisputeRegistry<T::AccountId> for Pallet<T> {
 impl<T: Config> LeaseWatch<BlockNumberFor<T>> for Pallet<T> {
 	fn expect_start(lease: LeaseId, starts_at: BlockNumberFor<T>) -> DispatchResult {
 		Self::do_expect_start(lease, starts_at)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn fill_start_checks_for_benchmark(starts_at: BlockNumberFor<T>) {
+		let mut block = starts_at.saturating_add(T::StartAttestationDeadline::get());
+		let mut full = BoundedVec::<LeaseId, T::MaxStartChecksPerBlock>::default();
+		for i in 0..T::MaxStartChecksPerBlock::get() {
+			let _ = full.try_push(LeaseId::MAX - u64::from(i));
+		}
+		for _ in 0..T::MaxStartCheckDelay::get() {
+			StartChecks::<T>::insert(block, full.clone());
+			block = block.saturating_add(One::one());
+		}
 	}
 
 	fn lease_closed(lease: LeaseId, machine: MachineId, ended_at: BlockNumberFor<T>) {
@@ -110,6 +124,7 @@ impl<T: Config> Pallet<T> {
 		let (facts, _, record) = Self::attested_lease(lease, &statement, signature, checks)?;
 		ensure!(facts.open, Error::<T>::LeaseClosed);
 		ensure!(record.started.is_none(), Error::<T>::AlreadyAttested);
+		ensure!(!PendingAbandons::<T>::contains_key(lease), Error::<T>::StartDeadlinePassed);
 		Ok(record)
 	}
 
@@ -161,6 +176,10 @@ impl<T: Config> Pallet<T> {
 	/// Schedules the check of `lease`'s start attestation at its deadline, or as soon after
 	/// as a block has room.
 	pub(crate) fn do_expect_start(lease: LeaseId, starts_at: BlockNumberFor<T>) -> DispatchResult {
+		ensure!(
+			PendingAbandons::<T>::count() < T::MaxPendingAbandons::get(),
+			Error::<T>::AbandonsBacklogged
+		);
 		let deadline = starts_at.saturating_add(T::StartAttestationDeadline::get());
 		Self::schedule_start_check(lease, deadline)
 			.map(|_| ())
@@ -171,35 +190,39 @@ impl<T: Config> Pallet<T> {
 	/// `MaxStartCheckDelay` later. Returns that block.
 	fn schedule_start_check(lease: LeaseId, block: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
 		let at = first_block_with_room(block, T::MaxStartCheckDelay::get(), |block| {
-			StartChecks::<T>::mutate(block, |due| due.try_push(lease).is_ok())
+			StartChecks::<T>::try_mutate(block, |due| due.try_push(lease)).is_ok()
 		})?;
 		StartCheckBlocks::<T>::insert(lease, at);
 		Some(at)
 	}
 
-	/// Abandons the leases due for a start check now whose start was never attested: at
-	/// most `MaxAbandonReportsPerBlock`; the others are checked again in a later block.
+	/// Checks the leases due for a start check now: one still open and unattested is put in
+	/// `PendingAbandons`. Only reads and queues, so a block's checks stay cheap however many
+	/// workers failed.
 	pub(crate) fn check_lease_starts(now: BlockNumberFor<T>) -> Weight {
 		let due = StartChecks::<T>::take(now);
-		let mut reports = 0u32;
 		for lease in due.iter().copied() {
 			StartCheckBlocks::<T>::remove(lease);
 			let Some(facts) = T::Leases::lease_facts(lease) else { continue };
 			let started = LeaseAttestations::<T>::get(lease).is_some_and(|a| a.started.is_some());
-			if !facts.open || started {
-				continue;
+			if facts.open && !started {
+				PendingAbandons::<T>::insert(lease, ());
 			}
-			if reports >= T::MaxAbandonReportsPerBlock::get() {
-				// A block can pay for only so many reports; the next block with room checks it
-				// again. With none within `MaxStartCheckDelay` it is abandoned now, over the
-				// cap: its report is charged all the same.
-				let next = now.saturating_add(One::one());
-				if Self::schedule_start_check(lease, next).is_some() {
-					continue;
-				}
-			}
-			reports = reports.saturating_add(1);
-			let (refunded, loss) = T::Leases::abandon(lease);
+		}
+		T::WeightInfo::check_lease_starts(due.len() as u32)
+	}
+
+	/// Abandons up to `MaxAbandonReportsPerBlock` leases from `PendingAbandons`: each is closed
+	/// with its whole escrow refunded and its machine reported. One closed meanwhile (by its
+	/// renter, its end or a preemption) is reported all the same, for what it paid; one a fault
+	/// closed was compensated by that fault.
+	pub(crate) fn report_abandons() -> Weight {
+		let max = T::MaxAbandonReportsPerBlock::get();
+		let leases: Vec<LeaseId> = PendingAbandons::<T>::iter_keys().take(max as usize).collect();
+		for lease in leases.iter().copied() {
+			PendingAbandons::<T>::remove(lease);
+			let Some(facts) = T::Leases::lease_facts(lease) else { continue };
+			let Some((refunded, loss)) = T::Leases::abandon(lease) else { continue };
 			Self::deposit_event(Event::LeaseAbandoned { lease, machine: facts.machine, refunded });
 			// The fault closes the machine's other leases too: a machine that did not deliver
 			// one lease is not trusted with the rest. The slash compensates what this lease
@@ -218,8 +241,11 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
-		T::WeightInfo::check_lease_starts(due.len() as u32)
-			.saturating_add(T::Faults::fault_weight().saturating_mul(reports.into()))
+		let n = leases.len() as u32;
+		// The benchmark's machines hold one lease each; a report may close up to a machine's
+		// whole set, which `fault_weight` covers.
+		T::WeightInfo::report_abandons(n)
+			.saturating_add(T::Faults::fault_weight().saturating_mul(n.into()))
 	}
 
 	pub(crate) fn do_dispute(

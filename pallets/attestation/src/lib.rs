@@ -137,17 +137,23 @@ pub mod pallet {
 		/// provider reported (`LeaseAbandoned`).
 		#[pallet::constant]
 		type StartAttestationDeadline: Get<BlockNumberFor<Self>>;
-		/// Most start checks in one block; bounds `on_initialize`.
+		/// Most start checks in one block; bounds `on_initialize`. A check only reads: a lease
+		/// it finds unattested waits in `PendingAbandons`.
 		#[pallet::constant]
 		type MaxStartChecksPerBlock: Get<u32>;
 		/// How many blocks past its deadline a start check may move when blocks are full; a
 		/// rent that finds none with room is refused (`StartChecksFull`).
 		#[pallet::constant]
 		type MaxStartCheckDelay: Get<u32>;
-		/// Most abandoned leases reported in one block (each report may close a machine's
-		/// leases); the rest are checked again in a later block.
+		/// Most abandoned leases closed and reported in one block (each report may close a
+		/// machine's leases); the rest wait in `PendingAbandons` for a later block.
 		#[pallet::constant]
 		type MaxAbandonReportsPerBlock: Get<u32>;
+		/// Rents are refused (`AbandonsBacklogged`) while this many abandoned leases wait for
+		/// their report. With the start checks already scheduled, this bounds
+		/// `PendingAbandons`.
+		#[pallet::constant]
+		type MaxPendingAbandons: Get<u32>;
 		/// Holds renters' dispute and fault-report deposits, and takes a rejected one's.
 		type Deposits: RenterDeposits<Self::AccountId, Balance>;
 		/// What a renter puts down to dispute a lease or report a fault on it: back if upheld,
@@ -238,6 +244,12 @@ pub mod pallet {
 	/// its check off that block, so closed leases hold no room in `StartChecks`.
 	#[pallet::storage]
 	pub type StartCheckBlocks<T: Config> = StorageMap<_, Twox64Concat, LeaseId, BlockNumberFor<T>>;
+
+	/// Leases found unattested at their start check, waiting to be abandoned and their
+	/// machine reported (`MaxAbandonReportsPerBlock` a block). Their start can no longer be
+	/// attested.
+	#[pallet::storage]
+	pub type PendingAbandons<T: Config> = CountedStorageMap<_, Twox64Concat, LeaseId, ()>;
 
 	/// What keeps a machine answerable for its closed leases: it may not deregister while a
 	/// lease of it may still be disputed or has a dispute or fault report undecided.
@@ -401,6 +413,10 @@ pub mod pallet {
 		/// No block near the lease's start-attestation deadline has room for its check; try a
 		/// little later.
 		StartChecksFull,
+		/// Too many abandoned leases wait for their report; rents resume as they are reported.
+		AbandonsBacklogged,
+		/// The lease's start check found it unattested: it is being abandoned.
+		StartDeadlinePassed,
 		/// Only the lease's renter may dispute it.
 		NotRenter,
 		/// The lease was disputed already.
@@ -422,12 +438,14 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Checks machines against the last finished heartbeat window (at most
-		/// `MaxChecksPerBlock`), and at each epoch start closes the last epoch's challenges
-		/// and issues new ones.
+		/// `MaxChecksPerBlock`), checks the leases whose start attestation is due and abandons
+		/// up to `MaxAbandonReportsPerBlock` unattested ones, and at each epoch start closes
+		/// the last epoch's challenges and issues new ones.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let mut weight = Self::follow_interval(now);
 			weight.saturating_accrue(Self::sweep_windows(now));
 			weight.saturating_accrue(Self::check_lease_starts(now));
+			weight.saturating_accrue(Self::report_abandons());
 			if Self::is_epoch_start(now) {
 				weight.saturating_accrue(Self::close_epoch(now));
 				weight.saturating_accrue(Self::issue_challenges(now));

@@ -253,15 +253,18 @@ impl LeaseDisputes<u64, Balance, u64> for FakeLeases {
 		tell(|t| t.refunds.push(lease));
 		Ok((500, 70))
 	}
-	fn abandon(lease: LeaseId) -> (Balance, Balance) {
+	fn abandon(lease: LeaseId) -> Option<(Balance, Balance)> {
 		let mut all = leases();
-		let Some(l) = all.get_mut(&lease).filter(|l| l.open) else { return (0, 0) };
+		let l = all.get_mut(&lease)?;
+		if !l.open {
+			return Some((0, 30));
+		}
 		l.open = false;
 		let machine = l.machine;
 		set_leases(all);
 		told_closed(lease, machine);
 		tell(|t| t.abandoned.push(lease));
-		(600, 30)
+		Some((600, 30))
 	}
 }
 
@@ -380,6 +383,7 @@ impl pallet_attestation::Config for Test {
 	type MaxStartChecksPerBlock = ConstU32<2>;
 	type MaxStartCheckDelay = ConstU32<1>;
 	type MaxAbandonReportsPerBlock = ConstU32<1>;
+	type MaxPendingAbandons = ConstU32<2>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();

@@ -988,23 +988,72 @@ mod leases {
 		});
 	}
 
+	/// Two unattested leases on two machines, checked at `1 + START_DEADLINE`.
+	fn two_unattested_leases() {
+		for (lease, machine) in [(LEASE, MACHINE), (LEASE + 1, MACHINE + 1)] {
+			listed_machine(machine);
+			put_lease(lease, FakeLease::open(machine, 1, 100));
+			assert_ok!(<Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(lease, 1));
+		}
+	}
+
 	#[test]
-	fn abandon_reports_per_block_are_bounded_and_the_rest_wait_a_block() {
+	fn abandon_reports_per_block_are_bounded_and_the_rest_wait_their_turn() {
 		ExtBuilder.build_and_execute(|| {
-			for (lease, machine) in [(LEASE, MACHINE), (LEASE + 1, MACHINE + 1)] {
-				listed_machine(machine);
-				put_lease(lease, FakeLease::open(machine, 1, 100));
-				assert_ok!(<Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(
-					lease, 1
-				));
-			}
-			// One report a block in the mock: the second lease is checked a block later.
+			two_unattested_leases();
+			// One report a block in the mock: the other lease waits, and can no longer be
+			// attested late.
 			run_to_block(1 + START_DEADLINE);
-			assert_eq!(told().abandoned, vec![LEASE]);
-			assert_eq!(StartChecks::<Test>::get(2 + START_DEADLINE).into_inner(), vec![LEASE + 1]);
+			assert_eq!(told().abandoned.len(), 1);
+			let waiting = if told().abandoned == vec![LEASE] { LEASE + 1 } else { LEASE };
+			assert!(PendingAbandons::<Test>::contains_key(waiting));
+			let machine = if waiting == LEASE { MACHINE } else { MACHINE + 1 };
+			let statement = WorkerStatement::LeaseStarted { lease: waiting, endpoint: endpoint() };
+			let late = Call::attest_lease_start {
+				lease: waiting,
+				endpoint: endpoint(),
+				signature: sign(machine as u8, &statement),
+			};
+			assert_noop!(in_block(late), AttestationError::StartDeadlinePassed);
 			run_to_block(2 + START_DEADLINE);
-			assert_eq!(told().abandoned, vec![LEASE, LEASE + 1]);
+			assert_eq!(told().abandoned.len(), 2);
 			assert_eq!(told().faults.len(), 2);
+			assert_eq!(PendingAbandons::<Test>::count(), 0);
+		});
+	}
+
+	#[test]
+	fn rents_are_refused_while_abandons_are_backlogged_and_resume_as_they_are_reported() {
+		ExtBuilder.build_and_execute(|| {
+			two_unattested_leases();
+			// Checked, not yet reported: two wait, the mock's bound.
+			Attestation::check_lease_starts(1 + START_DEADLINE);
+			assert_eq!(PendingAbandons::<Test>::count(), 2);
+			let watch =
+				|lease| <Attestation as gpux_primitives::LeaseWatch<u64>>::expect_start(lease, 5);
+			assert_noop!(watch(LEASE + 2), AttestationError::AbandonsBacklogged);
+			Attestation::report_abandons();
+			assert_ok!(watch(LEASE + 2));
+		});
+	}
+
+	#[test]
+	fn a_lease_closed_while_its_abandon_waits_is_reported_all_the_same() {
+		ExtBuilder.build_and_execute(|| {
+			expected_lease(1);
+			Attestation::check_lease_starts(1 + START_DEADLINE);
+			assert!(PendingAbandons::<Test>::contains_key(LEASE));
+			// Its renter ended it (or it expired) before its turn: it still paid for nothing.
+			edit_lease_closed();
+			Attestation::report_abandons();
+			assert!(told().faults.contains(&(MACHINE, FaultKind::LeaseAbandoned)));
+			assert_eq!(told().victims, vec![(RENTER, 30)], "compensated for what it paid");
+			assert!(events().contains(&Event::LeaseAbandoned {
+				lease: LEASE,
+				machine: MACHINE,
+				refunded: 0
+			}));
+			assert_eq!(PendingAbandons::<Test>::count(), 0);
 		});
 	}
 
@@ -1393,6 +1442,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"issue_challenges" => <() as WeightInfo>::issue_challenges(n),
 				"close_epoch" => <() as WeightInfo>::close_epoch(n),
 				"check_lease_starts" => <() as WeightInfo>::check_lease_starts(n),
+				"report_abandons" => <() as WeightInfo>::report_abandons(n),
 				"report_fault" => <() as WeightInfo>::report_fault(),
 				_ => return None,
 			})

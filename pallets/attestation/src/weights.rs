@@ -7,14 +7,14 @@
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.0vwE5lrnJQ/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.djbig7XBQl/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.0vwE5lrnJQ/benchmark.json
+// /tmp/tmp.djbig7XBQl/benchmark.json
 // --pallet
 // pallet_attestation
 // --extrinsic
@@ -52,6 +52,7 @@ pub trait WeightInfo {
 	fn attest_lease_start() -> Weight;
 	fn attest_lease_end() -> Weight;
 	fn check_lease_starts(n: u32, ) -> Weight;
+	fn report_abandons(n: u32, ) -> Weight;
 	fn report_fault() -> Weight;
 	fn dispute() -> Weight;
 	fn resolve_dispute() -> Weight;
@@ -79,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `723`
 		//  Estimated: `4134`
-		// Minimum execution time: 47_040_000 picoseconds.
-		Weight::from_parts(49_925_000, 4134)
+		// Minimum execution time: 47_330_000 picoseconds.
+		Weight::from_parts(51_867_000, 4134)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -92,8 +93,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `892`
 		//  Estimated: `3726`
-		// Minimum execution time: 35_928_000 picoseconds.
-		Weight::from_parts(37_046_000, 3726)
+		// Minimum execution time: 33_804_000 picoseconds.
+		Weight::from_parts(35_005_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -107,8 +108,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `532`
 		//  Estimated: `3622`
-		// Minimum execution time: 142_254_000 picoseconds.
-		Weight::from_parts(145_649_000, 3622)
+		// Minimum execution time: 156_004_000 picoseconds.
+		Weight::from_parts(163_373_000, 3622)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -141,12 +142,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1233 + v * (69 ±0)`
+		//  Measured:  `1222 + v * (69 ±0)`
 		//  Estimated: `13545 + v * (1695 ±21)`
-		// Minimum execution time: 180_899_000 picoseconds.
-		Weight::from_parts(187_943_631, 13545)
-			// Standard Error: 136_281
-			.saturating_add(Weight::from_parts(943_588, 0).saturating_mul(v.into()))
+		// Minimum execution time: 176_051_000 picoseconds.
+		Weight::from_parts(205_869_003, 13545)
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -159,13 +158,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::LeaseAttestations` (r:1 w:1)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::PendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest_lease_start() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1129`
 		//  Estimated: `4715`
-		// Minimum execution time: 44_267_000 picoseconds.
-		Weight::from_parts(49_276_000, 4715)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 43_647_000 picoseconds.
+		Weight::from_parts(47_241_000, 4715)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:0)
@@ -178,23 +179,50 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1426`
 		//  Estimated: `4715`
-		// Minimum execution time: 47_496_000 picoseconds.
-		Weight::from_parts(49_491_000, 4715)
+		// Minimum execution time: 44_284_000 picoseconds.
+		Weight::from_parts(46_584_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Attestation::StartChecks` (r:2 w:2)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Leases` (r:64 w:8)
+	/// Storage: `Attestation::StartChecks` (r:1 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:2048 w:0)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::LeaseAttestations` (r:64 w:0)
+	/// Storage: `Attestation::LeaseAttestations` (r:2048 w:0)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::PendingAbandons` (r:2048 w:2048)
+	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:2048)
+	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 2048]`.
+	fn check_lease_starts(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1288 + n * (196 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 34_648_000 picoseconds.
+		Weight::from_parts(34_950_000, 19863)
+			// Standard Error: 173_387
+			.saturating_add(Weight::from_parts(15_811_918, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	/// Storage: `Attestation::PendingAbandons` (r:9 w:8)
+	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:8 w:8)
+	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:8 w:8)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:8 w:8)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:8 w:8)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:8 w:8)
@@ -211,6 +239,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::ClosedLeaseQueue` (r:1 w:1)
 	/// Proof: `Leases::ClosedLeaseQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartCheckBlocks` (r:8 w:8)
+	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartChecks` (r:1 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:8 w:8)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Providers` (r:8 w:8)
@@ -221,27 +253,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
 	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:64)
-	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ListingIndex` (r:0 w:16)
 	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Slashes` (r:0 w:8)
 	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::ClosedLeases` (r:0 w:8)
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
-	fn check_lease_starts(n: u32, ) -> Weight {
+	/// The range of component `n` is `[1, 8]`.
+	fn report_abandons(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5175 + n * (326 ±0)`
-		//  Estimated: `25301 + n * (3725 ±14)`
-		// Minimum execution time: 10_292_000 picoseconds.
-		Weight::from_parts(825_880_909, 25301)
-			// Standard Error: 3_047_160
-			.saturating_add(Weight::from_parts(27_536_990, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(55_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(74_u64))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+		//  Measured:  `1010 + n * (846 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 230_797_000 picoseconds.
+		Weight::from_parts(72_230_071, 19863)
+			// Standard Error: 1_866_750
+			.saturating_add(Weight::from_parts(180_308_852, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(16_u64))
+			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
@@ -273,7 +303,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::Providers` (r:1 w:1)
 	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::ProviderScores` (r:1 w:1)
@@ -285,7 +315,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::StartCheckBlocks` (r:1 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
 	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
@@ -302,8 +332,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2987`
 		//  Estimated: `26100`
-		// Minimum execution time: 455_804_000 picoseconds.
-		Weight::from_parts(490_045_000, 26100)
+		// Minimum execution time: 458_087_000 picoseconds.
+		Weight::from_parts(480_608_000, 26100)
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().writes(26_u64))
 	}
@@ -327,8 +357,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1400`
 		//  Estimated: `4715`
-		// Minimum execution time: 122_816_000 picoseconds.
-		Weight::from_parts(125_789_000, 4715)
+		// Minimum execution time: 117_981_000 picoseconds.
+		Weight::from_parts(121_066_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -347,7 +377,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:1 w:1)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:1)
@@ -367,7 +397,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::StartCheckBlocks` (r:1 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
 	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
@@ -381,9 +411,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn resolve_dispute() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1870`
-		//  Estimated: `18258`
-		// Minimum execution time: 259_014_000 picoseconds.
-		Weight::from_parts(273_116_000, 18258)
+		//  Estimated: `19863`
+		// Minimum execution time: 254_500_000 picoseconds.
+		Weight::from_parts(270_334_000, 19863)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 	}
@@ -393,8 +423,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_123_000 picoseconds.
-		Weight::from_parts(10_653_000, 0)
+		// Minimum execution time: 9_358_000 picoseconds.
+		Weight::from_parts(9_808_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Verifiers` (r:0 w:1)
@@ -404,10 +434,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_124_000 picoseconds.
-		Weight::from_parts(9_439_010, 0)
-			// Standard Error: 25_829
-			.saturating_add(Weight::from_parts(344_046, 0).saturating_mul(v.into()))
+		// Minimum execution time: 8_272_000 picoseconds.
+		Weight::from_parts(10_188_056, 0)
+			// Standard Error: 31_310
+			.saturating_add(Weight::from_parts(231_340, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -436,10 +466,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (899 ±0)`
 		//  Estimated: `8318 + f * (226 ±62) + n * (3138 ±1)`
-		// Minimum execution time: 56_125_000 picoseconds.
-		Weight::from_parts(57_412_000, 8318)
-			// Standard Error: 126_262
-			.saturating_add(Weight::from_parts(40_141_849, 0).saturating_mul(n.into()))
+		// Minimum execution time: 53_058_000 picoseconds.
+		Weight::from_parts(442_280_895, 8318)
+			// Standard Error: 243_402
+			.saturating_add(Weight::from_parts(39_560_238, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -471,11 +501,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `747 + n * (222 ±0)`
-		//  Estimated: `10238 + n * (2625 ±58)`
-		// Minimum execution time: 51_904_000 picoseconds.
-		Weight::from_parts(65_275_484, 10238)
-			// Standard Error: 548_368
-			.saturating_add(Weight::from_parts(22_672_225, 0).saturating_mul(n.into()))
+		//  Estimated: `10238 + n * (2625 ±44)`
+		// Minimum execution time: 46_878_000 picoseconds.
+		Weight::from_parts(59_209_107, 10238)
+			// Standard Error: 654_009
+			.saturating_add(Weight::from_parts(21_914_832, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -508,11 +538,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1105 + n * (421 ±0)`
-		//  Estimated: `13545 + n * (3086 ±61)`
-		// Minimum execution time: 86_914_000 picoseconds.
-		Weight::from_parts(26_490_699, 13545)
-			// Standard Error: 5_038_356
-			.saturating_add(Weight::from_parts(78_029_307, 0).saturating_mul(n.into()))
+		//  Estimated: `13545 + n * (3086 ±75)`
+		// Minimum execution time: 83_136_000 picoseconds.
+		Weight::from_parts(91_758_088, 13545)
+			// Standard Error: 1_157_637
+			.saturating_add(Weight::from_parts(59_330_624, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -537,8 +567,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `723`
 		//  Estimated: `4134`
-		// Minimum execution time: 47_040_000 picoseconds.
-		Weight::from_parts(49_925_000, 4134)
+		// Minimum execution time: 47_330_000 picoseconds.
+		Weight::from_parts(51_867_000, 4134)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -550,8 +580,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `892`
 		//  Estimated: `3726`
-		// Minimum execution time: 35_928_000 picoseconds.
-		Weight::from_parts(37_046_000, 3726)
+		// Minimum execution time: 33_804_000 picoseconds.
+		Weight::from_parts(35_005_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -565,8 +595,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `532`
 		//  Estimated: `3622`
-		// Minimum execution time: 142_254_000 picoseconds.
-		Weight::from_parts(145_649_000, 3622)
+		// Minimum execution time: 156_004_000 picoseconds.
+		Weight::from_parts(163_373_000, 3622)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -599,12 +629,10 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1233 + v * (69 ±0)`
+		//  Measured:  `1222 + v * (69 ±0)`
 		//  Estimated: `13545 + v * (1695 ±21)`
-		// Minimum execution time: 180_899_000 picoseconds.
-		Weight::from_parts(187_943_631, 13545)
-			// Standard Error: 136_281
-			.saturating_add(Weight::from_parts(943_588, 0).saturating_mul(v.into()))
+		// Minimum execution time: 176_051_000 picoseconds.
+		Weight::from_parts(205_869_003, 13545)
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
@@ -617,13 +645,15 @@ impl WeightInfo for () {
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::LeaseAttestations` (r:1 w:1)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::PendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest_lease_start() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1129`
 		//  Estimated: `4715`
-		// Minimum execution time: 44_267_000 picoseconds.
-		Weight::from_parts(49_276_000, 4715)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		// Minimum execution time: 43_647_000 picoseconds.
+		Weight::from_parts(47_241_000, 4715)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:0)
@@ -636,23 +666,50 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1426`
 		//  Estimated: `4715`
-		// Minimum execution time: 47_496_000 picoseconds.
-		Weight::from_parts(49_491_000, 4715)
+		// Minimum execution time: 44_284_000 picoseconds.
+		Weight::from_parts(46_584_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Attestation::StartChecks` (r:2 w:2)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Leases` (r:64 w:8)
+	/// Storage: `Attestation::StartChecks` (r:1 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:2048 w:0)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::LeaseAttestations` (r:64 w:0)
+	/// Storage: `Attestation::LeaseAttestations` (r:2048 w:0)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::PendingAbandons` (r:2048 w:2048)
+	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:2048)
+	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 2048]`.
+	fn check_lease_starts(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1288 + n * (196 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 34_648_000 picoseconds.
+		Weight::from_parts(34_950_000, 19863)
+			// Standard Error: 173_387
+			.saturating_add(Weight::from_parts(15_811_918, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	/// Storage: `Attestation::PendingAbandons` (r:9 w:8)
+	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:8 w:8)
+	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:8 w:8)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:8 w:8)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:8 w:8)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:8 w:8)
@@ -669,6 +726,10 @@ impl WeightInfo for () {
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::ClosedLeaseQueue` (r:1 w:1)
 	/// Proof: `Leases::ClosedLeaseQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartCheckBlocks` (r:8 w:8)
+	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartChecks` (r:1 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:8 w:8)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Providers` (r:8 w:8)
@@ -679,27 +740,25 @@ impl WeightInfo for () {
 	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
 	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:64)
-	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ListingIndex` (r:0 w:16)
 	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Slashes` (r:0 w:8)
 	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::ClosedLeases` (r:0 w:8)
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
-	fn check_lease_starts(n: u32, ) -> Weight {
+	/// The range of component `n` is `[1, 8]`.
+	fn report_abandons(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5175 + n * (326 ±0)`
-		//  Estimated: `25301 + n * (3725 ±14)`
-		// Minimum execution time: 10_292_000 picoseconds.
-		Weight::from_parts(825_880_909, 25301)
-			// Standard Error: 3_047_160
-			.saturating_add(Weight::from_parts(27_536_990, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(55_u64))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(74_u64))
-			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+		//  Measured:  `1010 + n * (846 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 230_797_000 picoseconds.
+		Weight::from_parts(72_230_071, 19863)
+			// Standard Error: 1_866_750
+			.saturating_add(Weight::from_parts(180_308_852, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(16_u64))
+			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
+			.saturating_add(ParityDbWeight::get().writes((16_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
@@ -731,7 +790,7 @@ impl WeightInfo for () {
 	/// Storage: `Marketplace::Providers` (r:1 w:1)
 	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::ProviderScores` (r:1 w:1)
@@ -743,7 +802,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::StartCheckBlocks` (r:1 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
 	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
@@ -760,8 +819,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2987`
 		//  Estimated: `26100`
-		// Minimum execution time: 455_804_000 picoseconds.
-		Weight::from_parts(490_045_000, 26100)
+		// Minimum execution time: 458_087_000 picoseconds.
+		Weight::from_parts(480_608_000, 26100)
 			.saturating_add(ParityDbWeight::get().reads(35_u64))
 			.saturating_add(ParityDbWeight::get().writes(26_u64))
 	}
@@ -785,8 +844,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1400`
 		//  Estimated: `4715`
-		// Minimum execution time: 122_816_000 picoseconds.
-		Weight::from_parts(125_789_000, 4715)
+		// Minimum execution time: 117_981_000 picoseconds.
+		Weight::from_parts(121_066_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -805,7 +864,7 @@ impl WeightInfo for () {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:1 w:1)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:1)
@@ -825,7 +884,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::StartCheckBlocks` (r:1 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
 	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
@@ -839,9 +898,9 @@ impl WeightInfo for () {
 	fn resolve_dispute() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1870`
-		//  Estimated: `18258`
-		// Minimum execution time: 259_014_000 picoseconds.
-		Weight::from_parts(273_116_000, 18258)
+		//  Estimated: `19863`
+		// Minimum execution time: 254_500_000 picoseconds.
+		Weight::from_parts(270_334_000, 19863)
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
 	}
@@ -851,8 +910,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_123_000 picoseconds.
-		Weight::from_parts(10_653_000, 0)
+		// Minimum execution time: 9_358_000 picoseconds.
+		Weight::from_parts(9_808_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Verifiers` (r:0 w:1)
@@ -862,10 +921,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_124_000 picoseconds.
-		Weight::from_parts(9_439_010, 0)
-			// Standard Error: 25_829
-			.saturating_add(Weight::from_parts(344_046, 0).saturating_mul(v.into()))
+		// Minimum execution time: 8_272_000 picoseconds.
+		Weight::from_parts(10_188_056, 0)
+			// Standard Error: 31_310
+			.saturating_add(Weight::from_parts(231_340, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -894,10 +953,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (899 ±0)`
 		//  Estimated: `8318 + f * (226 ±62) + n * (3138 ±1)`
-		// Minimum execution time: 56_125_000 picoseconds.
-		Weight::from_parts(57_412_000, 8318)
-			// Standard Error: 126_262
-			.saturating_add(Weight::from_parts(40_141_849, 0).saturating_mul(n.into()))
+		// Minimum execution time: 53_058_000 picoseconds.
+		Weight::from_parts(442_280_895, 8318)
+			// Standard Error: 243_402
+			.saturating_add(Weight::from_parts(39_560_238, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -929,11 +988,11 @@ impl WeightInfo for () {
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `747 + n * (222 ±0)`
-		//  Estimated: `10238 + n * (2625 ±58)`
-		// Minimum execution time: 51_904_000 picoseconds.
-		Weight::from_parts(65_275_484, 10238)
-			// Standard Error: 548_368
-			.saturating_add(Weight::from_parts(22_672_225, 0).saturating_mul(n.into()))
+		//  Estimated: `10238 + n * (2625 ±44)`
+		// Minimum execution time: 46_878_000 picoseconds.
+		Weight::from_parts(59_209_107, 10238)
+			// Standard Error: 654_009
+			.saturating_add(Weight::from_parts(21_914_832, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -966,11 +1025,11 @@ impl WeightInfo for () {
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1105 + n * (421 ±0)`
-		//  Estimated: `13545 + n * (3086 ±61)`
-		// Minimum execution time: 86_914_000 picoseconds.
-		Weight::from_parts(26_490_699, 13545)
-			// Standard Error: 5_038_356
-			.saturating_add(Weight::from_parts(78_029_307, 0).saturating_mul(n.into()))
+		//  Estimated: `13545 + n * (3086 ±75)`
+		// Minimum execution time: 83_136_000 picoseconds.
+		Weight::from_parts(91_758_088, 13545)
+			// Standard Error: 1_157_637
+			.saturating_add(Weight::from_parts(59_330_624, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))

@@ -9,8 +9,8 @@ use frame_support::traits::{
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use gpux_primitives::{
-	attestation::MAX_GPUS_PER_MACHINE, AccessSpec, Balance, LeaseId, LeaseMode, MachineId,
-	MachineRegistry, MAX_SSH_KEY_LEN,
+	attestation::MAX_GPUS_PER_MACHINE, AccessSpec, Balance, LeaseId, LeaseMode, LeaseWatch,
+	MachineId, MachineRegistry, MAX_SSH_KEY_LEN,
 };
 use sp_runtime::{traits::Saturating, BoundedVec};
 
@@ -68,6 +68,7 @@ fn rent_lease<T: Config>(
 ) -> LeaseId {
 	Pallet::<T>::do_rent(renter.clone(), machine, gpus, mode, duration::<T>(), bid, access())
 		.expect("rents")
+		.0
 }
 
 #[benchmarks]
@@ -98,12 +99,39 @@ mod benchmarks {
 			0u32.into()
 		});
 		fill_closes::<T>(starts_at.saturating_add(duration::<T>()));
+		T::Watch::fill_start_checks_for_benchmark(starts_at);
 
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(renter),
 			machine,
 			m,
+			LeaseMode::OnDemand,
+			duration::<T>(),
+			ON_DEMAND_PRICE,
+			access(),
+		);
+
+		assert!(Leases::<T>::contains_key(lease));
+	}
+
+	/// A rent of free GPUs, which reads none of the machine's leases; its close and its start
+	/// check probe every block they may.
+	#[benchmark]
+	fn rent_free() {
+		setup::<T>();
+		let machine = T::BenchmarkHelper::listed_machine(1);
+		let renter = funded::<T>("renter", 0);
+		let lease = NextLeaseId::<T>::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		fill_closes::<T>(now.saturating_add(duration::<T>()));
+		T::Watch::fill_start_checks_for_benchmark(now);
+
+		#[extrinsic_call]
+		rent(
+			RawOrigin::Signed(renter),
+			machine,
+			1,
 			LeaseMode::OnDemand,
 			duration::<T>(),
 			ON_DEMAND_PRICE,

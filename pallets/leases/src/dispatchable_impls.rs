@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use frame_support::{
 	ensure, pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get,
+	weights::Weight,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
@@ -14,11 +15,27 @@ use sp_runtime::{
 };
 
 use crate::{
-	CloseReason, Config, Error, Event, LeaseRecord, LeaseRecordOf, LeaseStatus, Leases, LeasesOf,
-	MachineLeases, NextLeaseId, Pallet,
+	weights::WeightInfo, CloseReason, Config, Error, Event, LeaseRecord, LeaseRecordOf,
+	LeaseStatus, Leases, LeasesOf, MachineLeases, NextLeaseId, Pallet,
 };
 
 impl<T: Config> Pallet<T> {
+	/// What a rent is charged before it runs: the most it can cost.
+	pub(crate) fn rent_charge() -> Weight {
+		T::WeightInfo::rent(T::MaxLeasesPerMachine::get()).max(T::WeightInfo::rent_free())
+	}
+
+	/// What a rent that read `examined` of the machine's open leases is charged: a rent of free
+	/// GPUs (none read) `rent_free`, any other the most a rent can cost (the spot leases it
+	/// preempts move their closes, which `rent(m)` measures in one schedule block only).
+	pub(crate) fn rent_weight(examined: u32) -> Weight {
+		if examined == 0 {
+			T::WeightInfo::rent_free()
+		} else {
+			Self::rent_charge()
+		}
+	}
+
 	/// Rents, or changes nothing: a failure after preemption notices or the escrow hold rolls
 	/// them back, also for callers outside a dispatch (genesis, benchmarks, other pallets).
 	pub(crate) fn do_rent(
@@ -29,7 +46,7 @@ impl<T: Config> Pallet<T> {
 		duration: BlockNumberFor<T>,
 		max_price: Balance,
 		access: AccessSpec,
-	) -> Result<LeaseId, DispatchError> {
+	) -> Result<(LeaseId, u32), DispatchError> {
 		with_storage_layer(|| {
 			Self::rent_in_layer(renter, machine, gpus, mode, duration, max_price, access, false)
 		})
@@ -49,6 +66,7 @@ impl<T: Config> Pallet<T> {
 			let mode = LeaseMode::OnDemand;
 			Self::rent_in_layer(renter, machine, gpus, mode, duration, price, access, true)
 		})
+		.map(|(lease, _)| lease)
 	}
 
 	#[allow(clippy::too_many_arguments)]
@@ -61,7 +79,7 @@ impl<T: Config> Pallet<T> {
 		max_price: Balance,
 		access: AccessSpec,
 		job: bool,
-	) -> Result<LeaseId, DispatchError> {
+	) -> Result<(LeaseId, u32), DispatchError> {
 		ensure!(gpus > 0, Error::<T>::ZeroGpus);
 		let listed = T::Machines::listed_machine(machine).ok_or_else(|| {
 			if T::Machines::machine_exists(machine) {
@@ -96,8 +114,15 @@ impl<T: Config> Pallet<T> {
 		ensure!(listed.backed, Error::<T>::ProviderUnderBonded);
 
 		let lease = NextLeaseId::<T>::get();
-		let (starts_at, preempted_others) =
-			Self::make_room(lease, machine, listed.gpu_count, gpus, mode, price, now)?;
+		let (starts_at, preempted_others, examined) = Self::make_room(
+			lease,
+			machine,
+			(listed.gpu_count, listed.leased_gpus),
+			gpus,
+			mode,
+			price,
+			now,
+		)?;
 		let ends_at = starts_at.checked_add(&duration).ok_or(Error::<T>::Overflow)?;
 		if let Some(until) = terms.available_until {
 			ensure!(ends_at <= until, Error::<T>::DurationOutOfBounds);
@@ -148,7 +173,7 @@ impl<T: Config> Pallet<T> {
 			ends_at,
 			escrow,
 		});
-		Ok(lease)
+		Ok((lease, examined))
 	}
 
 	/// The open leases on `machine`, with their ids.
@@ -167,23 +192,27 @@ impl<T: Config> Pallet<T> {
 		leases.map(|lease| lease.gpus).fold(0, u32::saturating_add)
 	}
 
-	/// Finds `gpus` GPUs on `machine` and returns when the lease can start: now if they are free,
-	/// or when the spot leases it preempts (the cheapest first, only cheaper than `price` for a
-	/// spot rent) have given theirs up, and whether it put any under notice. Changes nothing if
-	/// the GPUs cannot be found.
+	/// Finds `gpus` GPUs on `machine` (of `gpu_count`, `leased` of them held by its open leases)
+	/// and returns when the lease can start: now if they are free, or when the spot leases it
+	/// preempts (the cheapest first, only cheaper than `price` for a spot rent) have given
+	/// theirs up; whether it put any under notice; and how many open leases it read (none when
+	/// the GPUs are free). Changes nothing if the GPUs cannot be found.
 	fn make_room(
 		lease: LeaseId,
 		machine: MachineId,
-		gpu_count: u32,
+		(gpu_count, leased): (u32, u32),
 		gpus: u32,
 		mode: LeaseMode,
 		price: Balance,
 		now: BlockNumberFor<T>,
-	) -> Result<(BlockNumberFor<T>, bool), DispatchError> {
-		let open = Self::open_leases(machine);
-		if gpus <= gpu_count.saturating_sub(Self::gpus_held(open.iter().map(|(_, l)| l))) {
-			return Ok((now, false));
+	) -> Result<(BlockNumberFor<T>, bool, u32), DispatchError> {
+		// The marketplace's count of leased GPUs is what the open leases hold (an invariant
+		// `do_try_state` checks): free GPUs need no lease read.
+		if gpus <= gpu_count.saturating_sub(leased) {
+			return Ok((now, false, 0));
 		}
+		let open = Self::open_leases(machine);
+		let examined = u32::try_from(open.len()).unwrap_or(u32::MAX);
 		// GPUs of leases under notice are promised already; the rest must come from spot leases.
 		let committed = Self::gpus_held(open.iter().map(|(_, l)| l).filter(|l| l.occupies_gpus()));
 		let mut missing = gpus.saturating_sub(gpu_count.saturating_sub(committed));
@@ -219,7 +248,7 @@ impl<T: Config> Pallet<T> {
 		for id in preempt {
 			starts_at = starts_at.max(Self::notice_preemption(id, deadline, lease)?);
 		}
-		Ok((starts_at, preempted_others))
+		Ok((starts_at, preempted_others, examined))
 	}
 
 	/// Puts a spot lease under notice for the rent of `by`: it closes at `deadline` (or its

@@ -37,14 +37,14 @@ impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pall
 		Ok((refunded, if fault_closed { 0 } else { paid }))
 	}
 
-	fn abandon(id: LeaseId) -> (Balance, Balance) {
-		match Leases::<T>::get(id) {
-			Some(lease) if lease.is_open() => {
-				let refunded = Self::end_open(id, lease, CloseReason::ProviderFault);
-				(refunded, Leases::<T>::get(id).map_or(0, |l| l.paid))
-			},
-			_ => (0, 0),
+	fn abandon(id: LeaseId) -> Option<(Balance, Balance)> {
+		let lease = Leases::<T>::get(id)?;
+		if matches!(lease.status, LeaseStatus::Closed { reason: CloseReason::ProviderFault }) {
+			return None;
 		}
+		// Closed by its renter, its end or a preemption: it paid for a start never attested.
+		let refunded = Self::end_open(id, lease, CloseReason::ProviderFault);
+		Some((refunded, Leases::<T>::get(id).map_or(0, |l| l.paid)))
 	}
 }
 

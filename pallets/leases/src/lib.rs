@@ -286,7 +286,7 @@ pub mod pallet {
 		/// - `max_price_per_gpu_hour`: the most the renter pays per GPU-hour.
 		/// - `access`: the SSH key (and optional sealing key) the worker installs.
 		#[pallet::call_index(0)]
-		#[pallet::weight(<T as Config>::WeightInfo::rent(T::MaxLeasesPerMachine::get()))]
+		#[pallet::weight(Pallet::<T>::rent_charge())]
 		pub fn rent(
 			origin: OriginFor<T>,
 			machine: MachineId,
@@ -295,10 +295,18 @@ pub mod pallet {
 			duration: BlockNumberFor<T>,
 			max_price_per_gpu_hour: Balance,
 			access: AccessSpec,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let renter = ensure_signed(origin)?;
-			Self::do_rent(renter, machine, gpus, mode, duration, max_price_per_gpu_hour, access)
-				.map(|_| ())
+			let (_, examined) = Self::do_rent(
+				renter,
+				machine,
+				gpus,
+				mode,
+				duration,
+				max_price_per_gpu_hour,
+				access,
+			)?;
+			Ok(Some(Self::rent_weight(examined)).into())
 		}
 
 		/// Make an active lease longer, topping up its escrow.

@@ -201,6 +201,7 @@ impl MachineRegistry<u64, Balance, u64> for MockMachines {
 				provider: PROVIDER,
 				gpu_class: 0,
 				gpu_count: gpus,
+				leased_gpus: Self::leased_gpus(machine),
 				terms: terms?,
 				backed: !UNDER_BONDED.with(|u| *u.borrow()),
 				mfp: MFP.with(|m| *m.borrow()),

@@ -31,6 +31,8 @@ fn try_rent(
 	max: u128,
 ) -> sp_runtime::DispatchResult {
 	Leases::rent(RuntimeOrigin::signed(who), machine, gpus, mode, duration, max, access())
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn status(lease: LeaseId) -> LeaseStatus<u64> {
@@ -773,10 +775,26 @@ mod disputes {
 		ExtBuilder::default().build_and_execute(|| {
 			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
 			run_to_block(21);
-			assert_eq!(Leases::abandon(lease), (100, 0));
+			assert_eq!(Leases::abandon(lease), Some((100, 0)));
 			assert_eq!(status(lease), LeaseStatus::Closed { reason: CloseReason::ProviderFault });
 			assert_eq!(held(RENTER), 0);
-			assert_eq!(Leases::abandon(lease), (0, 0), "once");
+			assert_eq!(Leases::abandon(lease), None, "once: a fault closed it");
+		});
+	}
+
+	#[test]
+	fn a_lease_its_renter_ended_is_still_abandoned_for_what_it_paid() {
+		ExtBuilder::default().build_and_execute(|| {
+			let lease = rent(RENTER, 1, LeaseMode::OnDemand, 100, PRICE);
+			run_to_block(21);
+			assert_ok!(Leases::terminate(RuntimeOrigin::signed(RENTER), lease));
+			let paid = LeaseRecords::<Test>::get(lease).unwrap().paid;
+			assert!(paid > 0);
+			assert_eq!(Leases::abandon(lease), Some((0, paid)), "nothing left to refund");
+			assert_eq!(
+				status(lease),
+				LeaseStatus::Closed { reason: CloseReason::RenterTerminated }
+			);
 		});
 	}
 
@@ -898,6 +916,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 			let (m, n) = (case.component("m"), case.component("n"));
 			Some(match case.name.as_str() {
 				"rent" => <() as WeightInfo>::rent(m),
+				"rent_free" => <() as WeightInfo>::rent_free(),
 				"extend" => <() as WeightInfo>::extend(),
 				"terminate" => <() as WeightInfo>::terminate(m),
 				"settle" => <() as WeightInfo>::settle(),

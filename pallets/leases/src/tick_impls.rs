@@ -26,7 +26,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let next_block = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
 		first_block_with_room(at.max(next_block), T::MaxCloseDelay::get(), |block| {
-			Closes::<T>::mutate(block, |due| due.try_push(lease).is_ok())
+			Closes::<T>::try_mutate(block, |due| due.try_push(lease)).is_ok()
 		})
 		.ok_or_else(|| Error::<T>::ScheduleFull.into())
 	}
@@ -184,10 +184,11 @@ impl<T: Config> gpux_primitives::LeaseOpener<T::AccountId, Balance, BlockNumberF
 		access: gpux_primitives::AccessSpec,
 	) -> Result<LeaseId, sp_runtime::DispatchError> {
 		Self::do_rent(renter.clone(), machine, gpus, mode, duration, price, access)
+			.map(|(lease, _)| lease)
 	}
 
 	fn open_lease_weight() -> Weight {
-		T::WeightInfo::rent(T::MaxLeasesPerMachine::get())
+		Self::rent_charge()
 	}
 }
 

@@ -7,14 +7,14 @@
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.0vwE5lrnJQ/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.tJJB2oWRQs/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.0vwE5lrnJQ/benchmark.json
+// /tmp/tmp.tJJB2oWRQs/benchmark.json
 // --pallet
 // pallet_leases
 // --extrinsic
@@ -46,6 +46,7 @@ use core::marker::PhantomData;
 /// Weight functions needed for `pallet_leases`.
 pub trait WeightInfo {
 	fn rent(m: u32, ) -> Weight;
+	fn rent_free() -> Weight;
 	fn extend() -> Weight;
 	fn terminate(m: u32, ) -> Weight;
 	fn settle() -> Weight;
@@ -73,14 +74,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Leases` (r:16 w:17)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Closes` (r:12 w:12)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Closes` (r:6 w:3)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartChecks` (r:4 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::LeasesOf` (r:0 w:1)
@@ -88,17 +91,60 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 16]`.
 	fn rent(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3902 + m * (60 ±0)`
-		//  Estimated: `37002 + m * (3725 ±0)`
-		// Minimum execution time: 247_342_000 picoseconds.
-		Weight::from_parts(238_701_471, 37002)
-			// Standard Error: 269_847
-			.saturating_add(Weight::from_parts(18_591_438, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(27_u64))
+		//  Measured:  `23756 + m * (60 ±0)`
+		//  Estimated: `76482 + m * (3725 ±0)`
+		// Minimum execution time: 250_509_000 picoseconds.
+		Weight::from_parts(246_957_316, 76482)
+			// Standard Error: 500_670
+			.saturating_add(Weight::from_parts(18_158_924, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(25_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
-			.saturating_add(T::DbWeight::get().writes(21_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(m.into()))
+	}
+	/// Storage: `Marketplace::Machines` (r:1 w:1)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Providers` (r:1 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:1 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:5 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::GpuClasses` (r:1 w:0)
+	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::NextLeaseId` (r:1 w:1)
+	/// Proof: `Leases::NextLeaseId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::MachineLeases` (r:1 w:1)
+	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ClassUsages` (r:1 w:1)
+	/// Proof: `Marketplace::ClassUsages` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Closes` (r:4 w:1)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartChecks` (r:4 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:1)
+	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ListingIndex` (r:0 w:2)
+	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::LeasesOf` (r:0 w:1)
+	/// Proof: `Leases::LeasesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:0 w:1)
+	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
+	fn rent_free() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `22367`
+		//  Estimated: `76482`
+		// Minimum execution time: 217_204_000 picoseconds.
+		Weight::from_parts(231_975_000, 76482)
+			.saturating_add(T::DbWeight::get().reads(23_u64))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
@@ -116,16 +162,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Closes` (r:12 w:12)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Closes` (r:6 w:2)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	fn extend() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3697`
-		//  Estimated: `37002`
-		// Minimum execution time: 197_308_000 picoseconds.
-		Weight::from_parts(198_337_000, 37002)
-			.saturating_add(T::DbWeight::get().reads(22_u64))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+		//  Measured:  `6992`
+		//  Estimated: `40500`
+		// Minimum execution time: 161_761_000 picoseconds.
+		Weight::from_parts(170_880_000, 40500)
+			.saturating_add(T::DbWeight::get().reads(16_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
@@ -134,7 +180,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:1 w:1)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:1)
@@ -156,7 +202,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::StartCheckBlocks` (r:1 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:1 w:1)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ListingIndex` (r:0 w:2)
@@ -167,11 +213,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn terminate(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3051 + m * (51 ±0)`
-		//  Estimated: `18567`
-		// Minimum execution time: 280_831_000 picoseconds.
-		Weight::from_parts(290_927_734, 18567)
-			// Standard Error: 363_603
-			.saturating_add(Weight::from_parts(940_443, 0).saturating_mul(m.into()))
+		//  Estimated: `19863`
+		// Minimum execution time: 275_637_000 picoseconds.
+		Weight::from_parts(293_841_115, 19863)
+			// Standard Error: 542_675
+			.saturating_add(Weight::from_parts(640_949, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(25_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -185,8 +231,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1959`
 		//  Estimated: `8799`
-		// Minimum execution time: 126_026_000 picoseconds.
-		Weight::from_parts(127_205_000, 8799)
+		// Minimum execution time: 121_760_000 picoseconds.
+		Weight::from_parts(127_123_000, 8799)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -202,56 +248,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1694`
 		//  Estimated: `8523`
-		// Minimum execution time: 56_234_000 picoseconds.
-		Weight::from_parts(58_474_000, 8523)
+		// Minimum execution time: 54_928_000 picoseconds.
+		Weight::from_parts(58_208_000, 8523)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Leases` (r:64 w:64)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:512 w:512)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:66 w:66)
+	/// Storage: `System::Account` (r:514 w:514)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::MachineLeases` (r:64 w:64)
+	/// Storage: `Leases::MachineLeases` (r:512 w:512)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Machines` (r:64 w:64)
+	/// Storage: `Marketplace::Machines` (r:512 w:512)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ClassUsages` (r:1 w:1)
 	/// Proof: `Marketplace::ClassUsages` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::OrderBooks` (r:2 w:0)
 	/// Proof: `Marketplace::OrderBooks` (`max_values`: None, `max_size`: Some(6159), added: 8634, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::MachineScores` (r:64 w:64)
+	/// Storage: `Reputation::MachineScores` (r:512 w:512)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:7 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::ProviderScores` (r:64 w:64)
+	/// Storage: `Reputation::ProviderScores` (r:512 w:512)
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::GpuClasses` (r:1 w:1)
 	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::ClosedLeaseQueue` (r:1 w:1)
 	/// Proof: `Leases::ClosedLeaseQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::StartCheckBlocks` (r:64 w:64)
+	/// Storage: `Attestation::StartCheckBlocks` (r:512 w:512)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::DisputeHolds` (r:64 w:64)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::DisputeHolds` (r:512 w:512)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::ListingIndex` (r:0 w:128)
+	/// Storage: `Marketplace::ListingIndex` (r:0 w:1024)
 	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::ClosedLeases` (r:0 w:64)
+	/// Storage: `Leases::ClosedLeases` (r:0 w:512)
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
+	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1593 + n * (1577 ±0)`
-		//  Estimated: `18567 + n * (3725 ±0)`
-		// Minimum execution time: 8_660_000 picoseconds.
-		Weight::from_parts(88_559_977, 18567)
-			// Standard Error: 660_155
-			.saturating_add(Weight::from_parts(196_180_719, 0).saturating_mul(n.into()))
+		//  Measured:  `1764 + n * (1574 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 8_400_000 picoseconds.
+		Weight::from_parts(8_619_000, 19863)
+			// Standard Error: 984_834
+			.saturating_add(Weight::from_parts(208_755_596, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -260,23 +306,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Leases::ClosedLeaseQueue` (r:1 w:1)
 	/// Proof: `Leases::ClosedLeaseQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::ClosedLeases` (r:128 w:128)
+	/// Storage: `Leases::ClosedLeases` (r:1024 w:1024)
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Leases` (r:128 w:128)
+	/// Storage: `Leases::Leases` (r:1024 w:1024)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::LeaseAttestations` (r:128 w:0)
+	/// Storage: `Attestation::LeaseAttestations` (r:1024 w:0)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::LeasesOf` (r:0 w:128)
+	/// Storage: `Leases::LeasesOf` (r:0 w:1024)
 	/// Proof: `Leases::LeasesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 128]`.
+	/// The range of component `n` is `[0, 1024]`.
 	fn prune(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1704 + n * (83 ±0)`
+		//  Measured:  `1703 + n * (83 ±0)`
 		//  Estimated: `1501 + n * (3725 ±0)`
-		// Minimum execution time: 7_282_000 picoseconds.
-		Weight::from_parts(22_666_330, 1501)
-			// Standard Error: 150_172
-			.saturating_add(Weight::from_parts(20_662_919, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_851_000 picoseconds.
+		Weight::from_parts(7_229_000, 1501)
+			// Standard Error: 86_341
+			.saturating_add(Weight::from_parts(21_393_003, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -303,14 +349,16 @@ impl WeightInfo for () {
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Leases` (r:16 w:17)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Closes` (r:12 w:12)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Closes` (r:6 w:3)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartChecks` (r:4 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::LeasesOf` (r:0 w:1)
@@ -318,17 +366,60 @@ impl WeightInfo for () {
 	/// The range of component `m` is `[1, 16]`.
 	fn rent(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3902 + m * (60 ±0)`
-		//  Estimated: `37002 + m * (3725 ±0)`
-		// Minimum execution time: 247_342_000 picoseconds.
-		Weight::from_parts(238_701_471, 37002)
-			// Standard Error: 269_847
-			.saturating_add(Weight::from_parts(18_591_438, 0).saturating_mul(m.into()))
-			.saturating_add(ParityDbWeight::get().reads(27_u64))
+		//  Measured:  `23756 + m * (60 ±0)`
+		//  Estimated: `76482 + m * (3725 ±0)`
+		// Minimum execution time: 250_509_000 picoseconds.
+		Weight::from_parts(246_957_316, 76482)
+			// Standard Error: 500_670
+			.saturating_add(Weight::from_parts(18_158_924, 0).saturating_mul(m.into()))
+			.saturating_add(ParityDbWeight::get().reads(25_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(m.into())))
-			.saturating_add(ParityDbWeight::get().writes(21_u64))
+			.saturating_add(ParityDbWeight::get().writes(12_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(m.into()))
+	}
+	/// Storage: `Marketplace::Machines` (r:1 w:1)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Providers` (r:1 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:1 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:5 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::GpuClasses` (r:1 w:0)
+	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::NextLeaseId` (r:1 w:1)
+	/// Proof: `Leases::NextLeaseId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::MachineLeases` (r:1 w:1)
+	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ClassUsages` (r:1 w:1)
+	/// Proof: `Marketplace::ClassUsages` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Closes` (r:4 w:1)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartChecks` (r:4 w:1)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:1)
+	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ListingIndex` (r:0 w:2)
+	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::LeasesOf` (r:0 w:1)
+	/// Proof: `Leases::LeasesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:0 w:1)
+	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
+	fn rent_free() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `22367`
+		//  Estimated: `76482`
+		// Minimum execution time: 217_204_000 picoseconds.
+		Weight::from_parts(231_975_000, 76482)
+			.saturating_add(ParityDbWeight::get().reads(23_u64))
+			.saturating_add(ParityDbWeight::get().writes(13_u64))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
@@ -346,16 +437,16 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Closes` (r:12 w:12)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Closes` (r:6 w:2)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	fn extend() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3697`
-		//  Estimated: `37002`
-		// Minimum execution time: 197_308_000 picoseconds.
-		Weight::from_parts(198_337_000, 37002)
-			.saturating_add(ParityDbWeight::get().reads(22_u64))
-			.saturating_add(ParityDbWeight::get().writes(15_u64))
+		//  Measured:  `6992`
+		//  Estimated: `40500`
+		// Minimum execution time: 161_761_000 picoseconds.
+		Weight::from_parts(170_880_000, 40500)
+			.saturating_add(ParityDbWeight::get().reads(16_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
@@ -364,7 +455,7 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:1 w:1)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:1)
@@ -386,7 +477,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::StartCheckBlocks` (r:1 w:1)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:1 w:1)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ListingIndex` (r:0 w:2)
@@ -397,11 +488,11 @@ impl WeightInfo for () {
 	fn terminate(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3051 + m * (51 ±0)`
-		//  Estimated: `18567`
-		// Minimum execution time: 280_831_000 picoseconds.
-		Weight::from_parts(290_927_734, 18567)
-			// Standard Error: 363_603
-			.saturating_add(Weight::from_parts(940_443, 0).saturating_mul(m.into()))
+		//  Estimated: `19863`
+		// Minimum execution time: 275_637_000 picoseconds.
+		Weight::from_parts(293_841_115, 19863)
+			// Standard Error: 542_675
+			.saturating_add(Weight::from_parts(640_949, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(25_u64))
 			.saturating_add(ParityDbWeight::get().writes(19_u64))
 	}
@@ -415,8 +506,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1959`
 		//  Estimated: `8799`
-		// Minimum execution time: 126_026_000 picoseconds.
-		Weight::from_parts(127_205_000, 8799)
+		// Minimum execution time: 121_760_000 picoseconds.
+		Weight::from_parts(127_123_000, 8799)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -432,56 +523,56 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1694`
 		//  Estimated: `8523`
-		// Minimum execution time: 56_234_000 picoseconds.
-		Weight::from_parts(58_474_000, 8523)
+		// Minimum execution time: 54_928_000 picoseconds.
+		Weight::from_parts(58_208_000, 8523)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Leases` (r:64 w:64)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::Leases` (r:512 w:512)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:66 w:66)
+	/// Storage: `System::Account` (r:514 w:514)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::MachineLeases` (r:64 w:64)
+	/// Storage: `Leases::MachineLeases` (r:512 w:512)
 	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Machines` (r:64 w:64)
+	/// Storage: `Marketplace::Machines` (r:512 w:512)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ClassUsages` (r:1 w:1)
 	/// Proof: `Marketplace::ClassUsages` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::OrderBooks` (r:2 w:0)
 	/// Proof: `Marketplace::OrderBooks` (`max_values`: None, `max_size`: Some(6159), added: 8634, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::MachineScores` (r:64 w:64)
+	/// Storage: `Reputation::MachineScores` (r:512 w:512)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:7 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::ProviderScores` (r:64 w:64)
+	/// Storage: `Reputation::ProviderScores` (r:512 w:512)
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::GpuClasses` (r:1 w:1)
 	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::ClosedLeaseQueue` (r:1 w:1)
 	/// Proof: `Leases::ClosedLeaseQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::StartCheckBlocks` (r:64 w:64)
+	/// Storage: `Attestation::StartCheckBlocks` (r:512 w:512)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::DisputeHolds` (r:64 w:64)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::DisputeHolds` (r:512 w:512)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::ListingIndex` (r:0 w:128)
+	/// Storage: `Marketplace::ListingIndex` (r:0 w:1024)
 	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::ClosedLeases` (r:0 w:64)
+	/// Storage: `Leases::ClosedLeases` (r:0 w:512)
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
+	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1593 + n * (1577 ±0)`
-		//  Estimated: `18567 + n * (3725 ±0)`
-		// Minimum execution time: 8_660_000 picoseconds.
-		Weight::from_parts(88_559_977, 18567)
-			// Standard Error: 660_155
-			.saturating_add(Weight::from_parts(196_180_719, 0).saturating_mul(n.into()))
+		//  Measured:  `1764 + n * (1574 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 8_400_000 picoseconds.
+		Weight::from_parts(8_619_000, 19863)
+			// Standard Error: 984_834
+			.saturating_add(Weight::from_parts(208_755_596, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -490,23 +581,23 @@ impl WeightInfo for () {
 	}
 	/// Storage: `Leases::ClosedLeaseQueue` (r:1 w:1)
 	/// Proof: `Leases::ClosedLeaseQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::ClosedLeases` (r:128 w:128)
+	/// Storage: `Leases::ClosedLeases` (r:1024 w:1024)
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::Leases` (r:128 w:128)
+	/// Storage: `Leases::Leases` (r:1024 w:1024)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::LeaseAttestations` (r:128 w:0)
+	/// Storage: `Attestation::LeaseAttestations` (r:1024 w:0)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::LeasesOf` (r:0 w:128)
+	/// Storage: `Leases::LeasesOf` (r:0 w:1024)
 	/// Proof: `Leases::LeasesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 128]`.
+	/// The range of component `n` is `[0, 1024]`.
 	fn prune(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1704 + n * (83 ±0)`
+		//  Measured:  `1703 + n * (83 ±0)`
 		//  Estimated: `1501 + n * (3725 ±0)`
-		// Minimum execution time: 7_282_000 picoseconds.
-		Weight::from_parts(22_666_330, 1501)
-			// Standard Error: 150_172
-			.saturating_add(Weight::from_parts(20_662_919, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_851_000 picoseconds.
+		Weight::from_parts(7_229_000, 1501)
+			// Standard Error: 86_341
+			.saturating_add(Weight::from_parts(21_393_003, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))

@@ -96,7 +96,7 @@ impl<T: Config> Pallet<T> {
 	/// Puts `job` in the schedule at `at` or the first block after with room. Returns the block.
 	fn schedule_job(job: JobId, at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
 		first_block_with_room(at, MAX_SCHEDULE_DELAY, |block| {
-			JobSchedule::<T>::mutate(block, |due| due.try_push(job).is_ok())
+			JobSchedule::<T>::try_mutate(block, |due| due.try_push(job)).is_ok()
 		})
 		.ok_or_else(|| Error::<T>::JobScheduleFull.into())
 	}

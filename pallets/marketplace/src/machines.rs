@@ -150,6 +150,7 @@ impl<T: Config> MachineRegistry<T::AccountId, Balance, BlockNumberFor<T>> for Pa
 			provider: record.provider,
 			gpu_class: record.spec.gpu_class,
 			gpu_count: record.spec.gpu_count,
+			leased_gpus: record.leased_gpus,
 			terms,
 		})
 	}

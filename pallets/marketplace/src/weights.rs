@@ -7,14 +7,14 @@
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.0x3KOadfMT/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.7Ts6EPmkWz/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.0x3KOadfMT/benchmark.json
+// /tmp/tmp.7Ts6EPmkWz/benchmark.json
 // --pallet
 // pallet_marketplace
 // --extrinsic
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 75_714_000 picoseconds.
-		Weight::from_parts(77_053_000, 3803)
+		// Minimum execution time: 74_875_000 picoseconds.
+		Weight::from_parts(76_531_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -113,14 +113,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::MachinesOf` (r:0 w:1)
 	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 63]`.
-	fn register_machine(f: u32, ) -> Weight {
+	fn register_machine(_f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1653 + f * (15 ±0)`
+		//  Measured:  `1631 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 186_338_000 picoseconds.
-		Weight::from_parts(193_891_054, 4076)
-			// Standard Error: 69_739
-			.saturating_add(Weight::from_parts(384_195, 0).saturating_mul(f.into()))
+		// Minimum execution time: 188_245_000 picoseconds.
+		Weight::from_parts(208_010_575, 4076)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -154,8 +152,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 100_246_000 picoseconds.
-		Weight::from_parts(107_460_000, 18258)
+		// Minimum execution time: 102_055_000 picoseconds.
+		Weight::from_parts(106_914_000, 18258)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -173,8 +171,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 44_440_000 picoseconds.
-		Weight::from_parts(47_537_000, 3995)
+		// Minimum execution time: 45_764_000 picoseconds.
+		Weight::from_parts(46_732_000, 3995)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -203,10 +201,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 109_468_000 picoseconds.
-		Weight::from_parts(115_332_302, 4076)
-			// Standard Error: 35_272
-			.saturating_add(Weight::from_parts(298_709, 0).saturating_mul(f.into()))
+		// Minimum execution time: 105_393_000 picoseconds.
+		Weight::from_parts(121_333_400, 4076)
+			// Standard Error: 127_309
+			.saturating_add(Weight::from_parts(168_248, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -243,10 +241,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 114_476_000 picoseconds.
-		Weight::from_parts(83_527_294, 18258)
-			// Standard Error: 150_292
-			.saturating_add(Weight::from_parts(34_481_826, 0).saturating_mul(n.into()))
+		// Minimum execution time: 109_267_000 picoseconds.
+		Weight::from_parts(86_272_322, 18258)
+			// Standard Error: 291_184
+			.saturating_add(Weight::from_parts(33_471_598, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -270,10 +268,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 55_488_000 picoseconds.
-		Weight::from_parts(45_751_921, 4076)
-			// Standard Error: 127_064
-			.saturating_add(Weight::from_parts(20_634_805, 0).saturating_mul(n.into()))
+		// Minimum execution time: 55_796_000 picoseconds.
+		Weight::from_parts(31_337_856, 4076)
+			// Standard Error: 153_433
+			.saturating_add(Weight::from_parts(20_871_694, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -290,8 +288,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 21_939_000 picoseconds.
-		Weight::from_parts(21_967_000, 6012)
+		// Minimum execution time: 21_520_000 picoseconds.
+		Weight::from_parts(23_099_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -303,8 +301,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 22_995_000 picoseconds.
-		Weight::from_parts(24_130_000, 3595)
+		// Minimum execution time: 22_411_000 picoseconds.
+		Weight::from_parts(24_363_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -314,8 +312,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 20_887_000 picoseconds.
-		Weight::from_parts(22_391_000, 3595)
+		// Minimum execution time: 19_728_000 picoseconds.
+		Weight::from_parts(21_202_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -329,8 +327,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 94_330_000 picoseconds.
-		Weight::from_parts(98_712_000, 3726)
+		// Minimum execution time: 84_660_000 picoseconds.
+		Weight::from_parts(97_567_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -344,8 +342,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 71_026_000 picoseconds.
-		Weight::from_parts(77_085_000, 3803)
+		// Minimum execution time: 66_678_000 picoseconds.
+		Weight::from_parts(71_759_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -383,11 +381,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10786 + c * (745 ±0)`
-		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 510_783_000 picoseconds.
-		Weight::from_parts(238_593_804, 21078)
-			// Standard Error: 1_208_775
-			.saturating_add(Weight::from_parts(183_476_437, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±33)`
+		// Minimum execution time: 487_185_000 picoseconds.
+		Weight::from_parts(482_205_874, 21078)
+			// Standard Error: 3_265_194
+			.saturating_add(Weight::from_parts(181_012_434, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
@@ -409,8 +407,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 145_451_000 picoseconds.
-		Weight::from_parts(151_280_000, 9624)
+		// Minimum execution time: 151_518_000 picoseconds.
+		Weight::from_parts(156_222_000, 9624)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -426,18 +424,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:4 w:4)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
+	/// The range of component `n` is `[1, 64]`.
 	fn expire_orders(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `535 + n * (179 ±0)`
-		//  Estimated: `9624 + n * (3670 ±16)`
-		// Minimum execution time: 5_031_000 picoseconds.
-		Weight::from_parts(5_082_000, 9624)
-			// Standard Error: 182_411
-			.saturating_add(Weight::from_parts(51_593_897, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `1492 + n * (161 ±0)`
+		//  Estimated: `9624 + n * (3670 ±13)`
+		// Minimum execution time: 78_059_000 picoseconds.
+		Weight::from_parts(37_740_522, 9624)
+			// Standard Error: 358_306
+			.saturating_add(Weight::from_parts(50_241_701, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3670).saturating_mul(n.into()))
 	}
@@ -454,10 +452,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
 		//  Estimated: `11034 + c * (2525 ±46)`
-		// Minimum execution time: 64_069_000 picoseconds.
-		Weight::from_parts(42_145_290, 11034)
-			// Standard Error: 144_784
-			.saturating_add(Weight::from_parts(9_245_576, 0).saturating_mul(c.into()))
+		// Minimum execution time: 57_656_000 picoseconds.
+		Weight::from_parts(33_509_865, 11034)
+			// Standard Error: 117_332
+			.saturating_add(Weight::from_parts(8_929_375, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -491,10 +489,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2906 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 12_493_000 picoseconds.
-		Weight::from_parts(38_745_204, 22878)
-			// Standard Error: 1_697_089
-			.saturating_add(Weight::from_parts(171_261_980, 0).saturating_mul(n.into()))
+		// Minimum execution time: 12_239_000 picoseconds.
+		Weight::from_parts(37_208_962, 22878)
+			// Standard Error: 1_654_740
+			.saturating_add(Weight::from_parts(175_890_630, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -520,8 +518,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 157_791_000 picoseconds.
-		Weight::from_parts(161_980_000, 11410)
+		// Minimum execution time: 155_016_000 picoseconds.
+		Weight::from_parts(162_809_000, 11410)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -550,10 +548,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 135_668_000 picoseconds.
-		Weight::from_parts(146_433_954, 21078)
-			// Standard Error: 202_065
-			.saturating_add(Weight::from_parts(973_668, 0).saturating_mul(b.into()))
+		// Minimum execution time: 144_586_000 picoseconds.
+		Weight::from_parts(153_060_424, 21078)
+			// Standard Error: 198_283
+			.saturating_add(Weight::from_parts(244_385, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -570,10 +568,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 71_777_000 picoseconds.
-		Weight::from_parts(76_154_336, 4974)
-			// Standard Error: 116_759
-			.saturating_add(Weight::from_parts(611_548, 0).saturating_mul(b.into()))
+		// Minimum execution time: 73_310_000 picoseconds.
+		Weight::from_parts(76_197_126, 4974)
+			// Standard Error: 124_266
+			.saturating_add(Weight::from_parts(740_439, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -591,8 +589,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 53_777_000 picoseconds.
-		Weight::from_parts(58_572_000, 6094)
+		// Minimum execution time: 55_569_000 picoseconds.
+		Weight::from_parts(57_127_000, 6094)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -610,8 +608,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 91_266_000 picoseconds.
-		Weight::from_parts(92_895_000, 4974)
+		// Minimum execution time: 88_741_000 picoseconds.
+		Weight::from_parts(94_467_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -623,8 +621,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 30_411_000 picoseconds.
-		Weight::from_parts(30_572_000, 4974)
+		// Minimum execution time: 29_372_000 picoseconds.
+		Weight::from_parts(32_555_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -640,8 +638,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 87_254_000 picoseconds.
-		Weight::from_parts(90_591_000, 6196)
+		// Minimum execution time: 88_743_000 picoseconds.
+		Weight::from_parts(90_472_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -667,16 +665,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::NextLeaseId` (r:1 w:1)
 	/// Proof: `Leases::NextLeaseId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::MachineLeases` (r:8 w:8)
-	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:16 w:16)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::MachineLeases` (r:8 w:8)
+	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ClassUsages` (r:1 w:1)
 	/// Proof: `Marketplace::ClassUsages` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:8)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ListingIndex` (r:0 w:16)
@@ -690,15 +690,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±148) + n * (11994 ±274)`
-		// Minimum execution time: 8_047_000 picoseconds.
-		Weight::from_parts(8_304_000, 26100)
-			// Standard Error: 38_470_741
-			.saturating_add(Weight::from_parts(419_935_727, 0).saturating_mul(n.into()))
-			// Standard Error: 19_156_096
-			.saturating_add(Weight::from_parts(125_502_797, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±152) + n * (11994 ±281)`
+		// Minimum execution time: 7_662_000 picoseconds.
+		Weight::from_parts(8_108_000, 26100)
+			// Standard Error: 37_154_268
+			.saturating_add(Weight::from_parts(417_513_048, 0).saturating_mul(n.into()))
+			// Standard Error: 18_500_572
+			.saturating_add(Weight::from_parts(121_621_357, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().reads((16_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
@@ -719,8 +719,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 75_714_000 picoseconds.
-		Weight::from_parts(77_053_000, 3803)
+		// Minimum execution time: 74_875_000 picoseconds.
+		Weight::from_parts(76_531_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -747,14 +747,12 @@ impl WeightInfo for () {
 	/// Storage: `Marketplace::MachinesOf` (r:0 w:1)
 	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 63]`.
-	fn register_machine(f: u32, ) -> Weight {
+	fn register_machine(_f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1653 + f * (15 ±0)`
+		//  Measured:  `1631 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 186_338_000 picoseconds.
-		Weight::from_parts(193_891_054, 4076)
-			// Standard Error: 69_739
-			.saturating_add(Weight::from_parts(384_195, 0).saturating_mul(f.into()))
+		// Minimum execution time: 188_245_000 picoseconds.
+		Weight::from_parts(208_010_575, 4076)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -788,8 +786,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 100_246_000 picoseconds.
-		Weight::from_parts(107_460_000, 18258)
+		// Minimum execution time: 102_055_000 picoseconds.
+		Weight::from_parts(106_914_000, 18258)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -807,8 +805,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 44_440_000 picoseconds.
-		Weight::from_parts(47_537_000, 3995)
+		// Minimum execution time: 45_764_000 picoseconds.
+		Weight::from_parts(46_732_000, 3995)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -837,10 +835,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 109_468_000 picoseconds.
-		Weight::from_parts(115_332_302, 4076)
-			// Standard Error: 35_272
-			.saturating_add(Weight::from_parts(298_709, 0).saturating_mul(f.into()))
+		// Minimum execution time: 105_393_000 picoseconds.
+		Weight::from_parts(121_333_400, 4076)
+			// Standard Error: 127_309
+			.saturating_add(Weight::from_parts(168_248, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -877,10 +875,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 114_476_000 picoseconds.
-		Weight::from_parts(83_527_294, 18258)
-			// Standard Error: 150_292
-			.saturating_add(Weight::from_parts(34_481_826, 0).saturating_mul(n.into()))
+		// Minimum execution time: 109_267_000 picoseconds.
+		Weight::from_parts(86_272_322, 18258)
+			// Standard Error: 291_184
+			.saturating_add(Weight::from_parts(33_471_598, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -904,10 +902,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 55_488_000 picoseconds.
-		Weight::from_parts(45_751_921, 4076)
-			// Standard Error: 127_064
-			.saturating_add(Weight::from_parts(20_634_805, 0).saturating_mul(n.into()))
+		// Minimum execution time: 55_796_000 picoseconds.
+		Weight::from_parts(31_337_856, 4076)
+			// Standard Error: 153_433
+			.saturating_add(Weight::from_parts(20_871_694, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -924,8 +922,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 21_939_000 picoseconds.
-		Weight::from_parts(21_967_000, 6012)
+		// Minimum execution time: 21_520_000 picoseconds.
+		Weight::from_parts(23_099_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -937,8 +935,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 22_995_000 picoseconds.
-		Weight::from_parts(24_130_000, 3595)
+		// Minimum execution time: 22_411_000 picoseconds.
+		Weight::from_parts(24_363_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -948,8 +946,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 20_887_000 picoseconds.
-		Weight::from_parts(22_391_000, 3595)
+		// Minimum execution time: 19_728_000 picoseconds.
+		Weight::from_parts(21_202_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -963,8 +961,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 94_330_000 picoseconds.
-		Weight::from_parts(98_712_000, 3726)
+		// Minimum execution time: 84_660_000 picoseconds.
+		Weight::from_parts(97_567_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -978,8 +976,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 71_026_000 picoseconds.
-		Weight::from_parts(77_085_000, 3803)
+		// Minimum execution time: 66_678_000 picoseconds.
+		Weight::from_parts(71_759_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1017,11 +1015,11 @@ impl WeightInfo for () {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10786 + c * (745 ±0)`
-		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 510_783_000 picoseconds.
-		Weight::from_parts(238_593_804, 21078)
-			// Standard Error: 1_208_775
-			.saturating_add(Weight::from_parts(183_476_437, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±33)`
+		// Minimum execution time: 487_185_000 picoseconds.
+		Weight::from_parts(482_205_874, 21078)
+			// Standard Error: 3_265_194
+			.saturating_add(Weight::from_parts(181_012_434, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
@@ -1043,8 +1041,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 145_451_000 picoseconds.
-		Weight::from_parts(151_280_000, 9624)
+		// Minimum execution time: 151_518_000 picoseconds.
+		Weight::from_parts(156_222_000, 9624)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -1060,18 +1058,18 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:4 w:4)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 64]`.
+	/// The range of component `n` is `[1, 64]`.
 	fn expire_orders(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `535 + n * (179 ±0)`
-		//  Estimated: `9624 + n * (3670 ±16)`
-		// Minimum execution time: 5_031_000 picoseconds.
-		Weight::from_parts(5_082_000, 9624)
-			// Standard Error: 182_411
-			.saturating_add(Weight::from_parts(51_593_897, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		//  Measured:  `1492 + n * (161 ±0)`
+		//  Estimated: `9624 + n * (3670 ±13)`
+		// Minimum execution time: 78_059_000 picoseconds.
+		Weight::from_parts(37_740_522, 9624)
+			// Standard Error: 358_306
+			.saturating_add(Weight::from_parts(50_241_701, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3670).saturating_mul(n.into()))
 	}
@@ -1088,10 +1086,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
 		//  Estimated: `11034 + c * (2525 ±46)`
-		// Minimum execution time: 64_069_000 picoseconds.
-		Weight::from_parts(42_145_290, 11034)
-			// Standard Error: 144_784
-			.saturating_add(Weight::from_parts(9_245_576, 0).saturating_mul(c.into()))
+		// Minimum execution time: 57_656_000 picoseconds.
+		Weight::from_parts(33_509_865, 11034)
+			// Standard Error: 117_332
+			.saturating_add(Weight::from_parts(8_929_375, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -1125,10 +1123,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2906 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 12_493_000 picoseconds.
-		Weight::from_parts(38_745_204, 22878)
-			// Standard Error: 1_697_089
-			.saturating_add(Weight::from_parts(171_261_980, 0).saturating_mul(n.into()))
+		// Minimum execution time: 12_239_000 picoseconds.
+		Weight::from_parts(37_208_962, 22878)
+			// Standard Error: 1_654_740
+			.saturating_add(Weight::from_parts(175_890_630, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -1154,8 +1152,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 157_791_000 picoseconds.
-		Weight::from_parts(161_980_000, 11410)
+		// Minimum execution time: 155_016_000 picoseconds.
+		Weight::from_parts(162_809_000, 11410)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1184,10 +1182,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 135_668_000 picoseconds.
-		Weight::from_parts(146_433_954, 21078)
-			// Standard Error: 202_065
-			.saturating_add(Weight::from_parts(973_668, 0).saturating_mul(b.into()))
+		// Minimum execution time: 144_586_000 picoseconds.
+		Weight::from_parts(153_060_424, 21078)
+			// Standard Error: 198_283
+			.saturating_add(Weight::from_parts(244_385, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1204,10 +1202,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 71_777_000 picoseconds.
-		Weight::from_parts(76_154_336, 4974)
-			// Standard Error: 116_759
-			.saturating_add(Weight::from_parts(611_548, 0).saturating_mul(b.into()))
+		// Minimum execution time: 73_310_000 picoseconds.
+		Weight::from_parts(76_197_126, 4974)
+			// Standard Error: 124_266
+			.saturating_add(Weight::from_parts(740_439, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1225,8 +1223,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 53_777_000 picoseconds.
-		Weight::from_parts(58_572_000, 6094)
+		// Minimum execution time: 55_569_000 picoseconds.
+		Weight::from_parts(57_127_000, 6094)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1244,8 +1242,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 91_266_000 picoseconds.
-		Weight::from_parts(92_895_000, 4974)
+		// Minimum execution time: 88_741_000 picoseconds.
+		Weight::from_parts(94_467_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1257,8 +1255,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 30_411_000 picoseconds.
-		Weight::from_parts(30_572_000, 4974)
+		// Minimum execution time: 29_372_000 picoseconds.
+		Weight::from_parts(32_555_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1274,8 +1272,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 87_254_000 picoseconds.
-		Weight::from_parts(90_591_000, 6196)
+		// Minimum execution time: 88_743_000 picoseconds.
+		Weight::from_parts(90_472_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1301,16 +1299,18 @@ impl WeightInfo for () {
 	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::NextLeaseId` (r:1 w:1)
 	/// Proof: `Leases::NextLeaseId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::MachineLeases` (r:8 w:8)
-	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:16 w:16)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::MachineLeases` (r:8 w:8)
+	/// Proof: `Leases::MachineLeases` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ClassUsages` (r:1 w:1)
 	/// Proof: `Marketplace::ClassUsages` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingAbandons` (r:1 w:0)
+	/// Proof: `Attestation::CounterForPendingAbandons` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartCheckBlocks` (r:0 w:8)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::ListingIndex` (r:0 w:16)
@@ -1324,15 +1324,15 @@ impl WeightInfo for () {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±148) + n * (11994 ±274)`
-		// Minimum execution time: 8_047_000 picoseconds.
-		Weight::from_parts(8_304_000, 26100)
-			// Standard Error: 38_470_741
-			.saturating_add(Weight::from_parts(419_935_727, 0).saturating_mul(n.into()))
-			// Standard Error: 19_156_096
-			.saturating_add(Weight::from_parts(125_502_797, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±152) + n * (11994 ±281)`
+		// Minimum execution time: 7_662_000 picoseconds.
+		Weight::from_parts(8_108_000, 26100)
+			// Standard Error: 37_154_268
+			.saturating_add(Weight::from_parts(417_513_048, 0).saturating_mul(n.into()))
+			// Standard Error: 18_500_572
+			.saturating_add(Weight::from_parts(121_621_357, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().reads((16_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(b.into())))
 			.saturating_add(ParityDbWeight::get().writes((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(b.into())))

@@ -328,6 +328,8 @@ pub struct ListedMachine<AccountId, Balance, BlockNumber> {
 	pub provider: AccountId,
 	pub gpu_class: GpuClassId,
 	pub gpu_count: u32,
+	/// GPUs its open leases hold, those under notice and those waiting for them included.
+	pub leased_gpus: u32,
 	pub terms: ListingTerms<Balance, BlockNumber>,
 	/// Whether the provider's bond, net of the slashes pending against it, backs all its
 	/// listed and leased GPUs: a rent is refused otherwise.

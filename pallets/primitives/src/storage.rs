@@ -18,7 +18,8 @@ pub fn remove_from_list<T: PartialEq, S>(list: &mut Option<BoundedVec<T, S>>, it
 
 /// Offers `block`, then each next block, at most `max_delay` blocks later, to `push` until it
 /// takes the item: the per-block schedules (lease closes, slashes) put work at the first block
-/// with room. Returns that block, or `None` if none had room.
+/// with room. Returns that block, or `None` if none had room. `push` should be a
+/// `StorageMap::try_mutate` that fails on a full list, so a full block is read, not rewritten.
 pub fn first_block_with_room<B: Saturating + One + Copy>(
 	block: B,
 	max_delay: u32,

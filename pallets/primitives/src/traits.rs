@@ -329,6 +329,10 @@ pub trait LeaseWatch<BlockNumber> {
 	/// The closed `lease` is pruned: drops what was attested of it. `false`, dropping nothing,
 	/// while a dispute or fault report of it is undecided.
 	fn forget(lease: LeaseId) -> bool;
+	/// Fills every block `expect_start(_, starts_at)` may put its check in but the last: a
+	/// rent's benchmark then measures the most blocks it can probe.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn fill_start_checks_for_benchmark(_starts_at: BlockNumber) {}
 }
 
 impl<BlockNumber> LeaseWatch<BlockNumber> for () {
@@ -379,7 +383,8 @@ pub trait LeaseDisputes<AccountId, Balance, BlockNumber> {
 	/// renter was compensated by that fault).
 	fn refund_disputed(lease: LeaseId) -> Result<(Balance, Balance), DispatchError>;
 	/// Closes `lease`, if it is open, as its provider's fault with its whole escrow back to
-	/// the renter. Returns the refund and the renter's loss (what the lease had paid), which
-	/// the fault's slash compensates.
-	fn abandon(lease: LeaseId) -> (Balance, Balance);
+	/// the renter. Returns the refund (nothing for a lease closed already) and the renter's
+	/// loss (what the lease had paid), which the fault's slash compensates; `None` if the
+	/// lease is gone or a fault closed it already (that fault's slash compensated it).
+	fn abandon(lease: LeaseId) -> Option<(Balance, Balance)>;
 }

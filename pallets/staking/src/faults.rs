@@ -125,7 +125,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let next_block = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
 		first_block_with_room(at.max(next_block), MAX_SLASH_DELAY, |block| {
-			SlashSchedule::<T>::mutate(block, |due| due.try_push(slash).is_ok())
+			SlashSchedule::<T>::try_mutate(block, |due| due.try_push(slash)).is_ok()
 		})
 		.ok_or_else(|| Error::<T>::SlashScheduleFull.into())
 	}

@@ -7,14 +7,14 @@
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.0vwE5lrnJQ/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.tJJB2oWRQs/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.0vwE5lrnJQ/benchmark.json
+// /tmp/tmp.tJJB2oWRQs/benchmark.json
 // --pallet
 // pallet_provider_staking
 // --extrinsic
@@ -72,8 +72,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `795`
 		//  Estimated: `4206`
-		// Minimum execution time: 83_565_000 picoseconds.
-		Weight::from_parts(89_070_000, 4206)
+		// Minimum execution time: 83_486_000 picoseconds.
+		Weight::from_parts(87_770_000, 4206)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -88,10 +88,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `656`
 		//  Estimated: `6012`
-		// Minimum execution time: 39_241_000 picoseconds.
-		Weight::from_parts(51_852_568, 6012)
-			// Standard Error: 11_716
-			.saturating_add(Weight::from_parts(146_831, 0).saturating_mul(m.into()))
+		// Minimum execution time: 39_606_000 picoseconds.
+		Weight::from_parts(49_382_929, 6012)
+			// Standard Error: 9_437
+			.saturating_add(Weight::from_parts(134_679, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -108,10 +108,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `750 + c * (20 ±0)`
 		//  Estimated: `4206`
-		// Minimum execution time: 73_880_000 picoseconds.
-		Weight::from_parts(79_124_089, 4206)
-			// Standard Error: 38_586
-			.saturating_add(Weight::from_parts(96_178, 0).saturating_mul(c.into()))
+		// Minimum execution time: 70_175_000 picoseconds.
+		Weight::from_parts(76_727_817, 4206)
+			// Standard Error: 58_157
+			.saturating_add(Weight::from_parts(28_510, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -130,7 +130,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:9 w:0)
@@ -144,7 +144,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::StartCheckBlocks` (r:16 w:16)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:1 w:1)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
@@ -162,10 +162,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1927 + r * (380 ±0)`
 		//  Estimated: `23589 + r * (3725 ±0)`
-		// Minimum execution time: 556_680_000 picoseconds.
-		Weight::from_parts(833_170_561, 23589)
-			// Standard Error: 10_828_444
-			.saturating_add(Weight::from_parts(138_659_021, 0).saturating_mul(r.into()))
+		// Minimum execution time: 303_193_000 picoseconds.
+		Weight::from_parts(170_189_147, 23589)
+			// Standard Error: 1_876_831
+			.saturating_add(Weight::from_parts(179_531_071, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(25_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
@@ -187,7 +187,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:9 w:0)
@@ -201,7 +201,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::StartCheckBlocks` (r:16 w:16)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:1 w:1)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
@@ -219,10 +219,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1927 + r * (380 ±0)`
 		//  Estimated: `23589 + r * (3725 ±0)`
-		// Minimum execution time: 324_649_000 picoseconds.
-		Weight::from_parts(151_697_321, 23589)
-			// Standard Error: 984_954
-			.saturating_add(Weight::from_parts(194_765_334, 0).saturating_mul(r.into()))
+		// Minimum execution time: 324_392_000 picoseconds.
+		Weight::from_parts(181_942_032, 23589)
+			// Standard Error: 1_300_665
+			.saturating_add(Weight::from_parts(181_159_951, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(25_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
@@ -239,8 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `501`
 		//  Estimated: `6653`
-		// Minimum execution time: 34_920_000 picoseconds.
-		Weight::from_parts(37_422_000, 6653)
+		// Minimum execution time: 32_331_000 picoseconds.
+		Weight::from_parts(36_501_000, 6653)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -250,8 +250,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `147`
 		//  Estimated: `3606`
-		// Minimum execution time: 6_632_000 picoseconds.
-		Weight::from_parts(7_357_000, 3606)
+		// Minimum execution time: 6_181_000 picoseconds.
+		Weight::from_parts(6_503_000, 3606)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -279,13 +279,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn apply_slash(r: u32, m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1506 + m * (218 ±0) + r * (85 ±0)`
-		//  Estimated: `6196 + m * (3005 ±0) + r * (2603 ±24)`
-		// Minimum execution time: 239_994_000 picoseconds.
-		Weight::from_parts(41_604_145, 6196)
-			// Standard Error: 1_304_315
-			.saturating_add(Weight::from_parts(12_368_940, 0).saturating_mul(r.into()))
-			// Standard Error: 84_404
-			.saturating_add(Weight::from_parts(20_944_168, 0).saturating_mul(m.into()))
+		//  Estimated: `6196 + m * (3005 ±0) + r * (2603 ±0)`
+		// Minimum execution time: 235_643_000 picoseconds.
+		Weight::from_parts(238_293_000, 6196)
+			// Standard Error: 1_477_183
+			.saturating_add(Weight::from_parts(4_025_071, 0).saturating_mul(r.into()))
+			// Standard Error: 91_964
+			.saturating_add(Weight::from_parts(19_869_263, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(m.into())))
@@ -312,8 +312,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `795`
 		//  Estimated: `4206`
-		// Minimum execution time: 83_565_000 picoseconds.
-		Weight::from_parts(89_070_000, 4206)
+		// Minimum execution time: 83_486_000 picoseconds.
+		Weight::from_parts(87_770_000, 4206)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -328,10 +328,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `656`
 		//  Estimated: `6012`
-		// Minimum execution time: 39_241_000 picoseconds.
-		Weight::from_parts(51_852_568, 6012)
-			// Standard Error: 11_716
-			.saturating_add(Weight::from_parts(146_831, 0).saturating_mul(m.into()))
+		// Minimum execution time: 39_606_000 picoseconds.
+		Weight::from_parts(49_382_929, 6012)
+			// Standard Error: 9_437
+			.saturating_add(Weight::from_parts(134_679, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -348,10 +348,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `750 + c * (20 ±0)`
 		//  Estimated: `4206`
-		// Minimum execution time: 73_880_000 picoseconds.
-		Weight::from_parts(79_124_089, 4206)
-			// Standard Error: 38_586
-			.saturating_add(Weight::from_parts(96_178, 0).saturating_mul(c.into()))
+		// Minimum execution time: 70_175_000 picoseconds.
+		Weight::from_parts(76_727_817, 4206)
+			// Standard Error: 58_157
+			.saturating_add(Weight::from_parts(28_510, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -370,7 +370,7 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:9 w:0)
@@ -384,7 +384,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::StartCheckBlocks` (r:16 w:16)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:1 w:1)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
@@ -402,10 +402,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1927 + r * (380 ±0)`
 		//  Estimated: `23589 + r * (3725 ±0)`
-		// Minimum execution time: 556_680_000 picoseconds.
-		Weight::from_parts(833_170_561, 23589)
-			// Standard Error: 10_828_444
-			.saturating_add(Weight::from_parts(138_659_021, 0).saturating_mul(r.into()))
+		// Minimum execution time: 303_193_000 picoseconds.
+		Weight::from_parts(170_189_147, 23589)
+			// Standard Error: 1_876_831
+			.saturating_add(Weight::from_parts(179_531_071, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(25_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(17_u64))
@@ -427,7 +427,7 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Closes` (r:1 w:1)
-	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Leases::Closes` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:9 w:0)
@@ -441,7 +441,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::StartCheckBlocks` (r:16 w:16)
 	/// Proof: `Attestation::StartCheckBlocks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
-	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::StartChecks` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::DisputeHolds` (r:1 w:1)
 	/// Proof: `Attestation::DisputeHolds` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
@@ -459,10 +459,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1927 + r * (380 ±0)`
 		//  Estimated: `23589 + r * (3725 ±0)`
-		// Minimum execution time: 324_649_000 picoseconds.
-		Weight::from_parts(151_697_321, 23589)
-			// Standard Error: 984_954
-			.saturating_add(Weight::from_parts(194_765_334, 0).saturating_mul(r.into()))
+		// Minimum execution time: 324_392_000 picoseconds.
+		Weight::from_parts(181_942_032, 23589)
+			// Standard Error: 1_300_665
+			.saturating_add(Weight::from_parts(181_159_951, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(25_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(17_u64))
@@ -479,8 +479,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `501`
 		//  Estimated: `6653`
-		// Minimum execution time: 34_920_000 picoseconds.
-		Weight::from_parts(37_422_000, 6653)
+		// Minimum execution time: 32_331_000 picoseconds.
+		Weight::from_parts(36_501_000, 6653)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -490,8 +490,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `147`
 		//  Estimated: `3606`
-		// Minimum execution time: 6_632_000 picoseconds.
-		Weight::from_parts(7_357_000, 3606)
+		// Minimum execution time: 6_181_000 picoseconds.
+		Weight::from_parts(6_503_000, 3606)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -519,13 +519,13 @@ impl WeightInfo for () {
 	fn apply_slash(r: u32, m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1506 + m * (218 ±0) + r * (85 ±0)`
-		//  Estimated: `6196 + m * (3005 ±0) + r * (2603 ±24)`
-		// Minimum execution time: 239_994_000 picoseconds.
-		Weight::from_parts(41_604_145, 6196)
-			// Standard Error: 1_304_315
-			.saturating_add(Weight::from_parts(12_368_940, 0).saturating_mul(r.into()))
-			// Standard Error: 84_404
-			.saturating_add(Weight::from_parts(20_944_168, 0).saturating_mul(m.into()))
+		//  Estimated: `6196 + m * (3005 ±0) + r * (2603 ±0)`
+		// Minimum execution time: 235_643_000 picoseconds.
+		Weight::from_parts(238_293_000, 6196)
+			// Standard Error: 1_477_183
+			.saturating_add(Weight::from_parts(4_025_071, 0).saturating_mul(r.into()))
+			// Standard Error: 91_964
+			.saturating_add(Weight::from_parts(19_869_263, 0).saturating_mul(m.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(m.into())))

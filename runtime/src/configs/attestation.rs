@@ -44,9 +44,12 @@ impl pallet_attestation::Config for Runtime {
 	type Deposits = ProviderStaking;
 	type DisputeDeposit = attestation::DisputeDeposit;
 	type StartAttestationDeadline = attestation::StartAttestationDeadline;
-	type MaxStartChecksPerBlock = ConstU32<64>;
-	type MaxStartCheckDelay = ConstU32<10>;
+	// A start check only reads and queues (abandons wait for `report_abandons`), so a block
+	// can check as many leases as it can rent: 1,800 and more.
+	type MaxStartChecksPerBlock = ConstU32<2048>;
+	type MaxStartCheckDelay = ConstU32<4>;
 	type MaxAbandonReportsPerBlock = ConstU32<8>;
+	type MaxPendingAbandons = ConstU32<4096>;
 	type SpecMismatchHeartbeats = attestation::SpecMismatchHeartbeats;
 	type ChallengePeriod = attestation::ChallengePeriod;
 	type CommitWindow = attestation::CommitWindow;

@@ -36,14 +36,15 @@ impl pallet_leases::Config for Runtime {
 	type BlocksPerHour = BlocksPerHour;
 	type SpotNoticeBlocks = leases::SpotNoticeBlocks;
 	type MaxLeasesPerMachine = MaxLeasesPerMachine;
-	type MaxClosesPerBlock = ConstU32<64>;
-	type MaxCloseDelay = ConstU32<10>;
+	/// 2,560 leases ending in the same block close within 4 blocks of their end.
+	type MaxClosesPerBlock = ConstU32<512>;
+	type MaxCloseDelay = ConstU32<4>;
 	/// 0.01 GPUX: a minute of the cheapest GPU class at its ceiling is more.
 	type MinEscrow = ConstU128<{ 10 * MILLI_UNITS }>;
 	/// Three days: past the one-day dispute window, with time for a late rating.
 	type ClosedLeaseRetention = ClosedLeaseRetention;
 	/// Above `MaxClosesPerBlock`, so the queue shrinks faster than scheduled closes fill it.
-	type MaxPrunesPerBlock = ConstU32<128>;
+	type MaxPrunesPerBlock = ConstU32<1024>;
 	type WeightInfo = pallet_leases::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkHelper;
