@@ -42,9 +42,11 @@ for component in rust-src rustfmt clippy; do
 	grep -q "^$component" <<<"$installed_components" || { log "adding component $component"; rustup component add "$component" --toolchain "$TOOLCHAIN"; }
 done
 
-# JavaScript end-to-end tests: exactly what e2e/package-lock.json records.
-if [ ! -f "$GPUX_ROOT/e2e/node_modules/.package-lock.json" ] ||
-	[ "$GPUX_ROOT/e2e/package-lock.json" -nt "$GPUX_ROOT/e2e/node_modules/.package-lock.json" ]; then
-	log "installing e2e npm packages"
-	(cd "$GPUX_ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The JavaScript end-to-end tests and load harness: exactly what each package-lock.json records.
+for js in e2e load; do
+	if [ ! -f "$GPUX_ROOT/$js/node_modules/.package-lock.json" ] ||
+		[ "$GPUX_ROOT/$js/package-lock.json" -nt "$GPUX_ROOT/$js/node_modules/.package-lock.json" ]; then
+		log "installing $js npm packages"
+		(cd "$GPUX_ROOT/$js" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of GPUX chain: lints (scripts/lint.sh), Rust unit, pallet and runtime tests with
 # the pallets' benchmarks as tests, the chain-spec drift check, every benchmark of the runtime in
-# quick mode (scripts/benchmark.sh --quick), and the polkadot.js end-to-end tests against real
-# nodes (--dev and a 4-validator local network). Everything shares one release build, with the
+# quick mode (scripts/benchmark.sh --quick), the polkadot.js end-to-end tests against real
+# nodes (--dev and a 4-validator local network), and the load harness's smoke run
+# (scripts/load-smoke.sh). Everything shares one release build, with the
 # node's `runtime-benchmarks` feature ($GPUX_FEATURES, docs/build.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -33,5 +34,9 @@ step "worker CLI smoke test"
 
 step "end-to-end tests (polkadot.js against gpux-node)"
 (cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent)
+
+step "load harness: its unit tests, then a smoke run of every kind against --dev (scripts/load-smoke.sh)"
+(cd load && npm test --silent)
+scripts/load-smoke.sh
 
 step "all tests passed in $(( $(date +%s) - start )) s"
