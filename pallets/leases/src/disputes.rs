@@ -5,7 +5,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{Balance, LeaseDisputes, LeaseFacts, LeaseId};
 use sp_runtime::DispatchError;
 
-use crate::{CloseReason, Config, Error, LeaseRecordOf, LeaseStatus, Leases, Pallet};
+use crate::{CloseReason, Config, Error, LeaseRecordOf, Leases, Pallet};
 
 impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pallet<T> {
 	fn lease_facts(lease: LeaseId) -> Option<LeaseFacts<T::AccountId, BlockNumberFor<T>>> {
@@ -22,8 +22,7 @@ impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pall
 	fn refund_disputed(id: LeaseId) -> Result<(Balance, Balance), DispatchError> {
 		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::UnknownLease)?;
 		// A lease a fault closed was compensated by that fault's slash already.
-		let fault_closed =
-			matches!(lease.status, LeaseStatus::Closed { reason: CloseReason::ProviderFault });
+		let fault_closed = lease.closed_by_fault();
 		let refunded = if lease.is_open() {
 			Self::end_open(id, lease, CloseReason::Governance)
 		} else {
@@ -39,7 +38,7 @@ impl<T: Config> LeaseDisputes<T::AccountId, Balance, BlockNumberFor<T>> for Pall
 
 	fn abandon(id: LeaseId) -> Option<(Balance, Balance)> {
 		let lease = Leases::<T>::get(id)?;
-		if matches!(lease.status, LeaseStatus::Closed { reason: CloseReason::ProviderFault }) {
+		if lease.closed_by_fault() {
 			return None;
 		}
 		// Closed by its renter, its end or a preemption: it paid for a start never attested.

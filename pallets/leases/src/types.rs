@@ -114,6 +114,11 @@ impl<AccountId, BlockNumber: Copy> LeaseRecord<AccountId, BlockNumber> {
 		}
 	}
 
+	/// Closed by a fault of its provider, whose slash compensated its renter.
+	pub fn closed_by_fault(&self) -> bool {
+		matches!(self.status, LeaseStatus::Closed { reason: CloseReason::ProviderFault })
+	}
+
 	/// Holds GPUs: open and not giving them up under a preemption notice.
 	pub fn occupies_gpus(&self) -> bool {
 		matches!(self.status, LeaseStatus::Active)
