@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Starts the four validators of chain-specs/local.json (Alice, Bob, Charlie, Dave) on loopback,
 # each with its own temporary base path, ports and keys. Ctrl-C stops them all.
-#   RPC: Alice ws://127.0.0.1:9944, Bob 9945, Charlie 9946, Dave 9947. Logs in the base paths.
+#   RPC: Alice ws://127.0.0.1:9944, Bob 9945, Charlie 9946, Dave 9947; Prometheus 9615..9618.
+#   Logs in the base paths. GPUX_NODE: a node binary to run instead of building one;
+#   GPUX_NODE_ARGS: more flags for every validator (the load harness's pool sizes, say).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
 
-cargo build --release --locked --workspace
-NODE="$CARGO_TARGET_DIR/release/gpux-node"
+NODE=${GPUX_NODE:-}
+if [[ -z "$NODE" ]]; then
+	cargo build --release --locked --workspace
+	NODE="$CARGO_TARGET_DIR/release/gpux-node"
+fi
+read -r -a extra_args <<<"${GPUX_NODE_ARGS:-}"
 BASE="$(mktemp -d -t gpux-local-XXXXXX)"
 # Alice's fixed libp2p key makes her peer id known, so the others can bootstrap from her.
 ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
@@ -38,7 +44,7 @@ for name in alice bob charlie dave; do
 	mkdir -p "$BASE/$name"
 	"$NODE" --chain chain-specs/local.json --"$name" --base-path "$BASE/$name" \
 		--listen-addr "/ip4/127.0.0.1/tcp/$p2p" --rpc-port "$rpc" --prometheus-port "$prom" \
-		--no-mdns --no-telemetry "${key_args[@]}" \
+		--no-mdns --no-telemetry "${key_args[@]}" "${extra_args[@]}" \
 		>"$BASE/$name/node.log" 2>&1 &
 	pids+=($!)
 	echo "$name: rpc ws://127.0.0.1:$rpc, log $BASE/$name/node.log" >&2

@@ -25,7 +25,8 @@ export const SIZING = Object.freeze({
   rentGpus: 16, // GPUs of each rent, order and settle machine (the chain's maximum)
   heartbeatGpus: 4, // GPUs of each heartbeat machine: its telemetry lists 4 GPUs
   bidGpus: 1, // GPUs of each bidding machine
-  orderMachines: 8, // = MaxMatchCandidates: every candidate an order sees is ours
+  orderMachines: 8, // at least MaxMatchCandidates: every candidate an order sees is ours
+  maxOrderMachines: 1024, // the order pool has a GPU for every order, up to 16,384
   rentSizingCapPerBlock: 2400, // rents per block the rent pool is sized for (the target is 1,800)
   rentHeadroom: 1.25, // spare GPUs in the rent pool
   rentSpread: 64, // rent durations are --lease-blocks + 0..63, so their closes spread
@@ -130,7 +131,9 @@ export function makePlan ({ counts, rate, durationS, blockMs, windowBlocks, perS
     }
   }
   if (n('placeOrder')) {
-    pools.order = { machines: SIZING.orderMachines, gpus: SIZING.rentGpus, cores: SIZING.cores.order };
+    // A GPU for every order, so orders fill rather than rest (a full book refuses them).
+    const machines = Math.max(SIZING.orderMachines, Math.min(ceilDiv(n('placeOrder'), SIZING.rentGpus), SIZING.maxOrderMachines));
+    pools.order = { machines, gpus: SIZING.rentGpus, cores: SIZING.cores.order };
   }
   if (n('settle')) {
     const leases = Math.min(settleLeases, n('settle'));

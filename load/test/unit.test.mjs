@@ -109,6 +109,8 @@ describe('sizing', () => {
     assert.deepEqual([settle.pools.settle.leases, settle.pools.settle.machines], [100, 7]);
     const order = makePlan({ ...base, counts: { placeOrder: 100 } });
     assert.equal(order.pools.order.machines, 8);
+    // Enough GPUs that every order can fill.
+    assert.equal(makePlan({ ...base, counts: { placeOrder: 4000 } }).pools.order.machines, 250);
     const transfer = makePlan({ ...base, counts: { transfer: 3 } });
     assert.equal(transfer.senders.transfer, 2);
     assert.deepEqual(transfer.pools, {});

@@ -1285,3 +1285,216 @@ mod governance {
 			});
 	}
 }
+
+mod extrinsic_weight {
+	use frame_support::{dispatch::GetDispatchInfo, traits::Get};
+	use sp_runtime::traits::TransactionExtension;
+
+	use crate::{weights, Runtime, RuntimeCall, TxExtension};
+
+	/// The extensions a signed extrinsic carries, as a wallet sends them (mortal).
+	fn extensions() -> TxExtension {
+		(
+			frame_system::CheckNonZeroSender::new(),
+			frame_system::CheckSpecVersion::new(),
+			frame_system::CheckTxVersion::new(),
+			frame_system::CheckGenesis::new(),
+			frame_system::CheckEra::from(sp_runtime::generic::Era::mortal(64, 0)),
+			frame_system::CheckNonce::from(0),
+			frame_system::CheckWeight::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::new(false),
+			frame_system::WeightReclaim::new(),
+		)
+	}
+
+	#[test]
+	fn a_signed_extrinsic_is_charged_its_measured_overhead_once() {
+		let remark = RuntimeCall::System(frame_system::Call::remark { remark: Vec::new() });
+		let extensions = extensions().weight(&remark);
+		let measured = weights::extrinsic_weights::ExtrinsicBaseWeight::get();
+		let base = weights::ExtrinsicBaseWeight::get();
+		let block_weights = <Runtime as frame_system::Config>::BlockWeights::get();
+		let class = block_weights.get(frame_support::dispatch::DispatchClass::Normal);
+		assert_eq!(class.base_extrinsic, base);
+		// The extensions' compute is taken out of the measured overhead, not more: the
+		// whole declared overhead of a signed no-op still covers what was measured.
+		assert!(base.ref_time() > 0 && base.ref_time() < measured.ref_time());
+		let declared =
+			base.saturating_add(extensions).saturating_add(remark.get_dispatch_info().call_weight);
+		assert!(declared.ref_time() >= measured.ref_time(), "{declared} < {measured}");
+		// ...and less than charging the extensions twice did.
+		assert!(declared.ref_time() < measured.saturating_add(extensions).ref_time());
+	}
+}
+
+/// Issue #13: how many bytes of state a machine, a listing, an open and a closed lease take, and
+/// what a lease leaves once pruned. Keys and values as stored, before the trie's own nodes and
+/// the database's overhead; docs/PERFORMANCE.md ("State") projects them to 1,000,000 leases.
+/// `cargo test -p gpux-runtime state_bytes -- --nocapture` prints the figures.
+mod state_bytes {
+	use frame_support::traits::Hooks;
+	use gpux_primitives::{AccessSpec, LeaseMode};
+	use sp_keyring::Sr25519Keyring::Eve;
+	use std::collections::BTreeMap;
+
+	use super::*;
+	use crate::{Leases, Marketplace, ProviderStaking, MILLI_UNITS, UNITS};
+
+	const N: u64 = 16;
+
+	/// Bytes of keys and values in the state, by storage item, events aside (they last one
+	/// block).
+	fn state_bytes() -> BTreeMap<String, u64> {
+		use frame_support::traits::StorageInfoTrait;
+		System::reset_events();
+		let items = AllPalletsWithSystem::storage_info();
+		let name = |key: &[u8]| {
+			items
+				.iter()
+				.find(|item| key.starts_with(&item.prefix))
+				.map(|item| {
+					let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+					format!("{}.{}", text(&item.pallet_name), text(&item.storage_name))
+				})
+				.unwrap_or_else(|| "(other)".into())
+		};
+		let mut bytes = BTreeMap::new();
+		let mut key = Vec::new();
+		while let Some(next) = sp_io::storage::next_key(&key) {
+			let value = sp_io::storage::get(&next).map_or(0, |v| v.len());
+			*bytes.entry(name(&next)).or_default() += (next.len() + value) as u64;
+			key = next;
+		}
+		bytes
+	}
+
+	fn total(bytes: &BTreeMap<String, u64>) -> u64 {
+		bytes.values().sum()
+	}
+
+	/// What changed between two states, per item, per entity (of `N`).
+	fn per_item(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> String {
+		after
+			.keys()
+			.chain(before.keys())
+			.collect::<std::collections::BTreeSet<_>>()
+			.into_iter()
+			.filter_map(|item| {
+				let change = after.get(item).copied().unwrap_or(0) as i64
+					- before.get(item).copied().unwrap_or(0) as i64;
+				(change != 0).then(|| format!("{item} {:+.1}", change as f64 / N as f64))
+			})
+			.collect::<Vec<_>>()
+			.join(", ")
+	}
+
+	#[test]
+	fn per_machine_listing_and_lease_and_nothing_left_once_pruned() {
+		dev_ext().execute_with(|| {
+			let provider = Eve.to_account_id();
+			let who = RuntimeOrigin::signed(provider.clone());
+			assert_ok!(Marketplace::register_provider(who.clone(), Default::default()));
+			assert_ok!(ProviderStaking::bond(who.clone(), 100_000 * UNITS));
+			let template = pallet_marketplace::Machines::<Runtime>::get(0).unwrap();
+			let (spec, terms) = (template.spec, template.listing.unwrap());
+			let genesis = gpux_primitives::attestation::hash32(System::block_hash(0));
+			let possession =
+				gpux_primitives::attestation::key_possession_message(&genesis, &provider);
+
+			let start = state_bytes();
+			let first = pallet_marketplace::NextMachineId::<Runtime>::get();
+			for m in 0..N as u8 {
+				let worker = <sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&[m + 1; 32]);
+				assert_ok!(Marketplace::register_machine(
+					who.clone(),
+					spec.clone(),
+					sp_core::Pair::public(&worker),
+					sp_core::Pair::sign(&worker, &possession),
+					gpux_primitives::Region { country: *b"FR", location: None },
+					None
+				));
+			}
+			let registered = state_bytes();
+			for machine in first..first + N {
+				assert_ok!(Marketplace::set_listing(who.clone(), machine, terms.clone()));
+			}
+			let listed = state_bytes();
+
+			// One lease per machine, each of another renter, as a busy market has them.
+			let renters: Vec<_> = (0..N)
+				.map(|i| {
+					let renter = sp_core::crypto::AccountId32::new([0x40 + i as u8; 32]);
+					assert_ok!(Balances::force_set_balance(
+						RuntimeOrigin::root(),
+						renter.clone().into(),
+						1_000 * UNITS
+					));
+					renter
+				})
+				.collect();
+			// Each renter rents one GPU of its machine, then ends the lease; past the retention
+			// the leases pallet prunes them (only its hook runs: the machines send no heartbeats
+			// here, and the monitor would fault them). Returns the states before, with the
+			// leases open, closed and pruned.
+			let round = || {
+				let before = state_bytes();
+				let first_lease = pallet_leases::NextLeaseId::<Runtime>::get();
+				for (i, renter) in renters.iter().enumerate() {
+					let access = AccessSpec {
+						ssh_public_key: vec![b'k'; 80].try_into().unwrap(),
+						seal_key: Some([7; 32]),
+					};
+					assert_ok!(Leases::rent(
+						RuntimeOrigin::signed(renter.clone()),
+						first + i as u64,
+						1,
+						LeaseMode::OnDemand,
+						600,
+						500 * MILLI_UNITS,
+						access
+					));
+				}
+				let open = state_bytes();
+				for (i, renter) in renters.iter().enumerate() {
+					assert_ok!(Leases::terminate(
+						RuntimeOrigin::signed(renter.clone()),
+						first_lease + i as u64
+					));
+				}
+				let closed = state_bytes();
+				let retention: crate::BlockNumber =
+					<Runtime as pallet_leases::Config>::ClosedLeaseRetention::get();
+				let prune_at = System::block_number() + retention + 1;
+				System::set_block_number(prune_at);
+				pallet_leases::Pallet::<Runtime>::on_initialize(prune_at);
+				assert!(pallet_leases::Leases::<Runtime>::get(first_lease).is_none(), "pruned");
+				(before, open, closed, state_bytes())
+			};
+			// The first lease of a machine also starts its records (reputation, dispute hold);
+			// the second round shows what a lease alone takes.
+			let (funded, _, _, first_pruned) = round();
+			let (before, open, closed, pruned) = round();
+
+			let per = |after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>| {
+				(total(after) as i64 - total(before) as i64) as f64 / N as f64
+			};
+			for (what, after, before) in [
+				("machine", &registered, &start),
+				("listing", &listed, &registered),
+				("a machine's first lease, pruned", &first_pruned, &funded),
+				("open lease", &open, &before),
+				("closed lease", &closed, &before),
+				("pruned lease", &pruned, &before),
+			] {
+				println!("{what}: {:.1} bytes ({})", per(after, before), per_item(after, before));
+			}
+			let (machine, listing) = (per(&registered, &start), per(&listed, &registered));
+			let (open_lease, closed_lease) = (per(&open, &before), per(&closed, &before));
+			let left = per(&pruned, &before);
+			assert!(machine > 0.0 && listing > 0.0 && open_lease > 0.0 && closed_lease > 0.0);
+			// A pruned lease leaves nothing: state grows with machines, not with leases.
+			assert!(left <= 0.0, "{left} bytes per pruned lease remain");
+		});
+	}
+}

@@ -10,7 +10,7 @@ use gpux_primitives::{
 	AttestedMachine, LeaseDisputes, LeaseFacts, LeaseId, MachineKeys,
 };
 use sp_core::sr25519;
-use sp_runtime::traits::{One, Saturating};
+use sp_runtime::traits::Saturating;
 
 use crate::{
 	weights::WeightInfo, DisputeHolds, FaultClaims, Heartbeats, PendingAbandons, StartCheckBlocks,
@@ -45,7 +45,7 @@ impl<T: Config> LeaseWatch<BlockNumberFor<T>> for Pallet<T> {
 		}
 		for _ in 0..T::MaxStartCheckDelay::get() {
 			StartChecks::<T>::insert(block, full.clone());
-			block = block.saturating_add(One::one());
+			block = block.saturating_add(sp_runtime::traits::One::one());
 		}
 	}
 

@@ -685,8 +685,8 @@ pub mod pallet {
 		}
 
 		/// The checks of the pool again, in the block: a block author cannot fill a block with
-		/// unsigned calls that would fail (and pay nothing). The calls' weights count this
-		/// second signature check.
+		/// unsigned calls that would fail (and pay nothing). The calls' benchmarks run this
+		/// too, so their weights count the second signature check.
 		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
 			Self::validate_unsigned_call(call).map(|_| ())
 		}

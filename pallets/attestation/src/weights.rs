@@ -7,14 +7,14 @@
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.djbig7XBQl/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.kR09HGgjS1/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.djbig7XBQl/benchmark.json
+// /tmp/tmp.kR09HGgjS1/benchmark.json
 // --pallet
 // pallet_attestation
 // --extrinsic
@@ -66,59 +66,73 @@ pub trait WeightInfo {
 /// Weights for `pallet_attestation` measured by `gpux-node benchmark pallet`, with the runtime's `DbWeight`.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Storage: `Marketplace::Machines` (r:1 w:0)
-	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:1 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:1 w:1)
 	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:1)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachines` (r:0 w:1)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `723`
+		//  Measured:  `777`
 		//  Estimated: `4134`
-		// Minimum execution time: 47_330_000 picoseconds.
-		Weight::from_parts(51_867_000, 4134)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 116_204_000 picoseconds.
+		Weight::from_parts(208_115_000, 4134)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
-	fn commit_challenge() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `892`
-		//  Estimated: `3726`
-		// Minimum execution time: 33_804_000 picoseconds.
-		Weight::from_parts(35_005_000, 3726)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn commit_challenge() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `946`
+		//  Estimated: `3726`
+		// Minimum execution time: 104_339_000 picoseconds.
+		Weight::from_parts(108_419_000, 3726)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Challenges` (r:1 w:1)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:1 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `532`
-		//  Estimated: `3622`
-		// Minimum execution time: 156_004_000 picoseconds.
-		Weight::from_parts(163_373_000, 3622)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		//  Measured:  `982`
+		//  Estimated: `6028`
+		// Minimum execution time: 628_014_000 picoseconds.
+		Weight::from_parts(657_873_000, 6028)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verifiers` (r:1 w:0)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verdicts` (r:22 w:22)
 	/// Proof: `Attestation::Verdicts` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
@@ -142,46 +156,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1222 + v * (69 ±0)`
+		//  Measured:  `1288 + v * (69 ±0)`
 		//  Estimated: `13545 + v * (1695 ±21)`
-		// Minimum execution time: 176_051_000 picoseconds.
-		Weight::from_parts(205_869_003, 13545)
-			.saturating_add(T::DbWeight::get().reads(14_u64))
+		// Minimum execution time: 254_368_000 picoseconds.
+		Weight::from_parts(292_217_600, 13545)
+			// Standard Error: 306_523
+			.saturating_add(Weight::from_parts(552_840, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 1695).saturating_mul(v.into()))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Leases` (r:1 w:0)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::LeaseAttestations` (r:1 w:1)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::PendingAbandons` (r:1 w:0)
 	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest_lease_start() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1129`
+		//  Measured:  `1219`
 		//  Estimated: `4715`
-		// Minimum execution time: 43_647_000 picoseconds.
-		Weight::from_parts(47_241_000, 4715)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 123_281_000 picoseconds.
+		Weight::from_parts(125_981_000, 4715)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Leases` (r:1 w:0)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::LeaseAttestations` (r:1 w:1)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
 	fn attest_lease_end() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1426`
+		//  Measured:  `1516`
 		//  Estimated: `4715`
-		// Minimum execution time: 44_284_000 picoseconds.
-		Weight::from_parts(46_584_000, 4715)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 122_317_000 picoseconds.
+		Weight::from_parts(123_998_000, 4715)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
@@ -201,10 +225,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (196 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 34_648_000 picoseconds.
-		Weight::from_parts(34_950_000, 19863)
-			// Standard Error: 173_387
-			.saturating_add(Weight::from_parts(15_811_918, 0).saturating_mul(n.into()))
+		// Minimum execution time: 35_685_000 picoseconds.
+		Weight::from_parts(36_191_000, 19863)
+			// Standard Error: 137_305
+			.saturating_add(Weight::from_parts(16_078_593, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -264,10 +288,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (846 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 230_797_000 picoseconds.
-		Weight::from_parts(72_230_071, 19863)
-			// Standard Error: 1_866_750
-			.saturating_add(Weight::from_parts(180_308_852, 0).saturating_mul(n.into()))
+		// Minimum execution time: 229_033_000 picoseconds.
+		Weight::from_parts(67_159_829, 19863)
+			// Standard Error: 2_795_116
+			.saturating_add(Weight::from_parts(178_249_862, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -332,8 +356,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2987`
 		//  Estimated: `26100`
-		// Minimum execution time: 458_087_000 picoseconds.
-		Weight::from_parts(480_608_000, 26100)
+		// Minimum execution time: 463_480_000 picoseconds.
+		Weight::from_parts(475_672_000, 26100)
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().writes(26_u64))
 	}
@@ -357,8 +381,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1400`
 		//  Estimated: `4715`
-		// Minimum execution time: 117_981_000 picoseconds.
-		Weight::from_parts(121_066_000, 4715)
+		// Minimum execution time: 107_530_000 picoseconds.
+		Weight::from_parts(114_022_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -412,8 +436,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1870`
 		//  Estimated: `19863`
-		// Minimum execution time: 254_500_000 picoseconds.
-		Weight::from_parts(270_334_000, 19863)
+		// Minimum execution time: 229_313_000 picoseconds.
+		Weight::from_parts(254_445_000, 19863)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 	}
@@ -423,8 +447,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_358_000 picoseconds.
-		Weight::from_parts(9_808_000, 0)
+		// Minimum execution time: 8_917_000 picoseconds.
+		Weight::from_parts(9_888_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Verifiers` (r:0 w:1)
@@ -434,10 +458,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_272_000 picoseconds.
-		Weight::from_parts(10_188_056, 0)
-			// Standard Error: 31_310
-			.saturating_add(Weight::from_parts(231_340, 0).saturating_mul(v.into()))
+		// Minimum execution time: 7_434_000 picoseconds.
+		Weight::from_parts(7_703_150, 0)
+			// Standard Error: 102_690
+			.saturating_add(Weight::from_parts(592_629, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -465,11 +489,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (899 ±0)`
-		//  Estimated: `8318 + f * (226 ±62) + n * (3138 ±1)`
-		// Minimum execution time: 53_058_000 picoseconds.
-		Weight::from_parts(442_280_895, 8318)
-			// Standard Error: 243_402
-			.saturating_add(Weight::from_parts(39_560_238, 0).saturating_mul(n.into()))
+		//  Estimated: `8318 + f * (226 ±70) + n * (3138 ±1)`
+		// Minimum execution time: 56_406_000 picoseconds.
+		Weight::from_parts(57_928_000, 8318)
+			// Standard Error: 135_858
+			.saturating_add(Weight::from_parts(39_933_050, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -501,11 +525,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `747 + n * (222 ±0)`
-		//  Estimated: `10238 + n * (2625 ±44)`
-		// Minimum execution time: 46_878_000 picoseconds.
-		Weight::from_parts(59_209_107, 10238)
-			// Standard Error: 654_009
-			.saturating_add(Weight::from_parts(21_914_832, 0).saturating_mul(n.into()))
+		//  Estimated: `10238 + n * (2625 ±58)`
+		// Minimum execution time: 49_311_000 picoseconds.
+		Weight::from_parts(63_420_025, 10238)
+			// Standard Error: 591_394
+			.saturating_add(Weight::from_parts(22_197_983, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -538,11 +562,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1105 + n * (421 ±0)`
-		//  Estimated: `13545 + n * (3086 ±75)`
-		// Minimum execution time: 83_136_000 picoseconds.
-		Weight::from_parts(91_758_088, 13545)
-			// Standard Error: 1_157_637
-			.saturating_add(Weight::from_parts(59_330_624, 0).saturating_mul(n.into()))
+		//  Estimated: `13545 + n * (3086 ±61)`
+		// Minimum execution time: 90_738_000 picoseconds.
+		Weight::from_parts(112_303_831, 13545)
+			// Standard Error: 1_060_015
+			.saturating_add(Weight::from_parts(59_862_285, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -553,59 +577,73 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with ParityDB's default access costs, for mocks and tests.
 impl WeightInfo for () {
-	/// Storage: `Marketplace::Machines` (r:1 w:0)
-	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:1 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:1 w:1)
 	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:1)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachines` (r:0 w:1)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `723`
+		//  Measured:  `777`
 		//  Estimated: `4134`
-		// Minimum execution time: 47_330_000 picoseconds.
-		Weight::from_parts(51_867_000, 4134)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		// Minimum execution time: 116_204_000 picoseconds.
+		Weight::from_parts(208_115_000, 4134)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
-	fn commit_challenge() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `892`
-		//  Estimated: `3726`
-		// Minimum execution time: 33_804_000 picoseconds.
-		Weight::from_parts(35_005_000, 3726)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
-	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn commit_challenge() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `946`
+		//  Estimated: `3726`
+		// Minimum execution time: 104_339_000 picoseconds.
+		Weight::from_parts(108_419_000, 3726)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Challenges` (r:1 w:1)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:1 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `532`
-		//  Estimated: `3622`
-		// Minimum execution time: 156_004_000 picoseconds.
-		Weight::from_parts(163_373_000, 3622)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		//  Measured:  `982`
+		//  Estimated: `6028`
+		// Minimum execution time: 628_014_000 picoseconds.
+		Weight::from_parts(657_873_000, 6028)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verifiers` (r:1 w:0)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verdicts` (r:22 w:22)
 	/// Proof: `Attestation::Verdicts` (`max_values`: None, `max_size`: Some(65), added: 2540, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
@@ -629,46 +667,56 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1222 + v * (69 ±0)`
+		//  Measured:  `1288 + v * (69 ±0)`
 		//  Estimated: `13545 + v * (1695 ±21)`
-		// Minimum execution time: 176_051_000 picoseconds.
-		Weight::from_parts(205_869_003, 13545)
-			.saturating_add(ParityDbWeight::get().reads(14_u64))
+		// Minimum execution time: 254_368_000 picoseconds.
+		Weight::from_parts(292_217_600, 13545)
+			// Standard Error: 306_523
+			.saturating_add(Weight::from_parts(552_840, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 1695).saturating_mul(v.into()))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Leases` (r:1 w:0)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::LeaseAttestations` (r:1 w:1)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::PendingAbandons` (r:1 w:0)
 	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest_lease_start() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1129`
+		//  Measured:  `1219`
 		//  Estimated: `4715`
-		// Minimum execution time: 43_647_000 picoseconds.
-		Weight::from_parts(47_241_000, 4715)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		// Minimum execution time: 123_281_000 picoseconds.
+		Weight::from_parts(125_981_000, 4715)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Leases` (r:1 w:0)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::LeaseAttestations` (r:1 w:1)
 	/// Proof: `Attestation::LeaseAttestations` (`max_values`: None, `max_size`: Some(605), added: 3080, mode: `MaxEncodedLen`)
 	fn attest_lease_end() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1426`
+		//  Measured:  `1516`
 		//  Estimated: `4715`
-		// Minimum execution time: 44_284_000 picoseconds.
-		Weight::from_parts(46_584_000, 4715)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		// Minimum execution time: 122_317_000 picoseconds.
+		Weight::from_parts(123_998_000, 4715)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::StartChecks` (r:1 w:1)
@@ -688,10 +736,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (196 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 34_648_000 picoseconds.
-		Weight::from_parts(34_950_000, 19863)
-			// Standard Error: 173_387
-			.saturating_add(Weight::from_parts(15_811_918, 0).saturating_mul(n.into()))
+		// Minimum execution time: 35_685_000 picoseconds.
+		Weight::from_parts(36_191_000, 19863)
+			// Standard Error: 137_305
+			.saturating_add(Weight::from_parts(16_078_593, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -751,10 +799,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (846 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 230_797_000 picoseconds.
-		Weight::from_parts(72_230_071, 19863)
-			// Standard Error: 1_866_750
-			.saturating_add(Weight::from_parts(180_308_852, 0).saturating_mul(n.into()))
+		// Minimum execution time: 229_033_000 picoseconds.
+		Weight::from_parts(67_159_829, 19863)
+			// Standard Error: 2_795_116
+			.saturating_add(Weight::from_parts(178_249_862, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -819,8 +867,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2987`
 		//  Estimated: `26100`
-		// Minimum execution time: 458_087_000 picoseconds.
-		Weight::from_parts(480_608_000, 26100)
+		// Minimum execution time: 463_480_000 picoseconds.
+		Weight::from_parts(475_672_000, 26100)
 			.saturating_add(ParityDbWeight::get().reads(35_u64))
 			.saturating_add(ParityDbWeight::get().writes(26_u64))
 	}
@@ -844,8 +892,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1400`
 		//  Estimated: `4715`
-		// Minimum execution time: 117_981_000 picoseconds.
-		Weight::from_parts(121_066_000, 4715)
+		// Minimum execution time: 107_530_000 picoseconds.
+		Weight::from_parts(114_022_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -899,8 +947,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1870`
 		//  Estimated: `19863`
-		// Minimum execution time: 254_500_000 picoseconds.
-		Weight::from_parts(270_334_000, 19863)
+		// Minimum execution time: 229_313_000 picoseconds.
+		Weight::from_parts(254_445_000, 19863)
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
 	}
@@ -910,8 +958,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_358_000 picoseconds.
-		Weight::from_parts(9_808_000, 0)
+		// Minimum execution time: 8_917_000 picoseconds.
+		Weight::from_parts(9_888_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Verifiers` (r:0 w:1)
@@ -921,10 +969,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_272_000 picoseconds.
-		Weight::from_parts(10_188_056, 0)
-			// Standard Error: 31_310
-			.saturating_add(Weight::from_parts(231_340, 0).saturating_mul(v.into()))
+		// Minimum execution time: 7_434_000 picoseconds.
+		Weight::from_parts(7_703_150, 0)
+			// Standard Error: 102_690
+			.saturating_add(Weight::from_parts(592_629, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -952,11 +1000,11 @@ impl WeightInfo for () {
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (899 ±0)`
-		//  Estimated: `8318 + f * (226 ±62) + n * (3138 ±1)`
-		// Minimum execution time: 53_058_000 picoseconds.
-		Weight::from_parts(442_280_895, 8318)
-			// Standard Error: 243_402
-			.saturating_add(Weight::from_parts(39_560_238, 0).saturating_mul(n.into()))
+		//  Estimated: `8318 + f * (226 ±70) + n * (3138 ±1)`
+		// Minimum execution time: 56_406_000 picoseconds.
+		Weight::from_parts(57_928_000, 8318)
+			// Standard Error: 135_858
+			.saturating_add(Weight::from_parts(39_933_050, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -988,11 +1036,11 @@ impl WeightInfo for () {
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `747 + n * (222 ±0)`
-		//  Estimated: `10238 + n * (2625 ±44)`
-		// Minimum execution time: 46_878_000 picoseconds.
-		Weight::from_parts(59_209_107, 10238)
-			// Standard Error: 654_009
-			.saturating_add(Weight::from_parts(21_914_832, 0).saturating_mul(n.into()))
+		//  Estimated: `10238 + n * (2625 ±58)`
+		// Minimum execution time: 49_311_000 picoseconds.
+		Weight::from_parts(63_420_025, 10238)
+			// Standard Error: 591_394
+			.saturating_add(Weight::from_parts(22_197_983, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1025,11 +1073,11 @@ impl WeightInfo for () {
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1105 + n * (421 ±0)`
-		//  Estimated: `13545 + n * (3086 ±75)`
-		// Minimum execution time: 83_136_000 picoseconds.
-		Weight::from_parts(91_758_088, 13545)
-			// Standard Error: 1_157_637
-			.saturating_add(Weight::from_parts(59_330_624, 0).saturating_mul(n.into()))
+		//  Estimated: `13545 + n * (3086 ±61)`
+		// Minimum execution time: 90_738_000 picoseconds.
+		Weight::from_parts(112_303_831, 13545)
+			// Standard Error: 1_060_015
+			.saturating_add(Weight::from_parts(59_862_285, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))

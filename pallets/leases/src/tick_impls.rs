@@ -182,9 +182,9 @@ impl<T: Config> gpux_primitives::LeaseOpener<T::AccountId, Balance, BlockNumberF
 		duration: BlockNumberFor<T>,
 		price: Balance,
 		access: gpux_primitives::AccessSpec,
-	) -> Result<LeaseId, sp_runtime::DispatchError> {
+	) -> Result<(LeaseId, Weight), sp_runtime::DispatchError> {
 		Self::do_rent(renter.clone(), machine, gpus, mode, duration, price, access)
-			.map(|(lease, _)| lease)
+			.map(|(lease, examined)| (lease, Self::rent_weight(examined)))
 	}
 
 	fn open_lease_weight() -> Weight {

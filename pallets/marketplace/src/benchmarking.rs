@@ -413,6 +413,29 @@ mod benchmarks {
 		assert_eq!(OrderBooks::<T>::get(None::<gpux_primitives::GpuClassId>)[0].0, 1_000);
 	}
 
+	/// `c`: classes scanned as for `place_order`. What an order that fills costs besides its
+	/// leases, which are charged at what each cost: its checks, the scan and the event
+	/// naming the most leases a fill opens.
+	#[benchmark]
+	fn match_order(c: Linear<1, { T::MaxGpuClasses::get() }>) {
+		classes_full_of_candidates::<T>(c);
+		let renter: T::AccountId = whitelisted_caller();
+		let terms = unfillable_order::<T>(None);
+		let expires_at = frame_system::Pallet::<T>::block_number() + T::MaxOrderLifetime::get();
+		let leases = vec![0; T::MaxMatchCandidates::get() as usize];
+		let found;
+
+		#[block]
+		{
+			let (order, matched) =
+				Pallet::<T>::match_new_order(&terms, expires_at).expect("a valid order");
+			Pallet::<T>::deposit_event(Event::OrderFilled { order, renter, leases });
+			found = matched;
+		}
+
+		assert!(found.is_err());
+	}
+
 	#[benchmark]
 	fn cancel_order() {
 		let now = frame_system::Pallet::<T>::block_number();

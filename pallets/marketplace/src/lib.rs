@@ -828,10 +828,6 @@ pub mod pallet {
 			split_across_fleet: bool,
 		) -> DispatchResultWithPostInfo {
 			let renter = ensure_signed(origin)?;
-			let classes = match requirements.gpu_class {
-				Some(_) => 1,
-				None => NextGpuClassId::<T>::get(),
-			};
 			let terms = OrderTerms {
 				requirements,
 				gpus,
@@ -840,8 +836,8 @@ pub mod pallet {
 				max_price_per_gpu_hour,
 				split_across_fleet,
 			};
-			let (_, leases) = Self::do_place_order(renter, terms, expires_at, access)?;
-			Ok(Some(Self::place_order_weight(classes, leases)).into())
+			let (_, weight) = Self::do_place_order(renter, terms, expires_at, access)?;
+			Ok(Some(weight).into())
 		}
 
 		/// Withdraw a resting order; its deposit comes back.
@@ -979,11 +975,13 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// What `place_order` costs when it scans `classes` classes and opens `leases` leases.
+	/// The most `place_order` costs when it scans `classes` classes and may open `leases`
+	/// leases: resting, or matching and opening them at the most an opening costs.
 	pub fn place_order_weight(classes: u32, leases: u32) -> frame_support::weights::Weight {
 		use gpux_primitives::LeaseOpener;
-		T::WeightInfo::place_order(classes)
-			.saturating_add(T::Leases::open_lease_weight().saturating_mul(leases.into()))
+		let opened = T::WeightInfo::match_order(classes)
+			.saturating_add(T::Leases::open_lease_weight().saturating_mul(leases.into()));
+		T::WeightInfo::place_order(classes).max(opened)
 	}
 
 	/// What trying `tried` resting orders that opened `opened` leases in all costs.

@@ -258,7 +258,7 @@ impl JobLeases<u64, Balance, u64> for MockLeases {
 		price: Balance,
 		access: AccessSpec,
 	) -> Result<gpux_primitives::LeaseId, sp_runtime::DispatchError> {
-		let lease =
+		let (lease, _) =
 			Self::open_lease(renter, machine, gpus, LeaseMode::OnDemand, duration, price, access)?;
 		JOB_LEASES.with(|j| j.borrow_mut().insert(lease, (false, 0)));
 		Ok(lease)
@@ -314,7 +314,8 @@ impl LeaseOpener<u64, Balance, u64> for MockLeases {
 		duration: u64,
 		price: Balance,
 		_: AccessSpec,
-	) -> Result<gpux_primitives::LeaseId, sp_runtime::DispatchError> {
+	) -> Result<(gpux_primitives::LeaseId, frame_support::weights::Weight), sp_runtime::DispatchError>
+	{
 		if REFUSE_LEASES.with(|r| *r.borrow()) {
 			return Err(sp_runtime::DispatchError::Other("escrow exceeds balance"));
 		}
@@ -331,7 +332,8 @@ impl LeaseOpener<u64, Balance, u64> for MockLeases {
 		OPENED.with(|o| {
 			let mut opened = o.borrow_mut();
 			opened.push((*renter, machine, gpus, mode, duration, price));
-			Ok(opened.len() as u64 - 1)
+			// Half the most a lease may cost, so tests see what the leases really cost charged.
+			Ok((opened.len() as u64 - 1, Self::open_lease_weight().div(2)))
 		})
 	}
 	fn open_lease_weight() -> frame_support::weights::Weight {

@@ -1,12 +1,14 @@
 //! Orders, the price index they match from, and spot prices.
 
-use frame_support::{assert_noop, assert_ok, traits::Hooks};
-use gpux_primitives::{Balance, LeaseMode, NoMatch, Region, Requirements};
+use frame_support::{
+	assert_noop, assert_ok, dispatch::WithPostDispatchInfo, traits::Hooks, weights::Weight,
+};
+use gpux_primitives::{Balance, LeaseMode, LeaseOpener, NoMatch, Region, Requirements};
 use sp_runtime::{DispatchError, Permill};
 
 use crate::{
-	mock::*, ClassUsage, ClassUsages, ClassesToMatch, Error, Event, GpuClasses, ListingIndex,
-	MachineRecordOf, Machines, OrderBooks, OrderTerms, Orders, PriceKey,
+	mock::*, weights::WeightInfo, ClassUsage, ClassUsages, ClassesToMatch, Error, Event,
+	GpuClasses, ListingIndex, MachineRecordOf, Machines, OrderBooks, OrderTerms, Orders, PriceKey,
 };
 
 fn signed(who: u64) -> RuntimeOrigin {
@@ -62,6 +64,19 @@ fn place(
 		access(),
 		terms.split_across_fleet,
 	)
+}
+
+/// What an order of one class that got as far as its match is charged, with `leases` openings
+/// at what the mock says each cost and `refused` refused (charged at the most).
+fn charged_for_match(leases: u64, refused: u64) -> Weight {
+	<() as WeightInfo>::match_order(1)
+		.saturating_add(MockLeases::open_lease_weight().div(2).saturating_mul(leases))
+		.saturating_add(MockLeases::open_lease_weight().saturating_mul(refused))
+}
+
+/// What an order of one class that rests, or fails on its way to rest, is charged.
+fn charged_for_rest() -> Weight {
+	<() as WeightInfo>::place_order(1)
 }
 
 /// Runs the marketplace's `on_initialize` for each block up to `n`.
@@ -244,7 +259,10 @@ fn a_fleet_fills_a_large_order_all_or_nothing() {
 		assert_ok!(Marketplace::cancel_order(signed(BOB), 0));
 		order.split_across_fleet = true;
 		MockLeases::refuse(true);
-		assert_noop!(place(BOB, order.clone(), 50), DispatchError::Other("escrow exceeds balance"));
+		assert_noop!(
+			place(BOB, order.clone(), 50),
+			DispatchError::Other("escrow exceeds balance").with_weight(charged_for_match(0, 1))
+		);
 		MockLeases::refuse(false);
 		assert_ok!(place(BOB, order, 50));
 		let opened: Vec<_> = MockLeases::opened().iter().map(|l| (l.1, l.2, l.5)).collect();
@@ -253,11 +271,34 @@ fn a_fleet_fills_a_large_order_all_or_nothing() {
 }
 
 #[test]
+fn an_order_is_charged_for_what_it_did_not_the_most_it_could() {
+	ExtBuilder::default().build_and_execute(|| {
+		let charged = |result: frame_support::dispatch::DispatchResultWithPostInfo| {
+			result.expect("placed").actual_weight.expect("a weight after dispatch")
+		};
+		listed(2, 800, Some("rack"));
+		listed(2, 810, Some("rack"));
+		// Filled on one machine: the match and one lease at what it cost.
+		assert_eq!(charged(place(BOB, rtx(1, 1_000), 50)), charged_for_match(1, 0));
+		// Split over the fleet: two leases (the first machine's last GPU, the second's two);
+		// the same order again finds no GPU free and rests.
+		let mut split = rtx(3, 1_000);
+		split.split_across_fleet = true;
+		assert_eq!(charged(place(BOB, split.clone(), 50)), charged_for_match(2, 0));
+		assert_eq!(charged(place(BOB, split, 50)), charged_for_rest());
+		assert!(charged_for_match(1, 0).all_lt(Marketplace::place_order_weight(1, 1)));
+	});
+}
+
+#[test]
 fn a_lease_that_cannot_open_fails_the_order_and_changes_nothing() {
 	ExtBuilder::default().build_and_execute(|| {
 		listed(2, 800, None);
 		MockLeases::refuse(true);
-		assert_noop!(place(BOB, rtx(1, 1_000), 50), DispatchError::Other("escrow exceeds balance"));
+		assert_noop!(
+			place(BOB, rtx(1, 1_000), 50),
+			DispatchError::Other("escrow exceeds balance").with_weight(charged_for_match(0, 1))
+		);
 	});
 }
 
@@ -301,26 +342,40 @@ fn cancel_and_expiry_return_the_deposit() {
 #[test]
 fn bad_orders_are_refused_with_nothing_changed() {
 	ExtBuilder::default().build_and_execute(|| {
+		// Refused by its checks: charged those (with the match), not a rest or a lease.
+		let checked = charged_for_match(0, 0);
 		let with = |f: fn(&mut OrderTerms<u64>)| {
 			let mut order = rtx(1, 900);
 			f(&mut order);
 			order
 		};
-		assert_noop!(place(BOB, with(|o| o.gpus = 0), 50), Error::<Test>::ZeroGpus);
-		assert_noop!(place(BOB, with(|o| o.duration = 0), 50), Error::<Test>::InvalidOrder);
+		assert_noop!(
+			place(BOB, with(|o| o.gpus = 0), 50),
+			Error::<Test>::ZeroGpus.with_weight(checked)
+		);
+		assert_noop!(
+			place(BOB, with(|o| o.duration = 0), 50),
+			Error::<Test>::InvalidOrder.with_weight(checked)
+		);
 		assert_noop!(
 			place(BOB, with(|o| o.max_price_per_gpu_hour = 0), 50),
-			Error::<Test>::InvalidOrder
+			Error::<Test>::InvalidOrder.with_weight(checked)
 		);
-		assert_noop!(place(BOB, rtx(1, 900), 1), Error::<Test>::ExpiryOutOfBounds);
-		assert_noop!(place(BOB, rtx(1, 900), 2 + ORDER_LIFETIME), Error::<Test>::ExpiryOutOfBounds);
+		assert_noop!(
+			place(BOB, rtx(1, 900), 1),
+			Error::<Test>::ExpiryOutOfBounds.with_weight(checked)
+		);
+		assert_noop!(
+			place(BOB, rtx(1, 900), 2 + ORDER_LIFETIME),
+			Error::<Test>::ExpiryOutOfBounds.with_weight(checked)
+		);
 		assert_noop!(
 			place(BOB, with(|o| o.requirements.gpu_class = Some(7)), 50),
-			Error::<Test>::UnknownGpuClass
+			Error::<Test>::UnknownGpuClass.with_weight(checked)
 		);
 		assert_noop!(
 			place(BOB, with(|o| o.max_price_per_gpu_hour = RTX_4090_CEILING + 1), 50),
-			Error::<Test>::PriceAboveMfp
+			Error::<Test>::PriceAboveMfp.with_weight(checked)
 		);
 		assert_noop!(
 			place(
@@ -328,9 +383,14 @@ fn bad_orders_are_refused_with_nothing_changed() {
 				with(|o| o.requirements = Requirements { min_vram_gib: 100, ..Default::default() }),
 				50
 			),
+			// Any class: every class is looked at.
 			Error::<Test>::UnknownGpuClass
+				.with_weight(<() as WeightInfo>::match_order(crate::NextGpuClassId::<Test>::get()))
 		);
-		assert_noop!(place(POOR, rtx(1, 900), 50), Error::<Test>::DepositExceedsBalance);
+		assert_noop!(
+			place(POOR, rtx(1, 900), 50),
+			Error::<Test>::DepositExceedsBalance.with_weight(charged_for_rest())
+		);
 	});
 }
 
@@ -342,7 +402,10 @@ fn a_full_book_gives_way_only_to_a_higher_price() {
 		}
 		let book = || OrderBooks::<Test>::get(Some(RTX_4090)).into_inner();
 		assert_eq!(book(), vec![(800, 1), (700, 0), (600, 2)]);
-		assert_noop!(place(CHARLIE, rtx(1, 600), 60), Error::<Test>::BookFull);
+		assert_noop!(
+			place(CHARLIE, rtx(1, 600), 60),
+			Error::<Test>::BookFull.with_weight(charged_for_rest())
+		);
 		assert_ok!(place(CHARLIE, rtx(1, 650), 60));
 		assert_eq!(book(), vec![(800, 1), (700, 0), (650, 3)]);
 		assert!(order_events().contains(&Event::OrderEvicted {
@@ -360,7 +423,10 @@ fn a_renter_rests_a_bounded_number_of_orders() {
 		for at in 50..53 {
 			assert_ok!(place(BOB, rtx(1, 900), at));
 		}
-		assert_noop!(place(BOB, rtx(1, 900), 60), Error::<Test>::TooManyOrders);
+		assert_noop!(
+			place(BOB, rtx(1, 900), 60),
+			Error::<Test>::TooManyOrders.with_weight(charged_for_rest())
+		);
 		assert_ok!(Marketplace::cancel_order(signed(BOB), 0));
 		assert_ok!(place(BOB, rtx(1, 900), 60));
 	});
@@ -371,7 +437,10 @@ fn an_expiry_block_holds_a_bounded_number_of_orders() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(place(BOB, rtx(1, 900), 50));
 		assert_ok!(place(BOB, rtx(1, 900), 50));
-		assert_noop!(place(CHARLIE, rtx(1, 950), 50), Error::<Test>::ExpiryScheduleFull);
+		assert_noop!(
+			place(CHARLIE, rtx(1, 950), 50),
+			Error::<Test>::ExpiryScheduleFull.with_weight(charged_for_rest())
+		);
 		assert_ok!(place(CHARLIE, rtx(1, 950), 51));
 	});
 }
@@ -502,7 +571,7 @@ fn stored_listing(machine: u64, price: Balance, gpus: u32) {
 }
 
 #[test]
-fn matching_reads_the_same_bounded_number_of_entries_among_10_or_10_000_listings() {
+fn matching_reads_the_same_bounded_number_of_entries_among_10_or_100_000_listings() {
 	let reads_among = |listings: u64| {
 		let mut ext = ExtBuilder::default().build();
 		ext.execute_with(|| {
@@ -521,7 +590,7 @@ fn matching_reads_the_same_bounded_number_of_entries_among_10_or_10_000_listings
 		assert_eq!(found, Err(NoMatch::NoCapacity), "the cheapest candidates have one GPU");
 		reads
 	};
-	let (few, many) = (reads_among(10), reads_among(10_000));
+	let (few, many) = (reads_among(10), reads_among(100_000));
 	// The class, the spot parameters, and per candidate its index entry, machine, score and
 	// bond: nothing that grows with the listings.
 	let bound = 4 + 6 * MAX_MATCH_CANDIDATES;

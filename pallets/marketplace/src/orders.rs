@@ -3,7 +3,12 @@
 
 use alloc::vec::Vec;
 use frame_support::{
-	ensure, pallet_prelude::DispatchResult, storage::with_storage_layer, traits::Get,
+	dispatch::{DispatchErrorWithPostInfo, WithPostDispatchInfo},
+	ensure,
+	pallet_prelude::DispatchResult,
+	storage::with_storage_layer,
+	traits::Get,
+	weights::Weight,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
@@ -17,9 +22,10 @@ use sp_runtime::{
 };
 
 use crate::{
-	ClassesToMatch, Config, Error, Event, FleetLabelOf, GpuClasses, ListingIndex, ListingTermsOf,
-	MachineRecordOf, MatchCursor, NextGpuClassId, NextOrderId, OrderBooks, OrderExpiries, OrderId,
-	OrderRecord, OrderRecordOf, OrderTermsOf, Orders, OrdersPerRenter, Pallet, Providers,
+	weights::WeightInfo, ClassesToMatch, Config, Error, Event, FleetLabelOf, GpuClasses,
+	ListingIndex, ListingTermsOf, MachineRecordOf, MatchCursor, NextGpuClassId, NextOrderId,
+	OrderBooks, OrderExpiries, OrderId, OrderRecord, OrderRecordOf, OrderTermsOf, Orders,
+	OrdersPerRenter, Pallet, Providers,
 };
 
 /// GPUs of one machine a match takes, at a price per GPU-hour.
@@ -209,18 +215,20 @@ impl<T: Config> Pallet<T> {
 		T::Bonds::backs_after_slashes(provider, committed)
 	}
 
-	/// Opens every lease of `fills`, or none.
+	/// Opens every lease of `fills`, or none. Returns them, and with them or with the error,
+	/// what the openings cost (one that failed at the most an opening costs).
 	fn open_fills(
 		renter: &T::AccountId,
 		terms: &OrderTermsOf<T>,
 		access: &AccessSpec,
 		fills: &[Fill],
-	) -> Result<Vec<LeaseId>, DispatchError> {
+	) -> Result<(Vec<LeaseId>, Weight), (DispatchError, Weight)> {
+		let mut cost = Weight::zero();
 		with_storage_layer(|| {
 			fills
 				.iter()
 				.map(|fill| {
-					T::Leases::open_lease(
+					let (lease, weight) = T::Leases::open_lease(
 						renter,
 						fill.machine,
 						fill.gpus,
@@ -229,9 +237,14 @@ impl<T: Config> Pallet<T> {
 						fill.price,
 						access.clone(),
 					)
+					.inspect_err(|_| cost.saturating_accrue(T::Leases::open_lease_weight()))?;
+					cost.saturating_accrue(weight);
+					Ok(lease)
 				})
-				.collect()
+				.collect::<Result<Vec<_>, DispatchError>>()
 		})
+		.map(|leases| (leases, cost))
+		.map_err(|error| (error, cost))
 	}
 
 	/// Refuses orders that could never fill, and prices above the MFP.
@@ -271,33 +284,51 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Checks the order and looks for its fill; the order takes the next id either way.
+	pub(crate) fn match_new_order(
+		terms: &OrderTermsOf<T>,
+		expires_at: BlockNumberFor<T>,
+	) -> Result<(OrderId, Result<Vec<Fill>, NoMatch>), DispatchError> {
+		Self::ensure_valid_order(terms, expires_at)?;
+		let order = NextOrderId::<T>::get();
+		NextOrderId::<T>::put(order.checked_add(1).ok_or(Error::<T>::Overflow)?);
+		Ok((order, Self::find_match(terms, None)))
+	}
+
+	/// Places an order: filled at once, or resting. Returns it and what it cost: an order that
+	/// filled is charged the match (`match_order`) and what its leases cost, one that rests
+	/// `place_order`; so is a failure, by how far it got.
 	pub(crate) fn do_place_order(
 		renter: T::AccountId,
 		terms: OrderTermsOf<T>,
 		expires_at: BlockNumberFor<T>,
 		access: AccessSpec,
-	) -> Result<(OrderId, u32), DispatchError> {
-		Self::ensure_valid_order(&terms, expires_at)?;
-		let order = NextOrderId::<T>::get();
-		NextOrderId::<T>::put(order.checked_add(1).ok_or(Error::<T>::Overflow)?);
-		let opened = match Self::find_match(&terms, None) {
+	) -> Result<(OrderId, Weight), DispatchErrorWithPostInfo> {
+		let classes = match terms.requirements.gpu_class {
+			Some(_) => 1,
+			None => NextGpuClassId::<T>::get(),
+		};
+		let matched = T::WeightInfo::match_order(classes);
+		let (order, found) =
+			Self::match_new_order(&terms, expires_at).map_err(|e| e.with_weight(matched))?;
+		match found {
 			Ok(fills) => {
-				let leases = Self::open_fills(&renter, &terms, &access, &fills)?;
-				let opened = leases.len() as u32;
+				let (leases, cost) = Self::open_fills(&renter, &terms, &access, &fills)
+					.map_err(|(e, cost)| e.with_weight(matched.saturating_add(cost)))?;
 				Self::deposit_event(Event::OrderFilled { order, renter, leases });
-				opened
+				Ok((order, matched.saturating_add(cost)))
 			},
 			Err(reason) => {
+				let rested = T::WeightInfo::place_order(classes);
 				Self::deposit_event(Event::OrderUnmatched { order, reason });
 				let deposit = T::OrderDeposit::get();
 				T::Deposits::hold_deposit(&renter, deposit)
-					.map_err(|_| Error::<T>::DepositExceedsBalance)?;
+					.map_err(|_| Error::<T>::DepositExceedsBalance.with_weight(rested))?;
 				let record = OrderRecord { renter, terms, access, expires_at, deposit };
-				Self::rest(order, record)?;
-				0
+				Self::rest(order, record).map_err(|e| e.with_weight(rested))?;
+				Ok((order, rested))
 			},
-		};
-		Ok((order, opened))
+		}
 	}
 
 	/// Puts the order in its class's book (a full book gives up its lowest-priced order for a
@@ -431,7 +462,7 @@ impl<T: Config> Pallet<T> {
 					Self::open_fills(&record.renter, &record.terms, &record.access, &fills);
 				let deposit = Self::remove_order(order, &record);
 				match opened {
-					Ok(leases) => {
+					Ok((leases, _)) => {
 						let opened = leases.len() as u32;
 						Self::deposit_event(Event::OrderFilled {
 							order,
@@ -440,7 +471,7 @@ impl<T: Config> Pallet<T> {
 						});
 						Attempt::Filled(opened)
 					},
-					Err(error) => {
+					Err((error, _)) => {
 						Self::deposit_event(Event::OrderDropped { order, error, deposit });
 						Attempt::Dropped
 					},

@@ -1108,6 +1108,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"deregister_provider" => <() as WeightInfo>::deregister_provider(),
 				"set_reference_price" => <() as WeightInfo>::set_reference_price(),
 				"place_order" => <() as WeightInfo>::place_order(c),
+				"match_order" => <() as WeightInfo>::match_order(c),
 				"cancel_order" => <() as WeightInfo>::cancel_order(),
 				"expire_orders" => <() as WeightInfo>::expire_orders(n),
 				"update_spot_prices" => <() as WeightInfo>::update_spot_prices(c),

@@ -7,14 +7,14 @@
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.7Ts6EPmkWz/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.WZ2URuLlYa/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.7Ts6EPmkWz/benchmark.json
+// /tmp/tmp.WZ2URuLlYa/benchmark.json
 // --pallet
 // pallet_marketplace
 // --extrinsic
@@ -58,6 +58,7 @@ pub trait WeightInfo {
 	fn set_worker_key() -> Weight;
 	fn deregister_provider() -> Weight;
 	fn place_order(c: u32, ) -> Weight;
+	fn match_order(c: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn expire_orders(n: u32, ) -> Weight;
 	fn update_spot_prices(c: u32, ) -> Weight;
@@ -85,8 +86,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 74_875_000 picoseconds.
-		Weight::from_parts(76_531_000, 3803)
+		// Minimum execution time: 70_013_000 picoseconds.
+		Weight::from_parts(71_886_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -113,12 +114,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::MachinesOf` (r:0 w:1)
 	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 63]`.
-	fn register_machine(_f: u32, ) -> Weight {
+	fn register_machine(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1631 + f * (15 ±0)`
+		//  Measured:  `1627 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 188_245_000 picoseconds.
-		Weight::from_parts(208_010_575, 4076)
+		// Minimum execution time: 191_305_000 picoseconds.
+		Weight::from_parts(198_528_654, 4076)
+			// Standard Error: 86_521
+			.saturating_add(Weight::from_parts(314_776, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -152,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 102_055_000 picoseconds.
-		Weight::from_parts(106_914_000, 18258)
+		// Minimum execution time: 94_733_000 picoseconds.
+		Weight::from_parts(101_613_000, 18258)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -171,8 +174,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 45_764_000 picoseconds.
-		Weight::from_parts(46_732_000, 3995)
+		// Minimum execution time: 43_633_000 picoseconds.
+		Weight::from_parts(45_629_000, 3995)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -201,10 +204,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 105_393_000 picoseconds.
-		Weight::from_parts(121_333_400, 4076)
-			// Standard Error: 127_309
-			.saturating_add(Weight::from_parts(168_248, 0).saturating_mul(f.into()))
+		// Minimum execution time: 102_322_000 picoseconds.
+		Weight::from_parts(111_619_220, 4076)
+			// Standard Error: 36_251
+			.saturating_add(Weight::from_parts(349_288, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -241,10 +244,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 109_267_000 picoseconds.
-		Weight::from_parts(86_272_322, 18258)
-			// Standard Error: 291_184
-			.saturating_add(Weight::from_parts(33_471_598, 0).saturating_mul(n.into()))
+		// Minimum execution time: 116_446_000 picoseconds.
+		Weight::from_parts(97_312_228, 18258)
+			// Standard Error: 241_043
+			.saturating_add(Weight::from_parts(33_472_438, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -268,10 +271,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 55_796_000 picoseconds.
-		Weight::from_parts(31_337_856, 4076)
-			// Standard Error: 153_433
-			.saturating_add(Weight::from_parts(20_871_694, 0).saturating_mul(n.into()))
+		// Minimum execution time: 56_908_000 picoseconds.
+		Weight::from_parts(55_490_695, 4076)
+			// Standard Error: 208_414
+			.saturating_add(Weight::from_parts(20_045_286, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -288,8 +291,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 21_520_000 picoseconds.
-		Weight::from_parts(23_099_000, 6012)
+		// Minimum execution time: 23_034_000 picoseconds.
+		Weight::from_parts(23_683_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -301,8 +304,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 22_411_000 picoseconds.
-		Weight::from_parts(24_363_000, 3595)
+		// Minimum execution time: 22_832_000 picoseconds.
+		Weight::from_parts(26_108_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -312,8 +315,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 19_728_000 picoseconds.
-		Weight::from_parts(21_202_000, 3595)
+		// Minimum execution time: 19_229_000 picoseconds.
+		Weight::from_parts(20_066_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -327,8 +330,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 84_660_000 picoseconds.
-		Weight::from_parts(97_567_000, 3726)
+		// Minimum execution time: 86_543_000 picoseconds.
+		Weight::from_parts(97_804_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -342,8 +345,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 66_678_000 picoseconds.
-		Weight::from_parts(71_759_000, 3803)
+		// Minimum execution time: 71_950_000 picoseconds.
+		Weight::from_parts(85_279_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -381,14 +384,46 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10786 + c * (745 ±0)`
-		//  Estimated: `21078 + c * (21888 ±33)`
-		// Minimum execution time: 487_185_000 picoseconds.
-		Weight::from_parts(482_205_874, 21078)
-			// Standard Error: 3_265_194
-			.saturating_add(Weight::from_parts(181_012_434, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±0)`
+		// Minimum execution time: 500_352_000 picoseconds.
+		Weight::from_parts(261_177_135, 21078)
+			// Standard Error: 1_131_987
+			.saturating_add(Weight::from_parts(183_867_785, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
+			.saturating_add(Weight::from_parts(0, 21888).saturating_mul(c.into()))
+	}
+	/// Storage: `Parameters::Parameters` (r:7 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::NextGpuClassId` (r:1 w:0)
+	/// Proof: `Marketplace::NextGpuClassId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::GpuClasses` (r:64 w:0)
+	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::NextOrderId` (r:1 w:1)
+	/// Proof: `Marketplace::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ListingIndex` (r:512 w:0)
+	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:512 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Reputation::MachineScores` (r:512 w:0)
+	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Providers` (r:1 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:1 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// The range of component `c` is `[1, 64]`.
+	fn match_order(c: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `867 + c * (745 ±0)`
+		//  Estimated: `18567 + c * (21888 ±35)`
+		// Minimum execution time: 255_161_000 picoseconds.
+		Weight::from_parts(258_434_000, 18567)
+			// Standard Error: 883_995
+			.saturating_add(Weight::from_parts(178_073_795, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 21888).saturating_mul(c.into()))
 	}
 	/// Storage: `Marketplace::Orders` (r:1 w:1)
@@ -407,8 +442,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 151_518_000 picoseconds.
-		Weight::from_parts(156_222_000, 9624)
+		// Minimum execution time: 152_984_000 picoseconds.
+		Weight::from_parts(159_818_000, 9624)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -429,10 +464,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1492 + n * (161 ±0)`
 		//  Estimated: `9624 + n * (3670 ±13)`
-		// Minimum execution time: 78_059_000 picoseconds.
-		Weight::from_parts(37_740_522, 9624)
-			// Standard Error: 358_306
-			.saturating_add(Weight::from_parts(50_241_701, 0).saturating_mul(n.into()))
+		// Minimum execution time: 81_819_000 picoseconds.
+		Weight::from_parts(39_563_942, 9624)
+			// Standard Error: 456_701
+			.saturating_add(Weight::from_parts(50_208_808, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -452,10 +487,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
 		//  Estimated: `11034 + c * (2525 ±46)`
-		// Minimum execution time: 57_656_000 picoseconds.
-		Weight::from_parts(33_509_865, 11034)
-			// Standard Error: 117_332
-			.saturating_add(Weight::from_parts(8_929_375, 0).saturating_mul(c.into()))
+		// Minimum execution time: 60_741_000 picoseconds.
+		Weight::from_parts(39_968_516, 11034)
+			// Standard Error: 164_332
+			.saturating_add(Weight::from_parts(9_086_298, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -489,10 +524,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2906 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 12_239_000 picoseconds.
-		Weight::from_parts(37_208_962, 22878)
-			// Standard Error: 1_654_740
-			.saturating_add(Weight::from_parts(175_890_630, 0).saturating_mul(n.into()))
+		// Minimum execution time: 11_835_000 picoseconds.
+		Weight::from_parts(32_385_623, 22878)
+			// Standard Error: 1_679_035
+			.saturating_add(Weight::from_parts(172_408_002, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -518,8 +553,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 155_016_000 picoseconds.
-		Weight::from_parts(162_809_000, 11410)
+		// Minimum execution time: 150_551_000 picoseconds.
+		Weight::from_parts(156_504_000, 11410)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -548,10 +583,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 144_586_000 picoseconds.
-		Weight::from_parts(153_060_424, 21078)
-			// Standard Error: 198_283
-			.saturating_add(Weight::from_parts(244_385, 0).saturating_mul(b.into()))
+		// Minimum execution time: 145_228_000 picoseconds.
+		Weight::from_parts(154_464_656, 21078)
+			// Standard Error: 250_754
+			.saturating_add(Weight::from_parts(747_945, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -568,10 +603,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 73_310_000 picoseconds.
-		Weight::from_parts(76_197_126, 4974)
-			// Standard Error: 124_266
-			.saturating_add(Weight::from_parts(740_439, 0).saturating_mul(b.into()))
+		// Minimum execution time: 74_013_000 picoseconds.
+		Weight::from_parts(80_369_977, 4974)
+			// Standard Error: 100_300
+			.saturating_add(Weight::from_parts(485_689, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -589,8 +624,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 55_569_000 picoseconds.
-		Weight::from_parts(57_127_000, 6094)
+		// Minimum execution time: 55_323_000 picoseconds.
+		Weight::from_parts(57_212_000, 6094)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -608,8 +643,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 88_741_000 picoseconds.
-		Weight::from_parts(94_467_000, 4974)
+		// Minimum execution time: 88_787_000 picoseconds.
+		Weight::from_parts(94_354_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -621,8 +656,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 29_372_000 picoseconds.
-		Weight::from_parts(32_555_000, 4974)
+		// Minimum execution time: 27_582_000 picoseconds.
+		Weight::from_parts(29_145_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -638,8 +673,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 88_743_000 picoseconds.
-		Weight::from_parts(90_472_000, 6196)
+		// Minimum execution time: 82_582_000 picoseconds.
+		Weight::from_parts(91_023_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -690,13 +725,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±152) + n * (11994 ±281)`
-		// Minimum execution time: 7_662_000 picoseconds.
-		Weight::from_parts(8_108_000, 26100)
-			// Standard Error: 37_154_268
-			.saturating_add(Weight::from_parts(417_513_048, 0).saturating_mul(n.into()))
-			// Standard Error: 18_500_572
-			.saturating_add(Weight::from_parts(121_621_357, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±38) + n * (11994 ±72)`
+		// Minimum execution time: 7_382_000 picoseconds.
+		Weight::from_parts(7_826_000, 26100)
+			// Standard Error: 38_097_062
+			.saturating_add(Weight::from_parts(412_935_529, 0).saturating_mul(n.into()))
+			// Standard Error: 18_970_026
+			.saturating_add(Weight::from_parts(124_533_737, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(b.into())))
@@ -719,8 +754,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 74_875_000 picoseconds.
-		Weight::from_parts(76_531_000, 3803)
+		// Minimum execution time: 70_013_000 picoseconds.
+		Weight::from_parts(71_886_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -747,12 +782,14 @@ impl WeightInfo for () {
 	/// Storage: `Marketplace::MachinesOf` (r:0 w:1)
 	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `f` is `[0, 63]`.
-	fn register_machine(_f: u32, ) -> Weight {
+	fn register_machine(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1631 + f * (15 ±0)`
+		//  Measured:  `1627 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 188_245_000 picoseconds.
-		Weight::from_parts(208_010_575, 4076)
+		// Minimum execution time: 191_305_000 picoseconds.
+		Weight::from_parts(198_528_654, 4076)
+			// Standard Error: 86_521
+			.saturating_add(Weight::from_parts(314_776, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -786,8 +823,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 102_055_000 picoseconds.
-		Weight::from_parts(106_914_000, 18258)
+		// Minimum execution time: 94_733_000 picoseconds.
+		Weight::from_parts(101_613_000, 18258)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -805,8 +842,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 45_764_000 picoseconds.
-		Weight::from_parts(46_732_000, 3995)
+		// Minimum execution time: 43_633_000 picoseconds.
+		Weight::from_parts(45_629_000, 3995)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -835,10 +872,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 105_393_000 picoseconds.
-		Weight::from_parts(121_333_400, 4076)
-			// Standard Error: 127_309
-			.saturating_add(Weight::from_parts(168_248, 0).saturating_mul(f.into()))
+		// Minimum execution time: 102_322_000 picoseconds.
+		Weight::from_parts(111_619_220, 4076)
+			// Standard Error: 36_251
+			.saturating_add(Weight::from_parts(349_288, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -875,10 +912,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 109_267_000 picoseconds.
-		Weight::from_parts(86_272_322, 18258)
-			// Standard Error: 291_184
-			.saturating_add(Weight::from_parts(33_471_598, 0).saturating_mul(n.into()))
+		// Minimum execution time: 116_446_000 picoseconds.
+		Weight::from_parts(97_312_228, 18258)
+			// Standard Error: 241_043
+			.saturating_add(Weight::from_parts(33_472_438, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -902,10 +939,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 55_796_000 picoseconds.
-		Weight::from_parts(31_337_856, 4076)
-			// Standard Error: 153_433
-			.saturating_add(Weight::from_parts(20_871_694, 0).saturating_mul(n.into()))
+		// Minimum execution time: 56_908_000 picoseconds.
+		Weight::from_parts(55_490_695, 4076)
+			// Standard Error: 208_414
+			.saturating_add(Weight::from_parts(20_045_286, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -922,8 +959,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 21_520_000 picoseconds.
-		Weight::from_parts(23_099_000, 6012)
+		// Minimum execution time: 23_034_000 picoseconds.
+		Weight::from_parts(23_683_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -935,8 +972,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 22_411_000 picoseconds.
-		Weight::from_parts(24_363_000, 3595)
+		// Minimum execution time: 22_832_000 picoseconds.
+		Weight::from_parts(26_108_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -946,8 +983,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 19_728_000 picoseconds.
-		Weight::from_parts(21_202_000, 3595)
+		// Minimum execution time: 19_229_000 picoseconds.
+		Weight::from_parts(20_066_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -961,8 +998,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 84_660_000 picoseconds.
-		Weight::from_parts(97_567_000, 3726)
+		// Minimum execution time: 86_543_000 picoseconds.
+		Weight::from_parts(97_804_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -976,8 +1013,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 66_678_000 picoseconds.
-		Weight::from_parts(71_759_000, 3803)
+		// Minimum execution time: 71_950_000 picoseconds.
+		Weight::from_parts(85_279_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1015,14 +1052,46 @@ impl WeightInfo for () {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10786 + c * (745 ±0)`
-		//  Estimated: `21078 + c * (21888 ±33)`
-		// Minimum execution time: 487_185_000 picoseconds.
-		Weight::from_parts(482_205_874, 21078)
-			// Standard Error: 3_265_194
-			.saturating_add(Weight::from_parts(181_012_434, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±0)`
+		// Minimum execution time: 500_352_000 picoseconds.
+		Weight::from_parts(261_177_135, 21078)
+			// Standard Error: 1_131_987
+			.saturating_add(Weight::from_parts(183_867_785, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
+			.saturating_add(Weight::from_parts(0, 21888).saturating_mul(c.into()))
+	}
+	/// Storage: `Parameters::Parameters` (r:7 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::NextGpuClassId` (r:1 w:0)
+	/// Proof: `Marketplace::NextGpuClassId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::GpuClasses` (r:64 w:0)
+	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::NextOrderId` (r:1 w:1)
+	/// Proof: `Marketplace::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ListingIndex` (r:512 w:0)
+	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:512 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Reputation::MachineScores` (r:512 w:0)
+	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Providers` (r:1 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:1 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// The range of component `c` is `[1, 64]`.
+	fn match_order(c: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `867 + c * (745 ±0)`
+		//  Estimated: `18567 + c * (21888 ±35)`
+		// Minimum execution time: 255_161_000 picoseconds.
+		Weight::from_parts(258_434_000, 18567)
+			// Standard Error: 883_995
+			.saturating_add(Weight::from_parts(178_073_795, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
+			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(c.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 21888).saturating_mul(c.into()))
 	}
 	/// Storage: `Marketplace::Orders` (r:1 w:1)
@@ -1041,8 +1110,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 151_518_000 picoseconds.
-		Weight::from_parts(156_222_000, 9624)
+		// Minimum execution time: 152_984_000 picoseconds.
+		Weight::from_parts(159_818_000, 9624)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -1063,10 +1132,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1492 + n * (161 ±0)`
 		//  Estimated: `9624 + n * (3670 ±13)`
-		// Minimum execution time: 78_059_000 picoseconds.
-		Weight::from_parts(37_740_522, 9624)
-			// Standard Error: 358_306
-			.saturating_add(Weight::from_parts(50_241_701, 0).saturating_mul(n.into()))
+		// Minimum execution time: 81_819_000 picoseconds.
+		Weight::from_parts(39_563_942, 9624)
+			// Standard Error: 456_701
+			.saturating_add(Weight::from_parts(50_208_808, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1086,10 +1155,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
 		//  Estimated: `11034 + c * (2525 ±46)`
-		// Minimum execution time: 57_656_000 picoseconds.
-		Weight::from_parts(33_509_865, 11034)
-			// Standard Error: 117_332
-			.saturating_add(Weight::from_parts(8_929_375, 0).saturating_mul(c.into()))
+		// Minimum execution time: 60_741_000 picoseconds.
+		Weight::from_parts(39_968_516, 11034)
+			// Standard Error: 164_332
+			.saturating_add(Weight::from_parts(9_086_298, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -1123,10 +1192,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2906 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 12_239_000 picoseconds.
-		Weight::from_parts(37_208_962, 22878)
-			// Standard Error: 1_654_740
-			.saturating_add(Weight::from_parts(175_890_630, 0).saturating_mul(n.into()))
+		// Minimum execution time: 11_835_000 picoseconds.
+		Weight::from_parts(32_385_623, 22878)
+			// Standard Error: 1_679_035
+			.saturating_add(Weight::from_parts(172_408_002, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -1152,8 +1221,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 155_016_000 picoseconds.
-		Weight::from_parts(162_809_000, 11410)
+		// Minimum execution time: 150_551_000 picoseconds.
+		Weight::from_parts(156_504_000, 11410)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1182,10 +1251,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 144_586_000 picoseconds.
-		Weight::from_parts(153_060_424, 21078)
-			// Standard Error: 198_283
-			.saturating_add(Weight::from_parts(244_385, 0).saturating_mul(b.into()))
+		// Minimum execution time: 145_228_000 picoseconds.
+		Weight::from_parts(154_464_656, 21078)
+			// Standard Error: 250_754
+			.saturating_add(Weight::from_parts(747_945, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1202,10 +1271,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 73_310_000 picoseconds.
-		Weight::from_parts(76_197_126, 4974)
-			// Standard Error: 124_266
-			.saturating_add(Weight::from_parts(740_439, 0).saturating_mul(b.into()))
+		// Minimum execution time: 74_013_000 picoseconds.
+		Weight::from_parts(80_369_977, 4974)
+			// Standard Error: 100_300
+			.saturating_add(Weight::from_parts(485_689, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1223,8 +1292,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 55_569_000 picoseconds.
-		Weight::from_parts(57_127_000, 6094)
+		// Minimum execution time: 55_323_000 picoseconds.
+		Weight::from_parts(57_212_000, 6094)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1242,8 +1311,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 88_741_000 picoseconds.
-		Weight::from_parts(94_467_000, 4974)
+		// Minimum execution time: 88_787_000 picoseconds.
+		Weight::from_parts(94_354_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1255,8 +1324,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 29_372_000 picoseconds.
-		Weight::from_parts(32_555_000, 4974)
+		// Minimum execution time: 27_582_000 picoseconds.
+		Weight::from_parts(29_145_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1272,8 +1341,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 88_743_000 picoseconds.
-		Weight::from_parts(90_472_000, 6196)
+		// Minimum execution time: 82_582_000 picoseconds.
+		Weight::from_parts(91_023_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1324,13 +1393,13 @@ impl WeightInfo for () {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±152) + n * (11994 ±281)`
-		// Minimum execution time: 7_662_000 picoseconds.
-		Weight::from_parts(8_108_000, 26100)
-			// Standard Error: 37_154_268
-			.saturating_add(Weight::from_parts(417_513_048, 0).saturating_mul(n.into()))
-			// Standard Error: 18_500_572
-			.saturating_add(Weight::from_parts(121_621_357, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±38) + n * (11994 ±72)`
+		// Minimum execution time: 7_382_000 picoseconds.
+		Weight::from_parts(7_826_000, 26100)
+			// Standard Error: 38_097_062
+			.saturating_add(Weight::from_parts(412_935_529, 0).saturating_mul(n.into()))
+			// Standard Error: 18_970_026
+			.saturating_add(Weight::from_parts(124_533_737, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(b.into())))

@@ -128,7 +128,8 @@ pub trait LeaseRegistry<AccountId, Balance> {
 /// lease as a direct rent would.
 pub trait LeaseOpener<AccountId, Balance, BlockNumber> {
 	/// Rents `gpus` GPUs of `machine` for `renter` as `rent` does, `price` being the most it pays
-	/// per GPU-hour (a spot lease's bid); changes nothing if it fails.
+	/// per GPU-hour (a spot lease's bid); changes nothing if it fails. Returns the lease and
+	/// what opening it cost (at most `open_lease_weight`).
 	fn open_lease(
 		renter: &AccountId,
 		machine: MachineId,
@@ -137,7 +138,7 @@ pub trait LeaseOpener<AccountId, Balance, BlockNumber> {
 		duration: BlockNumber,
 		price: Balance,
 		access: crate::market::AccessSpec,
-	) -> Result<LeaseId, DispatchError>;
+	) -> Result<(LeaseId, sp_runtime::Weight), DispatchError>;
 	/// The most one `open_lease` costs.
 	fn open_lease_weight() -> sp_runtime::Weight;
 }

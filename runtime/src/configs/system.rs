@@ -1,4 +1,6 @@
-use frame_support::{derive_impl, dispatch::DispatchClass, parameter_types, weights::Weight};
+use frame_support::{
+	derive_impl, dispatch::DispatchClass, parameter_types, traits::Get, weights::Weight,
+};
 use frame_system::limits::{BlockLength, BlockWeights};
 use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
