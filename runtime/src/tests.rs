@@ -51,6 +51,28 @@ fn run_to_block(n: crate::BlockNumber) {
 	}
 }
 
+/// `provider` registers a machine of `spec` in France whose worker key comes from `seed`, with
+/// the key's proof of possession; returns the machine.
+fn register_machine_with_worker(
+	provider: &crate::AccountId,
+	spec: &gpux_primitives::MachineSpec,
+	seed: [u8; 32],
+) -> u64 {
+	let genesis = gpux_primitives::attestation::hash32(System::block_hash(0));
+	let possession = gpux_primitives::attestation::key_possession_message(&genesis, provider);
+	let worker = <sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&seed);
+	let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
+	assert_ok!(crate::Marketplace::register_machine(
+		RuntimeOrigin::signed(provider.clone()),
+		spec.clone(),
+		sp_core::Pair::public(&worker),
+		sp_core::Pair::sign(&worker, &possession),
+		gpux_primitives::Region { country: *b"FR", location: None },
+		None
+	));
+	machine
+}
+
 /// Bob rents one of the demo machine's (0) GPUs for an hour at 0.5 GPUX; returns the lease.
 fn bob_rents_a_demo_gpu_for_an_hour() -> u64 {
 	let lease = pallet_leases::NextLeaseId::<Runtime>::get();
@@ -260,29 +282,15 @@ mod market {
 		let template = pallet_marketplace::Machines::<Runtime>::get(0).unwrap();
 		let (mut spec, terms) = (template.spec, template.listing.unwrap());
 		spec.gpu_count = 16;
-		let genesis = gpux_primitives::attestation::hash32(System::block_hash(0));
 		let mut machines = Vec::new();
 		for (p, provider) in providers.iter().enumerate() {
 			let who = RuntimeOrigin::signed(provider.to_account_id());
 			assert_ok!(Marketplace::register_provider(who.clone(), Default::default()));
 			assert_ok!(ProviderStaking::bond(who.clone(), 100_000 * UNITS));
-			let possession = gpux_primitives::attestation::key_possession_message(
-				&genesis,
-				&provider.to_account_id(),
-			);
 			for m in 0..30u8 {
 				let mut seed = [0u8; 32];
 				(seed[0], seed[1]) = (p as u8 + 1, m);
-				let worker = <sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&seed);
-				let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
-				assert_ok!(Marketplace::register_machine(
-					who.clone(),
-					spec.clone(),
-					sp_core::Pair::public(&worker),
-					sp_core::Pair::sign(&worker, &possession),
-					gpux_primitives::Region { country: *b"FR", location: None },
-					None
-				));
+				let machine = register_machine_with_worker(&provider.to_account_id(), &spec, seed);
 				assert_ok!(Marketplace::set_listing(who.clone(), machine, terms.clone()));
 				machines.push(machine);
 			}
@@ -1398,22 +1406,11 @@ mod state_bytes {
 			assert_ok!(ProviderStaking::bond(who.clone(), 100_000 * UNITS));
 			let template = pallet_marketplace::Machines::<Runtime>::get(0).unwrap();
 			let (spec, terms) = (template.spec, template.listing.unwrap());
-			let genesis = gpux_primitives::attestation::hash32(System::block_hash(0));
-			let possession =
-				gpux_primitives::attestation::key_possession_message(&genesis, &provider);
 
 			let start = state_bytes();
 			let first = pallet_marketplace::NextMachineId::<Runtime>::get();
 			for m in 0..N as u8 {
-				let worker = <sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&[m + 1; 32]);
-				assert_ok!(Marketplace::register_machine(
-					who.clone(),
-					spec.clone(),
-					sp_core::Pair::public(&worker),
-					sp_core::Pair::sign(&worker, &possession),
-					gpux_primitives::Region { country: *b"FR", location: None },
-					None
-				));
+				register_machine_with_worker(&provider, &spec, [m + 1; 32]);
 			}
 			let registered = state_bytes();
 			for machine in first..first + N {
