@@ -57,16 +57,22 @@ async function main (argv) {
   };
   const facts = await readFacts(api);
   const anchor = await heartbeatWindows(api);
+  const counts = splitCounts(opts.kind, opts.count, opts.mix);
+  const marketKinds = Object.keys(counts).filter((k) => k !== 'transfer' && counts[k] > 0);
+  if (!facts.market && marketKinds.length) {
+    throw new ChainError(`${chain.name} has no marketplace: only --kind transfer runs on it (asked for ${marketKinds.join(', ')})`);
+  }
   log(`connected to ${chain.name} (spec ${chain.specVersion}) at ${opts.url}; measuring block time`);
   const blockMs = await measureBlockTime(api, 2, 90_000);
-  const counts = splitCounts(opts.kind, opts.count, opts.mix);
   const plan = makePlan({
-    counts, rate: opts.rate, durationS: opts.duration, blockMs, windowBlocks: anchor.interval,
+    counts, rate: opts.rate, durationS: opts.duration, blockMs, windowBlocks: anchor?.interval ?? 0,
     perSender: opts.perSender, leaseBlocks: opts.leaseBlocks, settleLeases: opts.settleLeases,
   });
-  const lease = pricesFor(facts, opts.leaseBlocks);
+  const lease = facts.market ? pricesFor(facts, opts.leaseBlocks) : { prices: null };
   const { prices } = lease;
-  log(`block time ${Math.round(blockMs)} ms; heartbeat windows of ${anchor.interval} blocks; MFP ${facts.mfp} planck/GPU-hour`);
+  log(facts.market
+    ? `block time ${Math.round(blockMs)} ms; heartbeat windows of ${anchor.interval} blocks; MFP ${facts.mfp} planck/GPU-hour`
+    : `block time ${Math.round(blockMs)} ms; no marketplace on this chain`);
   log(`plan: ${JSON.stringify(plan.counts)}; machines ${JSON.stringify(Object.fromEntries(Object.entries(plan.pools).map(([k, p]) => [k, p.machines])))}; senders ${JSON.stringify(plan.senders)}`);
   for (const note of plan.notes) log(`note: ${note}`);
 

@@ -170,8 +170,12 @@ export function eventsOf (api, events, section, method) {
   return events.filter(({ event }) => api.events[section]?.[method]?.is(event)).map(({ event }) => event);
 }
 
-/** Reads `attestation.heartbeatWindows` as plain numbers, with the launch default if unset. */
+/**
+ * Reads `attestation.heartbeatWindows` as plain numbers, with the launch default if unset; null
+ * on a chain without attestation.
+ */
 export async function heartbeatWindows (api) {
+  if (!api.query.attestation) return null;
   const stored = await api.query.attestation.heartbeatWindows();
   if (stored.isSome) {
     const a = stored.unwrap();

@@ -32,11 +32,19 @@ export async function readFacts (api) {
   const c = api.consts;
   const big = (v, fallback) => (v === undefined ? fallback : v.toBigInt());
   const num = (v, fallback) => (v === undefined ? fallback : v.toNumber());
+  const sudoKey = api.query.sudo ? await api.query.sudo.key() : null;
+  const common = {
+    genesis: api.genesisHash.toU8a(),
+    existentialDeposit: big(c.balances?.existentialDeposit, MILLI),
+    sudoKey: sudoKey && sudoKey.isSome ? sudoKey.unwrap().toString() : null,
+  };
+  // A chain without the market (the solochain template, measured for comparison): transfers.
+  if (!api.call.marketplaceApi) return { ...common, market: false };
   const mfp = balanceOf(await api.call.marketplaceApi.mfp(RTX_4090));
   if (!mfp) throw new ChainError('marketplaceApi.mfp(0) is None: GPU class 0 (RTX 4090) is missing');
-  const sudoKey = api.query.sudo ? await api.query.sudo.key() : null;
   return {
-    genesis: api.genesisHash.toU8a(),
+    ...common,
+    market: true,
     mfp,
     minBondPerGpu: big(c.providerStaking?.minBondPerGpu, 100n * UNIT),
     providerDeposit: big(c.marketplace?.providerDeposit, UNIT),
@@ -51,8 +59,6 @@ export async function readFacts (api) {
     maxOrderLifetime: num(c.marketplace?.maxOrderLifetime, 100_800),
     maxTracked: num(c.attestation?.maxTrackedMachines, 5000),
     tracked: (await api.query.attestation.trackedMachineCount()).toNumber(),
-    existentialDeposit: big(c.balances?.existentialDeposit, MILLI),
-    sudoKey: sudoKey && sudoKey.isSome ? sudoKey.unwrap().toString() : null,
   };
 }
 
@@ -118,8 +124,12 @@ export function telemetryFor (seed, pool, index, gpus) {
   };
 }
 
-/** `calls` as batchAll transactions of at most `size` calls (a lone call goes as it is). */
+/**
+ * `calls` as batchAll transactions of at most `size` calls (a lone call goes as it is; on a chain
+ * without `utility`, every call).
+ */
 function batches (api, calls, size) {
+  if (!api.tx.utility) return calls;
   const out = [];
   for (let i = 0; i < calls.length; i += size) {
     const chunk = calls.slice(i, i + size);
@@ -150,7 +160,8 @@ export async function fund (api, { wants, keys, opts, facts, log }) {
     if (!sudoer) throw new ChainError(`--fund-mode sudo: none of --funders holds the sudo key (${facts.sudoKey ?? 'the chain has none'})`);
     const calls = short.map((s) => api.tx.balances.forceSetBalance(s.pair.address, s.free + s.top));
     const items = batches(api, calls, 256).map((tx, i) => ({ pair: sudoer, tx: api.tx.sudo.sudo(tx), what: `funding batch ${i}` }));
-    const results = await sendAll(api, items, { concurrency: 16 });
+    // Unbatched (no `utility`), many more go at once: each waits for its block.
+    const results = await sendAll(api, items, { concurrency: api.tx.utility ? 16 : 512 });
     for (const r of results) {
       for (const e of eventsOf(api, r.events, 'sudo', 'Sudid')) {
         if (e.data.sudoResult.isErr) throw new ChainError(`funding by sudo failed: ${e.data.sudoResult.asErr.toString()}`);
@@ -174,7 +185,7 @@ export async function fund (api, { wants, keys, opts, facts, log }) {
   }
   const items = perFunder.flatMap((calls, f) => batches(api, calls, 256)
     .map((tx, i) => ({ pair: funders[f], tx, what: `funding batch ${i} from ${opts.funders[f]}` })));
-  await sendAll(api, items, { concurrency: 32 });
+  await sendAll(api, items, { concurrency: api.tx.utility ? 32 : 512 });
 }
 
 /** The machines a pool is made of: indices, providers, worker keys, telemetry. */

@@ -11,7 +11,8 @@ const none = () => ({ isSome: false, isNone: true, unwrap: () => { throw new Err
 const opt = (v) => (v === undefined || v === null ? none() : some(v));
 const keyOf = (u8a) => Buffer.from(u8a).toString('hex');
 
-export function fakeApi ({ mfp = 10n ** 12n, interval = 10 } = {}) {
+/** `plain`: a chain with only System, Balances and Sudo, like the solochain template. */
+export function fakeApi ({ mfp = 10n ** 12n, interval = 10, plain = false } = {}) {
   const state = {
     best: 100,
     nonces: new Map(),
@@ -105,7 +106,12 @@ export function fakeApi ({ mfp = 10n ** 12n, interval = 10 } = {}) {
     return tx;
   };
 
-  const tx = new Proxy({}, { get: (_, section) => new Proxy({}, { get: (__, method) => (...args) => makeTx(section, method, args) }) });
+  const plainSections = new Set(['system', 'balances', 'sudo']);
+  const tx = new Proxy({}, {
+    get: (_, section) => (plain && !plainSections.has(section)
+      ? undefined
+      : new Proxy({}, { get: (__, method) => (...args) => makeTx(section, method, args) })),
+  });
   const multi = (fn) => ({ multi: async (keys) => keys.map(fn) });
 
   const api = {
@@ -157,5 +163,10 @@ export function fakeApi ({ mfp = 10n ** 12n, interval = 10 } = {}) {
       },
     },
   };
+  if (plain) {
+    for (const section of ['providerStaking', 'marketplace', 'leases', 'attestation']) delete api.consts[section];
+    for (const section of ['attestation', 'marketplace', 'providerStaking']) delete api.query[section];
+    api.call = {};
+  }
   return api;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { cryptoWaitReady, sr25519Verify } from '@polkadot/util-crypto';
 import { parseArgs } from '../lib/args.mjs';
+import { heartbeatWindows } from '../lib/chain.mjs';
 import { heartbeatStatement, windowOf, workerSigningMessage } from '../lib/codec.mjs';
 import { Keeper } from '../lib/keeper.mjs';
 import { Keys } from '../lib/keys.mjs';
@@ -31,6 +32,29 @@ async function prepare (argv) {
 
 describe('setup and pre-signing against a fake chain', () => {
   before(cryptoWaitReady);
+
+  it('runs transfers on a chain without the market or utility, funding one call at a time', async () => {
+    const api = fakeApi({ plain: true });
+    const opts = parseArgs(['--kind', 'transfer', '--count', '40', '--duration', '60', '--rate', '40', '--seed', 'plain']);
+    const keys = new Keys(42, opts.seed);
+    api.state.sudo = keys.dev('//Alice').address;
+    const facts = await readFacts(api);
+    assert.equal(facts.market, false);
+    assert.equal(await heartbeatWindows(api), null);
+    const counts = splitCounts(opts.kind, opts.count, opts.mix);
+    const plan = makePlan({ counts, rate: opts.rate, durationS: opts.duration, blockMs: 1000, windowBlocks: 0,
+      perSender: opts.perSender, leaseBlocks: opts.leaseBlocks, settleLeases: opts.settleLeases });
+    const lease = { prices: null };
+    const senderWants = Array.from({ length: plan.senders.transfer }, (_, i) =>
+      ({ pair: keys.sender('transfer', i), want: senderWant('transfer', Math.ceil(40 / plan.senders.transfer), facts, null, lease) }));
+    const world = await setupPools(api, { plan, keys, opts, facts, prices: null, log: quiet, fundAlso: senderWants });
+    // No batches: a sudo call per sender.
+    assert.deepEqual(new Set(api.state.calls), new Set(['sudo.sudo', 'balances.forceSetBalance']));
+    assert.equal(api.state.calls.filter((c) => c === 'balances.forceSetBalance').length, senderWants.length);
+    for (const { pair, want } of senderWants) assert.ok(api.state.free.get(pair.address) >= want);
+    const signed = await presign(api, { counts, world, plan, keys, opts, facts, prices: null, lease, anchor: null, blockMs: 1000, log: quiet });
+    assert.equal(signed.queues.transfer.length, 40);
+  });
 
   it('sets up a mix, reuses it on a second run, and pre-signs every kind', async () => {
     const ctx = await prepare(['--kind', 'mix', '--count', '400', '--duration', '60', '--rate', '40', '--settle-leases', '20', '--seed', 'flow']);

@@ -1295,19 +1295,19 @@ mod governance {
 }
 
 mod extrinsic_weight {
-	use frame_support::{dispatch::GetDispatchInfo, traits::Get};
-	use sp_runtime::traits::TransactionExtension;
+	use frame_support::{dispatch::GetDispatchInfo, traits::Get, weights::Weight};
+	use sp_runtime::{generic::Era, traits::TransactionExtension};
 
 	use crate::{weights, Runtime, RuntimeCall, TxExtension};
 
-	/// The extensions a signed extrinsic carries, as a wallet sends them (mortal).
-	fn extensions() -> TxExtension {
+	/// The extensions a signed extrinsic carries, in `era`.
+	fn extensions(era: Era) -> TxExtension {
 		(
 			frame_system::CheckNonZeroSender::new(),
 			frame_system::CheckSpecVersion::new(),
 			frame_system::CheckTxVersion::new(),
 			frame_system::CheckGenesis::new(),
-			frame_system::CheckEra::from(sp_runtime::generic::Era::mortal(64, 0)),
+			frame_system::CheckEra::from(era),
 			frame_system::CheckNonce::from(0),
 			frame_system::CheckWeight::new(),
 			pallet_transaction_payment::ChargeTransactionPayment::from(0),
@@ -1316,10 +1316,14 @@ mod extrinsic_weight {
 		)
 	}
 
+	fn remark() -> RuntimeCall {
+		RuntimeCall::System(frame_system::Call::remark { remark: Vec::new() })
+	}
+
 	#[test]
 	fn a_signed_extrinsic_is_charged_its_measured_overhead_once() {
-		let remark = RuntimeCall::System(frame_system::Call::remark { remark: Vec::new() });
-		let extensions = extensions().weight(&remark);
+		// As a wallet sends it: mortal.
+		let extensions = extensions(Era::mortal(64, 0)).weight(&remark());
 		let measured = weights::extrinsic_weights::ExtrinsicBaseWeight::get();
 		let base = weights::ExtrinsicBaseWeight::get();
 		let block_weights = <Runtime as frame_system::Config>::BlockWeights::get();
@@ -1328,11 +1332,30 @@ mod extrinsic_weight {
 		// The extensions' compute is taken out of the measured overhead, not more: the
 		// whole declared overhead of a signed no-op still covers what was measured.
 		assert!(base.ref_time() > 0 && base.ref_time() < measured.ref_time());
-		let declared =
-			base.saturating_add(extensions).saturating_add(remark.get_dispatch_info().call_weight);
+		let declared = base
+			.saturating_add(extensions)
+			.saturating_add(remark().get_dispatch_info().call_weight);
 		assert!(declared.ref_time() >= measured.ref_time(), "{declared} < {measured}");
 		// ...and less than charging the extensions twice did.
 		assert!(declared.ref_time() < measured.saturating_add(extensions).ref_time());
+	}
+
+	#[test]
+	fn the_base_keeps_what_unsigned_extrinsics_run_and_the_extensions_storage() {
+		type System = weights::frame_system_extensions::WeightInfo<Runtime>;
+		use frame_system::ExtensionsWeightInfo as _;
+		// What the overhead signed (immortal) charges through its extensions...
+		let charged = extensions(Era::Immortal).weight(&remark());
+		// ...less their storage accesses and what an unsigned extrinsic runs too.
+		let db = weights::ParityDbWeight::get().reads_writes(3, 3);
+		let kept = [db, System::check_weight(), System::weight_reclaim()]
+			.into_iter()
+			.fold(Weight::zero(), Weight::saturating_add);
+		let measured = weights::extrinsic_weights::ExtrinsicBaseWeight::get();
+		assert_eq!(
+			measured.ref_time() - weights::ExtrinsicBaseWeight::get().ref_time(),
+			charged.ref_time() - kept.ref_time()
+		);
 	}
 }
 

@@ -5,6 +5,7 @@ use alloc::vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{EnsureOrigin, Get},
+	weights::Weight,
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
@@ -73,16 +74,21 @@ fn funded<T: Config>(who: T::AccountId) -> T::AccountId {
 	who
 }
 
-fn provider<T: Config>(name: &'static str) -> T::AccountId {
-	let who: T::AccountId = funded::<T>(account(name, 0, 0));
+/// `who`, funded and registered as a provider, with a bond that backs `gpus` GPUs.
+fn bonded<T: Config>(who: T::AccountId, gpus: u32) -> T::AccountId {
+	let who = funded::<T>(who);
 	let metadata = vec![0u8; T::MaxMetadataLen::get() as usize].try_into().expect("fits");
 	Pallet::<T>::do_register_provider(who.clone(), metadata).expect("registers");
-	// Whatever a benchmark lists, the bond backs it.
-	<T::Bonds as gpux_primitives::ProviderBonds<_>>::bond_for_benchmark(
-		&who,
-		T::MaxFleetSize::get().saturating_mul(T::MaxGpusPerMachine::get()),
-	);
+	<T::Bonds as gpux_primitives::ProviderBonds<_>>::bond_for_benchmark(&who, gpus);
 	who
+}
+
+/// A provider whose bond backs whatever a benchmark lists.
+fn provider<T: Config>(name: &'static str) -> T::AccountId {
+	bonded::<T>(
+		account(name, 0, 0),
+		T::MaxFleetSize::get().saturating_mul(T::MaxGpusPerMachine::get()),
+	)
 }
 
 /// `n` machines of `who` in one fleet; returns their ids.
@@ -104,21 +110,33 @@ fn fleet_of<T: Config>(who: &T::AccountId, n: u32) -> vec::Vec<MachineId> {
 		.collect()
 }
 
-/// Classes until there are at least `c`, each with `MaxMatchCandidates` listed one-GPU
-/// machines of one provider's fleet, all within an order's price: a match scans every one.
-fn classes_full_of_candidates<T: Config>(c: u32) -> T::AccountId {
+/// A fleet label of the longest length, the `n`th: labels that compare equal the longest.
+fn nth_fleet_label<T: Config>(n: u32) -> FleetLabelOf<T> {
+	let mut label = fleet_label::<T>().into_inner();
+	let len = label.len();
+	label[len.saturating_sub(4)..].copy_from_slice(&n.to_le_bytes()[..len.min(4)]);
+	label.try_into().expect("the same length")
+}
+
+/// `MaxMatchCandidates` listed one-GPU machines in `class`, within an order's price, each
+/// in a fleet of its own: a match scans every one and keeps each fleet apart. Their provider's
+/// bond, read once, is what `provider_backing` weighs.
+fn candidates<T: Config>(class: gpux_primitives::GpuClassId) {
 	let provider: T::AccountId = account("candidates", 0, 0);
+	let first = MachineId::MAX / 2 + MachineId::from(class) * 1_000;
+	for i in 0..T::MaxMatchCandidates::get() {
+		let machine = first + MachineId::from(i);
+		let fleet = nth_fleet_label::<T>(class.saturating_mul(1_000).saturating_add(i));
+		Pallet::<T>::benchmark_indexed_machine(machine, class, &provider, fleet);
+	}
+}
+
+/// Classes until there are at least `c`, each full of candidates.
+fn classes_full_of_candidates<T: Config>(c: u32) {
 	while NextGpuClassId::<T>::get() < c {
 		gpu_class::<T>();
 	}
-	let mut machine = MachineId::MAX / 2;
-	for class in 0..c {
-		for _ in 0..T::MaxMatchCandidates::get() {
-			Pallet::<T>::benchmark_indexed_machine(machine, class, &provider, fleet_label::<T>());
-			machine = machine.saturating_add(1);
-		}
-	}
-	provider
+	(0..c).for_each(candidates::<T>);
 }
 
 /// Orders a match cannot fill: more GPUs than all candidates have, any class, split allowed.
@@ -427,10 +445,35 @@ mod benchmarks {
 
 		#[block]
 		{
-			let (order, matched) =
+			let (order, matched, _) =
 				Pallet::<T>::match_new_order(&terms, expires_at).expect("a valid order");
 			Pallet::<T>::deposit_event(Event::OrderFilled { order, renter, leases });
 			found = matched;
+		}
+
+		assert!(found.is_err());
+	}
+
+	/// `l`: listings of the class besides its `MaxMatchCandidates` cheapest, after them in the
+	/// index. No call is charged by it: its slope shows that a match costs the same among 10
+	/// or 100,000 listings (docs/PERFORMANCE.md, "Matching among 10 or 100,000 listings").
+	#[benchmark]
+	fn match_among_listings(l: Linear<10, 100_000>) {
+		let class = gpu_class::<T>();
+		candidates::<T>(class);
+		let provider: T::AccountId = account("others", 0, 0);
+		let first = MachineId::MAX / 4 * 3;
+		for i in 0..l {
+			let machine = first + MachineId::from(i);
+			Pallet::<T>::benchmark_indexed_machine(machine, class, &provider, fleet_label::<T>());
+		}
+		let terms = unfillable_order::<T>(Some(class));
+		let expires_at = frame_system::Pallet::<T>::block_number() + T::MaxOrderLifetime::get();
+		let found;
+
+		#[block]
+		{
+			found = Pallet::<T>::match_new_order(&terms, expires_at).expect("a valid order").1;
 		}
 
 		assert!(found.is_err());
@@ -480,22 +523,35 @@ mod benchmarks {
 	#[benchmark]
 	fn match_resting(n: Linear<0, { T::MaxOrderMatchesPerBlock::get() }>) {
 		let class = gpu_class::<T>();
-		let provider: T::AccountId = account("candidates", 0, 0);
-		for i in 0..T::MaxMatchCandidates::get() {
-			let machine = MachineId::MAX / 2 + MachineId::from(i);
-			Pallet::<T>::benchmark_indexed_machine(machine, class, &provider, fleet_label::<T>());
-		}
+		candidates::<T>(class);
 		let at = frame_system::Pallet::<T>::block_number() + T::MaxOrderLifetime::get();
 		resting_orders::<T>(Some(class), n, 1_000, at);
 		ClassesToMatch::<T>::put(BoundedVec::truncate_from(vec![class]));
-		let tried;
+		let work;
 
 		#[block]
 		{
-			tried = Pallet::<T>::match_resting();
+			work = Pallet::<T>::match_resting();
 		}
 
-		assert_eq!(tried, (n, 0));
+		assert_eq!((work.tried, work.leases), (n, Weight::zero()));
+	}
+
+	/// `p`: providers, each registered and bonded, whose bonds one match reads.
+	#[benchmark]
+	fn provider_backing(p: Linear<0, { T::MaxGpuClasses::get() * T::MaxMatchCandidates::get() }>) {
+		let providers: vec::Vec<T::AccountId> =
+			(0..p).map(|n| bonded::<T>(account("backer", n, 0), 1)).collect();
+		let mut bonds = orders::BondsRead::<T>::default();
+
+		#[block]
+		{
+			for who in &providers {
+				bonds.backs(who);
+			}
+		}
+
+		assert_eq!(bonds.count(), p);
 	}
 
 	#[benchmark]

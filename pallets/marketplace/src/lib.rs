@@ -599,12 +599,12 @@ pub mod pallet {
 			} else {
 				0
 			};
-			let (tried, opened) = Self::match_resting();
+			let matched = Self::match_resting();
 			let jobs = Self::process_jobs(now);
 			Self::job_work_weight(jobs)
 				.saturating_add(<T as Config>::WeightInfo::expire_orders(expired))
 				.saturating_add(<T as Config>::WeightInfo::update_spot_prices(moved))
-				.saturating_add(Self::resting_match_weight(tried, opened))
+				.saturating_add(Self::resting_match_weight(matched))
 		}
 
 		fn integrity_test() {
@@ -976,18 +976,23 @@ pub mod pallet {
 
 impl<T: Config> Pallet<T> {
 	/// The most `place_order` costs when it scans `classes` classes and may open `leases`
-	/// leases: resting, or matching and opening them at the most an opening costs.
+	/// leases: reading every candidate's provider's bond, then resting, or opening the leases
+	/// at the most an opening costs.
 	pub fn place_order_weight(classes: u32, leases: u32) -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
 		use gpux_primitives::LeaseOpener;
+		let bonds =
+			T::WeightInfo::provider_backing(classes.saturating_mul(T::MaxMatchCandidates::get()));
 		let opened = T::WeightInfo::match_order(classes)
 			.saturating_add(T::Leases::open_lease_weight().saturating_mul(leases.into()));
-		T::WeightInfo::place_order(classes).max(opened)
+		T::WeightInfo::place_order(classes).max(opened).saturating_add(bonds)
 	}
 
-	/// What trying `tried` resting orders that opened `opened` leases in all costs.
-	fn resting_match_weight(tried: u32, opened: u32) -> frame_support::weights::Weight {
-		use gpux_primitives::LeaseOpener;
-		T::WeightInfo::match_resting(tried)
-			.saturating_add(T::Leases::open_lease_weight().saturating_mul(opened.into()))
+	/// What a block's matching of resting orders cost: the orders tried, the bonds their
+	/// matches read and what their leases cost (one refused at the most an opening costs).
+	fn resting_match_weight(work: orders::RestingWork) -> frame_support::weights::Weight {
+		T::WeightInfo::match_resting(work.tried)
+			.saturating_add(T::WeightInfo::provider_backing(work.bonds_read))
+			.saturating_add(work.leases)
 	}
 }

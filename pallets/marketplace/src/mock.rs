@@ -70,7 +70,8 @@ thread_local! {
 	static LEFT: RefCell<Vec<MachineId>> = const { RefCell::new(Vec::new()) };
 	static SCORES: RefCell<BTreeMap<MachineId, u32>> = const { RefCell::new(BTreeMap::new()) };
 	static OPENED: RefCell<Vec<OpenedLease>> = const { RefCell::new(Vec::new()) };
-	static REFUSE_LEASES: RefCell<bool> = const { RefCell::new(false) };
+	/// Lease openings still allowed before every one is refused; `None`: none is.
+	static REFUSE_LEASES: RefCell<Option<u32>> = const { RefCell::new(None) };
 	static JOB_LEASES: RefCell<BTreeMap<u64, (bool, Balance)>> = const { RefCell::new(BTreeMap::new()) };
 	static PAYOUTS: RefCell<Vec<Payout>> = const { RefCell::new(Vec::new()) };
 }
@@ -220,7 +221,11 @@ impl MockLeases {
 	}
 	/// Whether every lease fails to open (the renter cannot pay, say).
 	pub fn refuse(refuse: bool) {
-		REFUSE_LEASES.with(|r| *r.borrow_mut() = refuse);
+		REFUSE_LEASES.with(|r| *r.borrow_mut() = refuse.then_some(0));
+	}
+	/// Opens `n` more leases, then refuses every one.
+	pub fn refuse_after(n: u32) {
+		REFUSE_LEASES.with(|r| *r.borrow_mut() = Some(n));
 	}
 	/// Closes one lease of `gpus` GPUs on `machine`, as the leases pallet would.
 	pub fn close(machine: MachineId, gpus: u32) {
@@ -316,7 +321,15 @@ impl LeaseOpener<u64, Balance, u64> for MockLeases {
 		_: AccessSpec,
 	) -> Result<(gpux_primitives::LeaseId, frame_support::weights::Weight), sp_runtime::DispatchError>
 	{
-		if REFUSE_LEASES.with(|r| *r.borrow()) {
+		let refused = REFUSE_LEASES.with(|r| match &mut *r.borrow_mut() {
+			Some(0) => true,
+			Some(allowed) => {
+				*allowed -= 1;
+				false
+			},
+			None => false,
+		});
+		if refused {
 			return Err(sp_runtime::DispatchError::Other("escrow exceeds balance"));
 		}
 		let free = <Marketplace as MachineRegistry<u64, Balance, u64>>::machine_gpus(machine)

@@ -18,22 +18,27 @@ fn signed(who: u64) -> RuntimeOrigin {
 /// Alice registers (once) and lists a machine of `gpus` RTX 4090s at `price` on demand (spot
 /// floor 300), optionally in `fleet`; returns its id.
 fn listed(gpus: u32, price: Balance, fleet: Option<&str>) -> u64 {
-	if crate::Providers::<Test>::get(ALICE).is_none() {
-		assert_ok!(Marketplace::register_provider(signed(ALICE), Default::default()));
+	listed_by(ALICE, gpus, price, fleet)
+}
+
+/// `listed`, by provider `who`.
+fn listed_by(who: u64, gpus: u32, price: Balance, fleet: Option<&str>) -> u64 {
+	if crate::Providers::<Test>::get(who).is_none() {
+		assert_ok!(Marketplace::register_provider(signed(who), Default::default()));
 	}
 	let machine = crate::NextMachineId::<Test>::get();
 	let n = machine as u8 + 1;
 	assert_ok!(Marketplace::register_machine(
-		signed(ALICE),
+		signed(who),
 		spec(RTX_4090, gpus),
 		key(n),
-		proof(ALICE, n),
+		proof(who, n),
 		region(),
 		fleet.map(|f| f.as_bytes().to_vec().try_into().unwrap())
 	));
 	let mut listing = terms();
 	listing.on_demand_price = price;
-	assert_ok!(Marketplace::set_listing(signed(ALICE), machine, listing));
+	assert_ok!(Marketplace::set_listing(signed(who), machine, listing));
 	machine
 }
 
@@ -66,17 +71,20 @@ fn place(
 	)
 }
 
-/// What an order of one class that got as far as its match is charged, with `leases` openings
-/// at what the mock says each cost and `refused` refused (charged at the most).
-fn charged_for_match(leases: u64, refused: u64) -> Weight {
+/// What an order of one class that got as far as its match is charged, having read `bonds`
+/// providers' bonds, with `leases` openings at what the mock says each cost and `refused`
+/// refused (charged at the most).
+fn charged_for_match(bonds: u32, leases: u64, refused: u64) -> Weight {
 	<() as WeightInfo>::match_order(1)
+		.saturating_add(<() as WeightInfo>::provider_backing(bonds))
 		.saturating_add(MockLeases::open_lease_weight().div(2).saturating_mul(leases))
 		.saturating_add(MockLeases::open_lease_weight().saturating_mul(refused))
 }
 
-/// What an order of one class that rests, or fails on its way to rest, is charged.
-fn charged_for_rest() -> Weight {
-	<() as WeightInfo>::place_order(1)
+/// What an order of one class that rests, or fails on its way to rest, is charged, having read
+/// `bonds` providers' bonds.
+fn charged_for_rest(bonds: u32) -> Weight {
+	<() as WeightInfo>::place_order(1).saturating_add(<() as WeightInfo>::provider_backing(bonds))
 }
 
 /// Runs the marketplace's `on_initialize` for each block up to `n`.
@@ -261,7 +269,7 @@ fn a_fleet_fills_a_large_order_all_or_nothing() {
 		MockLeases::refuse(true);
 		assert_noop!(
 			place(BOB, order.clone(), 50),
-			DispatchError::Other("escrow exceeds balance").with_weight(charged_for_match(0, 1))
+			DispatchError::Other("escrow exceeds balance").with_weight(charged_for_match(1, 0, 1))
 		);
 		MockLeases::refuse(false);
 		assert_ok!(place(BOB, order, 50));
@@ -279,14 +287,51 @@ fn an_order_is_charged_for_what_it_did_not_the_most_it_could() {
 		listed(2, 800, Some("rack"));
 		listed(2, 810, Some("rack"));
 		// Filled on one machine: the match and one lease at what it cost.
-		assert_eq!(charged(place(BOB, rtx(1, 1_000), 50)), charged_for_match(1, 0));
+		assert_eq!(charged(place(BOB, rtx(1, 1_000), 50)), charged_for_match(1, 1, 0));
 		// Split over the fleet: two leases (the first machine's last GPU, the second's two);
 		// the same order again finds no GPU free and rests.
 		let mut split = rtx(3, 1_000);
 		split.split_across_fleet = true;
-		assert_eq!(charged(place(BOB, split.clone(), 50)), charged_for_match(2, 0));
-		assert_eq!(charged(place(BOB, split, 50)), charged_for_rest());
-		assert!(charged_for_match(1, 0).all_lt(Marketplace::place_order_weight(1, 1)));
+		assert_eq!(charged(place(BOB, split.clone(), 50)), charged_for_match(1, 2, 0));
+		assert_eq!(charged(place(BOB, split, 50)), charged_for_rest(0));
+		assert!(charged_for_match(1, 1, 0).all_lt(Marketplace::place_order_weight(1, 1)));
+	});
+}
+
+#[test]
+fn an_order_whose_second_lease_is_refused_pays_for_the_first_and_the_refusal() {
+	ExtBuilder::default().build_and_execute(|| {
+		listed(2, 800, Some("rack"));
+		listed(2, 810, Some("rack"));
+		let mut split = rtx(3, 1_000);
+		split.split_across_fleet = true;
+		MockLeases::refuse_after(1);
+		// The first lease opened and is undone with the order; both openings are charged.
+		assert_noop!(
+			place(BOB, split, 50),
+			DispatchError::Other("escrow exceeds balance").with_weight(charged_for_match(1, 1, 1))
+		);
+	});
+}
+
+#[test]
+fn a_match_reads_a_bond_only_where_it_can_change_the_choice() {
+	ExtBuilder::default().build_and_execute(|| {
+		let charged = |result: frame_support::dispatch::DispatchResultWithPostInfo| {
+			result.expect("placed").actual_weight.expect("a weight after dispatch")
+		};
+		listed_by(ALICE, 2, 800, None);
+		let charlies = listed_by(CHARLIE, 2, 800, None);
+		// Alice's machine wins the tie: Charlie's, no better, is not read.
+		assert_eq!(charged(place(BOB, rtx(1, 1_000), 50)), charged_for_match(1, 1, 0));
+		// Alice's bond no longer backs her GPUs: Charlie's is read and takes the order.
+		MockBonds::set(ALICE, 0);
+		assert_eq!(charged(place(BOB, rtx(1, 1_000), 50)), charged_for_match(2, 1, 0));
+		assert_eq!(MockLeases::opened().last().map(|l| l.1), Some(charlies));
+		MockBonds::set(ALICE, 2);
+		// Bounded by the candidates the match may read, whatever it reads.
+		assert!(charged_for_match(MAX_MATCH_CANDIDATES, 1, 0)
+			.all_lte(Marketplace::place_order_weight(1, 1)));
 	});
 }
 
@@ -297,7 +342,7 @@ fn a_lease_that_cannot_open_fails_the_order_and_changes_nothing() {
 		MockLeases::refuse(true);
 		assert_noop!(
 			place(BOB, rtx(1, 1_000), 50),
-			DispatchError::Other("escrow exceeds balance").with_weight(charged_for_match(0, 1))
+			DispatchError::Other("escrow exceeds balance").with_weight(charged_for_match(1, 0, 1))
 		);
 	});
 }
@@ -318,6 +363,24 @@ fn a_resting_order_whose_lease_cannot_open_is_dropped_with_its_deposit_back() {
 		assert_eq!(MockDeposits::held(BOB), 0);
 		assert!(Orders::<Test>::get(0).is_none());
 	});
+}
+
+#[test]
+fn the_block_s_matching_pays_for_its_leases_opened_or_refused() {
+	let hook_weight = |refuse: bool| {
+		let mut weight = Weight::zero();
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(place(BOB, rtx(1, 1_000), 50));
+			listed(2, 800, None);
+			MockLeases::refuse(refuse);
+			System::set_block_number(2);
+			weight = Marketplace::on_initialize(2);
+			assert!(Orders::<Test>::get(0).is_none(), "tried and out of the book");
+		});
+		weight
+	};
+	// The lease opened costs what the mock says (half the most); a refused one the most.
+	assert_eq!(hook_weight(true), hook_weight(false) + MockLeases::open_lease_weight().div(2));
 }
 
 #[test]
@@ -342,8 +405,8 @@ fn cancel_and_expiry_return_the_deposit() {
 #[test]
 fn bad_orders_are_refused_with_nothing_changed() {
 	ExtBuilder::default().build_and_execute(|| {
-		// Refused by its checks: charged those (with the match), not a rest or a lease.
-		let checked = charged_for_match(0, 0);
+		// Refused by its checks: charged those (with the match), no bond, rest or lease.
+		let checked = <() as WeightInfo>::match_order(1);
 		let with = |f: fn(&mut OrderTerms<u64>)| {
 			let mut order = rtx(1, 900);
 			f(&mut order);
@@ -389,7 +452,7 @@ fn bad_orders_are_refused_with_nothing_changed() {
 		);
 		assert_noop!(
 			place(POOR, rtx(1, 900), 50),
-			Error::<Test>::DepositExceedsBalance.with_weight(charged_for_rest())
+			Error::<Test>::DepositExceedsBalance.with_weight(charged_for_rest(0))
 		);
 	});
 }
@@ -404,7 +467,7 @@ fn a_full_book_gives_way_only_to_a_higher_price() {
 		assert_eq!(book(), vec![(800, 1), (700, 0), (600, 2)]);
 		assert_noop!(
 			place(CHARLIE, rtx(1, 600), 60),
-			Error::<Test>::BookFull.with_weight(charged_for_rest())
+			Error::<Test>::BookFull.with_weight(charged_for_rest(0))
 		);
 		assert_ok!(place(CHARLIE, rtx(1, 650), 60));
 		assert_eq!(book(), vec![(800, 1), (700, 0), (650, 3)]);
@@ -425,7 +488,7 @@ fn a_renter_rests_a_bounded_number_of_orders() {
 		}
 		assert_noop!(
 			place(BOB, rtx(1, 900), 60),
-			Error::<Test>::TooManyOrders.with_weight(charged_for_rest())
+			Error::<Test>::TooManyOrders.with_weight(charged_for_rest(0))
 		);
 		assert_ok!(Marketplace::cancel_order(signed(BOB), 0));
 		assert_ok!(place(BOB, rtx(1, 900), 60));
@@ -439,7 +502,7 @@ fn an_expiry_block_holds_a_bounded_number_of_orders() {
 		assert_ok!(place(BOB, rtx(1, 900), 50));
 		assert_noop!(
 			place(CHARLIE, rtx(1, 950), 50),
-			Error::<Test>::ExpiryScheduleFull.with_weight(charged_for_rest())
+			Error::<Test>::ExpiryScheduleFull.with_weight(charged_for_rest(0))
 		);
 		assert_ok!(place(CHARLIE, rtx(1, 950), 51));
 	});

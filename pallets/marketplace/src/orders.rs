@@ -1,7 +1,7 @@
 //! Orders: a renter states what it needs; the chain picks the best listing and opens the
 //! lease, or rests the order in its class's book until capacity appears or it expires.
 
-use alloc::vec::Vec;
+use alloc::{collections::BTreeMap, vec::Vec};
 use frame_support::{
 	dispatch::{DispatchErrorWithPostInfo, WithPostDispatchInfo},
 	ensure,
@@ -38,14 +38,53 @@ pub struct Fill {
 	pub adjusted_price: Balance,
 }
 
+/// What one block's matching of resting orders did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct RestingWork {
+	/// Orders tried.
+	pub tried: u32,
+	/// What the leases their matches opened, or tried to open, cost.
+	pub leases: Weight,
+	/// Providers' bonds their matches read (a provider once per order).
+	pub bonds_read: u32,
+}
+
 /// What happened to a resting order the block's matching tried.
 enum Attempt {
-	/// It filled, opening this many leases, and left the book.
-	Filled(u32),
+	/// It filled and left the book.
+	Filled,
 	/// It stays in the book.
 	Unmatched,
 	/// Its lease could not open (the renter's balance, say): it left the book.
 	Dropped,
+}
+
+/// The providers whose bonds one match has read, and what each said: a provider is read once.
+pub(crate) struct BondsRead<T: Config> {
+	read: BTreeMap<T::AccountId, bool>,
+}
+
+impl<T: Config> Default for BondsRead<T> {
+	fn default() -> Self {
+		Self { read: BTreeMap::new() }
+	}
+}
+
+impl<T: Config> BondsRead<T> {
+	/// What `provider`'s bond said, if it was read.
+	fn known(&self, provider: &T::AccountId) -> Option<bool> {
+		self.read.get(provider).copied()
+	}
+
+	/// Whether `provider`'s bond backs it, read at most once.
+	pub(crate) fn backs(&mut self, provider: &T::AccountId) -> bool {
+		*self.read.entry(provider.clone()).or_insert_with(|| Pallet::<T>::provider_backed(provider))
+	}
+
+	/// How many providers' bonds were read.
+	pub(crate) fn count(&self) -> u32 {
+		self.read.len() as u32
+	}
 }
 
 impl<T: Config> Pallet<T> {
@@ -58,6 +97,27 @@ impl<T: Config> Pallet<T> {
 	pub fn find_match(
 		terms: &OrderTermsOf<T>,
 		only_class: Option<GpuClassId>,
+	) -> Result<Vec<Fill>, NoMatch> {
+		Self::find_match_counted(terms, only_class).0
+	}
+
+	/// `find_match`, and how many providers' bonds it read (`provider_backing`'s component).
+	/// A bond is read only where its answer may change the outcome: for a candidate that would
+	/// be the best so far, for one short of GPUs while no candidate got as far, and for a fleet
+	/// whose GPUs add up; and once per provider.
+	pub(crate) fn find_match_counted(
+		terms: &OrderTermsOf<T>,
+		only_class: Option<GpuClassId>,
+	) -> (Result<Vec<Fill>, NoMatch>, u32) {
+		let mut bonds = BondsRead::<T>::default();
+		let found = Self::scan(terms, only_class, &mut bonds);
+		(found, bonds.count())
+	}
+
+	fn scan(
+		terms: &OrderTermsOf<T>,
+		only_class: Option<GpuClassId>,
+		bonds: &mut BondsRead<T>,
 	) -> Result<Vec<Fill>, NoMatch> {
 		if terms.gpus == 0 {
 			return Err(NoMatch::ZeroGpus);
@@ -76,7 +136,8 @@ impl<T: Config> Pallet<T> {
 		// A class with the memory exists: if nothing else is learnt, none of it is free.
 		let mut class_exists = false;
 		let mut best: Option<Fill> = None;
-		// Machines that pass every test but capacity, by fleet, cheapest first.
+		// Machines that pass every test but capacity (and perhaps the bond), by fleet, cheapest
+		// first.
 		let mut fleets: Vec<((T::AccountId, FleetLabelOf<T>), Vec<Fill>)> = Vec::new();
 		for class in classes {
 			let Some(gpu_class) = GpuClasses::<T>::get(class) else { continue };
@@ -110,21 +171,11 @@ impl<T: Config> Pallet<T> {
 				let free = record.free_gpus();
 				let failed = Self::unmet_requirement(requirements, &record, listing, score)
 					.or_else(|| {
-						[
-							(
-								terms.duration < listing.min_lease_blocks
-									|| terms.duration > listing.max_lease_blocks
-									|| now < listing.available_from
-									|| listing.available_until.is_some_and(|until| ends_at > until),
-								NoMatch::DurationOutOfBounds,
-							),
-							(
-								!Self::provider_backed(&record.provider),
-								NoMatch::ProviderUnderBonded,
-							),
-						]
-						.into_iter()
-						.find_map(|(fails, reason)| fails.then_some(reason))
+						(terms.duration < listing.min_lease_blocks
+							|| terms.duration > listing.max_lease_blocks
+							|| now < listing.available_from
+							|| listing.available_until.is_some_and(|until| ends_at > until))
+						.then_some(NoMatch::DurationOutOfBounds)
 					});
 				if let Some(reason) = failed {
 					furthest = furthest.max(reason);
@@ -137,6 +188,17 @@ impl<T: Config> Pallet<T> {
 					adjusted_price: reputation_adjusted_price(price, score),
 				};
 				if free < terms.gpus {
+					// Its bond is tested first (`NoMatch`'s order), where the answer counts: once
+					// a candidate is short of GPUs, another's reason cannot go further.
+					let unbacked = if furthest < NoMatch::NoCapacity {
+						!bonds.backs(&record.provider)
+					} else {
+						bonds.known(&record.provider) == Some(false)
+					};
+					if unbacked {
+						furthest = furthest.max(NoMatch::ProviderUnderBonded);
+						continue;
+					}
 					furthest = furthest.max(NoMatch::NoCapacity);
 					if let (true, Some(label)) = (terms.split_across_fleet, record.fleet) {
 						let fleet = (record.provider, label);
@@ -147,20 +209,27 @@ impl<T: Config> Pallet<T> {
 					}
 					continue;
 				}
-				if best
-					.is_none_or(|b| (fill.adjusted_price, machine) < (b.adjusted_price, b.machine))
-				{
-					best = Some(fill);
+				// A machine no better than the best so far cannot win: its bond is not read.
+				if best.is_some_and(|b| {
+					(b.adjusted_price, b.machine) <= (fill.adjusted_price, machine)
+				}) {
+					continue;
 				}
+				if !bonds.backs(&record.provider) {
+					furthest = furthest.max(NoMatch::ProviderUnderBonded);
+					continue;
+				}
+				best = Some(fill);
 			}
 		}
 		if let Some(best) = best {
 			return Ok(alloc::vec![best]);
 		}
-		// Failing one machine: the first fleet whose free GPUs add up, cheapest machines first.
-		for (_, members) in fleets {
+		// Failing one machine: the first backed fleet whose free GPUs add up, cheapest machines
+		// first.
+		for ((provider, _), members) in fleets {
 			let free: u32 = members.iter().map(|f| f.gpus).fold(0, u32::saturating_add);
-			if free < terms.gpus {
+			if free < terms.gpus || !bonds.backs(&provider) {
 				continue;
 			}
 			let mut missing = terms.gpus;
@@ -284,20 +353,23 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Checks the order and looks for its fill; the order takes the next id either way.
+	/// Checks the order and looks for its fill; the order takes the next id either way. Returns
+	/// it, the match and how many providers' bonds the match read.
 	pub(crate) fn match_new_order(
 		terms: &OrderTermsOf<T>,
 		expires_at: BlockNumberFor<T>,
-	) -> Result<(OrderId, Result<Vec<Fill>, NoMatch>), DispatchError> {
+	) -> Result<(OrderId, Result<Vec<Fill>, NoMatch>, u32), DispatchError> {
 		Self::ensure_valid_order(terms, expires_at)?;
 		let order = NextOrderId::<T>::get();
 		NextOrderId::<T>::put(order.checked_add(1).ok_or(Error::<T>::Overflow)?);
-		Ok((order, Self::find_match(terms, None)))
+		let (found, bonds_read) = Self::find_match_counted(terms, None);
+		Ok((order, found, bonds_read))
 	}
 
 	/// Places an order: filled at once, or resting. Returns it and what it cost: an order that
-	/// filled is charged the match (`match_order`) and what its leases cost, one that rests
-	/// `place_order`; so is a failure, by how far it got.
+	/// filled is charged the match (`match_order`), the bonds it read (`provider_backing`) and
+	/// what its leases cost, one that rests `place_order` and the bonds; so is a failure, by
+	/// how far it got.
 	pub(crate) fn do_place_order(
 		renter: T::AccountId,
 		terms: OrderTermsOf<T>,
@@ -308,9 +380,10 @@ impl<T: Config> Pallet<T> {
 			Some(_) => 1,
 			None => NextGpuClassId::<T>::get(),
 		};
-		let matched = T::WeightInfo::match_order(classes);
-		let (order, found) =
-			Self::match_new_order(&terms, expires_at).map_err(|e| e.with_weight(matched))?;
+		let (order, found, bonds_read) = Self::match_new_order(&terms, expires_at)
+			.map_err(|e| e.with_weight(T::WeightInfo::match_order(classes)))?;
+		let bonds = T::WeightInfo::provider_backing(bonds_read);
+		let matched = T::WeightInfo::match_order(classes).saturating_add(bonds);
 		match found {
 			Ok(fills) => {
 				let (leases, cost) = Self::open_fills(&renter, &terms, &access, &fills)
@@ -319,7 +392,7 @@ impl<T: Config> Pallet<T> {
 				Ok((order, matched.saturating_add(cost)))
 			},
 			Err(reason) => {
-				let rested = T::WeightInfo::place_order(classes);
+				let rested = T::WeightInfo::place_order(classes).saturating_add(bonds);
 				Self::deposit_event(Event::OrderUnmatched { order, reason });
 				let deposit = T::OrderDeposit::get();
 				T::Deposits::hold_deposit(&renter, deposit)
@@ -419,15 +492,14 @@ impl<T: Config> Pallet<T> {
 	/// Tries up to `MaxOrderMatchesPerBlock` resting orders against the classes where capacity
 	/// appeared, each class's book (best price first) and then the any-class book, resuming
 	/// where the last block stopped. A class leaves the queue once every order was tried.
-	/// Returns how many orders were tried and how many leases they opened.
-	pub(crate) fn match_resting() -> (u32, u32) {
+	pub(crate) fn match_resting() -> RestingWork {
+		let mut work = RestingWork::default();
 		let mut pending = ClassesToMatch::<T>::get();
 		if pending.is_empty() {
-			return (0, 0);
+			return work;
 		}
 		let mut cursor = MatchCursor::<T>::get();
-		let (mut tried, mut opened) = (0u32, 0u32);
-		while tried < T::MaxOrderMatchesPerBlock::get() {
+		while work.tried < T::MaxOrderMatchesPerBlock::get() {
 			let Some(class) = pending.first().copied() else { break };
 			let own = OrderBooks::<T>::get(Some(class));
 			let any = OrderBooks::<T>::get(None::<GpuClassId>);
@@ -441,37 +513,46 @@ impl<T: Config> Pallet<T> {
 				cursor = 0;
 				continue;
 			};
-			tried.saturating_inc();
-			match Self::try_resting(order, class) {
+			work.tried.saturating_inc();
+			let (attempt, bonds_read, leases) = Self::try_resting(order, class);
+			work.bonds_read.saturating_accrue(bonds_read);
+			work.leases.saturating_accrue(leases);
+			match attempt {
 				Attempt::Unmatched => cursor.saturating_inc(),
 				// It left the book: the next order moved into its place.
-				Attempt::Filled(leases) => opened = opened.saturating_add(leases),
-				Attempt::Dropped => {},
+				Attempt::Filled | Attempt::Dropped => {},
 			}
 		}
 		ClassesToMatch::<T>::put(pending);
 		MatchCursor::<T>::put(cursor);
-		(tried, opened)
+		work
 	}
 
-	fn try_resting(order: OrderId, class: GpuClassId) -> Attempt {
-		let Some(record) = Orders::<T>::get(order) else { return Attempt::Unmatched };
-		match Self::find_match(&record.terms, Some(class)) {
+	/// Tries a resting order; returns what happened, how many bonds the match read and what
+	/// its leases cost.
+	fn try_resting(order: OrderId, class: GpuClassId) -> (Attempt, u32, Weight) {
+		let Some(record) = Orders::<T>::get(order) else {
+			return (Attempt::Unmatched, 0, Weight::zero());
+		};
+		let mut cost = Weight::zero();
+		let (found, bonds_read) = Self::find_match_counted(&record.terms, Some(class));
+		let attempt = match found {
 			Ok(fills) => {
 				let opened =
 					Self::open_fills(&record.renter, &record.terms, &record.access, &fills);
 				let deposit = Self::remove_order(order, &record);
 				match opened {
-					Ok((leases, _)) => {
-						let opened = leases.len() as u32;
+					Ok((leases, leases_cost)) => {
+						cost = leases_cost;
 						Self::deposit_event(Event::OrderFilled {
 							order,
 							renter: record.renter,
 							leases,
 						});
-						Attempt::Filled(opened)
+						Attempt::Filled
 					},
-					Err((error, _)) => {
+					Err((error, leases_cost)) => {
+						cost = leases_cost;
 						Self::deposit_event(Event::OrderDropped { order, error, deposit });
 						Attempt::Dropped
 					},
@@ -481,6 +562,7 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::OrderUnmatched { order, reason });
 				Attempt::Unmatched
 			},
-		}
+		};
+		(attempt, bonds_read, cost)
 	}
 }

@@ -6,15 +6,15 @@
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
 //! DATE: 2026-11-30, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
-//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.WZ2URuLlYa/benchmark.json")`, DB CACHE: `1024`
+//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.wVA7SIoLyi/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.WZ2URuLlYa/benchmark.json
+// /tmp/tmp.wVA7SIoLyi/benchmark.json
 // --pallet
 // pallet_marketplace
 // --extrinsic
@@ -59,10 +59,12 @@ pub trait WeightInfo {
 	fn deregister_provider() -> Weight;
 	fn place_order(c: u32, ) -> Weight;
 	fn match_order(c: u32, ) -> Weight;
+	fn match_among_listings(l: u32, ) -> Weight;
 	fn cancel_order() -> Weight;
 	fn expire_orders(n: u32, ) -> Weight;
 	fn update_spot_prices(c: u32, ) -> Weight;
 	fn match_resting(n: u32, ) -> Weight;
+	fn provider_backing(p: u32, ) -> Weight;
 	fn post_job() -> Weight;
 	fn bid(b: u32, ) -> Weight;
 	fn cancel_bid(b: u32, ) -> Weight;
@@ -86,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 70_013_000 picoseconds.
-		Weight::from_parts(71_886_000, 3803)
+		// Minimum execution time: 65_757_000 picoseconds.
+		Weight::from_parts(66_408_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -116,12 +118,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `f` is `[0, 63]`.
 	fn register_machine(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1627 + f * (15 ±0)`
+		//  Measured:  `1656 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 191_305_000 picoseconds.
-		Weight::from_parts(198_528_654, 4076)
-			// Standard Error: 86_521
-			.saturating_add(Weight::from_parts(314_776, 0).saturating_mul(f.into()))
+		// Minimum execution time: 159_215_000 picoseconds.
+		Weight::from_parts(174_632_727, 4076)
+			// Standard Error: 149_282
+			.saturating_add(Weight::from_parts(795_954, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -155,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 94_733_000 picoseconds.
-		Weight::from_parts(101_613_000, 18258)
+		// Minimum execution time: 82_783_000 picoseconds.
+		Weight::from_parts(84_004_000, 18258)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -174,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 43_633_000 picoseconds.
-		Weight::from_parts(45_629_000, 3995)
+		// Minimum execution time: 37_526_000 picoseconds.
+		Weight::from_parts(40_530_000, 3995)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -204,10 +206,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 102_322_000 picoseconds.
-		Weight::from_parts(111_619_220, 4076)
-			// Standard Error: 36_251
-			.saturating_add(Weight::from_parts(349_288, 0).saturating_mul(f.into()))
+		// Minimum execution time: 92_948_000 picoseconds.
+		Weight::from_parts(93_951_205, 4076)
+			// Standard Error: 66_177
+			.saturating_add(Weight::from_parts(633_849, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -244,10 +246,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 116_446_000 picoseconds.
-		Weight::from_parts(97_312_228, 18258)
-			// Standard Error: 241_043
-			.saturating_add(Weight::from_parts(33_472_438, 0).saturating_mul(n.into()))
+		// Minimum execution time: 96_813_000 picoseconds.
+		Weight::from_parts(68_215_455, 18258)
+			// Standard Error: 671_702
+			.saturating_add(Weight::from_parts(34_452_901, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -271,10 +273,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 56_908_000 picoseconds.
-		Weight::from_parts(55_490_695, 4076)
-			// Standard Error: 208_414
-			.saturating_add(Weight::from_parts(20_045_286, 0).saturating_mul(n.into()))
+		// Minimum execution time: 49_273_000 picoseconds.
+		Weight::from_parts(19_663_283, 4076)
+			// Standard Error: 602_799
+			.saturating_add(Weight::from_parts(21_880_243, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -291,8 +293,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 23_034_000 picoseconds.
-		Weight::from_parts(23_683_000, 6012)
+		// Minimum execution time: 17_786_000 picoseconds.
+		Weight::from_parts(19_309_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -304,8 +306,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 22_832_000 picoseconds.
-		Weight::from_parts(26_108_000, 3595)
+		// Minimum execution time: 19_028_000 picoseconds.
+		Weight::from_parts(19_669_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -315,8 +317,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 19_229_000 picoseconds.
-		Weight::from_parts(20_066_000, 3595)
+		// Minimum execution time: 15_863_000 picoseconds.
+		Weight::from_parts(17_926_000, 3595)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -330,8 +332,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 86_543_000 picoseconds.
-		Weight::from_parts(97_804_000, 3726)
+		// Minimum execution time: 92_367_000 picoseconds.
+		Weight::from_parts(101_180_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -345,8 +347,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 71_950_000 picoseconds.
-		Weight::from_parts(85_279_000, 3803)
+		// Minimum execution time: 63_795_000 picoseconds.
+		Weight::from_parts(65_426_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -383,12 +385,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 64]`.
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10786 + c * (745 ±0)`
+		//  Measured:  `10796 + c * (2004 ±0)`
 		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 500_352_000 picoseconds.
-		Weight::from_parts(261_177_135, 21078)
-			// Standard Error: 1_131_987
-			.saturating_add(Weight::from_parts(183_867_785, 0).saturating_mul(c.into()))
+		// Minimum execution time: 509_575_000 picoseconds.
+		Weight::from_parts(205_304_206, 21078)
+			// Standard Error: 4_440_543
+			.saturating_add(Weight::from_parts(188_357_145, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
@@ -415,16 +417,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `c` is `[1, 64]`.
 	fn match_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `867 + c * (745 ±0)`
-		//  Estimated: `18567 + c * (21888 ±35)`
-		// Minimum execution time: 255_161_000 picoseconds.
-		Weight::from_parts(258_434_000, 18567)
-			// Standard Error: 883_995
-			.saturating_add(Weight::from_parts(178_073_795, 0).saturating_mul(c.into()))
+		//  Measured:  `877 + c * (2004 ±0)`
+		//  Estimated: `18567 + c * (21888 ±0)`
+		// Minimum execution time: 197_272_000 picoseconds.
+		Weight::from_parts(201_829_000, 18567)
+			// Standard Error: 2_950_435
+			.saturating_add(Weight::from_parts(177_876_498, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 21888).saturating_mul(c.into()))
+	}
+	/// Storage: `Parameters::Parameters` (r:7 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::GpuClasses` (r:1 w:0)
+	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::NextOrderId` (r:1 w:1)
+	/// Proof: `Marketplace::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ListingIndex` (r:8 w:0)
+	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:8 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Reputation::MachineScores` (r:8 w:0)
+	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Providers` (r:1 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:1 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// The range of component `l` is `[10, 100000]`.
+	fn match_among_listings(l: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `10919`
+		//  Estimated: `22878`
+		// Minimum execution time: 156_972_000 picoseconds.
+		Weight::from_parts(276_337_327, 22878)
+			// Standard Error: 378
+			.saturating_add(Weight::from_parts(2_826, 0).saturating_mul(l.into()))
+			.saturating_add(T::DbWeight::get().reads(35_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Marketplace::Orders` (r:1 w:1)
 	/// Proof: `Marketplace::Orders` (`max_values`: None, `max_size`: Some(1195), added: 3670, mode: `MaxEncodedLen`)
@@ -442,8 +472,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 152_984_000 picoseconds.
-		Weight::from_parts(159_818_000, 9624)
+		// Minimum execution time: 136_862_000 picoseconds.
+		Weight::from_parts(137_855_000, 9624)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -464,10 +494,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1492 + n * (161 ±0)`
 		//  Estimated: `9624 + n * (3670 ±13)`
-		// Minimum execution time: 81_819_000 picoseconds.
-		Weight::from_parts(39_563_942, 9624)
-			// Standard Error: 456_701
-			.saturating_add(Weight::from_parts(50_208_808, 0).saturating_mul(n.into()))
+		// Minimum execution time: 70_524_000 picoseconds.
+		Weight::from_parts(70_835_000, 9624)
+			// Standard Error: 538_744
+			.saturating_add(Weight::from_parts(50_001_820, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -486,11 +516,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn update_spot_prices(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
-		//  Estimated: `11034 + c * (2525 ±46)`
-		// Minimum execution time: 60_741_000 picoseconds.
-		Weight::from_parts(39_968_516, 11034)
-			// Standard Error: 164_332
-			.saturating_add(Weight::from_parts(9_086_298, 0).saturating_mul(c.into()))
+		//  Estimated: `11034 + c * (2525 ±44)`
+		// Minimum execution time: 51_096_000 picoseconds.
+		Weight::from_parts(29_969_826, 11034)
+			// Standard Error: 106_792
+			.saturating_add(Weight::from_parts(8_250_022, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -522,16 +552,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 8]`.
 	fn match_resting(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2906 + n * (77 ±0)`
+		//  Measured:  `4157 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 11_835_000 picoseconds.
-		Weight::from_parts(32_385_623, 22878)
-			// Standard Error: 1_679_035
-			.saturating_add(Weight::from_parts(172_408_002, 0).saturating_mul(n.into()))
+		// Minimum execution time: 9_714_000 picoseconds.
+		Weight::from_parts(39_548_978, 22878)
+			// Standard Error: 2_452_904
+			.saturating_add(Weight::from_parts(129_571_765, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 3670).saturating_mul(n.into()))
+	}
+	/// Storage: `Marketplace::Providers` (r:512 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:512 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 512]`.
+	fn provider_backing(p: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `721 + p * (171 ±0)`
+		//  Estimated: `3501 + p * (3216 ±0)`
+		// Minimum execution time: 200_000 picoseconds.
+		Weight::from_parts(200_000, 3501)
+			// Standard Error: 394_134
+			.saturating_add(Weight::from_parts(13_098_053, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 3216).saturating_mul(p.into()))
 	}
 	/// Storage: `Parameters::Parameters` (r:3 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
@@ -553,8 +602,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 150_551_000 picoseconds.
-		Weight::from_parts(156_504_000, 11410)
+		// Minimum execution time: 138_545_000 picoseconds.
+		Weight::from_parts(145_024_000, 11410)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -583,10 +632,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 145_228_000 picoseconds.
-		Weight::from_parts(154_464_656, 21078)
-			// Standard Error: 250_754
-			.saturating_add(Weight::from_parts(747_945, 0).saturating_mul(b.into()))
+		// Minimum execution time: 129_201_000 picoseconds.
+		Weight::from_parts(134_875_795, 21078)
+			// Standard Error: 528_828
+			.saturating_add(Weight::from_parts(1_885_931, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -603,10 +652,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 74_013_000 picoseconds.
-		Weight::from_parts(80_369_977, 4974)
-			// Standard Error: 100_300
-			.saturating_add(Weight::from_parts(485_689, 0).saturating_mul(b.into()))
+		// Minimum execution time: 66_258_000 picoseconds.
+		Weight::from_parts(69_680_178, 4974)
+			// Standard Error: 200_386
+			.saturating_add(Weight::from_parts(737_835, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -624,8 +673,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 55_323_000 picoseconds.
-		Weight::from_parts(57_212_000, 6094)
+		// Minimum execution time: 50_055_000 picoseconds.
+		Weight::from_parts(57_185_000, 6094)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -643,8 +692,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 88_787_000 picoseconds.
-		Weight::from_parts(94_354_000, 4974)
+		// Minimum execution time: 78_777_000 picoseconds.
+		Weight::from_parts(83_123_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -656,8 +705,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 27_582_000 picoseconds.
-		Weight::from_parts(29_145_000, 4974)
+		// Minimum execution time: 25_577_000 picoseconds.
+		Weight::from_parts(27_711_000, 4974)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -673,8 +722,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 82_582_000 picoseconds.
-		Weight::from_parts(91_023_000, 6196)
+		// Minimum execution time: 75_472_000 picoseconds.
+		Weight::from_parts(75_872_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -725,13 +774,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±38) + n * (11994 ±72)`
-		// Minimum execution time: 7_382_000 picoseconds.
-		Weight::from_parts(7_826_000, 26100)
-			// Standard Error: 38_097_062
-			.saturating_add(Weight::from_parts(412_935_529, 0).saturating_mul(n.into()))
-			// Standard Error: 18_970_026
-			.saturating_add(Weight::from_parts(124_533_737, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±148) + n * (11994 ±0)`
+		// Minimum execution time: 6_509_000 picoseconds.
+		Weight::from_parts(6_579_000, 26100)
+			// Standard Error: 50_678_747
+			.saturating_add(Weight::from_parts(451_709_067, 0).saturating_mul(n.into()))
+			// Standard Error: 25_234_942
+			.saturating_add(Weight::from_parts(139_152_203, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(b.into())))
@@ -754,8 +803,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3803`
-		// Minimum execution time: 70_013_000 picoseconds.
-		Weight::from_parts(71_886_000, 3803)
+		// Minimum execution time: 65_757_000 picoseconds.
+		Weight::from_parts(66_408_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -784,12 +833,12 @@ impl WeightInfo for () {
 	/// The range of component `f` is `[0, 63]`.
 	fn register_machine(f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1627 + f * (15 ±0)`
+		//  Measured:  `1656 + f * (15 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 191_305_000 picoseconds.
-		Weight::from_parts(198_528_654, 4076)
-			// Standard Error: 86_521
-			.saturating_add(Weight::from_parts(314_776, 0).saturating_mul(f.into()))
+		// Minimum execution time: 159_215_000 picoseconds.
+		Weight::from_parts(174_632_727, 4076)
+			// Standard Error: 149_282
+			.saturating_add(Weight::from_parts(795_954, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -823,8 +872,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1690`
 		//  Estimated: `18258`
-		// Minimum execution time: 94_733_000 picoseconds.
-		Weight::from_parts(101_613_000, 18258)
+		// Minimum execution time: 82_783_000 picoseconds.
+		Weight::from_parts(84_004_000, 18258)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -842,8 +891,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1064`
 		//  Estimated: `3995`
-		// Minimum execution time: 43_633_000 picoseconds.
-		Weight::from_parts(45_629_000, 3995)
+		// Minimum execution time: 37_526_000 picoseconds.
+		Weight::from_parts(40_530_000, 3995)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -872,10 +921,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1761 + f * (16 ±0)`
 		//  Estimated: `4076`
-		// Minimum execution time: 102_322_000 picoseconds.
-		Weight::from_parts(111_619_220, 4076)
-			// Standard Error: 36_251
-			.saturating_add(Weight::from_parts(349_288, 0).saturating_mul(f.into()))
+		// Minimum execution time: 92_948_000 picoseconds.
+		Weight::from_parts(93_951_205, 4076)
+			// Standard Error: 66_177
+			.saturating_add(Weight::from_parts(633_849, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -912,10 +961,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1599 + n * (225 ±0)`
 		//  Estimated: `18258 + n * (3144 ±0)`
-		// Minimum execution time: 116_446_000 picoseconds.
-		Weight::from_parts(97_312_228, 18258)
-			// Standard Error: 241_043
-			.saturating_add(Weight::from_parts(33_472_438, 0).saturating_mul(n.into()))
+		// Minimum execution time: 96_813_000 picoseconds.
+		Weight::from_parts(68_215_455, 18258)
+			// Standard Error: 671_702
+			.saturating_add(Weight::from_parts(34_452_901, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -939,10 +988,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `925 + n * (273 ±0)`
 		//  Estimated: `4076 + n * (3005 ±0)`
-		// Minimum execution time: 56_908_000 picoseconds.
-		Weight::from_parts(55_490_695, 4076)
-			// Standard Error: 208_414
-			.saturating_add(Weight::from_parts(20_045_286, 0).saturating_mul(n.into()))
+		// Minimum execution time: 49_273_000 picoseconds.
+		Weight::from_parts(19_663_283, 4076)
+			// Standard Error: 602_799
+			.saturating_add(Weight::from_parts(21_880_243, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -959,8 +1008,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `235`
 		//  Estimated: `6012`
-		// Minimum execution time: 23_034_000 picoseconds.
-		Weight::from_parts(23_683_000, 6012)
+		// Minimum execution time: 17_786_000 picoseconds.
+		Weight::from_parts(19_309_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -972,8 +1021,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `528`
 		//  Estimated: `3595`
-		// Minimum execution time: 22_832_000 picoseconds.
-		Weight::from_parts(26_108_000, 3595)
+		// Minimum execution time: 19_028_000 picoseconds.
+		Weight::from_parts(19_669_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -983,8 +1032,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `524`
 		//  Estimated: `3595`
-		// Minimum execution time: 19_229_000 picoseconds.
-		Weight::from_parts(20_066_000, 3595)
+		// Minimum execution time: 15_863_000 picoseconds.
+		Weight::from_parts(17_926_000, 3595)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -998,8 +1047,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `577`
 		//  Estimated: `3726`
-		// Minimum execution time: 86_543_000 picoseconds.
-		Weight::from_parts(97_804_000, 3726)
+		// Minimum execution time: 92_367_000 picoseconds.
+		Weight::from_parts(101_180_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1013,8 +1062,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `921`
 		//  Estimated: `3803`
-		// Minimum execution time: 71_950_000 picoseconds.
-		Weight::from_parts(85_279_000, 3803)
+		// Minimum execution time: 63_795_000 picoseconds.
+		Weight::from_parts(65_426_000, 3803)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1051,12 +1100,12 @@ impl WeightInfo for () {
 	/// The range of component `c` is `[1, 64]`.
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10786 + c * (745 ±0)`
+		//  Measured:  `10796 + c * (2004 ±0)`
 		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 500_352_000 picoseconds.
-		Weight::from_parts(261_177_135, 21078)
-			// Standard Error: 1_131_987
-			.saturating_add(Weight::from_parts(183_867_785, 0).saturating_mul(c.into()))
+		// Minimum execution time: 509_575_000 picoseconds.
+		Weight::from_parts(205_304_206, 21078)
+			// Standard Error: 4_440_543
+			.saturating_add(Weight::from_parts(188_357_145, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
@@ -1083,16 +1132,44 @@ impl WeightInfo for () {
 	/// The range of component `c` is `[1, 64]`.
 	fn match_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `867 + c * (745 ±0)`
-		//  Estimated: `18567 + c * (21888 ±35)`
-		// Minimum execution time: 255_161_000 picoseconds.
-		Weight::from_parts(258_434_000, 18567)
-			// Standard Error: 883_995
-			.saturating_add(Weight::from_parts(178_073_795, 0).saturating_mul(c.into()))
+		//  Measured:  `877 + c * (2004 ±0)`
+		//  Estimated: `18567 + c * (21888 ±0)`
+		// Minimum execution time: 197_272_000 picoseconds.
+		Weight::from_parts(201_829_000, 18567)
+			// Standard Error: 2_950_435
+			.saturating_add(Weight::from_parts(177_876_498, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 21888).saturating_mul(c.into()))
+	}
+	/// Storage: `Parameters::Parameters` (r:7 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::GpuClasses` (r:1 w:0)
+	/// Proof: `Marketplace::GpuClasses` (`max_values`: None, `max_size`: Some(130), added: 2605, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::NextOrderId` (r:1 w:1)
+	/// Proof: `Marketplace::NextOrderId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ListingIndex` (r:8 w:0)
+	/// Proof: `Marketplace::ListingIndex` (`max_values`: None, `max_size`: Some(37), added: 2512, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:8 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Reputation::MachineScores` (r:8 w:0)
+	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Providers` (r:1 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:1 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// The range of component `l` is `[10, 100000]`.
+	fn match_among_listings(l: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `10919`
+		//  Estimated: `22878`
+		// Minimum execution time: 156_972_000 picoseconds.
+		Weight::from_parts(276_337_327, 22878)
+			// Standard Error: 378
+			.saturating_add(Weight::from_parts(2_826, 0).saturating_mul(l.into()))
+			.saturating_add(ParityDbWeight::get().reads(35_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Marketplace::Orders` (r:1 w:1)
 	/// Proof: `Marketplace::Orders` (`max_values`: None, `max_size`: Some(1195), added: 3670, mode: `MaxEncodedLen`)
@@ -1110,8 +1187,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `10111`
 		//  Estimated: `9624`
-		// Minimum execution time: 152_984_000 picoseconds.
-		Weight::from_parts(159_818_000, 9624)
+		// Minimum execution time: 136_862_000 picoseconds.
+		Weight::from_parts(137_855_000, 9624)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -1132,10 +1209,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1492 + n * (161 ±0)`
 		//  Estimated: `9624 + n * (3670 ±13)`
-		// Minimum execution time: 81_819_000 picoseconds.
-		Weight::from_parts(39_563_942, 9624)
-			// Standard Error: 456_701
-			.saturating_add(Weight::from_parts(50_208_808, 0).saturating_mul(n.into()))
+		// Minimum execution time: 70_524_000 picoseconds.
+		Weight::from_parts(70_835_000, 9624)
+			// Standard Error: 538_744
+			.saturating_add(Weight::from_parts(50_001_820, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1154,11 +1231,11 @@ impl WeightInfo for () {
 	fn update_spot_prices(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `553 + c * (47 ±0)`
-		//  Estimated: `11034 + c * (2525 ±46)`
-		// Minimum execution time: 60_741_000 picoseconds.
-		Weight::from_parts(39_968_516, 11034)
-			// Standard Error: 164_332
-			.saturating_add(Weight::from_parts(9_086_298, 0).saturating_mul(c.into()))
+		//  Estimated: `11034 + c * (2525 ±44)`
+		// Minimum execution time: 51_096_000 picoseconds.
+		Weight::from_parts(29_969_826, 11034)
+			// Standard Error: 106_792
+			.saturating_add(Weight::from_parts(8_250_022, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -1190,16 +1267,35 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[0, 8]`.
 	fn match_resting(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2906 + n * (77 ±0)`
+		//  Measured:  `4157 + n * (77 ±0)`
 		//  Estimated: `22878 + n * (3670 ±0)`
-		// Minimum execution time: 11_835_000 picoseconds.
-		Weight::from_parts(32_385_623, 22878)
-			// Standard Error: 1_679_035
-			.saturating_add(Weight::from_parts(172_408_002, 0).saturating_mul(n.into()))
+		// Minimum execution time: 9_714_000 picoseconds.
+		Weight::from_parts(39_548_978, 22878)
+			// Standard Error: 2_452_904
+			.saturating_add(Weight::from_parts(129_571_765, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 3670).saturating_mul(n.into()))
+	}
+	/// Storage: `Marketplace::Providers` (r:512 w:0)
+	/// Proof: `Marketplace::Providers` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:512 w:0)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 512]`.
+	fn provider_backing(p: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `721 + p * (171 ±0)`
+		//  Estimated: `3501 + p * (3216 ±0)`
+		// Minimum execution time: 200_000 picoseconds.
+		Weight::from_parts(200_000, 3501)
+			// Standard Error: 394_134
+			.saturating_add(Weight::from_parts(13_098_053, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 3216).saturating_mul(p.into()))
 	}
 	/// Storage: `Parameters::Parameters` (r:3 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
@@ -1221,8 +1317,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 150_551_000 picoseconds.
-		Weight::from_parts(156_504_000, 11410)
+		// Minimum execution time: 138_545_000 picoseconds.
+		Weight::from_parts(145_024_000, 11410)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1251,10 +1347,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2680 + b * (92 ±0)`
 		//  Estimated: `21078`
-		// Minimum execution time: 145_228_000 picoseconds.
-		Weight::from_parts(154_464_656, 21078)
-			// Standard Error: 250_754
-			.saturating_add(Weight::from_parts(747_945, 0).saturating_mul(b.into()))
+		// Minimum execution time: 129_201_000 picoseconds.
+		Weight::from_parts(134_875_795, 21078)
+			// Standard Error: 528_828
+			.saturating_add(Weight::from_parts(1_885_931, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1271,10 +1367,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1853 + b * (72 ±0)`
 		//  Estimated: `4974`
-		// Minimum execution time: 74_013_000 picoseconds.
-		Weight::from_parts(80_369_977, 4974)
-			// Standard Error: 100_300
-			.saturating_add(Weight::from_parts(485_689, 0).saturating_mul(b.into()))
+		// Minimum execution time: 66_258_000 picoseconds.
+		Weight::from_parts(69_680_178, 4974)
+			// Standard Error: 200_386
+			.saturating_add(Weight::from_parts(737_835, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1292,8 +1388,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3331`
 		//  Estimated: `6094`
-		// Minimum execution time: 55_323_000 picoseconds.
-		Weight::from_parts(57_212_000, 6094)
+		// Minimum execution time: 50_055_000 picoseconds.
+		Weight::from_parts(57_185_000, 6094)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1311,8 +1407,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3473`
 		//  Estimated: `4974`
-		// Minimum execution time: 88_787_000 picoseconds.
-		Weight::from_parts(94_354_000, 4974)
+		// Minimum execution time: 78_777_000 picoseconds.
+		Weight::from_parts(83_123_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1324,8 +1420,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1663`
 		//  Estimated: `4974`
-		// Minimum execution time: 27_582_000 picoseconds.
-		Weight::from_parts(29_145_000, 4974)
+		// Minimum execution time: 25_577_000 picoseconds.
+		Weight::from_parts(27_711_000, 4974)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1341,8 +1437,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3435`
 		//  Estimated: `6196`
-		// Minimum execution time: 82_582_000 picoseconds.
-		Weight::from_parts(91_023_000, 6196)
+		// Minimum execution time: 75_472_000 picoseconds.
+		Weight::from_parts(75_872_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1393,13 +1489,13 @@ impl WeightInfo for () {
 	fn process_jobs(n: u32, b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + b * (683 ±0) + n * (3223 ±0)`
-		//  Estimated: `26100 + b * (7676 ±38) + n * (11994 ±72)`
-		// Minimum execution time: 7_382_000 picoseconds.
-		Weight::from_parts(7_826_000, 26100)
-			// Standard Error: 38_097_062
-			.saturating_add(Weight::from_parts(412_935_529, 0).saturating_mul(n.into()))
-			// Standard Error: 18_970_026
-			.saturating_add(Weight::from_parts(124_533_737, 0).saturating_mul(b.into()))
+		//  Estimated: `26100 + b * (7676 ±148) + n * (11994 ±0)`
+		// Minimum execution time: 6_509_000 picoseconds.
+		Weight::from_parts(6_579_000, 26100)
+			// Standard Error: 50_678_747
+			.saturating_add(Weight::from_parts(451_709_067, 0).saturating_mul(n.into()))
+			// Standard Error: 25_234_942
+			.saturating_add(Weight::from_parts(139_152_203, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((17_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(b.into())))

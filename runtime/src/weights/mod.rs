@@ -48,8 +48,11 @@ impl Get<Weight> for ExtrinsicBaseWeight {
 	}
 }
 
-/// The compute of the runtime's transaction extensions (`crate::TxExtension`) as their
-/// benchmarks measured it: their weights less the storage accesses those benchmarks list.
+/// The compute that a signed extrinsic's own extension weights charge and the overhead also
+/// measured: their weights less the storage accesses those benchmarks list. As the overhead
+/// signs them: immortal. `CheckWeight` and `WeightReclaim` stay in the base: they also run for
+/// unsigned extrinsics, which carry no extension weight (`ExtrinsicFormat::Bare`), and the base
+/// is every extrinsic's.
 fn extensions_compute() -> Weight {
 	type System = frame_system_extensions::WeightInfo<Runtime>;
 	type Payment = pallet_transaction_payment::WeightInfo<Runtime>;
@@ -59,11 +62,9 @@ fn extensions_compute() -> Weight {
 		System::check_spec_version(),
 		System::check_tx_version(),
 		System::check_genesis(),
-		System::check_mortality_mortal_transaction(),
+		System::check_mortality_immortal_transaction(),
 		System::check_nonce(),
-		System::check_weight(),
 		Payment::charge_transaction_payment(),
-		System::weight_reclaim(),
 	];
 	let total = weights.into_iter().fold(Weight::zero(), Weight::saturating_add);
 	// `check_nonce`: the sender's account (r:1 w:1); `charge_transaction_payment`: it and the
