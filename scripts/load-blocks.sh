@@ -7,7 +7,9 @@
 #   scripts/load-blocks.sh [kind ...]    default: transfer rent heartbeat placeOrder bid settle mix
 # Reports and the benchmark's output go to $GPUX_LOAD_OUT (default: a temporary directory).
 # GPUX_NODE and GPUX_BENCH_NODE name an operators' and a runtime-benchmarks node binary to use
-# instead of building them.
+# instead of building them. GPUX_LOAD_LISTINGS=N lists N more one-class machines (a setup-only
+# heartbeat pool of another seed, priced above the runs' own) before each run: matching among
+# many listings (N + the run's own stays under MaxTrackedMachines, 5,000).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
@@ -57,6 +59,13 @@ for kind in "${kinds[@]}"; do
 		kill -0 "$node_pid" 2>/dev/null || { tail -20 "$out/node-$kind.log" >&2; exit 3; }
 		sleep 1
 	done
+	listings=${GPUX_LOAD_LISTINGS:-0}
+	if ((listings > 0)); then
+		echo "== $listings more listings" >&2
+		(cd load && node load.mjs --url "ws://127.0.0.1:$rpc" --kind heartbeat --count "$listings" --duration 60 \
+			--rate "$listings" --seed gpux-load-listings --setup-only >"$out/listings-$kind.txt" 2>&1) ||
+			{ tail -5 "$out/listings-$kind.txt" >&2; exit 3; }
+	fi
 	echo "== load: $kind" >&2
 	(cd load && node load.mjs --url "ws://127.0.0.1:$rpc" --kind "$kind" --count "${COUNT[$kind]}" \
 		--duration 60 --rate "${RATE[$kind]}" --author-log "$out/node-$kind.log" \

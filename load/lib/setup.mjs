@@ -160,8 +160,9 @@ export async function fund (api, { wants, keys, opts, facts, log }) {
     if (!sudoer) throw new ChainError(`--fund-mode sudo: none of --funders holds the sudo key (${facts.sudoKey ?? 'the chain has none'})`);
     const calls = short.map((s) => api.tx.balances.forceSetBalance(s.pair.address, s.free + s.top));
     const items = batches(api, calls, 256).map((tx, i) => ({ pair: sudoer, tx: api.tx.sudo.sudo(tx), what: `funding batch ${i}` }));
-    // Unbatched (no `utility`), many more go at once: each waits for its block.
-    const results = await sendAll(api, items, { concurrency: api.tx.utility ? 16 : 512 });
+    // Unbatched (no `utility`), more go at once (each waits for its block; a connection holds
+    // at most 1,024 subscriptions).
+    const results = await sendAll(api, items, { concurrency: api.tx.utility ? 16 : 256 });
     for (const r of results) {
       for (const e of eventsOf(api, r.events, 'sudo', 'Sudid')) {
         if (e.data.sudoResult.isErr) throw new ChainError(`funding by sudo failed: ${e.data.sudoResult.asErr.toString()}`);
@@ -185,7 +186,7 @@ export async function fund (api, { wants, keys, opts, facts, log }) {
   }
   const items = perFunder.flatMap((calls, f) => batches(api, calls, 256)
     .map((tx, i) => ({ pair: funders[f], tx, what: `funding batch ${i} from ${opts.funders[f]}` })));
-  await sendAll(api, items, { concurrency: api.tx.utility ? 32 : 512 });
+  await sendAll(api, items, { concurrency: api.tx.utility ? 32 : 256 });
 }
 
 /** The machines a pool is made of: indices, providers, worker keys, telemetry. */
