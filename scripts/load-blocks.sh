@@ -7,9 +7,10 @@
 #   scripts/load-blocks.sh [kind ...]    default: transfer rent heartbeat placeOrder bid settle mix
 # Reports and the benchmark's output go to $GPUX_LOAD_OUT (default: a temporary directory).
 # GPUX_NODE and GPUX_BENCH_NODE name an operators' and a runtime-benchmarks node binary to use
-# instead of building them. GPUX_LOAD_LISTINGS=N lists N more one-class machines (a setup-only
-# heartbeat pool of another seed, priced above the runs' own) before each run: matching among
-# many listings (N + the run's own stays under MaxTrackedMachines, 5,000).
+# instead of building them. GPUX_LOAD_LISTINGS=N lists N more machines of the same class (a
+# setup-only heartbeat pool of another seed at 0.8 × MFP: above the order pool, level with the
+# other pools) before each run: matching among many listings. N plus the run's own machines may
+# be at most MaxTrackedMachines - 16 = 4,984 (the harness refuses more): 4,700 with placeOrder.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
@@ -60,6 +61,7 @@ for kind in "${kinds[@]}"; do
 		sleep 1
 	done
 	listings=${GPUX_LOAD_LISTINGS:-0}
+	[[ "$listings" =~ ^[0-9]+$ ]] || { echo "GPUX_LOAD_LISTINGS: not a number: $listings" >&2; exit 2; }
 	if ((listings > 0)); then
 		echo "== $listings more listings" >&2
 		(cd load && node load.mjs --url "ws://127.0.0.1:$rpc" --kind heartbeat --count "$listings" --duration 60 \
@@ -82,7 +84,7 @@ for kind in "${kinds[@]}"; do
 		for (const b of report.blocks) if (b.included >= 100) console.log(b.number);' "$out/$kind.json")
 	[[ -n "$blocks" ]] || { echo "$kind: no block carried 100 transactions" >&2; continue; }
 	# From the block before the first: the first block `benchmark block` runs also pays for the
-	# runtime's first instantiation (about 0.4 s; docs/PERFORMANCE.md), so it is not one of ours.
+	# runtime's first instantiation (about 0.5–0.6 s; docs/PERFORMANCE.md), so it is not one of ours.
 	from=$(($(head -1 <<<"$blocks") - 1))
 	to=$(tail -1 <<<"$blocks")
 	echo "== benchmark block $from..$to ($kind)" | tee -a "$out/benchmark-block.txt" >&2
