@@ -995,14 +995,13 @@ impl<T: Config> Pallet<T> {
 	/// over (its book read).
 	fn resting_match_weight(work: orders::RestingWork) -> frame_support::weights::Weight {
 		use frame_support::traits::Get;
-		let class_scan = T::WeightInfo::match_order(2).saturating_sub(T::WeightInfo::match_order(1));
+		let class_scan =
+			T::WeightInfo::match_order(2).saturating_sub(T::WeightInfo::match_order(1));
 		T::WeightInfo::match_resting(work.tried)
 			.saturating_add(T::WeightInfo::provider_backing(work.bonds_read))
 			.saturating_add(work.leases)
 			.saturating_add(T::WeightInfo::cancel_order().saturating_mul(work.removed.into()))
 			.saturating_add(class_scan.saturating_mul(work.classes.saturating_sub(1).into()))
-			.saturating_add(
-				<T as frame_system::Config>::DbWeight::get().reads(work.skipped.into()),
-			)
+			.saturating_add(<T as frame_system::Config>::DbWeight::get().reads(work.skipped.into()))
 	}
 }

@@ -4,7 +4,7 @@ use frame_support::{
 	assert_noop, assert_ok,
 	dispatch::WithPostDispatchInfo,
 	traits::{Get, Hooks},
-	weights::Weight,
+	weights::{RuntimeDbWeight, Weight},
 	BoundedVec,
 };
 use gpux_primitives::{Balance, LeaseMode, LeaseOpener, NoMatch, Region, Requirements};
@@ -12,8 +12,8 @@ use sp_runtime::{DispatchError, Permill};
 
 use crate::{
 	mock::*, weights::WeightInfo, ClassUsage, ClassUsages, ClassesToMatch, Error, Event,
-	GpuClasses, ListingIndex, MachineRecordOf, Machines, MatchCursor, OrderBooks, OrderTerms, Orders,
-	PriceKey,
+	GpuClasses, ListingIndex, MachineRecordOf, Machines, MatchCursor, OrderBooks, OrderTerms,
+	Orders, PriceKey,
 };
 
 fn signed(who: u64) -> RuntimeOrigin {
@@ -391,6 +391,7 @@ fn the_block_s_matching_pays_for_its_leases_opened_or_refused() {
 #[test]
 fn the_block_s_matching_pays_for_the_orders_it_removes_and_each_class_it_scans() {
 	let class_scan = <() as WeightInfo>::match_order(2) - <() as WeightInfo>::match_order(1);
+	let db: RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
 	ExtBuilder::default().build_and_execute(|| {
 		// An order that fills: tried in its class, after an empty class passed over.
 		assert_ok!(place(BOB, rtx(1, 1_000), 50));
@@ -401,10 +402,11 @@ fn the_block_s_matching_pays_for_the_orders_it_removes_and_each_class_it_scans()
 		assert_eq!((work.tried, work.removed, work.classes, work.skipped), (1, 1, 1, 1));
 		assert_eq!(
 			Marketplace::resting_match_weight(work),
-			<() as WeightInfo>::match_resting(1) +
-				<() as WeightInfo>::provider_backing(work.bonds_read) +
-				work.leases + <() as WeightInfo>::cancel_order() +
-				<Test as frame_system::Config>::DbWeight::get().reads(1)
+			<() as WeightInfo>::match_resting(1)
+				+ <() as WeightInfo>::provider_backing(work.bonds_read)
+				+ work.leases
+				+ <() as WeightInfo>::cancel_order()
+				+ db.reads(1)
 		);
 
 		// An any-class order below every listing's price, tried in two classes: it stays, and
@@ -418,10 +420,10 @@ fn the_block_s_matching_pays_for_the_orders_it_removes_and_each_class_it_scans()
 		assert_eq!((work.tried, work.removed, work.classes), (2, 0, 2));
 		assert_eq!(
 			Marketplace::resting_match_weight(work),
-			<() as WeightInfo>::match_resting(2) +
-				<() as WeightInfo>::provider_backing(work.bonds_read) +
-				work.leases + class_scan +
-				<Test as frame_system::Config>::DbWeight::get().reads(work.skipped.into())
+			<() as WeightInfo>::match_resting(2)
+				+ <() as WeightInfo>::provider_backing(work.bonds_read)
+				+ work.leases
+				+ class_scan + db.reads(work.skipped.into())
 		);
 	});
 }
