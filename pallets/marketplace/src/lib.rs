@@ -988,11 +988,20 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::place_order(classes).max(opened).saturating_add(bonds)
 	}
 
-	/// What a block's matching of resting orders cost: the orders tried, the bonds their
-	/// matches read and what their leases cost (one refused at the most an opening costs).
+	/// What a block's matching of resting orders cost: the orders tried (in one class, as
+	/// benchmarked), the bonds their matches read, what their leases cost (one refused at the
+	/// most an opening costs), each order that left the book (as `cancel_order` removes one),
+	/// each further class scanned (what `match_order` adds for a class) and each class passed
+	/// over (its book read).
 	fn resting_match_weight(work: orders::RestingWork) -> frame_support::weights::Weight {
+		use frame_support::traits::Get;
+		let class_scan =
+			T::WeightInfo::match_order(2).saturating_sub(T::WeightInfo::match_order(1));
 		T::WeightInfo::match_resting(work.tried)
 			.saturating_add(T::WeightInfo::provider_backing(work.bonds_read))
 			.saturating_add(work.leases)
+			.saturating_add(T::WeightInfo::cancel_order().saturating_mul(work.removed.into()))
+			.saturating_add(class_scan.saturating_mul(work.classes.saturating_sub(1).into()))
+			.saturating_add(<T as frame_system::Config>::DbWeight::get().reads(work.skipped.into()))
 	}
 }

@@ -1,14 +1,19 @@
 //! Orders, the price index they match from, and spot prices.
 
 use frame_support::{
-	assert_noop, assert_ok, dispatch::WithPostDispatchInfo, traits::Hooks, weights::Weight,
+	assert_noop, assert_ok,
+	dispatch::WithPostDispatchInfo,
+	traits::{Get, Hooks},
+	weights::{RuntimeDbWeight, Weight},
+	BoundedVec,
 };
 use gpux_primitives::{Balance, LeaseMode, LeaseOpener, NoMatch, Region, Requirements};
 use sp_runtime::{DispatchError, Permill};
 
 use crate::{
 	mock::*, weights::WeightInfo, ClassUsage, ClassUsages, ClassesToMatch, Error, Event,
-	GpuClasses, ListingIndex, MachineRecordOf, Machines, OrderBooks, OrderTerms, Orders, PriceKey,
+	GpuClasses, ListingIndex, MachineRecordOf, Machines, MatchCursor, OrderBooks, OrderTerms,
+	Orders, PriceKey,
 };
 
 fn signed(who: u64) -> RuntimeOrigin {
@@ -381,6 +386,46 @@ fn the_block_s_matching_pays_for_its_leases_opened_or_refused() {
 	};
 	// The lease opened costs what the mock says (half the most); a refused one the most.
 	assert_eq!(hook_weight(true), hook_weight(false) + MockLeases::open_lease_weight().div(2));
+}
+
+#[test]
+fn the_block_s_matching_pays_for_the_orders_it_removes_and_each_class_it_scans() {
+	let class_scan = <() as WeightInfo>::match_order(2) - <() as WeightInfo>::match_order(1);
+	let db: RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+	ExtBuilder::default().build_and_execute(|| {
+		// An order that fills: tried in its class, after an empty class passed over.
+		assert_ok!(place(BOB, rtx(1, 1_000), 50));
+		listed(2, 800, None);
+		ClassesToMatch::<Test>::put(BoundedVec::truncate_from(vec![H100, RTX_4090]));
+		MatchCursor::<Test>::kill();
+		let work = Marketplace::match_resting();
+		assert_eq!((work.tried, work.removed, work.classes, work.skipped), (1, 1, 1, 1));
+		assert_eq!(
+			Marketplace::resting_match_weight(work),
+			<() as WeightInfo>::match_resting(1)
+				+ <() as WeightInfo>::provider_backing(work.bonds_read)
+				+ work.leases
+				+ <() as WeightInfo>::cancel_order()
+				+ db.reads(1)
+		);
+
+		// An any-class order below every listing's price, tried in two classes: it stays, and
+		// the second class's scan is charged on top of the benchmarked one.
+		let mut any = rtx(1, 700);
+		any.requirements.gpu_class = None;
+		assert_ok!(place(BOB, any, 50));
+		ClassesToMatch::<Test>::put(BoundedVec::truncate_from(vec![H100, RTX_4090]));
+		MatchCursor::<Test>::kill();
+		let work = Marketplace::match_resting();
+		assert_eq!((work.tried, work.removed, work.classes), (2, 0, 2));
+		assert_eq!(
+			Marketplace::resting_match_weight(work),
+			<() as WeightInfo>::match_resting(2)
+				+ <() as WeightInfo>::provider_backing(work.bonds_read)
+				+ work.leases
+				+ class_scan + db.reads(work.skipped.into())
+		);
+	});
 }
 
 #[test]

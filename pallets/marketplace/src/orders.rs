@@ -47,6 +47,12 @@ pub struct RestingWork {
 	pub leases: Weight,
 	/// Providers' bonds their matches read (a provider once per order).
 	pub bonds_read: u32,
+	/// Orders that left the book: filled, or dropped when a lease could not open.
+	pub removed: u32,
+	/// Classes whose candidates the matches scanned (`match_resting`'s benchmark scans one).
+	pub classes: u32,
+	/// Classes passed over with nothing left in them to try (a book read each).
+	pub skipped: u32,
 }
 
 /// What happened to a resting order the block's matching tried.
@@ -499,6 +505,7 @@ impl<T: Config> Pallet<T> {
 			return work;
 		}
 		let mut cursor = MatchCursor::<T>::get();
+		let mut scanning = None;
 		while work.tried < T::MaxOrderMatchesPerBlock::get() {
 			let Some(class) = pending.first().copied() else { break };
 			let own = OrderBooks::<T>::get(Some(class));
@@ -509,10 +516,17 @@ impl<T: Config> Pallet<T> {
 				Some(in_any) => any.get(in_any),
 			};
 			let Some((_, order)) = next.copied() else {
+				if scanning != Some(class) {
+					work.skipped.saturating_inc();
+				}
 				pending.remove(0);
 				cursor = 0;
 				continue;
 			};
+			if scanning != Some(class) {
+				scanning = Some(class);
+				work.classes.saturating_inc();
+			}
 			work.tried.saturating_inc();
 			let (attempt, bonds_read, leases) = Self::try_resting(order, class);
 			work.bonds_read.saturating_accrue(bonds_read);
@@ -520,7 +534,7 @@ impl<T: Config> Pallet<T> {
 			match attempt {
 				Attempt::Unmatched => cursor.saturating_inc(),
 				// It left the book: the next order moved into its place.
-				Attempt::Filled | Attempt::Dropped => {},
+				Attempt::Filled | Attempt::Dropped => work.removed.saturating_inc(),
 			}
 		}
 		ClassesToMatch::<T>::put(pending);
