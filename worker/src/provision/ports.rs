@@ -72,6 +72,7 @@ impl PortBook {
 	}
 
 	/// The ports `lease` holds, if any.
+	#[cfg(test)]
 	pub fn of(&self, lease: LeaseId) -> Option<&[u16]> {
 		self.taken.get(&lease).map(Vec::as_slice)
 	}
