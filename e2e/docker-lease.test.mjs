@@ -4,10 +4,12 @@
 // fingerprint in the start attestation, logs in and runs a command, opens Jupyter with the token
 // sealed to it; a second renter's container cannot reach the first's; a killed container is
 // noticed and started again with the same host key; a restarted worker finds its leases and
-// ports; terminating removes the container and attests the end. Ports on 127.0.0.1 only.
+// ports; a container reaches neither another lease nor the host's own services; terminating
+// removes the container and attests the end. Ports on 127.0.0.1 only.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,7 +119,6 @@ describe('a Docker lease, as a renter uses it', () => {
     running?.kill('SIGKILL');
     for (const lease of Object.values(leases)) {
       docker('rm', '-f', '-v', container(lease));
-      docker('volume', 'rm', `${container(lease)}-hostkeys`);
       docker('network', 'rm', `${container(lease)}-net`);
     }
     await stopDevNode({ node, api });
@@ -209,14 +210,24 @@ describe('a Docker lease, as a renter uses it', () => {
     assert.doesNotMatch(running.log, /vanished/);
   });
 
-  it('one renter\'s container cannot reach another\'s', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('one renter\'s container reaches neither another\'s nor the host\'s own services', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const inspect = (what) => docker('inspect', '-f', `{{range .NetworkSettings.Networks}}{{.${what}}}{{end}}`, container(leases.Charlie)).stdout.trim();
     const bobIp = docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container(leases.Bob)).stdout.trim();
     assert.match(bobIp, /^\d+\.\d+\.\d+\.\d+$/);
-    const endpoint = await started(leases.Charlie);
-    const probe = sshAs('Charlie', endpoint,
-      `timeout 5 bash -c 'echo > /dev/tcp/${bobIp}/22' && echo reached || echo blocked`);
-    assert.equal(probe.status, 0, probe.stderr);
-    assert.equal(probe.stdout.trim(), 'blocked');
+    // A service of the host listening on every address, as a node's p2p port does.
+    const server = createServer((_, res) => res.end('host')).listen(0, '0.0.0.0');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const endpoint = await started(leases.Charlie);
+      const reach = (host, port) => `timeout 5 bash -c 'echo > /dev/tcp/${host}/${port}' 2>/dev/null && echo reached || echo blocked`;
+      const probe = sshAs('Charlie', endpoint, `${reach(bobIp, 22)}; ${reach(inspect('Gateway'), server.address().port)}`);
+      assert.equal(probe.status, 0, probe.stderr);
+      assert.deepEqual(probe.stdout.trim().split('\n'), ['blocked', 'blocked']);
+      // The same service from the host itself answers: the block is the lease's firewall rule.
+      assert.equal(await (await fetch(`http://127.0.0.1:${server.address().port}/`)).text(), 'host');
+    } finally {
+      server.close();
+    }
   });
 
   it('terminating removes the container, then attests the end', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -228,7 +239,8 @@ describe('a Docker lease, as a renter uses it', () => {
     }, 60_000);
     assert.notEqual(docker('inspect', container(lease)).status, 0, 'the container is gone');
     assert.notEqual(docker('network', 'inspect', `${container(lease)}-net`).status, 0, 'its network is gone');
-    assert.notEqual(docker('volume', 'inspect', `${container(lease)}-hostkeys`).status, 0, 'its volume is gone');
+    assert.throws(() => readFileSync(join(dir, 'leases', '.docker', 'hostkeys', `lease-${lease}`, 'ssh_host_ed25519_key.pub')),
+      'its host key is gone');
     assert.equal(await metric('gpux_worker_leases_ended_total'), 1);
   });
 });

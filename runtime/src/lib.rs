@@ -70,7 +70,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when extrinsic encoding or the signed payload changes.
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 

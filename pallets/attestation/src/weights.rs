@@ -182,10 +182,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest_lease_start() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1219`
+		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 123_281_000 picoseconds.
-		Weight::from_parts(125_981_000, 4715)
+		// Minimum execution time: 129_372_000 picoseconds.
+		Weight::from_parts(155_660_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -693,10 +693,10 @@ impl WeightInfo for () {
 	/// Proof: `Attestation::PendingAbandons` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn attest_lease_start() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1219`
+		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 123_281_000 picoseconds.
-		Weight::from_parts(125_981_000, 4715)
+		// Minimum execution time: 129_372_000 picoseconds.
+		Weight::from_parts(155_660_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -47,8 +47,8 @@ const KEY_TYPES: &[(&[u8], KeyShape)] = &[
 	(b"sk-ecdsa-sha2-nistp256@openssh.com", KeyShape::SkEcdsa),
 ];
 
-/// Shortest RSA modulus accepted, bytes: OpenSSH refuses keys under 1,024 bits.
-const MIN_RSA_MODULUS_LEN: usize = 128;
+/// Shortest RSA modulus accepted: OpenSSH refuses keys under 1,024 bits.
+const MIN_RSA_MODULUS_BITS: usize = 1024;
 
 #[derive(Clone, Copy)]
 enum KeyShape {
@@ -179,9 +179,10 @@ fn check_blob(blob: &[u8], key_type: &[u8], shape: KeyShape) -> Option<()> {
 		KeyShape::Ed25519 => wire.string()?.len() == 32,
 		KeyShape::SkEd25519 => wire.string()?.len() == 32 && !wire.string()?.is_empty(),
 		KeyShape::Rsa => {
-			let e = wire.string()?;
-			let n = wire.string()?;
-			e.iter().any(|b| *b != 0) && n.len() >= MIN_RSA_MODULUS_LEN
+			let e = positive_mpint(wire.string()?)?;
+			let n = positive_mpint(wire.string()?)?;
+			let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+			!e.is_empty() && bits >= MIN_RSA_MODULUS_BITS
 		},
 		KeyShape::Ecdsa(curve, point_len) => {
 			let point = (wire.string()? == curve).then(|| wire.string())??;
@@ -193,6 +194,17 @@ fn check_blob(blob: &[u8], key_type: &[u8], shape: KeyShape) -> Option<()> {
 		},
 	};
 	(ok && wire.done()).then_some(())
+}
+
+/// The magnitude of an RFC 4251 `mpint` that is positive and minimally encoded (a zero byte
+/// only before a byte with its top bit set), without that byte; `None` otherwise. Zero is empty.
+fn positive_mpint(bytes: &[u8]) -> Option<&[u8]> {
+	match bytes {
+		[] => Some(bytes),
+		[0, next, ..] if next & 0x80 != 0 => Some(&bytes[1..]),
+		[first, ..] if *first != 0 && first & 0x80 == 0 => Some(bytes),
+		_ => None,
+	}
 }
 
 /// Standard base64 with padding (RFC 4648), as OpenSSH writes key blobs.
@@ -282,6 +294,30 @@ mod tests {
 			check_ssh_public_key(b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAAQA="),
 			Err(SshKeyError::BadKeyData)
 		);
+	}
+
+	#[test]
+	fn rsa_numbers_must_be_positive_minimal_and_the_modulus_1024_bits() {
+		assert_eq!(positive_mpint(&[0, 0x80, 1]), Some(&[0x80, 1][..]));
+		assert_eq!(positive_mpint(&[0x7f]), Some(&[0x7f][..]));
+		assert_eq!(positive_mpint(&[]), Some(&[][..]));
+		assert_eq!(positive_mpint(&[0x80]), None, "negative");
+		assert_eq!(positive_mpint(&[0, 0x7f]), None, "a needless zero byte");
+		let rsa = |e: &[u8], n: &[u8]| {
+			let mut blob = Vec::new();
+			for field in [&b"ssh-rsa"[..], e, n] {
+				blob.extend_from_slice(&(field.len() as u32).to_be_bytes());
+				blob.extend_from_slice(field);
+			}
+			check_blob(&blob, b"ssh-rsa", KeyShape::Rsa)
+		};
+		let mut n = vec![0u8; 129];
+		n[1] = 0x80; // 1,024 bits, with the zero byte its top bit needs
+		assert_eq!(rsa(&[1, 0, 1], &n), Some(()));
+		n[1] = 0x40; // 1,023 bits, and a needless zero byte
+		assert_eq!(rsa(&[1, 0, 1], &n), None);
+		assert_eq!(rsa(&[1, 0, 1], &n[1..]), None, "1,023 bits");
+		assert_eq!(rsa(&[], &[0x7f; 200]), None, "no exponent");
 	}
 
 	#[test]

@@ -1,5 +1,7 @@
-//! External commands with a deadline: a hung `docker` (a stuck daemon, a container that will
-//! not die) fails its lease's step instead of blocking the worker. Called from blocking threads.
+//! External commands with a deadline and a cap on what is kept of their output: a hung
+//! `docker` (a stuck daemon, a container that will not die) fails its lease's step instead of
+//! blocking the worker, and a command that prints without end (a renter's container logs)
+//! cannot fill the worker's memory. Called from blocking threads.
 
 use std::{
 	io::Read,
@@ -9,17 +11,33 @@ use std::{
 
 use crate::error::Error;
 
-/// What a finished command printed.
+/// What is kept of each of a command's two outputs unless the caller asks for more.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// What a finished command printed (each stream cut at the cap).
 #[derive(Debug)]
 pub struct Output {
 	pub stdout: String,
 	pub stderr: String,
 	pub success: bool,
+	/// Whether either stream was longer than the cap.
+	pub truncated: bool,
 }
 
 /// Runs `program args` and waits at most `timeout`; past it the process is killed and the
-/// result is an error naming the command.
+/// result is an error naming the command. Keeps at most `OUTPUT_CAP` bytes of each stream.
 pub fn run(program: &str, args: &[String], timeout: Duration) -> Result<Output, Error> {
+	run_capped(program, args, timeout, OUTPUT_CAP)
+}
+
+/// `run`, keeping at most `cap` bytes of each stream; the rest is read and dropped, so the
+/// command never blocks on a full pipe.
+pub fn run_capped(
+	program: &str,
+	args: &[String],
+	timeout: Duration,
+	cap: usize,
+) -> Result<Output, Error> {
 	let name = || format!("{program} {}", args.first().map(String::as_str).unwrap_or_default());
 	let mut child = Command::new(program)
 		.args(args)
@@ -29,18 +47,11 @@ pub fn run(program: &str, args: &[String], timeout: Duration) -> Result<Output, 
 		.spawn()
 		.map_err(|e| Error::Provision(format!("{}: {e}", name())))?;
 	// Read both pipes on their own threads so a chatty command cannot fill one and stall.
-	let mut stdout = child.stdout.take().expect("piped");
-	let mut stderr = child.stderr.take().expect("piped");
-	let out = std::thread::spawn(move || {
-		let mut s = Vec::new();
-		let _ = stdout.read_to_end(&mut s);
-		s
-	});
-	let err = std::thread::spawn(move || {
-		let mut s = Vec::new();
-		let _ = stderr.read_to_end(&mut s);
-		s
-	});
+	let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+		return Err(Error::Provision(format!("{}: no pipes", name())));
+	};
+	let out = std::thread::spawn(move || keep_first(stdout, cap));
+	let err = std::thread::spawn(move || keep_first(stderr, cap));
 	let deadline = Instant::now() + timeout;
 	let status = loop {
 		match child.try_wait() {
@@ -58,10 +69,32 @@ pub fn run(program: &str, args: &[String], timeout: Duration) -> Result<Output, 
 			Err(e) => return Err(Error::Provision(format!("{}: {e}", name()))),
 		}
 	};
-	let text = |h: std::thread::JoinHandle<Vec<u8>>| {
-		String::from_utf8_lossy(&h.join().unwrap_or_default()).trim().to_string()
-	};
-	Ok(Output { stdout: text(out), stderr: text(err), success: status.success() })
+	let (stdout, cut_out) = out.join().unwrap_or_default();
+	let (stderr, cut_err) = err.join().unwrap_or_default();
+	let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim().to_string();
+	Ok(Output {
+		stdout: text(stdout),
+		stderr: text(stderr),
+		success: status.success(),
+		truncated: cut_out || cut_err,
+	})
+}
+
+/// The first `cap` bytes of `stream`, and whether there was more (read to the end either way).
+fn keep_first(mut stream: impl Read, cap: usize) -> (Vec<u8>, bool) {
+	let mut kept = Vec::new();
+	let mut chunk = [0u8; 8192];
+	let mut more = false;
+	loop {
+		match stream.read(&mut chunk) {
+			Ok(0) | Err(_) => return (kept, more),
+			Ok(n) => {
+				let room = cap.saturating_sub(kept.len());
+				kept.extend_from_slice(&chunk[..n.min(room)]);
+				more |= n > room;
+			},
+		}
+	}
 }
 
 #[cfg(test)]
@@ -82,5 +115,9 @@ mod tests {
 		.unwrap();
 		assert_eq!((out.stdout.as_str(), out.stderr.as_str(), out.success), ("hi", "no", false));
 		assert!(run("/nonexistent/program", &[], Duration::from_secs(1)).is_err());
+		// Endless output is cut at the cap, not kept.
+		let args = ["-c".to_string(), "head -c 1000000 /dev/zero".to_string()];
+		let out = run_capped("sh", &args, Duration::from_secs(10), 4096).unwrap();
+		assert!(out.truncated && out.success);
 	}
 }

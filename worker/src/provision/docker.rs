@@ -26,9 +26,11 @@ use crate::error::Error;
 
 const LABEL_LEASE: &str = "gpux.lease";
 const LABEL_GPUS: &str = "gpux.gpus";
-/// Where the image's sshd keeps the lease's host key (a volume of its own, so a container
-/// re-created after it vanished keeps the key the renter pinned).
+/// Where the image's sshd finds the lease's host key. The worker makes the key on the host and
+/// mounts it read-only: the renter cannot change what the worker fingerprints, and a container
+/// made again after it vanished keeps the key the renter pinned.
 const HOST_KEY_DIR: &str = "/etc/gpux/hostkeys";
+const HOST_KEY: &str = "ssh_host_ed25519_key";
 /// Capabilities sshd needs to log a renter in and run its session; everything else is dropped.
 const CAPABILITIES: &[&str] = &[
 	"CHOWN",
@@ -126,8 +128,14 @@ impl DockerProvisioner {
 	fn network(lease: LeaseId) -> String {
 		format!("gpux-lease-{lease}-net")
 	}
-	fn keys_volume(lease: LeaseId) -> String {
-		format!("gpux-lease-{lease}-hostkeys")
+	/// The lease's host key directory on this host.
+	fn host_keys(&self, lease: LeaseId) -> PathBuf {
+		self.config.state_dir.join("hostkeys").join(format!("lease-{lease}"))
+	}
+	/// The end digest of a lease being removed, kept until the removal is done, so a retry
+	/// (or a restarted worker) attests the same digest.
+	fn end_digest(&self, lease: LeaseId) -> PathBuf {
+		self.config.state_dir.join("ends").join(format!("lease-{lease}.digest"))
 	}
 
 	/// Runs `docker args`; its stdout, or an error with its stderr.
@@ -177,6 +185,13 @@ impl DockerProvisioner {
 			"no-new-privileges".into(),
 			"--cap-drop".into(),
 			"ALL".into(),
+			// sshd logs every connection: rotated, so a busy endpoint cannot fill the disk.
+			"--log-driver".into(),
+			"local".into(),
+			"--log-opt".into(),
+			"max-size=16m".into(),
+			"--log-opt".into(),
+			"max-file=2".into(),
 		];
 		for cap in CAPABILITIES {
 			args.extend(["--cap-add".into(), (*cap).into()]);
@@ -186,7 +201,7 @@ impl DockerProvisioner {
 		}
 		args.extend([
 			"-v".into(),
-			format!("{}:{HOST_KEY_DIR}", Self::keys_volume(spec.lease)),
+			format!("{}:{HOST_KEY_DIR}:ro", self.host_keys(spec.lease).display()),
 			"--label".into(),
 			format!("{LABEL_LEASE}={}", spec.lease),
 			"--label".into(),
@@ -215,10 +230,11 @@ impl DockerProvisioner {
 
 	/// The lease container's state, or `None` when there is none.
 	fn state(&self, lease: LeaseId) -> Result<Option<State>, Error> {
-		let args: Vec<String> = ["inspect", "-f", "{{.State.Status}}", &Self::name(lease)]
-			.iter()
-			.map(|a| a.to_string())
-			.collect();
+		let args: Vec<String> =
+			["inspect", "--type", "container", "-f", "{{.State.Status}}", &Self::name(lease)]
+				.iter()
+				.map(|a| a.to_string())
+				.collect();
 		let out = command::run("docker", &args, self.config.command_timeout)?;
 		if out.success {
 			Ok(Some(out.stdout))
@@ -229,15 +245,39 @@ impl DockerProvisioner {
 		}
 	}
 
-	/// Creates the lease's network and container.
+	/// Makes the lease's SSH host key on this host, once.
+	fn make_host_key(&self, lease: LeaseId) -> Result<(), Error> {
+		let dir = self.host_keys(lease);
+		if dir.join(format!("{HOST_KEY}.pub")).exists() {
+			return Ok(());
+		}
+		let io = |e: std::io::Error| Error::Provision(format!("{}: {e}", dir.display()));
+		let _ = std::fs::remove_dir_all(&dir);
+		std::fs::create_dir_all(&dir).map_err(io)?;
+		let key = dir.join(HOST_KEY).display().to_string();
+		let args: Vec<String> =
+			["-q", "-t", "ed25519", "-N", "", "-C", &Self::name(lease), "-f", &key]
+				.iter()
+				.map(|a| a.to_string())
+				.collect();
+		let out = command::run("ssh-keygen", &args, self.config.command_timeout)?;
+		if !out.success {
+			return Err(Error::Provision(format!("ssh-keygen: {}", out.stderr)));
+		}
+		Ok(())
+	}
+
+	/// Creates the lease's network, its firewall rule and its container.
 	fn create(&self, spec: &LeaseSpec, ports: &[u16]) -> Result<(), Error> {
+		self.make_host_key(spec.lease)?;
 		let network = Self::network(spec.lease);
 		if let Err(e) = self.docker(&["network", "create", "--label", LABEL_LEASE, &network]) {
 			if !e.to_string().contains("already exists") {
 				return Err(e);
 			}
 		}
-		let token = spec.jupyter_seal_key.map(|_| seal::new_token());
+		self.firewall(spec.lease, true)?;
+		let token = (spec.jupyter_seal_key.is_some() && ports.len() > 1).then(seal::new_token);
 		let args = self.run_args(spec, ports, token.as_deref());
 		let args: Vec<&str> = args.iter().map(String::as_str).collect();
 		self.docker(&args).map(|_| ())
@@ -279,10 +319,41 @@ impl DockerProvisioner {
 		)))
 	}
 
-	/// SHA-256 of the container's SSH host key blob.
+	/// Drops (or stops dropping) what the lease's network sends to this host itself: a
+	/// container reaches the internet and its own published ports, not the node's RPC, p2p or
+	/// Prometheus ports nor any other service of the host listening on every address.
+	fn firewall(&self, lease: LeaseId, add: bool) -> Result<(), Error> {
+		let id = match self.docker(&["network", "inspect", "-f", "{{.Id}}", &Self::network(lease)])
+		{
+			Ok(id) => id,
+			Err(_) if !add => return Ok(()),
+			Err(e) => return Err(e),
+		};
+		let bridge = format!("br-{}", id.get(..12).unwrap_or(&id));
+		let rule = |op: &str| -> Vec<String> {
+			["-w", op, "INPUT", "-i", &bridge, "-j", "DROP"].iter().map(|a| a.to_string()).collect()
+		};
+		let present = command::run("iptables", &rule("-C"), self.config.command_timeout)?.success;
+		if present == add {
+			return Ok(());
+		}
+		let out = command::run(
+			"iptables",
+			&rule(if add { "-I" } else { "-D" }),
+			self.config.command_timeout,
+		)?;
+		if out.success {
+			Ok(())
+		} else {
+			Err(Error::Provision(format!("iptables: {}", out.stderr)))
+		}
+	}
+
+	/// SHA-256 of the lease's SSH host key blob, from the worker's own copy.
 	fn host_key_fingerprint(&self, lease: LeaseId) -> Result<Hash32, Error> {
-		let path = format!("{HOST_KEY_DIR}/ssh_host_ed25519_key.pub");
-		let line = self.docker(&["exec", &Self::name(lease), "cat", &path])?;
+		let path = self.host_keys(lease).join(format!("{HOST_KEY}.pub"));
+		let line = std::fs::read_to_string(&path)
+			.map_err(|e| Error::Provision(format!("{}: {e}", path.display())))?;
 		let blob = gpux_primitives::access::ssh_key_blob(line.trim().as_bytes())
 			.ok_or_else(|| Error::Provision(format!("lease {lease}: unreadable host key")))?;
 		Ok(sp_crypto_hashing::sha2_256(&blob))
@@ -292,6 +363,8 @@ impl DockerProvisioner {
 	fn jupyter_token(&self, lease: LeaseId) -> Result<Option<String>, Error> {
 		let env = self.docker(&[
 			"inspect",
+			"--type",
+			"container",
 			"-f",
 			"{{range .Config.Env}}{{println .}}{{end}}",
 			&Self::name(lease),
@@ -333,9 +406,38 @@ impl Provisioner for DockerProvisioner {
 		)?;
 		// Every GPU its own lease, each with SSH and Jupyter.
 		self.book().ensure_room(self.config.share.gpus, 2)?;
+		for (tool, args) in [
+			("ssh-keygen", vec!["-l", "-f", "/dev/null"]),
+			("iptables", vec!["-w", "-L", "INPUT", "-n"]),
+		] {
+			let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+			let usable = command::run(tool, &args, self.config.command_timeout)
+				.is_ok_and(|out| tool == "ssh-keygen" || out.success);
+			if !usable {
+				return Err(Error::Config(format!(
+					"`{tool}` is missing or not allowed: the Docker backend makes host keys with \
+					 ssh-keygen and keeps leases off this host's own ports with iptables (as root)"
+				)));
+			}
+		}
+		// A disk cap needs overlay2 on XFS with project quotas: try one.
 		let storage = self.docker(&["info", "--format", "{{.Driver}} {{json .DriverStatus}}"])?;
-		let quota =
-			storage.starts_with("overlay2") && storage.contains(r#"["Backing Filesystem","xfs"]"#);
+		let quota = storage.contains(r#"["Backing Filesystem","xfs"]"#) && {
+			let probe = "gpux-quota-probe";
+			let _ = self.docker(&["rm", "-f", probe]);
+			let made = self
+				.docker(&[
+					"create",
+					"--name",
+					probe,
+					"--storage-opt",
+					"size=1G",
+					&self.config.image,
+				])
+				.is_ok();
+			let _ = self.docker(&["rm", "-f", probe]);
+			made
+		};
 		if !quota {
 			tracing::warn!(
 				"lease disks are not capped: Docker's {storage} cannot (overlay2 on XFS with pquota can)"
@@ -346,35 +448,37 @@ impl Provisioner for DockerProvisioner {
 	}
 
 	fn start(&self, spec: &LeaseSpec) -> Result<Endpoint, Error> {
-		let jupyter = spec.jupyter_seal_key.is_some();
-		let ports = self.book().reserve(spec.lease, if jupyter { 2 } else { 1 })?;
+		// A lease keeps the ports it has: its container was made with them.
+		let ports =
+			self.book().reserve(spec.lease, if spec.jupyter_seal_key.is_some() { 2 } else { 1 })?;
+		let name = Self::name(spec.lease);
 		match self.state(spec.lease)?.as_deref() {
 			None => self.create(spec, &ports)?,
 			Some("running") => {},
 			Some("exited" | "created") => {
-				self.docker(&["start", &Self::name(spec.lease)])?;
+				self.docker(&["start", &name])?;
 			},
-			Some(other) => {
-				return Err(Error::Provision(format!(
-					"lease {}: its container is {other}",
-					spec.lease
-				)))
+			Some("paused") => {
+				self.docker(&["unpause", &name])?;
+			},
+			// `dead`, `removing`: make it again (same host key, same ports).
+			Some(_) => {
+				self.docker(&["rm", "-f", &name])?;
+				self.create(spec, &ports)?;
 			},
 		}
-		self.wait_ready(&ports, jupyter)?;
-		let jupyter = match (spec.jupyter_seal_key, ports.get(1)) {
-			(Some(key), Some(port)) => {
-				let token = self.jupyter_token(spec.lease)?.ok_or_else(|| {
-					Error::Provision(format!("lease {}: its container has no token", spec.lease))
-				})?;
-				let sealed = seal::seal(&key, token.as_bytes())?;
-				Some(JupyterEndpoint {
-					port: *port,
-					sealed_token: sealed.try_into().map_err(|_| {
-						Error::Provision("the sealed token is longer than the chain takes".into())
-					})?,
-				})
-			},
+		let token = match spec.jupyter_seal_key {
+			Some(_) => self.jupyter_token(spec.lease)?,
+			None => None,
+		};
+		self.wait_ready(&ports, token.is_some())?;
+		let jupyter = match (spec.jupyter_seal_key, token, ports.get(1)) {
+			(Some(key), Some(token), Some(port)) => Some(JupyterEndpoint {
+				port: *port,
+				sealed_token: seal::seal(&key, token.as_bytes())?.try_into().map_err(|_| {
+					Error::Provision("the sealed token is longer than the chain takes".into())
+				})?,
+			}),
 			_ => None,
 		};
 		Ok(Endpoint {
@@ -404,29 +508,69 @@ impl Provisioner for DockerProvisioner {
 
 	fn stop(&self, lease: LeaseId) -> Result<Hash32, Error> {
 		let name = Self::name(lease);
-		let mut ran = Vec::new();
+		let io = |p: &std::path::Path, e: std::io::Error| {
+			Error::Provision(format!("{}: {e}", p.display()))
+		};
+		// The digest is taken once, before anything is removed, and kept until all is gone.
+		let digest_file = self.end_digest(lease);
+		let digest = match std::fs::read_to_string(&digest_file)
+			.ok()
+			.and_then(|h| hex::decode(h.trim()).ok())
+		{
+			Some(bytes) if bytes.len() == 32 => bytes.try_into().unwrap_or_default(),
+			_ => {
+				// What ran: the image, the container, and what it logged (the first 16 MiB of
+				// each stream). A log that cannot be read does not stop the removal.
+				let ran = match self.state(lease)? {
+					Some(_) => {
+						let ids = self.docker(&["inspect", "-f", "{{.Image}} {{.Id}}", &name])?;
+						let args: Vec<String> = vec!["logs".into(), name.clone()];
+						let logs = match command::run_capped(
+							"docker",
+							&args,
+							self.config.command_timeout,
+							16 << 20,
+						) {
+							Ok(out) => {
+								let cut = if out.truncated { "\n(cut at 16 MiB)" } else { "" };
+								format!("{}\n{}{cut}", out.stdout, out.stderr)
+							},
+							Err(e) => format!("(logs unreadable: {e})"),
+						};
+						format!("{ids}\n{logs}")
+					},
+					None => String::new(),
+				};
+				let digest = super::digest(lease, ran.as_bytes());
+				if let Some(dir) = digest_file.parent() {
+					std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+				}
+				std::fs::write(&digest_file, hex::encode(digest))
+					.map_err(|e| io(&digest_file, e))?;
+				digest
+			},
+		};
 		if self.state(lease)?.is_some() {
-			// What ran: the image, the container, and everything it logged.
-			let ids = self.docker(&["inspect", "-f", "{{.Image}} {{.Id}}", &name])?;
-			let args: Vec<String> = vec!["logs".into(), name.clone()];
-			let logs = command::run("docker", &args, self.config.command_timeout)?;
-			ran = format!("{ids}\n{}\n{}", logs.stdout, logs.stderr).into_bytes();
 			self.docker(&["rm", "-f", "-v", &name])?;
 		}
 		if self.state(lease)?.is_some() {
 			return Err(Error::Provision(format!("lease {lease}: its container is still there")));
 		}
-		for (kind, object) in
-			[("volume", Self::keys_volume(lease)), ("network", Self::network(lease))]
-		{
-			if let Err(e) = self.docker(&[kind, "rm", &object]) {
-				if !e.to_string().contains("No such") && !e.to_string().contains("not found") {
-					return Err(e);
-				}
+		self.firewall(lease, false)?;
+		if let Err(e) = self.docker(&["network", "rm", &Self::network(lease)]) {
+			if !e.to_string().contains("No such") && !e.to_string().contains("not found") {
+				return Err(e);
+			}
+		}
+		let keys = self.host_keys(lease);
+		if let Err(e) = std::fs::remove_dir_all(&keys) {
+			if e.kind() != std::io::ErrorKind::NotFound {
+				return Err(io(&keys, e));
 			}
 		}
 		self.book().release(lease)?;
-		Ok(super::digest(lease, &ran))
+		let _ = std::fs::remove_file(&digest_file);
+		Ok(digest)
 	}
 
 	fn active(&self) -> Result<Vec<ActiveLease>, Error> {
@@ -445,6 +589,13 @@ impl Provisioner for DockerProvisioner {
 				Some(ActiveLease { lease, gpus, running })
 			})
 			.collect();
+		// A lease that holds ports but has no container (its start failed half-way, or its
+		// removal did): listed without GPUs, so it is either made or cleaned up.
+		for lease in self.book().leases() {
+			if !active.iter().any(|a| a.lease == lease) {
+				active.push(ActiveLease { lease, gpus: Vec::new(), running: false });
+			}
+		}
 		active.sort_by_key(|a| a.lease);
 		Ok(active)
 	}

@@ -48,12 +48,11 @@ impl PortBook {
 		Ok(())
 	}
 
-	/// The ports of `lease`: those it holds, or `count` free ones, lowest first.
+	/// The ports of `lease`: those it holds (its container was made with them), or else
+	/// `count` free ones, lowest first.
 	pub fn reserve(&mut self, lease: LeaseId, count: usize) -> Result<Vec<u16>, Error> {
 		if let Some(ports) = self.taken.get(&lease) {
-			if ports.len() >= count {
-				return Ok(ports.clone());
-			}
+			return Ok(ports.clone());
 		}
 		let held: Vec<u16> =
 			self.taken.iter().filter(|(l, _)| **l != lease).flat_map(|(_, p)| p.clone()).collect();
@@ -75,6 +74,11 @@ impl PortBook {
 	#[cfg(test)]
 	pub fn of(&self, lease: LeaseId) -> Option<&[u16]> {
 		self.taken.get(&lease).map(Vec::as_slice)
+	}
+
+	/// The leases holding ports.
+	pub fn leases(&self) -> Vec<LeaseId> {
+		self.taken.keys().copied().collect()
 	}
 
 	/// Frees the ports of `lease`.
@@ -125,8 +129,11 @@ mod tests {
 		let mut book = PortBook::load(path.clone(), 40_000..=40_004).unwrap();
 		assert_eq!(book.reserve(1, 2).unwrap(), vec![40_000, 40_001]);
 		assert_eq!(book.reserve(2, 1).unwrap(), vec![40_002]);
-		// Asking again returns the same ports: a start retried after a crash reuses them.
+		// Asking again returns the same ports: a start retried after a crash reuses them, and
+		// a lease whose container exists keeps its ports whatever it asks.
 		assert_eq!(book.reserve(1, 2).unwrap(), vec![40_000, 40_001]);
+		assert_eq!(book.reserve(2, 2).unwrap(), vec![40_002]);
+		assert_eq!(book.leases(), vec![1, 2]);
 		let mut again = PortBook::load(path.clone(), 40_000..=40_004).unwrap();
 		assert_eq!(again.of(1), Some(&[40_000, 40_001][..]));
 		assert_eq!(again.reserve(3, 2).unwrap(), vec![40_003, 40_004]);

@@ -222,10 +222,11 @@ impl Leases {
 			}
 			let attested: Option<Attested> = chain.storage(&keys::lease_attestation(*id)).await?;
 			let started = attested.is_some_and(|a| a.started.is_some());
-			let gpus = match active.iter().find(|a| a.lease == *id) {
+			// A workspace without GPUs is a start that failed half-way: made again below.
+			let gpus = match active.iter().find(|a| a.lease == *id && !a.gpus.is_empty()) {
 				Some(a) if a.running && started => continue,
 				Some(a) => {
-					if !a.running {
+					if !a.running && started {
 						ctx.metrics.lease_restarts.inc();
 						tracing::warn!(target: "lease", lease = id, "the workspace stopped mid-lease; starting it again");
 					}
