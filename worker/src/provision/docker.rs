@@ -662,7 +662,8 @@ mod tests {
 			"--pids-limit 2048",
 			"--security-opt no-new-privileges",
 			"--cap-drop ALL",
-			"-v gpux-lease-1042-hostkeys:/etc/gpux/hostkeys",
+			"hostkeys/lease-1042:/etc/gpux/hostkeys:ro",
+			"--log-driver local --log-opt max-size=16m",
 			"GPUX_JUPYTER_TOKEN=t0ken",
 			"GPUX_SSH_KEY=ssh-ed25519 AAAA",
 		] {
