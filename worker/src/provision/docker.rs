@@ -331,7 +331,12 @@ impl DockerProvisioner {
 		};
 		let bridge = format!("br-{}", id.get(..12).unwrap_or(&id));
 		let rule = |op: &str| -> Vec<String> {
-			["-w", op, "INPUT", "-i", &bridge, "-j", "DROP"].iter().map(|a| a.to_string()).collect()
+			// New connections only: replies to the host's own connections (the readiness
+			// check, Docker's port proxy) come back through the same bridge.
+			["-w", op, "INPUT", "-i", &bridge, "-m", "conntrack", "--ctstate", "NEW", "-j", "DROP"]
+				.iter()
+				.map(|a| a.to_string())
+				.collect()
 		};
 		let present = command::run("iptables", &rule("-C"), self.config.command_timeout)?.success;
 		if present == add {
