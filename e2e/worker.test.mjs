@@ -135,11 +135,17 @@ describe('gpux-worker on a --dev node', () => {
     await waitFor('the second workspace', async () => { try { return statSync(workspace); } catch { return null; } }, 30_000);
     // Each lease has a GPU of its own.
     assert.match(readFileSync(join(workspace, 'lease.env'), 'utf8'), /CUDA_VISIBLE_DEVICES=1\n/);
+    // A renter ends a lease it has the connection details of; a lease never started on chain
+    // has no end to attest.
+    await waitFor('the second start attestation', async () => {
+      const a = await api.query.attestation.leaseAttestations(short);
+      return a.isSome && a.unwrap().started.isSome;
+    }, 30_000);
     await submit(api, api.tx.leases.terminate(short), charlie);
     await waitFor('the end attestation', async () => {
       const a = await api.query.attestation.leaseAttestations(short);
       return a.isSome && a.unwrap().ended.isSome;
-    }, 30_000);
+    }, 30_000).catch((e) => { console.error(running.log.slice(-4000)); throw e; });
     assert.throws(() => statSync(workspace));
   });
 

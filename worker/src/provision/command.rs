@@ -4,6 +4,7 @@
 //! cannot fill the worker's memory. Called from blocking threads.
 
 use std::{
+	ffi::OsStr,
 	io::Read,
 	process::{Command, Stdio},
 	time::{Duration, Instant},
@@ -26,19 +27,20 @@ pub struct Output {
 
 /// Runs `program args` and waits at most `timeout`; past it the process is killed and the
 /// result is an error naming the command. Keeps at most `OUTPUT_CAP` bytes of each stream.
-pub fn run(program: &str, args: &[String], timeout: Duration) -> Result<Output, Error> {
+pub fn run<A: AsRef<OsStr>>(program: &str, args: &[A], timeout: Duration) -> Result<Output, Error> {
 	run_capped(program, args, timeout, OUTPUT_CAP)
 }
 
 /// `run`, keeping at most `cap` bytes of each stream; the rest is read and dropped, so the
 /// command never blocks on a full pipe.
-pub fn run_capped(
+pub fn run_capped<A: AsRef<OsStr>>(
 	program: &str,
-	args: &[String],
+	args: &[A],
 	timeout: Duration,
 	cap: usize,
 ) -> Result<Output, Error> {
-	let name = || format!("{program} {}", args.first().map(String::as_str).unwrap_or_default());
+	let first = args.first().map(|a| a.as_ref().to_string_lossy()).unwrap_or_default();
+	let name = || format!("{program} {first}");
 	let mut child = Command::new(program)
 		.args(args)
 		.stdin(Stdio::null())
@@ -104,19 +106,15 @@ mod tests {
 	#[test]
 	fn a_command_that_hangs_is_killed_at_its_deadline() {
 		let started = Instant::now();
-		let err = run("sleep", &["30".into()], Duration::from_millis(300)).unwrap_err();
+		let err = run("sleep", &["30"], Duration::from_millis(300)).unwrap_err();
 		assert!(err.to_string().contains("did not finish within"), "{err}");
 		assert!(started.elapsed() < Duration::from_secs(5));
-		let out = run(
-			"sh",
-			&["-c".into(), "echo hi; echo no >&2; exit 3".into()],
-			Duration::from_secs(5),
-		)
-		.unwrap();
+		let out =
+			run("sh", &["-c", "echo hi; echo no >&2; exit 3"], Duration::from_secs(5)).unwrap();
 		assert_eq!((out.stdout.as_str(), out.stderr.as_str(), out.success), ("hi", "no", false));
-		assert!(run("/nonexistent/program", &[], Duration::from_secs(1)).is_err());
+		assert!(run::<&str>("/nonexistent/program", &[], Duration::from_secs(1)).is_err());
 		// Endless output is cut at the cap, not kept.
-		let args = ["-c".to_string(), "head -c 1000000 /dev/zero".to_string()];
+		let args = ["-c", "head -c 1000000 /dev/zero"];
 		let out = run_capped("sh", &args, Duration::from_secs(10), 4096).unwrap();
 		assert!(out.truncated && out.success);
 	}

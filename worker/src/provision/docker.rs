@@ -140,8 +140,7 @@ impl DockerProvisioner {
 
 	/// Runs `docker args`; its stdout, or an error with its stderr.
 	fn docker(&self, args: &[&str]) -> Result<String, Error> {
-		let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-		let out = command::run("docker", &args, self.config.command_timeout)?;
+		let out = command::run("docker", args, self.config.command_timeout)?;
 		if out.success {
 			Ok(out.stdout)
 		} else {
@@ -230,11 +229,8 @@ impl DockerProvisioner {
 
 	/// The lease container's state, or `None` when there is none.
 	fn state(&self, lease: LeaseId) -> Result<Option<State>, Error> {
-		let args: Vec<String> =
-			["inspect", "--type", "container", "-f", "{{.State.Status}}", &Self::name(lease)]
-				.iter()
-				.map(|a| a.to_string())
-				.collect();
+		let name = Self::name(lease);
+		let args = ["inspect", "--type", "container", "-f", "{{.State.Status}}", &name];
 		let out = command::run("docker", &args, self.config.command_timeout)?;
 		if out.success {
 			Ok(Some(out.stdout))
@@ -255,11 +251,8 @@ impl DockerProvisioner {
 		let _ = std::fs::remove_dir_all(&dir);
 		std::fs::create_dir_all(&dir).map_err(io)?;
 		let key = dir.join(HOST_KEY).display().to_string();
-		let args: Vec<String> =
-			["-q", "-t", "ed25519", "-N", "", "-C", &Self::name(lease), "-f", &key]
-				.iter()
-				.map(|a| a.to_string())
-				.collect();
+		let name = Self::name(lease);
+		let args = ["-q", "-t", "ed25519", "-N", "", "-C", &name, "-f", &key];
 		let out = command::run("ssh-keygen", &args, self.config.command_timeout)?;
 		if !out.success {
 			return Err(Error::Provision(format!("ssh-keygen: {}", out.stderr)));
@@ -415,7 +408,6 @@ impl Provisioner for DockerProvisioner {
 			("ssh-keygen", vec!["-l", "-f", "/dev/null"]),
 			("iptables", vec!["-w", "-L", "INPUT", "-n"]),
 		] {
-			let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
 			let usable = command::run(tool, &args, self.config.command_timeout)
 				.is_ok_and(|out| tool == "ssh-keygen" || out.success);
 			if !usable {
@@ -529,10 +521,9 @@ impl Provisioner for DockerProvisioner {
 				let ran = match self.state(lease)? {
 					Some(_) => {
 						let ids = self.docker(&["inspect", "-f", "{{.Image}} {{.Id}}", &name])?;
-						let args: Vec<String> = vec!["logs".into(), name.clone()];
 						let logs = match command::run_capped(
 							"docker",
-							&args,
+							&["logs", &name],
 							self.config.command_timeout,
 							16 << 20,
 						) {

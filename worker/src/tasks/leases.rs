@@ -1,8 +1,9 @@
 //! Leases on this machine: start a workspace when a lease begins and attest its endpoint once it
 //! answers; warn the workload of a spot preemption; remove the workspace when the lease closes
 //! and attest the end once it is gone. Each lease's provisioning runs on a blocking thread of
-//! its own, so a slow or failing lease never holds up the others; a failed step is counted,
-//! logged and tried again at the next block. A workspace that exited or vanished mid-lease is
+//! its own, so a slow or failing lease never holds up the others; a step that finishes wakes the
+//! task at once, so a start is attested as soon as the endpoint answers rather than a block
+//! later. A failed step is counted, logged and tried again at the next block. A workspace that exited or vanished mid-lease is
 //! noticed, reported and started again. An end attestation waiting to land is kept in a file,
 //! so a restart cannot lose it.
 
@@ -14,7 +15,7 @@ use gpux_primitives::{
 	LeaseId,
 };
 use pallet_leases::LeaseStatus;
-use tokio::task::JoinHandle;
+use tokio::{sync::Notify, task::JoinHandle};
 
 use super::Context;
 use crate::{
@@ -82,6 +83,11 @@ struct Leases {
 	notified: Vec<LeaseId>,
 	/// Leases whose workspace this worker delivered, for the count of leases started.
 	delivered: Vec<LeaseId>,
+	/// Woken by each job that finishes.
+	finished: Arc<Notify>,
+	/// Leases whose step failed, with the block it failed at: retried at a later block, so a
+	/// step that fails fast does not spin.
+	failed: BTreeMap<LeaseId, u32>,
 }
 
 pub async fn run(mut ctx: Context, state_dir: PathBuf) {
@@ -91,21 +97,43 @@ pub async fn run(mut ctx: Context, state_dir: PathBuf) {
 		jobs: BTreeMap::new(),
 		notified: Vec::new(),
 		delivered: Vec::new(),
+		finished: Arc::new(Notify::new()),
+		failed: BTreeMap::new(),
 	};
-	while let Some((chain, head)) = ctx.next_block().await {
+	let mut latest: Option<(Arc<Chain>, Head)> = None;
+	loop {
+		let finished = leases.finished.clone();
+		tokio::select! {
+			next = ctx.next_block() => match next {
+				Some(block) => latest = Some(block),
+				None => break,
+			},
+			// A job done between blocks: its outcome is acted on now, at the latest head.
+			_ = finished.notified(), if latest.is_some() => {},
+		}
+		let Some((chain, head)) = latest.clone() else { continue };
 		if let Err(e) = leases.step(&ctx, &chain, head).await {
 			tracing::warn!(target: "lease", "{e}");
 		}
 	}
 }
 
-/// Runs `work` on a blocking thread: provisioners run external commands.
-fn spawn<F>(provisioner: &Arc<dyn Provisioner>, work: F) -> JoinHandle<Result<Outcome, Error>>
-where
-	F: FnOnce(&dyn Provisioner) -> Result<Outcome, Error> + Send + 'static,
-{
-	let provisioner = provisioner.clone();
-	tokio::task::spawn_blocking(move || work(provisioner.as_ref()))
+impl Leases {
+	/// Runs `work` on a blocking thread (provisioners run external commands) and wakes the task
+	/// when it is done.
+	fn spawn<F>(&self, ctx: &Context, work: F) -> JoinHandle<Result<Outcome, Error>>
+	where
+		F: FnOnce(&dyn Provisioner) -> Result<Outcome, Error> + Send + 'static,
+	{
+		let provisioner = ctx.provisioner.clone();
+		let finished = self.finished.clone();
+		tokio::task::spawn_blocking(move || {
+			let outcome = work(provisioner.as_ref());
+			// `notify_one` keeps a permit when the task is busy, so no completion is missed.
+			finished.notify_one();
+			outcome
+		})
+	}
 }
 
 impl Leases {
@@ -172,6 +200,7 @@ impl Leases {
 					tracing::info!(target: "lease", lease, "workspace removed");
 				},
 				Err(e) => {
+					self.failed.insert(lease, head.number);
 					ctx.metrics.provisioning_errors.inc();
 					tracing::warn!(target: "lease", lease, "{e}; trying again at the next block");
 				},
@@ -182,6 +211,7 @@ impl Leases {
 
 	async fn step(&mut self, ctx: &Context, chain: &Chain, head: Head) -> Result<(), Error> {
 		self.collect(ctx, chain, head).await?;
+		self.failed.retain(|_, at| *at >= head.number);
 		let open: Vec<LeaseId> =
 			chain.storage(&keys::machine_leases(ctx.machine)).await?.unwrap_or_default();
 		let provisioner = ctx.provisioner.clone();
@@ -203,7 +233,7 @@ impl Leases {
 		// The GPUs are read only when a lease needs some, not on every block.
 		let mut total: Option<u32> = None;
 		for id in &open {
-			if self.jobs.contains_key(id) {
+			if self.jobs.contains_key(id) || self.failed.contains_key(id) {
 				continue;
 			}
 			let Some(lease) = chain.storage::<Lease>(&keys::lease(*id)).await? else { continue };
@@ -213,7 +243,7 @@ impl Leases {
 			if let LeaseStatus::Preempting { until } = lease.status {
 				if !self.notified.contains(id) {
 					let lease_id = *id;
-					let handle = spawn(&ctx.provisioner, move |p| {
+					let handle = self.spawn(ctx, move |p| {
 						p.notify_preemption(lease_id, until).map(|()| Outcome::Notified)
 					});
 					self.jobs.insert(*id, Job { gpus: Vec::new(), handle });
@@ -255,16 +285,16 @@ impl Leases {
 				ssh_public_key: lease.access.ssh_public_key.to_vec(),
 				jupyter_seal_key: lease.access.seal_key.filter(|_| offers_jupyter),
 			};
-			let handle = spawn(&ctx.provisioner, move |p| p.start(&spec).map(Outcome::Started));
+			let handle = self.spawn(ctx, move |p| p.start(&spec).map(Outcome::Started));
 			self.jobs.insert(*id, Job { gpus, handle });
 		}
 		// Leases that closed: remove their workspace; the digest waits for the end on chain.
 		for gone in active.iter().filter(|a| !open.contains(&a.lease)) {
-			if self.jobs.contains_key(&gone.lease) {
+			if self.jobs.contains_key(&gone.lease) || self.failed.contains_key(&gone.lease) {
 				continue;
 			}
 			let lease = gone.lease;
-			let handle = spawn(&ctx.provisioner, move |p| p.stop(lease).map(Outcome::Stopped));
+			let handle = self.spawn(ctx, move |p| p.stop(lease).map(Outcome::Stopped));
 			self.jobs.insert(lease, Job { gpus: gone.gpus.clone(), handle });
 		}
 		for (id, digest) in self.pending.all() {
