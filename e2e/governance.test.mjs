@@ -10,7 +10,7 @@ import { findEvent, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor 
 const UNIT = 10n ** 12n;
 const MILLI = 10n ** 9n;
 const PERCENT = 10_000_000; // Perbill parts
-const ACCESS = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza bob@laptop', sealKey: null };
+const ACCESS = { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT bob@laptop', sealKey: null };
 const MARKET_ADMIN = { Governance: 'MarketAdmin' };
 
 describe('OpenGov on a --dev node', () => {

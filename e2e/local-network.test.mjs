@@ -113,7 +113,7 @@ describe('a 4-validator local network', () => {
       };
       await waitFor('a first heartbeat', async () => (await lastWindow()) >= 0, 30 * SLOT_MS);
       const { events: rented } = await submit(api,
-        api.tx.leases.rent(machine, 1, 'OnDemand', 2_000, 500n * MILLI, { sshPublicKey: 'ssh-ed25519 AAAAC3 eve@e2e', sealKey: null }), eve);
+        api.tx.leases.rent(machine, 1, 'OnDemand', 2_000, 500n * MILLI, { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT eve@e2e', sealKey: null }), eve);
       const lease = findEvent(api, rented, 'leases', 'Rented').data.lease.toNumber();
 
       // The proposal: authorize the new runtime's hash (anyone then applies the code).

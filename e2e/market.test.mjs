@@ -96,7 +96,7 @@ describe('the GPU market on a --dev node', () => {
   });
 
   it('rents on demand, pays the provider on settle, refunds pro rata on terminate', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza bob@laptop', sealKey: null };
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT bob@laptop', sealKey: null };
     const rented = await submit(api,
       api.tx.leases.rent(machine, 2, 'OnDemand', 100, 800n * MILLI, access), renter);
     const { lease: id, escrow, startsAt } = findEvent(api, rented.events, 'leases', 'Rented').data;
@@ -130,7 +130,7 @@ describe('the GPU market on a --dev node', () => {
   });
 
   it('preempts a spot lease for an on-demand rent after the notice window', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza dave@laptop', sealKey: null };
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT dave@laptop', sealKey: null };
     // A spot bid below the class's spot price (a quarter of its reference price to start
     // with) is refused by name; at it, the lease runs.
     const spotPrice = (await api.call.marketplaceApi.spotPrice(RTX_4090)).unwrap().toBigInt();
@@ -162,7 +162,7 @@ describe('the GPU market on a --dev node', () => {
   });
 
   describe('orders', () => {
-    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza eve@laptop', sealKey: null };
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT eve@laptop', sealKey: null };
     const needs = { gpuClass: RTX_4090, minVramGib: 24, minComputeCapability: null, minCpuCores: 0, minRamGib: 0,
       minDiskGib: 0, minBandwidthUpMbps: 0, minBandwidthDownMbps: 0, country: null, minReputation: null, access: 'Ssh' };
     let eve;
@@ -251,7 +251,7 @@ describe('the GPU market on a --dev node', () => {
   describe('jobs', () => {
     const input = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG';
     const output = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
-    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza eve@laptop', sealKey: null };
+    const access = { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT eve@laptop', sealKey: null };
 
     it('awards a job to the better of two bids, and pays the provider once the result is accepted',
       { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -11,7 +11,7 @@ const UNIT = 10n ** 12n;
 const MILLI = 10n ** 9n;
 const NEUTRAL = 500_000;
 const DEFER = 5;
-const ACCESS = { sshPublicKey: 'ssh-ed25519 AAAAC3Nza bob@laptop', sealKey: null };
+const ACCESS = { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT bob@laptop', sealKey: null };
 const TERMS = {
   onDemandPrice: 600n * MILLI, spotFloorPrice: 100n * MILLI, minLeaseBlocks: 10, maxLeaseBlocks: 10_000,
   availableFrom: 0, availableUntil: null, access: { ssh: true, jupyter: false, api: false },

@@ -17,7 +17,7 @@ const MILLI = 10n ** 9n;
 const WINDOW = 10; // HeartbeatInterval, blocks
 const EPOCH = 100; // ChallengePeriod, blocks
 const NEUTRAL = 500_000;
-const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpux bob@e2e';
+const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT bob@e2e';
 
 describe('gpux-worker on a --dev node', () => {
   let node;
@@ -130,16 +130,22 @@ describe('gpux-worker on a --dev node', () => {
     const charlie = keyring.addFromUri('//Charlie');
     const short = (await api.query.leases.nextLeaseId()).toNumber();
     await submit(api, api.tx.leases.rent(machine, 1, 'OnDemand', 600, 500n * MILLI,
-      { sshPublicKey: 'ssh-ed25519 AAAAC3 charlie@e2e', sealKey: null }), charlie);
+      { sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT charlie@e2e', sealKey: null }), charlie);
     const workspace = join(dir, 'leases', `lease-${short}`);
     await waitFor('the second workspace', async () => { try { return statSync(workspace); } catch { return null; } }, 30_000);
     // Each lease has a GPU of its own.
     assert.match(readFileSync(join(workspace, 'lease.env'), 'utf8'), /CUDA_VISIBLE_DEVICES=1\n/);
+    // A renter ends a lease it has the connection details of; a lease never started on chain
+    // has no end to attest.
+    await waitFor('the second start attestation', async () => {
+      const a = await api.query.attestation.leaseAttestations(short);
+      return a.isSome && a.unwrap().started.isSome;
+    }, 30_000);
     await submit(api, api.tx.leases.terminate(short), charlie);
     await waitFor('the end attestation', async () => {
       const a = await api.query.attestation.leaseAttestations(short);
       return a.isSome && a.unwrap().ended.isSome;
-    }, 30_000);
+    }, 30_000).catch((e) => { console.error(running.log.slice(-4000)); throw e; });
     assert.throws(() => statSync(workspace));
   });
 

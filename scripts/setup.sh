@@ -16,6 +16,9 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 
 # System packages: protoc for libp2p, clang for bindgen-using crates, a C++ compiler for binaryen.
 APT_PACKAGES=(protobuf-compiler clang libclang-dev pkg-config make g++ git ca-certificates)
+# The Docker backend's tests: the engine, debootstrap for the lease image, an SSH client and
+# PyNaCl for the renter's side (docs/access.md).
+APT_PACKAGES+=(docker.io debootstrap openssh-client python3-nacl)
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

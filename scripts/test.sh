@@ -2,7 +2,8 @@
 # Runs every test of GPUX chain: lints (scripts/lint.sh), Rust unit, pallet and runtime tests with
 # the pallets' benchmarks as tests, the chain-spec drift check, every benchmark of the runtime in
 # quick mode (scripts/benchmark.sh --quick), the polkadot.js end-to-end tests against real
-# nodes (--dev and a 4-validator local network), and the load harness's smoke run
+# nodes (--dev and a 4-validator local network; Docker leases with the image
+# scripts/build-lease-image.sh builds), and the load harness's smoke run
 # (scripts/load-smoke.sh). Everything shares one release build, with the
 # node's `runtime-benchmarks` feature ($GPUX_FEATURES, docs/build.md).
 set -euo pipefail
@@ -31,6 +32,9 @@ scripts/benchmark.sh --quick
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status
 "$CARGO_TARGET_DIR/release/gpux-worker" challenge --size 64
+
+step "the lease image the Docker backend runs (scripts/build-lease-image.sh; starts dockerd if needed)"
+scripts/build-lease-image.sh
 
 step "end-to-end tests (polkadot.js against gpux-node)"
 (cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent)

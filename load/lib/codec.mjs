@@ -86,10 +86,21 @@ export function heartbeatStatement (machine, window, telemetryHash) {
 
 const ACCESS_METHODS = { Ssh: 0, Jupyter: 1, Api: 2 };
 
-/** SCALE `Endpoint { host: BoundedVec<u8>, port: u16, method: AccessMethod }`. */
-export function encodeEndpoint ({ host, port, method }) {
+/** SCALE `Option<T>`: 0, or 1 and `encode(value)`. */
+function option (value, encode) {
+  return value == null ? Uint8Array.of(0) : concat(Uint8Array.of(1), encode(value));
+}
+
+/**
+ * SCALE `Endpoint { host: BoundedVec<u8>, port: u16, method: AccessMethod,
+ * host_key_fingerprint: Option<[u8; 32]>, jupyter: Option<{ port: u16, sealed_token: BoundedVec<u8> }> }`.
+ */
+export function encodeEndpoint ({ host, port, method, hostKeyFingerprint = null, jupyter = null }) {
   if (!(method in ACCESS_METHODS)) throw new Error(`unknown access method ${method}`);
-  return concat(scaleBytes(utf8(host)), u16le(port), Uint8Array.of(ACCESS_METHODS[method]));
+  if (hostKeyFingerprint != null && hostKeyFingerprint.length !== 32) throw new Error('a host key fingerprint is 32 bytes');
+  return concat(scaleBytes(utf8(host)), u16le(port), Uint8Array.of(ACCESS_METHODS[method]),
+    option(hostKeyFingerprint, (f) => Uint8Array.from(f)),
+    option(jupyter, (j) => concat(u16le(j.port), scaleBytes(Uint8Array.from(j.sealedToken)))));
 }
 
 /** `WorkerStatement::LeaseStarted { lease, endpoint }`. */

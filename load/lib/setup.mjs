@@ -15,10 +15,10 @@ const FEE = 20n * MILLI;
 const FUNDER_RESERVE = 100n * UNIT;
 const COUNTRY = [78, 76]; // NL
 const JOB_CID = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG';
-export const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpuxLoadTestKeyOnlyForTheLoadHarness load@gpux';
+export const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY1kpiKjTJqAo5bRGR0vyaIKLC6nMgZRzySa3EtrCtT load@gpux';
 export const ACCESS = Object.freeze({ sshPublicKey: SSH_KEY, sealKey: null });
 /** Endpoint the keeper attests lease starts at (nobody connects). */
-export const ENDPOINT = Object.freeze({ host: 'load.gpux.invalid', port: 22, method: 'Ssh' });
+export const ENDPOINT = Object.freeze({ host: 'load.gpux.invalid', port: 22, method: 'Ssh', hostKeyFingerprint: null, jupyter: null });
 /** Settle-pool leases run this long: the listings' maximum, a day of chain time. */
 const SETTLE_LEASE_BLOCKS = 14_400;
 const RTX_4090 = 0;

@@ -122,7 +122,8 @@ describe('signed messages', () => {
   const registry = new TypeRegistry();
   registry.register({
     AccessMethod: { _enum: ['Ssh', 'Jupyter', 'Api'] },
-    Endpoint: { host: 'Bytes', port: 'u16', method: 'AccessMethod' },
+    JupyterEndpoint: { port: 'u16', sealedToken: 'Bytes' },
+    Endpoint: { host: 'Bytes', port: 'u16', method: 'AccessMethod', hostKeyFingerprint: 'Option<[u8;32]>', jupyter: 'Option<JupyterEndpoint>' },
     WorkerStatement: {
       _enum: {
         Heartbeat: { machine: 'u64', window: 'u32', telemetry: '[u8;32]' },
@@ -148,8 +149,14 @@ describe('signed messages', () => {
   it('encodes a lease-start statement and its endpoint as the runtime does', () => {
     const endpoint = { host: 'load.gpux.invalid', port: 22, method: 'Ssh' };
     assert.equal(toHex(encodeEndpoint(endpoint)), registry.createType('Endpoint', endpoint).toHex());
-    const long = { host: 'h'.repeat(200), port: 65535, method: 'Api' };
-    assert.equal(toHex(encodeEndpoint(long)), registry.createType('Endpoint', long).toHex());
+    const long = {
+      host: 'h'.repeat(200), port: 65535, method: 'Api', hostKeyFingerprint: new Uint8Array(32).fill(7),
+      jupyter: { port: 8888, sealedToken: new Uint8Array(128).fill(9) },
+    };
+    // polkadot.js reads a Uint8Array given for an Option or Bytes as already encoded: hex it.
+    const theirs = { ...long, hostKeyFingerprint: toHex(long.hostKeyFingerprint),
+      jupyter: { port: 8888, sealedToken: toHex(long.jupyter.sealedToken) } };
+    assert.equal(toHex(encodeEndpoint(long)), registry.createType('Endpoint', theirs).toHex());
     assert.equal(toHex(leaseStartedStatement(77, endpoint)),
       registry.createType('WorkerStatement', { LeaseStarted: { lease: 77, endpoint } }).toHex());
   });

@@ -5,11 +5,11 @@
 //! layout bumps that pallet's version and adds a `frame_support::migrations::VersionedMigration`
 //! from the old version to the new one to `Unreleased`; it moves out once every network runs
 //! that release. `Permanent` holds what must run on every upgrade. The runtime upgrade by
-//! referendum (docs/governance.md) runs this list; `tests::migrations` checks that it leaves a
-//! populated chain's state as it was.
+//! referendum (docs/governance.md) runs this list; each migration has its pallet's test, and
+//! `tests::migrations` checks that this list moves a chain in the old layouts to the new ones.
 
 /// Migrations of the release being prepared.
-pub type Unreleased = ();
+pub type Unreleased = (pallet_attestation::migrations::MigrateV1ToV2<crate::Runtime>,);
 
 /// Migrations run on every upgrade.
 pub type Permanent = ();

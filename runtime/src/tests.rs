@@ -83,10 +83,7 @@ fn bob_rents_a_demo_gpu_for_an_hour() -> u64 {
 		gpux_primitives::LeaseMode::OnDemand,
 		600,
 		500 * crate::MILLI_UNITS,
-		gpux_primitives::AccessSpec {
-			ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
-			seal_key: None
-		},
+		gpux_primitives::AccessSpec::example(),
 	));
 	lease
 }
@@ -210,10 +207,7 @@ mod market {
 	use crate::{configs::TreasuryAccount, Leases, MILLI_UNITS};
 
 	fn access() -> AccessSpec {
-		AccessSpec {
-			ssh_public_key: b"ssh-ed25519 AAAA bob".to_vec().try_into().unwrap(),
-			seal_key: None,
-		}
+		AccessSpec::example()
 	}
 
 	#[test]
@@ -374,10 +368,7 @@ mod orders {
 			LeaseMode::OnDemand,
 			600 * MILLI_UNITS,
 			100,
-			AccessSpec {
-				ssh_public_key: b"ssh-ed25519 AAAA".to_vec().try_into().unwrap(),
-				seal_key: None,
-			},
+			AccessSpec::example(),
 			false,
 		)
 	}
@@ -430,10 +421,7 @@ mod jobs {
 				10,
 				false,
 				cid(b"QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"),
-				AccessSpec {
-					ssh_public_key: b"ssh-ed25519 AAAA".to_vec().try_into().unwrap(),
-					seal_key: None
-				},
+				AccessSpec::example(),
 			));
 			// Ferdie bids the demo machine (listed at 0.5) at 0.3.
 			assert_ok!(Marketplace::bid(
@@ -1181,10 +1169,7 @@ mod governance {
 					gpux_primitives::LeaseMode::OnDemand,
 					600,
 					500 * crate::MILLI_UNITS,
-					gpux_primitives::AccessSpec {
-						ssh_public_key: b"ssh-ed25519 AAAA charlie".to_vec().try_into().unwrap(),
-						seal_key: None,
-					},
+					gpux_primitives::AccessSpec::example(),
 				)
 			};
 			assert_noop!(rent(), pallet_leases::Error::<Runtime>::ProviderUnderBonded);
@@ -1462,7 +1447,11 @@ mod state_bytes {
 				let first_lease = pallet_leases::NextLeaseId::<Runtime>::get();
 				for (i, renter) in renters.iter().enumerate() {
 					let access = AccessSpec {
-						ssh_public_key: vec![b'k'; 80].try_into().unwrap(),
+						// An 80-byte key: the example's type and key data, no comment.
+						ssh_public_key: gpux_primitives::access::EXAMPLE_SSH_KEY[..80]
+							.to_vec()
+							.try_into()
+							.unwrap(),
 						seal_key: Some([7; 32]),
 					};
 					assert_ok!(Leases::rent(
@@ -1515,6 +1504,51 @@ mod state_bytes {
 			assert!(machine > 0.0 && listing > 0.0 && open_lease > 0.0 && closed_lease > 0.0);
 			// A pruned lease leaves nothing: state grows with machines, not with leases.
 			assert!(left <= 0.0, "{left} bytes per pruned lease remain");
+		});
+	}
+}
+
+mod migrations {
+	use super::*;
+	use codec::Encode;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use pallet_attestation::migrations::v2::{OldEndpoint, OldLeaseAttestation};
+
+	/// The runtime's `Migrations` list carries every layout change: a chain still in the old
+	/// layouts comes out in the new ones, its records readable and unchanged in meaning.
+	#[test]
+	fn an_upgrade_moves_a_chain_in_the_old_layouts_to_the_new_ones() {
+		dev_ext().execute_with(|| {
+			StorageVersion::new(1).put::<crate::Attestation>();
+			let old =
+				OldLeaseAttestation::<crate::BlockNumber, frame_support::traits::ConstU32<256>> {
+					machine: 0,
+					started: Some((
+						OldEndpoint {
+							host: b"gpu.example.net".to_vec().try_into().unwrap(),
+							port: 22,
+							method: gpux_primitives::attestation::AccessMethod::Ssh,
+						},
+						5,
+					)),
+					ended: None,
+					dispute: None,
+				};
+			let key = pallet_attestation::LeaseAttestations::<Runtime>::hashed_key_for(4);
+			frame_support::storage::unhashed::put_raw(&key, &old.encode());
+
+			<crate::migrations::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
+
+			assert_eq!(crate::Attestation::on_chain_storage_version(), 2);
+			let (endpoint, at) = pallet_attestation::LeaseAttestations::<Runtime>::get(4)
+				.and_then(|a| a.started)
+				.expect("the record decodes in the new layout");
+			assert_eq!((endpoint.port, at, endpoint.host_key_fingerprint), (22, 5, None));
+			// Every pallet's on-chain version is the one its code declares.
+			assert_eq!(
+				crate::Attestation::on_chain_storage_version(),
+				crate::Attestation::in_code_storage_version()
+			);
 		});
 	}
 }

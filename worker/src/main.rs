@@ -78,12 +78,22 @@ enum Command {
 		/// The host name renters reach this machine at.
 		#[arg(long, default_value = "127.0.0.1")]
 		public_host: String,
-		/// The SSH port renters use (local provisioner); the first of a range (docker).
+		/// The SSH port renters use (local provisioner).
 		#[arg(long, default_value_t = 22)]
 		ssh_port: u16,
-		/// The image lease containers run (docker provisioner).
-		#[arg(long, default_value = "gpux/cuda-ssh:12")]
+		/// The image lease containers run (docker provisioner; scripts/build-lease-image.sh).
+		#[arg(long, default_value = "gpux/lease:1")]
 		docker_image: String,
+		/// Host ports lease containers publish (docker provisioner): two per GPU at least.
+		#[arg(long, default_value = "40000-40999", value_parser = provision::parse_range)]
+		port_range: std::ops::RangeInclusive<u16>,
+		/// The host address lease ports are published on (docker provisioner).
+		#[arg(long, default_value = "0.0.0.0")]
+		bind: std::net::IpAddr,
+		/// Disk for leases, GiB, shared by GPU where Docker can cap it (docker provisioner;
+		/// `register --disk-gib` declares the same).
+		#[arg(long, default_value_t = 500)]
+		lease_disk_gib: u64,
 	},
 	/// Show what the worker sees.
 	Status,
@@ -170,11 +180,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			public_host,
 			ssh_port,
 			docker_image,
+			port_range,
+			bind,
+			lease_disk_gib,
 		} => {
 			let key = Arc::new(signer::MachineKey::load(&keystore)?);
 			let machine = machine.or(file.machine).ok_or_else(|| {
 				Error::Config("which machine? pass --machine ID (printed by `register`)".into())
 			})?;
+			let simulated = cli.simulate.is_some();
 			let probe: Arc<dyn gpu::GpuProbe> = gpu::probe_for(cli.simulate)?.into();
 			let workspaces =
 				workspaces.or(file.workspaces).unwrap_or_else(|| keystore.with_file_name("leases"));
@@ -186,13 +200,27 @@ async fn run(cli: Cli) -> Result<(), Error> {
 					public_host,
 					ssh_port,
 				)),
-				ProvisionerKind::Docker => Arc::new(provision::DockerProvisioner {
-					image: docker_image,
-					host: public_host,
-					base_port: ssh_port,
-					keys_dir: workspaces.join("keys"),
-				}),
+				ProvisionerKind::Docker => {
+					let share = provision::HostShare {
+						gpus: probe.read()?.gpus.len() as u32,
+						cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+						memory_mib: u64::from(chain::host_ram_gib()) * 1024,
+						disk_gib: lease_disk_gib,
+					};
+					Arc::new(provision::DockerProvisioner::new(provision::DockerConfig {
+						image: docker_image,
+						public_host,
+						bind,
+						ports: port_range,
+						state_dir: workspaces.join(".docker"),
+						share,
+						pass_gpus: !simulated,
+						command_timeout: std::time::Duration::from_secs(60),
+						ready_timeout: std::time::Duration::from_secs(120),
+					})?)
+				},
 			};
+			provisioner.check()?;
 			let registry = substrate_prometheus_endpoint::Registry::new();
 			let worker_metrics = metrics::Metrics::register(&registry)
 				.map_err(|e| Error::Config(format!("metrics: {e}")))?;

@@ -12,6 +12,9 @@ pub struct Metrics {
 	pub challenges_revealed: Counter<U64>,
 	pub leases_started: Counter<U64>,
 	pub leases_ended: Counter<U64>,
+	pub leases_active: Gauge<U64>,
+	pub lease_restarts: Counter<U64>,
+	pub provisioning_errors: Counter<U64>,
 	pub reconnects: Counter<U64>,
 }
 
@@ -44,6 +47,18 @@ impl Metrics {
 				"Lease workspaces started",
 			)?,
 			leases_ended: counter("gpux_worker_leases_ended_total", "Lease workspaces removed")?,
+			leases_active: register(
+				Gauge::new("gpux_worker_leases_active", "Lease workspaces on this host")?,
+				registry,
+			)?,
+			lease_restarts: counter(
+				"gpux_worker_lease_restarts_total",
+				"Lease workspaces found stopped or gone mid-lease and started again",
+			)?,
+			provisioning_errors: counter(
+				"gpux_worker_provisioning_errors_total",
+				"Lease provisioning steps that failed (each is tried again)",
+			)?,
 			reconnects: counter("gpux_worker_reconnects_total", "Connections to the node re-made")?,
 		})
 	}

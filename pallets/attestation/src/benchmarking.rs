@@ -125,6 +125,13 @@ fn endpoint() -> Endpoint {
 		host: vec![b'h'; 253].try_into().expect("253 bytes fit"),
 		port: 22,
 		method: AccessMethod::Ssh,
+		host_key_fingerprint: Some([7; 32]),
+		jupyter: Some(gpux_primitives::attestation::JupyterEndpoint {
+			port: 8888,
+			sealed_token: vec![9; gpux_primitives::attestation::MAX_SEALED_TOKEN_LEN as usize]
+				.try_into()
+				.expect("the bound fits"),
+		}),
 	}
 }
 

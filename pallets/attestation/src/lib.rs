@@ -10,6 +10,7 @@ mod heartbeats;
 #[cfg(any(test, feature = "try-runtime"))]
 mod invariants;
 mod lease_attestations;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod offchain;
@@ -47,9 +48,10 @@ pub mod pallet {
 		Perbill,
 	};
 
-	/// Layout 1: the launch layout. A change of layout bumps it and ships a migration in the
+	/// Layout 2: lease endpoints carry the SSH host key fingerprint and Jupyter
+	/// (`migrations::MigrateV1ToV2`). A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

@@ -846,6 +846,8 @@ mod leases {
 			host: b"gpu-1.example.net".to_vec().try_into().unwrap(),
 			port: 2222,
 			method: AccessMethod::Ssh,
+			host_key_fingerprint: Some([3; 32]),
+			jupyter: None,
 		}
 	}
 

@@ -10,7 +10,7 @@ use frame_support::traits::{
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use gpux_primitives::{
 	attestation::MAX_GPUS_PER_MACHINE, AccessSpec, Balance, LeaseId, LeaseMode, LeaseWatch,
-	MachineId, MachineRegistry, MAX_SSH_KEY_LEN,
+	MachineId, MachineRegistry,
 };
 use sp_runtime::{traits::Saturating, BoundedVec};
 
@@ -33,10 +33,7 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 }
 
 fn access() -> AccessSpec {
-	AccessSpec {
-		ssh_public_key: vec![b'k'; MAX_SSH_KEY_LEN as usize].try_into().expect("fits"),
-		seal_key: Some([7; 32]),
-	}
+	AccessSpec::longest()
 }
 
 fn duration<T: Config>() -> BlockNumberFor<T> {

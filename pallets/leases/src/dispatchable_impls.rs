@@ -7,7 +7,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	AccessSpec, Balance, LeaseId, LeaseMode, LeaseWatch, MachineId, MachineRegistry, ReputationFeed,
+	access::AccessError, AccessSpec, Balance, LeaseId, LeaseMode, LeaseWatch, MachineId,
+	MachineRegistry, ReputationFeed,
 };
 use sp_runtime::{
 	traits::{CheckedAdd, Saturating, Zero},
@@ -81,6 +82,10 @@ impl<T: Config> Pallet<T> {
 		job: bool,
 	) -> Result<(LeaseId, u32), DispatchError> {
 		ensure!(gpus > 0, Error::<T>::ZeroGpus);
+		access.check().map_err(|e| match e {
+			AccessError::MalformedSshKey(_) => Error::<T>::MalformedSshKey,
+			AccessError::MalformedSealKey => Error::<T>::MalformedSealKey,
+		})?;
 		let listed = T::Machines::listed_machine(machine).ok_or_else(|| {
 			if T::Machines::machine_exists(machine) {
 				Error::<T>::NotListed

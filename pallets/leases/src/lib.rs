@@ -251,6 +251,11 @@ pub mod pallet {
 		ScheduleFull,
 		/// An amount or block number overflowed.
 		Overflow,
+		/// The SSH key is not one OpenSSH public key line (`TYPE BASE64 [COMMENT]`, as in
+		/// `~/.ssh/id_ed25519.pub`) of a type sshd accepts.
+		MalformedSshKey,
+		/// The seal key is not an x25519 public key a secret can be sealed to.
+		MalformedSealKey,
 	}
 
 	#[pallet::hooks]

@@ -281,10 +281,7 @@ pub fn terms() -> ListingTerms<Balance, u64> {
 }
 
 pub fn access() -> AccessSpec {
-	AccessSpec {
-		ssh_public_key: b"ssh-ed25519 AAAA renter".to_vec().try_into().unwrap(),
-		seal_key: None,
-	}
+	AccessSpec::example()
 }
 
 pub fn balance(who: u64) -> Balance {

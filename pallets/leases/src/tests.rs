@@ -1,7 +1,7 @@
 //! Every call and refusal, expiry, settlement to the unit, and spot preemption.
 
 use frame_support::{assert_noop, assert_ok};
-use gpux_primitives::{LeaseId, LeaseMode};
+use gpux_primitives::{AccessSpec, LeaseId, LeaseMode};
 use sp_runtime::DispatchError;
 
 use crate::{
@@ -68,6 +68,34 @@ mod renting {
 					escrow: 200
 				}]
 			);
+		});
+	}
+
+	#[test]
+	fn a_key_no_container_could_use_is_refused_at_rent() {
+		ExtBuilder::default().build_and_execute(|| {
+			let rent = |ssh: &[u8], seal: Option<[u8; 32]>| {
+				let access =
+					AccessSpec { ssh_public_key: ssh.to_vec().try_into().unwrap(), seal_key: seal };
+				Leases::rent(
+					RuntimeOrigin::signed(RENTER),
+					MACHINE,
+					1,
+					LeaseMode::OnDemand,
+					100,
+					PRICE,
+					access,
+				)
+				.map_err(|e| e.error)
+			};
+			let key = gpux_primitives::access::EXAMPLE_SSH_KEY;
+			assert_noop!(rent(b"ssh-ed25519 AAAA renter", None), Error::<Test>::MalformedSshKey);
+			assert_noop!(
+				rent(&[key, b"\nssh-ed25519 AAAA"].concat(), None),
+				Error::<Test>::MalformedSshKey
+			);
+			assert_noop!(rent(key, Some([0; 32])), Error::<Test>::MalformedSealKey);
+			assert_ok!(rent(key, Some([9; 32])));
 		});
 	}
 

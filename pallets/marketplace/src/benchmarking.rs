@@ -210,12 +210,7 @@ fn attested_job<T: Config>() -> (JobId, T::AccountId, T::AccountId) {
 }
 
 fn access() -> gpux_primitives::AccessSpec {
-	gpux_primitives::AccessSpec {
-		ssh_public_key: vec![b'k'; gpux_primitives::MAX_SSH_KEY_LEN as usize]
-			.try_into()
-			.expect("fits"),
-		seal_key: Some([7; 32]),
-	}
+	gpux_primitives::AccessSpec::longest()
 }
 
 /// `n` resting orders in the book of `class` at `price`, expiring at `expires_at` or, when a

@@ -4,7 +4,7 @@ use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::InspectHold, Hooks},
 };
-use gpux_primitives::{Balance, Cid, LeaseMode, Requirements};
+use gpux_primitives::{AccessSpec, Balance, Cid, LeaseMode, Requirements};
 use sp_runtime::DispatchError;
 
 use crate::{mock::*, Error, Event, HoldReason, JobBids, JobStatus, Jobs};
@@ -342,6 +342,24 @@ fn bad_jobs_and_bids_are_refused_with_nothing_changed() {
 			)
 		};
 		assert_noop!(job(|j| j.5 = cid(b"QmNotReallyACid")), Error::<Test>::InvalidCid);
+		let bad_key = AccessSpec {
+			ssh_public_key: b"ssh-ed25519 AAAA renter".to_vec().try_into().unwrap(),
+			seal_key: None,
+		};
+		assert_noop!(
+			Marketplace::post_job(
+				signed(BOB),
+				needs(),
+				1,
+				100,
+				900,
+				WINDOW,
+				false,
+				cid(INPUT),
+				bad_key
+			),
+			Error::<Test>::MalformedSshKey
+		);
 		assert_noop!(job(|j| j.4 = 4), Error::<Test>::BidWindowOutOfBounds);
 		assert_noop!(job(|j| j.4 = 51), Error::<Test>::BidWindowOutOfBounds);
 		assert_noop!(job(|j| j.1 = 0), Error::<Test>::ZeroGpus);

@@ -51,6 +51,7 @@ impl<T: Config> Pallet<T> {
 		access: AccessSpec,
 	) -> Result<JobId, DispatchError> {
 		ensure!(is_valid_cid(&input_cid), Error::<T>::InvalidCid);
+		Self::ensure_valid_access(&access)?;
 		ensure!(
 			bid_window >= T::MinBidWindow::get() && bid_window <= T::MaxBidWindow::get(),
 			Error::<T>::BidWindowOutOfBounds

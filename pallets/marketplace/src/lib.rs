@@ -585,6 +585,11 @@ pub mod pallet {
 		NotDisputed,
 		/// An id counter ran out.
 		Overflow,
+		/// The SSH key is not one OpenSSH public key line (`TYPE BASE64 [COMMENT]`, as in
+		/// `~/.ssh/id_ed25519.pub`) of a type sshd accepts.
+		MalformedSshKey,
+		/// The seal key is not an x25519 public key a secret can be sealed to.
+		MalformedSealKey,
 	}
 
 	#[pallet::hooks]

@@ -593,8 +593,5 @@ pub fn events() -> Vec<pallet_marketplace::Event<Test>> {
 
 /// The SSH key orders hand their leases.
 pub fn access() -> AccessSpec {
-	AccessSpec {
-		ssh_public_key: b"ssh-ed25519 AAAA renter".to_vec().try_into().unwrap(),
-		seal_key: None,
-	}
+	AccessSpec::example()
 }

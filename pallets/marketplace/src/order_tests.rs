@@ -503,6 +503,29 @@ fn bad_orders_are_refused_with_nothing_changed() {
 }
 
 #[test]
+fn an_order_with_a_key_no_container_could_use_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let terms = rtx(1, 700);
+		let bad_seal = gpux_primitives::AccessSpec { seal_key: Some([0; 32]), ..access() };
+		assert_noop!(
+			Marketplace::place_order(
+				signed(BOB),
+				terms.requirements,
+				terms.gpus,
+				terms.duration,
+				terms.mode,
+				terms.max_price_per_gpu_hour,
+				60,
+				bad_seal,
+				terms.split_across_fleet,
+			)
+			.map_err(|e| e.error),
+			Error::<Test>::MalformedSealKey
+		);
+	});
+}
+
+#[test]
 fn a_full_book_gives_way_only_to_a_higher_price() {
 	ExtBuilder::default().build_and_execute(|| {
 		for price in [700, 800, 600] {

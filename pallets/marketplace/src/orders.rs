@@ -12,9 +12,9 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	reputation_adjusted_price, storage::remove_from_list, AccessSpec, Balance, GpuClassId, LeaseId,
-	LeaseMode, LeaseOpener, MachineId, NoMatch, ProviderBonds, RenterDeposits, ReputationScores,
-	Requirements,
+	access::AccessError, reputation_adjusted_price, storage::remove_from_list, AccessSpec, Balance,
+	GpuClassId, LeaseId, LeaseMode, LeaseOpener, MachineId, NoMatch, ProviderBonds, RenterDeposits,
+	ReputationScores, Requirements,
 };
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -336,6 +336,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Refuses what an order or a job asks if nothing could fill it, or above the MFP.
+	/// Refuses an SSH or seal key that could not reach a container.
+	pub(crate) fn ensure_valid_access(access: &AccessSpec) -> DispatchResult {
+		access.check().map_err(|e| match e {
+			AccessError::MalformedSshKey(_) => Error::<T>::MalformedSshKey.into(),
+			AccessError::MalformedSealKey => Error::<T>::MalformedSealKey.into(),
+		})
+	}
+
 	pub(crate) fn ensure_valid_order_terms(terms: &OrderTermsOf<T>) -> DispatchResult {
 		ensure!(terms.gpus > 0, Error::<T>::ZeroGpus);
 		ensure!(
@@ -382,6 +390,7 @@ impl<T: Config> Pallet<T> {
 		expires_at: BlockNumberFor<T>,
 		access: AccessSpec,
 	) -> Result<(OrderId, Weight), DispatchErrorWithPostInfo> {
+		Self::ensure_valid_access(&access)?;
 		let classes = match terms.requirements.gpu_class {
 			Some(_) => 1,
 			None => NextGpuClassId::<T>::get(),

@@ -386,11 +386,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10796 + c * (2004 ±0)`
-		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 509_575_000 picoseconds.
-		Weight::from_parts(205_304_206, 21078)
-			// Standard Error: 4_440_543
-			.saturating_add(Weight::from_parts(188_357_145, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±35)`
+		// Minimum execution time: 482_554_000 picoseconds.
+		Weight::from_parts(495_975_000, 21078)
+			// Standard Error: 10_283_981
+			.saturating_add(Weight::from_parts(284_958_673, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
@@ -602,8 +602,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 138_545_000 picoseconds.
-		Weight::from_parts(145_024_000, 11410)
+		// Minimum execution time: 147_959_000 picoseconds.
+		Weight::from_parts(150_653_000, 11410)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -1101,11 +1101,11 @@ impl WeightInfo for () {
 	fn place_order(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10796 + c * (2004 ±0)`
-		//  Estimated: `21078 + c * (21888 ±0)`
-		// Minimum execution time: 509_575_000 picoseconds.
-		Weight::from_parts(205_304_206, 21078)
-			// Standard Error: 4_440_543
-			.saturating_add(Weight::from_parts(188_357_145, 0).saturating_mul(c.into()))
+		//  Estimated: `21078 + c * (21888 ±35)`
+		// Minimum execution time: 482_554_000 picoseconds.
+		Weight::from_parts(495_975_000, 21078)
+			// Standard Error: 10_283_981
+			.saturating_add(Weight::from_parts(284_958_673, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
 			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
@@ -1317,8 +1317,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `878`
 		//  Estimated: `11410`
-		// Minimum execution time: 138_545_000 picoseconds.
-		Weight::from_parts(145_024_000, 11410)
+		// Minimum execution time: 147_959_000 picoseconds.
+		Weight::from_parts(150_653_000, 11410)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

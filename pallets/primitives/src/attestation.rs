@@ -135,15 +135,38 @@ pub enum AccessMethod {
 	Api,
 }
 
-/// Where a lease was delivered.
+/// Where a lease was delivered, and what the renter needs to trust it.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
 pub struct Endpoint {
 	/// Host name or address, ASCII.
 	pub host: BoundedVec<u8, ConstU32<MAX_ENDPOINT_HOST_LEN>>,
+	/// The port of `method` (SSH's, for an SSH lease).
 	pub port: u16,
 	pub method: AccessMethod,
+	/// SHA-256 of the workspace's SSH host key blob: what OpenSSH prints as `SHA256:` and the
+	/// base64 of these bytes, so the renter can check the first connection. `None` where the
+	/// backend runs no sshd of its own.
+	pub host_key_fingerprint: Option<Hash32>,
+	/// Jupyter, when the listing offers it and the renter gave a seal key.
+	pub jupyter: Option<JupyterEndpoint>,
+}
+
+/// Longest sealed Jupyter token: a libsodium sealed box (48 bytes) around an 80-byte token.
+pub const MAX_SEALED_TOKEN_LEN: u32 = 128;
+
+/// A lease's Jupyter server.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct JupyterEndpoint {
+	/// Its port on the endpoint's host (HTTP).
+	pub port: u16,
+	/// Its per-lease token, sealed to the renter's `sealKey` (libsodium `crypto_box_seal`:
+	/// an ephemeral x25519 key, then the token encrypted and authenticated), so only the
+	/// renter can read it.
+	pub sealed_token: BoundedVec<u8, ConstU32<MAX_SEALED_TOKEN_LEN>>,
 }
 
 /// One revealed row of a challenge's product with its Merkle proof.

@@ -3,6 +3,7 @@
 
 extern crate alloc;
 
+pub mod access;
 pub mod attestation;
 pub mod challenge;
 pub mod cid;

@@ -90,10 +90,7 @@ pub fn rented_lease(
 		gpux_primitives::LeaseMode::OnDemand,
 		100,
 		Balance::MAX,
-		gpux_primitives::AccessSpec {
-			ssh_public_key: b"ssh-ed25519 bench".to_vec().try_into().expect("fits"),
-			seal_key: None,
-		},
+		gpux_primitives::AccessSpec::example(),
 	);
 	lease
 }

@@ -13,7 +13,7 @@ use gpux_primitives::{
 	LeaseId,
 };
 
-use super::{LeaseSpec, Provisioner};
+use super::{ActiveLease, LeaseSpec, Provisioner};
 use crate::error::Error;
 
 /// Workspaces under `root`, reached at `host:port` over SSH.
@@ -69,6 +69,9 @@ impl Provisioner for LocalProvisioner {
 			host: self.host.as_bytes().to_vec().try_into().unwrap_or_default(),
 			port: self.port,
 			method: AccessMethod::Ssh,
+			// The host's own sshd: its key is the operator's to publish.
+			host_key_fingerprint: None,
+			jupyter: None,
 		})
 	}
 
@@ -91,7 +94,7 @@ impl Provisioner for LocalProvisioner {
 		}
 	}
 
-	fn active(&self) -> Result<Vec<(LeaseId, Vec<u32>)>, Error> {
+	fn active(&self) -> Result<Vec<ActiveLease>, Error> {
 		let entries = match std::fs::read_dir(&self.root) {
 			Ok(entries) => entries,
 			Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -109,9 +112,9 @@ impl Provisioner for LocalProvisioner {
 				.find_map(|l| l.strip_prefix("CUDA_VISIBLE_DEVICES="))
 				.map(|list| list.split(',').filter_map(|g| g.parse().ok()).collect())
 				.unwrap_or_default();
-			active.push((lease, gpus));
+			active.push(ActiveLease { lease, gpus, running: true });
 		}
-		active.sort();
+		active.sort_by_key(|a| a.lease);
 		Ok(active)
 	}
 }
@@ -129,6 +132,7 @@ mod tests {
 			lease: 7,
 			gpus: vec![1, 3],
 			ssh_public_key: b"ssh-ed25519 AAAA r".to_vec(),
+			jupyter_seal_key: None,
 		};
 		let endpoint = p.start(&spec).unwrap();
 		assert_eq!((endpoint.port, endpoint.method), (2222, AccessMethod::Ssh));
@@ -139,7 +143,10 @@ mod tests {
 		assert_eq!(std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777, 0o600);
 		let env = std::fs::read_to_string(p.workspace(7).join(ENV_FILE)).unwrap();
 		assert!(env.contains("CUDA_VISIBLE_DEVICES=1,3"));
-		assert_eq!(p.active().unwrap(), vec![(7, vec![1, 3])]);
+		assert_eq!(
+			p.active().unwrap(),
+			vec![ActiveLease { lease: 7, gpus: vec![1, 3], running: true }]
+		);
 		p.notify_preemption(7, 120).unwrap();
 		assert!(p.workspace(7).join(PREEMPTION_FILE).exists());
 		std::fs::write(p.workspace(7).join(RUN_LOG), "trained 3 epochs").unwrap();
