@@ -1551,9 +1551,13 @@ mod migrations {
 				recent: 1,
 				received_at: Some(20),
 				telemetry: OldTelemetry {
-					gpus: vec![OldGpuTelemetry { uuid_hash: [1; 16], memory_total_mib: 24_564, ..Default::default() }]
-						.try_into()
-						.unwrap(),
+					gpus: vec![OldGpuTelemetry {
+						uuid_hash: [1; 16],
+						memory_total_mib: 24_564,
+						..Default::default()
+					}]
+					.try_into()
+					.unwrap(),
 					driver_version: b"550".to_vec().try_into().unwrap(),
 					samples_root: [0; 32],
 				},
@@ -1570,7 +1574,8 @@ mod migrations {
 			<crate::migrations::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
 
 			assert_eq!(crate::Attestation::on_chain_storage_version(), 3);
-			let beat = pallet_attestation::Heartbeats::<Runtime>::get(0).expect("decodes in layout 3");
+			let beat =
+				pallet_attestation::Heartbeats::<Runtime>::get(0).expect("decodes in layout 3");
 			assert_eq!((beat.received_at, beat.windows_met), (Some(20), 1));
 			assert!(beat.since_window >= pallet_attestation::migrations::v3::UPGRADE_GRACE_WINDOWS);
 			assert_eq!(beat.telemetry.gpus[0].memory_total_mib, Some(24_564));

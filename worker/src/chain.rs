@@ -95,7 +95,8 @@ pub mod keys {
 		pallet_provider_staking::Bonds::<Runtime>::storage_map_final_key(provider)
 	}
 	pub fn events() -> Vec<u8> {
-		frame_system::Events::<Runtime>::storage_value_final_key().to_vec()
+		// `System::Events` (its type alias is private to frame-system).
+		frame_support::storage::storage_prefix(b"System", b"Events").to_vec()
 	}
 }
 

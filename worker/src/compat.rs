@@ -32,7 +32,8 @@ pub enum Duty {
 }
 
 impl Duty {
-	pub const ALL: [Duty; 4] = [Duty::Heartbeats, Duty::Challenges, Duty::Leases, Duty::MachineCheck];
+	pub const ALL: [Duty; 4] =
+		[Duty::Heartbeats, Duty::Challenges, Duty::Leases, Duty::MachineCheck];
 }
 
 /// One call the worker sends or storage entry it reads, and the duties that need it.
@@ -129,7 +130,14 @@ impl Compat {
 /// The metadata this worker was built with (V14, as `state_getMetadata` serves it).
 fn built_in() -> Option<&'static RuntimeMetadataV14> {
 	static BUILT: OnceLock<Option<RuntimeMetadataV14>> = OnceLock::new();
-	BUILT.get_or_init(|| v14_of(gpux_runtime::Runtime::metadata())).as_ref()
+	BUILT
+		.get_or_init(|| {
+			// Some constants are read from storage: empty storage gives their defaults, which
+			// no fingerprint uses.
+			sp_io::TestExternalities::new_empty()
+				.execute_with(|| v14_of(gpux_runtime::Runtime::metadata()))
+		})
+		.as_ref()
 }
 
 fn v14(bytes: &[u8]) -> Option<RuntimeMetadataV14> {
@@ -188,8 +196,8 @@ fn shape(types: &PortableRegistry, id: u32, within: &mut Vec<u32>, out: &mut Vec
 	};
 	within.push(id);
 	let fields = |fields: &[scale_info::Field<scale_info::form::PortableForm>],
-	                  within: &mut Vec<u32>,
-	                  out: &mut Vec<u8>| {
+	              within: &mut Vec<u32>,
+	              out: &mut Vec<u8>| {
 		(fields.len() as u32).encode_to(out);
 		for field in fields {
 			field.name.encode_to(out);
@@ -245,8 +253,11 @@ mod tests {
 	use scale_info::{form::PortableForm, TypeDefPrimitive};
 
 	fn encoded(metadata: &RuntimeMetadataV14) -> Vec<u8> {
-		RuntimeMetadataPrefixed(frame_metadata::META_RESERVED, RuntimeMetadata::V14(metadata.clone()))
-			.encode()
+		RuntimeMetadataPrefixed(
+			frame_metadata::META_RESERVED,
+			RuntimeMetadata::V14(metadata.clone()),
+		)
+		.encode()
 	}
 
 	fn built() -> RuntimeMetadataV14 {

@@ -100,7 +100,8 @@ fn decrypt(text: &str, passphrase: Option<&str>) -> Result<[u8; 32], String> {
 	let passphrase = passphrase.ok_or(
 		"the key is encrypted: give its passphrase in GPUX_KEY_PASSPHRASE or --key-passphrase-file",
 	)?;
-	let hex = |h: &str| hex::decode(h).map_err(|_| "not a key: a damaged encrypted key".to_string());
+	let hex =
+		|h: &str| hex::decode(h).map_err(|_| "not a key: a damaged encrypted key".to_string());
 	let (salt, nonce, sealed) = (hex(salt)?, hex(nonce)?, hex(sealed)?);
 	let log_n: u8 = log_n.parse().map_err(|_| "not a key: a damaged encrypted key")?;
 	if nonce.len() != 24 || log_n > 20 {

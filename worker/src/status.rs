@@ -4,7 +4,11 @@
 
 use std::fmt::Write;
 
-use gpux_primitives::{attestation::AccessMethod, Balance, MachineId, TOKEN_DECIMALS, TOKEN_SYMBOL};
+use gpux_primitives::{
+	attestation::AccessMethod,
+	currency::{TOKEN_DECIMALS, TOKEN_SYMBOL},
+	Balance, MachineId,
+};
 use pallet_attestation::ChallengeState;
 use sp_core::crypto::Ss58Codec;
 
@@ -36,8 +40,7 @@ fn address(account: &gpux_primitives::AccountId) -> String {
 
 /// The OpenSSH form of a host key fingerprint.
 pub fn fingerprint(hash: &[u8; 32]) -> String {
-	const ALPHABET: &[u8; 64] =
-		b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	let mut out = String::from("SHA256:");
 	for chunk in hash.chunks(3) {
 		let n = chunk.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
@@ -74,17 +77,22 @@ pub async fn chain_status(
 		(None, Some(key)) => match chain.storage(&keys::machine_of_key(key.public())).await? {
 			Some(id) => id,
 			None => {
-				let _ = writeln!(out, "machine: none registered with worker key {}", key.public_hex());
+				let _ =
+					writeln!(out, "machine: none registered with worker key {}", key.public_hex());
 				return Ok(out);
 			},
 		},
 		(None, None) => {
-			let _ = writeln!(out, "machine: unknown (pass --machine ID, or create a key with `init`)");
+			let _ =
+				writeln!(out, "machine: unknown (pass --machine ID, or create a key with `init`)");
 			return Ok(out);
 		},
 	};
 	if !compat.allows(Duty::MachineCheck) {
-		let _ = writeln!(out, "machine {machine}: its record changed shape; upgrade the worker to read it");
+		let _ = writeln!(
+			out,
+			"machine {machine}: its record changed shape; upgrade the worker to read it"
+		);
 		return Ok(out);
 	}
 	let Some(record) = chain.storage::<Machine>(&keys::machine(machine)).await? else {
@@ -159,12 +167,17 @@ pub async fn chain_status(
 			}
 			any = true;
 			let state = match c.state {
-				ChallengeState::AwaitingCommit => format!("awaiting the commitment by block {}", c.commit_by),
+				ChallengeState::AwaitingCommit => {
+					format!("awaiting the commitment by block {}", c.commit_by)
+				},
 				ChallengeState::Committed { at, .. } => {
 					format!("committed at block {at}, reveal by block {}", c.reveal_by)
 				},
 				ChallengeState::Revealed { .. } => {
-					format!("revealed; verdicts {} pass, {} fail, by block {}", c.passes, c.fails, c.decide_by)
+					format!(
+						"revealed; verdicts {} pass, {} fail, by block {}",
+						c.passes, c.fails, c.decide_by
+					)
 				},
 			};
 			let _ = writeln!(out, "challenge {id}: size {}, {state}", c.size);
@@ -200,7 +213,8 @@ pub async fn chain_status(
 						AccessMethod::Jupyter => "jupyter",
 						AccessMethod::Api => "api",
 					};
-					let pin = e.host_key_fingerprint.map(|f| format!(", host key {}", fingerprint(&f)));
+					let pin =
+						e.host_key_fingerprint.map(|f| format!(", host key {}", fingerprint(&f)));
 					let jupyter = e.jupyter.map(|j| format!(", jupyter on port {}", j.port));
 					writeln!(
 						out,

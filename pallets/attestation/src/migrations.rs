@@ -36,9 +36,7 @@ pub type MigrateV2ToV3<T> = VersionedMigration<
 pub mod v3 {
 	use super::*;
 	use gpux_primitives::{
-		attestation::{
-			GpuTelemetry, Telemetry, MAX_DRIVER_VERSION_LEN, MAX_GPUS_PER_MACHINE,
-		},
+		attestation::{GpuTelemetry, Telemetry, MAX_DRIVER_VERSION_LEN, MAX_GPUS_PER_MACHINE},
 		challenge::Hash32,
 	};
 

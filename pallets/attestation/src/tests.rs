@@ -95,11 +95,11 @@ mod spec_mismatch {
 	#[test]
 	fn swapped_gpus_less_memory_a_lost_gpu_or_no_driver_are_spec_mismatches() {
 		let swapped = reading(|t| t.gpus[1].uuid_hash = [9; 16]);
-		let small =
-			reading(|t| t.gpus.iter_mut().for_each(|g| g.memory_total_mib = Some(16_376)));
+		let small = reading(|t| t.gpus.iter_mut().for_each(|g| g.memory_total_mib = Some(16_376)));
 		let no_driver = reading(|t| t.driver_version = Default::default());
 		let lost = reading(|t| {
-			t.gpus[1] = GpuTelemetry { uuid_hash: t.gpus[1].uuid_hash, lost: true, ..Default::default() }
+			t.gpus[1] =
+				GpuTelemetry { uuid_hash: t.gpus[1].uuid_hash, lost: true, ..Default::default() }
 		});
 		for odd in [swapped, small, no_driver, lost] {
 			ExtBuilder.build_and_execute(|| {

@@ -94,7 +94,9 @@ impl GpuSolver {
 			});
 			match found {
 				Ok(device) => devices.push(device),
-				Err(e) => tracing::warn!(target: "challenge", ordinal, "CUDA cannot open this GPU: {e}"),
+				Err(e) => {
+					tracing::warn!(target: "challenge", ordinal, "CUDA cannot open this GPU: {e}")
+				},
 			}
 		}
 		if devices.is_empty() {
@@ -222,9 +224,9 @@ mod tests {
 		let leased: Vec<String> = gpu.devices.iter().map(|d| d.uuid.clone()).collect();
 		let strict = GpuSolver { leased_budget: Duration::ZERO, ..gpu };
 		*strict.last.lock().unwrap() = Some((256, Duration::from_millis(1)));
-		let err = strict.solve_avoiding(&[5; 32], 256, Some(&leased[..])).unwrap_err();
+		let err = strict.solve_avoiding(&[5; 32], 256, Some(&leased[..])).err().unwrap();
 		assert!(err.to_string().contains("every GPU is leased"), "{err}");
-		let err = strict.solve_avoiding(&[5; 32], 256, None).unwrap_err();
+		let err = strict.solve_avoiding(&[5; 32], 256, None).err().unwrap();
 		assert!(err.to_string().contains("every GPU is leased"), "{err}");
 	}
 }

@@ -119,7 +119,8 @@ mod tests {
 	#[test]
 	fn a_cuda_failure_is_answered_from_the_cpu_not_missed() {
 		let seed = [7; 32];
-		let (solution, fell_back) = solve_or_fall_back(&BrokenGpu, &seed, 32, Some(&[][..])).unwrap();
+		let (solution, fell_back) =
+			solve_or_fall_back(&BrokenGpu, &seed, 32, Some(&[][..])).unwrap();
 		assert!(fell_back);
 		assert_eq!(solution.commitment(), CpuSolver.solve(&seed, 32).unwrap().commitment());
 		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, 8, None).unwrap();

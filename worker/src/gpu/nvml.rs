@@ -197,8 +197,9 @@ impl GpuSource for Nvml {
 			power_mw: device.power_usage(),
 			// Consumer GPUs have no ECC: NotSupported, a fact rather than a failure.
 			ecc: device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Aggregate),
-			retired_pages: retired(RetirementCause::MultipleSingleBitEccErrors)
-				.and_then(|single| Ok(single.saturating_add(retired(RetirementCause::DoubleBitEccError)?))),
+			retired_pages: retired(RetirementCause::MultipleSingleBitEccErrors).and_then(
+				|single| Ok(single.saturating_add(retired(RetirementCause::DoubleBitEccError)?)),
+			),
 			remapped,
 			capability: device
 				.cuda_compute_capability()
@@ -225,9 +226,8 @@ impl NvmlProbe {
 		let nvml = Nvml::init().map_err(|e| Error::NvmlUnavailable(e.to_string()))?;
 		let xids = XidCounts::default();
 		let watched = xids.clone();
-		let _ = std::thread::Builder::new()
-			.name("gpux-xid".into())
-			.spawn(move || watch_xids(&watched));
+		let _ =
+			std::thread::Builder::new().name("gpux-xid".into()).spawn(move || watch_xids(&watched));
 		Ok(Self { nvml: Mutex::new(Some(nvml)), known: Mutex::default(), xids })
 	}
 }

@@ -23,8 +23,7 @@ use crate::{
 };
 
 type Record = ChallengeRecordOf<gpux_runtime::Runtime>;
-type EventRecords =
-	Vec<frame_system::EventRecord<gpux_runtime::RuntimeEvent, sp_core::H256>>;
+type EventRecords = Vec<frame_system::EventRecord<gpux_runtime::RuntimeEvent, sp_core::H256>>;
 
 /// How many blocks back the verdict on a closed challenge is looked for.
 const VERDICT_LOOKBACK: u32 = 20;
@@ -60,7 +59,14 @@ async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution
 		let leased: Option<Vec<String>> = provisioner.active().ok().and_then(|active| {
 			let held: Vec<u32> = active.into_iter().flat_map(|a| a.gpus).collect();
 			let report = probe.read().ok()?;
-			Some(report.gpus.into_iter().filter(|g| held.contains(&g.index)).map(|g| g.uuid).collect())
+			Some(
+				report
+					.gpus
+					.into_iter()
+					.filter(|g| held.contains(&g.index))
+					.map(|g| g.uuid)
+					.collect(),
+			)
 		});
 		challenge::solve_or_fall_back(solver.as_ref(), &seed, size, leased.as_deref())
 	})
@@ -86,7 +92,8 @@ async fn verdict(
 	// The challenge left the open list in one of these blocks: the first ones are likeliest.
 	for number in from..=to.min(from.saturating_add(VERDICT_LOOKBACK)) {
 		let Some(hash) = chain.block_hash(number).await? else { continue };
-		let events: EventRecords = chain.storage_at(&keys::events(), Some(hash)).await?.unwrap_or_default();
+		let events: EventRecords =
+			chain.storage_at(&keys::events(), Some(hash)).await?.unwrap_or_default();
 		for record in events {
 			if let gpux_runtime::RuntimeEvent::Attestation(
 				pallet_attestation::Event::ChallengeDecided { challenge, outcome, .. },
@@ -102,9 +109,19 @@ async fn verdict(
 }
 
 /// Counts the verdicts on this machine's challenges that closed since the last block.
-async fn count_verdicts(ctx: &Context, chain: &Chain, head: Head, work: &mut Work, open: &[ChallengeId]) {
-	let closed: Vec<(ChallengeId, u32)> =
-		work.seen_open.iter().filter(|(id, _)| !open.contains(id)).map(|(id, at)| (*id, *at)).collect();
+async fn count_verdicts(
+	ctx: &Context,
+	chain: &Chain,
+	head: Head,
+	work: &mut Work,
+	open: &[ChallengeId],
+) {
+	let closed: Vec<(ChallengeId, u32)> = work
+		.seen_open
+		.iter()
+		.filter(|(id, _)| !open.contains(id))
+		.map(|(id, at)| (*id, *at))
+		.collect();
 	for (id, last_open) in closed {
 		work.seen_open.remove(&id);
 		let outcome = match verdict(chain, id, last_open.saturating_add(1), head.number).await {

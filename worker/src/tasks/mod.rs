@@ -315,8 +315,16 @@ pub async fn run(
 			Ok(versions) => {
 				first = false;
 				let chain = Arc::new(chain);
-				match follow(&chain, versions, &chain_tx, &heads_tx, &compat_tx, &metrics, &mut shutdown)
-					.await
+				match follow(
+					&chain,
+					versions,
+					&chain_tx,
+					&heads_tx,
+					&compat_tx,
+					&metrics,
+					&mut shutdown,
+				)
+				.await
 				{
 					Ok(true) => break Ok(()),
 					Ok(false) => retry = Duration::from_secs(1),
@@ -442,14 +450,15 @@ mod tests {
 		let restarts = counter();
 		let made = runs.clone();
 		let wait = stop.clone();
-		let handle = supervise("test", restarts.clone(), stop, Duration::from_secs(60), move |_| {
-			let run = made.fetch_add(1, Ordering::SeqCst);
-			let mut until = wait.clone();
-			async move {
-				assert!(run > 0, "the first run fails");
-				let _ = until.wait_for(|stop| *stop).await;
-			}
-		});
+		let handle =
+			supervise("test", restarts.clone(), stop, Duration::from_secs(60), move |_| {
+				let run = made.fetch_add(1, Ordering::SeqCst);
+				let mut until = wait.clone();
+				async move {
+					assert!(run > 0, "the first run fails");
+					let _ = until.wait_for(|stop| *stop).await;
+				}
+			});
 		tokio::time::timeout(Duration::from_secs(10), async {
 			while runs.load(Ordering::SeqCst) < 2 {
 				tokio::time::sleep(Duration::from_millis(20)).await;
@@ -469,14 +478,15 @@ mod tests {
 		let runs = Arc::new(AtomicU32::new(0));
 		let restarts = counter();
 		let made = runs.clone();
-		let _handle = supervise("test", restarts.clone(), stop, Duration::from_millis(100), move |pulse| {
-			made.fetch_add(1, Ordering::SeqCst);
-			async move {
-				// A step that never ends, as a call to a hung node without a timeout would.
-				pulse.busy();
-				std::future::pending::<()>().await;
-			}
-		});
+		let _handle =
+			supervise("test", restarts.clone(), stop, Duration::from_millis(100), move |pulse| {
+				made.fetch_add(1, Ordering::SeqCst);
+				async move {
+					// A step that never ends, as a call to a hung node without a timeout would.
+					pulse.busy();
+					std::future::pending::<()>().await;
+				}
+			});
 		tokio::time::timeout(Duration::from_secs(10), async {
 			while restarts.get() < 1 {
 				tokio::time::sleep(Duration::from_millis(20)).await;
