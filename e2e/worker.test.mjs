@@ -102,6 +102,12 @@ describe('gpux-worker on a --dev node', () => {
     const record = (await api.query.attestation.heartbeats(machine)).unwrap();
     assert.equal(record.telemetry.gpus.length, 2);
     assert.equal(record.telemetry.driverVersion.toUtf8(), 'simulated');
+    // Layout 3: each reading optional, Xid errors and remapped rows counted, nothing lost.
+    const [gpu] = record.telemetry.gpus;
+    assert.equal(gpu.lost.isTrue, false);
+    assert.equal(gpu.memoryTotalMib.unwrap().toNumber(), 24 * 1024);
+    assert.equal(gpu.xidErrors.unwrap().toNumber(), 0);
+    assert.ok(gpu.retiredPages.isNone);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /gpux_worker_heartbeats_sent_total [1-9]/);
   });
