@@ -72,7 +72,7 @@ pub struct GpuTelemetry {
 	pub temperature_c: Option<u8>,
 	/// Power draw, W.
 	pub power_w: Option<u16>,
-	/// Uncorrected ECC errors since the driver loaded (`None` where ECC is off).
+	/// Uncorrected ECC errors over the GPU's lifetime (`None` where ECC is off).
 	pub ecc_errors: Option<u32>,
 	/// Critical Xid errors the driver reported since the worker started.
 	pub xid_errors: Option<u32>,

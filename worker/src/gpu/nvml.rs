@@ -3,9 +3,9 @@
 //!
 //! A reading degrades field by field: a field the GPU does not offer is `None` quietly; one
 //! that fails is `None` and counted; a GPU NVML cannot reach is reported lost (under the UUID
-//! it had), and the rest of the report stands. After any failure NVML is initialised again at
-//! the next read, which recovers from a driver that was reloaded or a handle gone stale. Xid
-//! errors arrive as NVML events, watched on a thread of their own.
+//! it had), and the rest of the report stands. After a read that failed or found a GPU lost,
+//! NVML is initialised again at the next one, with fresh device handles. Xid errors arrive as
+//! NVML events, watched on a thread of their own.
 
 use std::{
 	collections::BTreeMap,
@@ -259,8 +259,8 @@ impl GpuProbe for NvmlProbe {
 		let mut known = self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		match assemble(source, &mut known, &xids) {
 			Ok(report) => {
-				if report.errors > 0 {
-					tracing::warn!(target: "gpu", errors = report.errors, "some GPU readings failed; NVML is initialised again at the next read");
+				if report.gpus.iter().any(|gpu| gpu.lost) {
+					tracing::warn!(target: "gpu", "a GPU is lost; NVML is initialised again at the next read");
 					*nvml = None;
 				}
 				Ok(report)

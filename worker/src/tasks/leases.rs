@@ -112,7 +112,11 @@ pub async fn run(mut ctx: Context, state_dir: PathBuf) {
 			// A job done between blocks: its outcome is acted on now, at the latest head, if
 			// the connection it came on is still up.
 			_ = finished.notified(), if latest.is_some() => {
-				if ctx.chain.borrow().is_none() {
+				let current = ctx.chain.borrow().clone();
+				let same = current
+					.zip(latest.as_ref())
+					.is_some_and(|(now, (then, _))| Arc::ptr_eq(&now, then));
+				if !same {
 					latest = None;
 				}
 			},

@@ -427,7 +427,10 @@ async fn follow(
 					}
 				},
 				Some(Err(e)) => tracing::warn!("bad runtime version from the node: {e}"),
-				None => return Ok(false),
+				None => {
+					tracing::warn!("lost the connection to {}; reconnecting", chain.url);
+					return Ok(false);
+				},
 			},
 			_ = shutdown.wait_for(|stop| *stop) => return Ok(true),
 		}
