@@ -162,6 +162,8 @@ describe('a 4-validator local network', () => {
       }, 30 * SLOT_MS);
       const windowAtUpgrade = Math.floor(upgradedAt / 10);
       await waitFor('a heartbeat in a window after the upgrade', async () => (await lastWindow()) > windowAtUpgrade, 40 * SLOT_MS);
+      // The worker compared the new runtime's metadata with its build and found nothing changed.
+      assert.match(worker.log, new RegExp(`the runtime \\(spec ${specBefore + 1}\\) matches this worker's build`));
       const settled = await submit(api, api.tx.leases.settle(lease), eve);
       assert.ok(findEvent(api, settled.events, 'leases', 'Settled').data.toProvider.toBigInt() > 0n);
     });

@@ -102,6 +102,12 @@ describe('gpux-worker on a --dev node', () => {
     const record = (await api.query.attestation.heartbeats(machine)).unwrap();
     assert.equal(record.telemetry.gpus.length, 2);
     assert.equal(record.telemetry.driverVersion.toUtf8(), 'simulated');
+    // Layout 3: each reading optional, Xid errors and remapped rows counted, nothing lost.
+    const [gpu] = record.telemetry.gpus;
+    assert.equal(gpu.lost.isTrue, false);
+    assert.equal(gpu.memoryTotalMib.unwrap().toNumber(), 24 * 1024);
+    assert.equal(gpu.xidErrors.unwrap().toNumber(), 0);
+    assert.ok(gpu.retiredPages.isNone);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /gpux_worker_heartbeats_sent_total [1-9]/);
   });
@@ -124,6 +130,44 @@ describe('gpux-worker on a --dev node', () => {
     const [endpoint] = attested.started.unwrap();
     assert.equal(endpoint.host.toUtf8(), 'gpu-e2e.example.net');
     assert.equal(endpoint.port.toNumber(), 2222);
+  });
+
+  it('status shows the machine as the chain sees it, and metrics count outcomes', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const status = worker([...common(), 'status']);
+    assert.equal(status.status, 0, status.stderr);
+    const out = status.stdout;
+    assert.match(out, /gpus: 2/);
+    assert.match(out, /chain: runtime spec \d+ \(this worker's build matches it\)/);
+    assert.match(out, new RegExp(`machine ${machine}: provider \\w+, class \\d+, 2 GPU\\(s\\) × 24 GiB, 1 leased`));
+    assert.match(out, /worker key: 0x[0-9a-f]{64} \(this keystore's\)/);
+    assert.match(out, /listing: on-demand 0\.500 GPUX per GPU-hour, spot floor 0\.200 GPUX/);
+    assert.match(out, /heartbeat: last landed for window \d+ in block \d+/);
+    assert.match(out, new RegExp(`lease ${lease}: renter \\w+, 1 GPU\\(s\\), OnDemand, Active`));
+    assert.match(out, /endpoint \(ssh\) gpu-e2e\.example\.net:2222 attested at block \d+/);
+    assert.match(out, /bond: \d+\.\d{3} GPUX active/);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /gpux_worker_heartbeats_landed_total [1-9]/);
+    assert.match(metrics, /gpux_worker_runtime_spec_version [1-9]/);
+    assert.match(metrics, /gpux_worker_runtime_changes_unmet 0/);
+  });
+
+  it('an encrypted worker key needs its passphrase, and says so', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const keystore = join(dir, 'sealed.key');
+    const args = ['--node', url(), '--keystore', keystore];
+    const sealed = spawnSync(WORKER_BIN, [...args, 'init'],
+      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GPUX_KEY_PASSPHRASE: 'e2e passphrase' } });
+    assert.equal(sealed.status, 0, sealed.stderr);
+    assert.match(sealed.stdout, /\(encrypted\)/);
+    assert.doesNotMatch(readFileSync(keystore, 'utf8'), /^0x/);
+    const prove = ['prove-key', '--provider', keyring.addFromUri('//Ferdie').address];
+    const without = spawnSync(WORKER_BIN, [...args, ...prove], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(without.status, 1);
+    assert.match(without.stderr, /encrypted: give its passphrase in GPUX_KEY_PASSPHRASE or --key-passphrase-file/);
+    const phrase = join(dir, 'passphrase');
+    writeFileSync(phrase, 'e2e passphrase\n', { mode: 0o600 });
+    const withFile = spawnSync(WORKER_BIN, [...args, '--key-passphrase-file', phrase, ...prove], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(withFile.status, 0, withFile.stderr);
+    assert.match(withFile.stdout, /key proof: +0x[0-9a-f]{128}/);
   });
 
   it('removes a terminated lease\'s workspace and attests its end', { timeout: TEST_TIMEOUT_MS }, async () => {

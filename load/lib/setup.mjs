@@ -118,6 +118,9 @@ export function telemetryFor (seed, pool, index, gpus) {
       temperatureC: 65,
       powerW: 350,
       eccErrors: 0,
+      xidErrors: 0,
+      retiredPages: null, // RTX 4090s remap rows instead
+      remappedRows: 0,
     })),
     driverVersion: '550.54.15',
     samplesRoot: blake2AsU8a(`gpux-load/${seed}/${pool}/${index}/samples`, 256),

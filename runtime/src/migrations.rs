@@ -9,7 +9,10 @@
 //! `tests::migrations` checks that this list moves a chain in the old layouts to the new ones.
 
 /// Migrations of the release being prepared.
-pub type Unreleased = (pallet_attestation::migrations::MigrateV1ToV2<crate::Runtime>,);
+pub type Unreleased = (
+	pallet_attestation::migrations::MigrateV1ToV2<crate::Runtime>,
+	pallet_attestation::migrations::MigrateV2ToV3<crate::Runtime>,
+);
 
 /// Migrations run on every upgrade.
 pub type Permanent = ();

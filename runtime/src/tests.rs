@@ -655,12 +655,17 @@ mod attestation {
 	fn telemetry(gpus: u32) -> Telemetry {
 		let gpu = |id: u32| GpuTelemetry {
 			uuid_hash: [id as u8; 16],
-			utilization_pct: 97,
-			memory_used_mib: 23_000,
-			memory_total_mib: 24_564,
-			temperature_c: 71,
-			power_w: 430,
-			ecc_errors: 0,
+			lost: false,
+			utilization_pct: Some(97),
+			memory_used_mib: Some(23_000),
+			memory_total_mib: Some(24_564),
+			temperature_c: Some(71),
+			power_w: Some(430),
+			ecc_errors: Some(0),
+			xid_errors: Some(0),
+			retired_pages: None,
+			remapped_rows: Some(0),
+			row_remap_failed: false,
 		};
 		Telemetry {
 			gpus: (0..gpus).map(gpu).collect::<Vec<_>>().try_into().unwrap(),
@@ -1512,7 +1517,10 @@ mod migrations {
 	use super::*;
 	use codec::Encode;
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
-	use pallet_attestation::migrations::v2::{OldEndpoint, OldLeaseAttestation};
+	use pallet_attestation::migrations::{
+		v2::{OldEndpoint, OldLeaseAttestation},
+		v3::{OldGpuTelemetry, OldHeartbeatRecord, OldTelemetry},
+	};
 
 	/// The runtime's `Migrations` list carries every layout change: a chain still in the old
 	/// layouts comes out in the new ones, its records readable and unchanged in meaning.
@@ -1536,10 +1544,41 @@ mod migrations {
 				};
 			let key = pallet_attestation::LeaseAttestations::<Runtime>::hashed_key_for(4);
 			frame_support::storage::unhashed::put_raw(&key, &old.encode());
+			let beat = OldHeartbeatRecord::<crate::BlockNumber> {
+				slot: 0,
+				since_window: 1,
+				last_window: 2,
+				recent: 1,
+				received_at: Some(20),
+				telemetry: OldTelemetry {
+					gpus: vec![OldGpuTelemetry {
+						uuid_hash: [1; 16],
+						memory_total_mib: 24_564,
+						..Default::default()
+					}]
+					.try_into()
+					.unwrap(),
+					driver_version: b"550".to_vec().try_into().unwrap(),
+					samples_root: [0; 32],
+				},
+				missed_in_a_row: 0,
+				leased_at_last_check: false,
+				gpu_set: None,
+				mismatched_in_a_row: 0,
+				windows_checked: 2,
+				windows_met: 1,
+			};
+			let key = pallet_attestation::Heartbeats::<Runtime>::hashed_key_for(0);
+			frame_support::storage::unhashed::put_raw(&key, &beat.encode());
 
 			<crate::migrations::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
 
-			assert_eq!(crate::Attestation::on_chain_storage_version(), 2);
+			assert_eq!(crate::Attestation::on_chain_storage_version(), 3);
+			let beat =
+				pallet_attestation::Heartbeats::<Runtime>::get(0).expect("decodes in layout 3");
+			assert_eq!((beat.received_at, beat.windows_met), (Some(20), 1));
+			assert!(beat.since_window >= pallet_attestation::migrations::v3::UPGRADE_GRACE_WINDOWS);
+			assert_eq!(beat.telemetry.gpus[0].memory_total_mib, Some(24_564));
 			let (endpoint, at) = pallet_attestation::LeaseAttestations::<Runtime>::get(4)
 				.and_then(|a| a.started)
 				.expect("the record decodes in the new layout");

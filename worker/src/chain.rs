@@ -91,6 +91,13 @@ pub mod keys {
 	pub fn gpu_class(class: GpuClassId) -> Vec<u8> {
 		pallet_marketplace::GpuClasses::<Runtime>::storage_map_final_key(class)
 	}
+	pub fn bond(provider: &gpux_primitives::AccountId) -> Vec<u8> {
+		pallet_provider_staking::Bonds::<Runtime>::storage_map_final_key(provider)
+	}
+	pub fn events() -> Vec<u8> {
+		// `System::Events` (its type alias is private to frame-system).
+		frame_support::storage::storage_prefix(b"System", b"Events").to_vec()
+	}
 }
 
 /// Recent raw readings the worker keeps, whose Merkle root each heartbeat carries, so a later
@@ -114,20 +121,27 @@ impl Samples {
 	}
 }
 
-/// A heartbeat's telemetry from a reading. GPUs beyond the chain's bound are left out.
+/// A heartbeat's telemetry from a reading: each reading that failed stays missing, a lost GPU
+/// is reported lost. GPUs beyond the chain's bound are left out.
 pub fn telemetry(report: &GpuReport, samples_root: Hash32) -> Telemetry {
+	let u32_of = |v: u64| v.min(u64::from(u32::MAX)) as u32;
 	let gpus: Vec<GpuTelemetry> = report
 		.gpus
 		.iter()
 		.take(MAX_GPUS_PER_MACHINE as usize)
 		.map(|gpu| GpuTelemetry {
 			uuid_hash: blake2_128(gpu.uuid.as_bytes()),
-			utilization_pct: gpu.utilization_percent.min(100) as u8,
-			memory_used_mib: gpu.memory_used_mib.min(u32::MAX as u64) as u32,
-			memory_total_mib: gpu.memory_total_mib.min(u32::MAX as u64) as u32,
-			temperature_c: gpu.temperature_c.min(255) as u8,
-			power_w: (gpu.power_mw / 1_000).min(u16::MAX as u32) as u16,
-			ecc_errors: gpu.ecc_errors.unwrap_or(0).min(u32::MAX as u64) as u32,
+			lost: gpu.lost,
+			utilization_pct: gpu.utilization_percent.map(|p| p.min(100) as u8),
+			memory_used_mib: gpu.memory_used_mib.map(u32_of),
+			memory_total_mib: gpu.memory_total_mib.map(u32_of),
+			temperature_c: gpu.temperature_c.map(|t| t.min(255) as u8),
+			power_w: gpu.power_mw.map(|mw| (mw / 1_000).min(u32::from(u16::MAX)) as u16),
+			ecc_errors: gpu.ecc_errors.map(u32_of),
+			xid_errors: gpu.xid_errors.map(u32_of),
+			retired_pages: gpu.retired_pages,
+			remapped_rows: gpu.remapped_rows,
+			row_remap_failed: gpu.row_remap_failed,
 		})
 		.collect();
 	let mut driver = report.driver_version.clone().into_bytes();
@@ -159,18 +173,19 @@ pub struct HostFacts {
 	pub bandwidth_down_mbps: u32,
 }
 
-/// The machine's spec from a reading, in GPU class `class`.
+/// The machine's spec from a reading, in GPU class `class`; `None` without a GPU whose memory
+/// and compute capability could be read.
 pub fn machine_spec(
 	report: &GpuReport,
 	class: GpuClassId,
 	host: &HostFacts,
 ) -> Option<MachineSpec> {
 	let first = report.gpus.first()?;
-	let (major, minor) = first.compute_capability;
+	let (major, minor) = first.compute_capability?;
 	Some(MachineSpec {
 		gpu_class: class,
 		gpu_count: report.gpus.len() as u32,
-		vram_gib_per_gpu: first.memory_total_mib.div_ceil(1024) as u32,
+		vram_gib_per_gpu: first.memory_total_mib?.div_ceil(1024) as u32,
 		compute_capability: ComputeCapability { major, minor },
 		cpu_cores: host.cpu_cores,
 		ram_gib: host.ram_gib,
@@ -212,8 +227,22 @@ mod tests {
 		let t = telemetry(&report, root);
 		assert_eq!(t.gpus.len(), 2);
 		assert_ne!(t.gpus[0].uuid_hash, t.gpus[1].uuid_hash);
-		assert_eq!(t.gpus[0].power_w, 30);
+		assert_eq!(t.gpus[0].power_w, Some(30));
 		assert_eq!(t.samples_root, root);
+		// A reading that failed stays missing; a lost GPU is reported lost.
+		let mut degraded = report.clone();
+		degraded.gpus[0].temperature_c = None;
+		degraded.gpus[1] = crate::gpu::GpuReading {
+			index: 1,
+			uuid: report.gpus[1].uuid.clone(),
+			lost: true,
+			..Default::default()
+		};
+		let d = telemetry(&degraded, root);
+		assert_eq!((d.gpus[0].temperature_c, d.gpus[0].power_w), (None, Some(30)));
+		assert!(d.gpus[1].lost && d.gpus[1].memory_total_mib.is_none());
+		assert_eq!(d.gpu_set(), t.gpu_set(), "a lost GPU is still this machine's");
+		assert!(!d.matches_spec(2, 24) && t.matches_spec(2, 24));
 		let host = HostFacts {
 			cpu_cores: 8,
 			ram_gib: 32,

@@ -1,6 +1,6 @@
 //! The chain client: JSON-RPC over WebSocket to the local node, with reconnection and backoff.
-//! The worker builds and decodes with the runtime's own types (`chain.rs`), so it needs no
-//! metadata at run time.
+//! The worker builds and decodes with the runtime's own types (`chain.rs`); it reads the
+//! runtime's metadata only to check that they still match (`compat.rs`).
 
 use std::time::Duration;
 
@@ -97,8 +97,18 @@ impl Chain {
 
 	/// The value at `key` in the best block's state, decoded.
 	pub async fn storage<T: Decode>(&self, key: &[u8]) -> Result<Option<T>, Error> {
+		self.storage_at(key, None).await
+	}
+
+	/// The value at `key` in the state of block `at` (the best block if `None`), decoded.
+	pub async fn storage_at<T: Decode>(
+		&self,
+		key: &[u8],
+		at: Option<[u8; 32]>,
+	) -> Result<Option<T>, Error> {
 		let key = format!("0x{}", hex::encode(key));
-		let value: Option<String> = self.call("state_getStorage", rpc_params![key]).await?;
+		let at = at.map(|hash| format!("0x{}", hex::encode(hash)));
+		let value: Option<String> = self.call("state_getStorage", rpc_params![key, at]).await?;
 		let Some(value) = value else { return Ok(None) };
 		let bytes = hex::decode(value.trim_start_matches("0x"))
 			.map_err(|e| self.error(format!("storage value: {e}")))?;
@@ -114,6 +124,30 @@ impl Chain {
 		field("specVersion")
 			.zip(field("transactionVersion"))
 			.ok_or_else(|| self.error("bad runtime version"))
+	}
+
+	/// The best block's number.
+	pub async fn best_number(&self) -> Result<u32, Error> {
+		let header: Value = self.call("chain_getHeader", rpc_params![]).await?;
+		header_number(&header).ok_or_else(|| self.error("bad header"))
+	}
+
+	/// The runtime's metadata, SCALE-encoded (`RuntimeMetadataPrefixed`).
+	pub async fn metadata(&self) -> Result<Vec<u8>, Error> {
+		let hex: String = self.call("state_getMetadata", rpc_params![]).await?;
+		hex::decode(hex.trim_start_matches("0x")).map_err(|e| self.error(format!("metadata: {e}")))
+	}
+
+	/// The runtime version now, then each time a block enacts a new runtime.
+	pub async fn subscribe_runtime_version(&self) -> Result<Subscription<Value>, Error> {
+		self.client
+			.subscribe(
+				"state_subscribeRuntimeVersion",
+				rpc_params![],
+				"state_unsubscribeRuntimeVersion",
+			)
+			.await
+			.map_err(|e| self.error(format!("state_subscribeRuntimeVersion: {e}")))
 	}
 
 	/// The next nonce of `account` (SS58), counting the pool.
@@ -146,6 +180,11 @@ impl Chain {
 			.await
 			.map_err(|e| self.error(format!("chain_subscribeNewHeads: {e}")))
 	}
+}
+
+/// A runtime version's `specVersion`.
+pub fn spec_version(version: &Value) -> Option<u32> {
+	version.get("specVersion")?.as_u64()?.try_into().ok()
 }
 
 /// A header's block number.

@@ -3,6 +3,7 @@
 mod chain;
 mod challenge;
 mod client;
+mod compat;
 mod config;
 mod error;
 mod gpu;
@@ -10,6 +11,7 @@ mod metrics;
 mod provision;
 mod register;
 mod signer;
+mod status;
 mod tasks;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
@@ -40,9 +42,19 @@ struct Cli {
 	#[arg(long, env = "GPUX_KEYSTORE", global = true)]
 	keystore: Option<PathBuf>,
 
+	/// A file whose first line is the machine key's passphrase (the environment variable
+	/// GPUX_KEY_PASSPHRASE, if set, is used instead). With one, `init` encrypts the new key.
+	#[arg(long, env = "GPUX_KEY_PASSPHRASE_FILE", global = true)]
+	key_passphrase_file: Option<PathBuf>,
+
 	/// Where challenges are solved: `auto` (the GPU if CUDA loads, else the CPU), `cpu`, `gpu`.
 	#[arg(long, value_enum, default_value = "auto", global = true)]
 	solver: challenge::SolverChoice,
+
+	/// When every GPU is leased, how long one challenge may borrow a leased GPU, ms (estimated
+	/// from the last solve); past it the CPU answers.
+	#[arg(long, default_value_t = 5_000, global = true)]
+	leased_gpu_budget_ms: u64,
 
 	#[command(subcommand)]
 	command: Command,
@@ -50,8 +62,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-	/// Create this machine's worker key (a file only its owner can read).
+	/// Create this machine's worker key (a file only its owner can read; encrypted when a
+	/// passphrase is given).
 	Init,
+	/// Encrypt the existing plain worker key with the passphrase given.
+	EncryptKey,
 	/// Register this machine, with the specs its GPUs report, under a provider account.
 	Register(register::RegisterArgs),
 	/// Print this machine's worker key and its proof of possession for a provider account,
@@ -95,8 +110,13 @@ enum Command {
 		#[arg(long, default_value_t = 500)]
 		lease_disk_gib: u64,
 	},
-	/// Show what the worker sees.
-	Status,
+	/// Show what the worker sees: this host's GPUs, then the machine as the chain sees it
+	/// (registration, listing, last heartbeat, open challenges, leases and endpoints, bond).
+	Status {
+		/// The machine's id on chain [default: the machine of this keystore's key].
+		#[arg(long)]
+		machine: Option<u64>,
+	},
 	/// Solve one proof-of-GPU challenge of size `n` here and time it, to check this machine
 	/// answers its class's challenges before the deadline.
 	Challenge {
@@ -125,6 +145,9 @@ fn parse_seed(s: &str) -> Result<[u8; 32], String> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
 	tracing_subscriber::fmt()
+		// Colours only on a terminal: journald and log files get plain text.
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+		.with_writer(std::io::stderr)
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env()
 				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -147,29 +170,54 @@ async fn run(cli: Cli) -> Result<(), Error> {
 	let node = cli.node.or(file.node).unwrap_or_else(|| "ws://127.0.0.1:9944".into());
 	config::check_node_url(&node)?;
 	let keystore = signer::keystore_path(cli.keystore, file.keystore);
+	let passphrase = signer::passphrase(cli.key_passphrase_file.as_deref())?;
+	let passphrase = passphrase.as_deref();
 	match cli.command {
-		Command::Status => {
-			let report = gpu::probe_for(cli.simulate)?.read()?;
+		Command::Status { machine } => {
 			println!("node: {node}");
-			print!("{report}");
-			Ok(())
+			let gpus = gpu::probe_for(cli.simulate).and_then(|probe| probe.read());
+			match &gpus {
+				Ok(report) => print!("{report}"),
+				Err(e) => println!("gpus: {e}"),
+			}
+			let key = signer::MachineKey::load(&keystore, passphrase).ok();
+			let asked = status::chain_status(&node, machine.or(file.machine), key.as_ref());
+			match tokio::time::timeout(std::time::Duration::from_secs(20), asked).await {
+				Ok(Ok(text)) => print!("{text}"),
+				Ok(Err(e)) => println!("chain: {e}"),
+				Err(_) => println!("chain: {node} did not answer within 20 s"),
+			}
+			gpus.map(|_| ())
 		},
-		Command::Challenge { size, seed } => solve_locally(cli.solver, size, seed),
+		Command::Challenge { size, seed } => {
+			solve_locally(cli.solver, budget(cli.leased_gpu_budget_ms), size, seed)
+		},
 		Command::Init => {
-			let key = signer::MachineKey::create(&keystore)?;
-			println!("created {}", keystore.display());
+			let key = signer::MachineKey::create(&keystore, passphrase)?;
+			let how = if passphrase.is_some() { " (encrypted)" } else { "" };
+			println!("created {}{how}", keystore.display());
 			println!("worker key: {}", key.public_hex());
 			println!("address:    {}", key.address());
 			println!("next: gpux-worker register --provider-suri <provider's secret>");
 			Ok(())
 		},
+		Command::EncryptKey => {
+			let passphrase = passphrase.ok_or_else(|| {
+				Error::Keystore(
+					"give the passphrase in GPUX_KEY_PASSPHRASE or --key-passphrase-file".into(),
+				)
+			})?;
+			let key = signer::MachineKey::encrypt_file(&keystore, passphrase)?;
+			println!("encrypted {} (worker key {})", keystore.display(), key.public_hex());
+			Ok(())
+		},
 		Command::Register(args) => {
-			let key = signer::MachineKey::load(&keystore)?;
+			let key = signer::MachineKey::load(&keystore, passphrase)?;
 			let probe = gpu::probe_for(cli.simulate)?;
 			register::register(&node, &key, probe.as_ref(), args).await
 		},
 		Command::ProveKey { provider } => {
-			let key = signer::MachineKey::load(&keystore)?;
+			let key = signer::MachineKey::load(&keystore, passphrase)?;
 			register::prove_key(&node, &key, &provider).await
 		},
 		Command::Run {
@@ -184,7 +232,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			bind,
 			lease_disk_gib,
 		} => {
-			let key = Arc::new(signer::MachineKey::load(&keystore)?);
+			let key = Arc::new(signer::MachineKey::load(&keystore, passphrase)?);
 			let machine = machine.or(file.machine).ok_or_else(|| {
 				Error::Config("which machine? pass --machine ID (printed by `register`)".into())
 			})?;
@@ -233,7 +281,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 					}
 				});
 			}
-			let solver = challenge::solver_for(cli.solver)?;
+			let solver = challenge::solver_for(cli.solver, budget(cli.leased_gpu_budget_ms))?;
 			tracing::info!("challenges are solved on the {}", solver.name());
 			let shutdown = tasks::shutdown_signal();
 			tasks::run(
@@ -252,13 +300,18 @@ async fn run(cli: Cli) -> Result<(), Error> {
 	}
 }
 
+fn budget(ms: u64) -> std::time::Duration {
+	std::time::Duration::from_millis(ms)
+}
+
 /// `challenge`: solve, time, and check one row the way a validator would.
 fn solve_locally(
 	choice: challenge::SolverChoice,
+	leased_budget: std::time::Duration,
 	size: u32,
 	seed: Option<[u8; 32]>,
 ) -> Result<(), Error> {
-	let solver = challenge::solver_for(choice)?;
+	let solver = challenge::solver_for(choice, leased_budget)?;
 	let seed = seed.unwrap_or([0x60; 32]);
 	let started = std::time::Instant::now();
 	let solution = solver.solve(&seed, size)?;

@@ -106,8 +106,13 @@ pub async fn register(
 		bandwidth_up_mbps: args.bandwidth_mbps,
 		bandwidth_down_mbps: args.bandwidth_mbps,
 	};
-	let spec = chain::machine_spec(&report, class, &host)
-		.ok_or_else(|| Error::Config("no GPUs found".into()))?;
+	let spec = chain::machine_spec(&report, class, &host).ok_or_else(|| {
+		Error::Config(format!(
+			"GPU 0's memory or compute capability could not be read ({} readings failed); \
+			 `gpux-worker status` shows which",
+			report.errors
+		))
+	})?;
 	let country: [u8; 2] =
 		args.region.to_ascii_uppercase().as_bytes().try_into().map_err(|_| {
 			Error::Config(format!("region `{}` is not a 2-letter country code", args.region))

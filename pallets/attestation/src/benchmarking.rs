@@ -46,12 +46,17 @@ fn full_telemetry() -> Telemetry {
 	let gpus = (0..gpux_primitives::attestation::MAX_GPUS_PER_MACHINE)
 		.map(|i| gpux_primitives::attestation::GpuTelemetry {
 			uuid_hash: [i as u8; 16],
-			utilization_pct: 100,
-			memory_used_mib: 80_000,
-			memory_total_mib: 81_559,
-			temperature_c: 80,
-			power_w: 700,
-			ecc_errors: 1,
+			lost: false,
+			utilization_pct: Some(100),
+			memory_used_mib: Some(80_000),
+			memory_total_mib: Some(81_559),
+			temperature_c: Some(80),
+			power_w: Some(700),
+			ecc_errors: Some(1),
+			xid_errors: Some(1),
+			retired_pages: Some(1),
+			remapped_rows: Some(1),
+			row_remap_failed: false,
 		})
 		.collect::<Vec<_>>();
 	Telemetry {

@@ -51,7 +51,7 @@ pub mod pallet {
 	/// Layout 2: lease endpoints carry the SSH host key fingerprint and Jupyter
 	/// (`migrations::MigrateV1ToV2`). A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

@@ -432,12 +432,17 @@ pub const SPEC_MISMATCH_HEARTBEATS: u32 = 2;
 pub fn gpu(id: u8) -> gpux_primitives::attestation::GpuTelemetry {
 	gpux_primitives::attestation::GpuTelemetry {
 		uuid_hash: [id; 16],
-		utilization_pct: 40,
-		memory_used_mib: 1_024,
-		memory_total_mib: 24_564,
-		temperature_c: 60,
-		power_w: 300,
-		ecc_errors: 0,
+		lost: false,
+		utilization_pct: Some(40),
+		memory_used_mib: Some(1_024),
+		memory_total_mib: Some(24_564),
+		temperature_c: Some(60),
+		power_w: Some(300),
+		ecc_errors: Some(0),
+		xid_errors: Some(0),
+		retired_pages: None,
+		remapped_rows: Some(0),
+		row_remap_failed: false,
 	}
 }
 

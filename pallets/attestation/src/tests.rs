@@ -3,7 +3,9 @@
 
 use frame_support::{assert_noop, assert_ok, pallet_prelude::*};
 use gpux_primitives::{
-	attestation::{commit_rows, reveal_rows, AccessMethod, Endpoint, Telemetry, WorkerStatement},
+	attestation::{
+		commit_rows, reveal_rows, AccessMethod, Endpoint, GpuTelemetry, Telemetry, WorkerStatement,
+	},
 	FaultKind, MachineId, MachineMonitor,
 };
 use sp_runtime::DispatchError;
@@ -91,11 +93,15 @@ mod spec_mismatch {
 	}
 
 	#[test]
-	fn swapped_gpus_less_memory_or_no_driver_are_spec_mismatches() {
+	fn swapped_gpus_less_memory_a_lost_gpu_or_no_driver_are_spec_mismatches() {
 		let swapped = reading(|t| t.gpus[1].uuid_hash = [9; 16]);
-		let small = reading(|t| t.gpus.iter_mut().for_each(|g| g.memory_total_mib = 16_376));
+		let small = reading(|t| t.gpus.iter_mut().for_each(|g| g.memory_total_mib = Some(16_376)));
 		let no_driver = reading(|t| t.driver_version = Default::default());
-		for odd in [swapped, small, no_driver] {
+		let lost = reading(|t| {
+			t.gpus[1] =
+				GpuTelemetry { uuid_hash: t.gpus[1].uuid_hash, lost: true, ..Default::default() }
+		});
+		for odd in [swapped, small, no_driver, lost] {
 			ExtBuilder.build_and_execute(|| {
 				// The first heartbeat fixes the GPU set; later ones must match it.
 				beat_windows(0, 1, &telemetry());
@@ -104,6 +110,22 @@ mod spec_mismatch {
 				assert_eq!(spec_faults(), 1, "{odd:?}");
 			});
 		}
+	}
+
+	#[test]
+	fn readings_the_driver_could_not_take_are_not_mismatches() {
+		let degraded = reading(|t| {
+			t.gpus[0].temperature_c = None;
+			t.gpus[1].memory_total_mib = None;
+			t.gpus[1].power_w = None;
+		});
+		ExtBuilder.build_and_execute(|| {
+			beat_windows(0, 1, &telemetry());
+			beat_windows(1, 2 + SPEC_MISMATCH_HEARTBEATS as u64, &degraded);
+			run_to_block((2 + SPEC_MISMATCH_HEARTBEATS as u64) * INTERVAL + 1);
+			assert_eq!(spec_faults(), 0);
+			assert_eq!(Heartbeats::<Test>::get(MACHINE).unwrap().mismatched_in_a_row, 0);
+		});
 	}
 }
 
@@ -167,7 +189,7 @@ mod heartbeats {
 			// Signed telemetry cannot be swapped for other telemetry.
 			let signature = sign(1, &WorkerStatement::heartbeat(MACHINE, 0, &t));
 			let mut forged = t.clone();
-			forged.gpus[0].ecc_errors = 0xdead;
+			forged.gpus[0].ecc_errors = Some(0xdead);
 			assert_noop!(
 				in_block(Call::heartbeat {
 					machine: MACHINE,

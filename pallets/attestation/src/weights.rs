@@ -71,7 +71,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:1 w:1)
-	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:1)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -81,9 +81,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
-		//  Estimated: `4134`
-		// Minimum execution time: 107_139_000 picoseconds.
-		Weight::from_parts(110_694_000, 4134)
+		//  Estimated: `4502`
+		// Minimum execution time: 110_334_000 picoseconds.
+		Weight::from_parts(114_470_000, 4502)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -473,7 +473,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::TrackedMachines` (r:500 w:0)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:500 w:500)
-	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:500 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:500 w:0)
@@ -501,7 +501,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 226).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 3138).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3505).saturating_mul(n.into()))
 	}
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -584,7 +584,7 @@ impl WeightInfo for () {
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:1 w:1)
-	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:1)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -594,9 +594,9 @@ impl WeightInfo for () {
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
-		//  Estimated: `4134`
-		// Minimum execution time: 107_139_000 picoseconds.
-		Weight::from_parts(110_694_000, 4134)
+		//  Estimated: `4502`
+		// Minimum execution time: 110_334_000 picoseconds.
+		Weight::from_parts(114_470_000, 4502)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -986,7 +986,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::TrackedMachines` (r:500 w:0)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:500 w:500)
-	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:500 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::MachineLeases` (r:500 w:0)
@@ -1014,7 +1014,7 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 226).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(0, 3138).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3505).saturating_mul(n.into()))
 	}
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)

@@ -57,18 +57,31 @@ pub type ChallengeId = u64;
 pub struct GpuTelemetry {
 	/// blake2-128 of the GPU's UUID: stable per GPU, without publishing the UUID.
 	pub uuid_hash: [u8; 16],
-	/// Percent of time a kernel ran over the last sample period (0–100).
-	pub utilization_pct: u8,
+	/// NVML could not reach the GPU at all (fallen off the bus, its handle failed): it has no
+	/// readings and does not count toward the machine's spec.
+	pub lost: bool,
+	/// Percent of time a kernel ran over the last sample period (0–100). `None`, here and in
+	/// every reading below: the driver could not read it this time (or does not offer it on
+	/// this GPU); one missing reading does not hold back the rest of the heartbeat.
+	pub utilization_pct: Option<u8>,
 	/// Memory in use, MiB.
-	pub memory_used_mib: u32,
+	pub memory_used_mib: Option<u32>,
 	/// Memory in all, MiB, as the driver reports it (a little under the nominal size).
-	pub memory_total_mib: u32,
+	pub memory_total_mib: Option<u32>,
 	/// Core temperature, °C.
-	pub temperature_c: u8,
+	pub temperature_c: Option<u8>,
 	/// Power draw, W.
-	pub power_w: u16,
-	/// Uncorrected ECC errors since the driver loaded (0 where ECC is off).
-	pub ecc_errors: u32,
+	pub power_w: Option<u16>,
+	/// Uncorrected ECC errors over the GPU's lifetime (`None` where ECC is off).
+	pub ecc_errors: Option<u32>,
+	/// Critical Xid errors the driver reported since the worker started.
+	pub xid_errors: Option<u32>,
+	/// Memory pages retired for ECC errors (GPUs before Ampere).
+	pub retired_pages: Option<u32>,
+	/// Memory rows remapped for uncorrectable errors (Ampere and later).
+	pub remapped_rows: Option<u32>,
+	/// A row remapping failed: the GPU needs service (Ampere and later).
+	pub row_remap_failed: bool,
 }
 
 /// What one heartbeat carries.
@@ -102,17 +115,23 @@ impl Telemetry {
 	}
 
 	/// Whether this agrees with a spec of `gpu_count` GPUs of `vram_gib` each: as many
-	/// distinct GPUs (one GPU reported twice does not count twice), each with at least 90%
-	/// of the nominal memory (drivers report a little less, and vendors count in GB), and a
-	/// driver.
+	/// distinct GPUs that are not lost (one GPU reported twice does not count twice), each
+	/// with at least 90% of the nominal memory where it was read (drivers report a little
+	/// less, and vendors count in GB), and a driver. A memory reading that failed is not held
+	/// against the GPU; a lost GPU is not counted.
 	pub fn matches_spec(&self, gpu_count: u32, vram_gib: u32) -> bool {
-		let mut ids: Vec<[u8; 16]> = self.gpus.iter().map(|gpu| gpu.uuid_hash).collect();
+		let mut ids: Vec<[u8; 16]> =
+			self.gpus.iter().filter(|gpu| !gpu.lost).map(|gpu| gpu.uuid_hash).collect();
 		ids.sort_unstable();
 		ids.dedup();
 		let least_mib = u64::from(vram_gib).saturating_mul(1024).saturating_mul(9) / 10;
 		ids.len() == gpu_count as usize
 			&& !self.driver_version.is_empty()
-			&& self.gpus.iter().all(|gpu| u64::from(gpu.memory_total_mib) >= least_mib)
+			&& self
+				.gpus
+				.iter()
+				.filter_map(|gpu| gpu.memory_total_mib)
+				.all(|mib| u64::from(mib) >= least_mib)
 	}
 }
 
@@ -385,7 +404,7 @@ mod tests {
 	fn telemetry_matches_a_spec_only_with_its_gpus_memory_and_a_driver() {
 		let gpu = |id: u8, mib: u32| GpuTelemetry {
 			uuid_hash: [id; 16],
-			memory_total_mib: mib,
+			memory_total_mib: Some(mib),
 			..Default::default()
 		};
 		let of = |gpus: Vec<GpuTelemetry>, driver: &[u8]| Telemetry {
@@ -400,6 +419,16 @@ mod tests {
 		assert!(!of(vec![gpu(1, 24_564), gpu(1, 24_564)], b"550").matches_spec(2, 24));
 		assert!(!of(vec![gpu(1, 16_376)], b"550").matches_spec(1, 24));
 		assert!(!of(vec![gpu(1, 24_564)], b"").matches_spec(1, 24));
+		// A reading that failed is not held against the GPU; a lost GPU does not count, but
+		// stays in the set (it is the same machine).
+		let unread = GpuTelemetry { memory_total_mib: None, ..gpu(2, 0) };
+		assert!(of(vec![gpu(1, 24_564), unread.clone()], b"550").matches_spec(2, 24));
+		let lost = GpuTelemetry { lost: true, ..unread };
+		assert!(!of(vec![gpu(1, 24_564), lost.clone()], b"550").matches_spec(2, 24));
+		assert_eq!(
+			of(vec![gpu(1, 24_564), lost], b"550").gpu_set(),
+			of(vec![gpu(1, 24_564), gpu(2, 24_564)], b"550").gpu_set()
+		);
 		let set = of(vec![gpu(1, 1), gpu(2, 1)], b"550").gpu_set();
 		assert_eq!(set, of(vec![gpu(2, 1), gpu(1, 1)], b"550").gpu_set());
 		assert_ne!(set, of(vec![gpu(1, 1), gpu(3, 1)], b"550").gpu_set());

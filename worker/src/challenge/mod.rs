@@ -40,6 +40,16 @@ impl Solution {
 pub trait ChallengeSolver: Send + Sync {
 	/// The product `A·B` of the `n`×`n` matrices seeded by `seed`.
 	fn solve(&self, seed: &Hash32, n: u32) -> Result<Solution, crate::error::Error>;
+	/// `solve`, kept off the GPUs with these (NVML) UUIDs, which leases hold, where it can
+	/// (`None`: which GPUs are leased is unknown; all are taken as leased).
+	fn solve_avoiding(
+		&self,
+		seed: &Hash32,
+		n: u32,
+		_leased: Option<&[String]>,
+	) -> Result<Solution, crate::error::Error> {
+		self.solve(seed, n)
+	}
 	/// What it runs on, for logs.
 	fn name(&self) -> String;
 }
@@ -53,19 +63,67 @@ pub enum SolverChoice {
 	Gpu,
 }
 
-/// The solver for `choice`: `Auto` falls back to the CPU and says why.
+/// Solves on `solver` away from the `leased` GPUs; if that fails (a CUDA error, every GPU
+/// leased past the budget), solves the same challenge on the CPU instead of missing it. Returns
+/// the solution and whether it fell back.
+pub fn solve_or_fall_back(
+	solver: &dyn ChallengeSolver,
+	seed: &Hash32,
+	n: u32,
+	leased: Option<&[String]>,
+) -> Result<(Solution, bool), crate::error::Error> {
+	match solver.solve_avoiding(seed, n, leased) {
+		Ok(solution) => Ok((solution, false)),
+		Err(e) => {
+			tracing::warn!(target: "challenge", "{} could not solve it ({e}): solving on the CPU", solver.name());
+			CpuSolver.solve(seed, n).map(|solution| (solution, true))
+		},
+	}
+}
+
+/// The solver for `choice`: `Auto` falls back to the CPU and says why. `leased_budget`: how
+/// long a challenge may borrow a leased GPU when every GPU is leased.
 pub fn solver_for(
 	choice: SolverChoice,
+	leased_budget: std::time::Duration,
 ) -> Result<std::sync::Arc<dyn ChallengeSolver>, crate::error::Error> {
 	match choice {
 		SolverChoice::Cpu => Ok(std::sync::Arc::new(CpuSolver)),
-		SolverChoice::Gpu => Ok(std::sync::Arc::new(GpuSolver::new()?)),
-		SolverChoice::Auto => match GpuSolver::new() {
+		SolverChoice::Gpu => Ok(std::sync::Arc::new(GpuSolver::new(leased_budget)?)),
+		SolverChoice::Auto => match GpuSolver::new(leased_budget) {
 			Ok(gpu) => Ok(std::sync::Arc::new(gpu)),
 			Err(e) => {
 				tracing::info!("challenges on the CPU: {e}");
 				Ok(std::sync::Arc::new(CpuSolver))
 			},
 		},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// A GPU solver whose CUDA call fails, as a driver fault or a lost GPU makes it.
+	struct BrokenGpu;
+
+	impl ChallengeSolver for BrokenGpu {
+		fn solve(&self, _: &Hash32, _: u32) -> Result<Solution, crate::error::Error> {
+			Err(crate::error::Error::Cuda("launch: CUDA_ERROR_LAUNCH_FAILED".into()))
+		}
+		fn name(&self) -> String {
+			"GPU (broken)".into()
+		}
+	}
+
+	#[test]
+	fn a_cuda_failure_is_answered_from_the_cpu_not_missed() {
+		let seed = [7; 32];
+		let (solution, fell_back) =
+			solve_or_fall_back(&BrokenGpu, &seed, 32, Some(&[][..])).unwrap();
+		assert!(fell_back);
+		assert_eq!(solution.commitment(), CpuSolver.solve(&seed, 32).unwrap().commitment());
+		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, 8, None).unwrap();
+		assert!(!fell_back);
 	}
 }

@@ -56,13 +56,18 @@ impl GpuProbe for SimulatedGpus {
 				index,
 				name: format!("Simulated {}", self.model),
 				uuid: format!("GPU-simulated-{}-{index}", self.model.to_ascii_lowercase()),
-				memory_total_mib: memory_gib * 1024,
-				memory_used_mib: 0,
-				utilization_percent: 0,
-				temperature_c: 35,
-				power_mw: 30_000,
+				lost: false,
+				memory_total_mib: Some(memory_gib * 1024),
+				memory_used_mib: Some(0),
+				utilization_percent: Some(0),
+				temperature_c: Some(35),
+				power_mw: Some(30_000),
 				ecc_errors: Some(0),
-				compute_capability,
+				xid_errors: Some(0),
+				retired_pages: None,
+				remapped_rows: Some(0),
+				row_remap_failed: false,
+				compute_capability: Some(compute_capability),
 			})
 			.collect();
 		Ok(GpuReport {
@@ -70,6 +75,7 @@ impl GpuProbe for SimulatedGpus {
 			cuda_version: "simulated".into(),
 			gpus,
 			simulated: true,
+			errors: 0,
 		})
 	}
 }
@@ -85,7 +91,7 @@ mod tests {
 		assert_eq!(report, gpus.read().unwrap());
 		assert!(report.simulated);
 		assert_eq!(report.gpus.len(), 2);
-		assert_eq!(report.gpus[1].memory_total_mib, 24 * 1024);
+		assert_eq!(report.gpus[1].memory_total_mib, Some(24 * 1024));
 		assert_ne!(report.gpus[0].uuid, report.gpus[1].uuid);
 	}
 

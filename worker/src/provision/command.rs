@@ -43,6 +43,8 @@ pub fn run_capped<A: AsRef<OsStr>>(
 	let name = || format!("{program} {first}");
 	let mut child = Command::new(program)
 		.args(args)
+		// The worker key's passphrase is the worker's alone.
+		.env_remove("GPUX_KEY_PASSPHRASE")
 		.stdin(Stdio::null())
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())

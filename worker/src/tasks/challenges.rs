@@ -1,6 +1,9 @@
 //! Proof-of-GPU challenges addressed to this machine: solve and commit, then reveal the rows
 //! drawn from the commit block's hash. Solutions are kept in memory; after a restart the
-//! (deterministic) product is recomputed and checked against the committed root.
+//! (deterministic) product is recomputed and checked against the committed root. The solve
+//! runs on a GPU no lease holds (`ChallengeSolver::solve_avoiding`); if the GPU solver fails,
+//! the CPU answers instead. When a challenge closes, the chain's verdict on it (its
+//! `ChallengeDecided` event) is counted by outcome.
 
 use std::collections::BTreeMap;
 
@@ -8,28 +11,38 @@ use gpux_primitives::{
 	attestation::{drawn_rows, WorkerStatement},
 	ChallengeId,
 };
-use pallet_attestation::{ChallengeRecordOf, ChallengeState};
+use pallet_attestation::{ChallengeOutcome, ChallengeRecordOf, ChallengeState};
 
 use super::Context;
 use crate::{
 	chain::{self, keys, AttestationCall},
-	challenge::Solution,
+	challenge::{self, Solution},
 	client::{Chain, Head, Submitted},
+	compat::Duty,
 	error::Error,
 };
 
 type Record = ChallengeRecordOf<gpux_runtime::Runtime>;
+type EventRecords = Vec<frame_system::EventRecord<gpux_runtime::RuntimeEvent, sp_core::H256>>;
 
-/// Per challenge: its solution and the block we last sent something for it.
+/// How many blocks back the verdict on a closed challenge is looked for.
+const VERDICT_LOOKBACK: u32 = 20;
+
+/// Per challenge: its solution, the block we last sent something for it, and the block it was
+/// last seen open at.
 #[derive(Default)]
 struct Work {
 	solutions: BTreeMap<ChallengeId, std::sync::Arc<Solution>>,
 	sent: BTreeMap<ChallengeId, u32>,
+	seen_open: BTreeMap<ChallengeId, u32>,
 }
 
 pub async fn run(mut ctx: Context) {
 	let mut work = Work::default();
 	while let Some((chain, head)) = ctx.next_block().await {
+		if !ctx.allows(Duty::Challenges) {
+			continue;
+		}
 		if let Err(e) = step(&ctx, &chain, head, &mut work).await {
 			tracing::warn!(target: "challenge", "{e}");
 		}
@@ -38,22 +51,100 @@ pub async fn run(mut ctx: Context) {
 
 async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution>, Error> {
 	let (seed, size, solver) = (record.seed, record.size, ctx.solver.clone());
+	// The GPUs leases hold, by UUID, so the solve can keep off them.
+	let (provisioner, probe) = (ctx.provisioner.clone(), ctx.probe.clone());
 	let started = std::time::Instant::now();
-	let solution = tokio::task::spawn_blocking(move || solver.solve(&seed, size))
-		.await
-		.map_err(|e| Error::Cuda(format!("solver thread: {e}")))??;
-	tracing::info!(
-		target: "challenge",
-		size,
-		seconds = started.elapsed().as_secs_f64(),
-		on = %ctx.solver.name(),
-		"solved"
-	);
+	let (solution, fell_back) = tokio::task::spawn_blocking(move || {
+		// Unknown (a read failed) counts as every GPU leased, not as none.
+		let leased: Option<Vec<String>> = provisioner.active().ok().and_then(|active| {
+			let held: Vec<u32> = active.into_iter().flat_map(|a| a.gpus).collect();
+			let report = probe.read().ok()?;
+			Some(
+				report
+					.gpus
+					.into_iter()
+					.filter(|g| held.contains(&g.index))
+					.map(|g| g.uuid)
+					.collect(),
+			)
+		});
+		challenge::solve_or_fall_back(solver.as_ref(), &seed, size, leased.as_deref())
+	})
+	.await
+	.map_err(|e| Error::Cuda(format!("solver thread: {e}")))??;
+	let seconds = started.elapsed().as_secs_f64();
+	ctx.metrics.challenge_solve_seconds.observe(seconds);
+	if fell_back {
+		ctx.metrics.challenge_cpu_fallbacks.inc();
+	}
+	let on = if fell_back { "CPU (fallback)".to_string() } else { ctx.solver.name() };
+	tracing::info!(target: "challenge", size, seconds, %on, "solved");
 	Ok(std::sync::Arc::new(solution))
+}
+
+/// The chain's verdict on `id`, from the `ChallengeDecided` event in blocks `from..=to`.
+async fn verdict(
+	chain: &Chain,
+	id: ChallengeId,
+	from: u32,
+	to: u32,
+) -> Result<Option<ChallengeOutcome>, Error> {
+	// The challenge left the open list in one of these blocks: the first ones are likeliest.
+	for number in from..=to.min(from.saturating_add(VERDICT_LOOKBACK)) {
+		let Some(hash) = chain.block_hash(number).await? else { continue };
+		let events: EventRecords =
+			chain.storage_at(&keys::events(), Some(hash)).await?.unwrap_or_default();
+		for record in events {
+			if let gpux_runtime::RuntimeEvent::Attestation(
+				pallet_attestation::Event::ChallengeDecided { challenge, outcome, .. },
+			) = record.event
+			{
+				if challenge == id {
+					return Ok(Some(outcome));
+				}
+			}
+		}
+	}
+	Ok(None)
+}
+
+/// Counts the verdicts on this machine's challenges that closed since the last block.
+async fn count_verdicts(
+	ctx: &Context,
+	chain: &Chain,
+	head: Head,
+	work: &mut Work,
+	open: &[ChallengeId],
+) {
+	let closed: Vec<(ChallengeId, u32)> = work
+		.seen_open
+		.iter()
+		.filter(|(id, _)| !open.contains(id))
+		.map(|(id, at)| (*id, *at))
+		.collect();
+	for (id, last_open) in closed {
+		work.seen_open.remove(&id);
+		let outcome = match verdict(chain, id, last_open.saturating_add(1), head.number).await {
+			Ok(Some(ChallengeOutcome::Passed)) => "passed",
+			Ok(Some(ChallengeOutcome::Failed)) => "failed",
+			Ok(Some(ChallengeOutcome::MissedCommit | ChallengeOutcome::MissedReveal)) => "missed",
+			Ok(Some(ChallengeOutcome::Undecided)) => "undecided",
+			// Too far back, or events this build cannot decode.
+			Ok(None) | Err(_) => "unknown",
+		};
+		ctx.metrics.challenges_decided.with_label_values(&[outcome]).inc();
+		let level_error = matches!(outcome, "failed" | "missed");
+		if level_error {
+			tracing::error!(target: "challenge", id, outcome, "challenge decided");
+		} else {
+			tracing::info!(target: "challenge", id, outcome, "challenge decided");
+		}
+	}
 }
 
 async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Result<(), Error> {
 	let open: Vec<ChallengeId> = chain.storage(&keys::open_challenges()).await?.unwrap_or_default();
+	count_verdicts(ctx, chain, head, work, &open).await;
 	work.solutions.retain(|id, _| open.contains(id));
 	work.sent.retain(|id, _| open.contains(id));
 	for id in open {
@@ -61,6 +152,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 		if record.machine != ctx.machine {
 			continue;
 		}
+		work.seen_open.insert(id, head.number);
 		// One submission per state and a few blocks: the pool holds it meanwhile.
 		if work.sent.get(&id).is_some_and(|at| head.number < at.saturating_add(3)) {
 			continue;

@@ -21,6 +21,7 @@ use super::Context;
 use crate::{
 	chain::{self, keys, AttestationCall},
 	client::{Chain, Head, Submitted},
+	compat::Duty,
 	error::Error,
 	provision::{free_gpus, ActiveLease, LeaseSpec, Provisioner},
 };
@@ -108,10 +109,24 @@ pub async fn run(mut ctx: Context, state_dir: PathBuf) {
 				Some(block) => latest = Some(block),
 				None => break,
 			},
-			// A job done between blocks: its outcome is acted on now, at the latest head.
-			_ = finished.notified(), if latest.is_some() => {},
+			// A job done between blocks: its outcome is acted on now, at the latest head, if
+			// the connection it came on is still up.
+			_ = finished.notified(), if latest.is_some() => {
+				let current = ctx.chain.borrow().clone();
+				let same = current
+					.zip(latest.as_ref())
+					.is_some_and(|(now, (then, _))| Arc::ptr_eq(&now, then));
+				if !same {
+					latest = None;
+				}
+			},
 		}
 		let Some((chain, head)) = latest.clone() else { continue };
+		// Leases already running keep running; nothing new is started, stopped or attested.
+		if !ctx.allows(Duty::Leases) {
+			continue;
+		}
+		ctx.pulse.busy();
 		if let Err(e) = leases.step(&ctx, &chain, head).await {
 			tracing::warn!(target: "lease", "{e}");
 		}
@@ -269,7 +284,7 @@ impl Leases {
 					}
 					let total = match total {
 						Some(total) => total,
-						None => *total.insert(ctx.probe.read()?.gpus.len() as u32),
+						None => *total.insert(ctx.read_gpus().await?.gpus.len() as u32),
 					};
 					let Some(gpus) = free_gpus(total, &busy, lease.gpus) else {
 						tracing::error!(target: "lease", lease = id, "no free GPUs for the lease");
