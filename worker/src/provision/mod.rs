@@ -66,10 +66,12 @@ pub fn digest(lease: LeaseId, log: &[u8]) -> Hash32 {
 	sp_crypto_hashing::blake2_256(&input)
 }
 
-/// `count` GPUs out of `total` not held by `busy` leases, lowest indices first.
-pub fn free_gpus(total: u32, busy: &[ActiveLease], count: u32) -> Option<Vec<u32>> {
+/// `count` of the `usable` GPUs (by index; a lost GPU is not usable) not held by `busy`
+/// leases, lowest indices first.
+pub fn free_gpus(usable: &[u32], busy: &[ActiveLease], count: u32) -> Option<Vec<u32>> {
 	let taken: Vec<u32> = busy.iter().flat_map(|a| a.gpus.iter().copied()).collect();
-	let free: Vec<u32> = (0..total).filter(|g| !taken.contains(g)).take(count as usize).collect();
+	let free: Vec<u32> =
+		usable.iter().copied().filter(|g| !taken.contains(g)).take(count as usize).collect();
 	(free.len() == count as usize).then_some(free)
 }
 
@@ -80,8 +82,10 @@ mod tests {
 	#[test]
 	fn leases_get_distinct_gpus() {
 		let holding = |gpus: Vec<u32>| [ActiveLease { lease: 1, gpus, running: true }];
-		assert_eq!(free_gpus(4, &[], 2), Some(vec![0, 1]));
-		assert_eq!(free_gpus(4, &holding(vec![0, 2]), 2), Some(vec![1, 3]));
-		assert_eq!(free_gpus(2, &holding(vec![0]), 2), None);
+		assert_eq!(free_gpus(&[0, 1, 2, 3], &[], 2), Some(vec![0, 1]));
+		assert_eq!(free_gpus(&[0, 1, 2, 3], &holding(vec![0, 2]), 2), Some(vec![1, 3]));
+		assert_eq!(free_gpus(&[0, 1], &holding(vec![0]), 2), None);
+		// GPU 1 is lost: a lease never gets it.
+		assert_eq!(free_gpus(&[0, 2, 3], &holding(vec![0]), 2), Some(vec![2, 3]));
 	}
 }

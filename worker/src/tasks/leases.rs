@@ -246,7 +246,8 @@ impl Leases {
 			machine.and_then(|m| m.listing).is_some_and(|l| l.access.jupyter)
 		};
 		// The GPUs are read only when a lease needs some, not on every block.
-		let mut total: Option<u32> = None;
+		// The GPUs a new lease may get: those not lost.
+		let mut usable: Option<Vec<u32>> = None;
 		for id in &open {
 			if self.jobs.contains_key(id) || self.failed.contains_key(id) {
 				continue;
@@ -282,11 +283,13 @@ impl Leases {
 						ctx.metrics.lease_restarts.inc();
 						tracing::warn!(target: "lease", lease = id, "the workspace vanished mid-lease; making it again");
 					}
-					let total = match total {
-						Some(total) => total,
-						None => *total.insert(ctx.read_gpus().await?.gpus.len() as u32),
-					};
-					let Some(gpus) = free_gpus(total, &busy, lease.gpus) else {
+					if usable.is_none() {
+						let report = ctx.read_gpus().await?;
+						let present = report.gpus.iter().filter(|g| !g.lost).map(|g| g.index);
+						usable = Some(present.collect());
+					}
+					let present = usable.as_deref().unwrap_or_default();
+					let Some(gpus) = free_gpus(present, &busy, lease.gpus) else {
 						tracing::error!(target: "lease", lease = id, "no free GPUs for the lease");
 						continue;
 					};
