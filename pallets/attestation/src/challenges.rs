@@ -14,16 +14,48 @@ use gpux_primitives::{
 use sp_core::sr25519;
 use sp_crypto_hashing::blake2_256;
 use sp_runtime::{
-	traits::{SaturatedConversion, Saturating, Zero},
+	traits::{One, SaturatedConversion, Saturating, Zero},
 	RuntimeAppPublic,
 };
 
 use crate::{
 	unsigned::Checks, weights::WeightInfo, ChallengeOutcome, ChallengeRecord, ChallengeRecordOf,
-	ChallengeSizes, ChallengeState, Challenges, Config, EpochEndsAt, Error, Event, NextChallengeId,
-	OpenChallenges, Pallet, RevealedRowsOf, RowValues, TrackedMachineCount, TrackedMachines,
-	Verdicts, Verifiers, LOG_TARGET,
+	ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config, DeferredProvider, EpochEndsAt,
+	Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet, RevealedRowsOf, RowValues,
+	TrackedMachineCount, TrackedMachines, Verdicts, Verifiers, LOG_TARGET,
 };
+
+/// The machines an epoch start challenges, gathered a provider's fleet at a time.
+#[derive(frame_support::DefaultNoBound)]
+struct FleetDraw<T: Config> {
+	/// Providers whose fleets are in.
+	providers: Vec<T::AccountId>,
+	/// Their serving (tracked) machines.
+	machines: Vec<gpux_primitives::MachineId>,
+	/// Registered machines looked at, serving or not: what the draw's weight grows with.
+	read: u32,
+	/// A fleet did not fit and waits for the next epoch: the draw stops.
+	deferred: bool,
+}
+
+impl<T: Config> FleetDraw<T> {
+	/// Takes in every serving machine of `provider`, or, when they do not all fit in
+	/// `MaxChallengesPerEpoch`, none: the provider then goes first at the next epoch.
+	fn add_fleet(&mut self, provider: T::AccountId) {
+		let fleet = T::Machines::machines_of(&provider);
+		self.read = self.read.saturating_add(fleet.len().saturated_into());
+		let serving: Vec<_> =
+			fleet.into_iter().filter(|m| Heartbeats::<T>::contains_key(m)).collect();
+		let room = (T::MaxChallengesPerEpoch::get() as usize).saturating_sub(self.machines.len());
+		if serving.len() > room {
+			DeferredProvider::<T>::put(provider);
+			self.deferred = true;
+			return;
+		}
+		self.machines.extend(serving);
+		self.providers.push(provider);
+	}
+}
 
 impl<T: Config> Pallet<T> {
 	/// Whether `machine` has a challenge that is not decided yet.
@@ -56,40 +88,60 @@ impl<T: Config> Pallet<T> {
 		T::VerdictQuorum::get().mul_ceil(verifiers).max(1)
 	}
 
-	/// Challenges up to `MaxChallengesPerEpoch` distinct tracked machines picked at random.
+	/// Blocks after issue within which a GPU class's challenges must be committed: its own
+	/// window or `CommitWindow`, cut so the reveal window still ends inside the epoch (the
+	/// period may have shortened since the window was set).
+	pub fn commit_window(class: GpuClassId) -> BlockNumberFor<T> {
+		let window = CommitWindows::<T>::get(class)
+			.map_or_else(T::CommitWindow::get, BlockNumberFor::<T>::from);
+		let room = T::ChallengePeriod::get()
+			.saturating_sub(T::RevealWindow::get())
+			.saturating_sub(One::one());
+		window.min(room).max(One::one())
+	}
+
+	/// Challenges every serving machine of randomly drawn providers, so that one GPU cannot
+	/// answer for several machines: providers are drawn (through a random tracked machine)
+	/// until `ChallengesPerEpoch` machines are challenged. A fleet that does not fit in
+	/// what is left of `MaxChallengesPerEpoch` is challenged first at the next epoch.
 	pub(crate) fn issue_challenges(now: BlockNumberFor<T>) -> Weight {
 		let tracked = TrackedMachineCount::<T>::get();
-		let wanted = T::MaxChallengesPerEpoch::get().min(tracked);
-		if wanted == 0 {
-			return T::WeightInfo::issue_challenges(0);
-		}
+		let target = T::ChallengesPerEpoch::get().min(tracked);
 		let (random, _) = T::Randomness::random(b"gpux/challenge");
 		let random = blake2_256(random.as_ref());
-		let mut picked: Vec<u64> = Vec::with_capacity(wanted as usize);
-		// Bounded tries: with few machines the draw may repeat; fewer challenges is fine.
-		for attempt in 0..wanted.saturating_mul(4) {
-			if picked.len() == wanted as usize {
-				break;
-			}
-			let h = blake2_256(&(random, attempt).encode());
-			let slot = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % tracked;
-			if let Some(machine) = TrackedMachines::<T>::get(slot) {
-				if !picked.contains(&machine) {
-					picked.push(machine);
+		let mut draw = FleetDraw::<T>::default();
+		if let Some(provider) = DeferredProvider::<T>::take() {
+			draw.add_fleet(provider);
+		}
+		if target > 0 {
+			// Bounded tries: with few providers the draw repeats; fewer challenges is fine.
+			for attempt in 0..target.saturating_mul(4) {
+				if draw.machines.len() >= target as usize || draw.deferred {
+					break;
+				}
+				let h = blake2_256(&(random, attempt).encode());
+				let slot = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % tracked;
+				let Some(info) = TrackedMachines::<T>::get(slot)
+					.and_then(|machine| T::Machines::attested_machine(machine))
+				else {
+					continue;
+				};
+				if !draw.providers.contains(&info.provider) {
+					draw.add_fleet(info.provider);
 				}
 			}
 		}
-		let commit_by = now.saturating_add(T::CommitWindow::get());
-		let reveal_by = commit_by.saturating_add(T::RevealWindow::get());
 		let ends_at = now.saturating_add(T::ChallengePeriod::get());
 		EpochEndsAt::<T>::put(ends_at);
-		let decide_by = ends_at.saturating_sub(1u32.into());
+		let decide_by = ends_at.saturating_sub(One::one());
 		let mut open = OpenChallenges::<T>::get();
-		for machine in &picked {
+		for machine in &draw.machines {
 			let Some(info) = T::Machines::attested_machine(*machine) else { continue };
 			let id = NextChallengeId::<T>::get();
 			let seed = blake2_256(&(random, b"seed", *machine).encode());
 			let size = Self::challenge_size(info.gpu_class);
+			let commit_by = now.saturating_add(Self::commit_window(info.gpu_class));
+			let reveal_by = commit_by.saturating_add(T::RevealWindow::get());
 			let record = ChallengeRecord {
 				machine: *machine,
 				provider: info.provider,
@@ -119,7 +171,7 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		OpenChallenges::<T>::put(open);
-		T::WeightInfo::issue_challenges(picked.len() as u32)
+		T::WeightInfo::issue_challenges(draw.read)
 	}
 
 	/// Ends the previous epoch's undecided challenges: a missing commitment or reveal is the
@@ -159,6 +211,9 @@ impl<T: Config> Pallet<T> {
 				log::warn!(target: LOG_TARGET, "challenge {id}: fault not reported: {e:?}");
 			}
 		}
+		if outcome == ChallengeOutcome::Passed {
+			Self::check_gpus_behind_pass(id, record.machine);
+		}
 		Challenges::<T>::remove(id);
 		RevealedRowsOf::<T>::remove(id);
 		let _ = Verdicts::<T>::clear_prefix(id, T::MaxVerifiers::get(), None);
@@ -167,6 +222,29 @@ impl<T: Config> Pallet<T> {
 			machine: record.machine,
 			outcome,
 		});
+	}
+
+	/// A pass proves a GPU answered, not that the machine has all it registered: one whose
+	/// last heartbeat shows fewer usable GPUs is reported for a spec mismatch at once.
+	fn check_gpus_behind_pass(id: ChallengeId, machine: gpux_primitives::MachineId) {
+		let Some(info) = T::Machines::attested_machine(machine) else { return };
+		let Some(beat) = Heartbeats::<T>::get(machine).filter(|r| r.received_at.is_some())
+		else {
+			return;
+		};
+		let reported = beat.telemetry.usable_gpus();
+		if reported >= info.gpu_count {
+			return;
+		}
+		match T::Faults::report_fault(machine, FaultKind::SpecMismatch, None) {
+			Ok(()) => Self::deposit_event(Event::ChallengedGpusMissing {
+				challenge: id,
+				machine,
+				registered: info.gpu_count,
+				reported,
+			}),
+			Err(e) => log::warn!(target: LOG_TARGET, "challenge {id}: mismatch not reported: {e:?}"),
+		}
 	}
 
 	/// Whether `signature` is the challenged machine's worker key over `statement`.
@@ -316,6 +394,21 @@ impl<T: Config> Pallet<T> {
 		ensure!(size > 0 && size <= T::MaxChallengeSize::get(), Error::<T>::InvalidChallengeSize);
 		ChallengeSizes::<T>::insert(gpu_class, size);
 		Self::deposit_event(Event::ChallengeSizeSet { gpu_class, size });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_commit_window(gpu_class: GpuClassId, blocks: u32) -> DispatchResult {
+		let window = BlockNumberFor::<T>::from(blocks);
+		let reveal = T::RevealWindow::get();
+		let hashes = <T as frame_system::Config>::BlockHashCount::get();
+		ensure!(
+			blocks > 0 &&
+				window.saturating_add(reveal) < T::ChallengePeriod::get() &&
+				window.saturating_add(reveal) < hashes,
+			Error::<T>::InvalidCommitWindow
+		);
+		CommitWindows::<T>::insert(gpu_class, blocks);
+		Self::deposit_event(Event::CommitWindowSet { gpu_class, blocks });
 		Ok(())
 	}
 

@@ -109,9 +109,18 @@ pub mod pallet {
 		/// Blocks after the commit deadline within which it must reveal.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
-		/// Machines challenged per epoch.
+		/// Machines challenged per epoch: providers are drawn until their fleets reach this
+		/// many (a fleet is never split, so an epoch may have more, up to
+		/// `MaxChallengesPerEpoch`).
+		#[pallet::constant]
+		type ChallengesPerEpoch: Get<u32>;
+		/// Most challenges in one epoch. At least `MaxMachinesPerProvider`, so every fleet
+		/// fits in one epoch.
 		#[pallet::constant]
 		type MaxChallengesPerEpoch: Get<u32>;
+		/// The marketplace's bound on one provider's machines.
+		#[pallet::constant]
+		type MaxMachinesPerProvider: Get<u32>;
 		/// Rows each challenge reveals (at most `MAX_REVEALED_ROWS`).
 		#[pallet::constant]
 		type RevealedRowsPerChallenge: Get<u32>;
@@ -227,6 +236,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ChallengeSizes<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
 
+	/// Blocks after issue within which a GPU class's challenges must be committed, where
+	/// governance set them (`CommitWindow` otherwise).
+	#[pallet::storage]
+	pub type CommitWindows<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
+
+	/// A provider drawn at the last epoch start whose fleet did not fit in that epoch's
+	/// challenges: its machines are challenged first at the next one.
+	#[pallet::storage]
+	pub type DeferredProvider<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
+
 	/// The validators' `gpux` keys whose offchain workers sign verdicts.
 	#[pallet::storage]
 	pub type Verifiers<T: Config> =
@@ -282,6 +301,8 @@ pub mod pallet {
 		pub verifiers: alloc::vec::Vec<VerifierId>,
 		/// Matrix side per GPU class.
 		pub challenge_sizes: alloc::vec::Vec<(GpuClassId, u32)>,
+		/// Commit window per GPU class, blocks.
+		pub commit_windows: alloc::vec::Vec<(GpuClassId, u32)>,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -297,6 +318,10 @@ pub mod pallet {
 			.expect("genesis verifiers are distinct");
 			for (class, size) in &self.challenge_sizes {
 				Pallet::<T>::do_set_challenge_size(*class, *size).expect("genesis size is valid");
+			}
+			for (class, blocks) in &self.commit_windows {
+				Pallet::<T>::do_set_commit_window(*class, *blocks)
+					.expect("genesis commit window is valid");
 			}
 		}
 	}
@@ -318,6 +343,14 @@ pub mod pallet {
 		/// A machine's heartbeats disagreed with its registered spec or GPUs `heartbeats` times
 		/// in a row, and a spec mismatch was reported.
 		SpecMismatchReported { machine: MachineId, heartbeats: u32 },
+		/// A machine passed `challenge`, but its last heartbeat showed `reported` usable GPUs
+		/// of the `registered` ones: a spec mismatch was reported.
+		ChallengedGpusMissing {
+			challenge: ChallengeId,
+			machine: MachineId,
+			registered: u32,
+			reported: u32,
+		},
 		/// A machine stopped being watched: it left the market or has nothing listed or
 		/// leased.
 		MachineUntracked { machine: MachineId },
@@ -361,6 +394,9 @@ pub mod pallet {
 		DisputeResolved { lease: LeaseId, upheld: bool, refunded: Balance },
 		/// Governance set a GPU class's challenge size.
 		ChallengeSizeSet { gpu_class: GpuClassId, size: u32 },
+		/// Governance set a GPU class's commit window: its challenges issued from now on must
+		/// be committed within `blocks`.
+		CommitWindowSet { gpu_class: GpuClassId, blocks: u32 },
 		/// Governance replaced the verifier set.
 		VerifiersSet { count: u32 },
 	}
@@ -435,6 +471,9 @@ pub mod pallet {
 		DuplicateVerifier,
 		/// A counter overflowed.
 		Overflow,
+		/// The commit window is zero, or leaves no room for the reveal window within the
+		/// challenge period.
+		InvalidCommitWindow,
 	}
 
 	#[pallet::hooks]
@@ -472,6 +511,14 @@ pub mod pallet {
 			);
 			let rows = T::RevealedRowsPerChallenge::get();
 			assert!(rows > 0 && rows <= MAX_REVEALED_ROWS, "rows to reveal out of range");
+			assert!(
+				T::MaxChallengesPerEpoch::get() >= T::MaxMachinesPerProvider::get(),
+				"every provider's fleet must fit in one epoch's challenges"
+			);
+			assert!(
+				T::ChallengesPerEpoch::get() <= T::MaxChallengesPerEpoch::get(),
+				"the epoch's target exceeds its bound"
+			);
 			let max_size = T::MaxChallengeSize::get();
 			assert!(max_size > 0 && max_size <= MAX_CHALLENGE_SIZE, "challenge size too large");
 			let default_size = T::DefaultChallengeSize::get();
@@ -658,6 +705,23 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_challenge_size(gpu_class, size)
+		}
+
+		/// Set how many blocks after issue a GPU class's challenges must be committed by:
+		/// chosen with the class's size from its published integer throughput
+		/// (docs/attestation.md). Challenges already issued keep their deadlines.
+		///
+		/// - `origin`: `GovernanceOrigin`.
+		/// - `blocks`: at least 1, and the reveal window must still fit in the challenge
+		///   period after it.
+		#[pallet::call_index(11)]
+		pub fn set_commit_window(
+			origin: OriginFor<T>,
+			gpu_class: GpuClassId,
+			blocks: u32,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_commit_window(gpu_class, blocks)
 		}
 
 		/// Replace the verifier set: the validators' `gpux` keys.

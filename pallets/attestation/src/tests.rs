@@ -535,6 +535,158 @@ mod challenges {
 		});
 	}
 
+	/// Lists `count` machines of `SECOND_PROVIDER` of class 0 from id 10 (worker seeds from
+	/// 10), watched from their listing; returns their ids.
+	fn second_fleet(count: u64) -> Vec<MachineId> {
+		(10..10 + count)
+			.map(|id| {
+				put_machine(
+					id,
+					FakeMachine {
+						provider: SECOND_PROVIDER,
+						key: worker(id as u8).public().0,
+						class: 0,
+						gpus: 1,
+						listed: true,
+					},
+				);
+				watched_machine(id);
+				id
+			})
+			.collect()
+	}
+
+	/// The machines challenged at `block`.
+	fn challenged_at(block: u64) -> Vec<MachineId> {
+		let mut machines: Vec<_> = OpenChallenges::<Test>::get()
+			.into_iter()
+			.filter_map(|id| Challenges::<Test>::get(id))
+			.filter(|c| c.issued_at == block)
+			.map(|c| c.machine)
+			.collect();
+		machines.sort();
+		machines
+	}
+
+	#[test]
+	fn a_providers_machines_are_all_challenged_in_the_same_block() {
+		ExtBuilder.build_and_execute(|| {
+			let fleet = second_fleet(3);
+			run_to_block(PERIOD);
+			// Two machines are wanted, but a fleet is never split.
+			assert_eq!(challenged_at(PERIOD), fleet);
+			// With another provider's machine in the draw, each epoch takes the fleet whole
+			// or not at all.
+			watched_machine(MACHINE);
+			let mut fleet_challenged = 0;
+			for epoch in 2..=4 {
+				run_to_block(epoch * PERIOD);
+				let challenged = challenged_at(epoch * PERIOD);
+				let of_fleet = challenged.iter().filter(|m| fleet.contains(m)).count();
+				assert!(of_fleet == 0 || of_fleet == fleet.len(), "split: {challenged:?}");
+				fleet_challenged += usize::from(of_fleet > 0);
+			}
+			assert!(fleet_challenged > 0);
+		});
+	}
+
+	#[test]
+	fn a_fleet_that_does_not_fit_goes_first_at_the_next_epoch() {
+		ExtBuilder.build_and_execute(|| {
+			watched_machine(MACHINE);
+			let fleet = second_fleet(MAX_FLEET as u64);
+			run_to_block(PERIOD);
+			let first = challenged_at(PERIOD);
+			if first == fleet {
+				// Drawn first: the fleet filled the epoch, and `MACHINE` waits for another.
+				assert_eq!(DeferredProvider::<Test>::get(), None);
+			} else {
+				// `MACHINE` came first; the fleet of eight no longer fit beside it.
+				assert_eq!(first, vec![MACHINE]);
+				assert_eq!(DeferredProvider::<Test>::get(), Some(SECOND_PROVIDER));
+				run_to_block(2 * PERIOD);
+				assert_eq!(challenged_at(2 * PERIOD), fleet, "the deferred fleet goes first");
+				assert_eq!(DeferredProvider::<Test>::get(), None);
+			}
+		});
+	}
+
+	#[test]
+	fn each_class_commits_within_its_own_window() {
+		ExtBuilder.build_and_execute(|| {
+			let gov = RuntimeOrigin::signed(GOVERNANCE);
+			assert_noop!(
+				Attestation::set_commit_window(RuntimeOrigin::signed(PROVIDER), 1, 2),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Attestation::set_commit_window(gov.clone(), 1, 0),
+				AttestationError::InvalidCommitWindow
+			);
+			// The reveal window (10) must still end inside the period (40).
+			let no_room = (PERIOD - REVEAL_WINDOW) as u32;
+			assert_noop!(
+				Attestation::set_commit_window(gov.clone(), 1, no_room),
+				AttestationError::InvalidCommitWindow
+			);
+			assert_ok!(Attestation::set_commit_window(gov, 1, 2));
+			assert!(events().contains(&Event::CommitWindowSet { gpu_class: 1, blocks: 2 }));
+			let issued = issued();
+			let (slow, _, slow_seed) = *issued.iter().find(|(_, m, _)| *m == OTHER).unwrap();
+			let (fast, _, fast_seed) = *issued.iter().find(|(_, m, _)| *m == MACHINE).unwrap();
+			assert_eq!(Challenges::<Test>::get(slow).unwrap().commit_by, PERIOD + 2);
+			assert_eq!(Challenges::<Test>::get(fast).unwrap().commit_by, PERIOD + COMMIT_WINDOW);
+			assert_eq!(
+				Challenges::<Test>::get(slow).unwrap().reveal_by,
+				PERIOD + 2 + REVEAL_WINDOW
+			);
+			run_to_block(PERIOD + 3);
+			let root = [1; 32];
+			let late = Call::commit_challenge {
+				challenge: slow,
+				root,
+				signature: sign(
+					slow_seed,
+					&WorkerStatement::ChallengeCommitted { challenge: slow, root },
+				),
+			};
+			assert_eq!(pool(late.clone()), rejected(AttestationError::CommitTooLate));
+			assert_noop!(in_block(late), AttestationError::CommitTooLate);
+			// Class 0 still has the default window.
+			commit_honestly(fast, fast_seed);
+			// A period shortened later cuts a window so the reveal still fits.
+			ChallengePeriod::set(15);
+			assert_eq!(Attestation::commit_window(1), 2);
+			assert_eq!(Attestation::commit_window(0), 4);
+		});
+	}
+
+	#[test]
+	fn a_pass_with_fewer_gpus_than_registered_is_a_spec_mismatch() {
+		ExtBuilder.build_and_execute(|| {
+			let issued = issued();
+			// `MACHINE`'s heartbeats show its 2 GPUs; say it registered 3.
+			edit_machine(MACHINE, |m| m.gpus = 3);
+			for (id, _, seed) in &issued {
+				let rows = commit_honestly(*id, *seed);
+				run_to_block(System::block_number() + 1);
+				assert_ok!(reveal(*id, *seed, &rows));
+				assert_ok!(vote(*id, 0, true));
+				assert_ok!(vote(*id, 1, true));
+			}
+			let (short, _, _) = *issued.iter().find(|(_, m, _)| *m == MACHINE).unwrap();
+			assert!(events().contains(&Event::ChallengedGpusMissing {
+				challenge: short,
+				machine: MACHINE,
+				registered: 3,
+				reported: 2,
+			}));
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::SpecMismatch)]);
+			// Both passed: the proof stands, the missing GPU is the fault.
+			assert_eq!(told().challenges, vec![(MACHINE, true), (OTHER, true)]);
+		});
+	}
+
 	#[test]
 	fn an_honest_machine_passes_by_quorum() {
 		ExtBuilder.build_and_execute(|| {
@@ -1461,6 +1613,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"dispute" => <() as WeightInfo>::dispute(),
 				"resolve_dispute" => <() as WeightInfo>::resolve_dispute(),
 				"set_challenge_size" => <() as WeightInfo>::set_challenge_size(),
+				"set_commit_window" => <() as WeightInfo>::set_commit_window(),
 				"set_verifiers" => <() as WeightInfo>::set_verifiers(v),
 				"sweep" => <() as WeightInfo>::sweep(n, f),
 				"issue_challenges" => <() as WeightInfo>::issue_challenges(n),

@@ -57,6 +57,7 @@ pub trait WeightInfo {
 	fn dispute() -> Weight;
 	fn resolve_dispute() -> Weight;
 	fn set_challenge_size() -> Weight;
+	fn set_commit_window() -> Weight;
 	fn set_verifiers(v: u32, ) -> Weight;
 	fn sweep(n: u32, f: u32, ) -> Weight;
 	fn issue_challenges(n: u32, ) -> Weight;
@@ -448,6 +449,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `0`
 		//  Estimated: `0`
 		// Minimum execution time: 7_361_000 picoseconds.
+		Weight::from_parts(8_102_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn set_commit_window() -> Weight {
 		Weight::from_parts(8_102_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -961,6 +966,10 @@ impl WeightInfo for () {
 		//  Measured:  `0`
 		//  Estimated: `0`
 		// Minimum execution time: 7_361_000 picoseconds.
+		Weight::from_parts(8_102_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn set_commit_window() -> Weight {
 		Weight::from_parts(8_102_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
