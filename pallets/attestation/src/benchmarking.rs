@@ -342,6 +342,23 @@ mod benchmarks {
 		assert_eq!(PendingAbandons::<T>::count(), 0);
 	}
 
+	/// `n` machines a closed epoch failed, each with an open lease the fault closes.
+	#[benchmark]
+	fn report_challenge_faults(n: Linear<1, { T::MaxOfflineReportsPerBlock::get() }>) {
+		for _ in 0..n {
+			let (machine, _) = tracked_machine::<T>();
+			T::BenchmarkHelper::open_lease(machine);
+			PendingChallengeFaults::<T>::insert(machine, ());
+		}
+
+		#[block]
+		{
+			Pallet::<T>::report_challenge_faults();
+		}
+
+		assert_eq!(PendingChallengeFaults::<T>::count(), 0);
+	}
+
 	/// An offline report the chain upholds at once: the fault is reported.
 	#[benchmark]
 	fn report_fault() {
@@ -408,7 +425,7 @@ mod benchmarks {
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 3, 1);
+		_(origin as T::RuntimeOrigin, 3, Some(1));
 
 		assert_eq!(CommitWindows::<T>::get(3), Some(1));
 		Ok(())

@@ -8,8 +8,8 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	attestation::{drawn_rows, verdict_message, RevealedRows, WorkerStatement},
 	challenge::Hash32,
-	ChallengeId, FaultKind, FaultReporter, GpuClassId, MachineKeys, ReputationFeed, VerifierId,
-	VerifierSignature,
+	ChallengeId, FaultKind, FaultReporter, GpuClassId, LeaseRegistry, MachineId, MachineKeys,
+	ReputationFeed, VerifierId, VerifierSignature,
 };
 use sp_core::sr25519;
 use sp_crypto_hashing::blake2_256;
@@ -19,11 +19,16 @@ use sp_runtime::{
 };
 
 use crate::{
-	unsigned::Checks, weights::WeightInfo, ChallengeOutcome, ChallengeRecord, ChallengeRecordOf,
-	ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config, DeferredProvider, EpochEndsAt,
-	Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet, RevealedRowsOf, RowValues,
-	TrackedMachineCount, TrackedMachines, Verdicts, Verifiers, LOG_TARGET,
+	unsigned::Checks, weights::WeightInfo, ChallengeOf, ChallengeOutcome, ChallengeRecord,
+	ChallengeRecordOf, ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config,
+	EpochEndsAt, Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
+	PendingChallengeFaults, RevealedRowsOf, RowValues, TrackedMachineCount, TrackedMachines,
+	Verdicts, Verifiers, LOG_TARGET,
 };
+
+/// Blocks the verifiers have after the reveal deadline, before the epoch closes, to recompute
+/// the rows and land their verdicts.
+pub const VERDICT_BLOCKS: u32 = 5;
 
 /// The machines an epoch start challenges, gathered a provider's fleet at a time.
 #[derive(frame_support::DefaultNoBound)]
@@ -31,38 +36,27 @@ struct FleetDraw<T: Config> {
 	/// Providers whose fleets are in.
 	providers: Vec<T::AccountId>,
 	/// Their serving (tracked) machines.
-	machines: Vec<gpux_primitives::MachineId>,
+	machines: Vec<MachineId>,
 	/// Registered machines looked at, serving or not: what the draw's weight grows with.
 	read: u32,
-	/// A fleet did not fit and waits for the next epoch: the draw stops.
-	deferred: bool,
 }
 
 impl<T: Config> FleetDraw<T> {
-	/// Takes in every serving machine of `provider`, or, when they do not all fit in
-	/// `MaxChallengesPerEpoch`, none: the provider then goes first at the next epoch.
+	/// Takes in every serving machine of `provider`. Fleets are added only while fewer than
+	/// `ChallengesPerEpoch` machines are in, and `MaxChallengesPerEpoch` leaves room for the
+	/// largest fleet after that (`integrity_test`), so a fleet always fits whole.
 	fn add_fleet(&mut self, provider: T::AccountId) {
 		let fleet = T::Machines::machines_of(&provider);
 		self.read = self.read.saturating_add(fleet.len().saturated_into());
-		let serving: Vec<_> =
-			fleet.into_iter().filter(|m| Heartbeats::<T>::contains_key(m)).collect();
-		let room = (T::MaxChallengesPerEpoch::get() as usize).saturating_sub(self.machines.len());
-		if serving.len() > room {
-			DeferredProvider::<T>::put(provider);
-			self.deferred = true;
-			return;
-		}
-		self.machines.extend(serving);
+		self.machines.extend(fleet.into_iter().filter(|m| Heartbeats::<T>::contains_key(m)));
 		self.providers.push(provider);
 	}
 }
 
 impl<T: Config> Pallet<T> {
 	/// Whether `machine` has a challenge that is not decided yet.
-	pub(crate) fn has_open_challenge(machine: gpux_primitives::MachineId) -> bool {
-		OpenChallenges::<T>::get()
-			.iter()
-			.any(|id| Challenges::<T>::get(id).is_some_and(|c| c.machine == machine))
+	pub(crate) fn has_open_challenge(machine: MachineId) -> bool {
+		ChallengeOf::<T>::contains_key(machine)
 	}
 
 	/// Whether `now` starts a challenge epoch (block 0 does not): a multiple of the period, and
@@ -89,46 +83,54 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Blocks after issue within which a GPU class's challenges must be committed: its own
-	/// window or `CommitWindow`, cut so the reveal window still ends inside the epoch (the
-	/// period may have shortened since the window was set).
+	/// window or `CommitWindow`, cut (if the period or reveal window changed since it was
+	/// set) so that the reveal window and [`VERDICT_BLOCKS`] still fit in the epoch and the
+	/// commit block's hash is still known at the reveal.
 	pub fn commit_window(class: GpuClassId) -> BlockNumberFor<T> {
 		let window = CommitWindows::<T>::get(class)
 			.map_or_else(T::CommitWindow::get, BlockNumberFor::<T>::from);
-		let room = T::ChallengePeriod::get()
-			.saturating_sub(T::RevealWindow::get())
-			.saturating_sub(One::one());
-		window.min(room).max(One::one())
+		window.min(Self::longest_commit_window()).max(One::one())
 	}
 
-	/// Challenges every serving machine of randomly drawn providers, so that one GPU cannot
-	/// answer for several machines: providers are drawn (through a random tracked machine)
-	/// until `ChallengesPerEpoch` machines are challenged. A fleet that does not fit in
-	/// what is left of `MaxChallengesPerEpoch` is challenged first at the next epoch.
+	/// The longest commit window the current period, reveal window and block hash count allow.
+	fn longest_commit_window() -> BlockNumberFor<T> {
+		let reveal = T::RevealWindow::get();
+		let in_epoch = T::ChallengePeriod::get()
+			.saturating_sub(reveal)
+			.saturating_sub(VERDICT_BLOCKS.into());
+		let hashes = <T as frame_system::Config>::BlockHashCount::get()
+			.saturating_sub(reveal)
+			.saturating_sub(One::one());
+		in_epoch.min(hashes)
+	}
+
+	/// Challenges every serving machine of randomly drawn providers in this one block, so that
+	/// one GPU cannot answer for several machines: providers are drawn (each through a random
+	/// tracked machine) until `ChallengesPerEpoch` machines are in. A fleet is never split:
+	/// the last one drawn may take the epoch past `ChallengesPerEpoch`, never past
+	/// `MaxChallengesPerEpoch`.
 	pub(crate) fn issue_challenges(now: BlockNumberFor<T>) -> Weight {
 		let tracked = TrackedMachineCount::<T>::get();
 		let target = T::ChallengesPerEpoch::get().min(tracked);
 		let (random, _) = T::Randomness::random(b"gpux/challenge");
 		let random = blake2_256(random.as_ref());
 		let mut draw = FleetDraw::<T>::default();
-		if let Some(provider) = DeferredProvider::<T>::take() {
-			draw.add_fleet(provider);
-		}
-		if target > 0 {
-			// Bounded tries: with few providers the draw repeats; fewer challenges is fine.
-			for attempt in 0..target.saturating_mul(4) {
-				if draw.machines.len() >= target as usize || draw.deferred {
-					break;
-				}
-				let h = blake2_256(&(random, attempt).encode());
-				let slot = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % tracked;
-				let Some(info) = TrackedMachines::<T>::get(slot)
-					.and_then(|machine| T::Machines::attested_machine(machine))
-				else {
-					continue;
-				};
-				if !draw.providers.contains(&info.provider) {
-					draw.add_fleet(info.provider);
-				}
+		let mut attempts = 0u32;
+		// Bounded tries: with few providers the draw repeats; fewer challenges is fine. Every
+		// fleet read counts, so reading stops past `MaxChallengesPerEpoch` machines.
+		while attempts < target.saturating_mul(4) &&
+			draw.machines.len() < target as usize &&
+			draw.read < T::MaxChallengesPerEpoch::get()
+		{
+			let h = blake2_256(&(random, attempts).encode());
+			attempts += 1;
+			let slot = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % tracked;
+			let Some(info) = TrackedMachines::<T>::get(slot).and_then(T::Machines::attested_machine)
+			else {
+				continue;
+			};
+			if !draw.providers.contains(&info.provider) {
+				draw.add_fleet(info.provider);
 			}
 		}
 		let ends_at = now.saturating_add(T::ChallengePeriod::get());
@@ -160,6 +162,7 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			Challenges::<T>::insert(id, record);
+			ChallengeOf::<T>::insert(machine, id);
 			NextChallengeId::<T>::put(id.saturating_add(1));
 			Self::deposit_event(Event::ChallengeIssued {
 				challenge: id,
@@ -171,15 +174,19 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		OpenChallenges::<T>::put(open);
+		// The benchmark draws one fleet of one class; draws that find a provider already in,
+		// and each further class's size and window, are two reads each on top.
+		let extra = attempts.saturating_add(draw.machines.len().saturated_into());
 		T::WeightInfo::issue_challenges(draw.read)
+			.saturating_add(T::DbWeight::get().reads(2u64.saturating_mul(extra.into())))
 	}
 
 	/// Ends the previous epoch's undecided challenges: a missing commitment or reveal is the
-	/// machine's fault; revealed rows without a quorum blame nobody.
+	/// machine's fault; revealed rows without a quorum blame nobody. Faults wait in
+	/// `PendingChallengeFaults` for `report_challenge_faults`: an epoch may hold hundreds.
 	pub(crate) fn close_epoch(_now: BlockNumberFor<T>) -> Weight {
 		let open = OpenChallenges::<T>::take();
 		let count = open.len() as u32;
-		let mut reports = 0u32;
 		for id in open {
 			let Some(record) = Challenges::<T>::get(id) else { continue };
 			let outcome = match record.state {
@@ -187,16 +194,37 @@ impl<T: Config> Pallet<T> {
 				ChallengeState::Committed { .. } => ChallengeOutcome::MissedReveal,
 				ChallengeState::Revealed { .. } => ChallengeOutcome::Undecided,
 			};
-			reports = reports.saturating_add(u32::from(outcome.is_fault()));
-			Self::decide(id, record, outcome);
+			let machine = record.machine;
+			if Self::decide(id, record, outcome) {
+				PendingChallengeFaults::<T>::insert(machine, ());
+			}
 		}
 		T::WeightInfo::close_epoch(count)
-			.saturating_add(T::Faults::fault_weight().saturating_mul(reports.into()))
 	}
 
-	/// Records the outcome: reputation learns it, a fault is reported, the challenge's
-	/// storage is cleared. The caller takes it out of `OpenChallenges`.
-	fn decide(id: ChallengeId, record: ChallengeRecordOf<T>, outcome: ChallengeOutcome) {
+	/// Reports up to `MaxOfflineReportsPerBlock` of the faults closed epochs left.
+	pub(crate) fn report_challenge_faults() -> Weight {
+		let max = T::MaxOfflineReportsPerBlock::get() as usize;
+		let machines: Vec<MachineId> = PendingChallengeFaults::<T>::iter_keys().take(max).collect();
+		for machine in machines.iter().copied() {
+			PendingChallengeFaults::<T>::remove(machine);
+			Self::report_failed_challenge(machine);
+		}
+		let n = machines.len() as u32;
+		T::WeightInfo::report_challenge_faults(n)
+			.saturating_add(T::Faults::fault_weight().saturating_mul(n.into()))
+	}
+
+	fn report_failed_challenge(machine: MachineId) {
+		if let Err(e) = T::Faults::report_fault(machine, FaultKind::FailedChallenge, None) {
+			log::warn!(target: LOG_TARGET, "machine {machine}: challenge fault not reported: {e:?}");
+		}
+	}
+
+	/// Records the outcome: reputation learns it, a pass is held against the machine's GPUs,
+	/// the challenge's storage is cleared. Returns whether the machine is at fault, for the
+	/// caller to report. The caller takes it out of `OpenChallenges`.
+	fn decide(id: ChallengeId, record: ChallengeRecordOf<T>, outcome: ChallengeOutcome) -> bool {
 		if outcome != ChallengeOutcome::Undecided {
 			T::Reputation::challenge_decided(
 				record.machine,
@@ -204,17 +232,11 @@ impl<T: Config> Pallet<T> {
 				outcome == ChallengeOutcome::Passed,
 			);
 		}
-		if outcome.is_fault() {
-			if let Err(e) =
-				T::Faults::report_fault(record.machine, FaultKind::FailedChallenge, None)
-			{
-				log::warn!(target: LOG_TARGET, "challenge {id}: fault not reported: {e:?}");
-			}
-		}
 		if outcome == ChallengeOutcome::Passed {
-			Self::check_gpus_behind_pass(id, record.machine);
+			Self::check_gpus_behind_pass(id, &record);
 		}
 		Challenges::<T>::remove(id);
+		ChallengeOf::<T>::remove(record.machine);
 		RevealedRowsOf::<T>::remove(id);
 		let _ = Verdicts::<T>::clear_prefix(id, T::MaxVerifiers::get(), None);
 		Self::deposit_event(Event::ChallengeDecided {
@@ -222,13 +244,21 @@ impl<T: Config> Pallet<T> {
 			machine: record.machine,
 			outcome,
 		});
+		outcome.is_fault()
 	}
 
-	/// A pass proves a GPU answered, not that the machine has all it registered: one whose
-	/// last heartbeat shows fewer usable GPUs is reported for a spec mismatch at once.
-	fn check_gpus_behind_pass(id: ChallengeId, machine: gpux_primitives::MachineId) {
+	/// A pass proves a GPU answered, not that the machine has all it registered: one still
+	/// serving whose heartbeat since the challenge was issued shows fewer usable GPUs is
+	/// reported for a spec mismatch at once. (A machine a fault already took off the market is
+	/// not serving: nothing is reported twice.)
+	fn check_gpus_behind_pass(id: ChallengeId, record: &ChallengeRecordOf<T>) {
+		let machine = record.machine;
 		let Some(info) = T::Machines::attested_machine(machine) else { return };
-		let Some(beat) = Heartbeats::<T>::get(machine).filter(|r| r.received_at.is_some())
+		if !info.listed && T::Leases::open_leases_on(machine) == 0 {
+			return;
+		}
+		let Some(beat) = Heartbeats::<T>::get(machine)
+			.filter(|r| r.received_at.is_some_and(|at| at >= record.issued_at))
 		else {
 			return;
 		};
@@ -243,7 +273,9 @@ impl<T: Config> Pallet<T> {
 				registered: info.gpu_count,
 				reported,
 			}),
-			Err(e) => log::warn!(target: LOG_TARGET, "challenge {id}: mismatch not reported: {e:?}"),
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "challenge {id}: mismatch not reported: {e:?}")
+			},
 		}
 	}
 
@@ -386,7 +418,10 @@ impl<T: Config> Pallet<T> {
 		};
 		// Decided before the epoch ends: no longer open. (`close_epoch` takes the whole list.)
 		OpenChallenges::<T>::mutate(|open| open.retain(|c| *c != challenge));
-		Self::decide(challenge, record, outcome);
+		let machine = record.machine;
+		if Self::decide(challenge, record, outcome) {
+			Self::report_failed_challenge(machine);
+		}
 		Ok(())
 	}
 
@@ -397,17 +432,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_set_commit_window(gpu_class: GpuClassId, blocks: u32) -> DispatchResult {
-		let window = BlockNumberFor::<T>::from(blocks);
-		let reveal = T::RevealWindow::get();
-		let hashes = <T as frame_system::Config>::BlockHashCount::get();
-		ensure!(
-			blocks > 0 &&
-				window.saturating_add(reveal) < T::ChallengePeriod::get() &&
-				window.saturating_add(reveal) < hashes,
-			Error::<T>::InvalidCommitWindow
-		);
-		CommitWindows::<T>::insert(gpu_class, blocks);
+	pub(crate) fn do_set_commit_window(gpu_class: GpuClassId, blocks: Option<u32>) -> DispatchResult {
+		if let Some(blocks) = blocks {
+			ensure!(
+				blocks > 0 && BlockNumberFor::<T>::from(blocks) <= Self::longest_commit_window(),
+				Error::<T>::InvalidCommitWindow
+			);
+		}
+		CommitWindows::<T>::set(gpu_class, blocks);
 		Self::deposit_event(Event::CommitWindowSet { gpu_class, blocks });
 		Ok(())
 	}

@@ -20,6 +20,7 @@ pub mod types;
 mod unsigned;
 pub mod weights;
 
+pub use challenges::VERDICT_BLOCKS;
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -48,10 +49,10 @@ pub mod pallet {
 		Perbill,
 	};
 
-	/// Layout 2: lease endpoints carry the SSH host key fingerprint and Jupyter
-	/// (`migrations::MigrateV1ToV2`). A change of layout bumps it and ships a migration in the
+	/// Layout 4: each challenged machine's open challenge is indexed (`ChallengeOf`,
+	/// `migrations::MigrateV3ToV4`). A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -114,8 +115,8 @@ pub mod pallet {
 		/// `MaxChallengesPerEpoch`).
 		#[pallet::constant]
 		type ChallengesPerEpoch: Get<u32>;
-		/// Most challenges in one epoch. At least `MaxMachinesPerProvider`, so every fleet
-		/// fits in one epoch.
+		/// Most challenges in one epoch: at least `ChallengesPerEpoch` − 1 +
+		/// `MaxMachinesPerProvider`, so the last fleet drawn always fits whole.
 		#[pallet::constant]
 		type MaxChallengesPerEpoch: Get<u32>;
 		/// The marketplace's bound on one provider's machines.
@@ -241,10 +242,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CommitWindows<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
 
-	/// A provider drawn at the last epoch start whose fleet did not fit in that epoch's
-	/// challenges: its machines are challenged first at the next one.
+	/// The open challenge of each challenged machine.
 	#[pallet::storage]
-	pub type DeferredProvider<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
+	pub type ChallengeOf<T: Config> = StorageMap<_, Twox64Concat, MachineId, ChallengeId>;
+
+	/// Machines whose challenge a closed epoch failed (a missed commitment or reveal),
+	/// waiting for their fault report: `MaxOfflineReportsPerBlock` a block, since one epoch
+	/// may close hundreds. At most one entry per tracked machine.
+	#[pallet::storage]
+	pub type PendingChallengeFaults<T: Config> = CountedStorageMap<_, Twox64Concat, MachineId, ()>;
 
 	/// The validators' `gpux` keys whose offchain workers sign verdicts.
 	#[pallet::storage]
@@ -320,7 +326,7 @@ pub mod pallet {
 				Pallet::<T>::do_set_challenge_size(*class, *size).expect("genesis size is valid");
 			}
 			for (class, blocks) in &self.commit_windows {
-				Pallet::<T>::do_set_commit_window(*class, *blocks)
+				Pallet::<T>::do_set_commit_window(*class, Some(*blocks))
 					.expect("genesis commit window is valid");
 			}
 		}
@@ -395,8 +401,8 @@ pub mod pallet {
 		/// Governance set a GPU class's challenge size.
 		ChallengeSizeSet { gpu_class: GpuClassId, size: u32 },
 		/// Governance set a GPU class's commit window: its challenges issued from now on must
-		/// be committed within `blocks`.
-		CommitWindowSet { gpu_class: GpuClassId, blocks: u32 },
+		/// be committed within `blocks` (`None`: the runtime's `CommitWindow`).
+		CommitWindowSet { gpu_class: GpuClassId, blocks: Option<u32> },
 		/// Governance replaced the verifier set.
 		VerifiersSet { count: u32 },
 	}
@@ -491,6 +497,7 @@ pub mod pallet {
 				weight.saturating_accrue(Self::close_epoch(now));
 				weight.saturating_accrue(Self::issue_challenges(now));
 			}
+			weight.saturating_accrue(Self::report_challenge_faults());
 			weight
 		}
 
@@ -512,12 +519,10 @@ pub mod pallet {
 			let rows = T::RevealedRowsPerChallenge::get();
 			assert!(rows > 0 && rows <= MAX_REVEALED_ROWS, "rows to reveal out of range");
 			assert!(
-				T::MaxChallengesPerEpoch::get() >= T::MaxMachinesPerProvider::get(),
-				"every provider's fleet must fit in one epoch's challenges"
-			);
-			assert!(
-				T::ChallengesPerEpoch::get() <= T::MaxChallengesPerEpoch::get(),
-				"the epoch's target exceeds its bound"
+				T::MaxChallengesPerEpoch::get() >=
+					T::ChallengesPerEpoch::get().saturating_sub(1) +
+						T::MaxMachinesPerProvider::get(),
+				"the last fleet drawn must fit in the epoch's challenges"
 			);
 			let max_size = T::MaxChallengeSize::get();
 			assert!(max_size > 0 && max_size <= MAX_CHALLENGE_SIZE, "challenge size too large");
@@ -527,7 +532,10 @@ pub mod pallet {
 			let commit: u64 = T::CommitWindow::get().saturated_into();
 			let reveal: u64 = T::RevealWindow::get().saturated_into();
 			assert!(commit > 0 && reveal > 1, "workers need time to commit and reveal");
-			assert!(commit + reveal < period, "a challenge must be revealed within its epoch");
+			assert!(
+				commit + reveal + u64::from(challenges::VERDICT_BLOCKS) <= period,
+				"a challenge must be revealed and judged within its epoch"
+			);
 			let hashes: u64 = <T as frame_system::Config>::BlockHashCount::get().saturated_into();
 			assert!(commit + reveal < hashes, "the commit block's hash must still be known");
 		}
@@ -712,13 +720,13 @@ pub mod pallet {
 		/// (docs/attestation.md). Challenges already issued keep their deadlines.
 		///
 		/// - `origin`: `GovernanceOrigin`.
-		/// - `blocks`: at least 1, and the reveal window must still fit in the challenge
-		///   period after it.
+		/// - `blocks`: at least 1, and the reveal window and the verifiers' blocks must still
+		///   fit in the challenge period after it; `None` goes back to `CommitWindow`.
 		#[pallet::call_index(11)]
 		pub fn set_commit_window(
 			origin: OriginFor<T>,
 			gpu_class: GpuClassId,
-			blocks: u32,
+			blocks: Option<u32>,
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_commit_window(gpu_class, blocks)

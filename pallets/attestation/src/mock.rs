@@ -48,9 +48,11 @@ impl frame_system::offchain::CreateBare<crate::Call<Test>> for Test {
 
 pub const PROVIDER: u64 = 1;
 /// Another provider.
-pub const SECOND_PROVIDER: u64 = 4;
-/// Most machines of one provider, and of one epoch's challenges.
+pub const SECOND_PROVIDER: u64 = 40;
+/// Most machines of one provider.
 pub const MAX_FLEET: u32 = 8;
+/// Machines wanted per epoch.
+pub const CHALLENGES_PER_EPOCH: u32 = 2;
 pub const RENTER: u64 = 2;
 pub const STRANGER: u64 = 3;
 pub const GOVERNANCE: u64 = 100;
@@ -375,8 +377,8 @@ impl pallet_attestation::Config for Test {
 	type ChallengePeriod = ChallengePeriod;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
-	type ChallengesPerEpoch = ConstU32<2>;
-	type MaxChallengesPerEpoch = ConstU32<MAX_FLEET>;
+	type ChallengesPerEpoch = ConstU32<CHALLENGES_PER_EPOCH>;
+	type MaxChallengesPerEpoch = ConstU32<{ CHALLENGES_PER_EPOCH - 1 + MAX_FLEET }>;
 	type MaxMachinesPerProvider = ConstU32<MAX_FLEET>;
 	type RevealedRowsPerChallenge = ConstU32<ROWS>;
 	type DefaultChallengeSize = ConstU32<SIZE>;

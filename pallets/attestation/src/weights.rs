@@ -53,6 +53,7 @@ pub trait WeightInfo {
 	fn attest_lease_end() -> Weight;
 	fn check_lease_starts(n: u32, ) -> Weight;
 	fn report_abandons(n: u32, ) -> Weight;
+	fn report_challenge_faults(n: u32, ) -> Weight;
 	fn report_fault() -> Weight;
 	fn dispute() -> Weight;
 	fn resolve_dispute() -> Weight;
@@ -286,6 +287,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn report_abandons(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1010 + n * (923 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 212_054_000 picoseconds.
+		Weight::from_parts(54_702_427, 19863)
+			// Standard Error: 86_078_655
+			.saturating_add(Weight::from_parts(273_365_448, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(16_u64))
+			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	fn report_challenge_faults(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
@@ -803,6 +818,20 @@ impl WeightInfo for () {
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn report_abandons(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1010 + n * (923 ±0)`
+		//  Estimated: `19863 + n * (3725 ±0)`
+		// Minimum execution time: 212_054_000 picoseconds.
+		Weight::from_parts(54_702_427, 19863)
+			// Standard Error: 86_078_655
+			.saturating_add(Weight::from_parts(273_365_448, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(16_u64))
+			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
+			.saturating_add(ParityDbWeight::get().writes((16_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	fn report_challenge_faults(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`

@@ -55,8 +55,8 @@ impl pallet_attestation::Config for Runtime {
 	type CommitWindow = attestation::CommitWindow;
 	type RevealWindow = attestation::RevealWindow;
 	type ChallengesPerEpoch = ConstU32<16>;
-	// A whole fleet is challenged in one block: room for the largest one.
-	type MaxChallengesPerEpoch = MaxMachinesPerProvider;
+	// A whole fleet is challenged in one block: room for the largest one after 15 machines.
+	type MaxChallengesPerEpoch = ConstU32<{ 16 - 1 + 256 }>;
 	type MaxMachinesPerProvider = MaxMachinesPerProvider;
 	type RevealedRowsPerChallenge = ConstU32<4>;
 	type DefaultChallengeSize = attestation::DefaultChallengeSize;
