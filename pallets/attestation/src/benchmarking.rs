@@ -481,9 +481,10 @@ mod benchmarks {
 		assert!(Sweep::<T>::get().next >= f);
 	}
 
-	/// The draw reads a fleet of `n` machines, all serving: each is challenged.
+	/// The draw reads a fleet of `n` machines, all serving: each is challenged. (One provider
+	/// has at most `MaxMachinesPerProvider`; the weight is linear beyond.)
 	#[benchmark]
-	fn issue_challenges(n: Linear<0, { T::MaxChallengesPerEpoch::get() }>) {
+	fn issue_challenges(n: Linear<0, { T::MaxMachinesPerProvider::get() }>) {
 		// A chain's genesis may track machines already (the dev chain's demo machine).
 		let tracked_before = TrackedMachineCount::<T>::get();
 		for _ in 0..n {
@@ -500,9 +501,9 @@ mod benchmarks {
 		assert!(OpenChallenges::<T>::get().len() as u32 <= n.saturating_add(tracked_before));
 	}
 
-	/// `n` challenges never committed: each is a missed commit and a fault.
+	/// `n` challenges never committed: each is a missed commit, its fault queued.
 	#[benchmark]
-	fn close_epoch(n: Linear<0, { T::MaxChallengesPerEpoch::get() }>) {
+	fn close_epoch(n: Linear<0, { T::MaxMachinesPerProvider::get() }>) {
 		for _ in 0..n {
 			fleet_machine::<T>();
 		}
