@@ -26,6 +26,10 @@ use crate::{
 	Verdicts, Verifiers, LOG_TARGET,
 };
 
+/// The shortest commit window governance may give a class: the block after the issue, and
+/// one more for a commitment that just missed a block's inclusion.
+pub const MIN_COMMIT_WINDOW: u32 = 2;
+
 /// Blocks the verifiers have after the reveal deadline, before the epoch closes, to recompute
 /// the rows and land their verdicts.
 pub const VERDICT_BLOCKS: u32 = 5;
@@ -435,7 +439,8 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_set_commit_window(gpu_class: GpuClassId, blocks: Option<u32>) -> DispatchResult {
 		if let Some(blocks) = blocks {
 			ensure!(
-				blocks > 0 && BlockNumberFor::<T>::from(blocks) <= Self::longest_commit_window(),
+				blocks >= MIN_COMMIT_WINDOW &&
+					BlockNumberFor::<T>::from(blocks) <= Self::longest_commit_window(),
 				Error::<T>::InvalidCommitWindow
 			);
 		}

@@ -20,7 +20,7 @@ pub mod types;
 mod unsigned;
 pub mod weights;
 
-pub use challenges::VERDICT_BLOCKS;
+pub use challenges::{MIN_COMMIT_WINDOW, VERDICT_BLOCKS};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -477,8 +477,8 @@ pub mod pallet {
 		DuplicateVerifier,
 		/// A counter overflowed.
 		Overflow,
-		/// The commit window is zero, or leaves no room for the reveal window within the
-		/// challenge period.
+		/// The commit window is below `MIN_COMMIT_WINDOW` (2 blocks), or leaves no room for the
+		/// reveal window and the verdicts within the challenge period.
 		InvalidCommitWindow,
 	}
 
@@ -720,7 +720,7 @@ pub mod pallet {
 		/// (docs/attestation.md). Challenges already issued keep their deadlines.
 		///
 		/// - `origin`: `GovernanceOrigin`.
-		/// - `blocks`: at least 1, and the reveal window and the verifiers' blocks must still
+		/// - `blocks`: at least 2, and the reveal window and the verifiers' blocks must still
 		///   fit in the challenge period after it; `None` goes back to `CommitWindow`.
 		#[pallet::call_index(11)]
 		pub fn set_commit_window(

@@ -632,6 +632,10 @@ mod challenges {
 				Attestation::set_commit_window(gov.clone(), 1, Some(0)),
 				AttestationError::InvalidCommitWindow
 			);
+			assert_noop!(
+				Attestation::set_commit_window(gov.clone(), 1, Some(MIN_COMMIT_WINDOW - 1)),
+				AttestationError::InvalidCommitWindow
+			);
 			// The reveal window (10) and the verifiers' blocks (5) must still fit in the
 			// period (40).
 			let longest = (PERIOD - REVEAL_WINDOW) as u32 - VERDICT_BLOCKS;
