@@ -425,9 +425,9 @@ mod benchmarks {
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 3, Some(1));
+		_(origin as T::RuntimeOrigin, 3, Some(MIN_COMMIT_WINDOW));
 
-		assert_eq!(CommitWindows::<T>::get(3), Some(1));
+		assert_eq!(CommitWindows::<T>::get(3), Some(MIN_COMMIT_WINDOW));
 		Ok(())
 	}
 
