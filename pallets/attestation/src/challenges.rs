@@ -127,7 +127,7 @@ impl<T: Config> Pallet<T> {
 			draw.read < T::MaxChallengesPerEpoch::get()
 		{
 			let h = blake2_256(&(random, attempts).encode());
-			attempts += 1;
+			attempts = attempts.saturating_add(1);
 			let slot = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % tracked;
 			let Some(info) = TrackedMachines::<T>::get(slot).and_then(T::Machines::attested_machine)
 			else {
