@@ -247,8 +247,7 @@ mod benchmarks {
 		let signature =
 			last.sign(&verdict_message(&genesis, challenge, true)).expect("key in keystore");
 
-		let call =
-			Call::<T>::submit_verdict { challenge, verifier: last, passed: true, signature };
+		let call = Call::<T>::submit_verdict { challenge, verifier: last, passed: true, signature };
 
 		#[block]
 		{

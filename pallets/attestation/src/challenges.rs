@@ -99,9 +99,8 @@ impl<T: Config> Pallet<T> {
 	/// The longest commit window the current period, reveal window and block hash count allow.
 	fn longest_commit_window() -> BlockNumberFor<T> {
 		let reveal = T::RevealWindow::get();
-		let in_epoch = T::ChallengePeriod::get()
-			.saturating_sub(reveal)
-			.saturating_sub(VERDICT_BLOCKS.into());
+		let in_epoch =
+			T::ChallengePeriod::get().saturating_sub(reveal).saturating_sub(VERDICT_BLOCKS.into());
 		let hashes = <T as frame_system::Config>::BlockHashCount::get()
 			.saturating_sub(reveal)
 			.saturating_sub(One::one());
@@ -122,14 +121,15 @@ impl<T: Config> Pallet<T> {
 		let mut attempts = 0u32;
 		// Bounded tries: with few providers the draw repeats; fewer challenges is fine. Every
 		// fleet read counts, so reading stops past `MaxChallengesPerEpoch` machines.
-		while attempts < target.saturating_mul(4) &&
-			draw.machines.len() < target as usize &&
-			draw.read < T::MaxChallengesPerEpoch::get()
+		while attempts < target.saturating_mul(4)
+			&& draw.machines.len() < target as usize
+			&& draw.read < T::MaxChallengesPerEpoch::get()
 		{
 			let h = blake2_256(&(random, attempts).encode());
 			attempts = attempts.saturating_add(1);
 			let slot = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % tracked;
-			let Some(info) = TrackedMachines::<T>::get(slot).and_then(T::Machines::attested_machine)
+			let Some(info) =
+				TrackedMachines::<T>::get(slot).and_then(T::Machines::attested_machine)
 			else {
 				continue;
 			};
@@ -436,11 +436,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_set_commit_window(gpu_class: GpuClassId, blocks: Option<u32>) -> DispatchResult {
+	pub(crate) fn do_set_commit_window(
+		gpu_class: GpuClassId,
+		blocks: Option<u32>,
+	) -> DispatchResult {
 		if let Some(blocks) = blocks {
 			ensure!(
-				blocks >= MIN_COMMIT_WINDOW &&
-					BlockNumberFor::<T>::from(blocks) <= Self::longest_commit_window(),
+				blocks >= MIN_COMMIT_WINDOW
+					&& BlockNumberFor::<T>::from(blocks) <= Self::longest_commit_window(),
 				Error::<T>::InvalidCommitWindow
 			);
 		}

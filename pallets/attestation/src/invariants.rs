@@ -5,9 +5,9 @@ use frame_support::{ensure, traits::Get};
 use sp_runtime::TryRuntimeError;
 
 use crate::{
-	ChallengeOf, ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
-	PendingAbandons, PendingChallengeFaults, RevealedRowsOf, StartCheckBlocks, StartChecks, TrackedMachineCount,
-	TrackedMachines, Verdicts,
+	ChallengeOf, ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges,
+	Pallet, PendingAbandons, PendingChallengeFaults, RevealedRowsOf, StartCheckBlocks, StartChecks,
+	TrackedMachineCount, TrackedMachines, Verdicts,
 };
 
 impl<T: Config> Pallet<T> {
@@ -50,8 +50,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(record.machine == machine, "a machine indexed under another's challenge");
 		}
 		ensure!(
-			PendingChallengeFaults::<T>::iter_keys().count() ==
-				PendingChallengeFaults::<T>::count() as usize,
+			PendingChallengeFaults::<T>::iter_keys().count()
+				== PendingChallengeFaults::<T>::count() as usize,
 			"pending challenge faults differ from their count"
 		);
 

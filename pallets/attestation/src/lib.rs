@@ -519,9 +519,9 @@ pub mod pallet {
 			let rows = T::RevealedRowsPerChallenge::get();
 			assert!(rows > 0 && rows <= MAX_REVEALED_ROWS, "rows to reveal out of range");
 			assert!(
-				T::MaxChallengesPerEpoch::get() >=
-					T::ChallengesPerEpoch::get().saturating_sub(1) +
-						T::MaxMachinesPerProvider::get(),
+				T::MaxChallengesPerEpoch::get()
+					>= T::ChallengesPerEpoch::get().saturating_sub(1)
+						+ T::MaxMachinesPerProvider::get(),
 				"the last fleet drawn must fit in the epoch's challenges"
 			);
 			let max_size = T::MaxChallengeSize::get();

@@ -326,8 +326,8 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 				// (Classes' own commit windows are cut to fit at each issue.)
 				let fit = |period: BlockNumber, commit: BlockNumber, reveal: BlockNumber| {
 					let both = commit.saturating_add(reveal);
-					both.saturating_add(pallet_attestation::VERDICT_BLOCKS) <= period &&
-						both < hashes
+					both.saturating_add(pallet_attestation::VERDICT_BLOCKS) <= period
+						&& both < hashes
 				};
 				match p {
 					P::OfflineGraceWindows(_, v) => within(v, 1, 10),
