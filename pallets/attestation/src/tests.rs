@@ -539,19 +539,18 @@ mod challenges {
 	/// 10), watched from their listing; returns their ids.
 	fn second_fleet(count: u64) -> Vec<MachineId> {
 		(10..10 + count)
-			.map(|id| {
+			.inspect(|id| {
 				put_machine(
-					id,
+					*id,
 					FakeMachine {
 						provider: SECOND_PROVIDER,
-						key: sp_core::Pair::public(&worker(id as u8)).0,
+						key: sp_core::Pair::public(&worker(*id as u8)).0,
 						class: 0,
 						gpus: 1,
 						listed: true,
 					},
 				);
-				watched_machine(id);
-				id
+				watched_machine(*id);
 			})
 			.collect()
 	}
@@ -560,7 +559,7 @@ mod challenges {
 	fn challenged_at(block: u64) -> Vec<MachineId> {
 		let mut machines: Vec<_> = OpenChallenges::<Test>::get()
 			.into_iter()
-			.filter_map(|id| Challenges::<Test>::get(id))
+			.filter_map(Challenges::<Test>::get)
 			.filter(|c| c.issued_at == block)
 			.map(|c| c.machine)
 			.collect();
