@@ -12,6 +12,7 @@
 pub type Unreleased = (
 	pallet_attestation::migrations::MigrateV1ToV2<crate::Runtime>,
 	pallet_attestation::migrations::MigrateV2ToV3<crate::Runtime>,
+	pallet_attestation::migrations::MigrateV3ToV4<crate::Runtime>,
 );
 
 /// Migrations run on every upgrade.

@@ -1573,7 +1573,7 @@ mod migrations {
 
 			<crate::migrations::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
 
-			assert_eq!(crate::Attestation::on_chain_storage_version(), 3);
+			assert_eq!(crate::Attestation::on_chain_storage_version(), 4);
 			let beat =
 				pallet_attestation::Heartbeats::<Runtime>::get(0).expect("decodes in layout 3");
 			assert_eq!((beat.received_at, beat.windows_met), (Some(20), 1));

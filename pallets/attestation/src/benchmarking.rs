@@ -28,6 +28,9 @@ const WORKER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"bwrk");
 pub trait BenchmarkHelper<AccountId> {
 	/// A new listed machine whose worker key is `key`.
 	fn listed_machine(key: WorkerKey) -> MachineId;
+	/// A new listed machine whose worker key is `key`, of the one provider every call
+	/// gives its machines to: a fleet, challenged as a whole.
+	fn fleet_machine(key: WorkerKey) -> MachineId;
 	/// An open lease on `machine`; returns it with its renter.
 	fn open_lease(machine: MachineId) -> (LeaseId, AccountId);
 }
@@ -68,8 +71,18 @@ fn full_telemetry() -> Telemetry {
 
 /// A listed machine that heartbeats now; returns it with its key.
 fn tracked_machine<T: Config>() -> (MachineId, sr25519::Public) {
+	heartbeating::<T>(T::BenchmarkHelper::listed_machine)
+}
+
+/// A listed machine of the benchmarks' one fleet that heartbeats now.
+fn fleet_machine<T: Config>() -> MachineId {
+	heartbeating::<T>(T::BenchmarkHelper::fleet_machine).0
+}
+
+/// A machine made by `make` with a new worker key, after its first heartbeat.
+fn heartbeating<T: Config>(make: fn(WorkerKey) -> MachineId) -> (MachineId, sr25519::Public) {
 	let key = worker_key();
-	let machine = T::BenchmarkHelper::listed_machine(WorkerKey::from(key));
+	let machine = make(WorkerKey::from(key));
 	let window = Pallet::<T>::window_of(frame_system::Pallet::<T>::block_number());
 	let telemetry = full_telemetry();
 	let signature = sign::<T>(&key, &WorkerStatement::heartbeat(machine, window, &telemetry));
@@ -211,24 +224,30 @@ mod benchmarks {
 		assert!(RevealedRowsOf::<T>::contains_key(challenge));
 	}
 
+	/// The verdict that reaches the quorum for a pass, of a machine whose last heartbeat
+	/// lost every GPU: the pass is recorded and a spec mismatch reported.
 	#[benchmark]
 	fn submit_verdict(v: Linear<1, { T::MaxVerifiers::get() }>) {
 		let challenge = revealed_challenge::<T>();
+		let machine = Challenges::<T>::get(challenge).expect("challenge exists").machine;
+		Heartbeats::<T>::mutate(machine, |r| {
+			let r = r.as_mut().expect("tracked");
+			r.telemetry.gpus.iter_mut().for_each(|gpu| gpu.lost = true);
+		});
 		let keys = verifiers::<T>(v);
 		let quorum = Pallet::<T>::quorum() as usize;
 		let genesis = Pallet::<T>::genesis_hash();
 		for key in keys.iter().take(quorum - 1) {
 			let signature =
-				key.sign(&verdict_message(&genesis, challenge, false)).expect("key in keystore");
-			Pallet::<T>::do_submit_verdict(challenge, key.clone(), false, &signature)
+				key.sign(&verdict_message(&genesis, challenge, true)).expect("key in keystore");
+			Pallet::<T>::do_submit_verdict(challenge, key.clone(), true, &signature)
 				.expect("verdict accepted");
 		}
 		let last = keys[quorum - 1].clone();
 		let signature =
-			last.sign(&verdict_message(&genesis, challenge, false)).expect("key in keystore");
+			last.sign(&verdict_message(&genesis, challenge, true)).expect("key in keystore");
 
-		let call =
-			Call::<T>::submit_verdict { challenge, verifier: last, passed: false, signature };
+		let call = Call::<T>::submit_verdict { challenge, verifier: last, passed: true, signature };
 
 		#[block]
 		{
@@ -322,6 +341,23 @@ mod benchmarks {
 		assert_eq!(PendingAbandons::<T>::count(), 0);
 	}
 
+	/// `n` machines a closed epoch failed, each with an open lease the fault closes.
+	#[benchmark]
+	fn report_challenge_faults(n: Linear<1, { T::MaxOfflineReportsPerBlock::get() }>) {
+		for _ in 0..n {
+			let (machine, _) = tracked_machine::<T>();
+			T::BenchmarkHelper::open_lease(machine);
+			PendingChallengeFaults::<T>::insert(machine, ());
+		}
+
+		#[block]
+		{
+			Pallet::<T>::report_challenge_faults();
+		}
+
+		assert_eq!(PendingChallengeFaults::<T>::count(), 0);
+	}
+
 	/// An offline report the chain upholds at once: the fault is reported.
 	#[benchmark]
 	fn report_fault() {
@@ -383,6 +419,18 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_commit_window() -> Result<(), BenchmarkError> {
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 3, Some(MIN_COMMIT_WINDOW));
+
+		assert_eq!(CommitWindows::<T>::get(3), Some(MIN_COMMIT_WINDOW));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn set_verifiers(v: Linear<0, { T::MaxVerifiers::get() }>) -> Result<(), BenchmarkError> {
 		let keys: Vec<VerifierId> = (0..v).map(|_| VerifierId::generate_pair(None)).collect();
 		let keys: BoundedVec<_, _> = keys.try_into().expect("v ≤ MaxVerifiers");
@@ -432,12 +480,14 @@ mod benchmarks {
 		assert!(Sweep::<T>::get().next >= f);
 	}
 
+	/// The draw reads a fleet of `n` machines, all serving: each is challenged. (One provider
+	/// has at most `MaxMachinesPerProvider`; the weight is linear beyond.)
 	#[benchmark]
-	fn issue_challenges(n: Linear<0, { T::MaxChallengesPerEpoch::get() }>) {
+	fn issue_challenges(n: Linear<0, { T::MaxMachinesPerProvider::get() }>) {
 		// A chain's genesis may track machines already (the dev chain's demo machine).
 		let tracked_before = TrackedMachineCount::<T>::get();
 		for _ in 0..n {
-			tracked_machine::<T>();
+			fleet_machine::<T>();
 		}
 		let start = T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(start);
@@ -450,11 +500,11 @@ mod benchmarks {
 		assert!(OpenChallenges::<T>::get().len() as u32 <= n.saturating_add(tracked_before));
 	}
 
-	/// `n` challenges never committed: each is a missed commit and a fault.
+	/// `n` challenges never committed: each is a missed commit, its fault queued.
 	#[benchmark]
-	fn close_epoch(n: Linear<0, { T::MaxChallengesPerEpoch::get() }>) {
+	fn close_epoch(n: Linear<0, { T::MaxMachinesPerProvider::get() }>) {
 		for _ in 0..n {
-			tracked_machine::<T>();
+			fleet_machine::<T>();
 		}
 		let start = T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(start);

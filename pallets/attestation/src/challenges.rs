@@ -8,29 +8,59 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	attestation::{drawn_rows, verdict_message, RevealedRows, WorkerStatement},
 	challenge::Hash32,
-	ChallengeId, FaultKind, FaultReporter, GpuClassId, MachineKeys, ReputationFeed, VerifierId,
-	VerifierSignature,
+	ChallengeId, FaultKind, FaultReporter, GpuClassId, LeaseRegistry, MachineId, MachineKeys,
+	ReputationFeed, VerifierId, VerifierSignature,
 };
 use sp_core::sr25519;
 use sp_crypto_hashing::blake2_256;
 use sp_runtime::{
-	traits::{SaturatedConversion, Saturating, Zero},
+	traits::{One, SaturatedConversion, Saturating, Zero},
 	RuntimeAppPublic,
 };
 
 use crate::{
-	unsigned::Checks, weights::WeightInfo, ChallengeOutcome, ChallengeRecord, ChallengeRecordOf,
-	ChallengeSizes, ChallengeState, Challenges, Config, EpochEndsAt, Error, Event, NextChallengeId,
-	OpenChallenges, Pallet, RevealedRowsOf, RowValues, TrackedMachineCount, TrackedMachines,
+	unsigned::Checks, weights::WeightInfo, ChallengeOf, ChallengeOutcome, ChallengeRecord,
+	ChallengeRecordOf, ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config,
+	EpochEndsAt, Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
+	PendingChallengeFaults, RevealedRowsOf, RowValues, TrackedMachineCount, TrackedMachines,
 	Verdicts, Verifiers, LOG_TARGET,
 };
 
+/// The shortest commit window governance may give a class: the block after the issue, and
+/// one more for a commitment that just missed a block's inclusion.
+pub const MIN_COMMIT_WINDOW: u32 = 2;
+
+/// Blocks the verifiers have after the reveal deadline, before the epoch closes, to recompute
+/// the rows and land their verdicts.
+pub const VERDICT_BLOCKS: u32 = 5;
+
+/// The machines an epoch start challenges, gathered a provider's fleet at a time.
+#[derive(frame_support::DefaultNoBound)]
+struct FleetDraw<T: Config> {
+	/// Providers whose fleets are in.
+	providers: Vec<T::AccountId>,
+	/// Their serving (tracked) machines.
+	machines: Vec<MachineId>,
+	/// Registered machines looked at, serving or not: what the draw's weight grows with.
+	read: u32,
+}
+
+impl<T: Config> FleetDraw<T> {
+	/// Takes in every serving machine of `provider`. Fleets are added only while fewer than
+	/// `ChallengesPerEpoch` machines are in, and `MaxChallengesPerEpoch` leaves room for the
+	/// largest fleet after that (`integrity_test`), so a fleet always fits whole.
+	fn add_fleet(&mut self, provider: T::AccountId) {
+		let fleet = T::Machines::machines_of(&provider);
+		self.read = self.read.saturating_add(fleet.len().saturated_into());
+		self.machines.extend(fleet.into_iter().filter(|m| Heartbeats::<T>::contains_key(m)));
+		self.providers.push(provider);
+	}
+}
+
 impl<T: Config> Pallet<T> {
 	/// Whether `machine` has a challenge that is not decided yet.
-	pub(crate) fn has_open_challenge(machine: gpux_primitives::MachineId) -> bool {
-		OpenChallenges::<T>::get()
-			.iter()
-			.any(|id| Challenges::<T>::get(id).is_some_and(|c| c.machine == machine))
+	pub(crate) fn has_open_challenge(machine: MachineId) -> bool {
+		ChallengeOf::<T>::contains_key(machine)
 	}
 
 	/// Whether `now` starts a challenge epoch (block 0 does not): a multiple of the period, and
@@ -56,40 +86,68 @@ impl<T: Config> Pallet<T> {
 		T::VerdictQuorum::get().mul_ceil(verifiers).max(1)
 	}
 
-	/// Challenges up to `MaxChallengesPerEpoch` distinct tracked machines picked at random.
+	/// Blocks after issue within which a GPU class's challenges must be committed: its own
+	/// window or `CommitWindow`, cut (if the period or reveal window changed since it was
+	/// set) so that the reveal window and [`VERDICT_BLOCKS`] still fit in the epoch and the
+	/// commit block's hash is still known at the reveal.
+	pub fn commit_window(class: GpuClassId) -> BlockNumberFor<T> {
+		let window = CommitWindows::<T>::get(class)
+			.map_or_else(T::CommitWindow::get, BlockNumberFor::<T>::from);
+		window.min(Self::longest_commit_window()).max(One::one())
+	}
+
+	/// The longest commit window the current period, reveal window and block hash count allow.
+	fn longest_commit_window() -> BlockNumberFor<T> {
+		let reveal = T::RevealWindow::get();
+		let in_epoch =
+			T::ChallengePeriod::get().saturating_sub(reveal).saturating_sub(VERDICT_BLOCKS.into());
+		let hashes = <T as frame_system::Config>::BlockHashCount::get()
+			.saturating_sub(reveal)
+			.saturating_sub(One::one());
+		in_epoch.min(hashes)
+	}
+
+	/// Challenges every serving machine of randomly drawn providers in this one block, so that
+	/// one GPU cannot answer for several machines: providers are drawn (each through a random
+	/// tracked machine) until `ChallengesPerEpoch` machines are in. A fleet is never split:
+	/// the last one drawn may take the epoch past `ChallengesPerEpoch`, never past
+	/// `MaxChallengesPerEpoch`.
 	pub(crate) fn issue_challenges(now: BlockNumberFor<T>) -> Weight {
 		let tracked = TrackedMachineCount::<T>::get();
-		let wanted = T::MaxChallengesPerEpoch::get().min(tracked);
-		if wanted == 0 {
-			return T::WeightInfo::issue_challenges(0);
-		}
+		let target = T::ChallengesPerEpoch::get().min(tracked);
 		let (random, _) = T::Randomness::random(b"gpux/challenge");
 		let random = blake2_256(random.as_ref());
-		let mut picked: Vec<u64> = Vec::with_capacity(wanted as usize);
-		// Bounded tries: with few machines the draw may repeat; fewer challenges is fine.
-		for attempt in 0..wanted.saturating_mul(4) {
-			if picked.len() == wanted as usize {
-				break;
-			}
-			let h = blake2_256(&(random, attempt).encode());
+		let mut draw = FleetDraw::<T>::default();
+		let mut attempts = 0u32;
+		// Bounded tries: with few providers the draw repeats; fewer challenges is fine. Every
+		// fleet read counts, so reading stops past `MaxChallengesPerEpoch` machines.
+		while attempts < target.saturating_mul(4)
+			&& draw.machines.len() < target as usize
+			&& draw.read < T::MaxChallengesPerEpoch::get()
+		{
+			let h = blake2_256(&(random, attempts).encode());
+			attempts = attempts.saturating_add(1);
 			let slot = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) % tracked;
-			if let Some(machine) = TrackedMachines::<T>::get(slot) {
-				if !picked.contains(&machine) {
-					picked.push(machine);
-				}
+			let Some(info) =
+				TrackedMachines::<T>::get(slot).and_then(T::Machines::attested_machine)
+			else {
+				continue;
+			};
+			if !draw.providers.contains(&info.provider) {
+				draw.add_fleet(info.provider);
 			}
 		}
-		let commit_by = now.saturating_add(T::CommitWindow::get());
-		let reveal_by = commit_by.saturating_add(T::RevealWindow::get());
 		let ends_at = now.saturating_add(T::ChallengePeriod::get());
 		EpochEndsAt::<T>::put(ends_at);
-		let decide_by = ends_at.saturating_sub(1u32.into());
+		let decide_by = ends_at.saturating_sub(One::one());
 		let mut open = OpenChallenges::<T>::get();
-		for machine in &picked {
+		for machine in &draw.machines {
 			let Some(info) = T::Machines::attested_machine(*machine) else { continue };
 			let id = NextChallengeId::<T>::get();
 			let seed = blake2_256(&(random, b"seed", *machine).encode());
 			let size = Self::challenge_size(info.gpu_class);
+			let commit_by = now.saturating_add(Self::commit_window(info.gpu_class));
+			let reveal_by = commit_by.saturating_add(T::RevealWindow::get());
 			let record = ChallengeRecord {
 				machine: *machine,
 				provider: info.provider,
@@ -108,6 +166,7 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			Challenges::<T>::insert(id, record);
+			ChallengeOf::<T>::insert(machine, id);
 			NextChallengeId::<T>::put(id.saturating_add(1));
 			Self::deposit_event(Event::ChallengeIssued {
 				challenge: id,
@@ -119,15 +178,19 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		OpenChallenges::<T>::put(open);
-		T::WeightInfo::issue_challenges(picked.len() as u32)
+		// The benchmark draws one fleet of one class; draws that find a provider already in,
+		// and each further class's size and window, are two reads each on top.
+		let extra = attempts.saturating_add(draw.machines.len().saturated_into());
+		T::WeightInfo::issue_challenges(draw.read)
+			.saturating_add(T::DbWeight::get().reads(2u64.saturating_mul(extra.into())))
 	}
 
 	/// Ends the previous epoch's undecided challenges: a missing commitment or reveal is the
-	/// machine's fault; revealed rows without a quorum blame nobody.
+	/// machine's fault; revealed rows without a quorum blame nobody. Faults wait in
+	/// `PendingChallengeFaults` for `report_challenge_faults`: an epoch may hold hundreds.
 	pub(crate) fn close_epoch(_now: BlockNumberFor<T>) -> Weight {
 		let open = OpenChallenges::<T>::take();
 		let count = open.len() as u32;
-		let mut reports = 0u32;
 		for id in open {
 			let Some(record) = Challenges::<T>::get(id) else { continue };
 			let outcome = match record.state {
@@ -135,16 +198,37 @@ impl<T: Config> Pallet<T> {
 				ChallengeState::Committed { .. } => ChallengeOutcome::MissedReveal,
 				ChallengeState::Revealed { .. } => ChallengeOutcome::Undecided,
 			};
-			reports = reports.saturating_add(u32::from(outcome.is_fault()));
-			Self::decide(id, record, outcome);
+			let machine = record.machine;
+			if Self::decide(id, record, outcome) {
+				PendingChallengeFaults::<T>::insert(machine, ());
+			}
 		}
 		T::WeightInfo::close_epoch(count)
-			.saturating_add(T::Faults::fault_weight().saturating_mul(reports.into()))
 	}
 
-	/// Records the outcome: reputation learns it, a fault is reported, the challenge's
-	/// storage is cleared. The caller takes it out of `OpenChallenges`.
-	fn decide(id: ChallengeId, record: ChallengeRecordOf<T>, outcome: ChallengeOutcome) {
+	/// Reports up to `MaxOfflineReportsPerBlock` of the faults closed epochs left.
+	pub(crate) fn report_challenge_faults() -> Weight {
+		let max = T::MaxOfflineReportsPerBlock::get() as usize;
+		let machines: Vec<MachineId> = PendingChallengeFaults::<T>::iter_keys().take(max).collect();
+		for machine in machines.iter().copied() {
+			PendingChallengeFaults::<T>::remove(machine);
+			Self::report_failed_challenge(machine);
+		}
+		let n = machines.len() as u32;
+		T::WeightInfo::report_challenge_faults(n)
+			.saturating_add(T::Faults::fault_weight().saturating_mul(n.into()))
+	}
+
+	fn report_failed_challenge(machine: MachineId) {
+		if let Err(e) = T::Faults::report_fault(machine, FaultKind::FailedChallenge, None) {
+			log::warn!(target: LOG_TARGET, "machine {machine}: challenge fault not reported: {e:?}");
+		}
+	}
+
+	/// Records the outcome: reputation learns it, a pass is held against the machine's GPUs,
+	/// the challenge's storage is cleared. Returns whether the machine is at fault, for the
+	/// caller to report. The caller takes it out of `OpenChallenges`.
+	fn decide(id: ChallengeId, record: ChallengeRecordOf<T>, outcome: ChallengeOutcome) -> bool {
 		if outcome != ChallengeOutcome::Undecided {
 			T::Reputation::challenge_decided(
 				record.machine,
@@ -152,14 +236,11 @@ impl<T: Config> Pallet<T> {
 				outcome == ChallengeOutcome::Passed,
 			);
 		}
-		if outcome.is_fault() {
-			if let Err(e) =
-				T::Faults::report_fault(record.machine, FaultKind::FailedChallenge, None)
-			{
-				log::warn!(target: LOG_TARGET, "challenge {id}: fault not reported: {e:?}");
-			}
+		if outcome == ChallengeOutcome::Passed {
+			Self::check_gpus_behind_pass(id, &record);
 		}
 		Challenges::<T>::remove(id);
+		ChallengeOf::<T>::remove(record.machine);
 		RevealedRowsOf::<T>::remove(id);
 		let _ = Verdicts::<T>::clear_prefix(id, T::MaxVerifiers::get(), None);
 		Self::deposit_event(Event::ChallengeDecided {
@@ -167,6 +248,39 @@ impl<T: Config> Pallet<T> {
 			machine: record.machine,
 			outcome,
 		});
+		outcome.is_fault()
+	}
+
+	/// A pass proves a GPU answered, not that the machine has all it registered: one still
+	/// serving whose heartbeat since the challenge was issued shows fewer usable GPUs is
+	/// reported for a spec mismatch at once. (A machine a fault already took off the market is
+	/// not serving: nothing is reported twice.)
+	fn check_gpus_behind_pass(id: ChallengeId, record: &ChallengeRecordOf<T>) {
+		let machine = record.machine;
+		let Some(info) = T::Machines::attested_machine(machine) else { return };
+		if !info.listed && T::Leases::open_leases_on(machine) == 0 {
+			return;
+		}
+		let Some(beat) = Heartbeats::<T>::get(machine)
+			.filter(|r| r.received_at.is_some_and(|at| at >= record.issued_at))
+		else {
+			return;
+		};
+		let reported = beat.telemetry.usable_gpus();
+		if reported >= info.gpu_count {
+			return;
+		}
+		match T::Faults::report_fault(machine, FaultKind::SpecMismatch, None) {
+			Ok(()) => Self::deposit_event(Event::ChallengedGpusMissing {
+				challenge: id,
+				machine,
+				registered: info.gpu_count,
+				reported,
+			}),
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "challenge {id}: mismatch not reported: {e:?}")
+			},
+		}
 	}
 
 	/// Whether `signature` is the challenged machine's worker key over `statement`.
@@ -308,7 +422,10 @@ impl<T: Config> Pallet<T> {
 		};
 		// Decided before the epoch ends: no longer open. (`close_epoch` takes the whole list.)
 		OpenChallenges::<T>::mutate(|open| open.retain(|c| *c != challenge));
-		Self::decide(challenge, record, outcome);
+		let machine = record.machine;
+		if Self::decide(challenge, record, outcome) {
+			Self::report_failed_challenge(machine);
+		}
 		Ok(())
 	}
 
@@ -316,6 +433,22 @@ impl<T: Config> Pallet<T> {
 		ensure!(size > 0 && size <= T::MaxChallengeSize::get(), Error::<T>::InvalidChallengeSize);
 		ChallengeSizes::<T>::insert(gpu_class, size);
 		Self::deposit_event(Event::ChallengeSizeSet { gpu_class, size });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_commit_window(
+		gpu_class: GpuClassId,
+		blocks: Option<u32>,
+	) -> DispatchResult {
+		if let Some(blocks) = blocks {
+			ensure!(
+				blocks >= MIN_COMMIT_WINDOW
+					&& BlockNumberFor::<T>::from(blocks) <= Self::longest_commit_window(),
+				Error::<T>::InvalidCommitWindow
+			);
+		}
+		CommitWindows::<T>::set(gpu_class, blocks);
+		Self::deposit_event(Event::CommitWindowSet { gpu_class, blocks });
 		Ok(())
 	}
 

@@ -5,9 +5,9 @@ use frame_support::{ensure, traits::Get};
 use sp_runtime::TryRuntimeError;
 
 use crate::{
-	ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
-	PendingAbandons, RevealedRowsOf, StartCheckBlocks, StartChecks, TrackedMachineCount,
-	TrackedMachines, Verdicts,
+	ChallengeOf, ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges,
+	Pallet, PendingAbandons, PendingChallengeFaults, RevealedRowsOf, StartCheckBlocks, StartChecks,
+	TrackedMachineCount, TrackedMachines, Verdicts,
 };
 
 impl<T: Config> Pallet<T> {
@@ -41,6 +41,19 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(RevealedRowsOf::<T>::iter().count() <= open.len(), "rows of decided challenges");
+		ensure!(
+			ChallengeOf::<T>::iter().count() == open.len(),
+			"challenged machines differ from the open challenges"
+		);
+		for (machine, id) in ChallengeOf::<T>::iter() {
+			let record = Challenges::<T>::get(id).ok_or("a machine's challenge is not open")?;
+			ensure!(record.machine == machine, "a machine indexed under another's challenge");
+		}
+		ensure!(
+			PendingChallengeFaults::<T>::iter_keys().count()
+				== PendingChallengeFaults::<T>::count() as usize,
+			"pending challenge faults differ from their count"
+		);
 
 		let mut checks = 0usize;
 		for (block, due) in StartChecks::<T>::iter() {

@@ -20,6 +20,7 @@ pub mod types;
 mod unsigned;
 pub mod weights;
 
+pub use challenges::{MIN_COMMIT_WINDOW, VERDICT_BLOCKS};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -48,10 +49,10 @@ pub mod pallet {
 		Perbill,
 	};
 
-	/// Layout 2: lease endpoints carry the SSH host key fingerprint and Jupyter
-	/// (`migrations::MigrateV1ToV2`). A change of layout bumps it and ships a migration in the
+	/// Layout 4: each challenged machine's open challenge is indexed (`ChallengeOf`,
+	/// `migrations::MigrateV3ToV4`). A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -109,9 +110,18 @@ pub mod pallet {
 		/// Blocks after the commit deadline within which it must reveal.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
-		/// Machines challenged per epoch.
+		/// Machines challenged per epoch: providers are drawn until their fleets reach this
+		/// many (a fleet is never split, so an epoch may have more, up to
+		/// `MaxChallengesPerEpoch`).
+		#[pallet::constant]
+		type ChallengesPerEpoch: Get<u32>;
+		/// Most challenges in one epoch: at least `ChallengesPerEpoch` − 1 +
+		/// `MaxMachinesPerProvider`, so the last fleet drawn always fits whole.
 		#[pallet::constant]
 		type MaxChallengesPerEpoch: Get<u32>;
+		/// The marketplace's bound on one provider's machines.
+		#[pallet::constant]
+		type MaxMachinesPerProvider: Get<u32>;
 		/// Rows each challenge reveals (at most `MAX_REVEALED_ROWS`).
 		#[pallet::constant]
 		type RevealedRowsPerChallenge: Get<u32>;
@@ -227,6 +237,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ChallengeSizes<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
 
+	/// Blocks after issue within which a GPU class's challenges must be committed, where
+	/// governance set them (`CommitWindow` otherwise).
+	#[pallet::storage]
+	pub type CommitWindows<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
+
+	/// The open challenge of each challenged machine.
+	#[pallet::storage]
+	pub type ChallengeOf<T: Config> = StorageMap<_, Twox64Concat, MachineId, ChallengeId>;
+
+	/// Machines whose challenge a closed epoch failed (a missed commitment or reveal),
+	/// waiting for their fault report: `MaxOfflineReportsPerBlock` a block, since one epoch
+	/// may close hundreds. At most one entry per tracked machine.
+	#[pallet::storage]
+	pub type PendingChallengeFaults<T: Config> = CountedStorageMap<_, Twox64Concat, MachineId, ()>;
+
 	/// The validators' `gpux` keys whose offchain workers sign verdicts.
 	#[pallet::storage]
 	pub type Verifiers<T: Config> =
@@ -282,6 +307,8 @@ pub mod pallet {
 		pub verifiers: alloc::vec::Vec<VerifierId>,
 		/// Matrix side per GPU class.
 		pub challenge_sizes: alloc::vec::Vec<(GpuClassId, u32)>,
+		/// Commit window per GPU class, blocks.
+		pub commit_windows: alloc::vec::Vec<(GpuClassId, u32)>,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -297,6 +324,10 @@ pub mod pallet {
 			.expect("genesis verifiers are distinct");
 			for (class, size) in &self.challenge_sizes {
 				Pallet::<T>::do_set_challenge_size(*class, *size).expect("genesis size is valid");
+			}
+			for (class, blocks) in &self.commit_windows {
+				Pallet::<T>::do_set_commit_window(*class, Some(*blocks))
+					.expect("genesis commit window is valid");
 			}
 		}
 	}
@@ -318,6 +349,14 @@ pub mod pallet {
 		/// A machine's heartbeats disagreed with its registered spec or GPUs `heartbeats` times
 		/// in a row, and a spec mismatch was reported.
 		SpecMismatchReported { machine: MachineId, heartbeats: u32 },
+		/// A machine passed `challenge`, but its last heartbeat showed `reported` usable GPUs
+		/// of the `registered` ones: a spec mismatch was reported.
+		ChallengedGpusMissing {
+			challenge: ChallengeId,
+			machine: MachineId,
+			registered: u32,
+			reported: u32,
+		},
 		/// A machine stopped being watched: it left the market or has nothing listed or
 		/// leased.
 		MachineUntracked { machine: MachineId },
@@ -361,6 +400,9 @@ pub mod pallet {
 		DisputeResolved { lease: LeaseId, upheld: bool, refunded: Balance },
 		/// Governance set a GPU class's challenge size.
 		ChallengeSizeSet { gpu_class: GpuClassId, size: u32 },
+		/// Governance set a GPU class's commit window: its challenges issued from now on must
+		/// be committed within `blocks` (`None`: the runtime's `CommitWindow`).
+		CommitWindowSet { gpu_class: GpuClassId, blocks: Option<u32> },
 		/// Governance replaced the verifier set.
 		VerifiersSet { count: u32 },
 	}
@@ -435,6 +477,9 @@ pub mod pallet {
 		DuplicateVerifier,
 		/// A counter overflowed.
 		Overflow,
+		/// The commit window is below `MIN_COMMIT_WINDOW` (2 blocks), or leaves no room for the
+		/// reveal window and the verdicts within the challenge period.
+		InvalidCommitWindow,
 	}
 
 	#[pallet::hooks]
@@ -452,6 +497,7 @@ pub mod pallet {
 				weight.saturating_accrue(Self::close_epoch(now));
 				weight.saturating_accrue(Self::issue_challenges(now));
 			}
+			weight.saturating_accrue(Self::report_challenge_faults());
 			weight
 		}
 
@@ -472,6 +518,12 @@ pub mod pallet {
 			);
 			let rows = T::RevealedRowsPerChallenge::get();
 			assert!(rows > 0 && rows <= MAX_REVEALED_ROWS, "rows to reveal out of range");
+			assert!(
+				T::MaxChallengesPerEpoch::get()
+					>= T::ChallengesPerEpoch::get().saturating_sub(1)
+						+ T::MaxMachinesPerProvider::get(),
+				"the last fleet drawn must fit in the epoch's challenges"
+			);
 			let max_size = T::MaxChallengeSize::get();
 			assert!(max_size > 0 && max_size <= MAX_CHALLENGE_SIZE, "challenge size too large");
 			let default_size = T::DefaultChallengeSize::get();
@@ -480,7 +532,10 @@ pub mod pallet {
 			let commit: u64 = T::CommitWindow::get().saturated_into();
 			let reveal: u64 = T::RevealWindow::get().saturated_into();
 			assert!(commit > 0 && reveal > 1, "workers need time to commit and reveal");
-			assert!(commit + reveal < period, "a challenge must be revealed within its epoch");
+			assert!(
+				commit + reveal + u64::from(challenges::VERDICT_BLOCKS) <= period,
+				"a challenge must be revealed and judged within its epoch"
+			);
 			let hashes: u64 = <T as frame_system::Config>::BlockHashCount::get().saturated_into();
 			assert!(commit + reveal < hashes, "the commit block's hash must still be known");
 		}
@@ -658,6 +713,23 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_challenge_size(gpu_class, size)
+		}
+
+		/// Set how many blocks after issue a GPU class's challenges must be committed by:
+		/// chosen with the class's size from its published integer throughput
+		/// (docs/attestation.md). Challenges already issued keep their deadlines.
+		///
+		/// - `origin`: `GovernanceOrigin`.
+		/// - `blocks`: at least 2, and the reveal window and the verifiers' blocks must still
+		///   fit in the challenge period after it; `None` goes back to `CommitWindow`.
+		#[pallet::call_index(11)]
+		pub fn set_commit_window(
+			origin: OriginFor<T>,
+			gpu_class: GpuClassId,
+			blocks: Option<u32>,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::do_set_commit_window(gpu_class, blocks)
 		}
 
 		/// Replace the verifier set: the validators' `gpux` keys.

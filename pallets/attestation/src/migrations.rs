@@ -33,6 +33,47 @@ pub type MigrateV2ToV3<T> = VersionedMigration<
 	<T as frame_system::Config>::DbWeight,
 >;
 
+/// Layout 4: each challenged machine's open challenge is indexed (`ChallengeOf`), so asking
+/// whether a machine is challenged is one read however many challenges an epoch holds. The
+/// open challenges (at most 16 before this layout) are indexed.
+pub type MigrateV3ToV4<T> = VersionedMigration<
+	3,
+	4,
+	v4::IndexChallengedMachines<T>,
+	Pallet<T>,
+	<T as frame_system::Config>::DbWeight,
+>;
+
+pub mod v4 {
+	use super::*;
+	use crate::{ChallengeOf, Challenges, OpenChallenges};
+
+	pub struct IndexChallengedMachines<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for IndexChallengedMachines<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let open = OpenChallenges::<T>::get();
+			let mut indexed = 0u64;
+			for id in open.iter() {
+				if let Some(record) = Challenges::<T>::get(id) {
+					ChallengeOf::<T>::insert(record.machine, id);
+					indexed += 1;
+				}
+			}
+			T::DbWeight::get().reads_writes(1 + open.len() as u64, indexed)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			ensure!(
+				ChallengeOf::<T>::iter().count() == Challenges::<T>::iter().count(),
+				"every open challenge is indexed"
+			);
+			Ok(())
+		}
+	}
+}
+
 pub mod v3 {
 	use super::*;
 	use gpux_primitives::{
@@ -230,6 +271,26 @@ mod tests {
 	use crate::mock::*;
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 	use gpux_primitives::attestation::AccessMethod;
+
+	#[test]
+	fn open_challenges_are_indexed_by_machine() {
+		ExtBuilder.build().execute_with(|| {
+			watched_machine(MACHINE);
+			run_to_block(PERIOD);
+			let id = crate::OpenChallenges::<Test>::get()[0];
+			// As layout 3 left it: no index.
+			let _ = crate::ChallengeOf::<Test>::clear(u32::MAX, None);
+			StorageVersion::new(3).put::<Pallet<Test>>();
+			assert!(!Pallet::<Test>::has_open_challenge(MACHINE));
+
+			MigrateV3ToV4::<Test>::on_runtime_upgrade();
+
+			assert_eq!(crate::ChallengeOf::<Test>::get(MACHINE), Some(id));
+			assert!(Pallet::<Test>::has_open_challenge(MACHINE));
+			assert_eq!(Pallet::<Test>::on_chain_storage_version(), 4);
+			Pallet::<Test>::do_try_state().expect("invariants hold");
+		});
+	}
 
 	#[test]
 	fn attestations_made_before_keep_their_endpoint_and_dispute() {

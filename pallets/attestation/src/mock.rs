@@ -47,6 +47,12 @@ impl frame_system::offchain::CreateBare<crate::Call<Test>> for Test {
 }
 
 pub const PROVIDER: u64 = 1;
+/// Another provider.
+pub const SECOND_PROVIDER: u64 = 40;
+/// Most machines of one provider.
+pub const MAX_FLEET: u32 = 8;
+/// Machines wanted per epoch.
+pub const CHALLENGES_PER_EPOCH: u32 = 2;
 pub const RENTER: u64 = 2;
 pub const STRANGER: u64 = 3;
 pub const GOVERNANCE: u64 = 100;
@@ -192,6 +198,9 @@ impl MachineKeys<u64> for FakeMarket {
 			vram_gib_per_gpu: 24,
 			listed: m.listed,
 		})
+	}
+	fn machines_of(provider: &u64) -> Vec<MachineId> {
+		machines().iter().filter(|(_, m)| m.provider == *provider).map(|(id, _)| *id).collect()
 	}
 }
 
@@ -368,7 +377,9 @@ impl pallet_attestation::Config for Test {
 	type ChallengePeriod = ChallengePeriod;
 	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
-	type MaxChallengesPerEpoch = ConstU32<2>;
+	type ChallengesPerEpoch = ConstU32<CHALLENGES_PER_EPOCH>;
+	type MaxChallengesPerEpoch = ConstU32<{ CHALLENGES_PER_EPOCH - 1 + MAX_FLEET }>;
+	type MaxMachinesPerProvider = ConstU32<MAX_FLEET>;
 	type RevealedRowsPerChallenge = ConstU32<ROWS>;
 	type DefaultChallengeSize = ConstU32<SIZE>;
 	type MaxChallengeSize = ConstU32<64>;
@@ -530,6 +541,7 @@ impl ExtBuilder {
 		pallet_attestation::GenesisConfig::<Test> {
 			verifiers: (0..3).map(verifier).collect(),
 			challenge_sizes: vec![(1, 8)],
+			commit_windows: vec![],
 			_config: Default::default(),
 		}
 		.assimilate_storage(&mut storage)
@@ -599,6 +611,11 @@ impl crate::benchmarking::BenchmarkHelper<u64> for () {
 			id,
 			FakeMachine { provider: PROVIDER, key: key.0, class: 5, gpus: 8, listed: true },
 		);
+		id
+	}
+	fn fleet_machine(key: WorkerKey) -> MachineId {
+		let id = Self::listed_machine(key);
+		edit_machine(id, |m| m.provider = SECOND_PROVIDER);
 		id
 	}
 	fn open_lease(machine: MachineId) -> (LeaseId, u64) {

@@ -535,6 +535,192 @@ mod challenges {
 		});
 	}
 
+	/// Lists `count` machines of `SECOND_PROVIDER` of class 0 from id 10 (worker seeds from
+	/// 10), watched from their listing; returns their ids.
+	fn second_fleet(count: u64) -> Vec<MachineId> {
+		(10..10 + count)
+			.inspect(|id| {
+				put_machine(
+					*id,
+					FakeMachine {
+						provider: SECOND_PROVIDER,
+						key: sp_core::Pair::public(&worker(*id as u8)).0,
+						class: 0,
+						gpus: 1,
+						listed: true,
+					},
+				);
+				watched_machine(*id);
+			})
+			.collect()
+	}
+
+	/// The machines challenged at `block`.
+	fn challenged_at(block: u64) -> Vec<MachineId> {
+		let mut machines: Vec<_> = OpenChallenges::<Test>::get()
+			.into_iter()
+			.filter_map(Challenges::<Test>::get)
+			.filter(|c| c.issued_at == block)
+			.map(|c| c.machine)
+			.collect();
+		machines.sort();
+		machines
+	}
+
+	#[test]
+	fn a_providers_machines_are_all_challenged_in_the_same_block() {
+		ExtBuilder.build_and_execute(|| {
+			let fleet = second_fleet(3);
+			run_to_block(PERIOD);
+			// Two machines are wanted, but a fleet is never split.
+			assert_eq!(challenged_at(PERIOD), fleet);
+			for machine in &fleet {
+				assert!(Attestation::has_open_challenge(*machine));
+			}
+		});
+	}
+
+	#[test]
+	fn the_last_fleet_drawn_is_taken_whole_past_the_target() {
+		ExtBuilder.build_and_execute(|| {
+			watched_machine(MACHINE);
+			let fleet = second_fleet(MAX_FLEET as u64);
+			let mut with_machine = fleet.clone();
+			with_machine.insert(0, MACHINE);
+			let mut past_target = 0;
+			for epoch in 1..=8 {
+				run_to_block(epoch * PERIOD);
+				let challenged = challenged_at(epoch * PERIOD);
+				// The fleet drawn first fills the target alone; `MACHINE` drawn first leaves
+				// room under the target, and the fleet then comes in whole: nine challenges.
+				assert!(challenged == fleet || challenged == with_machine, "{challenged:?}");
+				past_target += usize::from(challenged == with_machine);
+			}
+			assert!(past_target > 0, "no epoch drew `MACHINE` first");
+		});
+	}
+
+	#[test]
+	fn epoch_faults_are_reported_a_few_a_block() {
+		ExtBuilder.build_and_execute(|| {
+			let fleet = second_fleet(3);
+			run_to_block(PERIOD);
+			run_to_block(2 * PERIOD);
+			// The three missed commitments close with the epoch; this runtime reports one
+			// fault a block.
+			let failed = |machine: &MachineId| (*machine, FaultKind::FailedChallenge);
+			assert_eq!(told().faults.len(), 1);
+			assert_eq!(PendingChallengeFaults::<Test>::count(), 2);
+			run_to_block(2 * PERIOD + 2);
+			let mut faults = told().faults;
+			faults.sort_by_key(|(machine, _)| *machine);
+			assert_eq!(faults, fleet.iter().map(failed).collect::<Vec<_>>());
+			assert_eq!(PendingChallengeFaults::<Test>::count(), 0);
+		});
+	}
+
+	#[test]
+	fn each_class_commits_within_its_own_window() {
+		ExtBuilder.build_and_execute(|| {
+			let gov = RuntimeOrigin::signed(GOVERNANCE);
+			assert_noop!(
+				Attestation::set_commit_window(RuntimeOrigin::signed(PROVIDER), 1, Some(2)),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Attestation::set_commit_window(gov.clone(), 1, Some(0)),
+				AttestationError::InvalidCommitWindow
+			);
+			assert_noop!(
+				Attestation::set_commit_window(gov.clone(), 1, Some(MIN_COMMIT_WINDOW - 1)),
+				AttestationError::InvalidCommitWindow
+			);
+			// The reveal window (10) and the verifiers' blocks (5) must still fit in the
+			// period (40).
+			let longest = (PERIOD - REVEAL_WINDOW) as u32 - VERDICT_BLOCKS;
+			assert_noop!(
+				Attestation::set_commit_window(gov.clone(), 1, Some(longest + 1)),
+				AttestationError::InvalidCommitWindow
+			);
+			assert_ok!(Attestation::set_commit_window(gov.clone(), 1, Some(2)));
+			assert!(events().contains(&Event::CommitWindowSet { gpu_class: 1, blocks: Some(2) }));
+			let issued = issued();
+			let (slow, _, slow_seed) = *issued.iter().find(|(_, m, _)| *m == OTHER).unwrap();
+			let (fast, _, fast_seed) = *issued.iter().find(|(_, m, _)| *m == MACHINE).unwrap();
+			assert_eq!(Challenges::<Test>::get(slow).unwrap().commit_by, PERIOD + 2);
+			assert_eq!(Challenges::<Test>::get(fast).unwrap().commit_by, PERIOD + COMMIT_WINDOW);
+			assert_eq!(
+				Challenges::<Test>::get(slow).unwrap().reveal_by,
+				PERIOD + 2 + REVEAL_WINDOW
+			);
+			run_to_block(PERIOD + 3);
+			let root = [1; 32];
+			let late = Call::commit_challenge {
+				challenge: slow,
+				root,
+				signature: sign(
+					slow_seed,
+					&WorkerStatement::ChallengeCommitted { challenge: slow, root },
+				),
+			};
+			assert_eq!(pool(late.clone()), rejected(AttestationError::CommitTooLate));
+			assert_noop!(in_block(late), AttestationError::CommitTooLate);
+			// Class 0 still has the default window.
+			commit_honestly(fast, fast_seed);
+			// A period shortened later cuts a class's window so the reveal still fits.
+			assert_ok!(Attestation::set_commit_window(gov.clone(), 1, Some(longest)));
+			ChallengePeriod::set(30);
+			assert_eq!(Attestation::commit_window(1), 30 - REVEAL_WINDOW - VERDICT_BLOCKS as u64);
+			assert_ok!(Attestation::set_commit_window(gov, 1, None));
+			assert_eq!(Attestation::commit_window(1), COMMIT_WINDOW);
+		});
+	}
+
+	/// Commits, reveals and passes `challenge` of worker `seed` by two verdicts.
+	fn pass(challenge: u64, seed: u8) {
+		let rows = commit_honestly(challenge, seed);
+		run_to_block(System::block_number() + 1);
+		assert_ok!(reveal(challenge, seed, &rows));
+		assert_ok!(vote(challenge, 0, true));
+		assert_ok!(vote(challenge, 1, true));
+	}
+
+	#[test]
+	fn a_pass_is_held_only_against_a_heartbeat_sent_since_the_challenge() {
+		ExtBuilder.build_and_execute(|| {
+			// Heartbeats in the first window only, with 2 GPUs; the machine registered 3.
+			assert_ok!(beat(MACHINE, 1));
+			edit_machine(MACHINE, |m| m.gpus = 3);
+			run_to_block(PERIOD);
+			let id = OpenChallenges::<Test>::get()[0];
+			pass(id, 1);
+			assert!(told().faults.is_empty(), "an old reading is not held against a pass");
+			assert_eq!(told().challenges, vec![(MACHINE, true)]);
+		});
+	}
+
+	#[test]
+	fn a_pass_with_fewer_gpus_than_registered_is_a_spec_mismatch() {
+		ExtBuilder.build_and_execute(|| {
+			let issued = issued();
+			// `MACHINE`'s heartbeats show its 2 GPUs; say it registered 3.
+			edit_machine(MACHINE, |m| m.gpus = 3);
+			for (id, _, seed) in &issued {
+				pass(*id, *seed);
+			}
+			let (short, _, _) = *issued.iter().find(|(_, m, _)| *m == MACHINE).unwrap();
+			assert!(events().contains(&Event::ChallengedGpusMissing {
+				challenge: short,
+				machine: MACHINE,
+				registered: 3,
+				reported: 2,
+			}));
+			assert_eq!(told().faults, vec![(MACHINE, FaultKind::SpecMismatch)]);
+			// Both passed: the proof stands, the missing GPU is the fault.
+			assert_eq!(told().challenges, vec![(MACHINE, true), (OTHER, true)]);
+		});
+	}
+
 	#[test]
 	fn an_honest_machine_passes_by_quorum() {
 		ExtBuilder.build_and_execute(|| {
@@ -778,7 +964,8 @@ mod challenges {
 		ExtBuilder.build_and_execute(|| {
 			let (id, machine, seed) = issued()[0];
 			commit_honestly(id, seed);
-			run_to_block(2 * PERIOD);
+			// Both challenges fail at the epoch's end; this runtime reports one a block.
+			run_to_block(2 * PERIOD + 1);
 			assert!(told().faults.contains(&(machine, FaultKind::FailedChallenge)));
 			assert!(System::events().iter().any(|e| e.event
 				== RuntimeEvent::Attestation(Event::ChallengeDecided {
@@ -1461,6 +1648,8 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"dispute" => <() as WeightInfo>::dispute(),
 				"resolve_dispute" => <() as WeightInfo>::resolve_dispute(),
 				"set_challenge_size" => <() as WeightInfo>::set_challenge_size(),
+				"set_commit_window" => <() as WeightInfo>::set_commit_window(),
+				"report_challenge_faults" => <() as WeightInfo>::report_challenge_faults(n),
 				"set_verifiers" => <() as WeightInfo>::set_verifiers(v),
 				"sweep" => <() as WeightInfo>::sweep(n, f),
 				"issue_challenges" => <() as WeightInfo>::issue_challenges(n),

@@ -7,14 +7,14 @@
 //! DATE: 2026-12-01, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.nMQlDp4JTz/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.72kWZklDUL/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.nMQlDp4JTz/benchmark.json
+// /tmp/tmp.72kWZklDUL/benchmark.json
 // --pallet
 // pallet_attestation
 // --extrinsic
@@ -53,10 +53,12 @@ pub trait WeightInfo {
 	fn attest_lease_end() -> Weight;
 	fn check_lease_starts(n: u32, ) -> Weight;
 	fn report_abandons(n: u32, ) -> Weight;
+	fn report_challenge_faults(n: u32, ) -> Weight;
 	fn report_fault() -> Weight;
 	fn dispute() -> Weight;
 	fn resolve_dispute() -> Weight;
 	fn set_challenge_size() -> Weight;
+	fn set_commit_window() -> Weight;
 	fn set_verifiers(v: u32, ) -> Weight;
 	fn sweep(n: u32, f: u32, ) -> Weight;
 	fn issue_challenges(n: u32, ) -> Weight;
@@ -82,8 +84,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 110_334_000 picoseconds.
-		Weight::from_parts(114_470_000, 4502)
+		// Minimum execution time: 116_422_000 picoseconds.
+		Weight::from_parts(139_576_000, 4502)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -97,10 +99,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn commit_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `946`
+		//  Measured:  `979`
 		//  Estimated: `3726`
-		// Minimum execution time: 89_012_000 picoseconds.
-		Weight::from_parts(94_349_000, 3726)
+		// Minimum execution time: 86_077_000 picoseconds.
+		Weight::from_parts(89_423_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -116,10 +118,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `982`
+		//  Measured:  `1015`
 		//  Estimated: `6028`
-		// Minimum execution time: 1_171_895_000 picoseconds.
-		Weight::from_parts(1_321_607_000, 6028)
+		// Minimum execution time: 1_154_059_000 picoseconds.
+		Weight::from_parts(1_194_058_000, 6028)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -134,37 +136,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
-	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:5 w:0)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::ProviderScores` (r:1 w:1)
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
-	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
-	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
-	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Heartbeats` (r:1 w:0)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::ChallengeOf` (r:0 w:1)
+	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Slashes` (r:0 w:1)
-	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1284 + v * (69 ±0)`
-		//  Estimated: `13545 + v * (1695 ±21)`
-		// Minimum execution time: 216_581_000 picoseconds.
-		Weight::from_parts(264_708_208, 13545)
-			// Standard Error: 775_285
-			.saturating_add(Weight::from_parts(1_693_691, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(16_u64))
+		//  Measured:  `2149 + v * (69 ±0)`
+		//  Estimated: `6012 + v * (1695 ±21)`
+		// Minimum execution time: 179_857_000 picoseconds.
+		Weight::from_parts(231_414_384, 6012)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 1695).saturating_mul(v.into()))
 	}
@@ -184,8 +180,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 123_753_000 picoseconds.
-		Weight::from_parts(200_117_000, 4715)
+		// Minimum execution time: 102_752_000 picoseconds.
+		Weight::from_parts(104_504_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -203,8 +199,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 134_339_000 picoseconds.
-		Weight::from_parts(188_039_000, 4715)
+		// Minimum execution time: 99_277_000 picoseconds.
+		Weight::from_parts(100_169_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -225,10 +221,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 48_482_000 picoseconds.
-		Weight::from_parts(49_323_000, 19863)
-			// Standard Error: 2_804_428
-			.saturating_add(Weight::from_parts(37_058_798, 0).saturating_mul(n.into()))
+		// Minimum execution time: 29_343_000 picoseconds.
+		Weight::from_parts(29_614_000, 19863)
+			// Standard Error: 372_693
+			.saturating_add(Weight::from_parts(17_321_972, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -288,15 +284,46 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 212_054_000 picoseconds.
-		Weight::from_parts(54_702_427, 19863)
-			// Standard Error: 86_078_655
-			.saturating_add(Weight::from_parts(273_365_448, 0).saturating_mul(n.into()))
+		// Minimum execution time: 302_248_000 picoseconds.
+		Weight::from_parts(295_344_177, 19863)
+			// Standard Error: 14_290_080
+			.saturating_add(Weight::from_parts(186_623_558, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	/// Storage: `Attestation::PendingChallengeFaults` (r:9 w:8)
+	/// Proof: `Attestation::PendingChallengeFaults` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingChallengeFaults` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingChallengeFaults` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:8 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:8 w:8)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
+	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
+	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Slashes` (r:0 w:8)
+	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 8]`.
+	fn report_challenge_faults(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `765 + n * (304 ±0)`
+		//  Estimated: `8523 + n * (3216 ±0)`
+		// Minimum execution time: 59_789_000 picoseconds.
+		Weight::from_parts(33_306_004, 8523)
+			// Standard Error: 2_430_431
+			.saturating_add(Weight::from_parts(38_324_023, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3216).saturating_mul(n.into()))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
@@ -315,7 +342,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::UndecidedDisputes` (r:1 w:1)
 	/// Proof: `Attestation::UndecidedDisputes` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:1 w:0)
-	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Sweep` (r:1 w:0)
@@ -354,10 +381,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn report_fault() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3064`
+		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 490_686_000 picoseconds.
-		Weight::from_parts(700_427_000, 26100)
+		// Minimum execution time: 460_702_000 picoseconds.
+		Weight::from_parts(536_084_000, 26100)
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().writes(26_u64))
 	}
@@ -381,8 +408,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 125_195_000 picoseconds.
-		Weight::from_parts(148_290_000, 4715)
+		// Minimum execution time: 109_902_000 picoseconds.
+		Weight::from_parts(133_367_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -436,8 +463,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 233_836_000 picoseconds.
-		Weight::from_parts(239_054_000, 19863)
+		// Minimum execution time: 250_632_000 picoseconds.
+		Weight::from_parts(353_814_000, 19863)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 	}
@@ -447,8 +474,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_361_000 picoseconds.
-		Weight::from_parts(8_102_000, 0)
+		// Minimum execution time: 6_990_000 picoseconds.
+		Weight::from_parts(7_982_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CommitWindows` (r:0 w:1)
+	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	fn set_commit_window() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4`
+		//  Estimated: `6012`
+		// Minimum execution time: 12_057_000 picoseconds.
+		Weight::from_parts(12_739_000, 6012)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Verifiers` (r:0 w:1)
@@ -458,10 +498,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_259_000 picoseconds.
-		Weight::from_parts(26_786_020, 0)
-			// Standard Error: 221_110
-			.saturating_add(Weight::from_parts(1_049_220, 0).saturating_mul(v.into()))
+		// Minimum execution time: 6_240_000 picoseconds.
+		Weight::from_parts(20_044_002, 0)
+			// Standard Error: 188_691
+			.saturating_add(Weight::from_parts(1_045_662, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -488,14 +528,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `f` is `[0, 8]`.
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1090 + f * (29 ±0) + n * (899 ±0)`
-		//  Estimated: `8318 + f * (226 ±75) + n * (3138 ±1)`
-		// Minimum execution time: 47_300_000 picoseconds.
-		Weight::from_parts(49_323_000, 8318)
-			// Standard Error: 4_145_300
-			.saturating_add(Weight::from_parts(66_950_380, 0).saturating_mul(n.into()))
-			// Standard Error: 262_229_460
-			.saturating_add(Weight::from_parts(430_341_931, 0).saturating_mul(f.into()))
+		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
+		//  Estimated: `8318 + f * (226 ±63) + n * (3505 ±1)`
+		// Minimum execution time: 46_058_000 picoseconds.
+		Weight::from_parts(985_880_147, 8318)
+			// Standard Error: 1_529_442
+			.saturating_add(Weight::from_parts(44_186_303, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -507,73 +545,77 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::TrackedMachines` (r:16 w:0)
+	/// Storage: `Attestation::TrackedMachines` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:256 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::MachinesOf` (r:257 w:0)
+	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Heartbeats` (r:256 w:0)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:4 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
-	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Machines` (r:16 w:0)
-	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::NextChallengeId` (r:1 w:1)
 	/// Proof: `Attestation::NextChallengeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::ChallengeSizes` (r:2 w:0)
+	/// Storage: `Attestation::ChallengeSizes` (r:1 w:0)
 	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
+	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
+	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::EpochEndsAt` (r:0 w:1)
 	/// Proof: `Attestation::EpochEndsAt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::Challenges` (r:0 w:16)
+	/// Storage: `Attestation::Challenges` (r:0 w:256)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 16]`.
+	/// The range of component `n` is `[0, 256]`.
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `747 + n * (222 ±0)`
-		//  Estimated: `10238 + n * (2625 ±44)`
-		// Minimum execution time: 45_588_000 picoseconds.
-		Weight::from_parts(214_036_530, 10238)
-			// Standard Error: 27_180_267
-			.saturating_add(Weight::from_parts(36_325_127, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+		//  Measured:  `1128 + n * (271 ±0)`
+		//  Estimated: `10171 + n * (3505 ±3)`
+		// Minimum execution time: 104_545_000 picoseconds.
+		Weight::from_parts(26_723_713, 10171)
+			// Standard Error: 651_841
+			.saturating_add(Weight::from_parts(30_879_995, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2625).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3505).saturating_mul(n.into()))
 	}
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
-	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::Challenges` (r:16 w:16)
+	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Challenges` (r:256 w:256)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::MachineScores` (r:16 w:16)
+	/// Storage: `Reputation::MachineScores` (r:256 w:256)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:5 w:0)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::ProviderScores` (r:16 w:16)
+	/// Storage: `Reputation::ProviderScores` (r:1 w:1)
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Machines` (r:16 w:0)
-	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Bonds` (r:16 w:16)
-	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
-	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
-	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:16)
+	/// Storage: `Attestation::PendingChallengeFaults` (r:256 w:256)
+	/// Proof: `Attestation::PendingChallengeFaults` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingChallengeFaults` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingChallengeFaults` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
+	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Slashes` (r:0 w:16)
-	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 16]`.
+	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1105 + n * (421 ±0)`
-		//  Estimated: `13545 + n * (3086 ±60)`
-		// Minimum execution time: 133_037_000 picoseconds.
-		Weight::from_parts(173_397_906, 13545)
-			// Standard Error: 2_969_350
-			.saturating_add(Weight::from_parts(84_119_977, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(14_u64))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
-			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3086).saturating_mul(n.into()))
+		//  Measured:  `373 + n * (136 ±0)`
+		//  Estimated: `6012 + n * (2627 ±2)`
+		// Minimum execution time: 43_375_000 picoseconds.
+		Weight::from_parts(43_915_000, 6012)
+			// Standard Error: 524_007
+			.saturating_add(Weight::from_parts(37_106_448, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(n.into()))
 	}
 }
 
@@ -595,8 +637,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 110_334_000 picoseconds.
-		Weight::from_parts(114_470_000, 4502)
+		// Minimum execution time: 116_422_000 picoseconds.
+		Weight::from_parts(139_576_000, 4502)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -610,10 +652,10 @@ impl WeightInfo for () {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn commit_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `946`
+		//  Measured:  `979`
 		//  Estimated: `3726`
-		// Minimum execution time: 89_012_000 picoseconds.
-		Weight::from_parts(94_349_000, 3726)
+		// Minimum execution time: 86_077_000 picoseconds.
+		Weight::from_parts(89_423_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -629,10 +671,10 @@ impl WeightInfo for () {
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `982`
+		//  Measured:  `1015`
 		//  Estimated: `6028`
-		// Minimum execution time: 1_171_895_000 picoseconds.
-		Weight::from_parts(1_321_607_000, 6028)
+		// Minimum execution time: 1_154_059_000 picoseconds.
+		Weight::from_parts(1_194_058_000, 6028)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -647,37 +689,31 @@ impl WeightInfo for () {
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
-	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:1 w:1)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:5 w:0)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::ProviderScores` (r:1 w:1)
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Bonds` (r:1 w:1)
-	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
-	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
-	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Heartbeats` (r:1 w:0)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::ChallengeOf` (r:0 w:1)
+	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Slashes` (r:0 w:1)
-	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1284 + v * (69 ±0)`
-		//  Estimated: `13545 + v * (1695 ±21)`
-		// Minimum execution time: 216_581_000 picoseconds.
-		Weight::from_parts(264_708_208, 13545)
-			// Standard Error: 775_285
-			.saturating_add(Weight::from_parts(1_693_691, 0).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(16_u64))
+		//  Measured:  `2149 + v * (69 ±0)`
+		//  Estimated: `6012 + v * (1695 ±21)`
+		// Minimum execution time: 179_857_000 picoseconds.
+		Weight::from_parts(231_414_384, 6012)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 1695).saturating_mul(v.into()))
 	}
@@ -697,8 +733,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 123_753_000 picoseconds.
-		Weight::from_parts(200_117_000, 4715)
+		// Minimum execution time: 102_752_000 picoseconds.
+		Weight::from_parts(104_504_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -716,8 +752,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 134_339_000 picoseconds.
-		Weight::from_parts(188_039_000, 4715)
+		// Minimum execution time: 99_277_000 picoseconds.
+		Weight::from_parts(100_169_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -738,10 +774,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 48_482_000 picoseconds.
-		Weight::from_parts(49_323_000, 19863)
-			// Standard Error: 2_804_428
-			.saturating_add(Weight::from_parts(37_058_798, 0).saturating_mul(n.into()))
+		// Minimum execution time: 29_343_000 picoseconds.
+		Weight::from_parts(29_614_000, 19863)
+			// Standard Error: 372_693
+			.saturating_add(Weight::from_parts(17_321_972, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -801,15 +837,46 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 212_054_000 picoseconds.
-		Weight::from_parts(54_702_427, 19863)
-			// Standard Error: 86_078_655
-			.saturating_add(Weight::from_parts(273_365_448, 0).saturating_mul(n.into()))
+		// Minimum execution time: 302_248_000 picoseconds.
+		Weight::from_parts(295_344_177, 19863)
+			// Standard Error: 14_290_080
+			.saturating_add(Weight::from_parts(186_623_558, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 			.saturating_add(ParityDbWeight::get().writes((16_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3725).saturating_mul(n.into()))
+	}
+	/// Storage: `Attestation::PendingChallengeFaults` (r:9 w:8)
+	/// Proof: `Attestation::PendingChallengeFaults` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingChallengeFaults` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingChallengeFaults` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:8 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Bonds` (r:8 w:8)
+	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
+	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
+	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
+	/// Storage: `ProviderStaking::Slashes` (r:0 w:8)
+	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 8]`.
+	fn report_challenge_faults(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `765 + n * (304 ±0)`
+		//  Estimated: `8523 + n * (3216 ±0)`
+		// Minimum execution time: 59_789_000 picoseconds.
+		Weight::from_parts(33_306_004, 8523)
+			// Standard Error: 2_430_431
+			.saturating_add(Weight::from_parts(38_324_023, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3216).saturating_mul(n.into()))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(1250), added: 3725, mode: `MaxEncodedLen`)
@@ -828,7 +895,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::UndecidedDisputes` (r:1 w:1)
 	/// Proof: `Attestation::UndecidedDisputes` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Heartbeats` (r:1 w:0)
-	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(669), added: 3144, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Sweep` (r:1 w:0)
@@ -867,10 +934,10 @@ impl WeightInfo for () {
 	/// Proof: `Leases::ClosedLeases` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn report_fault() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3064`
+		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 490_686_000 picoseconds.
-		Weight::from_parts(700_427_000, 26100)
+		// Minimum execution time: 460_702_000 picoseconds.
+		Weight::from_parts(536_084_000, 26100)
 			.saturating_add(ParityDbWeight::get().reads(35_u64))
 			.saturating_add(ParityDbWeight::get().writes(26_u64))
 	}
@@ -894,8 +961,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 125_195_000 picoseconds.
-		Weight::from_parts(148_290_000, 4715)
+		// Minimum execution time: 109_902_000 picoseconds.
+		Weight::from_parts(133_367_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -949,8 +1016,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 233_836_000 picoseconds.
-		Weight::from_parts(239_054_000, 19863)
+		// Minimum execution time: 250_632_000 picoseconds.
+		Weight::from_parts(353_814_000, 19863)
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
 	}
@@ -960,8 +1027,21 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_361_000 picoseconds.
-		Weight::from_parts(8_102_000, 0)
+		// Minimum execution time: 6_990_000 picoseconds.
+		Weight::from_parts(7_982_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CommitWindows` (r:0 w:1)
+	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	fn set_commit_window() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `4`
+		//  Estimated: `6012`
+		// Minimum execution time: 12_057_000 picoseconds.
+		Weight::from_parts(12_739_000, 6012)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Verifiers` (r:0 w:1)
@@ -971,10 +1051,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_259_000 picoseconds.
-		Weight::from_parts(26_786_020, 0)
-			// Standard Error: 221_110
-			.saturating_add(Weight::from_parts(1_049_220, 0).saturating_mul(v.into()))
+		// Minimum execution time: 6_240_000 picoseconds.
+		Weight::from_parts(20_044_002, 0)
+			// Standard Error: 188_691
+			.saturating_add(Weight::from_parts(1_045_662, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -1001,14 +1081,12 @@ impl WeightInfo for () {
 	/// The range of component `f` is `[0, 8]`.
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1090 + f * (29 ±0) + n * (899 ±0)`
-		//  Estimated: `8318 + f * (226 ±75) + n * (3138 ±1)`
-		// Minimum execution time: 47_300_000 picoseconds.
-		Weight::from_parts(49_323_000, 8318)
-			// Standard Error: 4_145_300
-			.saturating_add(Weight::from_parts(66_950_380, 0).saturating_mul(n.into()))
-			// Standard Error: 262_229_460
-			.saturating_add(Weight::from_parts(430_341_931, 0).saturating_mul(f.into()))
+		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
+		//  Estimated: `8318 + f * (226 ±63) + n * (3505 ±1)`
+		// Minimum execution time: 46_058_000 picoseconds.
+		Weight::from_parts(985_880_147, 8318)
+			// Standard Error: 1_529_442
+			.saturating_add(Weight::from_parts(44_186_303, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1020,72 +1098,76 @@ impl WeightInfo for () {
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::TrackedMachines` (r:16 w:0)
+	/// Storage: `Attestation::TrackedMachines` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:256 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::MachinesOf` (r:257 w:0)
+	/// Proof: `Marketplace::MachinesOf` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Heartbeats` (r:256 w:0)
+	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:4 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
-	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Machines` (r:16 w:0)
-	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::NextChallengeId` (r:1 w:1)
 	/// Proof: `Attestation::NextChallengeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::ChallengeSizes` (r:2 w:0)
+	/// Storage: `Attestation::ChallengeSizes` (r:1 w:0)
 	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
+	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
+	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::EpochEndsAt` (r:0 w:1)
 	/// Proof: `Attestation::EpochEndsAt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::Challenges` (r:0 w:16)
+	/// Storage: `Attestation::Challenges` (r:0 w:256)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 16]`.
+	/// The range of component `n` is `[0, 256]`.
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `747 + n * (222 ±0)`
-		//  Estimated: `10238 + n * (2625 ±44)`
-		// Minimum execution time: 45_588_000 picoseconds.
-		Weight::from_parts(214_036_530, 10238)
-			// Standard Error: 27_180_267
-			.saturating_add(Weight::from_parts(36_325_127, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+		//  Measured:  `1128 + n * (271 ±0)`
+		//  Estimated: `10171 + n * (3505 ±3)`
+		// Minimum execution time: 104_545_000 picoseconds.
+		Weight::from_parts(26_723_713, 10171)
+			// Standard Error: 651_841
+			.saturating_add(Weight::from_parts(30_879_995, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2625).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3505).saturating_mul(n.into()))
 	}
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
-	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::Challenges` (r:16 w:16)
+	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Challenges` (r:256 w:256)
 	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::MachineScores` (r:16 w:16)
+	/// Storage: `Reputation::MachineScores` (r:256 w:256)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:5 w:0)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::ProviderScores` (r:16 w:16)
+	/// Storage: `Reputation::ProviderScores` (r:1 w:1)
 	/// Proof: `Reputation::ProviderScores` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Machines` (r:16 w:0)
-	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Bonds` (r:16 w:16)
-	/// Proof: `ProviderStaking::Bonds` (`max_values`: None, `max_size`: Some(741), added: 3216, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::NextSlashId` (r:1 w:1)
-	/// Proof: `ProviderStaking::NextSlashId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::SlashSchedule` (r:1 w:1)
-	/// Proof: `ProviderStaking::SlashSchedule` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:16)
+	/// Storage: `Attestation::PendingChallengeFaults` (r:256 w:256)
+	/// Proof: `Attestation::PendingChallengeFaults` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CounterForPendingChallengeFaults` (r:1 w:1)
+	/// Proof: `Attestation::CounterForPendingChallengeFaults` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
+	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
-	/// Storage: `ProviderStaking::Slashes` (r:0 w:16)
-	/// Proof: `ProviderStaking::Slashes` (`max_values`: None, `max_size`: Some(3188), added: 5663, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 16]`.
+	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1105 + n * (421 ±0)`
-		//  Estimated: `13545 + n * (3086 ±60)`
-		// Minimum execution time: 133_037_000 picoseconds.
-		Weight::from_parts(173_397_906, 13545)
-			// Standard Error: 2_969_350
-			.saturating_add(Weight::from_parts(84_119_977, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(14_u64))
-			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(10_u64))
-			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3086).saturating_mul(n.into()))
+		//  Measured:  `373 + n * (136 ±0)`
+		//  Estimated: `6012 + n * (2627 ±2)`
+		// Minimum execution time: 43_375_000 picoseconds.
+		Weight::from_parts(43_915_000, 6012)
+			// Standard Error: 524_007
+			.saturating_add(Weight::from_parts(37_106_448, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(n.into()))
 	}
 }

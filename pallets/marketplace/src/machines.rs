@@ -236,6 +236,10 @@ impl<T: Config> MachineKeys<T::AccountId> for Pallet<T> {
 			vram_gib_per_gpu: record.spec.vram_gib_per_gpu,
 		})
 	}
+
+	fn machines_of(provider: &T::AccountId) -> alloc::vec::Vec<MachineId> {
+		MachinesOf::<T>::iter_key_prefix(provider).collect()
+	}
 }
 
 /// The price ceiling of the class benchmark machines are listed in: above any benchmark's

@@ -114,18 +114,23 @@ impl Telemetry {
 		blake2_256(&ids.encode())
 	}
 
+	/// Distinct GPUs reported and not lost: one GPU reported twice counts once.
+	pub fn usable_gpus(&self) -> u32 {
+		let mut ids: Vec<[u8; 16]> =
+			self.gpus.iter().filter(|gpu| !gpu.lost).map(|gpu| gpu.uuid_hash).collect();
+		ids.sort_unstable();
+		ids.dedup();
+		ids.len() as u32
+	}
+
 	/// Whether this agrees with a spec of `gpu_count` GPUs of `vram_gib` each: as many
 	/// distinct GPUs that are not lost (one GPU reported twice does not count twice), each
 	/// with at least 90% of the nominal memory where it was read (drivers report a little
 	/// less, and vendors count in GB), and a driver. A memory reading that failed is not held
 	/// against the GPU; a lost GPU is not counted.
 	pub fn matches_spec(&self, gpu_count: u32, vram_gib: u32) -> bool {
-		let mut ids: Vec<[u8; 16]> =
-			self.gpus.iter().filter(|gpu| !gpu.lost).map(|gpu| gpu.uuid_hash).collect();
-		ids.sort_unstable();
-		ids.dedup();
 		let least_mib = u64::from(vram_gib).saturating_mul(1024).saturating_mul(9) / 10;
-		ids.len() == gpu_count as usize
+		self.usable_gpus() == gpu_count
 			&& !self.driver_version.is_empty()
 			&& self
 				.gpus

@@ -314,6 +314,9 @@ pub struct AttestedMachine<AccountId> {
 pub trait MachineKeys<AccountId> {
 	/// The machine, if it is registered.
 	fn attested_machine(machine: MachineId) -> Option<AttestedMachine<AccountId>>;
+	/// Every machine `provider` registered, listed or not: at most the marketplace's
+	/// `MaxMachinesPerProvider`.
+	fn machines_of(provider: &AccountId) -> Vec<MachineId>;
 }
 
 /// The attestation pallet, as the leases pallet sees it: every lease's start must be attested

@@ -8,7 +8,7 @@ use sp_runtime::{
 	Perbill,
 };
 
-use super::parameters::dynamic_params::attestation;
+use super::{marketplace::MaxMachinesPerProvider, parameters::dynamic_params::attestation};
 use crate::{
 	BlockNumber, Hash, Leases, Marketplace, ProviderStaking, Reputation, Runtime, RuntimeCall,
 	RuntimeEvent, System, UncheckedExtrinsic,
@@ -54,7 +54,10 @@ impl pallet_attestation::Config for Runtime {
 	type ChallengePeriod = attestation::ChallengePeriod;
 	type CommitWindow = attestation::CommitWindow;
 	type RevealWindow = attestation::RevealWindow;
-	type MaxChallengesPerEpoch = ConstU32<16>;
+	type ChallengesPerEpoch = ConstU32<16>;
+	// A whole fleet is challenged in one block: room for the largest one after 15 machines.
+	type MaxChallengesPerEpoch = ConstU32<{ 16 - 1 + 256 }>;
+	type MaxMachinesPerProvider = MaxMachinesPerProvider;
 	type RevealedRowsPerChallenge = ConstU32<4>;
 	type DefaultChallengeSize = attestation::DefaultChallengeSize;
 	type MaxChallengeSize = ConstU32<{ gpux_primitives::attestation::MAX_CHALLENGE_SIZE }>;
@@ -108,6 +111,11 @@ impl pallet_attestation::benchmarking::BenchmarkHelper<AccountId> for BenchmarkH
 	fn listed_machine(key: gpux_primitives::WorkerKey) -> gpux_primitives::MachineId {
 		let machine = pallet_marketplace::NextMachineId::<Runtime>::get();
 		let provider: AccountId = frame_benchmarking::account("provider", machine as u32, 0);
+		super::provider_staking::bonded_machine_with_key(&provider, 8, key)
+	}
+
+	fn fleet_machine(key: gpux_primitives::WorkerKey) -> gpux_primitives::MachineId {
+		let provider: AccountId = frame_benchmarking::account("fleet", 0, 0);
 		super::provider_staking::bonded_machine_with_key(&provider, 8, key)
 	}
 
