@@ -159,6 +159,154 @@ pub fn verify_proof(
 	siblings.next().is_none() && &node == root
 }
 
+/// The int8 challenge (#15): integer work on the units that make GPUs fast, exact everywhere.
+///
+/// A challenge of `rows` × `rounds` starts from `rows` seeded rows of [`WIDTH`] int8 values
+/// (`X₀`) and one seeded [`WIDTH`]×[`WIDTH`] int8 matrix `B`, and applies `rounds` times
+/// `x ← σₜ(x·B)`: the product with int32 accumulation (exact: |x·b| ≤ 2¹⁴, so a sum of
+/// [`WIDTH`] stays below 2²⁴), then [`mix`] back to int8. It is a chain of int8 GEMMs
+/// `[rows × WIDTH]·[WIDTH × WIDTH]`, what tensor cores (IMMA) and CPUs' VNNI/AMX units do; the
+/// worker commits to the Merkle root of the final rows' hashes. Rows never mix, so a checker
+/// recomputes one row in `rounds` × [`WIDTH`]² multiply-adds, whatever `rows` is, and the
+/// prover's work is `rows` times that. [`mix`] is not linear, so rounds do not compose into
+/// one product (`x·Bᵗ`): each must be computed.
+pub mod rounds {
+	use super::{blake2_256, next, Hash32, Matrix};
+	use alloc::vec::Vec;
+
+	/// Values per row, and the side of `B`.
+	pub const WIDTH: usize = 1024;
+
+	/// Row `row` of the seeded int8 matrix `which` (`A` is `X₀`, `B` is `B`), [`WIDTH`]
+	/// values, eight from each splitmix64 step; each row has its own generator state.
+	pub fn seeded_row(seed: &Hash32, which: Matrix, row: u32) -> Vec<i8> {
+		let mut input = [0u8; 38];
+		input[..32].copy_from_slice(seed);
+		input[32] = which as u8;
+		input[33..37].copy_from_slice(&row.to_le_bytes());
+		// Tells these rows from the u32 challenge's, which hash 37 bytes.
+		input[37] = 8;
+		let digest = blake2_256(&input);
+		let mut state = u64::from_le_bytes(digest[..8].try_into().expect("8 of 32 bytes"));
+		let mut out = Vec::with_capacity(WIDTH);
+		while out.len() < WIDTH {
+			out.extend(next(&mut state).to_le_bytes().map(|b| b as i8));
+		}
+		out
+	}
+
+	/// `B`, row-major: row `p` is `b[p * WIDTH..(p + 1) * WIDTH]`.
+	pub fn seeded_b(seed: &Hash32) -> Vec<i8> {
+		(0..WIDTH as u32).flat_map(|p| seeded_row(seed, Matrix::B, p)).collect()
+	}
+
+	/// σₜ: an int32 sum back to int8, differently in each round. The top byte of a 32-bit
+	/// product depends on every bit of the sum through the carries, so it is not linear in
+	/// the sum modulo any power of two.
+	#[inline]
+	pub fn mix(sum: i32, round: u32) -> i8 {
+		let tweak = round.wrapping_mul(0x85EB_CA6B);
+		(((sum as u32) ^ tweak).wrapping_mul(0x9E37_79B1) >> 24) as u8 as i8
+	}
+
+	/// `x·B` for one row, exact in int32 (wrapping only as a guard: it cannot overflow).
+	pub fn row_times_b(x: &[i8], b: &[i8], out: &mut [i32]) {
+		out.iter_mut().for_each(|v| *v = 0);
+		for (xp, b_p) in x.iter().zip(b.chunks_exact(WIDTH)) {
+			let xp = i32::from(*xp);
+			if xp == 0 {
+				continue;
+			}
+			for (o, bpj) in out.iter_mut().zip(b_p) {
+				*o = o.wrapping_add(xp.wrapping_mul(i32::from(*bpj)));
+			}
+		}
+	}
+
+	/// Row `row` after `rounds` rounds, given `B`: what a checker recomputes, `rounds` ×
+	/// [`WIDTH`]² multiply-adds.
+	pub fn final_row(seed: &Hash32, b: &[i8], row: u32, rounds: u32) -> Vec<i8> {
+		let mut x = seeded_row(seed, Matrix::A, row);
+		let mut sums = alloc::vec![0i32; WIDTH];
+		for round in 0..rounds {
+			row_times_b(&x, b, &mut sums);
+			for (xj, sum) in x.iter_mut().zip(&sums) {
+				*xj = mix(*sum, round);
+			}
+		}
+		x
+	}
+
+	/// A final row's Merkle leaf: the hash of its bytes.
+	pub fn leaf(row: &[i8]) -> Hash32 {
+		let bytes: Vec<u8> = row.iter().map(|v| *v as u8).collect();
+		blake2_256(&bytes)
+	}
+
+	/// Every final row: the reference prover, `rows` × `rounds` × [`WIDTH`]² multiply-adds.
+	pub fn final_rows(seed: &Hash32, rows: u32, rounds: u32) -> Vec<Vec<i8>> {
+		let b = seeded_b(seed);
+		(0..rows).map(|row| final_row(seed, &b, row, rounds)).collect()
+	}
+
+	#[cfg(test)]
+	mod tests {
+		use super::*;
+
+		/// Rounds written out independently: a textbook product per round.
+		fn reference(seed: &Hash32, row: u32, rounds: u32) -> Vec<i8> {
+			let b: Vec<Vec<i8>> = (0..WIDTH as u32).map(|p| seeded_row(seed, Matrix::B, p)).collect();
+			let mut x = seeded_row(seed, Matrix::A, row);
+			for round in 0..rounds {
+				x = (0..WIDTH)
+					.map(|j| {
+						let sum: i64 = (0..WIDTH).map(|p| i64::from(x[p]) * i64::from(b[p][j])).sum();
+						assert!(sum.unsigned_abs() < 1 << 31, "int32 holds every sum");
+						mix(sum as i32, round)
+					})
+					.collect();
+			}
+			x
+		}
+
+		#[test]
+		fn rows_match_the_textbook_rounds() {
+			let seed = [3; 32];
+			let b = seeded_b(&seed);
+			for rounds in [0, 1, 3] {
+				assert_eq!(final_row(&seed, &b, 5, rounds), reference(&seed, 5, rounds));
+			}
+		}
+
+		#[test]
+		fn rounds_depend_on_seed_row_and_round_count() {
+			let (seed, b) = ([4; 32], seeded_b(&[4; 32]));
+			assert_ne!(final_row(&seed, &b, 0, 2), final_row(&seed, &b, 1, 2));
+			assert_ne!(final_row(&seed, &b, 0, 2), final_row(&seed, &b, 0, 3));
+			assert_ne!(seeded_row(&seed, Matrix::A, 0), seeded_row(&[5; 32], Matrix::A, 0));
+			assert_ne!(seeded_row(&seed, Matrix::A, 0), seeded_row(&seed, Matrix::B, 0));
+		}
+
+		#[test]
+		fn mix_is_not_linear_and_differs_by_round() {
+			// Linear maps modulo 256 would send a + b to mix(a) + mix(b).
+			let additive = (0..1000).all(|v: i32| {
+				mix(v.wrapping_add(977), 0) == mix(v, 0).wrapping_add(mix(977, 0)).wrapping_sub(mix(0, 0))
+			});
+			assert!(!additive);
+			assert!((0..64).any(|v| mix(v, 0) != mix(v, 1)));
+		}
+
+		#[test]
+		fn a_flipped_bit_changes_the_leaf() {
+			let row = final_rows(&[6; 32], 1, 1).remove(0);
+			let mut flipped = row.clone();
+			flipped[17] ^= 1;
+			assert_ne!(leaf(&row), leaf(&flipped));
+		}
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

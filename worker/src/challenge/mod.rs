@@ -4,6 +4,7 @@
 
 mod cpu;
 mod gpu;
+pub mod rounds;
 
 pub use cpu::CpuSolver;
 pub use gpu::GpuSolver;
