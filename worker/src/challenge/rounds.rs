@@ -162,6 +162,8 @@ mod vnni {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod vnni {
+	/// # Safety
+	/// Never called: VNNI is only detected on x86-64.
 	pub unsafe fn run_rounds(_: &mut [i8], _: &super::Packed, _: u32) {
 		unreachable!("only called where x86-64 VNNI was detected")
 	}
