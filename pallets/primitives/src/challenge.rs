@@ -211,7 +211,8 @@ pub mod rounds {
 
 	/// `x·B` for one row, exact in int32 (wrapping only as a guard: it cannot overflow).
 	pub fn row_times_b(x: &[i8], b: &[i8], out: &mut [i32]) {
-		out.iter_mut().for_each(|v| *v = 0);
+		debug_assert!(x.len() == WIDTH && b.len() == WIDTH * WIDTH && out.len() == WIDTH);
+		out.fill(0);
 		for (xp, b_p) in x.iter().zip(b.chunks_exact(WIDTH)) {
 			let xp = i32::from(*xp);
 			if xp == 0 {
@@ -295,6 +296,9 @@ pub mod rounds {
 			});
 			assert!(!additive);
 			assert!((0..64).any(|v| mix(v, 0) != mix(v, 1)));
+			// The high bits of a sum matter, not only its low byte (which would compose).
+			let high = (0..256).filter(|v| mix(v + (1 << 23), 0) != mix(*v, 0)).count();
+			assert!(high > 200, "{high}");
 		}
 
 		#[test]

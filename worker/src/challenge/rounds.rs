@@ -8,9 +8,13 @@
 // reports the features (checked before every call), and reads and writes only inside the
 // slices it is given (the bounds below).
 #![allow(unsafe_code)]
+// Used by its tests and the throughput measurement until part 2 of #15 makes it the solver.
+#![cfg_attr(not(test), allow(dead_code))]
 
+#[cfg(target_arch = "x86_64")]
+use gpux_primitives::challenge::rounds::mix;
 use gpux_primitives::challenge::{
-	rounds::{final_row, leaf, mix, seeded_b, seeded_row, WIDTH},
+	rounds::{final_row, leaf, seeded_b, seeded_row, WIDTH},
 	Hash32, Matrix,
 };
 
@@ -21,16 +25,25 @@ const BLOCK: usize = 4;
 /// threads (at least one).
 pub fn leaves(seed: &Hash32, rows: u32, rounds: u32, threads: usize) -> Vec<Hash32> {
 	let b = seeded_b(seed);
-	let packed = Packed::new(&b);
+	leaves_with(seed, &b, &Packed::new(&b), rows, rounds, threads)
+}
+
+/// `leaves`, given `B` and its packing.
+fn leaves_with(
+	seed: &Hash32,
+	b: &[i8],
+	packed: &Packed,
+	rows: u32,
+	rounds: u32,
+	threads: usize,
+) -> Vec<Hash32> {
 	let rows: Vec<u32> = (0..rows).collect();
-	let per_thread = rows.len().div_ceil(threads.max(1)).max(1);
+	// Whole blocks per thread: only the last thread may have rows for the reference.
+	let per_thread = rows.len().div_ceil(threads.max(1)).next_multiple_of(BLOCK).max(BLOCK);
 	std::thread::scope(|scope| {
 		let handles: Vec<_> = rows
 			.chunks(per_thread)
-			.map(|chunk| {
-				let (b, packed) = (&b, &packed);
-				scope.spawn(move || chunk_leaves(seed, b, packed, chunk, rounds))
-			})
+			.map(|chunk| scope.spawn(move || chunk_leaves(seed, b, packed, chunk, rounds)))
 			.collect();
 		handles
 			.into_iter()
@@ -180,7 +193,36 @@ mod tests {
 		// 9 rows: two VNNI blocks (where the CPU has it) and one row by the reference.
 		let expected: Vec<Hash32> = (0..9).map(|row| leaf(&final_row(&seed, &b, row, 3))).collect();
 		assert_eq!(leaves(&seed, 9, 3, 1), expected);
-		assert_eq!(leaves(&seed, 9, 3, 4), expected, "rows split across threads");
+		// Two threads: 8 rows (two blocks) and 1.
+		assert_eq!(leaves(&seed, 9, 3, 2), expected, "rows split across threads");
+	}
+
+	/// What `vpdpbusd` computes over the packed layout, in plain Rust: the layout and the
+	/// unsigned offset are checked on every CPU, with or without VNNI.
+	#[test]
+	fn the_packed_layout_and_offset_give_the_product() {
+		let seed = [12; 32];
+		let b = seeded_b(&seed);
+		let packed = Packed::new(&b);
+		let x = seeded_row(&seed, Matrix::A, 3);
+		let mut expected = vec![0i32; WIDTH];
+		gpux_primitives::challenge::rounds::row_times_b(&x, &b, &mut expected);
+		let lanes: Vec<i32> = (0..WIDTH)
+			.map(|j| {
+				let sum: i32 = (0..WIDTH / 4)
+					.map(|g| {
+						(0..4)
+							.map(|q| {
+								let unsigned = i32::from((x[4 * g + q] as u8) ^ 0x80);
+								unsigned * i32::from(packed.bytes[(g * WIDTH + j) * 4 + q])
+							})
+							.sum::<i32>()
+					})
+					.sum();
+				sum - packed.offsets[j]
+			})
+			.collect();
+		assert_eq!(lanes, expected);
 	}
 
 	/// The CPU side of the class table in docs/attestation.md: int8 operations per second on
@@ -190,13 +232,14 @@ mod tests {
 	#[ignore]
 	fn rounds_throughput() {
 		let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-		let (rows, rounds) = (256u32, 32u32);
+		let (rows, rounds) = ((threads * 64 * BLOCK) as u32, 32u32);
 		let ops = 2.0 * f64::from(rows) * f64::from(rounds) * (WIDTH * WIDTH) as f64;
+		let b = seeded_b(&[1; 32]);
+		let packed = Packed::new(&b);
 		let started = std::time::Instant::now();
-		let leaves = leaves(&[1; 32], rows, rounds, threads);
+		let leaves = leaves_with(&[1; 32], &b, &packed, rows, rounds, threads);
 		let secs = started.elapsed().as_secs_f64();
 		assert_eq!(leaves.len(), rows as usize);
-		let b = seeded_b(&[1; 32]);
 		let started = std::time::Instant::now();
 		let row = final_row(&[1; 32], &b, 0, rounds);
 		let check = started.elapsed().as_secs_f64();
