@@ -256,12 +256,14 @@ pub mod rounds {
 
 		/// Rounds written out independently: a textbook product per round.
 		fn reference(seed: &Hash32, row: u32, rounds: u32) -> Vec<i8> {
-			let b: Vec<Vec<i8>> = (0..WIDTH as u32).map(|p| seeded_row(seed, Matrix::B, p)).collect();
+			let b: Vec<Vec<i8>> =
+				(0..WIDTH as u32).map(|p| seeded_row(seed, Matrix::B, p)).collect();
 			let mut x = seeded_row(seed, Matrix::A, row);
 			for round in 0..rounds {
 				x = (0..WIDTH)
 					.map(|j| {
-						let sum: i64 = (0..WIDTH).map(|p| i64::from(x[p]) * i64::from(b[p][j])).sum();
+						let sum: i64 =
+							(0..WIDTH).map(|p| i64::from(x[p]) * i64::from(b[p][j])).sum();
 						assert!(sum.unsigned_abs() < 1 << 31, "int32 holds every sum");
 						mix(sum as i32, round)
 					})
@@ -292,13 +294,29 @@ pub mod rounds {
 		fn mix_is_not_linear_and_differs_by_round() {
 			// Linear maps modulo 256 would send a + b to mix(a) + mix(b).
 			let additive = (0..1000).all(|v: i32| {
-				mix(v.wrapping_add(977), 0) == mix(v, 0).wrapping_add(mix(977, 0)).wrapping_sub(mix(0, 0))
+				mix(v.wrapping_add(977), 0)
+					== mix(v, 0).wrapping_add(mix(977, 0)).wrapping_sub(mix(0, 0))
 			});
 			assert!(!additive);
 			assert!((0..64).any(|v| mix(v, 0) != mix(v, 1)));
 			// The high bits of a sum matter, not only its low byte (which would compose).
 			let high = (0..256).filter(|v| mix(v + (1 << 23), 0) != mix(*v, 0)).count();
 			assert!(high > 200, "{high}");
+		}
+
+		/// Pinned: a change to the seeding, σ or the leaf breaks every worker, GPU kernel and
+		/// validator in the field at once.
+		#[test]
+		fn the_answer_never_changes() {
+			let row = final_rows(&[0; 32], 1, 2).remove(0);
+			assert_eq!(row[..8], [47, -13, 46, 111, -63, -51, 96, 75]);
+			assert_eq!(
+				leaf(&row),
+				[
+					77, 131, 53, 105, 1, 102, 126, 156, 76, 182, 251, 52, 10, 100, 169, 135, 198,
+					145, 119, 102, 120, 105, 32, 62, 131, 113, 228, 142, 69, 51, 10, 35
+				]
+			);
 		}
 
 		#[test]

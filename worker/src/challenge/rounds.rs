@@ -151,7 +151,7 @@ mod vnni {
 					for (r, acc_r) in acc.iter_mut().enumerate() {
 						// In bounds: r·WIDTH + 4g + 4 ≤ BLOCK·WIDTH.
 						let four = core::ptr::read_unaligned(
-							unsigned.as_ptr().add(r * WIDTH + 4 * g) as *const i32
+							unsigned.as_ptr().add(r * WIDTH + 4 * g) as *const i32,
 						);
 						let x = _mm512_set1_epi32(four);
 						for (a, bc) in acc_r.iter_mut().zip(&b) {
