@@ -520,6 +520,24 @@ mod benchmarks {
 		assert!(OpenChallenges::<T>::get().is_empty());
 	}
 
+	/// What a verifier pays for one revealed row of the int8 challenge (#15 part 2): 32
+	/// rounds of a 1,024-wide row by a 1,024² `B`, in the runtime's wasm. (A measurement for
+	/// docs/attestation.md; no call is charged by it.)
+	#[benchmark]
+	fn check_int8_row() {
+		use gpux_primitives::challenge::rounds::{final_row, seeded_b};
+		let seed = [5u8; 32];
+		let row;
+
+		#[block]
+		{
+			let b = seeded_b(&seed);
+			row = final_row(&seed, &b, 0, 32);
+		}
+
+		assert_eq!(row.len(), gpux_primitives::challenge::rounds::WIDTH);
+	}
+
 	impl_benchmark_test_suite!(
 		Pallet,
 		crate::mock::ExtBuilder.build_with_keystore(),

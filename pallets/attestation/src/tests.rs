@@ -1657,6 +1657,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"check_lease_starts" => <() as WeightInfo>::check_lease_starts(n),
 				"report_abandons" => <() as WeightInfo>::report_abandons(n),
 				"report_fault" => <() as WeightInfo>::report_fault(),
+				"check_int8_row" => <() as WeightInfo>::check_int8_row(),
 				_ => return None,
 			})
 		},
