@@ -8,8 +8,8 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	attestation::{drawn_rows, verdict_message, RevealedRows, WorkerStatement},
 	challenge::Hash32,
-	ChallengeId, FaultKind, FaultReporter, GpuClassId, LeaseRegistry, MachineId, MachineKeys,
-	ReputationFeed, VerifierId, VerifierSignature,
+	ChallengeId, FaultKind, FaultReporter, GpuClassId, MachineId, MachineKeys, ReputationFeed,
+	VerifierId, VerifierSignature,
 };
 use sp_core::sr25519;
 use sp_crypto_hashing::blake2_256;
@@ -258,7 +258,7 @@ impl<T: Config> Pallet<T> {
 	fn check_gpus_behind_pass(id: ChallengeId, record: &ChallengeRecordOf<T>) {
 		let machine = record.machine;
 		let Some(info) = T::Machines::attested_machine(machine) else { return };
-		if !info.listed && T::Leases::open_leases_on(machine) == 0 {
+		if !Self::serves(machine, &info) {
 			return;
 		}
 		let Some(beat) = Heartbeats::<T>::get(machine)

@@ -540,16 +540,8 @@ mod challenges {
 	fn second_fleet(count: u64) -> Vec<MachineId> {
 		(10..10 + count)
 			.inspect(|id| {
-				put_machine(
-					*id,
-					FakeMachine {
-						provider: SECOND_PROVIDER,
-						key: sp_core::Pair::public(&worker(*id as u8)).0,
-						class: 0,
-						gpus: 1,
-						listed: true,
-					},
-				);
+				listed_machine(*id);
+				edit_machine(*id, |m| m.provider = SECOND_PROVIDER);
 				watched_machine(*id);
 			})
 			.collect()

@@ -17,6 +17,9 @@ use crate::{
 #[cfg(feature = "runtime-benchmarks")]
 use crate::AccountId;
 
+/// Machines challenged per epoch (whole fleets: the last one drawn may take it past this).
+const CHALLENGES_PER_EPOCH: u32 = 16;
+
 parameter_types! {
 	/// The sweep checks 500 machines a block: 5,000 machines within one window.
 	pub const MaxChecksPerBlock: u32 = 500;
@@ -54,9 +57,10 @@ impl pallet_attestation::Config for Runtime {
 	type ChallengePeriod = attestation::ChallengePeriod;
 	type CommitWindow = attestation::CommitWindow;
 	type RevealWindow = attestation::RevealWindow;
-	type ChallengesPerEpoch = ConstU32<16>;
+	type ChallengesPerEpoch = ConstU32<CHALLENGES_PER_EPOCH>;
 	// A whole fleet is challenged in one block: room for the largest one after 15 machines.
-	type MaxChallengesPerEpoch = ConstU32<{ 16 - 1 + 256 }>;
+	type MaxChallengesPerEpoch =
+		ConstU32<{ CHALLENGES_PER_EPOCH - 1 + MaxMachinesPerProvider::get() }>;
 	type MaxMachinesPerProvider = MaxMachinesPerProvider;
 	type RevealedRowsPerChallenge = ConstU32<4>;
 	type DefaultChallengeSize = attestation::DefaultChallengeSize;
