@@ -13,6 +13,7 @@ pub type Unreleased = (
 	pallet_attestation::migrations::MigrateV1ToV2<crate::Runtime>,
 	pallet_attestation::migrations::MigrateV2ToV3<crate::Runtime>,
 	pallet_attestation::migrations::MigrateV3ToV4<crate::Runtime>,
+	pallet_attestation::migrations::MigrateV4ToV5<crate::Runtime>,
 );
 
 /// Migrations run on every upgrade.

@@ -11,9 +11,11 @@ use frame_support::{
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use gpux_primitives::{
 	attestation::{
-		commit_rows, reveal_rows, verdict_message, AccessMethod, Endpoint, Telemetry,
-		WorkerStatement,
+		verdict_message, AccessMethod, ChallengeSize, Endpoint, RevealedRow, RevealedRows,
+		Telemetry, WorkerStatement, MAX_CHALLENGE_ROUNDS, MAX_CHALLENGE_ROWS, MAX_PROOF_DEPTH,
+		ROW_WIDTH,
 	},
+	challenge::{rounds::leaf, Hash32},
 	ChallengeId, FaultKind, LeaseDisputes, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
 };
 use sp_core::{crypto::KeyTypeId, sr25519};
@@ -90,12 +92,42 @@ fn heartbeating<T: Config>(make: fn(WorkerKey) -> MachineId) -> (MachineId, sr25
 	(machine, key)
 }
 
-/// A challenge on a tracked machine, issued at the next epoch start; its rows are zeros (the
-/// chain checks the commitment, not the product) at the largest size.
+/// The largest challenge size: its proofs are the deepest the chain checks.
+const LARGEST: ChallengeSize =
+	ChallengeSize { rows: MAX_CHALLENGE_ROWS, rounds: MAX_CHALLENGE_ROUNDS };
+
+/// The Merkle tree of `MAX_CHALLENGE_ROWS` (2^`MAX_PROOF_DEPTH`) final rows of zeros (the chain
+/// checks the commitment, not the rows): every leaf is equal, so each level is one repeated
+/// node, and the root and a full-depth proof (the same for every row) come without the leaves.
+fn zero_tree() -> (Hash32, Vec<Hash32>) {
+	let mut node = leaf(&[0i8; ROW_WIDTH as usize]);
+	let mut proof = Vec::new();
+	for _ in 0..MAX_PROOF_DEPTH {
+		proof.push(node);
+		node = sp_io::hashing::blake2_256(&[node, node].concat());
+	}
+	(node, proof)
+}
+
+/// The zero rows `indices` of the largest challenge, with their full-depth proofs.
+fn zero_reveal(indices: &[u32]) -> RevealedRows {
+	let proof = zero_tree().1;
+	let rows: Vec<RevealedRow> = indices
+		.iter()
+		.map(|index| RevealedRow {
+			index: *index,
+			values: vec![0i8; ROW_WIDTH as usize].try_into().expect("one row"),
+			proof: proof.clone().try_into().expect("MAX_PROOF_DEPTH siblings"),
+		})
+		.collect();
+	rows.try_into().expect("at most MAX_REVEALED_ROWS")
+}
+
+/// A challenge on a tracked machine, issued at the next epoch start, at the largest size.
 fn issued_challenge<T: Config>() -> (ChallengeId, MachineId, sr25519::Public) {
 	let (machine, key) = tracked_machine::<T>();
 	let class = T::Machines::attested_machine(machine).expect("machine exists").gpu_class;
-	Pallet::<T>::do_set_challenge_size(class, T::MaxChallengeSize::get()).expect("size valid");
+	Pallet::<T>::do_set_challenge_size(class, LARGEST).expect("size valid");
 	let start = T::ChallengePeriod::get();
 	frame_system::Pallet::<T>::set_block_number(start);
 	Pallet::<T>::issue_challenges(start);
@@ -103,28 +135,22 @@ fn issued_challenge<T: Config>() -> (ChallengeId, MachineId, sr25519::Public) {
 	(challenge, machine, key)
 }
 
-fn zero_rows<T: Config>() -> Vec<Vec<u32>> {
-	let n = T::MaxChallengeSize::get() as usize;
-	vec![vec![0u32; n]; n]
-}
-
 /// A committed challenge, one block later so its rows are drawn.
-fn committed_challenge<T: Config>() -> (ChallengeId, sr25519::Public, Vec<Vec<u32>>) {
+fn committed_challenge<T: Config>() -> (ChallengeId, sr25519::Public) {
 	let (challenge, _, key) = issued_challenge::<T>();
-	let rows = zero_rows::<T>();
-	let root = commit_rows(&rows);
+	let root = zero_tree().0;
 	let signature = sign::<T>(&key, &WorkerStatement::ChallengeCommitted { challenge, root });
 	Pallet::<T>::do_commit_challenge(challenge, root, &signature).expect("commit accepted");
 	let next = frame_system::Pallet::<T>::block_number() + One::one();
 	frame_system::Pallet::<T>::set_block_number(next);
-	(challenge, key, rows)
+	(challenge, key)
 }
 
 fn revealed_challenge<T: Config>() -> ChallengeId {
-	let (challenge, key, rows) = committed_challenge::<T>();
+	let (challenge, key) = committed_challenge::<T>();
 	let record = Challenges::<T>::get(challenge).expect("challenge exists");
 	let drawn = Pallet::<T>::rows_to_reveal(&record).expect("rows drawn");
-	let revealed = reveal_rows(&rows, &drawn).expect("rows exist");
+	let revealed = zero_reveal(&drawn);
 	let signature = sign::<T>(&key, &WorkerStatement::revealed(challenge, &revealed));
 	Pallet::<T>::do_reveal_challenge(challenge, revealed, &signature).expect("reveal accepted");
 	challenge
@@ -208,10 +234,10 @@ mod benchmarks {
 
 	#[benchmark]
 	fn reveal_challenge() {
-		let (challenge, key, rows) = committed_challenge::<T>();
+		let (challenge, key) = committed_challenge::<T>();
 		let record = Challenges::<T>::get(challenge).expect("challenge exists");
 		let drawn = Pallet::<T>::rows_to_reveal(&record).expect("rows drawn");
-		let revealed = reveal_rows(&rows, &drawn).expect("rows exist");
+		let revealed = zero_reveal(&drawn);
 		let signature = sign::<T>(&key, &WorkerStatement::revealed(challenge, &revealed));
 
 		let call = Call::<T>::reveal_challenge { challenge, rows: revealed, signature };
@@ -412,9 +438,9 @@ mod benchmarks {
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 3, T::MaxChallengeSize::get());
+		_(origin as T::RuntimeOrigin, 3, LARGEST);
 
-		assert_eq!(ChallengeSizes::<T>::get(3), Some(T::MaxChallengeSize::get()));
+		assert_eq!(ChallengeSizes::<T>::get(3), Some(LARGEST));
 		Ok(())
 	}
 

@@ -6,7 +6,7 @@ use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	attestation::{drawn_rows, verdict_message, RevealedRows, WorkerStatement},
+	attestation::{drawn_rows, verdict_message, ChallengeSize, RevealedRows, WorkerStatement},
 	challenge::Hash32,
 	ChallengeId, FaultKind, FaultReporter, GpuClassId, MachineId, MachineKeys, ReputationFeed,
 	VerifierId, VerifierSignature,
@@ -75,7 +75,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The matrix side of a GPU class's challenges.
-	pub fn challenge_size(class: GpuClassId) -> u32 {
+	pub fn challenge_size(class: GpuClassId) -> ChallengeSize {
 		ChallengeSizes::<T>::get(class).unwrap_or_else(T::DefaultChallengeSize::get)
 	}
 
@@ -153,7 +153,7 @@ impl<T: Config> Pallet<T> {
 				provider: info.provider,
 				seed,
 				size,
-				rows: T::RevealedRowsPerChallenge::get().min(size),
+				rows: T::RevealedRowsPerChallenge::get().min(size.rows),
 				issued_at: now,
 				commit_by,
 				reveal_by,
@@ -332,7 +332,7 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let hash = frame_system::Pallet::<T>::block_hash(at);
-		Some(drawn_rows(&record.seed, hash.as_ref(), record.size, record.rows))
+		Some(drawn_rows(&record.seed, hash.as_ref(), record.size.rows, record.rows))
 	}
 
 	/// Every check a reveal must pass.
@@ -351,7 +351,10 @@ impl<T: Config> Pallet<T> {
 		let drawn = Self::rows_to_reveal(&record).ok_or(Error::<T>::RevealTooEarly)?;
 		ensure!(rows.iter().map(|r| r.index).eq(drawn.iter().copied()), Error::<T>::WrongRows);
 		if checks.signatures() {
-			ensure!(rows.iter().all(|r| r.proves(&root, record.size)), Error::<T>::RevealMismatch);
+			ensure!(
+				rows.iter().all(|r| r.proves(&root, record.size.rows)),
+				Error::<T>::RevealMismatch
+			);
 			let statement = WorkerStatement::revealed(challenge, rows);
 			Self::signed_by_machine(&record, &statement, signature, checks)?;
 		}
@@ -429,8 +432,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_set_challenge_size(gpu_class: GpuClassId, size: u32) -> DispatchResult {
-		ensure!(size > 0 && size <= T::MaxChallengeSize::get(), Error::<T>::InvalidChallengeSize);
+	pub(crate) fn do_set_challenge_size(
+		gpu_class: GpuClassId,
+		size: ChallengeSize,
+	) -> DispatchResult {
+		ensure!(size.is_valid(), Error::<T>::InvalidChallengeSize);
 		ChallengeSizes::<T>::insert(gpu_class, size);
 		Self::deposit_event(Event::ChallengeSizeSet { gpu_class, size });
 		Ok(())

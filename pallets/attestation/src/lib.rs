@@ -37,7 +37,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		attestation::{Endpoint, RevealedRows, Telemetry, MAX_CHALLENGE_SIZE, MAX_REVEALED_ROWS},
+		attestation::{ChallengeSize, Endpoint, RevealedRows, Telemetry, MAX_REVEALED_ROWS},
 		challenge::Hash32,
 		Balance, ChallengeId, FaultKind, FaultReporter, GpuClassId, LeaseDisputes, LeaseId,
 		LeaseRegistry, MachineId, MachineKeys, RenterDeposits, ReputationFeed, VerifierId,
@@ -52,7 +52,7 @@ pub mod pallet {
 	/// Layout 4: each challenged machine's open challenge is indexed (`ChallengeOf`,
 	/// `migrations::MigrateV3ToV4`). A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -125,13 +125,9 @@ pub mod pallet {
 		/// Rows each challenge reveals (at most `MAX_REVEALED_ROWS`).
 		#[pallet::constant]
 		type RevealedRowsPerChallenge: Get<u32>;
-		/// Matrix side of GPU classes without their own size.
+		/// The challenge size of GPU classes without their own.
 		#[pallet::constant]
-		type DefaultChallengeSize: Get<u32>;
-		/// Largest matrix side governance may set (at most `MAX_CHALLENGE_SIZE`): verifiers
-		/// spend O(n²) per row.
-		#[pallet::constant]
-		type MaxChallengeSize: Get<u32>;
+		type DefaultChallengeSize: Get<ChallengeSize>;
 		/// Most verifiers (validators' `gpux` keys).
 		#[pallet::constant]
 		type MaxVerifiers: Get<u32>;
@@ -233,9 +229,9 @@ pub mod pallet {
 	pub type Verdicts<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ChallengeId, Blake2_128Concat, VerifierId, bool>;
 
-	/// Matrix side by GPU class, where governance set one.
+	/// Challenge size (rows and rounds) by GPU class, where governance set one.
 	#[pallet::storage]
-	pub type ChallengeSizes<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
+	pub type ChallengeSizes<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, ChallengeSize>;
 
 	/// Blocks after issue within which a GPU class's challenges must be committed, where
 	/// governance set them (`CommitWindow` otherwise).
@@ -305,8 +301,8 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// The validators' `gpux` keys.
 		pub verifiers: alloc::vec::Vec<VerifierId>,
-		/// Matrix side per GPU class.
-		pub challenge_sizes: alloc::vec::Vec<(GpuClassId, u32)>,
+		/// Challenge size per GPU class.
+		pub challenge_sizes: alloc::vec::Vec<(GpuClassId, ChallengeSize)>,
 		/// Commit window per GPU class, blocks.
 		pub commit_windows: alloc::vec::Vec<(GpuClassId, u32)>,
 		#[serde(skip)]
@@ -360,13 +356,14 @@ pub mod pallet {
 		/// A machine stopped being watched: it left the market or has nothing listed or
 		/// leased.
 		MachineUntracked { machine: MachineId },
-		/// A machine must prove its GPU: compute the product seeded by `seed` of side `size`,
-		/// commit its rows' Merkle root by `commit_by`, reveal the drawn rows by `reveal_by`.
+		/// A machine must prove its GPU: take the `size.rows` int8 rows seeded by `seed`
+		/// through `size.rounds` rounds, commit the Merkle root of the final rows' hashes by
+		/// `commit_by`, reveal the drawn rows by `reveal_by`.
 		ChallengeIssued {
 			challenge: ChallengeId,
 			machine: MachineId,
 			seed: Hash32,
-			size: u32,
+			size: ChallengeSize,
 			commit_by: BlockNumberFor<T>,
 			reveal_by: BlockNumberFor<T>,
 		},
@@ -399,7 +396,7 @@ pub mod pallet {
 		/// Governance resolved a dispute: `upheld` refunded the renter `refunded`.
 		DisputeResolved { lease: LeaseId, upheld: bool, refunded: Balance },
 		/// Governance set a GPU class's challenge size.
-		ChallengeSizeSet { gpu_class: GpuClassId, size: u32 },
+		ChallengeSizeSet { gpu_class: GpuClassId, size: ChallengeSize },
 		/// Governance set a GPU class's commit window: its challenges issued from now on must
 		/// be committed within `blocks` (`None`: the runtime's `CommitWindow`).
 		CommitWindowSet { gpu_class: GpuClassId, blocks: Option<u32> },
@@ -471,7 +468,8 @@ pub mod pallet {
 		NoDispute,
 		/// A renter cannot report this kind: the chain finds failed challenges itself.
 		NotReportable,
-		/// The challenge size is zero or above `MaxChallengeSize`.
+		/// The challenge's rows or rounds are zero or above `MAX_CHALLENGE_ROWS` or
+		/// `MAX_CHALLENGE_ROUNDS`.
 		InvalidChallengeSize,
 		/// A verifier key appears twice.
 		DuplicateVerifier,
@@ -524,10 +522,7 @@ pub mod pallet {
 						+ T::MaxMachinesPerProvider::get(),
 				"the last fleet drawn must fit in the epoch's challenges"
 			);
-			let max_size = T::MaxChallengeSize::get();
-			assert!(max_size > 0 && max_size <= MAX_CHALLENGE_SIZE, "challenge size too large");
-			let default_size = T::DefaultChallengeSize::get();
-			assert!(default_size > 0 && default_size <= max_size, "default size out of range");
+			assert!(T::DefaultChallengeSize::get().is_valid(), "default size out of range");
 			let period: u64 = T::ChallengePeriod::get().saturated_into();
 			let commit: u64 = T::CommitWindow::get().saturated_into();
 			let reveal: u64 = T::RevealWindow::get().saturated_into();
@@ -701,15 +696,18 @@ pub mod pallet {
 			Self::do_resolve_dispute(lease, upheld)
 		}
 
-		/// Set the matrix side challenges of a GPU class use.
+		/// Set the size of a GPU class's challenges, chosen from the class's published integer
+		/// throughput with its commit window (docs/attestation.md). Challenges already issued
+		/// keep theirs.
 		///
 		/// - `origin`: `GovernanceOrigin`.
-		/// - `size`: 1 to `MaxChallengeSize`.
+		/// - `size.rows`: 1 to `MAX_CHALLENGE_ROWS` (2²⁴); `size.rounds`: 1 to
+		///   `MAX_CHALLENGE_ROUNDS` (1,024), which bounds what a verifier spends per row.
 		#[pallet::call_index(8)]
 		pub fn set_challenge_size(
 			origin: OriginFor<T>,
 			gpu_class: GpuClassId,
-			size: u32,
+			size: ChallengeSize,
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_challenge_size(gpu_class, size)

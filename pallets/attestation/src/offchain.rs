@@ -1,10 +1,11 @@
-//! The validators' offchain worker: recompute every revealed row (O(n²) each) and submit a
-//! verdict signed with the node's `gpux` key, if that key is in the verifier set.
+//! The validators' offchain worker: recompute every revealed row (`rounds` × 1,024²
+//! multiply-adds each, whatever the challenge's row count) and submit a verdict signed with the
+//! node's `gpux` key, if that key is in the verifier set.
 
 use alloc::vec::Vec;
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
 use gpux_primitives::{
-	attestation::verdict_message, challenge::product_rows, ChallengeId, VerifierId,
+	attestation::verdict_message, challenge::rounds::final_rows_at, ChallengeId, VerifierId,
 };
 use sp_runtime::RuntimeAppPublic;
 
@@ -20,11 +21,11 @@ impl<T: Config> Pallet<T> {
 		VerifierId::all().into_iter().find(|key| verifiers.contains(key))
 	}
 
-	/// Whether the revealed rows are the product's rows.
+	/// Whether the revealed rows are the challenge's final rows.
 	pub fn rows_are_correct(challenge: ChallengeId, record: &ChallengeRecordOf<T>) -> bool {
 		let Some(rows) = RevealedRowsOf::<T>::get(challenge) else { return false };
 		let indices: Vec<u32> = rows.iter().map(|(index, _)| *index).collect();
-		let expected = product_rows(&record.seed, record.size, &indices);
+		let expected = final_rows_at(&record.seed, &indices, record.size.rounds);
 		rows.iter().zip(expected).all(|((_, values), row)| values[..] == row[..])
 	}
 

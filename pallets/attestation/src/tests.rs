@@ -4,7 +4,8 @@
 use frame_support::{assert_noop, assert_ok, pallet_prelude::*};
 use gpux_primitives::{
 	attestation::{
-		commit_rows, reveal_rows, AccessMethod, Endpoint, GpuTelemetry, Telemetry, WorkerStatement,
+		commit_rows, reveal_rows, AccessMethod, ChallengeSize, Endpoint, GpuTelemetry, Telemetry,
+		WorkerStatement, MAX_CHALLENGE_ROUNDS, MAX_CHALLENGE_ROWS,
 	},
 	FaultKind, MachineId, MachineMonitor,
 };
@@ -524,8 +525,8 @@ mod challenges {
 			assert_eq!(issued.len(), 2);
 			for (id, machine, _) in issued {
 				let record = Challenges::<Test>::get(id).unwrap();
-				// OTHER is of class 1, whose size genesis set to 8.
-				assert_eq!(record.size, if machine == OTHER { 8 } else { SIZE });
+				// OTHER is of class 1, whose size genesis set.
+				assert_eq!(record.size, if machine == OTHER { CLASS_1_SIZE } else { SIZE });
 				assert_eq!(record.commit_by, PERIOD + COMMIT_WINDOW);
 				assert!(System::events().iter().any(|e| matches!(
 					e.event,
@@ -756,7 +757,10 @@ mod challenges {
 			let (id, machine, seed) = issued()[0];
 			let record = Challenges::<Test>::get(id).unwrap();
 			// A machine that skips the work commits to rows it made up.
-			let fake: Vec<Vec<u32>> = vec![vec![1; record.size as usize]; record.size as usize];
+			let fake: Vec<Vec<i8>> = vec![
+				vec![1; gpux_primitives::attestation::ROW_WIDTH as usize];
+				record.size.rows as usize
+			];
 			let root = commit_rows(&fake);
 			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
 			assert_ok!(in_block(Call::commit_challenge {
@@ -851,7 +855,7 @@ mod challenges {
 			};
 			// Other rows than the drawn ones.
 			let other: Vec<u32> =
-				(0..record.size).filter(|r| !drawn.contains(r)).take(ROWS as usize).collect();
+				(0..record.size.rows).filter(|r| !drawn.contains(r)).take(ROWS as usize).collect();
 			assert_noop!(send(reveal_rows(&rows, &other).unwrap()), AttestationError::WrongRows);
 			// The drawn rows, one value changed.
 			let mut tampered = reveal_rows(&rows, &drawn).unwrap();
@@ -972,20 +976,28 @@ mod challenges {
 	fn governance_sets_sizes_and_verifiers() {
 		ExtBuilder.build_and_execute(|| {
 			let gov = RuntimeOrigin::signed(GOVERNANCE);
+			let size = |rows, rounds| ChallengeSize { rows, rounds };
 			assert_noop!(
-				Attestation::set_challenge_size(RuntimeOrigin::signed(PROVIDER), 0, 32),
+				Attestation::set_challenge_size(RuntimeOrigin::signed(PROVIDER), 0, size(32, 2)),
 				DispatchError::BadOrigin
 			);
-			assert_noop!(
-				Attestation::set_challenge_size(gov.clone(), 0, 0),
-				AttestationError::InvalidChallengeSize
+			for bad in [
+				size(0, 2),
+				size(32, 0),
+				size(MAX_CHALLENGE_ROWS + 1, 2),
+				size(32, MAX_CHALLENGE_ROUNDS + 1),
+			] {
+				assert_noop!(
+					Attestation::set_challenge_size(gov.clone(), 0, bad),
+					AttestationError::InvalidChallengeSize
+				);
+			}
+			let production = size(6_862_000, 256);
+			assert_ok!(Attestation::set_challenge_size(gov.clone(), 0, production));
+			assert_eq!(Attestation::challenge_size(0), production);
+			System::assert_last_event(
+				Event::ChallengeSizeSet { gpu_class: 0, size: production }.into(),
 			);
-			assert_noop!(
-				Attestation::set_challenge_size(gov.clone(), 0, 65),
-				AttestationError::InvalidChallengeSize
-			);
-			assert_ok!(Attestation::set_challenge_size(gov.clone(), 0, 64));
-			assert_eq!(Attestation::challenge_size(0), 64);
 			let twice = vec![verifier(0), verifier(0)].try_into().unwrap();
 			assert_noop!(
 				Attestation::set_verifiers(gov.clone(), twice),

@@ -4,7 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	attestation::{Endpoint, Telemetry, MAX_CHALLENGE_SIZE, MAX_REVEALED_ROWS},
+	attestation::{ChallengeSize, Endpoint, Telemetry, MAX_REVEALED_ROWS, ROW_WIDTH},
 	challenge::Hash32,
 	MachineId,
 };
@@ -167,10 +167,10 @@ pub enum ChallengeState<BlockNumber> {
 pub struct ChallengeRecord<AccountId, BlockNumber> {
 	pub machine: MachineId,
 	pub provider: AccountId,
-	/// Seeds both matrices.
+	/// Seeds the first rows and the matrix `B`.
 	pub seed: Hash32,
-	/// Matrix side `n`.
-	pub size: u32,
+	/// Rows to compute and rounds to take them through.
+	pub size: ChallengeSize,
 	/// Rows to reveal.
 	pub rows: u32,
 	pub issued_at: BlockNumber,
@@ -187,9 +187,9 @@ pub struct ChallengeRecord<AccountId, BlockNumber> {
 pub type ChallengeRecordOf<T> =
 	ChallengeRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 
-/// Revealed rows kept for the verifiers: (index, values). Proofs were checked on reveal.
+/// Revealed final rows kept for the verifiers: (index, values). Proofs were checked on reveal.
 pub type RowValues =
-	BoundedVec<(u32, BoundedVec<u32, ConstU32<MAX_CHALLENGE_SIZE>>), ConstU32<MAX_REVEALED_ROWS>>;
+	BoundedVec<(u32, BoundedVec<i8, ConstU32<ROW_WIDTH>>), ConstU32<MAX_REVEALED_ROWS>>;
 
 /// How a challenge ended.
 #[derive(

@@ -1,9 +1,7 @@
 //! The proof-of-GPU challenge's arithmetic, shared by the worker (which computes it), the
-//! attestation pallet and the validators' offchain workers (which check it): a seeded integer
-//! matrix product with wrapping `u32` arithmetic, and a Merkle commitment over its rows.
-//!
-//! Checking a row costs O(n²): `B` is generated once (n² values), then row `i` of `A·B` is
-//! `A[i]` (n values) times `B`. Computing every row, as the worker must, costs O(n³).
+//! attestation pallet and the validators' offchain workers (which check it): rounds of seeded
+//! int8 matrix products with int32 accumulation ([`rounds`]), and a Merkle commitment over the
+//! final rows.
 
 use alloc::vec::Vec;
 use sp_crypto_hashing::blake2_256;
@@ -25,65 +23,6 @@ fn next(state: &mut u64) -> u64 {
 	z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
 	z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
 	z ^ (z >> 31)
-}
-
-/// Row `row` of the seeded `n`×`n` matrix `which`. Each row has its own generator state, so a
-/// checker can produce one row without the others.
-pub fn matrix_row(seed: &Hash32, which: Matrix, row: u32, n: u32) -> Vec<u32> {
-	let mut input = [0u8; 37];
-	input[..32].copy_from_slice(seed);
-	input[32] = which as u8;
-	input[33..].copy_from_slice(&row.to_le_bytes());
-	let digest = blake2_256(&input);
-	let mut state = u64::from_le_bytes(digest[..8].try_into().expect("8 of 32 bytes"));
-	(0..n).map(|_| next(&mut state) as u32).collect()
-}
-
-/// Every row of the seeded matrix `B`.
-pub fn matrix_b(seed: &Hash32, n: u32) -> Vec<Vec<u32>> {
-	(0..n).map(|row| matrix_row(seed, Matrix::B, row, n)).collect()
-}
-
-/// Row `row` of `A·B` (wrapping), given `B`: what a checker recomputes.
-pub fn product_row(seed: &Hash32, b: &[Vec<u32>], row: u32) -> Vec<u32> {
-	let n = b.len() as u32;
-	let a = matrix_row(seed, Matrix::A, row, n);
-	let mut out = alloc::vec![0u32; b.len()];
-	for (a_ik, b_k) in a.iter().zip(b) {
-		for (out_j, b_kj) in out.iter_mut().zip(b_k) {
-			*out_j = out_j.wrapping_add(a_ik.wrapping_mul(*b_kj));
-		}
-	}
-	out
-}
-
-/// Rows `rows` of `A·B` (wrapping) without holding `B`: O(n²) time per row and O(n) memory
-/// per row, which is what a validator's offchain worker can afford for large `n`.
-pub fn product_rows(seed: &Hash32, n: u32, rows: &[u32]) -> Vec<Vec<u32>> {
-	let a: Vec<Vec<u32>> = rows.iter().map(|row| matrix_row(seed, Matrix::A, *row, n)).collect();
-	let mut out = alloc::vec![alloc::vec![0u32; n as usize]; rows.len()];
-	for k in 0..n {
-		let b_k = matrix_row(seed, Matrix::B, k, n);
-		for (a_i, out_i) in a.iter().zip(out.iter_mut()) {
-			let a_ik = a_i[k as usize];
-			for (out_ij, b_kj) in out_i.iter_mut().zip(&b_k) {
-				*out_ij = out_ij.wrapping_add(a_ik.wrapping_mul(*b_kj));
-			}
-		}
-	}
-	out
-}
-
-/// Every row of `A·B`: the worker's CPU reference computation, O(n³).
-pub fn product(seed: &Hash32, n: u32) -> Vec<Vec<u32>> {
-	let b = matrix_b(seed, n);
-	(0..n).map(|row| product_row(seed, &b, row)).collect()
-}
-
-/// A row's Merkle leaf: the hash of its little-endian bytes.
-pub fn row_leaf(row: &[u32]) -> Hash32 {
-	let bytes: Vec<u8> = row.iter().flat_map(|v| v.to_le_bytes()).collect();
-	blake2_256(&bytes)
 }
 
 fn parent(left: &Hash32, right: &Hash32) -> Hash32 {
@@ -184,7 +123,7 @@ pub mod rounds {
 		input[..32].copy_from_slice(seed);
 		input[32] = which as u8;
 		input[33..37].copy_from_slice(&row.to_le_bytes());
-		// Tells these rows from the u32 challenge's, which hash 37 bytes.
+		// A domain byte: int8 rows (the retired u32 challenge hashed 37 bytes).
 		input[37] = 8;
 		let digest = blake2_256(&input);
 		let mut state = u64::from_le_bytes(digest[..8].try_into().expect("8 of 32 bytes"));
@@ -242,6 +181,12 @@ pub mod rounds {
 	pub fn leaf(row: &[i8]) -> Hash32 {
 		let bytes: Vec<u8> = row.iter().map(|v| *v as u8).collect();
 		blake2_256(&bytes)
+	}
+
+	/// Rows `indices` after `rounds` rounds, `B` generated once: what a verifier recomputes.
+	pub fn final_rows_at(seed: &Hash32, indices: &[u32], rounds: u32) -> Vec<Vec<i8>> {
+		let b = seeded_b(seed);
+		indices.iter().map(|row| final_row(seed, &b, *row, rounds)).collect()
 	}
 
 	/// Every final row: the reference prover, `rows` × `rounds` × [`WIDTH`]² multiply-adds.
@@ -333,47 +278,9 @@ pub mod rounds {
 mod tests {
 	use super::*;
 
-	const SEED: Hash32 = [7; 32];
-
-	/// The textbook triple loop, written independently of `product_row`.
-	fn reference(seed: &Hash32, n: u32) -> Vec<Vec<u32>> {
-		let a: Vec<_> = (0..n).map(|i| matrix_row(seed, Matrix::A, i, n)).collect();
-		let b: Vec<_> = (0..n).map(|i| matrix_row(seed, Matrix::B, i, n)).collect();
-		let n = n as usize;
-		let mut c = vec![vec![0u32; n]; n];
-		for i in 0..n {
-			for j in 0..n {
-				let mut sum = 0u32;
-				for k in 0..n {
-					sum = sum.wrapping_add(a[i][k].wrapping_mul(b[k][j]));
-				}
-				c[i][j] = sum;
-			}
-		}
-		c
-	}
-
-	#[test]
-	fn the_product_matches_the_textbook_one() {
-		for n in [1, 2, 5, 16] {
-			assert_eq!(product(&SEED, n), reference(&SEED, n), "n = {n}");
-		}
-	}
-
-	#[test]
-	fn one_row_can_be_checked_alone() {
-		let b = matrix_b(&SEED, 16);
-		assert_eq!(product_row(&SEED, &b, 11), product(&SEED, 16)[11]);
-	}
-
-	#[test]
-	fn matrices_depend_on_seed_matrix_and_row_and_never_change() {
-		assert_ne!(matrix_row(&SEED, Matrix::A, 0, 8), matrix_row(&[8; 32], Matrix::A, 0, 8));
-		assert_ne!(matrix_row(&SEED, Matrix::A, 0, 8), matrix_row(&SEED, Matrix::B, 0, 8));
-		assert_ne!(matrix_row(&SEED, Matrix::A, 0, 8), matrix_row(&SEED, Matrix::A, 1, 8));
-		// Pinned: a change here breaks every worker and validator in the field.
-		assert_eq!(matrix_row(&[0; 32], Matrix::A, 0, 2), matrix_row(&[0; 32], Matrix::A, 0, 2));
-		assert_eq!(row_leaf(&[1, 2]), blake2_256(&[1, 0, 0, 0, 2, 0, 0, 0]));
+	/// A distinct leaf per number.
+	fn row_leaf(i: &[u32]) -> Hash32 {
+		blake2_256(&i[0].to_le_bytes())
 	}
 
 	#[test]
@@ -409,13 +316,5 @@ mod tests {
 		let mut long = proof.clone();
 		long.push([0; 32]);
 		assert!(!verify_proof(&root, 2, 7, &leaves[2], &long), "long proof");
-	}
-
-	#[test]
-	fn streamed_rows_match_the_full_product() {
-		let seed = [9u8; 32];
-		let full = product(&seed, 12);
-		let some = product_rows(&seed, 12, &[0, 5, 11]);
-		assert_eq!(some, vec![full[0].clone(), full[5].clone(), full[11].clone()]);
 	}
 }

@@ -141,9 +141,12 @@ pub mod dynamic_params {
 		/// Blocks a worker has to reveal the drawn rows after its commit window.
 		#[codec(index = 4)]
 		pub static RevealWindow: crate::BlockNumber = crate::MINUTES;
-		/// The matrix side of a class's challenges where governance set none for it.
+		/// The size of a class's challenges where governance set none for it: the largest
+		/// genesis class's (A100), so a class added without its own size is not one a CPU
+		/// passes at the default commit window by much (docs/attestation.md).
 		#[codec(index = 5)]
-		pub static DefaultChallengeSize: u32 = 1_024;
+		pub static DefaultChallengeSize: gpux_primitives::attestation::ChallengeSize =
+			gpux_primitives::attestation::ChallengeSize { rows: 8_578_000, rounds: 256 };
 		/// A renter may dispute a lease this long after it ends.
 		#[codec(index = 6)]
 		pub static DisputeWindow: crate::BlockNumber = crate::DAYS;
@@ -341,9 +344,7 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 					P::RevealWindow(_, v) => {
 						paired(v, 2, HOURS, |v| fit(ChallengePeriod::get(), CommitWindow::get(), v))
 					},
-					P::DefaultChallengeSize(_, v) => {
-						within(v, 64, gpux_primitives::attestation::MAX_CHALLENGE_SIZE)
-					},
+					P::DefaultChallengeSize(_, v) => v.as_ref().is_none_or(|size| size.is_valid()),
 					// A pruned lease can no longer be disputed.
 					P::DisputeWindow(_, v) => within(v, HOURS, retention),
 					P::StartAttestationDeadline(_, v) => within(v, MINUTES, HOURS),
