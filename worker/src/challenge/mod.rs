@@ -1,55 +1,69 @@
-//! The proof-of-GPU challenge: compute the seeded matrix product on the CPU or a CUDA GPU,
-//! commit to its rows, and reveal the rows the chain asks for with their Merkle proofs. The
-//! arithmetic and the reveal are `gpux_primitives`', the same code the validators check with.
+//! The proof-of-GPU challenge: take the seeded int8 rows through their rounds on the CPU or a
+//! CUDA GPU, commit to the final rows' hashes, and reveal the rows the chain asks for with
+//! their Merkle proofs. The arithmetic and the reveal are `gpux_primitives`', the same code the
+//! validators check with.
 
 mod cpu;
 mod gpu;
-pub mod rounds;
+mod rounds;
 
 pub use cpu::CpuSolver;
 pub use gpu::GpuSolver;
 
 use gpux_primitives::{
-	attestation::{reveal_with_leaves, row_leaves, RevealedRows},
-	challenge::{merkle_root, Hash32},
+	attestation::{reveal_with_leaves, ChallengeSize, RevealedRows},
+	challenge::{merkle_root, rounds::final_rows_at, Hash32},
 };
 
-/// A computed product: its rows and their Merkle leaves.
+/// A solved challenge: the final rows' leaves and their root. The rows themselves (a GiB and
+/// more at production sizes) are not kept: the few revealed are recomputed.
 pub struct Solution {
-	pub rows: Vec<Vec<u32>>,
+	seed: Hash32,
+	rounds: u32,
 	leaves: Vec<Hash32>,
+	root: Hash32,
 }
 
 impl Solution {
-	pub fn new(rows: Vec<Vec<u32>>) -> Self {
-		let leaves = row_leaves(&rows);
-		Self { rows, leaves }
+	/// The solution of the `rounds`-round challenge seeded by `seed` whose final rows hash to
+	/// `leaves`.
+	pub fn new(seed: Hash32, rounds: u32, leaves: Vec<Hash32>) -> Self {
+		let root = merkle_root(&leaves);
+		Self { seed, rounds, leaves, root }
 	}
 
 	/// What the worker commits on chain before the deadline.
 	pub fn commitment(&self) -> Hash32 {
-		merkle_root(&self.leaves)
+		self.root
 	}
 
-	/// Rows `indices` with their proofs, as the chain takes them; `None` if a row is missing.
+	/// Rows `indices` (recomputed) with their proofs, as the chain takes them; `None` if a row
+	/// is out of range.
 	pub fn reveal(&self, indices: &[u32]) -> Option<RevealedRows> {
-		reveal_with_leaves(&self.rows, &self.leaves, indices)
+		if indices.iter().any(|i| *i as usize >= self.leaves.len()) {
+			return None;
+		}
+		let rows = final_rows_at(&self.seed, indices, self.rounds);
+		let mut rows = indices.iter().copied().zip(rows);
+		reveal_with_leaves(&self.leaves, indices, |index| {
+			rows.find(|(i, _)| *i == index).map(|(_, row)| row)
+		})
 	}
 }
 
-/// Computes challenge products: on the CPU here, on the GPU where CUDA is available.
+/// Solves challenges: on the CPU here, on the GPU where CUDA is available.
 pub trait ChallengeSolver: Send + Sync {
-	/// The product `A·B` of the `n`×`n` matrices seeded by `seed`.
-	fn solve(&self, seed: &Hash32, n: u32) -> Result<Solution, crate::error::Error>;
+	/// The challenge of `size` seeded by `seed`.
+	fn solve(&self, seed: &Hash32, size: ChallengeSize) -> Result<Solution, crate::error::Error>;
 	/// `solve`, kept off the GPUs with these (NVML) UUIDs, which leases hold, where it can
 	/// (`None`: which GPUs are leased is unknown; all are taken as leased).
 	fn solve_avoiding(
 		&self,
 		seed: &Hash32,
-		n: u32,
+		size: ChallengeSize,
 		_leased: Option<&[String]>,
 	) -> Result<Solution, crate::error::Error> {
-		self.solve(seed, n)
+		self.solve(seed, size)
 	}
 	/// What it runs on, for logs.
 	fn name(&self) -> String;
@@ -70,14 +84,14 @@ pub enum SolverChoice {
 pub fn solve_or_fall_back(
 	solver: &dyn ChallengeSolver,
 	seed: &Hash32,
-	n: u32,
+	size: ChallengeSize,
 	leased: Option<&[String]>,
 ) -> Result<(Solution, bool), crate::error::Error> {
-	match solver.solve_avoiding(seed, n, leased) {
+	match solver.solve_avoiding(seed, size, leased) {
 		Ok(solution) => Ok((solution, false)),
 		Err(e) => {
 			tracing::warn!(target: "challenge", "{} could not solve it ({e}): solving on the CPU", solver.name());
-			CpuSolver.solve(seed, n).map(|solution| (solution, true))
+			CpuSolver.solve(seed, size).map(|solution| (solution, true))
 		},
 	}
 }
@@ -109,7 +123,7 @@ mod tests {
 	struct BrokenGpu;
 
 	impl ChallengeSolver for BrokenGpu {
-		fn solve(&self, _: &Hash32, _: u32) -> Result<Solution, crate::error::Error> {
+		fn solve(&self, _: &Hash32, _: ChallengeSize) -> Result<Solution, crate::error::Error> {
 			Err(crate::error::Error::Cuda("launch: CUDA_ERROR_LAUNCH_FAILED".into()))
 		}
 		fn name(&self) -> String {
@@ -119,12 +133,12 @@ mod tests {
 
 	#[test]
 	fn a_cuda_failure_is_answered_from_the_cpu_not_missed() {
-		let seed = [7; 32];
+		let (seed, size) = ([7; 32], ChallengeSize { rows: 32, rounds: 2 });
 		let (solution, fell_back) =
-			solve_or_fall_back(&BrokenGpu, &seed, 32, Some(&[][..])).unwrap();
+			solve_or_fall_back(&BrokenGpu, &seed, size, Some(&[][..])).unwrap();
 		assert!(fell_back);
-		assert_eq!(solution.commitment(), CpuSolver.solve(&seed, 32).unwrap().commitment());
-		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, 8, None).unwrap();
+		assert_eq!(solution.commitment(), CpuSolver.solve(&seed, size).unwrap().commitment());
+		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, size, None).unwrap();
 		assert!(!fell_back);
 	}
 }

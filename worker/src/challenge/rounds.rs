@@ -8,8 +8,6 @@
 // reports the features (checked before every call), and reads and writes only inside the
 // slices it is given (the bounds below).
 #![allow(unsafe_code)]
-// Used by its tests and the throughput measurement until part 2 of #15 makes it the solver.
-#![cfg_attr(not(test), allow(dead_code))]
 
 #[cfg(target_arch = "x86_64")]
 use gpux_primitives::challenge::rounds::mix;

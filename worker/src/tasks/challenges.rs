@@ -1,6 +1,6 @@
 //! Proof-of-GPU challenges addressed to this machine: solve and commit, then reveal the rows
 //! drawn from the commit block's hash. Solutions are kept in memory; after a restart the
-//! (deterministic) product is recomputed and checked against the committed root. The solve
+//! (deterministic) final rows are recomputed and checked against the committed root. The solve
 //! runs on a GPU no lease holds (`ChallengeSolver::solve_avoiding`); if the GPU solver fails,
 //! the CPU answers instead. When a challenge closes, the chain's verdict on it (its
 //! `ChallengeDecided` event) is counted by outcome.
@@ -78,7 +78,7 @@ async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution
 		ctx.metrics.challenge_cpu_fallbacks.inc();
 	}
 	let on = if fell_back { "CPU (fallback)".to_string() } else { ctx.solver.name() };
-	tracing::info!(target: "challenge", size, seconds, %on, "solved");
+	tracing::info!(target: "challenge", rows = size.rows, rounds = size.rounds, seconds, %on, "solved");
 	Ok(std::sync::Arc::new(solution))
 }
 
@@ -180,7 +180,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 					continue;
 				}
 				let Some(hash) = chain.block_hash(at).await? else { continue };
-				let rows = drawn_rows(&record.seed, &hash, record.size, record.rows);
+				let rows = drawn_rows(&record.seed, &hash, record.size.rows, record.rows);
 				let Some(revealed) = solution.reveal(&rows) else { continue };
 				let statement = WorkerStatement::revealed(id, &revealed);
 				let signature = ctx.key.sign(&statement, &chain.genesis);
