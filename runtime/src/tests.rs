@@ -788,10 +788,9 @@ mod attestation {
 			assert!(gpu_s * 3.0 <= gpu_deadline, "{name}: GPU {gpu_s:.2} s of {gpu_deadline} s");
 			assert!(cpu_s >= 5.0 * cpu_deadline, "{name}: CPU {cpu_s:.1} s of {cpu_deadline} s");
 			// The window leaves the reveal and the verdicts their time in the default epoch.
-			assert!(
-				window + RevealWindow::get() + pallet_attestation::VERDICT_BLOCKS
-					<= ChallengePeriod::get()
-			);
+			let (period, reveal) =
+				dev_ext().execute_with(|| (ChallengePeriod::get(), RevealWindow::get()));
+			assert!(window + reveal + pallet_attestation::VERDICT_BLOCKS <= period);
 		}
 	}
 
@@ -1616,10 +1615,26 @@ mod migrations {
 			};
 			let key = pallet_attestation::Heartbeats::<Runtime>::hashed_key_for(0);
 			frame_support::storage::unhashed::put_raw(&key, &beat.encode());
+			// An open challenge of the retired u32 product, and a class's size as a matrix side.
+			let key = pallet_attestation::Challenges::<Runtime>::hashed_key_for(0);
+			frame_support::storage::unhashed::put_raw(&key, &[7u8; 40]);
+			pallet_attestation::OpenChallenges::<Runtime>::put(
+				frame_support::BoundedVec::truncate_from(vec![0]),
+			);
+			pallet_attestation::ChallengeOf::<Runtime>::insert(0, 0);
+			let key = pallet_attestation::ChallengeSizes::<Runtime>::hashed_key_for(0);
+			frame_support::storage::unhashed::put_raw(&key, &1024u32.encode());
 
 			<crate::migrations::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
 
-			assert_eq!(crate::Attestation::on_chain_storage_version(), 4);
+			assert_eq!(crate::Attestation::on_chain_storage_version(), 5);
+			assert!(pallet_attestation::OpenChallenges::<Runtime>::get().is_empty());
+			assert!(pallet_attestation::Challenges::<Runtime>::iter_keys().next().is_none());
+			assert!(pallet_attestation::ChallengeOf::<Runtime>::get(0).is_none());
+			assert_eq!(
+				crate::Attestation::challenge_size(0),
+				crate::configs::dynamic_params::attestation::DefaultChallengeSize::get()
+			);
 			let beat =
 				pallet_attestation::Heartbeats::<Runtime>::get(0).expect("decodes in layout 3");
 			assert_eq!((beat.received_at, beat.windows_met), (Some(20), 1));
