@@ -779,9 +779,11 @@ mod attestation {
 			assert_eq!(&class[..], name, "the table follows the genesis classes");
 			assert!(size.is_valid());
 			let ops = 2.0 * f64::from(size.rows) * f64::from(size.rounds) * 1024.0 * 1024.0;
-			// The honest worker sees the issue block a block late and needs one for inclusion.
+			// The honest worker sees the issue block about a second after it is sealed and needs
+			// a block for inclusion; a cheater can derive the seeds from the parent block, one
+			// block before the issue, and use every block up to the deadline.
 			let gpu_deadline = (f64::from(window) - 1.0) * block_s - 1.0;
-			let cpu_deadline = f64::from(window) * block_s;
+			let cpu_deadline = (f64::from(window) + 1.0) * block_s;
 			let gpu_s = ops / (published(name) * 1e12);
 			let cpu_s = ops / (CPU_TOPS * 1e12);
 			let name = String::from_utf8_lossy(name);
@@ -1624,6 +1626,16 @@ mod migrations {
 			pallet_attestation::ChallengeOf::<Runtime>::insert(0, 0);
 			let key = pallet_attestation::ChallengeSizes::<Runtime>::hashed_key_for(0);
 			frame_support::storage::unhashed::put_raw(&key, &1024u32.encode());
+			// The default size as governance set it in the old layout: a matrix side.
+			use crate::configs::{dynamic_params::attestation, RuntimeParametersKey};
+			let default_key = pallet_parameters::Parameters::<Runtime>::hashed_key_for(
+				RuntimeParametersKey::Attestation(
+					attestation::ParametersKey::DefaultChallengeSize(
+						attestation::DefaultChallengeSize,
+					),
+				),
+			);
+			frame_support::storage::unhashed::put_raw(&default_key, &(4u8, 5u8, 2048u32).encode());
 
 			<crate::migrations::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
 
@@ -1633,8 +1645,9 @@ mod migrations {
 			assert!(pallet_attestation::ChallengeOf::<Runtime>::get(0).is_none());
 			assert_eq!(
 				crate::Attestation::challenge_size(0),
-				crate::configs::dynamic_params::attestation::DefaultChallengeSize::get()
+				attestation::DefaultChallengeSize::get()
 			);
+			assert!(!frame_support::storage::unhashed::exists(&default_key));
 			let beat =
 				pallet_attestation::Heartbeats::<Runtime>::get(0).expect("decodes in layout 3");
 			assert_eq!((beat.received_at, beat.windows_met), (Some(20), 1));

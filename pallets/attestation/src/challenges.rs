@@ -74,7 +74,7 @@ impl<T: Config> Pallet<T> {
 			&& now >= EpochEndsAt::<T>::get()
 	}
 
-	/// The matrix side of a GPU class's challenges.
+	/// The size (rows and rounds) of a GPU class's challenges.
 	pub fn challenge_size(class: GpuClassId) -> ChallengeSize {
 		ChallengeSizes::<T>::get(class).unwrap_or_else(T::DefaultChallengeSize::get)
 	}

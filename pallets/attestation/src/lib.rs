@@ -49,8 +49,8 @@ pub mod pallet {
 		Perbill,
 	};
 
-	/// Layout 4: each challenged machine's open challenge is indexed (`ChallengeOf`,
-	/// `migrations::MigrateV3ToV4`). A change of layout bumps it and ships a migration in the
+	/// Layout 5: the int8 challenge's sizes (`ChallengeSize`) and int8 revealed rows
+	/// (`migrations::MigrateV4ToV5`). A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
@@ -561,7 +561,7 @@ pub mod pallet {
 			Self::do_heartbeat(machine, window, telemetry, &signature)
 		}
 
-		/// Commit the Merkle root of the challenge's product rows, before `commit_by`.
+		/// Commit the Merkle root of the hashes of the challenge's final rows, by `commit_by`.
 		///
 		/// - `origin`: none; `signature` by the challenged machine's worker key.
 		#[pallet::call_index(1)]

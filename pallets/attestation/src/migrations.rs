@@ -70,13 +70,12 @@ pub mod v5 {
 		fn on_runtime_upgrade() -> Weight {
 			// Everything here is bounded by the open challenges (at most
 			// `MaxChallengesPerEpoch`), their verdicts (one per verifier) and the GPU classes.
+			// Every record goes, listed or not: none decodes in the new layout.
 			let open = OpenChallenges::<T>::take();
 			let mut removed = 1u64;
-			for id in open.iter() {
-				Challenges::<T>::remove(id);
-				RevealedRowsOf::<T>::remove(id);
-				removed += 2 + u64::from(Verdicts::<T>::clear_prefix(id, u32::MAX, None).unique);
-			}
+			removed += u64::from(Challenges::<T>::clear(u32::MAX, None).unique);
+			removed += u64::from(RevealedRowsOf::<T>::clear(u32::MAX, None).unique);
+			removed += u64::from(Verdicts::<T>::clear(u32::MAX, None).unique);
 			removed += u64::from(ChallengeOf::<T>::clear(u32::MAX, None).unique);
 			removed += u64::from(ChallengeSizes::<T>::clear(u32::MAX, None).unique);
 			log::info!(

@@ -1010,11 +1010,12 @@ mod challenges {
 
 	#[test]
 	fn a_verifier_offchain_worker_recomputes_and_submits_a_signed_verdict() {
-		use sp_core::offchain::{testing, OffchainWorkerExt, TransactionPoolExt};
+		use sp_core::offchain::{testing, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt};
 
 		let mut ext = ExtBuilder.build_with_keystore();
 		let (offchain, _) = testing::TestOffchainExt::new();
 		let (pool_ext, pool_state) = testing::TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
 		ext.register_extension(OffchainWorkerExt::new(offchain));
 		ext.register_extension(TransactionPoolExt::new(pool_ext));
 		ext.execute_with(|| {
@@ -1034,14 +1035,22 @@ mod challenges {
 			let RuntimeCall::Attestation(call) = xt.function else { panic!("not ours") };
 			assert!(pool(call.clone()).is_ok());
 			assert!(matches!(call, Call::submit_verdict { passed: true, .. }));
+			// Sent and not yet in a block: the next runs do not recompute it, until the verdict
+			// may have been lost from the pool.
+			Attestation::offchain_worker(PERIOD + 2);
+			assert_eq!(pool_state.read().transactions.len(), 1);
+			Attestation::offchain_worker(
+				PERIOD + 1 + crate::offchain::VERDICT_RESEND_BLOCKS as u64,
+			);
+			assert_eq!(pool_state.read().transactions.len(), 2, "sent again");
 			assert_ok!(frame_support::traits::UnfilteredDispatchable::dispatch_bypass_filter(
 				call,
 				RuntimeOrigin::none()
 			));
 			assert_eq!(Challenges::<Test>::get(id).unwrap().passes, 1);
 			// Already voted: nothing more is sent.
-			Attestation::offchain_worker(PERIOD + 2);
-			assert_eq!(pool_state.read().transactions.len(), 1);
+			Attestation::offchain_worker(PERIOD + 20);
+			assert_eq!(pool_state.read().transactions.len(), 2);
 			Attestation::do_try_state().unwrap();
 		});
 	}

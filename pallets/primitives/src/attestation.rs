@@ -318,20 +318,21 @@ pub fn commit_rows(rows: &[Vec<i8>]) -> Hash32 {
 /// The reveal of rows `indices` of `rows`, with their proofs. `None` if an index is out of
 /// range or the rows exceed the reveal's bounds.
 pub fn reveal_rows(rows: &[Vec<i8>], indices: &[u32]) -> Option<RevealedRows> {
-	reveal_with_leaves(&row_leaves(rows), indices, |i| rows.get(i as usize).cloned())
+	let tree = crate::challenge::MerkleTree::new(row_leaves(rows));
+	reveal_from_tree(&tree, indices, |i| rows.get(i as usize).cloned())
 }
 
-/// As `reveal_rows`, for a solver that kept only the leaves of its commitment: `row` gives
+/// As `reveal_rows`, for a solver that kept only the tree of its commitment: `row` gives
 /// (recomputes) a final row by index.
-pub fn reveal_with_leaves(
-	leaves: &[Hash32],
+pub fn reveal_from_tree(
+	tree: &crate::challenge::MerkleTree,
 	indices: &[u32],
 	mut row: impl FnMut(u32) -> Option<Vec<i8>>,
 ) -> Option<RevealedRows> {
 	indices
 		.iter()
 		.map(|index| {
-			let proof = crate::challenge::merkle_proof(leaves, *index as usize)?;
+			let proof = tree.proof(*index as usize)?;
 			Some(RevealedRow {
 				index: *index,
 				values: row(*index)?.try_into().ok()?,

@@ -44,34 +44,59 @@ fn level_up(nodes: &[Hash32]) -> Vec<Hash32> {
 		.collect()
 }
 
-/// The Merkle root of `leaves`; all zeros for none.
-pub fn merkle_root(leaves: &[Hash32]) -> Hash32 {
-	let mut nodes = leaves.to_vec();
-	if nodes.is_empty() {
-		return [0; 32];
-	}
-	while nodes.len() > 1 {
-		nodes = level_up(&nodes);
-	}
-	nodes[0]
+/// A Merkle tree kept whole: every level, leaves first, so each proof is read off in
+/// O(depth) (a worker reveals rows of a tree of millions of leaves).
+pub struct MerkleTree {
+	levels: Vec<Vec<Hash32>>,
 }
 
-/// The siblings on the path from leaf `index` to the root, bottom up; a level where the node
-/// is carried up without a sibling adds nothing. `None` if `index` is out of range.
-pub fn merkle_proof(leaves: &[Hash32], index: usize) -> Option<Vec<Hash32>> {
-	if index >= leaves.len() {
-		return None;
-	}
-	let (mut nodes, mut index, mut proof) = (leaves.to_vec(), index, Vec::new());
-	while nodes.len() > 1 {
-		let sibling = index ^ 1;
-		if sibling < nodes.len() {
-			proof.push(nodes[sibling]);
+impl MerkleTree {
+	/// The tree over `leaves`.
+	pub fn new(leaves: Vec<Hash32>) -> Self {
+		let mut levels = alloc::vec![leaves];
+		while levels.last().is_some_and(|level| level.len() > 1) {
+			let up = level_up(levels.last().expect("checked above"));
+			levels.push(up);
 		}
-		nodes = level_up(&nodes);
-		index /= 2;
+		Self { levels }
 	}
-	Some(proof)
+
+	/// Its leaves.
+	pub fn leaves(&self) -> &[Hash32] {
+		&self.levels[0]
+	}
+
+	/// Its root; all zeros for no leaves.
+	pub fn root(&self) -> Hash32 {
+		self.levels.last().and_then(|top| top.first()).copied().unwrap_or([0; 32])
+	}
+
+	/// The siblings on the path from leaf `index` to the root, bottom up; a level where the
+	/// node is carried up without a sibling adds nothing. `None` if `index` is out of range.
+	pub fn proof(&self, index: usize) -> Option<Vec<Hash32>> {
+		if index >= self.leaves().len() {
+			return None;
+		}
+		let mut index = index;
+		let mut proof = Vec::new();
+		for level in &self.levels[..self.levels.len() - 1] {
+			if let Some(sibling) = level.get(index ^ 1) {
+				proof.push(*sibling);
+			}
+			index /= 2;
+		}
+		Some(proof)
+	}
+}
+
+/// The Merkle root of `leaves`; all zeros for none.
+pub fn merkle_root(leaves: &[Hash32]) -> Hash32 {
+	MerkleTree::new(leaves.to_vec()).root()
+}
+
+/// `MerkleTree::proof` of a tree over `leaves`.
+pub fn merkle_proof(leaves: &[Hash32], index: usize) -> Option<Vec<Hash32>> {
+	MerkleTree::new(leaves.to_vec()).proof(index)
 }
 
 /// Whether `proof` shows `leaf` at `index` among `count` leaves under `root`.

@@ -27,7 +27,7 @@ use cudarc::{
 use gpux_primitives::{
 	attestation::ChallengeSize,
 	challenge::{
-		rounds::{leaf, seeded_b, seeded_row, WIDTH},
+		rounds::{seeded_b, seeded_row, WIDTH},
 		Hash32, Matrix,
 	},
 };
@@ -35,7 +35,7 @@ use gpux_primitives::{
 use super::{ChallengeSolver, Solution};
 use crate::error::Error;
 
-/// Rows per thread block, held in shared memory (twice: 32 KiB) through every round.
+/// Rows per thread block, held in shared memory (16 KiB) through every round.
 const ROWS_PER_BLOCK: u32 = 16;
 /// Threads per block: each computes 4 of the 1,024 columns for all the block's rows.
 const THREADS: u32 = 256;
@@ -151,17 +151,19 @@ impl GpuSolver {
 			));
 		}
 		let count = CudaContext::device_count().map_err(cuda("GPU count"))?;
-		// `__dp4a` needs compute capability 6.1; the PTX is compiled on for newer GPUs.
-		let options = CompileOptions { arch: Some("compute_61"), ..Default::default() };
-		let ptx = compile_ptx_with_opts(KERNEL, options)
-			.map_err(|e| Error::Cuda(format!("kernel: {e}")))?;
 		let mut devices = Vec::new();
+		let mut lowest = (i32::MAX, i32::MAX);
 		for ordinal in 0..count.max(0) as usize {
 			let found = CudaContext::new(ordinal).and_then(|ctx| {
-				Ok(Device { ordinal, name: ctx.name()?, uuid: nvml_uuid(&ctx.uuid()?.bytes) })
+				let device =
+					Device { ordinal, name: ctx.name()?, uuid: nvml_uuid(&ctx.uuid()?.bytes) };
+				Ok((device, ctx.compute_capability()?))
 			});
 			match found {
-				Ok(device) => devices.push(device),
+				Ok((device, capability)) => {
+					lowest = lowest.min(capability);
+					devices.push(device)
+				},
 				Err(e) => {
 					tracing::warn!(target: "challenge", ordinal, "CUDA cannot open this GPU: {e}")
 				},
@@ -170,6 +172,21 @@ impl GpuSolver {
 		if devices.is_empty() {
 			return Err(Error::Cuda("CUDA can open no GPU".into()));
 		}
+		// `__dp4a` needs compute capability 6.1. Compiled for the GPUs' own (the lowest of
+		// them): a toolkit drops old targets (CUDA 13 starts at 7.5), never a present GPU's.
+		if lowest < (6, 1) {
+			return Err(Error::Cuda(format!(
+				"compute capability {}.{}: the kernel needs 6.1 or later",
+				lowest.0, lowest.1
+			)));
+		}
+		let options = CompileOptions {
+			options: vec![format!("--gpu-architecture=compute_{}{}", lowest.0, lowest.1)],
+			..Default::default()
+		};
+		let ptx = compile_ptx_with_opts(KERNEL, options).map_err(|e| {
+			Error::Cuda(format!("the kernel does not compile for {}.{}: {e}", lowest.0, lowest.1))
+		})?;
 		Ok(Self { devices, ptx, leased_budget, last: Mutex::new(None) })
 	}
 
@@ -240,7 +257,7 @@ impl GpuSolver {
 			// written.
 			unsafe { launch.launch(config) }.map_err(cuda("launch"))?;
 			let done: Vec<i8> = stream.clone_dtoh(&x).map_err(cuda("copy the rows back"))?;
-			leaves.extend(done.chunks_exact(WIDTH).map(leaf));
+			leaves.extend(super::hash_rows(&done));
 		}
 		Ok(leaves)
 	}
@@ -316,7 +333,7 @@ mod tests {
 			let size = ChallengeSize { rows, rounds };
 			let on_gpu = gpu.solve(&seed, size).unwrap();
 			let on_cpu = CpuSolver.solve(&seed, size).unwrap();
-			assert!(on_gpu.leaves == on_cpu.leaves, "{rows} × {rounds}");
+			assert!(on_gpu.tree.leaves() == on_cpu.tree.leaves(), "{rows} × {rounds}");
 			assert_eq!(on_gpu.commitment(), on_cpu.commitment());
 		}
 		// Every GPU leased and a budget of nothing: the solver declines rather than borrow one.

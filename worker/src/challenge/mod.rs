@@ -11,44 +11,56 @@ pub use cpu::CpuSolver;
 pub use gpu::GpuSolver;
 
 use gpux_primitives::{
-	attestation::{reveal_with_leaves, ChallengeSize, RevealedRows},
-	challenge::{merkle_root, rounds::final_rows_at, Hash32},
+	attestation::{reveal_from_tree, ChallengeSize, RevealedRows},
+	challenge::{rounds::final_rows_at, Hash32, MerkleTree},
 };
 
-/// A solved challenge: the final rows' leaves and their root. The rows themselves (a GiB and
-/// more at production sizes) are not kept: the few revealed are recomputed.
+/// A solved challenge: the Merkle tree of its final rows' hashes. The rows themselves (GiBs at
+/// production sizes) are not kept: the few revealed are recomputed.
 pub struct Solution {
 	seed: Hash32,
 	rounds: u32,
-	leaves: Vec<Hash32>,
-	root: Hash32,
+	tree: MerkleTree,
 }
 
 impl Solution {
 	/// The solution of the `rounds`-round challenge seeded by `seed` whose final rows hash to
 	/// `leaves`.
 	pub fn new(seed: Hash32, rounds: u32, leaves: Vec<Hash32>) -> Self {
-		let root = merkle_root(&leaves);
-		Self { seed, rounds, leaves, root }
+		Self { seed, rounds, tree: MerkleTree::new(leaves) }
 	}
 
 	/// What the worker commits on chain before the deadline.
 	pub fn commitment(&self) -> Hash32 {
-		self.root
+		self.tree.root()
 	}
 
 	/// Rows `indices` (recomputed) with their proofs, as the chain takes them; `None` if a row
 	/// is out of range.
 	pub fn reveal(&self, indices: &[u32]) -> Option<RevealedRows> {
-		if indices.iter().any(|i| *i as usize >= self.leaves.len()) {
+		if indices.iter().any(|i| *i as usize >= self.tree.leaves().len()) {
 			return None;
 		}
 		let rows = final_rows_at(&self.seed, indices, self.rounds);
 		let mut rows = indices.iter().copied().zip(rows);
-		reveal_with_leaves(&self.leaves, indices, |index| {
+		reveal_from_tree(&self.tree, indices, |index| {
 			rows.find(|(i, _)| *i == index).map(|(_, row)| row)
 		})
 	}
+}
+
+/// The leaves of `rows` (final rows of `WIDTH` bytes, back to back), hashed on every core.
+fn hash_rows(rows: &[i8]) -> Vec<Hash32> {
+	use gpux_primitives::challenge::rounds::{leaf, WIDTH};
+	let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+	let per_thread = (rows.len() / WIDTH).div_ceil(threads).max(1) * WIDTH;
+	std::thread::scope(|scope| {
+		let handles: Vec<_> = rows
+			.chunks(per_thread)
+			.map(|part| scope.spawn(move || part.chunks_exact(WIDTH).map(leaf).collect::<Vec<_>>()))
+			.collect();
+		handles.into_iter().flat_map(|h| h.join().expect("hashing does not panic")).collect()
+	})
 }
 
 /// Solves challenges: on the CPU here, on the GPU where CUDA is available.
@@ -81,15 +93,26 @@ pub enum SolverChoice {
 /// Solves on `solver` away from the `leased` GPUs; if that fails (a CUDA error, every GPU
 /// leased past the budget), solves the same challenge on the CPU instead of missing it. Returns
 /// the solution and whether it fell back.
+/// The CPU fallback is skipped when it would finish after `deadline` (a production-size
+/// challenge takes a CPU minutes to hours, all cores busy on a renter's host, for nothing).
 pub fn solve_or_fall_back(
 	solver: &dyn ChallengeSolver,
 	seed: &Hash32,
 	size: ChallengeSize,
 	leased: Option<&[String]>,
+	deadline: std::time::Duration,
 ) -> Result<(Solution, bool), crate::error::Error> {
 	match solver.solve_avoiding(seed, size, leased) {
 		Ok(solution) => Ok((solution, false)),
 		Err(e) => {
+			let estimate = CpuSolver::estimate(size);
+			if estimate > deadline {
+				tracing::warn!(target: "challenge", "{} could not solve it ({e})", solver.name());
+				return Err(crate::error::Error::TooSlowForTheDeadline {
+					estimate_s: estimate.as_secs(),
+					deadline_s: deadline.as_secs(),
+				});
+			}
 			tracing::warn!(target: "challenge", "{} could not solve it ({e}): solving on the CPU", solver.name());
 			CpuSolver.solve(seed, size).map(|solution| (solution, true))
 		},
@@ -134,11 +157,32 @@ mod tests {
 	#[test]
 	fn a_cuda_failure_is_answered_from_the_cpu_not_missed() {
 		let (seed, size) = ([7; 32], ChallengeSize { rows: 32, rounds: 2 });
+		let minute = std::time::Duration::from_secs(60);
 		let (solution, fell_back) =
-			solve_or_fall_back(&BrokenGpu, &seed, size, Some(&[][..])).unwrap();
+			solve_or_fall_back(&BrokenGpu, &seed, size, Some(&[][..]), minute).unwrap();
 		assert!(fell_back);
 		assert_eq!(solution.commitment(), CpuSolver.solve(&seed, size).unwrap().commitment());
-		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, size, None).unwrap();
+		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, size, None, minute).unwrap();
 		assert!(!fell_back);
+	}
+
+	#[test]
+	fn a_cpu_fallback_that_would_miss_the_deadline_is_not_started() {
+		// An H100-class production challenge: hours on this machine's CPU.
+		let size = ChallengeSize { rows: 5_147_000, rounds: 256 };
+		let minute = std::time::Duration::from_secs(60);
+		let err = solve_or_fall_back(&BrokenGpu, &[7; 32], size, None, minute).err().unwrap();
+		assert!(
+			matches!(err, crate::error::Error::TooSlowForTheDeadline { deadline_s: 60, .. }),
+			"{err}"
+		);
+	}
+
+	#[test]
+	fn rows_are_hashed_in_order_across_threads() {
+		use gpux_primitives::challenge::rounds::{leaf, WIDTH};
+		let rows: Vec<i8> = (0..WIDTH * 7).map(|i| (i % 251) as i8).collect();
+		let expected: Vec<Hash32> = rows.chunks_exact(WIDTH).map(leaf).collect();
+		assert_eq!(hash_rows(&rows), expected);
 	}
 }

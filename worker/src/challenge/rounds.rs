@@ -75,7 +75,7 @@ fn chunk_leaves(
 	out
 }
 
-fn vnni_available() -> bool {
+pub(super) fn vnni_available() -> bool {
 	#[cfg(target_arch = "x86_64")]
 	{
 		std::arch::is_x86_feature_detected!("avx512f")

@@ -49,8 +49,16 @@ pub async fn run(mut ctx: Context) {
 	}
 }
 
-async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution>, Error> {
+/// Solves `record`'s challenge, which must be answered by block `by` (now `now`).
+async fn solve(
+	ctx: &Context,
+	record: &Record,
+	now: u32,
+	by: u32,
+) -> Result<std::sync::Arc<Solution>, Error> {
 	let (seed, size, solver) = (record.seed, record.size, ctx.solver.clone());
+	let blocks = u64::from(by.saturating_sub(now));
+	let deadline = std::time::Duration::from_millis(blocks * gpux_runtime::MILLI_SECS_PER_BLOCK);
 	// The GPUs leases hold, by UUID, so the solve can keep off them.
 	let (provisioner, probe) = (ctx.provisioner.clone(), ctx.probe.clone());
 	let started = std::time::Instant::now();
@@ -68,7 +76,7 @@ async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution
 					.collect(),
 			)
 		});
-		challenge::solve_or_fall_back(solver.as_ref(), &seed, size, leased.as_deref())
+		challenge::solve_or_fall_back(solver.as_ref(), &seed, size, leased.as_deref(), deadline)
 	})
 	.await
 	.map_err(|e| Error::Cuda(format!("solver thread: {e}")))??;
@@ -161,7 +169,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			ChallengeState::AwaitingCommit => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(ctx, &record).await?,
+					None => solve(ctx, &record, head.number, record.commit_by).await?,
 				};
 				work.solutions.insert(id, solution.clone());
 				let root = solution.commitment();
@@ -173,7 +181,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			ChallengeState::Committed { root, at } if head.number > at => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(ctx, &record).await?,
+					None => solve(ctx, &record, head.number, record.reveal_by).await?,
 				};
 				if solution.commitment() != root {
 					tracing::error!(target: "challenge", id, "the committed root is not this machine's product");
