@@ -7,14 +7,14 @@
 //! DATE: 2026-12-01, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.72kWZklDUL/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.8uL7VZtou0/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.72kWZklDUL/benchmark.json
+// /tmp/tmp.8uL7VZtou0/benchmark.json
 // --pallet
 // pallet_attestation
 // --extrinsic
@@ -85,51 +85,51 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 116_422_000 picoseconds.
-		Weight::from_parts(139_576_000, 4502)
+		// Minimum execution time: 120_459_000 picoseconds.
+		Weight::from_parts(127_028_000, 4502)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn commit_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `979`
+		//  Measured:  `983`
 		//  Estimated: `3726`
-		// Minimum execution time: 86_077_000 picoseconds.
-		Weight::from_parts(89_423_000, 3726)
+		// Minimum execution time: 89_463_000 picoseconds.
+		Weight::from_parts(98_485_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:2 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1015`
+		//  Measured:  `1019`
 		//  Estimated: `6028`
-		// Minimum execution time: 1_154_059_000 picoseconds.
-		Weight::from_parts(1_194_058_000, 6028)
+		// Minimum execution time: 293_455_000 picoseconds.
+		Weight::from_parts(311_531_000, 6028)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verifiers` (r:1 w:0)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verdicts` (r:22 w:22)
@@ -151,14 +151,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:1)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2149 + v * (69 ±0)`
+		//  Measured:  `2148 + v * (69 ±0)`
 		//  Estimated: `6012 + v * (1695 ±21)`
-		// Minimum execution time: 179_857_000 picoseconds.
-		Weight::from_parts(231_414_384, 6012)
+		// Minimum execution time: 173_817_000 picoseconds.
+		Weight::from_parts(240_123_931, 6012)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -181,8 +181,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 102_752_000 picoseconds.
-		Weight::from_parts(104_504_000, 4715)
+		// Minimum execution time: 106_628_000 picoseconds.
+		Weight::from_parts(111_154_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -200,8 +200,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 99_277_000 picoseconds.
-		Weight::from_parts(100_169_000, 4715)
+		// Minimum execution time: 107_860_000 picoseconds.
+		Weight::from_parts(112_226_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -222,10 +222,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 29_343_000 picoseconds.
-		Weight::from_parts(29_614_000, 19863)
-			// Standard Error: 372_693
-			.saturating_add(Weight::from_parts(17_321_972, 0).saturating_mul(n.into()))
+		// Minimum execution time: 31_326_000 picoseconds.
+		Weight::from_parts(32_358_000, 19863)
+			// Standard Error: 771_173
+			.saturating_add(Weight::from_parts(23_704_594, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -285,10 +285,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 302_248_000 picoseconds.
-		Weight::from_parts(295_344_177, 19863)
-			// Standard Error: 14_290_080
-			.saturating_add(Weight::from_parts(186_623_558, 0).saturating_mul(n.into()))
+		// Minimum execution time: 324_080_000 picoseconds.
+		Weight::from_parts(41_381_201, 19863)
+			// Standard Error: 5_312_555
+			.saturating_add(Weight::from_parts(271_374_967, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -316,10 +316,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `765 + n * (304 ±0)`
 		//  Estimated: `8523 + n * (3216 ±0)`
-		// Minimum execution time: 59_789_000 picoseconds.
-		Weight::from_parts(33_306_004, 8523)
-			// Standard Error: 2_430_431
-			.saturating_add(Weight::from_parts(38_324_023, 0).saturating_mul(n.into()))
+		// Minimum execution time: 96_042_000 picoseconds.
+		Weight::from_parts(32_639_224, 8523)
+			// Standard Error: 2_471_478
+			.saturating_add(Weight::from_parts(58_716_709, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -384,8 +384,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 460_702_000 picoseconds.
-		Weight::from_parts(536_084_000, 26100)
+		// Minimum execution time: 743_871_000 picoseconds.
+		Weight::from_parts(828_487_000, 26100)
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().writes(26_u64))
 	}
@@ -409,8 +409,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 109_902_000 picoseconds.
-		Weight::from_parts(133_367_000, 4715)
+		// Minimum execution time: 194_167_000 picoseconds.
+		Weight::from_parts(206_826_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -464,19 +464,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 250_632_000 picoseconds.
-		Weight::from_parts(353_814_000, 19863)
+		// Minimum execution time: 412_591_000 picoseconds.
+		Weight::from_parts(437_418_000, 19863)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 	}
 	/// Storage: `Attestation::ChallengeSizes` (r:0 w:1)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn set_challenge_size() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_990_000 picoseconds.
-		Weight::from_parts(7_982_000, 0)
+		// Minimum execution time: 19_449_000 picoseconds.
+		Weight::from_parts(20_741_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -487,8 +487,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `6012`
-		// Minimum execution time: 12_057_000 picoseconds.
-		Weight::from_parts(12_739_000, 6012)
+		// Minimum execution time: 28_963_000 picoseconds.
+		Weight::from_parts(29_663_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -499,10 +499,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_240_000 picoseconds.
-		Weight::from_parts(20_044_002, 0)
-			// Standard Error: 188_691
-			.saturating_add(Weight::from_parts(1_045_662, 0).saturating_mul(v.into()))
+		// Minimum execution time: 10_665_000 picoseconds.
+		Weight::from_parts(39_225_248, 0)
+			// Standard Error: 178_351
+			.saturating_add(Weight::from_parts(820_571, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -530,11 +530,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
-		//  Estimated: `8318 + f * (226 ±63) + n * (3505 ±1)`
-		// Minimum execution time: 46_058_000 picoseconds.
-		Weight::from_parts(985_880_147, 8318)
-			// Standard Error: 1_529_442
-			.saturating_add(Weight::from_parts(44_186_303, 0).saturating_mul(n.into()))
+		//  Estimated: `8318 + f * (226 ±70) + n * (3505 ±1)`
+		// Minimum execution time: 47_471_000 picoseconds.
+		Weight::from_parts(48_051_000, 8318)
+			// Standard Error: 1_375_842
+			.saturating_add(Weight::from_parts(50_584_767, 0).saturating_mul(n.into()))
+			// Standard Error: 87_035_071
+			.saturating_add(Weight::from_parts(73_609_377, 0).saturating_mul(f.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -561,7 +563,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::NextChallengeId` (r:1 w:1)
 	/// Proof: `Attestation::NextChallengeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeSizes` (r:1 w:0)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
 	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
@@ -569,16 +571,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::EpochEndsAt` (r:0 w:1)
 	/// Proof: `Attestation::EpochEndsAt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:0 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1128 + n * (271 ±0)`
+		//  Measured:  `1136 + n * (271 ±0)`
 		//  Estimated: `10171 + n * (3505 ±3)`
-		// Minimum execution time: 104_545_000 picoseconds.
-		Weight::from_parts(26_723_713, 10171)
-			// Standard Error: 651_841
-			.saturating_add(Weight::from_parts(30_879_995, 0).saturating_mul(n.into()))
+		// Minimum execution time: 61_661_000 picoseconds.
+		Weight::from_parts(142_320_470, 10171)
+			// Standard Error: 723_410
+			.saturating_add(Weight::from_parts(30_186_678, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -588,7 +590,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:256 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:256 w:256)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -602,26 +604,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `373 + n * (136 ±0)`
-		//  Estimated: `6012 + n * (2627 ±2)`
-		// Minimum execution time: 43_375_000 picoseconds.
-		Weight::from_parts(43_915_000, 6012)
-			// Standard Error: 524_007
-			.saturating_add(Weight::from_parts(37_106_448, 0).saturating_mul(n.into()))
+		//  Measured:  `373 + n * (140 ±0)`
+		//  Estimated: `6012 + n * (2631 ±2)`
+		// Minimum execution time: 42_352_000 picoseconds.
+		Weight::from_parts(58_639_268, 6012)
+			// Standard Error: 1_129_413
+			.saturating_add(Weight::from_parts(38_321_959, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2631).saturating_mul(n.into()))
 	}
-	/// Measured once by hand (`gpux-node benchmark pallet --extrinsic check_int8_row`,
-	/// 26.55 ms); scripts/benchmark.sh rewrites it.
 	fn check_int8_row() -> Weight {
-		Weight::from_parts(26_550_000_000, 0)
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 25_244_973_000 picoseconds.
+		Weight::from_parts(25_323_780_000, 0)
 	}
 }
 
@@ -643,51 +647,51 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 116_422_000 picoseconds.
-		Weight::from_parts(139_576_000, 4502)
+		// Minimum execution time: 120_459_000 picoseconds.
+		Weight::from_parts(127_028_000, 4502)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn commit_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `979`
+		//  Measured:  `983`
 		//  Estimated: `3726`
-		// Minimum execution time: 86_077_000 picoseconds.
-		Weight::from_parts(89_423_000, 3726)
+		// Minimum execution time: 89_463_000 picoseconds.
+		Weight::from_parts(98_485_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:2 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1015`
+		//  Measured:  `1019`
 		//  Estimated: `6028`
-		// Minimum execution time: 1_154_059_000 picoseconds.
-		Weight::from_parts(1_194_058_000, 6028)
+		// Minimum execution time: 293_455_000 picoseconds.
+		Weight::from_parts(311_531_000, 6028)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verifiers` (r:1 w:0)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verdicts` (r:22 w:22)
@@ -709,14 +713,14 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:1)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2149 + v * (69 ±0)`
+		//  Measured:  `2148 + v * (69 ±0)`
 		//  Estimated: `6012 + v * (1695 ±21)`
-		// Minimum execution time: 179_857_000 picoseconds.
-		Weight::from_parts(231_414_384, 6012)
+		// Minimum execution time: 173_817_000 picoseconds.
+		Weight::from_parts(240_123_931, 6012)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -739,8 +743,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 102_752_000 picoseconds.
-		Weight::from_parts(104_504_000, 4715)
+		// Minimum execution time: 106_628_000 picoseconds.
+		Weight::from_parts(111_154_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -758,8 +762,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 99_277_000 picoseconds.
-		Weight::from_parts(100_169_000, 4715)
+		// Minimum execution time: 107_860_000 picoseconds.
+		Weight::from_parts(112_226_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -780,10 +784,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 29_343_000 picoseconds.
-		Weight::from_parts(29_614_000, 19863)
-			// Standard Error: 372_693
-			.saturating_add(Weight::from_parts(17_321_972, 0).saturating_mul(n.into()))
+		// Minimum execution time: 31_326_000 picoseconds.
+		Weight::from_parts(32_358_000, 19863)
+			// Standard Error: 771_173
+			.saturating_add(Weight::from_parts(23_704_594, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -843,10 +847,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 302_248_000 picoseconds.
-		Weight::from_parts(295_344_177, 19863)
-			// Standard Error: 14_290_080
-			.saturating_add(Weight::from_parts(186_623_558, 0).saturating_mul(n.into()))
+		// Minimum execution time: 324_080_000 picoseconds.
+		Weight::from_parts(41_381_201, 19863)
+			// Standard Error: 5_312_555
+			.saturating_add(Weight::from_parts(271_374_967, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -874,10 +878,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `765 + n * (304 ±0)`
 		//  Estimated: `8523 + n * (3216 ±0)`
-		// Minimum execution time: 59_789_000 picoseconds.
-		Weight::from_parts(33_306_004, 8523)
-			// Standard Error: 2_430_431
-			.saturating_add(Weight::from_parts(38_324_023, 0).saturating_mul(n.into()))
+		// Minimum execution time: 96_042_000 picoseconds.
+		Weight::from_parts(32_639_224, 8523)
+			// Standard Error: 2_471_478
+			.saturating_add(Weight::from_parts(58_716_709, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -942,8 +946,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 460_702_000 picoseconds.
-		Weight::from_parts(536_084_000, 26100)
+		// Minimum execution time: 743_871_000 picoseconds.
+		Weight::from_parts(828_487_000, 26100)
 			.saturating_add(ParityDbWeight::get().reads(35_u64))
 			.saturating_add(ParityDbWeight::get().writes(26_u64))
 	}
@@ -967,8 +971,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 109_902_000 picoseconds.
-		Weight::from_parts(133_367_000, 4715)
+		// Minimum execution time: 194_167_000 picoseconds.
+		Weight::from_parts(206_826_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1022,19 +1026,19 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 250_632_000 picoseconds.
-		Weight::from_parts(353_814_000, 19863)
+		// Minimum execution time: 412_591_000 picoseconds.
+		Weight::from_parts(437_418_000, 19863)
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
 	}
 	/// Storage: `Attestation::ChallengeSizes` (r:0 w:1)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn set_challenge_size() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_990_000 picoseconds.
-		Weight::from_parts(7_982_000, 0)
+		// Minimum execution time: 19_449_000 picoseconds.
+		Weight::from_parts(20_741_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -1045,8 +1049,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `6012`
-		// Minimum execution time: 12_057_000 picoseconds.
-		Weight::from_parts(12_739_000, 6012)
+		// Minimum execution time: 28_963_000 picoseconds.
+		Weight::from_parts(29_663_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -1057,10 +1061,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_240_000 picoseconds.
-		Weight::from_parts(20_044_002, 0)
-			// Standard Error: 188_691
-			.saturating_add(Weight::from_parts(1_045_662, 0).saturating_mul(v.into()))
+		// Minimum execution time: 10_665_000 picoseconds.
+		Weight::from_parts(39_225_248, 0)
+			// Standard Error: 178_351
+			.saturating_add(Weight::from_parts(820_571, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -1088,11 +1092,13 @@ impl WeightInfo for () {
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
-		//  Estimated: `8318 + f * (226 ±63) + n * (3505 ±1)`
-		// Minimum execution time: 46_058_000 picoseconds.
-		Weight::from_parts(985_880_147, 8318)
-			// Standard Error: 1_529_442
-			.saturating_add(Weight::from_parts(44_186_303, 0).saturating_mul(n.into()))
+		//  Estimated: `8318 + f * (226 ±70) + n * (3505 ±1)`
+		// Minimum execution time: 47_471_000 picoseconds.
+		Weight::from_parts(48_051_000, 8318)
+			// Standard Error: 1_375_842
+			.saturating_add(Weight::from_parts(50_584_767, 0).saturating_mul(n.into()))
+			// Standard Error: 87_035_071
+			.saturating_add(Weight::from_parts(73_609_377, 0).saturating_mul(f.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1119,7 +1125,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::NextChallengeId` (r:1 w:1)
 	/// Proof: `Attestation::NextChallengeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeSizes` (r:1 w:0)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
 	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
@@ -1127,16 +1133,16 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::EpochEndsAt` (r:0 w:1)
 	/// Proof: `Attestation::EpochEndsAt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:0 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1128 + n * (271 ±0)`
+		//  Measured:  `1136 + n * (271 ±0)`
 		//  Estimated: `10171 + n * (3505 ±3)`
-		// Minimum execution time: 104_545_000 picoseconds.
-		Weight::from_parts(26_723_713, 10171)
-			// Standard Error: 651_841
-			.saturating_add(Weight::from_parts(30_879_995, 0).saturating_mul(n.into()))
+		// Minimum execution time: 61_661_000 picoseconds.
+		Weight::from_parts(142_320_470, 10171)
+			// Standard Error: 723_410
+			.saturating_add(Weight::from_parts(30_186_678, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1146,7 +1152,7 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:256 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:256 w:256)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -1160,25 +1166,27 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `373 + n * (136 ±0)`
-		//  Estimated: `6012 + n * (2627 ±2)`
-		// Minimum execution time: 43_375_000 picoseconds.
-		Weight::from_parts(43_915_000, 6012)
-			// Standard Error: 524_007
-			.saturating_add(Weight::from_parts(37_106_448, 0).saturating_mul(n.into()))
+		//  Measured:  `373 + n * (140 ±0)`
+		//  Estimated: `6012 + n * (2631 ±2)`
+		// Minimum execution time: 42_352_000 picoseconds.
+		Weight::from_parts(58_639_268, 6012)
+			// Standard Error: 1_129_413
+			.saturating_add(Weight::from_parts(38_321_959, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2631).saturating_mul(n.into()))
 	}
-	/// Measured once by hand (`gpux-node benchmark pallet --extrinsic check_int8_row`,
-	/// 26.55 ms); scripts/benchmark.sh rewrites it.
 	fn check_int8_row() -> Weight {
-		Weight::from_parts(26_550_000_000, 0)
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 25_244_973_000 picoseconds.
+		Weight::from_parts(25_323_780_000, 0)
 	}
 }
