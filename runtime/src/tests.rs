@@ -792,7 +792,8 @@ mod attestation {
 			// The window leaves the reveal and the verdicts their time in the default epoch.
 			let (period, reveal) =
 				dev_ext().execute_with(|| (ChallengePeriod::get(), RevealWindow::get()));
-			assert!(window + reveal + pallet_attestation::VERDICT_BLOCKS <= period);
+			let after = pallet_attestation::ROW_DRAW_BLOCKS + pallet_attestation::VERDICT_BLOCKS;
+			assert!(window + reveal + after <= period);
 		}
 	}
 
@@ -824,7 +825,8 @@ mod attestation {
 				root,
 				signature
 			));
-			run_to_block(period + 1);
+			// The rows are drawn after the epoch's last commit deadline.
+			run_to_block(record.draw_at);
 			let record = pallet_attestation::Challenges::<Runtime>::get(challenge).unwrap();
 			let drawn = Attestation::rows_to_reveal(&record).unwrap();
 			let revealed = reveal_rows(&rows, &drawn).unwrap();

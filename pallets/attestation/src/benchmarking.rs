@@ -19,7 +19,7 @@ use gpux_primitives::{
 	ChallengeId, FaultKind, LeaseDisputes, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
 };
 use sp_core::{crypto::KeyTypeId, sr25519};
-use sp_runtime::{traits::One, RuntimeAppPublic};
+use sp_runtime::RuntimeAppPublic;
 
 use crate::*;
 
@@ -130,19 +130,20 @@ fn issued_challenge<T: Config>() -> (ChallengeId, MachineId, sr25519::Public) {
 	Pallet::<T>::do_set_challenge_size(class, LARGEST).expect("size valid");
 	let start = T::ChallengePeriod::get();
 	frame_system::Pallet::<T>::set_block_number(start);
-	Pallet::<T>::issue_challenges(start);
+	Pallet::<T>::issue_challenges(start, [0; 32]);
 	let challenge = NextChallengeId::<T>::get() - 1;
 	(challenge, machine, key)
 }
 
-/// A committed challenge, one block later so its rows are drawn.
+/// A committed challenge, at its row draw so its rows are drawn.
 fn committed_challenge<T: Config>() -> (ChallengeId, sr25519::Public) {
 	let (challenge, _, key) = issued_challenge::<T>();
 	let root = zero_tree().0;
 	let signature = sign::<T>(&key, &WorkerStatement::ChallengeCommitted { challenge, root });
 	Pallet::<T>::do_commit_challenge(challenge, root, &signature).expect("commit accepted");
-	let next = frame_system::Pallet::<T>::block_number() + One::one();
-	frame_system::Pallet::<T>::set_block_number(next);
+	let draw_at = Challenges::<T>::get(challenge).expect("challenge exists").draw_at;
+	frame_system::Pallet::<T>::set_block_number(draw_at);
+	Pallet::<T>::draw_rows(draw_at);
 	(challenge, key)
 }
 
@@ -162,6 +163,29 @@ fn verifiers<T: Config>(v: u32) -> Vec<VerifierId> {
 	Pallet::<T>::do_set_verifiers(keys.clone().try_into().expect("v ≤ MaxVerifiers"))
 		.expect("keys are distinct");
 	keys
+}
+
+/// `v` verifiers, each anchored to the hash of its value `[i; 32]`, and a round open now.
+fn beacon_round<T: Config>(v: u32) -> (Vec<VerifierId>, u32) {
+	let keys = verifiers::<T>(v);
+	for (i, key) in keys.iter().enumerate() {
+		BeaconAnchors::<T>::insert(key, sp_io::hashing::blake2_256(&[i as u8; 32]));
+	}
+	let now = frame_system::Pallet::<T>::block_number();
+	Pallet::<T>::open_beacon_round(BeaconPurpose::Rows, now, now, now + 3u32.into());
+	(keys, CurrentBeacon::<T>::get().expect("opened").number)
+}
+
+/// The reveal of verifier `i` (its key `key`) in `round`.
+fn beacon_reveal<T: Config>(key: &VerifierId, i: usize, round: u32) -> Call<T> {
+	let value = [i as u8; 32];
+	let message = gpux_primitives::attestation::beacon_reveal_message(
+		&Pallet::<T>::genesis_hash(),
+		round,
+		&value,
+	);
+	let signature = key.sign(&message).expect("key in keystore");
+	Call::<T>::reveal_beacon { verifier: key.clone(), round, value, signature }
 }
 
 fn endpoint() -> Endpoint {
@@ -458,6 +482,10 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_verifiers(v: Linear<0, { T::MaxVerifiers::get() }>) -> Result<(), BenchmarkError> {
+		// A full set before, each with a beacon anchor that goes with it.
+		for old in verifiers::<T>(T::MaxVerifiers::get()) {
+			BeaconAnchors::<T>::insert(old, [1; 32]);
+		}
 		let keys: Vec<VerifierId> = (0..v).map(|_| VerifierId::generate_pair(None)).collect();
 		let keys: BoundedVec<_, _> = keys.try_into().expect("v ≤ MaxVerifiers");
 		let origin =
@@ -520,7 +548,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::issue_challenges(start);
+			Pallet::<T>::issue_challenges(start, [0; 32]);
 		}
 
 		assert!(OpenChallenges::<T>::get().len() as u32 <= n.saturating_add(tracked_before));
@@ -534,7 +562,7 @@ mod benchmarks {
 		}
 		let start = T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(start);
-		Pallet::<T>::issue_challenges(start);
+		Pallet::<T>::issue_challenges(start, [0; 32]);
 		let next = start + T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(next);
 
@@ -562,6 +590,69 @@ mod benchmarks {
 		}
 
 		assert_eq!(row.len(), gpux_primitives::challenge::rounds::WIDTH);
+	}
+
+	#[benchmark]
+	fn anchor_beacon() {
+		let key = verifiers::<T>(1).remove(0);
+		let anchor = [7u8; 32];
+		let message = gpux_primitives::attestation::beacon_anchor_message(
+			&Pallet::<T>::genesis_hash(),
+			&anchor,
+		);
+		let signature = key.sign(&message).expect("key in keystore");
+		let call = Call::<T>::anchor_beacon { verifier: key.clone(), anchor, signature };
+
+		#[block]
+		{
+			unsigned_in_block::<T>(call);
+		}
+
+		assert_eq!(BeaconAnchors::<T>::get(&key), Some(anchor));
+	}
+
+	/// The `v`-th reveal of a round: it is checked against the `v − 1` before.
+	#[benchmark]
+	fn reveal_beacon(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let (keys, round) = beacon_round::<T>(v);
+		for (i, key) in keys.iter().enumerate().take(v as usize - 1) {
+			let Call::reveal_beacon { value, signature, .. } = beacon_reveal::<T>(key, i, round)
+			else {
+				unreachable!("built above")
+			};
+			Pallet::<T>::do_reveal_beacon(key.clone(), round, value, &signature)
+				.expect("reveal accepted");
+		}
+		let call = beacon_reveal::<T>(&keys[v as usize - 1], v as usize - 1, round);
+
+		#[block]
+		{
+			unsigned_in_block::<T>(call);
+		}
+
+		assert_eq!(BeaconReveals::<T>::get().len() as u32, v);
+	}
+
+	/// A round closed with `v` reveals: sorted and hashed.
+	#[benchmark]
+	fn close_beacon(v: Linear<0, { T::MaxVerifiers::get() }>) {
+		let (keys, round) = beacon_round::<T>(v);
+		for (i, key) in keys.iter().enumerate() {
+			let Call::reveal_beacon { value, signature, .. } = beacon_reveal::<T>(key, i, round)
+			else {
+				unreachable!("built above")
+			};
+			Pallet::<T>::do_reveal_beacon(key.clone(), round, value, &signature)
+				.expect("reveal accepted");
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Pallet::<T>::close_beacon_round(now);
+		}
+
+		assert!(BeaconReveals::<T>::get().is_empty());
 	}
 
 	impl_benchmark_test_suite!(

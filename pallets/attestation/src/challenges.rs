@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::{pallet_prelude::*, traits::Randomness};
+use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	attestation::{drawn_rows, verdict_message, ChallengeSize, RevealedRows, WorkerStatement},
@@ -19,11 +19,14 @@ use sp_runtime::{
 };
 
 use crate::{
-	unsigned::Checks, weights::WeightInfo, ChallengeOf, ChallengeOutcome, ChallengeRecord,
+	beacon::{BEACON_REVEAL_BLOCKS, ROW_DRAW_BLOCKS},
+	unsigned::Checks,
+	weights::WeightInfo,
+	BeaconAnchors, BeaconPurpose, BeaconReveals, ChallengeOf, ChallengeOutcome, ChallengeRecord,
 	ChallengeRecordOf, ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config,
 	EpochEndsAt, Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
-	PendingChallengeFaults, RevealedRowsOf, RowValues, TrackedMachineCount, TrackedMachines,
-	Verdicts, Verifiers, LOG_TARGET,
+	PendingChallengeFaults, RevealedRowsOf, RowDraw, RowValues, TrackedMachineCount,
+	TrackedMachines, Verdicts, Verifiers, LOG_TARGET,
 };
 
 /// The shortest commit window governance may give a class: the block after the issue, and
@@ -88,8 +91,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Blocks after issue within which a GPU class's challenges must be committed: its own
 	/// window or `CommitWindow`, cut (if the period or reveal window changed since it was
-	/// set) so that the reveal window and [`VERDICT_BLOCKS`] still fit in the epoch and the
-	/// commit block's hash is still known at the reveal.
+	/// set) so that the row draw ([`ROW_DRAW_BLOCKS`]), the reveal window and
+	/// [`VERDICT_BLOCKS`] still fit in the epoch.
 	pub fn commit_window(class: GpuClassId) -> BlockNumberFor<T> {
 		let window = CommitWindows::<T>::get(class)
 			.map_or_else(T::CommitWindow::get, BlockNumberFor::<T>::from);
@@ -99,8 +102,10 @@ impl<T: Config> Pallet<T> {
 	/// The longest commit window the current period, reveal window and block hash count allow.
 	fn longest_commit_window() -> BlockNumberFor<T> {
 		let reveal = T::RevealWindow::get();
-		let in_epoch =
-			T::ChallengePeriod::get().saturating_sub(reveal).saturating_sub(VERDICT_BLOCKS.into());
+		let in_epoch = T::ChallengePeriod::get()
+			.saturating_sub(reveal)
+			.saturating_sub(VERDICT_BLOCKS.into())
+			.saturating_sub(ROW_DRAW_BLOCKS.into());
 		let hashes = <T as frame_system::Config>::BlockHashCount::get()
 			.saturating_sub(reveal)
 			.saturating_sub(One::one());
@@ -112,11 +117,12 @@ impl<T: Config> Pallet<T> {
 	/// tracked machine) until `ChallengesPerEpoch` machines are in. A fleet is never split:
 	/// the last one drawn may take the epoch past `ChallengesPerEpoch`, never past
 	/// `MaxChallengesPerEpoch`.
-	pub(crate) fn issue_challenges(now: BlockNumberFor<T>) -> Weight {
+	///
+	/// `random` is the beacon's output. The rows round opens after the epoch's last commit
+	/// deadline, and the rows every challenge reveals are drawn when it closes.
+	pub(crate) fn issue_challenges(now: BlockNumberFor<T>, random: Hash32) -> Weight {
 		let tracked = TrackedMachineCount::<T>::get();
 		let target = T::ChallengesPerEpoch::get().min(tracked);
-		let (random, _) = T::Randomness::random(b"gpux/challenge");
-		let random = blake2_256(random.as_ref());
 		let mut draw = FleetDraw::<T>::default();
 		let mut attempts = 0u32;
 		// Bounded tries: with few providers the draw repeats; fewer challenges is fine. Every
@@ -140,22 +146,43 @@ impl<T: Config> Pallet<T> {
 		let ends_at = now.saturating_add(T::ChallengePeriod::get());
 		EpochEndsAt::<T>::put(ends_at);
 		let decide_by = ends_at.saturating_sub(One::one());
+		let issued: Vec<_> = draw
+			.machines
+			.iter()
+			.filter_map(|machine| {
+				let info = T::Machines::attested_machine(*machine)?;
+				let commit_by = now.saturating_add(Self::commit_window(info.gpu_class));
+				Some((*machine, info, commit_by))
+			})
+			.collect();
+		// Rows are drawn once every commitment of the epoch is in (or too late).
+		let last_commit = issued
+			.iter()
+			.map(|(.., commit_by)| *commit_by)
+			.max()
+			.unwrap_or_else(|| now.saturating_add(T::CommitWindow::get()));
+		let draw_at = last_commit.saturating_add(ROW_DRAW_BLOCKS.into());
+		Self::open_beacon_round(
+			BeaconPurpose::Rows,
+			now,
+			draw_at.saturating_sub(BEACON_REVEAL_BLOCKS.into()),
+			draw_at,
+		);
+		let reveal_by = draw_at.saturating_add(T::RevealWindow::get());
 		let mut open = OpenChallenges::<T>::get();
-		for machine in &draw.machines {
-			let Some(info) = T::Machines::attested_machine(*machine) else { continue };
+		for (machine, info, commit_by) in issued {
 			let id = NextChallengeId::<T>::get();
-			let seed = blake2_256(&(random, b"seed", *machine).encode());
+			let seed = blake2_256(&(random, b"seed", machine).encode());
 			let size = Self::challenge_size(info.gpu_class);
-			let commit_by = now.saturating_add(Self::commit_window(info.gpu_class));
-			let reveal_by = commit_by.saturating_add(T::RevealWindow::get());
 			let record = ChallengeRecord {
-				machine: *machine,
+				machine,
 				provider: info.provider,
 				seed,
 				size,
 				rows: T::RevealedRowsPerChallenge::get().min(size.rows),
 				issued_at: now,
 				commit_by,
+				draw_at,
 				reveal_by,
 				decide_by,
 				state: ChallengeState::AwaitingCommit,
@@ -170,7 +197,7 @@ impl<T: Config> Pallet<T> {
 			NextChallengeId::<T>::put(id.saturating_add(1));
 			Self::deposit_event(Event::ChallengeIssued {
 				challenge: id,
-				machine: *machine,
+				machine,
 				seed,
 				size,
 				commit_by,
@@ -324,15 +351,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The rows a committed challenge must reveal: drawn from its seed and the hash of the
-	/// block that included the commitment. `None` before that block's hash is known.
+	/// The rows a committed challenge must reveal: drawn from its seed and its epoch's row
+	/// draw (the beacon's output after every commit deadline). `None` before the draw.
 	pub fn rows_to_reveal(record: &ChallengeRecordOf<T>) -> Option<Vec<u32>> {
-		let ChallengeState::Committed { at, .. } = record.state else { return None };
-		if frame_system::Pallet::<T>::block_number() <= at {
-			return None;
-		}
-		let hash = frame_system::Pallet::<T>::block_hash(at);
-		Some(drawn_rows(&record.seed, hash.as_ref(), record.size.rows, record.rows))
+		let ChallengeState::Committed { .. } = record.state else { return None };
+		let (_, draw) = RowDraw::<T>::get().filter(|(epoch, _)| *epoch == record.issued_at)?;
+		Some(drawn_rows(&record.seed, &draw, record.size.rows, record.rows))
 	}
 
 	/// Every check a reveal must pass.
@@ -466,6 +490,11 @@ impl<T: Config> Pallet<T> {
 		sorted.dedup();
 		ensure!(sorted.len() == verifiers.len(), Error::<T>::DuplicateVerifier);
 		let count = verifiers.len().saturated_into();
+		// Beacon anchors and reveals are kept for verifiers in the set only.
+		for gone in Verifiers::<T>::get().iter().filter(|v| !verifiers.contains(v)) {
+			BeaconAnchors::<T>::remove(gone);
+		}
+		BeaconReveals::<T>::mutate(|reveals| reveals.retain(|(v, _)| verifiers.contains(v)));
 		Verifiers::<T>::put(verifiers);
 		Self::deposit_event(Event::VerifiersSet { count });
 		Ok(())

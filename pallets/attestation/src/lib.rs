@@ -3,6 +3,7 @@
 
 extern crate alloc;
 
+mod beacon;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 mod challenges;
@@ -20,6 +21,7 @@ pub mod types;
 mod unsigned;
 pub mod weights;
 
+pub use beacon::{BEACON_REVEAL_BLOCKS, ROW_DRAW_BLOCKS};
 pub use challenges::{MIN_COMMIT_WINDOW, VERDICT_BLOCKS};
 pub use pallet::*;
 pub use types::*;
@@ -253,6 +255,25 @@ pub mod pallet {
 	pub type Verifiers<T: Config> =
 		StorageValue<_, BoundedVec<VerifierId, T::MaxVerifiers>, ValueQuery>;
 
+	/// Each verifier's beacon hash chain: the last value it revealed, or its anchor. Its next
+	/// reveal must hash to this. Only verifiers in `Verifiers` have one.
+	#[pallet::storage]
+	pub type BeaconAnchors<T: Config> = StorageMap<_, Blake2_128Concat, VerifierId, Hash32>;
+
+	/// The beacon round in progress.
+	#[pallet::storage]
+	pub type CurrentBeacon<T: Config> = StorageValue<_, BeaconRound<BlockNumberFor<T>>>;
+
+	/// The values revealed in the round in progress, by verifier.
+	#[pallet::storage]
+	pub type BeaconReveals<T: Config> =
+		StorageValue<_, BoundedVec<(VerifierId, Hash32), T::MaxVerifiers>, ValueQuery>;
+
+	/// The epoch's row draw: (the epoch's start, the beacon output the rows to reveal are drawn
+	/// from), set after every commit deadline of that epoch.
+	#[pallet::storage]
+	pub type RowDraw<T: Config> = StorageValue<_, (BlockNumberFor<T>, Hash32)>;
+
 	/// Leases whose start attestation is checked in a block.
 	#[pallet::storage]
 	pub type StartChecks<T: Config> = StorageMap<
@@ -402,6 +423,20 @@ pub mod pallet {
 		CommitWindowSet { gpu_class: GpuClassId, blocks: Option<u32> },
 		/// Governance replaced the verifier set.
 		VerifiersSet { count: u32 },
+		/// A verifier anchored a new beacon hash chain.
+		BeaconAnchored { verifier: VerifierId },
+		/// A verifier revealed its value in a beacon round.
+		BeaconRevealed { round: u32, verifier: VerifierId },
+		/// A beacon round closed with `output` from `revealed` verifiers; `fallback`: none
+		/// revealed, so the output is the parent block's randomness, which its author could
+		/// choose.
+		BeaconClosed {
+			round: u32,
+			purpose: BeaconPurpose,
+			output: Hash32,
+			revealed: u32,
+			fallback: bool,
+		},
 	}
 
 	#[pallet::error]
@@ -426,7 +461,8 @@ pub mod pallet {
 		CommitTooLate,
 		/// The challenge is not committed, or was revealed already.
 		NotCommitted,
-		/// Rows are drawn from the commit block's hash: reveal in a later block.
+		/// The rows are drawn at the challenge's `draw_at`, after the epoch's last commit
+		/// deadline: reveal from then.
 		RevealTooEarly,
 		/// The reveal deadline passed.
 		RevealTooLate,
@@ -478,6 +514,18 @@ pub mod pallet {
 		/// The commit window is below `MIN_COMMIT_WINDOW` (2 blocks), or leaves no room for the
 		/// reveal window and the verdicts within the challenge period.
 		InvalidCommitWindow,
+		/// A beacon anchor while a round takes reveals: it must come before.
+		BeaconRoundOpen,
+		/// A beacon reveal outside its round's reveal blocks.
+		BeaconRoundClosed,
+		/// A beacon reveal for another round than the one in progress.
+		StaleBeaconReveal,
+		/// The verifier has no beacon anchor.
+		NoBeaconAnchor,
+		/// The revealed value does not hash to the verifier's anchor.
+		BeaconRevealMismatch,
+		/// The verifier already revealed in this round.
+		BeaconAlreadyRevealed,
 	}
 
 	#[pallet::hooks]
@@ -491,16 +539,21 @@ pub mod pallet {
 			weight.saturating_accrue(Self::sweep_windows(now));
 			weight.saturating_accrue(Self::check_lease_starts(now));
 			weight.saturating_accrue(Self::report_abandons());
+			weight.saturating_accrue(Self::draw_rows(now));
 			if Self::is_epoch_start(now) {
 				weight.saturating_accrue(Self::close_epoch(now));
-				weight.saturating_accrue(Self::issue_challenges(now));
+				let (random, closing) = Self::close_beacon_round(now);
+				weight.saturating_accrue(closing);
+				weight.saturating_accrue(Self::issue_challenges(now, random));
 			}
 			weight.saturating_accrue(Self::report_challenge_faults());
 			weight
 		}
 
-		/// Validators recompute revealed rows and submit signed verdicts.
+		/// Validators take part in the beacon, recompute revealed rows and submit signed
+		/// verdicts.
 		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::beacon_duty(now);
 			Self::verify_revealed_challenges(now);
 		}
 
@@ -528,8 +581,11 @@ pub mod pallet {
 			let reveal: u64 = T::RevealWindow::get().saturated_into();
 			assert!(commit > 0 && reveal > 1, "workers need time to commit and reveal");
 			assert!(
-				commit + reveal + u64::from(challenges::VERDICT_BLOCKS) <= period,
-				"a challenge must be revealed and judged within its epoch"
+				commit
+					+ u64::from(ROW_DRAW_BLOCKS)
+					+ reveal + u64::from(challenges::VERDICT_BLOCKS)
+					<= period,
+				"the row draw, the reveals and the verdicts fit in the epoch"
 			);
 			let hashes: u64 = <T as frame_system::Config>::BlockHashCount::get().saturated_into();
 			assert!(commit + reveal < hashes, "the commit block's hash must still be known");
@@ -575,8 +631,7 @@ pub mod pallet {
 			Self::do_commit_challenge(challenge, root, &signature)
 		}
 
-		/// Reveal the drawn rows with their Merkle proofs, after the commit block and before
-		/// `reveal_by`.
+		/// Reveal the drawn rows with their Merkle proofs, from `draw_at` until `reveal_by`.
 		///
 		/// - `origin`: none; `signature` by the challenged machine's worker key.
 		/// - `rows`: exactly the drawn indices, ascending.
@@ -741,6 +796,39 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_verifiers(verifiers)
+		}
+
+		/// Anchor the verifier's beacon hash chain: `anchor` is the last of `x`, `H(x)`, …,
+		/// `Hⁿ(x)` for a secret `x`; each round it reveals the value before the last one
+		/// revealed. Only while no round takes reveals.
+		///
+		/// - `origin`: none; sent by a validator's offchain worker, `signature` by `verifier`.
+		#[pallet::call_index(12)]
+		pub fn anchor_beacon(
+			origin: OriginFor<T>,
+			verifier: VerifierId,
+			anchor: Hash32,
+			signature: VerifierSignature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_anchor_beacon(verifier, anchor, &signature)
+		}
+
+		/// Reveal the verifier's next beacon value in round `round`: it must hash to the
+		/// verifier's anchor (its last reveal), so it was fixed before the round.
+		///
+		/// - `origin`: none; sent by a validator's offchain worker, `signature` by `verifier`.
+		#[pallet::call_index(13)]
+		#[pallet::weight(<T as Config>::WeightInfo::reveal_beacon(T::MaxVerifiers::get()))]
+		pub fn reveal_beacon(
+			origin: OriginFor<T>,
+			verifier: VerifierId,
+			round: u32,
+			value: Hash32,
+			signature: VerifierSignature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_reveal_beacon(verifier, round, value, &signature)
 		}
 	}
 

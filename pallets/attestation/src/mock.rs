@@ -526,9 +526,13 @@ pub fn commit_honestly(challenge: u64, seed: u8) -> Vec<Vec<i8>> {
 	rows
 }
 
-/// Reveals the drawn rows of `rows` with worker `seed`.
+/// Reveals the drawn rows of `rows` with worker `seed`, first running to the row draw if it is
+/// still ahead.
 pub fn reveal(challenge: u64, seed: u8, rows: &[Vec<i8>]) -> DispatchResult {
 	let record = crate::Challenges::<Test>::get(challenge).expect("challenge exists");
+	if System::block_number() < record.draw_at {
+		run_to_block(record.draw_at);
+	}
 	let drawn = Attestation::rows_to_reveal(&record).expect("rows are drawn");
 	let revealed = reveal_rows(rows, &drawn).expect("rows exist");
 	let statement = WorkerStatement::revealed(challenge, &revealed);

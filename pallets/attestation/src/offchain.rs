@@ -30,7 +30,7 @@ fn sent_key(challenge: ChallengeId) -> Vec<u8> {
 
 impl<T: Config> Pallet<T> {
 	/// This node's key in the verifier set, if it has one.
-	fn local_verifier() -> Option<VerifierId> {
+	pub(crate) fn local_verifier() -> Option<VerifierId> {
 		let verifiers = Verifiers::<T>::get();
 		VerifierId::all().into_iter().find(|key| verifiers.contains(key))
 	}

@@ -175,12 +175,53 @@ pub struct ChallengeRecord<AccountId, BlockNumber> {
 	pub rows: u32,
 	pub issued_at: BlockNumber,
 	pub commit_by: BlockNumber,
+	/// The rows to reveal are drawn in this block, after every commit deadline of the epoch.
+	pub draw_at: BlockNumber,
 	pub reveal_by: BlockNumber,
 	/// Verdicts accepted until here; then an undecided challenge expires.
 	pub decide_by: BlockNumber,
 	pub state: ChallengeState<BlockNumber>,
 	pub passes: u32,
 	pub fails: u32,
+}
+
+/// What a beacon round's output is for.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum BeaconPurpose {
+	/// The next epoch's challenge draw and seeds, closed at the epoch's start.
+	Issue,
+	/// The rows this epoch's challenges reveal, closed after every commit deadline.
+	Rows,
+}
+
+/// The verifiers' beacon round in progress: each verifier may reveal, in blocks
+/// `opens_at..closes_at`, the next value of its hash chain (a preimage of its anchor).
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct BeaconRound<BlockNumber> {
+	pub number: u32,
+	pub purpose: BeaconPurpose,
+	/// The epoch (its start block) the round belongs to.
+	pub epoch: BlockNumber,
+	pub opens_at: BlockNumber,
+	pub closes_at: BlockNumber,
+}
+
+impl<BlockNumber: PartialOrd> BeaconRound<BlockNumber> {
+	/// Whether a reveal in block `now` counts.
+	pub fn is_open(&self, now: &BlockNumber) -> bool {
+		self.opens_at <= *now && *now < self.closes_at
+	}
 }
 
 /// A challenge of the runtime.

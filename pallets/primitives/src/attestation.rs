@@ -349,6 +349,16 @@ pub fn verdict_message(genesis: &[u8; 32], challenge: ChallengeId, passed: bool)
 	(b"gpux/verdict", genesis, challenge, passed).encode()
 }
 
+/// The bytes a verifier key signs to anchor its beacon hash chain at `anchor`.
+pub fn beacon_anchor_message(genesis: &[u8; 32], anchor: &Hash32) -> Vec<u8> {
+	(b"gpux/beacon-anchor", genesis, anchor).encode()
+}
+
+/// The bytes a verifier key signs to reveal `value` in beacon round `round`.
+pub fn beacon_reveal_message(genesis: &[u8; 32], round: u32, value: &Hash32) -> Vec<u8> {
+	(b"gpux/beacon-reveal", genesis, round, value).encode()
+}
+
 /// The bytes a worker key signs to prove it is held by `provider`'s machine: registering or
 /// rotating a key needs this signature, so nobody can register (squat) a key they do not hold.
 pub fn key_possession_message<AccountId: Encode>(
@@ -367,12 +377,12 @@ pub fn hash32(hash: impl AsRef<[u8]>) -> Hash32 {
 	out
 }
 
-/// The `k` distinct row indices (of `n`) a challenge must reveal, drawn from `seed` and the
-/// hash of the block that included the commitment (`commit_block`, its bytes as the chain
-/// stores them), so the worker cannot know them before it commits. All rows when `k >= n`;
+/// The `k` distinct row indices (of `n`) a challenge must reveal, drawn from `seed` and `draw`,
+/// the epoch's row draw (the verifiers' beacon output after every commit deadline), so the
+/// worker cannot know them before it commits. All rows when `k >= n`;
 /// indices ascend. The chain and the worker both call this, so they draw the same rows.
-pub fn drawn_rows(seed: &Hash32, commit_block: &[u8], n: u32, k: u32) -> Vec<u32> {
-	let draw = blake2_256(commit_block);
+pub fn drawn_rows(seed: &Hash32, draw: &[u8], n: u32, k: u32) -> Vec<u32> {
+	let draw = blake2_256(draw);
 	if n == 0 {
 		return Vec::new();
 	}

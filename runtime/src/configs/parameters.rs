@@ -325,12 +325,14 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 				use attestation::{Parameters as P, *};
 				// A challenge is committed and revealed within its epoch, while the commit
 				// block's hash is still known.
-				// Verifiers need `VERDICT_BLOCKS` after the reveal deadline within the epoch.
+				// The row draw (`ROW_DRAW_BLOCKS`) follows the commit deadline, and verifiers need
+				// `VERDICT_BLOCKS` after the reveal deadline, within the epoch.
 				// (Classes' own commit windows are cut to fit at each issue.)
 				let fit = |period: BlockNumber, commit: BlockNumber, reveal: BlockNumber| {
 					let both = commit.saturating_add(reveal);
-					both.saturating_add(pallet_attestation::VERDICT_BLOCKS) <= period
-						&& both < hashes
+					both.saturating_add(pallet_attestation::VERDICT_BLOCKS)
+						.saturating_add(pallet_attestation::ROW_DRAW_BLOCKS)
+						<= period && both < hashes
 				};
 				match p {
 					P::OfflineGraceWindows(_, v) => within(v, 1, 10),

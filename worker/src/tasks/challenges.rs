@@ -1,5 +1,5 @@
 //! Proof-of-GPU challenges addressed to this machine: solve and commit, then reveal the rows
-//! drawn from the commit block's hash. Solutions are kept in memory; after a restart the
+//! drawn by the verifiers' beacon after the epoch's last commit deadline. Solutions are kept in memory; after a restart the
 //! (deterministic) final rows are recomputed and checked against the committed root. The solve
 //! runs on a GPU no lease holds (`ChallengeSolver::solve_avoiding`); if the GPU solver fails,
 //! the CPU answers instead. When a challenge closes, the chain's verdict on it (its
@@ -178,7 +178,8 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 				ctx.metrics.challenges_committed.inc();
 				AttestationCall::commit_challenge { challenge: id, root, signature }
 			},
-			ChallengeState::Committed { root, at } if head.number > at => {
+			// The rows are drawn (the verifiers' beacon) after the epoch's last commit deadline.
+			ChallengeState::Committed { root, .. } if head.number >= record.draw_at => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
 					None => solve(ctx, &record, head.number, record.reveal_by).await?,
@@ -187,8 +188,11 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 					tracing::error!(target: "challenge", id, "the committed root is not this machine's product");
 					continue;
 				}
-				let Some(hash) = chain.block_hash(at).await? else { continue };
-				let rows = drawn_rows(&record.seed, &hash, record.size.rows, record.rows);
+				let draw = chain.storage::<(u32, [u8; 32])>(&keys::row_draw()).await?;
+				let Some((_, draw)) = draw.filter(|(epoch, _)| *epoch == record.issued_at) else {
+					continue;
+				};
+				let rows = drawn_rows(&record.seed, &draw, record.size.rows, record.rows);
 				let Some(revealed) = solution.reveal(&rows) else { continue };
 				let statement = WorkerStatement::revealed(id, &revealed);
 				let signature = ctx.key.sign(&statement, &chain.genesis);
