@@ -1,8 +1,9 @@
 //! The verifiers' randomness beacon: commit-reveal over hash chains. Each verifier anchors a
-//! chain `x, H(x), …, Hⁿ(x)` by its last value and, in every round, reveals the value before
-//! the last one it revealed; the chain checks the hash. A value is therefore fixed before the
-//! round opens: a verifier can reveal it or withhold it, nothing else. A round's output is the
-//! hash of the values revealed, in verifier order, so no block author chooses it and one
+//! chain `x, H(x), …, Hⁿ(x)` by its last value (signed for the round in progress, so it cannot
+//! be replayed) and, in every round, reveals the value before the last one it revealed; the
+//! chain checks the hash. A value is therefore fixed before the round opens: a verifier can
+//! reveal it or withhold it, nothing else. A round's output is the hash of the values revealed,
+//! in verifier order: with one honest verifier revealing, no block author chooses it, and one
 //! verifier can only pick between two outputs (with or without its value). With no reveal at
 //! all the round falls back to the parent block's randomness, and says so.
 //!
@@ -33,6 +34,10 @@ use crate::{
 
 /// Blocks a round takes reveals in.
 pub const BEACON_REVEAL_BLOCKS: u32 = 3;
+/// An anchor must land at least this many blocks before the next round's reveals open: the
+/// pool takes reveals a block before their first block, and a verifier must not anchor a
+/// value chosen after seeing the others'.
+pub const ANCHOR_LEAD_BLOCKS: u32 = 2;
 /// Blocks from the epoch's last commit deadline to the row draw: the rows round's reveals, then
 /// the draw at the start of the next block.
 pub const ROW_DRAW_BLOCKS: u32 = BEACON_REVEAL_BLOCKS + 1;
@@ -78,38 +83,45 @@ impl<T: Config> Pallet<T> {
 		opens_at: BlockNumberFor<T>,
 		closes_at: BlockNumberFor<T>,
 	) {
-		let number = CurrentBeacon::<T>::get().map_or(0, |round| round.number.saturating_add(1));
-		CurrentBeacon::<T>::put(BeaconRound { number, purpose, epoch, opens_at, closes_at });
+		// Round 0 is the fallback before any round (a new chain's first epoch).
+		let number = CurrentBeacon::<T>::get().map_or(1, |round| round.number.saturating_add(1));
+		let tracked = crate::TrackedMachineCount::<T>::get();
+		CurrentBeacon::<T>::put(BeaconRound {
+			number,
+			purpose,
+			epoch,
+			opens_at,
+			closes_at,
+			tracked,
+		});
 		BeaconReveals::<T>::kill();
 	}
 
 	/// Closes the round in progress: its output, or the parent block's randomness if nobody
-	/// revealed (or no round was open), and the weight of closing it.
-	pub(crate) fn close_beacon_round(_now: BlockNumberFor<T>) -> (Hash32, Weight) {
+	/// revealed (or no round was open: round 0), the weight of closing it, and the round.
+	pub(crate) fn close_beacon_round(
+		_now: BlockNumberFor<T>,
+	) -> (Hash32, Weight, Option<BeaconRound<BlockNumberFor<T>>>) {
 		let reveals = BeaconReveals::<T>::take();
 		let round = CurrentBeacon::<T>::get();
 		let number = round.as_ref().map_or(0, |round| round.number);
+		let purpose = round.as_ref().map_or(BeaconPurpose::Issue, |round| round.purpose);
 		let fallback = reveals.is_empty();
 		let output = if fallback {
 			let (random, _) = T::Randomness::random(&(b"gpux/beacon", number).encode());
 			blake2_256(random.as_ref())
 		} else {
-			let purpose = round.as_ref().map_or(BeaconPurpose::Issue, |round| round.purpose);
 			beacon_output(number, purpose, &reveals)
 		};
 		let revealed = reveals.len() as u32;
-		// Before the first round (a new chain's first epoch) there is nothing to report.
-		if let Some(round) = round {
-			let purpose = round.purpose;
-			Self::deposit_event(Event::BeaconClosed {
-				round: number,
-				purpose,
-				output,
-				revealed,
-				fallback,
-			});
-		}
-		(output, T::WeightInfo::close_beacon(revealed))
+		Self::deposit_event(Event::BeaconClosed {
+			round: number,
+			purpose,
+			output,
+			revealed,
+			fallback,
+		});
+		(output, T::WeightInfo::close_beacon(revealed), round)
 	}
 
 	/// At the close of the epoch's rows round: draws the rows and opens the round whose output
@@ -119,7 +131,7 @@ impl<T: Config> Pallet<T> {
 		if round.purpose != BeaconPurpose::Rows || now < round.closes_at {
 			return T::DbWeight::get().reads(1);
 		}
-		let (output, weight) = Self::close_beacon_round(now);
+		let (output, weight, _) = Self::close_beacon_round(now);
 		RowDraw::<T>::put((round.epoch, output));
 		let next_epoch = EpochEndsAt::<T>::get();
 		let opens_at = next_epoch.saturating_sub(BEACON_REVEAL_BLOCKS.into()).max(now);
@@ -127,20 +139,31 @@ impl<T: Config> Pallet<T> {
 		weight.saturating_add(T::DbWeight::get().reads_writes(2, 3))
 	}
 
+	/// The round an anchor made now precedes: the one in progress (0 before any).
+	pub fn anchor_round() -> u32 {
+		CurrentBeacon::<T>::get().map_or(0, |round| round.number)
+	}
+
 	pub(crate) fn check_beacon_anchor(
 		verifier: &VerifierId,
+		round: u32,
 		anchor: &Hash32,
 		signature: &VerifierSignature,
 		checks: Checks,
 	) -> Result<(), Error<T>> {
 		ensure!(Verifiers::<T>::get().contains(verifier), Error::<T>::NotVerifier);
+		ensure!(round == Self::anchor_round(), Error::<T>::StaleBeaconAnchor);
 		let now = frame_system::Pallet::<T>::block_number();
+		// Anchors only well before the round's reveals: none during or just before them.
 		ensure!(
-			!CurrentBeacon::<T>::get().is_some_and(|round| round.is_open(&now)),
+			!CurrentBeacon::<T>::get().is_some_and(|current| {
+				now.saturating_add(ANCHOR_LEAD_BLOCKS.into()) > current.opens_at
+					&& now < current.closes_at
+			}),
 			Error::<T>::BeaconRoundOpen
 		);
 		if checks.signatures() {
-			let message = beacon_anchor_message(&Self::genesis_hash(), anchor);
+			let message = beacon_anchor_message(&Self::genesis_hash(), round, anchor);
 			ensure!(verifier.verify(&message, signature), Error::<T>::BadSignature);
 		}
 		Ok(())
@@ -148,10 +171,11 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_anchor_beacon(
 		verifier: VerifierId,
+		round: u32,
 		anchor: Hash32,
 		signature: &VerifierSignature,
 	) -> DispatchResult {
-		Self::check_beacon_anchor(&verifier, &anchor, signature, Checks::State)?;
+		Self::check_beacon_anchor(&verifier, round, &anchor, signature, Checks::State)?;
 		BeaconAnchors::<T>::insert(&verifier, anchor);
 		Self::deposit_event(Event::BeaconAnchored { verifier });
 		Ok(())
@@ -198,14 +222,19 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Claims, in this node's persistent offchain storage, sending `what` now: `false` if it
-	/// was sent fewer than 5 blocks ago (it may still be in the pool).
-	fn claim_sending(what: &[u8], now: u32) -> bool {
+	/// Claims, in this node's persistent offchain storage, sending `what` for round `round`
+	/// now: `false` if it was sent for that round fewer than `gap` blocks ago (it may still be
+	/// in the pool). One key per kind, so nothing accumulates.
+	fn claim_sending(what: &[u8], round: u32, now: u32, gap: u32) -> bool {
 		let key = (b"gpux/attestation/beacon-sent/", what).encode();
 		StorageValueRef::persistent(&key)
-			.mutate::<u32, (), _>(|last| match last {
-				Ok(Some(at)) if now < at.saturating_add(5) => Err(()),
-				_ => Ok(now),
+			.mutate::<(u32, u32), (), _>(|last| match last {
+				Ok(Some((sent_round, at)))
+					if sent_round == round && now < at.saturating_add(gap) =>
+				{
+					Err(())
+				},
+				_ => Ok((round, now)),
 			})
 			.is_ok()
 	}
@@ -220,15 +249,20 @@ impl<T: Config> Pallet<T> {
 		let next: BlockNumberFor<T> = now.saturating_add(1).into();
 		let seed_key = (b"gpux/attestation/beacon-seed/", &verifier).encode();
 		let seed_ref = StorageValueRef::persistent(&seed_key);
-		let seed = seed_ref.get::<Hash32>().ok().flatten();
-		let head = BeaconAnchors::<T>::get(&verifier);
-		let value = head.zip(seed).and_then(|(head, seed)| preimage_in_chain(&seed, &head));
+		let value = || {
+			let seed = seed_ref.get::<Hash32>().ok().flatten()?;
+			preimage_in_chain(&seed, &BeaconAnchors::<T>::get(&verifier)?)
+		};
 		let genesis = Self::genesis_hash();
-		let call = match CurrentBeacon::<T>::get() {
+		let round = CurrentBeacon::<T>::get();
+		let call = match round {
 			Some(round) if round.is_open(&next) => {
-				let revealed = BeaconReveals::<T>::get().iter().any(|(v, _)| v == &verifier);
-				let Some(value) = value.filter(|_| !revealed) else { return };
-				if !Self::claim_sending(&(b"reveal", round.number).encode(), now) {
+				if BeaconReveals::<T>::get().iter().any(|(v, _)| v == &verifier) {
+					return;
+				}
+				// Two tries in a round's three blocks.
+				let Some(value) = value() else { return };
+				if !Self::claim_sending(b"reveal", round.number, now, 2) {
 					return;
 				}
 				let message = beacon_reveal_message(&genesis, round.number, &value);
@@ -236,15 +270,20 @@ impl<T: Config> Pallet<T> {
 				Call::reveal_beacon { verifier, round: round.number, value, signature }
 			},
 			_ => {
-				if value.is_some() || !Self::claim_sending(b"anchor", now) {
+				let number = Self::anchor_round();
+				let too_late = round.is_some_and(|round| {
+					next.saturating_add(ANCHOR_LEAD_BLOCKS.into()) > round.opens_at
+				});
+				if too_late || value().is_some() || !Self::claim_sending(b"anchor", number, now, 5)
+				{
 					return;
 				}
 				let fresh = blake2_256(&(sp_io::offchain::random_seed(), &verifier).encode());
 				seed_ref.set(&fresh);
 				let anchor = chain_end(&fresh);
-				let message = beacon_anchor_message(&genesis, &anchor);
+				let message = beacon_anchor_message(&genesis, number, &anchor);
 				let Some(signature) = verifier.sign(&message) else { return };
-				Call::anchor_beacon { verifier, anchor, signature }
+				Call::anchor_beacon { verifier, round: number, anchor, signature }
 			},
 		};
 		if SubmitTransaction::<T, Call<T>>::submit_transaction(T::create_bare(call.into())).is_err()

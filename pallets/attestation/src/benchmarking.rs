@@ -130,7 +130,7 @@ fn issued_challenge<T: Config>() -> (ChallengeId, MachineId, sr25519::Public) {
 	Pallet::<T>::do_set_challenge_size(class, LARGEST).expect("size valid");
 	let start = T::ChallengePeriod::get();
 	frame_system::Pallet::<T>::set_block_number(start);
-	Pallet::<T>::issue_challenges(start, [0; 32]);
+	Pallet::<T>::issue_challenges(start, [0; 32], None);
 	let challenge = NextChallengeId::<T>::get() - 1;
 	(challenge, machine, key)
 }
@@ -548,7 +548,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::issue_challenges(start, [0; 32]);
+			Pallet::<T>::issue_challenges(start, [0; 32], None);
 		}
 
 		assert!(OpenChallenges::<T>::get().len() as u32 <= n.saturating_add(tracked_before));
@@ -562,7 +562,7 @@ mod benchmarks {
 		}
 		let start = T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(start);
-		Pallet::<T>::issue_challenges(start, [0; 32]);
+		Pallet::<T>::issue_challenges(start, [0; 32], None);
 		let next = start + T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(next);
 
@@ -595,13 +595,14 @@ mod benchmarks {
 	#[benchmark]
 	fn anchor_beacon() {
 		let key = verifiers::<T>(1).remove(0);
-		let anchor = [7u8; 32];
+		let (anchor, round) = ([7u8; 32], Pallet::<T>::anchor_round());
 		let message = gpux_primitives::attestation::beacon_anchor_message(
 			&Pallet::<T>::genesis_hash(),
+			round,
 			&anchor,
 		);
 		let signature = key.sign(&message).expect("key in keystore");
-		let call = Call::<T>::anchor_beacon { verifier: key.clone(), anchor, signature };
+		let call = Call::<T>::anchor_beacon { verifier: key.clone(), round, anchor, signature };
 
 		#[block]
 		{

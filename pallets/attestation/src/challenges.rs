@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::pallet_prelude::*;
+use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
 	attestation::{drawn_rows, verdict_message, ChallengeSize, RevealedRows, WorkerStatement},
@@ -22,7 +22,7 @@ use crate::{
 	beacon::{BEACON_REVEAL_BLOCKS, ROW_DRAW_BLOCKS},
 	unsigned::Checks,
 	weights::WeightInfo,
-	BeaconAnchors, BeaconPurpose, BeaconReveals, ChallengeOf, ChallengeOutcome, ChallengeRecord,
+	BeaconAnchors, BeaconPurpose, ChallengeOf, ChallengeOutcome, ChallengeRecord,
 	ChallengeRecordOf, ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config,
 	EpochEndsAt, Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
 	PendingChallengeFaults, RevealedRowsOf, RowDraw, RowValues, TrackedMachineCount,
@@ -118,10 +118,18 @@ impl<T: Config> Pallet<T> {
 	/// the last one drawn may take the epoch past `ChallengesPerEpoch`, never past
 	/// `MaxChallengesPerEpoch`.
 	///
-	/// `random` is the beacon's output. The rows round opens after the epoch's last commit
-	/// deadline, and the rows every challenge reveals are drawn when it closes.
-	pub(crate) fn issue_challenges(now: BlockNumberFor<T>, random: Hash32) -> Weight {
+	/// `random` is the beacon's output (`draw_over`: the machines tracked when its round
+	/// opened). Seeds also take the parent block's randomness, so they are unknown before the
+	/// block before the issue. The rows round opens after the epoch's last commit deadline,
+	/// and the rows every challenge reveals are drawn when it closes.
+	pub(crate) fn issue_challenges(
+		now: BlockNumberFor<T>,
+		random: Hash32,
+		draw_over: Option<u32>,
+	) -> Weight {
+		// The draw reads the slots tracked when the beacon round opened, at most.
 		let tracked = TrackedMachineCount::<T>::get();
+		let tracked = draw_over.map_or(tracked, |snapshot| snapshot.min(tracked));
 		let target = T::ChallengesPerEpoch::get().min(tracked);
 		let mut draw = FleetDraw::<T>::default();
 		let mut attempts = 0u32;
@@ -169,10 +177,12 @@ impl<T: Config> Pallet<T> {
 			draw_at,
 		);
 		let reveal_by = draw_at.saturating_add(T::RevealWindow::get());
+		let (parent, _) = T::Randomness::random(b"gpux/seed");
+		let seeds = blake2_256(&(random, parent).encode());
 		let mut open = OpenChallenges::<T>::get();
 		for (machine, info, commit_by) in issued {
 			let id = NextChallengeId::<T>::get();
-			let seed = blake2_256(&(random, b"seed", machine).encode());
+			let seed = blake2_256(&(seeds, b"seed", machine).encode());
 			let size = Self::challenge_size(info.gpu_class);
 			let record = ChallengeRecord {
 				machine,
@@ -490,11 +500,11 @@ impl<T: Config> Pallet<T> {
 		sorted.dedup();
 		ensure!(sorted.len() == verifiers.len(), Error::<T>::DuplicateVerifier);
 		let count = verifiers.len().saturated_into();
-		// Beacon anchors and reveals are kept for verifiers in the set only.
+		// Beacon anchors are kept for verifiers in the set only. A round in progress keeps its
+		// reveals: a change timed after they are public must not pick among outputs.
 		for gone in Verifiers::<T>::get().iter().filter(|v| !verifiers.contains(v)) {
 			BeaconAnchors::<T>::remove(gone);
 		}
-		BeaconReveals::<T>::mutate(|reveals| reveals.retain(|(v, _)| verifiers.contains(v)));
 		Verifiers::<T>::put(verifiers);
 		Self::deposit_event(Event::VerifiersSet { count });
 		Ok(())

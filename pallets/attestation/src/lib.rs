@@ -514,8 +514,10 @@ pub mod pallet {
 		/// The commit window is below `MIN_COMMIT_WINDOW` (2 blocks), or leaves no room for the
 		/// reveal window and the verdicts within the challenge period.
 		InvalidCommitWindow,
-		/// A beacon anchor while a round takes reveals: it must come before.
+		/// A beacon anchor during a round's reveals or less than 2 blocks before them.
 		BeaconRoundOpen,
+		/// A beacon anchor signed for another round than the one in progress (a replay).
+		StaleBeaconAnchor,
 		/// A beacon reveal outside its round's reveal blocks.
 		BeaconRoundClosed,
 		/// A beacon reveal for another round than the one in progress.
@@ -542,9 +544,11 @@ pub mod pallet {
 			weight.saturating_accrue(Self::draw_rows(now));
 			if Self::is_epoch_start(now) {
 				weight.saturating_accrue(Self::close_epoch(now));
-				let (random, closing) = Self::close_beacon_round(now);
+				let (random, closing, round) = Self::close_beacon_round(now);
 				weight.saturating_accrue(closing);
-				weight.saturating_accrue(Self::issue_challenges(now, random));
+				let draw_over =
+					round.filter(|r| r.purpose == BeaconPurpose::Issue).map(|r| r.tracked);
+				weight.saturating_accrue(Self::issue_challenges(now, random, draw_over));
 			}
 			weight.saturating_accrue(Self::report_challenge_faults());
 			weight
@@ -789,7 +793,8 @@ pub mod pallet {
 		///
 		/// - `origin`: `GovernanceOrigin`.
 		#[pallet::call_index(9)]
-		#[pallet::weight(<T as Config>::WeightInfo::set_verifiers(verifiers.len() as u32))]
+		// The set it replaces (up to `MaxVerifiers`, each with an anchor removed) is charged.
+		#[pallet::weight(<T as Config>::WeightInfo::set_verifiers(T::MaxVerifiers::get()))]
 		pub fn set_verifiers(
 			origin: OriginFor<T>,
 			verifiers: BoundedVec<VerifierId, T::MaxVerifiers>,
@@ -800,18 +805,20 @@ pub mod pallet {
 
 		/// Anchor the verifier's beacon hash chain: `anchor` is the last of `x`, `H(x)`, …,
 		/// `Hⁿ(x)` for a secret `x`; each round it reveals the value before the last one
-		/// revealed. Only while no round takes reveals.
+		/// revealed. `round`: the round in progress (`currentBeacon`, 0 before any), and at
+		/// least `ANCHOR_LEAD_BLOCKS` (2) before its reveals open.
 		///
 		/// - `origin`: none; sent by a validator's offchain worker, `signature` by `verifier`.
 		#[pallet::call_index(12)]
 		pub fn anchor_beacon(
 			origin: OriginFor<T>,
 			verifier: VerifierId,
+			round: u32,
 			anchor: Hash32,
 			signature: VerifierSignature,
 		) -> DispatchResult {
 			ensure_none(origin)?;
-			Self::do_anchor_beacon(verifier, anchor, &signature)
+			Self::do_anchor_beacon(verifier, round, anchor, &signature)
 		}
 
 		/// Reveal the verifier's next beacon value in round `round`: it must hash to the

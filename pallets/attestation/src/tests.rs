@@ -581,7 +581,8 @@ mod challenges {
 			let mut with_machine = fleet.clone();
 			with_machine.insert(0, MACHINE);
 			let mut past_target = 0;
-			for epoch in 1..=8 {
+			// The draw is random (the mock's is deterministic): enough epochs for both cases.
+			for epoch in 1..=24 {
 				run_to_block(epoch * PERIOD);
 				let challenged = challenged_at(epoch * PERIOD);
 				// The fleet drawn first fills the target alone; `MACHINE` drawn first leaves
@@ -1085,11 +1086,15 @@ mod beacon {
 		(0..BEACON_CHAIN_LENGTH - k).fold(seed(i), |v, _| sp_io::hashing::blake2_256(&v))
 	}
 
-	fn anchor(i: u8) -> DispatchResult {
-		let anchor = chain_end(&seed(i));
-		let message = beacon_anchor_message(&genesis(), &anchor);
+	fn anchor_call(i: u8, round: u32, seed: [u8; 32]) -> Call<Test> {
+		let anchor = chain_end(&seed);
+		let message = beacon_anchor_message(&genesis(), round, &anchor);
 		let signature = verifier_pair(i).sign(&message).into();
-		in_block(Call::anchor_beacon { verifier: verifier(i), anchor, signature })
+		Call::anchor_beacon { verifier: verifier(i), round, anchor, signature }
+	}
+
+	fn anchor(i: u8) -> DispatchResult {
+		in_block(anchor_call(i, Attestation::anchor_round(), seed(i)))
 	}
 
 	fn reveal_call(i: u8, round: u32, value: [u8; 32]) -> Call<Test> {
@@ -1120,6 +1125,10 @@ mod beacon {
 				in_block(reveal_call(0, round.number, value(0, 1))),
 				AttestationError::BeaconRoundClosed
 			);
+			// Anchors stop two blocks before the reveals open: a value chosen after seeing the
+			// others' (the pool takes them a block early) would let a verifier choose the draw.
+			run_to_block(round.opens_at - 1);
+			assert_noop!(anchor(0), AttestationError::BeaconRoundOpen);
 			run_to_block(round.opens_at);
 			assert_noop!(anchor(0), AttestationError::BeaconRoundOpen);
 			assert_ok!(in_block(reveal_call(0, round.number, value(0, 1))));
@@ -1215,11 +1224,17 @@ mod beacon {
 				revealed: 1,
 				fallback: false,
 			}));
+			// Seeds also take the parent block's randomness: unknown before the block before.
+			let (parent, _) = <<Test as Config>::Randomness as frame_support::traits::Randomness<
+				_,
+				_,
+			>>::random(b"gpux/seed");
+			let seeds = sp_io::hashing::blake2_256(&(output, parent).encode());
 			let open = OpenChallenges::<Test>::get();
 			assert!(!open.is_empty());
 			for id in open {
 				let record = Challenges::<Test>::get(id).unwrap();
-				let seed = sp_io::hashing::blake2_256(&(output, b"seed", record.machine).encode());
+				let seed = sp_io::hashing::blake2_256(&(seeds, b"seed", record.machine).encode());
 				assert_eq!(record.seed, seed, "the epoch's seeds come from the beacon");
 			}
 		});
@@ -1247,16 +1262,26 @@ mod beacon {
 	#[test]
 	fn only_verifiers_anchor_and_a_removed_verifier_loses_its_anchor() {
 		ExtBuilder.build_and_execute(|| {
-			let stranger = chain_end(&seed(7));
-			let message = beacon_anchor_message(&genesis(), &stranger);
-			let call = Call::anchor_beacon {
-				verifier: verifier(7),
-				anchor: stranger,
-				signature: verifier_pair(7).sign(&message).into(),
-			};
+			let call = anchor_call(7, 0, seed(7));
 			assert_eq!(pool(call.clone()), rejected(AttestationError::NotVerifier));
 			assert_noop!(in_block(call), AttestationError::NotVerifier);
-			assert_ok!(anchor(0));
+			// An anchor signed for one round is no good in another: an old anchor replayed
+			// would rewind a verifier's chain to values already public.
+			let first = anchor_call(0, 0, seed(0));
+			assert_ok!(in_block(first.clone()));
+			run_to_block(PERIOD);
+			assert_eq!(pool(first.clone()), rejected(AttestationError::StaleBeaconAnchor));
+			assert_noop!(in_block(first), AttestationError::StaleBeaconAnchor);
+			let Call::anchor_beacon { signature, .. } = anchor_call(0, 0, seed(0)) else {
+				unreachable!()
+			};
+			let forged = Call::anchor_beacon {
+				verifier: verifier(1),
+				round: Attestation::anchor_round(),
+				anchor: [1; 32],
+				signature,
+			};
+			assert_eq!(pool(forged), rejected(AttestationError::BadSignature));
 			assert_ok!(anchor(1));
 			let gov = RuntimeOrigin::signed(GOVERNANCE);
 			assert_ok!(Attestation::set_verifiers(gov, vec![verifier(1)].try_into().unwrap()));

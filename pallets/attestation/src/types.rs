@@ -215,6 +215,9 @@ pub struct BeaconRound<BlockNumber> {
 	pub epoch: BlockNumber,
 	pub opens_at: BlockNumber,
 	pub closes_at: BlockNumber,
+	/// Machines tracked when the round opened: an `Issue` round's draw reads only these
+	/// slots, so machines tracked once its reveals are public cannot steer the draw.
+	pub tracked: u32,
 }
 
 impl<BlockNumber: PartialOrd> BeaconRound<BlockNumber> {

@@ -77,10 +77,10 @@ impl<T: Config> Pallet<T> {
 						.map_err(Self::rejected)?;
 				Self::valid((b"verdict", challenge, verifier), record.decide_by)
 			},
-			Call::anchor_beacon { verifier, anchor, signature } => {
-				Self::check_beacon_anchor(verifier, anchor, signature, Checks::Full)
+			Call::anchor_beacon { verifier, round, anchor, signature } => {
+				Self::check_beacon_anchor(verifier, *round, anchor, signature, Checks::Full)
 					.map_err(Self::rejected)?;
-				Self::valid((b"beacon-anchor", verifier), now.saturating_add(5u32.into()))
+				Self::valid((b"beacon-anchor", verifier, round), now.saturating_add(5u32.into()))
 			},
 			Call::reveal_beacon { verifier, round, value, signature } => {
 				let last =

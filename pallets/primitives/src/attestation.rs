@@ -349,9 +349,10 @@ pub fn verdict_message(genesis: &[u8; 32], challenge: ChallengeId, passed: bool)
 	(b"gpux/verdict", genesis, challenge, passed).encode()
 }
 
-/// The bytes a verifier key signs to anchor its beacon hash chain at `anchor`.
-pub fn beacon_anchor_message(genesis: &[u8; 32], anchor: &Hash32) -> Vec<u8> {
-	(b"gpux/beacon-anchor", genesis, anchor).encode()
+/// The bytes a verifier key signs to anchor its beacon hash chain at `anchor` before round
+/// `round`: the round number keeps an old anchor from being replayed to rewind the chain.
+pub fn beacon_anchor_message(genesis: &[u8; 32], round: u32, anchor: &Hash32) -> Vec<u8> {
+	(b"gpux/beacon-anchor", genesis, round, anchor).encode()
 }
 
 /// The bytes a verifier key signs to reveal `value` in beacon round `round`.
