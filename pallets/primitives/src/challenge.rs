@@ -125,14 +125,14 @@ pub fn verify_proof(
 
 /// The int8 challenge (#15): integer work on the units that make GPUs fast, exact everywhere.
 ///
-/// A challenge of `rows` × `rounds` starts from `rows` seeded rows of [`WIDTH`] int8 values
-/// (`X₀`) and one seeded [`WIDTH`]×[`WIDTH`] int8 matrix `B`, and applies `rounds` times
+/// A challenge of `rows` × `rounds` starts from `rows` seeded rows of [`WIDTH`](rounds::WIDTH) int8 values
+/// (`X₀`) and one seeded [`WIDTH`](rounds::WIDTH)×[`WIDTH`](rounds::WIDTH) int8 matrix `B`, and applies `rounds` times
 /// `x ← σₜ(x·B)`: the product with int32 accumulation (exact: |x·b| ≤ 2¹⁴, so a sum of
-/// [`WIDTH`] stays below 2²⁴), then [`mix`] back to int8. It is a chain of int8 GEMMs
+/// [`WIDTH`](rounds::WIDTH) stays below 2²⁴), then [`mix`](rounds::mix) back to int8. It is a chain of int8 GEMMs
 /// `[rows × WIDTH]·[WIDTH × WIDTH]`, what tensor cores (IMMA) and CPUs' VNNI/AMX units do; the
 /// worker commits to the Merkle root of the final rows' hashes. Rows never mix, so a checker
-/// recomputes one row in `rounds` × [`WIDTH`]² multiply-adds, whatever `rows` is, and the
-/// prover's work is `rows` times that. [`mix`] is not linear, so rounds do not compose into
+/// recomputes one row in `rounds` × [`WIDTH`](rounds::WIDTH)² multiply-adds, whatever `rows` is, and the
+/// prover's work is `rows` times that. [`mix`](rounds::mix) is not linear, so rounds do not compose into
 /// one product (`x·Bᵗ`): each must be computed.
 pub mod rounds {
 	use super::{blake2_256, next, Hash32, Matrix};
