@@ -31,7 +31,7 @@ scripts/benchmark.sh --quick
 
 step "worker CLI smoke test"
 "$CARGO_TARGET_DIR/release/gpux-worker" --simulate 2xRTX4090 status
-"$CARGO_TARGET_DIR/release/gpux-worker" challenge --size 64
+"$CARGO_TARGET_DIR/release/gpux-worker" challenge --rows 64 --rounds 8
 
 step "the lease image the Docker backend runs (scripts/build-lease-image.sh; starts dockerd if needed)"
 scripts/build-lease-image.sh

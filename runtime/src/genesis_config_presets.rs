@@ -12,7 +12,8 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use gpux_primitives::{
-	AccessMethods, ComputeCapability, GpuClassId, ListingTerms, MachineSpec, Region, VerifierId,
+	attestation::ChallengeSize, AccessMethods, ComputeCapability, GpuClassId, ListingTerms,
+	MachineSpec, Region, VerifierId,
 };
 
 use crate::{
@@ -72,10 +73,11 @@ fn demo_market() -> (ProviderStakingConfig, MarketplaceConfig) {
 	(staking, market)
 }
 
-/// Challenge sizes a CPU answers in milliseconds, so dev chains and tests run quickly. Real
-/// networks keep the runtime's default until sizes are measured per class on their GPUs.
-fn dev_challenge_sizes() -> Vec<(GpuClassId, u32)> {
-	(0..gpu_classes().len() as GpuClassId).map(|class| (class, 256)).collect()
+/// Challenge sizes a CPU answers in a fraction of a second, so dev chains and tests run
+/// quickly; a real network's genesis takes `configs::attestation::PRODUCTION_CHALLENGES`.
+fn dev_challenge_sizes() -> Vec<(GpuClassId, ChallengeSize)> {
+	let size = ChallengeSize { rows: 256, rounds: 8 };
+	(0..gpu_classes().len() as GpuClassId).map(|class| (class, size)).collect()
 }
 
 /// A validator's keys: Aura, GRANDPA, and the `gpux` key that signs challenge verdicts.
@@ -86,7 +88,7 @@ fn testnet_genesis(
 	endowed_accounts: Vec<AccountId>,
 	sudo_key: Option<AccountId>,
 	(provider_staking, marketplace): (ProviderStakingConfig, MarketplaceConfig),
-	challenge_sizes: Vec<(GpuClassId, u32)>,
+	challenge_sizes: Vec<(GpuClassId, ChallengeSize)>,
 ) -> Value {
 	// The treasury account must exist for fees below the existential deposit to land.
 	let balances = endowed_accounts

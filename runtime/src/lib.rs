@@ -66,11 +66,11 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("gpux"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; nodes then use the on-chain wasm.
-	spec_version: 129,
+	spec_version: 130,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when extrinsic encoding or the signed payload changes.
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 

@@ -634,10 +634,10 @@ mod attestation {
 	use frame_support::dispatch::GetDispatchInfo;
 	use gpux_primitives::{
 		attestation::{
-			commit_rows, reveal_rows, verdict_message, GpuTelemetry, Telemetry, WorkerStatement,
-			MAX_GPUS_PER_MACHINE,
+			commit_rows, reveal_rows, verdict_message, ChallengeSize, GpuTelemetry, Telemetry,
+			WorkerStatement, MAX_GPUS_PER_MACHINE,
 		},
-		challenge::product,
+		challenge::rounds::final_rows,
 		VerifierId, VerifierSignature,
 	};
 	use sp_core::Pair;
@@ -752,6 +752,51 @@ mod attestation {
 		});
 	}
 
+	/// The production sizes and windows against the published figures they were derived from
+	/// (docs/attestation.md): dense INT8 tensor TOPS without sparsity, and the 64-core EPYC
+	/// 9554's 30.7 TOPS (one 512-bit VPDPBUSD per cycle and core at 3.75 GHz).
+	#[test]
+	fn production_challenges_meet_the_margins() {
+		use crate::{
+			configs::{
+				attestation::PRODUCTION_CHALLENGES,
+				dynamic_params::attestation::{ChallengePeriod, RevealWindow},
+			},
+			MILLI_SECS_PER_BLOCK,
+		};
+		const CPU_TOPS: f64 = 30.7;
+		let published = |name: &[u8]| match name {
+			b"NVIDIA GeForce RTX 4090" => 660.6,
+			b"NVIDIA L40S" => 733.0,
+			b"NVIDIA A100 80GB" => 624.0,
+			b"NVIDIA H100 80GB" => 1_979.0,
+			_ => panic!("no published figure for {}", String::from_utf8_lossy(name)),
+		};
+		let block_s = MILLI_SECS_PER_BLOCK as f64 / 1000.0;
+		let genesis = crate::genesis_config_presets::gpu_classes();
+		assert_eq!(genesis.len(), PRODUCTION_CHALLENGES.len());
+		for ((class, ..), (name, size, window)) in genesis.iter().zip(PRODUCTION_CHALLENGES) {
+			assert_eq!(&class[..], name, "the table follows the genesis classes");
+			assert!(size.is_valid());
+			let ops = 2.0 * f64::from(size.rows) * f64::from(size.rounds) * 1024.0 * 1024.0;
+			// The honest worker sees the issue block about a second after it is sealed and needs
+			// a block for inclusion; a cheater can derive the seeds from the parent block, one
+			// block before the issue, and use every block up to the deadline.
+			let gpu_deadline = (f64::from(window) - 1.0) * block_s - 1.0;
+			let cpu_deadline = (f64::from(window) + 1.0) * block_s;
+			let gpu_s = ops / (published(name) * 1e12);
+			let cpu_s = ops / (CPU_TOPS * 1e12);
+			let name = String::from_utf8_lossy(name);
+			assert!(gpu_s * 3.0 <= gpu_deadline, "{name}: GPU {gpu_s:.2} s of {gpu_deadline} s");
+			assert!(cpu_s >= 5.0 * cpu_deadline, "{name}: CPU {cpu_s:.1} s of {cpu_deadline} s");
+			// The window leaves the reveal and the verdicts their time in the default epoch.
+			let (period, reveal) =
+				dev_ext().execute_with(|| (ChallengePeriod::get(), RevealWindow::get()));
+			let after = pallet_attestation::ROW_DRAW_BLOCKS + pallet_attestation::VERDICT_BLOCKS;
+			assert!(window + reveal + after <= period);
+		}
+	}
+
 	#[test]
 	fn a_challenge_answered_honestly_passes_with_alices_verdict() {
 		dev_ext().execute_with(|| {
@@ -765,9 +810,12 @@ mod attestation {
 			run_to_block(period);
 			let challenge = pallet_attestation::OpenChallenges::<Runtime>::get()[0];
 			let record = pallet_attestation::Challenges::<Runtime>::get(challenge).unwrap();
-			assert_eq!((record.machine, record.size), (DEMO, 256));
+			assert_eq!(
+				(record.machine, record.size),
+				(DEMO, ChallengeSize { rows: 256, rounds: 8 })
+			);
 
-			let rows = product(&record.seed, record.size);
+			let rows = final_rows(&record.seed, record.size.rows, record.size.rounds);
 			let root = commit_rows(&rows);
 			let statement = WorkerStatement::ChallengeCommitted { challenge, root };
 			let signature = Eve.pair().sign(&statement.signing_message(&genesis_hash()));
@@ -777,7 +825,8 @@ mod attestation {
 				root,
 				signature
 			));
-			run_to_block(period + 1);
+			// The rows are drawn after the epoch's last commit deadline.
+			run_to_block(record.draw_at);
 			let record = pallet_attestation::Challenges::<Runtime>::get(challenge).unwrap();
 			let drawn = Attestation::rows_to_reveal(&record).unwrap();
 			let revealed = reveal_rows(&rows, &drawn).unwrap();
@@ -1570,10 +1619,37 @@ mod migrations {
 			};
 			let key = pallet_attestation::Heartbeats::<Runtime>::hashed_key_for(0);
 			frame_support::storage::unhashed::put_raw(&key, &beat.encode());
+			// An open challenge of the retired u32 product, and a class's size as a matrix side.
+			let key = pallet_attestation::Challenges::<Runtime>::hashed_key_for(0);
+			frame_support::storage::unhashed::put_raw(&key, &[7u8; 40]);
+			pallet_attestation::OpenChallenges::<Runtime>::put(
+				frame_support::BoundedVec::truncate_from(vec![0]),
+			);
+			pallet_attestation::ChallengeOf::<Runtime>::insert(0, 0);
+			let key = pallet_attestation::ChallengeSizes::<Runtime>::hashed_key_for(0);
+			frame_support::storage::unhashed::put_raw(&key, &1024u32.encode());
+			// The default size as governance set it in the old layout: a matrix side.
+			use crate::configs::{dynamic_params::attestation, RuntimeParametersKey};
+			let default_key = pallet_parameters::Parameters::<Runtime>::hashed_key_for(
+				RuntimeParametersKey::Attestation(
+					attestation::ParametersKey::DefaultChallengeSize(
+						attestation::DefaultChallengeSize,
+					),
+				),
+			);
+			frame_support::storage::unhashed::put_raw(&default_key, &(4u8, 5u8, 2048u32).encode());
 
 			<crate::migrations::Migrations as OnRuntimeUpgrade>::on_runtime_upgrade();
 
-			assert_eq!(crate::Attestation::on_chain_storage_version(), 4);
+			assert_eq!(crate::Attestation::on_chain_storage_version(), 5);
+			assert!(pallet_attestation::OpenChallenges::<Runtime>::get().is_empty());
+			assert!(pallet_attestation::Challenges::<Runtime>::iter_keys().next().is_none());
+			assert!(pallet_attestation::ChallengeOf::<Runtime>::get(0).is_none());
+			assert_eq!(
+				crate::Attestation::challenge_size(0),
+				attestation::DefaultChallengeSize::get()
+			);
+			assert!(!frame_support::storage::unhashed::exists(&default_key));
 			let beat =
 				pallet_attestation::Heartbeats::<Runtime>::get(0).expect("decodes in layout 3");
 			assert_eq!((beat.received_at, beat.windows_met), (Some(20), 1));

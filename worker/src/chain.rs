@@ -64,6 +64,9 @@ pub mod keys {
 	pub fn open_challenges() -> Vec<u8> {
 		pallet_attestation::OpenChallenges::<Runtime>::storage_value_final_key().to_vec()
 	}
+	pub fn row_draw() -> Vec<u8> {
+		pallet_attestation::RowDraw::<Runtime>::storage_value_final_key().to_vec()
+	}
 	pub fn challenge(id: u64) -> Vec<u8> {
 		pallet_attestation::Challenges::<Runtime>::storage_map_final_key(id)
 	}

@@ -24,6 +24,11 @@ pub enum Error {
 	/// A lease workspace could not be set up or removed (recoverable in `run`).
 	#[error("provisioning: {0}")]
 	Provision(String),
+	/// The GPU could not solve a challenge and the CPU would finish it too late.
+	#[error(
+		"the CPU would take about {estimate_s} s, past the deadline in {deadline_s} s: not solved"
+	)]
+	TooSlowForTheDeadline { estimate_s: u64, deadline_s: u64 },
 	/// CUDA is missing or failed (the worker then solves challenges on the CPU).
 	#[error("CUDA: {0}")]
 	Cuda(String),

@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand};
 use config::{FileConfig, ProvisionerKind};
 use error::Error;
 use gpu::SimulatedGpus;
+use gpux_primitives::attestation::{ChallengeSize, MAX_CHALLENGE_ROUNDS, MAX_CHALLENGE_ROWS};
 
 /// The GPUX provider daemon.
 #[derive(Debug, Parser)]
@@ -117,12 +118,15 @@ enum Command {
 		#[arg(long)]
 		machine: Option<u64>,
 	},
-	/// Solve one proof-of-GPU challenge of size `n` here and time it, to check this machine
-	/// answers its class's challenges before the deadline.
+	/// Solve one proof-of-GPU challenge here and time it, to check this machine answers its
+	/// class's challenges (`attestation.challengeSizes`) before the deadline.
 	Challenge {
-		/// Matrix size (n×n).
-		#[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
-		size: u32,
+		/// Rows of 1,024 int8 values.
+		#[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CHALLENGE_ROWS)))]
+		rows: u32,
+		/// Rounds each row is taken through.
+		#[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CHALLENGE_ROUNDS)))]
+		rounds: u32,
 		/// Seed, 32 bytes in hex; a fixed one by default.
 		#[arg(long, value_parser = parse_seed)]
 		seed: Option<[u8; 32]>,
@@ -189,7 +193,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			}
 			gpus.map(|_| ())
 		},
-		Command::Challenge { size, seed } => {
+		Command::Challenge { rows, rounds, seed } => {
+			let size = ChallengeSize { rows, rounds };
 			solve_locally(cli.solver, budget(cli.leased_gpu_budget_ms), size, seed)
 		},
 		Command::Init => {
@@ -308,7 +313,7 @@ fn budget(ms: u64) -> std::time::Duration {
 fn solve_locally(
 	choice: challenge::SolverChoice,
 	leased_budget: std::time::Duration,
-	size: u32,
+	size: ChallengeSize,
 	seed: Option<[u8; 32]>,
 ) -> Result<(), Error> {
 	let solver = challenge::solver_for(choice, leased_budget)?;
@@ -316,11 +321,11 @@ fn solve_locally(
 	let started = std::time::Instant::now();
 	let solution = solver.solve(&seed, size)?;
 	let elapsed = started.elapsed();
-	let index = u32::from(seed[0]) % size;
+	let index = u32::from(seed[0]) % size.rows;
 	let checked = solution
 		.reveal(&[index])
-		.is_some_and(|revealed| revealed[0].checks_out(&seed, size, &solution.commitment()));
-	println!("size: {size}x{size} ({})", solver.name());
+		.is_some_and(|revealed| revealed[0].checks_out(&seed, &size, &solution.commitment()));
+	println!("size: {} rows × {} rounds ({})", size.rows, size.rounds, solver.name());
 	println!("commitment: 0x{}", hex::encode(solution.commitment()));
 	println!("solved in: {:.3} s", elapsed.as_secs_f64());
 	println!("row {index} checks out: {checked}");

@@ -180,7 +180,11 @@ pub async fn chain_status(
 					)
 				},
 			};
-			let _ = writeln!(out, "challenge {id}: size {}, {state}", c.size);
+			let _ = writeln!(
+				out,
+				"challenge {id}: {} rows × {} rounds, {state}",
+				c.size.rows, c.size.rounds
+			);
 		}
 		if !any {
 			let _ = writeln!(out, "challenges: none open");

@@ -11,13 +11,15 @@ use frame_support::{
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use gpux_primitives::{
 	attestation::{
-		commit_rows, reveal_rows, verdict_message, AccessMethod, Endpoint, Telemetry,
-		WorkerStatement,
+		verdict_message, AccessMethod, ChallengeSize, Endpoint, RevealedRow, RevealedRows,
+		Telemetry, WorkerStatement, MAX_CHALLENGE_ROUNDS, MAX_CHALLENGE_ROWS, MAX_PROOF_DEPTH,
+		ROW_WIDTH,
 	},
+	challenge::{rounds::leaf, Hash32},
 	ChallengeId, FaultKind, LeaseDisputes, LeaseId, MachineId, MachineKeys, VerifierId, WorkerKey,
 };
 use sp_core::{crypto::KeyTypeId, sr25519};
-use sp_runtime::{traits::One, RuntimeAppPublic};
+use sp_runtime::RuntimeAppPublic;
 
 use crate::*;
 
@@ -90,41 +92,67 @@ fn heartbeating<T: Config>(make: fn(WorkerKey) -> MachineId) -> (MachineId, sr25
 	(machine, key)
 }
 
-/// A challenge on a tracked machine, issued at the next epoch start; its rows are zeros (the
-/// chain checks the commitment, not the product) at the largest size.
+/// The largest challenge size: its proofs are the deepest the chain checks.
+const LARGEST: ChallengeSize =
+	ChallengeSize { rows: MAX_CHALLENGE_ROWS, rounds: MAX_CHALLENGE_ROUNDS };
+
+/// The Merkle tree of `MAX_CHALLENGE_ROWS` (2^`MAX_PROOF_DEPTH`) final rows of zeros (the chain
+/// checks the commitment, not the rows): every leaf is equal, so each level is one repeated
+/// node, and the root and a full-depth proof (the same for every row) come without the leaves.
+fn zero_tree() -> (Hash32, Vec<Hash32>) {
+	let mut node = leaf(&[0i8; ROW_WIDTH as usize]);
+	let mut proof = Vec::new();
+	for _ in 0..MAX_PROOF_DEPTH {
+		proof.push(node);
+		node = sp_io::hashing::blake2_256(&[node, node].concat());
+	}
+	(node, proof)
+}
+
+/// The zero rows `indices` of the largest challenge, with their full-depth proofs.
+fn zero_reveal(indices: &[u32]) -> RevealedRows {
+	let proof = zero_tree().1;
+	let rows: Vec<RevealedRow> = indices
+		.iter()
+		.map(|index| RevealedRow {
+			index: *index,
+			values: vec![0i8; ROW_WIDTH as usize].try_into().expect("one row"),
+			proof: proof.clone().try_into().expect("MAX_PROOF_DEPTH siblings"),
+		})
+		.collect();
+	rows.try_into().expect("at most MAX_REVEALED_ROWS")
+}
+
+/// A challenge on a tracked machine, issued at the next epoch start, at the largest size.
 fn issued_challenge<T: Config>() -> (ChallengeId, MachineId, sr25519::Public) {
 	let (machine, key) = tracked_machine::<T>();
 	let class = T::Machines::attested_machine(machine).expect("machine exists").gpu_class;
-	Pallet::<T>::do_set_challenge_size(class, T::MaxChallengeSize::get()).expect("size valid");
+	Pallet::<T>::do_set_challenge_size(class, LARGEST).expect("size valid");
 	let start = T::ChallengePeriod::get();
 	frame_system::Pallet::<T>::set_block_number(start);
-	Pallet::<T>::issue_challenges(start);
-	let challenge = NextChallengeId::<T>::get() - 1;
+	Pallet::<T>::issue_challenges(start, [0; 32], None);
+	// A chain's genesis may track machines of its own (the dev chain's demo machine).
+	let challenge = ChallengeOf::<T>::get(machine).expect("every tracked machine is drawn");
 	(challenge, machine, key)
 }
 
-fn zero_rows<T: Config>() -> Vec<Vec<u32>> {
-	let n = T::MaxChallengeSize::get() as usize;
-	vec![vec![0u32; n]; n]
-}
-
-/// A committed challenge, one block later so its rows are drawn.
-fn committed_challenge<T: Config>() -> (ChallengeId, sr25519::Public, Vec<Vec<u32>>) {
+/// A committed challenge, at its row draw so its rows are drawn.
+fn committed_challenge<T: Config>() -> (ChallengeId, sr25519::Public) {
 	let (challenge, _, key) = issued_challenge::<T>();
-	let rows = zero_rows::<T>();
-	let root = commit_rows(&rows);
+	let root = zero_tree().0;
 	let signature = sign::<T>(&key, &WorkerStatement::ChallengeCommitted { challenge, root });
 	Pallet::<T>::do_commit_challenge(challenge, root, &signature).expect("commit accepted");
-	let next = frame_system::Pallet::<T>::block_number() + One::one();
-	frame_system::Pallet::<T>::set_block_number(next);
-	(challenge, key, rows)
+	let draw_at = Challenges::<T>::get(challenge).expect("challenge exists").draw_at;
+	frame_system::Pallet::<T>::set_block_number(draw_at);
+	Pallet::<T>::draw_rows(draw_at);
+	(challenge, key)
 }
 
 fn revealed_challenge<T: Config>() -> ChallengeId {
-	let (challenge, key, rows) = committed_challenge::<T>();
+	let (challenge, key) = committed_challenge::<T>();
 	let record = Challenges::<T>::get(challenge).expect("challenge exists");
 	let drawn = Pallet::<T>::rows_to_reveal(&record).expect("rows drawn");
-	let revealed = reveal_rows(&rows, &drawn).expect("rows exist");
+	let revealed = zero_reveal(&drawn);
 	let signature = sign::<T>(&key, &WorkerStatement::revealed(challenge, &revealed));
 	Pallet::<T>::do_reveal_challenge(challenge, revealed, &signature).expect("reveal accepted");
 	challenge
@@ -136,6 +164,29 @@ fn verifiers<T: Config>(v: u32) -> Vec<VerifierId> {
 	Pallet::<T>::do_set_verifiers(keys.clone().try_into().expect("v ≤ MaxVerifiers"))
 		.expect("keys are distinct");
 	keys
+}
+
+/// `v` verifiers, each anchored to the hash of its value `[i; 32]`, and a round open now.
+fn beacon_round<T: Config>(v: u32) -> (Vec<VerifierId>, u32) {
+	let keys = verifiers::<T>(v);
+	for (i, key) in keys.iter().enumerate() {
+		BeaconAnchors::<T>::insert(key, sp_io::hashing::blake2_256(&[i as u8; 32]));
+	}
+	let now = frame_system::Pallet::<T>::block_number();
+	Pallet::<T>::open_beacon_round(BeaconPurpose::Rows, now, now, now + 3u32.into());
+	(keys, CurrentBeacon::<T>::get().expect("opened").number)
+}
+
+/// The reveal of verifier `i` (its key `key`) in `round`.
+fn beacon_reveal<T: Config>(key: &VerifierId, i: usize, round: u32) -> Call<T> {
+	let value = [i as u8; 32];
+	let message = gpux_primitives::attestation::beacon_reveal_message(
+		&Pallet::<T>::genesis_hash(),
+		round,
+		&value,
+	);
+	let signature = key.sign(&message).expect("key in keystore");
+	Call::<T>::reveal_beacon { verifier: key.clone(), round, value, signature }
 }
 
 fn endpoint() -> Endpoint {
@@ -208,10 +259,10 @@ mod benchmarks {
 
 	#[benchmark]
 	fn reveal_challenge() {
-		let (challenge, key, rows) = committed_challenge::<T>();
+		let (challenge, key) = committed_challenge::<T>();
 		let record = Challenges::<T>::get(challenge).expect("challenge exists");
 		let drawn = Pallet::<T>::rows_to_reveal(&record).expect("rows drawn");
-		let revealed = reveal_rows(&rows, &drawn).expect("rows exist");
+		let revealed = zero_reveal(&drawn);
 		let signature = sign::<T>(&key, &WorkerStatement::revealed(challenge, &revealed));
 
 		let call = Call::<T>::reveal_challenge { challenge, rows: revealed, signature };
@@ -412,9 +463,9 @@ mod benchmarks {
 			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 3, T::MaxChallengeSize::get());
+		_(origin as T::RuntimeOrigin, 3, LARGEST);
 
-		assert_eq!(ChallengeSizes::<T>::get(3), Some(T::MaxChallengeSize::get()));
+		assert_eq!(ChallengeSizes::<T>::get(3), Some(LARGEST));
 		Ok(())
 	}
 
@@ -432,6 +483,10 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_verifiers(v: Linear<0, { T::MaxVerifiers::get() }>) -> Result<(), BenchmarkError> {
+		// A full set before, each with a beacon anchor that goes with it.
+		for old in verifiers::<T>(T::MaxVerifiers::get()) {
+			BeaconAnchors::<T>::insert(old, [1; 32]);
+		}
 		let keys: Vec<VerifierId> = (0..v).map(|_| VerifierId::generate_pair(None)).collect();
 		let keys: BoundedVec<_, _> = keys.try_into().expect("v ≤ MaxVerifiers");
 		let origin =
@@ -494,7 +549,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::issue_challenges(start);
+			Pallet::<T>::issue_challenges(start, [0; 32], None);
 		}
 
 		assert!(OpenChallenges::<T>::get().len() as u32 <= n.saturating_add(tracked_before));
@@ -508,7 +563,7 @@ mod benchmarks {
 		}
 		let start = T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(start);
-		Pallet::<T>::issue_challenges(start);
+		Pallet::<T>::issue_challenges(start, [0; 32], None);
 		let next = start + T::ChallengePeriod::get();
 		frame_system::Pallet::<T>::set_block_number(next);
 
@@ -518,6 +573,89 @@ mod benchmarks {
 		}
 
 		assert!(OpenChallenges::<T>::get().is_empty());
+	}
+
+	/// What a verifier pays for one revealed row of the int8 challenge (#15 part 2): 32
+	/// rounds of a 1,024-wide row by a 1,024² `B`, in the runtime's wasm. (A measurement for
+	/// docs/attestation.md; no call is charged by it.)
+	#[benchmark]
+	fn check_int8_row() {
+		use gpux_primitives::challenge::rounds::{final_row, seeded_b};
+		let seed = [5u8; 32];
+		let row;
+
+		#[block]
+		{
+			let b = seeded_b(&seed);
+			row = final_row(&seed, &b, 0, 32);
+		}
+
+		assert_eq!(row.len(), gpux_primitives::challenge::rounds::WIDTH);
+	}
+
+	#[benchmark]
+	fn anchor_beacon() {
+		let key = verifiers::<T>(1).remove(0);
+		let (anchor, round) = ([7u8; 32], Pallet::<T>::anchor_round());
+		let message = gpux_primitives::attestation::beacon_anchor_message(
+			&Pallet::<T>::genesis_hash(),
+			round,
+			&anchor,
+		);
+		let signature = key.sign(&message).expect("key in keystore");
+		let call = Call::<T>::anchor_beacon { verifier: key.clone(), round, anchor, signature };
+
+		#[block]
+		{
+			unsigned_in_block::<T>(call);
+		}
+
+		assert_eq!(BeaconAnchors::<T>::get(&key), Some(anchor));
+	}
+
+	/// The `v`-th reveal of a round: it is checked against the `v − 1` before.
+	#[benchmark]
+	fn reveal_beacon(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let (keys, round) = beacon_round::<T>(v);
+		for (i, key) in keys.iter().enumerate().take(v as usize - 1) {
+			let Call::reveal_beacon { value, signature, .. } = beacon_reveal::<T>(key, i, round)
+			else {
+				unreachable!("built above")
+			};
+			Pallet::<T>::do_reveal_beacon(key.clone(), round, value, &signature)
+				.expect("reveal accepted");
+		}
+		let call = beacon_reveal::<T>(&keys[v as usize - 1], v as usize - 1, round);
+
+		#[block]
+		{
+			unsigned_in_block::<T>(call);
+		}
+
+		assert_eq!(BeaconReveals::<T>::get().len() as u32, v);
+	}
+
+	/// A round closed with `v` reveals: sorted and hashed. (With none, the fallback reads the
+	/// parent hash instead: `close_beacon_round` charges that read on top of `v` = 1.)
+	#[benchmark]
+	fn close_beacon(v: Linear<1, { T::MaxVerifiers::get() }>) {
+		let (keys, round) = beacon_round::<T>(v);
+		for (i, key) in keys.iter().enumerate() {
+			let Call::reveal_beacon { value, signature, .. } = beacon_reveal::<T>(key, i, round)
+			else {
+				unreachable!("built above")
+			};
+			Pallet::<T>::do_reveal_beacon(key.clone(), round, value, &signature)
+				.expect("reveal accepted");
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Pallet::<T>::close_beacon_round(now);
+		}
+
+		assert!(BeaconReveals::<T>::get().is_empty());
 	}
 
 	impl_benchmark_test_suite!(

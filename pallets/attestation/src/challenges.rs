@@ -6,10 +6,10 @@ use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	attestation::{drawn_rows, verdict_message, RevealedRows, WorkerStatement},
+	attestation::{drawn_rows, verdict_message, ChallengeSize, RevealedRows, WorkerStatement},
 	challenge::Hash32,
-	ChallengeId, FaultKind, FaultReporter, GpuClassId, LeaseRegistry, MachineId, MachineKeys,
-	ReputationFeed, VerifierId, VerifierSignature,
+	ChallengeId, FaultKind, FaultReporter, GpuClassId, MachineId, MachineKeys, ReputationFeed,
+	VerifierId, VerifierSignature,
 };
 use sp_core::sr25519;
 use sp_crypto_hashing::blake2_256;
@@ -19,11 +19,14 @@ use sp_runtime::{
 };
 
 use crate::{
-	unsigned::Checks, weights::WeightInfo, ChallengeOf, ChallengeOutcome, ChallengeRecord,
+	beacon::{BEACON_REVEAL_BLOCKS, ROW_DRAW_BLOCKS},
+	unsigned::Checks,
+	weights::WeightInfo,
+	BeaconAnchors, BeaconPurpose, ChallengeOf, ChallengeOutcome, ChallengeRecord,
 	ChallengeRecordOf, ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config,
 	EpochEndsAt, Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
-	PendingChallengeFaults, RevealedRowsOf, RowValues, TrackedMachineCount, TrackedMachines,
-	Verdicts, Verifiers, LOG_TARGET,
+	PendingChallengeFaults, RevealedRowsOf, RowDraw, RowValues, TrackedMachineCount,
+	TrackedMachines, Verdicts, Verifiers, LOG_TARGET,
 };
 
 /// The shortest commit window governance may give a class: the block after the issue, and
@@ -74,8 +77,8 @@ impl<T: Config> Pallet<T> {
 			&& now >= EpochEndsAt::<T>::get()
 	}
 
-	/// The matrix side of a GPU class's challenges.
-	pub fn challenge_size(class: GpuClassId) -> u32 {
+	/// The size (rows and rounds) of a GPU class's challenges.
+	pub fn challenge_size(class: GpuClassId) -> ChallengeSize {
 		ChallengeSizes::<T>::get(class).unwrap_or_else(T::DefaultChallengeSize::get)
 	}
 
@@ -88,8 +91,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Blocks after issue within which a GPU class's challenges must be committed: its own
 	/// window or `CommitWindow`, cut (if the period or reveal window changed since it was
-	/// set) so that the reveal window and [`VERDICT_BLOCKS`] still fit in the epoch and the
-	/// commit block's hash is still known at the reveal.
+	/// set) so that the row draw ([`ROW_DRAW_BLOCKS`]), the reveal window and
+	/// [`VERDICT_BLOCKS`] still fit in the epoch.
 	pub fn commit_window(class: GpuClassId) -> BlockNumberFor<T> {
 		let window = CommitWindows::<T>::get(class)
 			.map_or_else(T::CommitWindow::get, BlockNumberFor::<T>::from);
@@ -99,8 +102,10 @@ impl<T: Config> Pallet<T> {
 	/// The longest commit window the current period, reveal window and block hash count allow.
 	fn longest_commit_window() -> BlockNumberFor<T> {
 		let reveal = T::RevealWindow::get();
-		let in_epoch =
-			T::ChallengePeriod::get().saturating_sub(reveal).saturating_sub(VERDICT_BLOCKS.into());
+		let in_epoch = T::ChallengePeriod::get()
+			.saturating_sub(reveal)
+			.saturating_sub(VERDICT_BLOCKS.into())
+			.saturating_sub(ROW_DRAW_BLOCKS.into());
 		let hashes = <T as frame_system::Config>::BlockHashCount::get()
 			.saturating_sub(reveal)
 			.saturating_sub(One::one());
@@ -112,11 +117,20 @@ impl<T: Config> Pallet<T> {
 	/// tracked machine) until `ChallengesPerEpoch` machines are in. A fleet is never split:
 	/// the last one drawn may take the epoch past `ChallengesPerEpoch`, never past
 	/// `MaxChallengesPerEpoch`.
-	pub(crate) fn issue_challenges(now: BlockNumberFor<T>) -> Weight {
+	///
+	/// `random` is the beacon's output (`draw_over`: the machines tracked when its round
+	/// opened). Seeds also take the parent block's randomness, so they are unknown before the
+	/// block before the issue. The rows round opens after the epoch's last commit deadline,
+	/// and the rows every challenge reveals are drawn when it closes.
+	pub(crate) fn issue_challenges(
+		now: BlockNumberFor<T>,
+		random: Hash32,
+		draw_over: Option<u32>,
+	) -> Weight {
+		// The draw reads the slots tracked when the beacon round opened, at most.
 		let tracked = TrackedMachineCount::<T>::get();
+		let tracked = draw_over.map_or(tracked, |snapshot| snapshot.min(tracked));
 		let target = T::ChallengesPerEpoch::get().min(tracked);
-		let (random, _) = T::Randomness::random(b"gpux/challenge");
-		let random = blake2_256(random.as_ref());
 		let mut draw = FleetDraw::<T>::default();
 		let mut attempts = 0u32;
 		// Bounded tries: with few providers the draw repeats; fewer challenges is fine. Every
@@ -140,22 +154,45 @@ impl<T: Config> Pallet<T> {
 		let ends_at = now.saturating_add(T::ChallengePeriod::get());
 		EpochEndsAt::<T>::put(ends_at);
 		let decide_by = ends_at.saturating_sub(One::one());
+		let issued: Vec<_> = draw
+			.machines
+			.iter()
+			.filter_map(|machine| {
+				let info = T::Machines::attested_machine(*machine)?;
+				let commit_by = now.saturating_add(Self::commit_window(info.gpu_class));
+				Some((*machine, info, commit_by))
+			})
+			.collect();
+		// Rows are drawn once every commitment of the epoch is in (or too late).
+		let last_commit = issued
+			.iter()
+			.map(|(.., commit_by)| *commit_by)
+			.max()
+			.unwrap_or_else(|| now.saturating_add(T::CommitWindow::get()));
+		let draw_at = last_commit.saturating_add(ROW_DRAW_BLOCKS.into());
+		Self::open_beacon_round(
+			BeaconPurpose::Rows,
+			now,
+			draw_at.saturating_sub(BEACON_REVEAL_BLOCKS.into()),
+			draw_at,
+		);
+		let reveal_by = draw_at.saturating_add(T::RevealWindow::get());
+		let (parent, _) = T::Randomness::random(b"gpux/seed");
+		let seeds = blake2_256(&(random, parent).encode());
 		let mut open = OpenChallenges::<T>::get();
-		for machine in &draw.machines {
-			let Some(info) = T::Machines::attested_machine(*machine) else { continue };
+		for (machine, info, commit_by) in issued {
 			let id = NextChallengeId::<T>::get();
-			let seed = blake2_256(&(random, b"seed", *machine).encode());
+			let seed = blake2_256(&(seeds, b"seed", machine).encode());
 			let size = Self::challenge_size(info.gpu_class);
-			let commit_by = now.saturating_add(Self::commit_window(info.gpu_class));
-			let reveal_by = commit_by.saturating_add(T::RevealWindow::get());
 			let record = ChallengeRecord {
-				machine: *machine,
+				machine,
 				provider: info.provider,
 				seed,
 				size,
-				rows: T::RevealedRowsPerChallenge::get().min(size),
+				rows: T::RevealedRowsPerChallenge::get().min(size.rows),
 				issued_at: now,
 				commit_by,
+				draw_at,
 				reveal_by,
 				decide_by,
 				state: ChallengeState::AwaitingCommit,
@@ -170,7 +207,7 @@ impl<T: Config> Pallet<T> {
 			NextChallengeId::<T>::put(id.saturating_add(1));
 			Self::deposit_event(Event::ChallengeIssued {
 				challenge: id,
-				machine: *machine,
+				machine,
 				seed,
 				size,
 				commit_by,
@@ -258,7 +295,7 @@ impl<T: Config> Pallet<T> {
 	fn check_gpus_behind_pass(id: ChallengeId, record: &ChallengeRecordOf<T>) {
 		let machine = record.machine;
 		let Some(info) = T::Machines::attested_machine(machine) else { return };
-		if !info.listed && T::Leases::open_leases_on(machine) == 0 {
+		if !Self::serves(machine, &info) {
 			return;
 		}
 		let Some(beat) = Heartbeats::<T>::get(machine)
@@ -324,15 +361,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The rows a committed challenge must reveal: drawn from its seed and the hash of the
-	/// block that included the commitment. `None` before that block's hash is known.
+	/// The rows a committed challenge must reveal: drawn from its seed and its epoch's row
+	/// draw (the beacon's output after every commit deadline). `None` before the draw.
 	pub fn rows_to_reveal(record: &ChallengeRecordOf<T>) -> Option<Vec<u32>> {
-		let ChallengeState::Committed { at, .. } = record.state else { return None };
-		if frame_system::Pallet::<T>::block_number() <= at {
-			return None;
-		}
-		let hash = frame_system::Pallet::<T>::block_hash(at);
-		Some(drawn_rows(&record.seed, hash.as_ref(), record.size, record.rows))
+		let ChallengeState::Committed { .. } = record.state else { return None };
+		let (_, draw) = RowDraw::<T>::get().filter(|(epoch, _)| *epoch == record.issued_at)?;
+		Some(drawn_rows(&record.seed, &draw, record.size.rows, record.rows))
 	}
 
 	/// Every check a reveal must pass.
@@ -351,7 +385,10 @@ impl<T: Config> Pallet<T> {
 		let drawn = Self::rows_to_reveal(&record).ok_or(Error::<T>::RevealTooEarly)?;
 		ensure!(rows.iter().map(|r| r.index).eq(drawn.iter().copied()), Error::<T>::WrongRows);
 		if checks.signatures() {
-			ensure!(rows.iter().all(|r| r.proves(&root, record.size)), Error::<T>::RevealMismatch);
+			ensure!(
+				rows.iter().all(|r| r.proves(&root, record.size.rows)),
+				Error::<T>::RevealMismatch
+			);
 			let statement = WorkerStatement::revealed(challenge, rows);
 			Self::signed_by_machine(&record, &statement, signature, checks)?;
 		}
@@ -429,8 +466,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_set_challenge_size(gpu_class: GpuClassId, size: u32) -> DispatchResult {
-		ensure!(size > 0 && size <= T::MaxChallengeSize::get(), Error::<T>::InvalidChallengeSize);
+	pub(crate) fn do_set_challenge_size(
+		gpu_class: GpuClassId,
+		size: ChallengeSize,
+	) -> DispatchResult {
+		ensure!(size.is_valid(), Error::<T>::InvalidChallengeSize);
 		ChallengeSizes::<T>::insert(gpu_class, size);
 		Self::deposit_event(Event::ChallengeSizeSet { gpu_class, size });
 		Ok(())
@@ -460,6 +500,11 @@ impl<T: Config> Pallet<T> {
 		sorted.dedup();
 		ensure!(sorted.len() == verifiers.len(), Error::<T>::DuplicateVerifier);
 		let count = verifiers.len().saturated_into();
+		// Beacon anchors are kept for verifiers in the set only. A round in progress keeps its
+		// reveals: a change timed after they are public must not pick among outputs.
+		for gone in Verifiers::<T>::get().iter().filter(|v| !verifiers.contains(v)) {
+			BeaconAnchors::<T>::remove(gone);
+		}
 		Verifiers::<T>::put(verifiers);
 		Self::deposit_event(Event::VerifiersSet { count });
 		Ok(())

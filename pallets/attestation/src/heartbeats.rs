@@ -107,7 +107,7 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::TooManyMachines
 			);
 		}
-		ensure!(info.listed || T::Leases::open_leases_on(machine) > 0, Error::<T>::NotServing);
+		ensure!(Self::serves(machine, &info), Error::<T>::NotServing);
 		Self::worker_signed(
 			&info,
 			&WorkerStatement::heartbeat(machine, window, telemetry),
@@ -158,6 +158,11 @@ impl<T: Config> Pallet<T> {
 		let since = Self::window_of(now).saturating_add(1);
 		Heartbeats::<T>::insert(machine, HeartbeatRecord::unheard(Self::track(machine)?, since));
 		Ok(())
+	}
+
+	/// Whether `machine` is on the market: listed, or holding an open lease.
+	pub(crate) fn serves(machine: MachineId, info: &AttestedMachine<T::AccountId>) -> bool {
+		info.listed || T::Leases::open_leases_on(machine) > 0
 	}
 
 	/// Gives `machine` the next slot.

@@ -102,6 +102,20 @@ impl<T: Config> Pallet<T> {
 				.is_some_and(|d| d.resolution.is_none());
 			ensure!(undecided, "a fault claim without an undecided dispute");
 		}
+
+		// The beacon: anchors belong to verifiers in the set; one reveal each a round (a round
+		// keeps the reveals of a verifier removed during it).
+		let verifiers = crate::Verifiers::<T>::get();
+		for (verifier, _) in crate::BeaconAnchors::<T>::iter() {
+			ensure!(verifiers.contains(&verifier), "a beacon anchor of a key not in the set");
+		}
+		let reveals = crate::BeaconReveals::<T>::get();
+		for (i, (verifier, _)) in reveals.iter().enumerate() {
+			ensure!(
+				!reveals[..i].iter().any(|(v, _)| v == verifier),
+				"a verifier revealed twice in a round"
+			);
+		}
 		Ok(())
 	}
 }

@@ -3,6 +3,7 @@
 
 extern crate alloc;
 
+mod beacon;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 mod challenges;
@@ -20,6 +21,7 @@ pub mod types;
 mod unsigned;
 pub mod weights;
 
+pub use beacon::{BEACON_REVEAL_BLOCKS, ROW_DRAW_BLOCKS};
 pub use challenges::{MIN_COMMIT_WINDOW, VERDICT_BLOCKS};
 pub use pallet::*;
 pub use types::*;
@@ -37,7 +39,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use gpux_primitives::{
-		attestation::{Endpoint, RevealedRows, Telemetry, MAX_CHALLENGE_SIZE, MAX_REVEALED_ROWS},
+		attestation::{ChallengeSize, Endpoint, RevealedRows, Telemetry, MAX_REVEALED_ROWS},
 		challenge::Hash32,
 		Balance, ChallengeId, FaultKind, FaultReporter, GpuClassId, LeaseDisputes, LeaseId,
 		LeaseRegistry, MachineId, MachineKeys, RenterDeposits, ReputationFeed, VerifierId,
@@ -49,10 +51,10 @@ pub mod pallet {
 		Perbill,
 	};
 
-	/// Layout 4: each challenged machine's open challenge is indexed (`ChallengeOf`,
-	/// `migrations::MigrateV3ToV4`). A change of layout bumps it and ships a migration in the
+	/// Layout 5: the int8 challenge's sizes (`ChallengeSize`) and int8 revealed rows
+	/// (`migrations::MigrateV4ToV5`). A change of layout bumps it and ships a migration in the
 	/// runtime's `migrations` list.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -125,13 +127,9 @@ pub mod pallet {
 		/// Rows each challenge reveals (at most `MAX_REVEALED_ROWS`).
 		#[pallet::constant]
 		type RevealedRowsPerChallenge: Get<u32>;
-		/// Matrix side of GPU classes without their own size.
+		/// The challenge size of GPU classes without their own.
 		#[pallet::constant]
-		type DefaultChallengeSize: Get<u32>;
-		/// Largest matrix side governance may set (at most `MAX_CHALLENGE_SIZE`): verifiers
-		/// spend O(n²) per row.
-		#[pallet::constant]
-		type MaxChallengeSize: Get<u32>;
+		type DefaultChallengeSize: Get<ChallengeSize>;
 		/// Most verifiers (validators' `gpux` keys).
 		#[pallet::constant]
 		type MaxVerifiers: Get<u32>;
@@ -233,9 +231,9 @@ pub mod pallet {
 	pub type Verdicts<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ChallengeId, Blake2_128Concat, VerifierId, bool>;
 
-	/// Matrix side by GPU class, where governance set one.
+	/// Challenge size (rows and rounds) by GPU class, where governance set one.
 	#[pallet::storage]
-	pub type ChallengeSizes<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, u32>;
+	pub type ChallengeSizes<T: Config> = StorageMap<_, Twox64Concat, GpuClassId, ChallengeSize>;
 
 	/// Blocks after issue within which a GPU class's challenges must be committed, where
 	/// governance set them (`CommitWindow` otherwise).
@@ -256,6 +254,25 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Verifiers<T: Config> =
 		StorageValue<_, BoundedVec<VerifierId, T::MaxVerifiers>, ValueQuery>;
+
+	/// Each verifier's beacon hash chain: the last value it revealed, or its anchor. Its next
+	/// reveal must hash to this. Only verifiers in `Verifiers` have one.
+	#[pallet::storage]
+	pub type BeaconAnchors<T: Config> = StorageMap<_, Blake2_128Concat, VerifierId, Hash32>;
+
+	/// The beacon round in progress.
+	#[pallet::storage]
+	pub type CurrentBeacon<T: Config> = StorageValue<_, BeaconRound<BlockNumberFor<T>>>;
+
+	/// The values revealed in the round in progress, by verifier.
+	#[pallet::storage]
+	pub type BeaconReveals<T: Config> =
+		StorageValue<_, BoundedVec<(VerifierId, Hash32), T::MaxVerifiers>, ValueQuery>;
+
+	/// The epoch's row draw: (the epoch's start, the beacon output the rows to reveal are drawn
+	/// from), set after every commit deadline of that epoch.
+	#[pallet::storage]
+	pub type RowDraw<T: Config> = StorageValue<_, (BlockNumberFor<T>, Hash32)>;
 
 	/// Leases whose start attestation is checked in a block.
 	#[pallet::storage]
@@ -305,8 +322,8 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// The validators' `gpux` keys.
 		pub verifiers: alloc::vec::Vec<VerifierId>,
-		/// Matrix side per GPU class.
-		pub challenge_sizes: alloc::vec::Vec<(GpuClassId, u32)>,
+		/// Challenge size per GPU class.
+		pub challenge_sizes: alloc::vec::Vec<(GpuClassId, ChallengeSize)>,
 		/// Commit window per GPU class, blocks.
 		pub commit_windows: alloc::vec::Vec<(GpuClassId, u32)>,
 		#[serde(skip)]
@@ -360,13 +377,14 @@ pub mod pallet {
 		/// A machine stopped being watched: it left the market or has nothing listed or
 		/// leased.
 		MachineUntracked { machine: MachineId },
-		/// A machine must prove its GPU: compute the product seeded by `seed` of side `size`,
-		/// commit its rows' Merkle root by `commit_by`, reveal the drawn rows by `reveal_by`.
+		/// A machine must prove its GPU: take the `size.rows` int8 rows seeded by `seed`
+		/// through `size.rounds` rounds, commit the Merkle root of the final rows' hashes by
+		/// `commit_by`, reveal the drawn rows by `reveal_by`.
 		ChallengeIssued {
 			challenge: ChallengeId,
 			machine: MachineId,
 			seed: Hash32,
-			size: u32,
+			size: ChallengeSize,
 			commit_by: BlockNumberFor<T>,
 			reveal_by: BlockNumberFor<T>,
 		},
@@ -399,12 +417,26 @@ pub mod pallet {
 		/// Governance resolved a dispute: `upheld` refunded the renter `refunded`.
 		DisputeResolved { lease: LeaseId, upheld: bool, refunded: Balance },
 		/// Governance set a GPU class's challenge size.
-		ChallengeSizeSet { gpu_class: GpuClassId, size: u32 },
+		ChallengeSizeSet { gpu_class: GpuClassId, size: ChallengeSize },
 		/// Governance set a GPU class's commit window: its challenges issued from now on must
 		/// be committed within `blocks` (`None`: the runtime's `CommitWindow`).
 		CommitWindowSet { gpu_class: GpuClassId, blocks: Option<u32> },
 		/// Governance replaced the verifier set.
 		VerifiersSet { count: u32 },
+		/// A verifier anchored a new beacon hash chain.
+		BeaconAnchored { verifier: VerifierId },
+		/// A verifier revealed its value in a beacon round.
+		BeaconRevealed { round: u32, verifier: VerifierId },
+		/// A beacon round closed with `output` from `revealed` verifiers; `fallback`: none
+		/// revealed, so the output is the parent block's randomness, which its author could
+		/// choose.
+		BeaconClosed {
+			round: u32,
+			purpose: BeaconPurpose,
+			output: Hash32,
+			revealed: u32,
+			fallback: bool,
+		},
 	}
 
 	#[pallet::error]
@@ -429,7 +461,8 @@ pub mod pallet {
 		CommitTooLate,
 		/// The challenge is not committed, or was revealed already.
 		NotCommitted,
-		/// Rows are drawn from the commit block's hash: reveal in a later block.
+		/// The rows are drawn at the challenge's `draw_at`, after the epoch's last commit
+		/// deadline: reveal from then.
 		RevealTooEarly,
 		/// The reveal deadline passed.
 		RevealTooLate,
@@ -471,7 +504,8 @@ pub mod pallet {
 		NoDispute,
 		/// A renter cannot report this kind: the chain finds failed challenges itself.
 		NotReportable,
-		/// The challenge size is zero or above `MaxChallengeSize`.
+		/// The challenge's rows or rounds are zero or above `MAX_CHALLENGE_ROWS` or
+		/// `MAX_CHALLENGE_ROUNDS`.
 		InvalidChallengeSize,
 		/// A verifier key appears twice.
 		DuplicateVerifier,
@@ -480,6 +514,20 @@ pub mod pallet {
 		/// The commit window is below `MIN_COMMIT_WINDOW` (2 blocks), or leaves no room for the
 		/// reveal window and the verdicts within the challenge period.
 		InvalidCommitWindow,
+		/// A beacon anchor during a round's reveals or less than 2 blocks before them.
+		BeaconRoundOpen,
+		/// A beacon anchor signed for another round than the one in progress (a replay).
+		StaleBeaconAnchor,
+		/// A beacon reveal outside its round's reveal blocks.
+		BeaconRoundClosed,
+		/// A beacon reveal for another round than the one in progress.
+		StaleBeaconReveal,
+		/// The verifier has no beacon anchor.
+		NoBeaconAnchor,
+		/// The revealed value does not hash to the verifier's anchor.
+		BeaconRevealMismatch,
+		/// The verifier already revealed in this round.
+		BeaconAlreadyRevealed,
 	}
 
 	#[pallet::hooks]
@@ -493,16 +541,23 @@ pub mod pallet {
 			weight.saturating_accrue(Self::sweep_windows(now));
 			weight.saturating_accrue(Self::check_lease_starts(now));
 			weight.saturating_accrue(Self::report_abandons());
+			weight.saturating_accrue(Self::draw_rows(now));
 			if Self::is_epoch_start(now) {
 				weight.saturating_accrue(Self::close_epoch(now));
-				weight.saturating_accrue(Self::issue_challenges(now));
+				let (random, closing, round) = Self::close_beacon_round(now);
+				weight.saturating_accrue(closing);
+				let draw_over =
+					round.filter(|r| r.purpose == BeaconPurpose::Issue).map(|r| r.tracked);
+				weight.saturating_accrue(Self::issue_challenges(now, random, draw_over));
 			}
 			weight.saturating_accrue(Self::report_challenge_faults());
 			weight
 		}
 
-		/// Validators recompute revealed rows and submit signed verdicts.
+		/// Validators take part in the beacon, recompute revealed rows and submit signed
+		/// verdicts.
 		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::beacon_duty(now);
 			Self::verify_revealed_challenges(now);
 		}
 
@@ -524,17 +579,17 @@ pub mod pallet {
 						+ T::MaxMachinesPerProvider::get(),
 				"the last fleet drawn must fit in the epoch's challenges"
 			);
-			let max_size = T::MaxChallengeSize::get();
-			assert!(max_size > 0 && max_size <= MAX_CHALLENGE_SIZE, "challenge size too large");
-			let default_size = T::DefaultChallengeSize::get();
-			assert!(default_size > 0 && default_size <= max_size, "default size out of range");
+			assert!(T::DefaultChallengeSize::get().is_valid(), "default size out of range");
 			let period: u64 = T::ChallengePeriod::get().saturated_into();
 			let commit: u64 = T::CommitWindow::get().saturated_into();
 			let reveal: u64 = T::RevealWindow::get().saturated_into();
 			assert!(commit > 0 && reveal > 1, "workers need time to commit and reveal");
 			assert!(
-				commit + reveal + u64::from(challenges::VERDICT_BLOCKS) <= period,
-				"a challenge must be revealed and judged within its epoch"
+				commit
+					+ u64::from(ROW_DRAW_BLOCKS)
+					+ reveal + u64::from(challenges::VERDICT_BLOCKS)
+					<= period,
+				"the row draw, the reveals and the verdicts fit in the epoch"
 			);
 			let hashes: u64 = <T as frame_system::Config>::BlockHashCount::get().saturated_into();
 			assert!(commit + reveal < hashes, "the commit block's hash must still be known");
@@ -566,7 +621,7 @@ pub mod pallet {
 			Self::do_heartbeat(machine, window, telemetry, &signature)
 		}
 
-		/// Commit the Merkle root of the challenge's product rows, before `commit_by`.
+		/// Commit the Merkle root of the hashes of the challenge's final rows, by `commit_by`.
 		///
 		/// - `origin`: none; `signature` by the challenged machine's worker key.
 		#[pallet::call_index(1)]
@@ -580,8 +635,7 @@ pub mod pallet {
 			Self::do_commit_challenge(challenge, root, &signature)
 		}
 
-		/// Reveal the drawn rows with their Merkle proofs, after the commit block and before
-		/// `reveal_by`.
+		/// Reveal the drawn rows with their Merkle proofs, from `draw_at` until `reveal_by`.
 		///
 		/// - `origin`: none; `signature` by the challenged machine's worker key.
 		/// - `rows`: exactly the drawn indices, ascending.
@@ -701,15 +755,18 @@ pub mod pallet {
 			Self::do_resolve_dispute(lease, upheld)
 		}
 
-		/// Set the matrix side challenges of a GPU class use.
+		/// Set the size of a GPU class's challenges, chosen from the class's published integer
+		/// throughput with its commit window (docs/attestation.md). Challenges already issued
+		/// keep theirs.
 		///
 		/// - `origin`: `GovernanceOrigin`.
-		/// - `size`: 1 to `MaxChallengeSize`.
+		/// - `size.rows`: 1 to `MAX_CHALLENGE_ROWS` (2²⁴); `size.rounds`: 1 to
+		///   `MAX_CHALLENGE_ROUNDS` (1,024), which bounds what a verifier spends per row.
 		#[pallet::call_index(8)]
 		pub fn set_challenge_size(
 			origin: OriginFor<T>,
 			gpu_class: GpuClassId,
-			size: u32,
+			size: ChallengeSize,
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_challenge_size(gpu_class, size)
@@ -736,13 +793,49 @@ pub mod pallet {
 		///
 		/// - `origin`: `GovernanceOrigin`.
 		#[pallet::call_index(9)]
-		#[pallet::weight(<T as Config>::WeightInfo::set_verifiers(verifiers.len() as u32))]
+		// The set it replaces (up to `MaxVerifiers`, each with an anchor removed) is charged.
+		#[pallet::weight(<T as Config>::WeightInfo::set_verifiers(T::MaxVerifiers::get()))]
 		pub fn set_verifiers(
 			origin: OriginFor<T>,
 			verifiers: BoundedVec<VerifierId, T::MaxVerifiers>,
 		) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Self::do_set_verifiers(verifiers)
+		}
+
+		/// Anchor the verifier's beacon hash chain: `anchor` is the last of `x`, `H(x)`, …,
+		/// `Hⁿ(x)` for a secret `x`; each round it reveals the value before the last one
+		/// revealed. `round`: the round in progress (`currentBeacon`, 0 before any), and at
+		/// least `ANCHOR_LEAD_BLOCKS` (2) before its reveals open.
+		///
+		/// - `origin`: none; sent by a validator's offchain worker, `signature` by `verifier`.
+		#[pallet::call_index(12)]
+		pub fn anchor_beacon(
+			origin: OriginFor<T>,
+			verifier: VerifierId,
+			round: u32,
+			anchor: Hash32,
+			signature: VerifierSignature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_anchor_beacon(verifier, round, anchor, &signature)
+		}
+
+		/// Reveal the verifier's next beacon value in round `round`: it must hash to the
+		/// verifier's anchor (its last reveal), so it was fixed before the round.
+		///
+		/// - `origin`: none; sent by a validator's offchain worker, `signature` by `verifier`.
+		#[pallet::call_index(13)]
+		#[pallet::weight(<T as Config>::WeightInfo::reveal_beacon(T::MaxVerifiers::get()))]
+		pub fn reveal_beacon(
+			origin: OriginFor<T>,
+			verifier: VerifierId,
+			round: u32,
+			value: Hash32,
+			signature: VerifierSignature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_reveal_beacon(verifier, round, value, &signature)
 		}
 	}
 

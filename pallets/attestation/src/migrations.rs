@@ -44,6 +44,57 @@ pub type MigrateV3ToV4<T> = VersionedMigration<
 	<T as frame_system::Config>::DbWeight,
 >;
 
+/// Layout 5: the int8 challenge. A challenge's size is rows and rounds (`ChallengeSize`) and
+/// its revealed rows are int8. Challenges open at the upgrade were issued for the retired
+/// `u32` product, which the new worker no longer computes: they are voided — removed without an
+/// outcome, so nobody is blamed or credited, as an `Undecided` challenge — and classes' sizes,
+/// which were matrix sides, are cleared (governance sets rows and rounds; until then the
+/// runtime's `DefaultChallengeSize` applies).
+pub type MigrateV4ToV5<T> = VersionedMigration<
+	4,
+	5,
+	v5::VoidU32Challenges<T>,
+	Pallet<T>,
+	<T as frame_system::Config>::DbWeight,
+>;
+
+pub mod v5 {
+	use super::*;
+	use crate::{
+		ChallengeOf, ChallengeSizes, Challenges, OpenChallenges, RevealedRowsOf, Verdicts,
+	};
+
+	pub struct VoidU32Challenges<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for VoidU32Challenges<T> {
+		fn on_runtime_upgrade() -> Weight {
+			// Everything here is bounded by the open challenges (at most
+			// `MaxChallengesPerEpoch`), their verdicts (one per verifier) and the GPU classes.
+			// Every record goes, listed or not: none decodes in the new layout.
+			let open = OpenChallenges::<T>::take();
+			let mut removed = 1u64;
+			removed += u64::from(Challenges::<T>::clear(u32::MAX, None).unique);
+			removed += u64::from(RevealedRowsOf::<T>::clear(u32::MAX, None).unique);
+			removed += u64::from(Verdicts::<T>::clear(u32::MAX, None).unique);
+			removed += u64::from(ChallengeOf::<T>::clear(u32::MAX, None).unique);
+			removed += u64::from(ChallengeSizes::<T>::clear(u32::MAX, None).unique);
+			log::info!(
+				target: crate::LOG_TARGET,
+				"int8 challenges: {} open u32 challenges voided",
+				open.len()
+			);
+			T::DbWeight::get().reads_writes(removed, removed)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			ensure!(Challenges::<T>::iter_keys().next().is_none(), "no u32 challenge is left");
+			ensure!(ChallengeOf::<T>::iter_keys().next().is_none(), "no machine is challenged");
+			Ok(())
+		}
+	}
+}
+
 pub mod v4 {
 	use super::*;
 	use crate::{ChallengeOf, Challenges, OpenChallenges};
@@ -271,6 +322,44 @@ mod tests {
 	use crate::mock::*;
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 	use gpux_primitives::attestation::AccessMethod;
+
+	#[test]
+	fn open_u32_challenges_are_voided_and_sizes_cleared() {
+		ExtBuilder.build().execute_with(|| {
+			watched_machine(MACHINE);
+			run_to_block(PERIOD);
+			let id = crate::OpenChallenges::<Test>::get()[0];
+			// A record in layout 4 (size a matrix side) and a class's old size.
+			crate::Challenges::<Test>::remove(id);
+			frame_support::storage::unhashed::put_raw(
+				&crate::Challenges::<Test>::hashed_key_for(id),
+				&[0u8; 7],
+			);
+			frame_support::storage::unhashed::put_raw(
+				&crate::ChallengeSizes::<Test>::hashed_key_for(0),
+				&1024u32.encode(),
+			);
+			crate::Verdicts::<Test>::insert(id, verifier(1), true);
+			let before = told();
+			StorageVersion::new(4).put::<Pallet<Test>>();
+
+			MigrateV4ToV5::<Test>::on_runtime_upgrade();
+
+			assert!(crate::OpenChallenges::<Test>::get().is_empty());
+			assert!(crate::Challenges::<Test>::iter_keys().next().is_none());
+			assert!(crate::Verdicts::<Test>::iter_keys().next().is_none());
+			assert!(!Pallet::<Test>::has_open_challenge(MACHINE));
+			assert_eq!(crate::ChallengeSizes::<Test>::iter_keys().count(), 0);
+			// Nobody blamed or credited.
+			let after = told();
+			assert!(after.challenges == before.challenges && after.faults == before.faults);
+			assert_eq!(Pallet::<Test>::on_chain_storage_version(), 5);
+			Pallet::<Test>::do_try_state().expect("invariants hold");
+			// The next epoch challenges the machine afresh, at the new sizes.
+			run_to_block(2 * PERIOD);
+			assert!(Pallet::<Test>::has_open_challenge(MACHINE));
+		});
+	}
 
 	#[test]
 	fn open_challenges_are_indexed_by_machine() {

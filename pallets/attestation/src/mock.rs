@@ -9,7 +9,7 @@ use frame_support::{
 	traits::{ConstU128, ConstU32, ConstU64, Hooks, Randomness},
 };
 use gpux_primitives::{
-	attestation::{commit_rows, reveal_rows, Telemetry, WorkerStatement},
+	attestation::{commit_rows, reveal_rows, ChallengeSize, Telemetry, WorkerStatement},
 	AttestedMachine, Balance, FaultKind, FaultReporter, LeaseDisputes, LeaseFacts, LeaseId,
 	LeaseRegistry, MachineId, MachineKeys, ReputationFeed, VerifierId, VerifierSignature,
 	WorkerKey,
@@ -70,11 +70,12 @@ pub const PERIOD: u64 = 40;
 pub const COMMIT_WINDOW: u64 = 5;
 pub const REVEAL_WINDOW: u64 = 10;
 pub const DISPUTE_WINDOW: u64 = 20;
-pub const SIZE: u32 = 16;
+pub const SIZE: ChallengeSize = ChallengeSize { rows: 16, rounds: 2 };
 pub const ROWS: u32 = 3;
 
 parameter_types! {
 	pub const Quorum: Perbill = Perbill::from_percent(66);
+	pub const DefaultChallengeSize: ChallengeSize = SIZE;
 	/// Governance may change it (a runtime parameter).
 	pub static HeartbeatInterval: u64 = INTERVAL;
 	pub static ChallengePeriod: u64 = PERIOD;
@@ -381,8 +382,7 @@ impl pallet_attestation::Config for Test {
 	type MaxChallengesPerEpoch = ConstU32<{ CHALLENGES_PER_EPOCH - 1 + MAX_FLEET }>;
 	type MaxMachinesPerProvider = ConstU32<MAX_FLEET>;
 	type RevealedRowsPerChallenge = ConstU32<ROWS>;
-	type DefaultChallengeSize = ConstU32<SIZE>;
-	type MaxChallengeSize = ConstU32<64>;
+	type DefaultChallengeSize = DefaultChallengeSize;
 	type MaxVerifiers = ConstU32<4>;
 	type VerdictQuorum = Quorum;
 	type DisputeWindow = ConstU64<DISPUTE_WINDOW>;
@@ -508,10 +508,17 @@ pub fn beat_with(machine: MachineId, seed: u8, t: Telemetry) -> DispatchResult {
 	in_block(crate::Call::heartbeat { machine, window, telemetry: t, signature })
 }
 
-/// Commits the honest answer to `challenge` with worker `seed`; returns its rows.
-pub fn commit_honestly(challenge: u64, seed: u8) -> Vec<Vec<u32>> {
+/// Class 1's challenge size, set at genesis.
+pub const CLASS_1_SIZE: ChallengeSize = ChallengeSize { rows: 8, rounds: 1 };
+
+/// Commits the honest answer to `challenge` with worker `seed`; returns its final rows.
+pub fn commit_honestly(challenge: u64, seed: u8) -> Vec<Vec<i8>> {
 	let record = crate::Challenges::<Test>::get(challenge).expect("challenge exists");
-	let rows = gpux_primitives::challenge::product(&record.seed, record.size);
+	let rows = gpux_primitives::challenge::rounds::final_rows(
+		&record.seed,
+		record.size.rows,
+		record.size.rounds,
+	);
 	let root = commit_rows(&rows);
 	let statement = WorkerStatement::ChallengeCommitted { challenge, root };
 	in_block(crate::Call::commit_challenge { challenge, root, signature: sign(seed, &statement) })
@@ -519,9 +526,13 @@ pub fn commit_honestly(challenge: u64, seed: u8) -> Vec<Vec<u32>> {
 	rows
 }
 
-/// Reveals the drawn rows of `rows` with worker `seed`.
-pub fn reveal(challenge: u64, seed: u8, rows: &[Vec<u32>]) -> DispatchResult {
+/// Reveals the drawn rows of `rows` with worker `seed`, first running to the row draw if it is
+/// still ahead.
+pub fn reveal(challenge: u64, seed: u8, rows: &[Vec<i8>]) -> DispatchResult {
 	let record = crate::Challenges::<Test>::get(challenge).expect("challenge exists");
+	if System::block_number() < record.draw_at {
+		run_to_block(record.draw_at);
+	}
 	let drawn = Attestation::rows_to_reveal(&record).expect("rows are drawn");
 	let revealed = reveal_rows(rows, &drawn).expect("rows exist");
 	let statement = WorkerStatement::revealed(challenge, &revealed);
@@ -540,7 +551,7 @@ impl ExtBuilder {
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_attestation::GenesisConfig::<Test> {
 			verifiers: (0..3).map(verifier).collect(),
-			challenge_sizes: vec![(1, 8)],
+			challenge_sizes: vec![(1, CLASS_1_SIZE)],
 			commit_windows: vec![],
 			_config: Default::default(),
 		}

@@ -4,7 +4,8 @@
 use frame_support::{assert_noop, assert_ok, pallet_prelude::*};
 use gpux_primitives::{
 	attestation::{
-		commit_rows, reveal_rows, AccessMethod, Endpoint, GpuTelemetry, Telemetry, WorkerStatement,
+		commit_rows, reveal_rows, AccessMethod, ChallengeSize, Endpoint, GpuTelemetry, Telemetry,
+		WorkerStatement, MAX_CHALLENGE_ROUNDS, MAX_CHALLENGE_ROWS,
 	},
 	FaultKind, MachineId, MachineMonitor,
 };
@@ -490,7 +491,7 @@ mod challenges {
 
 	/// Tracks `MACHINE` and `OTHER` and runs to the first epoch start; returns the challenges
 	/// as (id, machine, worker seed).
-	fn issued() -> Vec<(u64, u64, u8)> {
+	pub(super) fn issued() -> Vec<(u64, u64, u8)> {
 		assert_ok!(beat(MACHINE, 1));
 		assert_ok!(beat(OTHER, 2));
 		for block in (INTERVAL..=PERIOD).step_by(INTERVAL as usize) {
@@ -508,7 +509,7 @@ mod challenges {
 			.collect()
 	}
 
-	fn vote(challenge: u64, verifier_index: u8, passed: bool) -> DispatchResult {
+	pub(super) fn vote(challenge: u64, verifier_index: u8, passed: bool) -> DispatchResult {
 		in_block(Call::submit_verdict {
 			challenge,
 			verifier: verifier(verifier_index),
@@ -524,8 +525,8 @@ mod challenges {
 			assert_eq!(issued.len(), 2);
 			for (id, machine, _) in issued {
 				let record = Challenges::<Test>::get(id).unwrap();
-				// OTHER is of class 1, whose size genesis set to 8.
-				assert_eq!(record.size, if machine == OTHER { 8 } else { SIZE });
+				// OTHER is of class 1, whose size genesis set.
+				assert_eq!(record.size, if machine == OTHER { CLASS_1_SIZE } else { SIZE });
 				assert_eq!(record.commit_by, PERIOD + COMMIT_WINDOW);
 				assert!(System::events().iter().any(|e| matches!(
 					e.event,
@@ -540,16 +541,8 @@ mod challenges {
 	fn second_fleet(count: u64) -> Vec<MachineId> {
 		(10..10 + count)
 			.inspect(|id| {
-				put_machine(
-					*id,
-					FakeMachine {
-						provider: SECOND_PROVIDER,
-						key: sp_core::Pair::public(&worker(*id as u8)).0,
-						class: 0,
-						gpus: 1,
-						listed: true,
-					},
-				);
+				listed_machine(*id);
+				edit_machine(*id, |m| m.provider = SECOND_PROVIDER);
 				watched_machine(*id);
 			})
 			.collect()
@@ -588,7 +581,8 @@ mod challenges {
 			let mut with_machine = fleet.clone();
 			with_machine.insert(0, MACHINE);
 			let mut past_target = 0;
-			for epoch in 1..=8 {
+			// The draw is random (the mock's is deterministic): enough epochs for both cases.
+			for epoch in 1..=24 {
 				run_to_block(epoch * PERIOD);
 				let challenged = challenged_at(epoch * PERIOD);
 				// The fleet drawn first fills the target alone; `MACHINE` drawn first leaves
@@ -635,9 +629,9 @@ mod challenges {
 				Attestation::set_commit_window(gov.clone(), 1, Some(MIN_COMMIT_WINDOW - 1)),
 				AttestationError::InvalidCommitWindow
 			);
-			// The reveal window (10) and the verifiers' blocks (5) must still fit in the
-			// period (40).
-			let longest = (PERIOD - REVEAL_WINDOW) as u32 - VERDICT_BLOCKS;
+			// The row draw (4), the reveal window (10) and the verifiers' blocks (5) must still
+			// fit in the period (40).
+			let longest = (PERIOD - REVEAL_WINDOW) as u32 - VERDICT_BLOCKS - ROW_DRAW_BLOCKS;
 			assert_noop!(
 				Attestation::set_commit_window(gov.clone(), 1, Some(longest + 1)),
 				AttestationError::InvalidCommitWindow
@@ -649,10 +643,10 @@ mod challenges {
 			let (fast, _, fast_seed) = *issued.iter().find(|(_, m, _)| *m == MACHINE).unwrap();
 			assert_eq!(Challenges::<Test>::get(slow).unwrap().commit_by, PERIOD + 2);
 			assert_eq!(Challenges::<Test>::get(fast).unwrap().commit_by, PERIOD + COMMIT_WINDOW);
-			assert_eq!(
-				Challenges::<Test>::get(slow).unwrap().reveal_by,
-				PERIOD + 2 + REVEAL_WINDOW
-			);
+			// Rows are drawn for the whole epoch after its last commit deadline.
+			let draw_at = PERIOD + COMMIT_WINDOW + ROW_DRAW_BLOCKS as u64;
+			assert_eq!(Challenges::<Test>::get(slow).unwrap().draw_at, draw_at);
+			assert_eq!(Challenges::<Test>::get(slow).unwrap().reveal_by, draw_at + REVEAL_WINDOW);
 			run_to_block(PERIOD + 3);
 			let root = [1; 32];
 			let late = Call::commit_challenge {
@@ -670,7 +664,10 @@ mod challenges {
 			// A period shortened later cuts a class's window so the reveal still fits.
 			assert_ok!(Attestation::set_commit_window(gov.clone(), 1, Some(longest)));
 			ChallengePeriod::set(30);
-			assert_eq!(Attestation::commit_window(1), 30 - REVEAL_WINDOW - VERDICT_BLOCKS as u64);
+			assert_eq!(
+				Attestation::commit_window(1),
+				30 - REVEAL_WINDOW - (VERDICT_BLOCKS + ROW_DRAW_BLOCKS) as u64
+			);
 			assert_ok!(Attestation::set_commit_window(gov, 1, None));
 			assert_eq!(Attestation::commit_window(1), COMMIT_WINDOW);
 		});
@@ -705,8 +702,13 @@ mod challenges {
 			let issued = issued();
 			// `MACHINE`'s heartbeats show its 2 GPUs; say it registered 3.
 			edit_machine(MACHINE, |m| m.gpus = 3);
-			for (id, _, seed) in &issued {
-				pass(*id, *seed);
+			// Both commit within their windows, then both reveal after the row draw.
+			let rows: Vec<_> =
+				issued.iter().map(|(id, _, seed)| commit_honestly(*id, *seed)).collect();
+			for ((id, _, seed), rows) in issued.iter().zip(&rows) {
+				assert_ok!(reveal(*id, *seed, rows));
+				assert_ok!(vote(*id, 0, true));
+				assert_ok!(vote(*id, 1, true));
 			}
 			let (short, _, _) = *issued.iter().find(|(_, m, _)| *m == MACHINE).unwrap();
 			assert!(events().contains(&Event::ChallengedGpusMissing {
@@ -726,7 +728,8 @@ mod challenges {
 		ExtBuilder.build_and_execute(|| {
 			let (id, machine, seed) = issued()[0];
 			let rows = commit_honestly(id, seed);
-			// Rows are drawn from the commit block's hash, unknown until the next block.
+			// Rows are drawn after the epoch's last commit deadline, unknown until then.
+			run_to_block(PERIOD + COMMIT_WINDOW + ROW_DRAW_BLOCKS as u64 - 1);
 			let early = reveal_rows(&rows, &[0, 1, 2]).unwrap();
 			let statement = WorkerStatement::revealed(id, &early);
 			assert_noop!(
@@ -764,7 +767,10 @@ mod challenges {
 			let (id, machine, seed) = issued()[0];
 			let record = Challenges::<Test>::get(id).unwrap();
 			// A machine that skips the work commits to rows it made up.
-			let fake: Vec<Vec<u32>> = vec![vec![1; record.size as usize]; record.size as usize];
+			let fake: Vec<Vec<i8>> = vec![
+				vec![1; gpux_primitives::attestation::ROW_WIDTH as usize];
+				record.size.rows as usize
+			];
 			let root = commit_rows(&fake);
 			let statement = WorkerStatement::ChallengeCommitted { challenge: id, root };
 			assert_ok!(in_block(Call::commit_challenge {
@@ -845,8 +851,8 @@ mod challenges {
 		ExtBuilder.build_and_execute(|| {
 			let (id, _, seed) = issued()[0];
 			let rows = commit_honestly(id, seed);
-			run_to_block(PERIOD + 1);
 			let record = Challenges::<Test>::get(id).unwrap();
+			run_to_block(record.draw_at);
 			let drawn = Attestation::rows_to_reveal(&record).unwrap();
 			assert_eq!(drawn.len(), ROWS as usize);
 			let send = |revealed: gpux_primitives::attestation::RevealedRows| {
@@ -859,14 +865,14 @@ mod challenges {
 			};
 			// Other rows than the drawn ones.
 			let other: Vec<u32> =
-				(0..record.size).filter(|r| !drawn.contains(r)).take(ROWS as usize).collect();
+				(0..record.size.rows).filter(|r| !drawn.contains(r)).take(ROWS as usize).collect();
 			assert_noop!(send(reveal_rows(&rows, &other).unwrap()), AttestationError::WrongRows);
 			// The drawn rows, one value changed.
 			let mut tampered = reveal_rows(&rows, &drawn).unwrap();
 			tampered[1].values[0] ^= 1;
 			assert_noop!(send(tampered), AttestationError::RevealMismatch);
 			// Too late.
-			run_to_block(PERIOD + COMMIT_WINDOW + REVEAL_WINDOW + 1);
+			run_to_block(record.reveal_by + 1);
 			assert_noop!(
 				send(reveal_rows(&rows, &drawn).unwrap()),
 				AttestationError::RevealTooLate
@@ -980,20 +986,28 @@ mod challenges {
 	fn governance_sets_sizes_and_verifiers() {
 		ExtBuilder.build_and_execute(|| {
 			let gov = RuntimeOrigin::signed(GOVERNANCE);
+			let size = |rows, rounds| ChallengeSize { rows, rounds };
 			assert_noop!(
-				Attestation::set_challenge_size(RuntimeOrigin::signed(PROVIDER), 0, 32),
+				Attestation::set_challenge_size(RuntimeOrigin::signed(PROVIDER), 0, size(32, 2)),
 				DispatchError::BadOrigin
 			);
-			assert_noop!(
-				Attestation::set_challenge_size(gov.clone(), 0, 0),
-				AttestationError::InvalidChallengeSize
+			for bad in [
+				size(0, 2),
+				size(32, 0),
+				size(MAX_CHALLENGE_ROWS + 1, 2),
+				size(32, MAX_CHALLENGE_ROUNDS + 1),
+			] {
+				assert_noop!(
+					Attestation::set_challenge_size(gov.clone(), 0, bad),
+					AttestationError::InvalidChallengeSize
+				);
+			}
+			let production = size(6_862_000, 256);
+			assert_ok!(Attestation::set_challenge_size(gov.clone(), 0, production));
+			assert_eq!(Attestation::challenge_size(0), production);
+			System::assert_last_event(
+				Event::ChallengeSizeSet { gpu_class: 0, size: production }.into(),
 			);
-			assert_noop!(
-				Attestation::set_challenge_size(gov.clone(), 0, 65),
-				AttestationError::InvalidChallengeSize
-			);
-			assert_ok!(Attestation::set_challenge_size(gov.clone(), 0, 64));
-			assert_eq!(Attestation::challenge_size(0), 64);
 			let twice = vec![verifier(0), verifier(0)].try_into().unwrap();
 			assert_noop!(
 				Attestation::set_verifiers(gov.clone(), twice),
@@ -1006,11 +1020,12 @@ mod challenges {
 
 	#[test]
 	fn a_verifier_offchain_worker_recomputes_and_submits_a_signed_verdict() {
-		use sp_core::offchain::{testing, OffchainWorkerExt, TransactionPoolExt};
+		use sp_core::offchain::{testing, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt};
 
 		let mut ext = ExtBuilder.build_with_keystore();
 		let (offchain, _) = testing::TestOffchainExt::new();
 		let (pool_ext, pool_state) = testing::TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
 		ext.register_extension(OffchainWorkerExt::new(offchain));
 		ext.register_extension(TransactionPoolExt::new(pool_ext));
 		ext.execute_with(|| {
@@ -1023,27 +1038,304 @@ mod challenges {
 				gpux_primitives::GPUX_KEY_TYPE,
 				Some(format!("0x{}", hex_seed(0)).into_bytes()),
 			);
-			Attestation::offchain_worker(PERIOD + 1);
+			Attestation::verify_revealed_challenges(PERIOD + 1);
 			let txs = pool_state.read().transactions.clone();
 			assert_eq!(txs.len(), 1);
 			let xt = Extrinsic::decode(&mut &txs[0][..]).unwrap();
 			let RuntimeCall::Attestation(call) = xt.function else { panic!("not ours") };
 			assert!(pool(call.clone()).is_ok());
 			assert!(matches!(call, Call::submit_verdict { passed: true, .. }));
+			// Sent and not yet in a block: the next runs do not recompute it, until the verdict
+			// may have been lost from the pool.
+			Attestation::verify_revealed_challenges(PERIOD + 2);
+			assert_eq!(pool_state.read().transactions.len(), 1);
+			Attestation::verify_revealed_challenges(
+				PERIOD + 1 + crate::offchain::VERDICT_RESEND_BLOCKS as u64,
+			);
+			assert_eq!(pool_state.read().transactions.len(), 2, "sent again");
 			assert_ok!(frame_support::traits::UnfilteredDispatchable::dispatch_bypass_filter(
 				call,
 				RuntimeOrigin::none()
 			));
 			assert_eq!(Challenges::<Test>::get(id).unwrap().passes, 1);
 			// Already voted: nothing more is sent.
-			Attestation::offchain_worker(PERIOD + 2);
-			assert_eq!(pool_state.read().transactions.len(), 1);
+			Attestation::verify_revealed_challenges(PERIOD + 20);
+			assert_eq!(pool_state.read().transactions.len(), 2);
 			Attestation::do_try_state().unwrap();
 		});
 	}
 
 	fn hex_seed(i: u8) -> String {
 		[100 + i; 32].iter().map(|b| format!("{b:02x}")).collect()
+	}
+}
+
+mod beacon {
+	use super::*;
+	use crate::beacon::{beacon_output, chain_end, BEACON_CHAIN_LENGTH};
+	use gpux_primitives::attestation::{beacon_anchor_message, beacon_reveal_message};
+	use sp_core::Pair;
+
+	/// Verifier `i`'s secret chain seed in these tests.
+	fn seed(i: u8) -> [u8; 32] {
+		[50 + i; 32]
+	}
+
+	/// The `k`-th value verifier `i` reveals: the one before its last revealed (or anchor).
+	fn value(i: u8, k: u32) -> [u8; 32] {
+		(0..BEACON_CHAIN_LENGTH - k).fold(seed(i), |v, _| sp_io::hashing::blake2_256(&v))
+	}
+
+	fn anchor_call(i: u8, round: u32, seed: [u8; 32]) -> Call<Test> {
+		let anchor = chain_end(&seed);
+		let message = beacon_anchor_message(&genesis(), round, &anchor);
+		let signature = verifier_pair(i).sign(&message).into();
+		Call::anchor_beacon { verifier: verifier(i), round, anchor, signature }
+	}
+
+	fn anchor(i: u8) -> DispatchResult {
+		in_block(anchor_call(i, Attestation::anchor_round(), seed(i)))
+	}
+
+	fn reveal_call(i: u8, round: u32, value: [u8; 32]) -> Call<Test> {
+		let message = beacon_reveal_message(&genesis(), round, &value);
+		let signature = verifier_pair(i).sign(&message).into();
+		Call::reveal_beacon { verifier: verifier(i), round, value, signature }
+	}
+
+	fn current() -> BeaconRound<u64> {
+		CurrentBeacon::<Test>::get().expect("a round is in progress")
+	}
+
+	#[test]
+	fn rows_come_from_the_verifiers_values_and_a_withholding_verifier_cannot_choose_them() {
+		ExtBuilder.build_and_execute(|| {
+			for i in 0..3 {
+				assert_ok!(anchor(i));
+			}
+			// The epoch's machines commit their answers.
+			let issued = super::challenges::issued();
+			let answers: Vec<_> =
+				issued.iter().map(|(id, _, seed)| commit_honestly(*id, *seed)).collect();
+			let round = current();
+			assert_eq!(round.purpose, BeaconPurpose::Rows);
+			assert_eq!(round.closes_at, PERIOD + COMMIT_WINDOW + ROW_DRAW_BLOCKS as u64);
+			// Before the round's reveal blocks, and an anchor during them: refused.
+			assert_noop!(
+				in_block(reveal_call(0, round.number, value(0, 1))),
+				AttestationError::BeaconRoundClosed
+			);
+			// Anchors stop two blocks before the reveals open: a value chosen after seeing the
+			// others' (the pool takes them a block early) would let a verifier choose the draw.
+			run_to_block(round.opens_at - 1);
+			assert_noop!(anchor(0), AttestationError::BeaconRoundOpen);
+			run_to_block(round.opens_at);
+			assert_noop!(anchor(0), AttestationError::BeaconRoundOpen);
+			assert_ok!(in_block(reveal_call(0, round.number, value(0, 1))));
+			assert_ok!(in_block(reveal_call(1, round.number, value(1, 1))));
+			// Verifier 2 can reveal only its chain's next value, or nothing.
+			assert_eq!(
+				pool(reveal_call(2, round.number, [9; 32])),
+				rejected(AttestationError::BeaconRevealMismatch)
+			);
+			assert_noop!(
+				in_block(reveal_call(2, round.number, value(2, 2))),
+				AttestationError::BeaconRevealMismatch
+			);
+			// Bad input: twice, a stale round, a stranger's key, a forged signature.
+			assert_noop!(
+				in_block(reveal_call(0, round.number, value(0, 1))),
+				AttestationError::BeaconAlreadyRevealed
+			);
+			assert_noop!(
+				in_block(reveal_call(1, round.number.wrapping_sub(1), value(1, 2))),
+				AttestationError::StaleBeaconReveal
+			);
+			assert_noop!(
+				in_block(reveal_call(7, round.number, [7; 32])),
+				AttestationError::NotVerifier
+			);
+			let Call::reveal_beacon { signature, .. } = reveal_call(0, round.number, [1; 32])
+			else {
+				unreachable!()
+			};
+			let forged = Call::reveal_beacon {
+				verifier: verifier(2),
+				round: round.number,
+				value: value(2, 1),
+				signature,
+			};
+			assert_eq!(pool(forged), rejected(AttestationError::BadSignature));
+			// Verifier 2 withholds. The draw is the two others' values: one of the two outputs
+			// that were fixed before the round opened (with or without verifier 2's value).
+			run_to_block(round.closes_at);
+			let (v0, v1, v2) = (
+				(verifier(0), value(0, 1)),
+				(verifier(1), value(1, 1)),
+				(verifier(2), value(2, 1)),
+			);
+			let without =
+				beacon_output(round.number, BeaconPurpose::Rows, &[v1.clone(), v0.clone()]);
+			let with = beacon_output(round.number, BeaconPurpose::Rows, &[v0, v1, v2]);
+			assert_ne!(without, with);
+			assert_eq!(RowDraw::<Test>::get(), Some((PERIOD, without)));
+			assert!(events().contains(&Event::BeaconClosed {
+				round: round.number,
+				purpose: BeaconPurpose::Rows,
+				output: without,
+				revealed: 2,
+				fallback: false,
+			}));
+			// The machines reveal the rows so drawn and pass.
+			for ((id, _, seed), rows) in issued.iter().zip(&answers) {
+				let record = Challenges::<Test>::get(id).unwrap();
+				let drawn = Attestation::rows_to_reveal(&record).unwrap();
+				let (rows_of, reveal_count) = (record.size.rows, record.rows);
+				assert_eq!(
+					drawn,
+					gpux_primitives::attestation::drawn_rows(
+						&record.seed,
+						&without,
+						rows_of,
+						reveal_count
+					)
+				);
+				assert_ok!(reveal(*id, *seed, rows));
+				assert_ok!(super::challenges::vote(*id, 0, true));
+				assert_ok!(super::challenges::vote(*id, 1, true));
+			}
+			// Too late for that round.
+			assert_noop!(
+				in_block(reveal_call(2, round.number, value(2, 1))),
+				AttestationError::StaleBeaconReveal
+			);
+			// The next round draws the next epoch's challenges: verifier 2 alone reveals.
+			let next = current();
+			assert_eq!((next.purpose, next.closes_at), (BeaconPurpose::Issue, 2 * PERIOD));
+			run_to_block(next.opens_at);
+			assert_ok!(in_block(reveal_call(2, next.number, value(2, 1))));
+			run_to_block(2 * PERIOD);
+			let output =
+				beacon_output(next.number, BeaconPurpose::Issue, &[(verifier(2), value(2, 1))]);
+			assert!(events().contains(&Event::BeaconClosed {
+				round: next.number,
+				purpose: BeaconPurpose::Issue,
+				output,
+				revealed: 1,
+				fallback: false,
+			}));
+			// Seeds also take the parent block's randomness: unknown before the block before.
+			let (parent, _) = <<Test as Config>::Randomness as frame_support::traits::Randomness<
+				_,
+				_,
+			>>::random(b"gpux/seed");
+			let seeds = sp_io::hashing::blake2_256(&(output, parent).encode());
+			let open = OpenChallenges::<Test>::get();
+			assert!(!open.is_empty());
+			for id in open {
+				let record = Challenges::<Test>::get(id).unwrap();
+				let seed = sp_io::hashing::blake2_256(&(seeds, b"seed", record.machine).encode());
+				assert_eq!(record.seed, seed, "the epoch's seeds come from the beacon");
+			}
+		});
+	}
+
+	#[test]
+	fn without_reveals_the_round_falls_back_and_says_so() {
+		ExtBuilder.build_and_execute(|| {
+			run_to_block(PERIOD);
+			let round = current();
+			run_to_block(round.closes_at);
+			assert!(events().iter().any(|e| matches!(
+				e,
+				Event::BeaconClosed {
+					purpose: BeaconPurpose::Rows,
+					revealed: 0,
+					fallback: true,
+					..
+				}
+			)));
+			assert!(RowDraw::<Test>::get().is_some_and(|(epoch, _)| epoch == PERIOD));
+		});
+	}
+
+	#[test]
+	fn only_verifiers_anchor_and_a_removed_verifier_loses_its_anchor() {
+		ExtBuilder.build_and_execute(|| {
+			let call = anchor_call(7, 0, seed(7));
+			assert_eq!(pool(call.clone()), rejected(AttestationError::NotVerifier));
+			assert_noop!(in_block(call), AttestationError::NotVerifier);
+			// An anchor signed for one round is no good in another: an old anchor replayed
+			// would rewind a verifier's chain to values already public.
+			let first = anchor_call(0, 0, seed(0));
+			assert_ok!(in_block(first.clone()));
+			run_to_block(PERIOD);
+			assert_eq!(pool(first.clone()), rejected(AttestationError::StaleBeaconAnchor));
+			assert_noop!(in_block(first), AttestationError::StaleBeaconAnchor);
+			let Call::anchor_beacon { signature, .. } = anchor_call(0, 0, seed(0)) else {
+				unreachable!()
+			};
+			let forged = Call::anchor_beacon {
+				verifier: verifier(1),
+				round: Attestation::anchor_round(),
+				anchor: [1; 32],
+				signature,
+			};
+			assert_eq!(pool(forged), rejected(AttestationError::BadSignature));
+			assert_ok!(anchor(1));
+			let gov = RuntimeOrigin::signed(GOVERNANCE);
+			assert_ok!(Attestation::set_verifiers(gov, vec![verifier(1)].try_into().unwrap()));
+			assert!(BeaconAnchors::<Test>::get(verifier(0)).is_none());
+			assert!(BeaconAnchors::<Test>::get(verifier(1)).is_some());
+		});
+	}
+
+	#[test]
+	fn a_verifier_offchain_worker_anchors_then_reveals() {
+		use sp_core::offchain::{testing, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt};
+
+		let mut ext = ExtBuilder.build_with_keystore();
+		let (offchain, _) = testing::TestOffchainExt::new();
+		let (pool_ext, pool_state) = testing::TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool_ext));
+		ext.execute_with(|| {
+			sp_io::crypto::sr25519_generate(
+				gpux_primitives::GPUX_KEY_TYPE,
+				Some(
+					format!(
+						"0x{}",
+						[100u8; 32].iter().map(|b| format!("{b:02x}")).collect::<String>()
+					)
+					.into_bytes(),
+				),
+			);
+			let dispatch = |tx: &Vec<u8>| {
+				let xt = Extrinsic::decode(&mut &tx[..]).unwrap();
+				let RuntimeCall::Attestation(call) = xt.function else { panic!("not ours") };
+				assert!(pool(call.clone()).is_ok(), "{call:?}");
+				in_block(call)
+			};
+			// No round takes reveals yet: it anchors a chain.
+			Attestation::offchain_worker(2);
+			let sent = pool_state.read().transactions.clone();
+			assert_eq!(sent.len(), 1);
+			assert_ok!(dispatch(&sent[0]));
+			assert!(BeaconAnchors::<Test>::get(verifier(0)).is_some());
+			// Nothing more until the round: the chain continues.
+			Attestation::offchain_worker(3);
+			assert_eq!(pool_state.read().transactions.len(), 1);
+			run_to_block(PERIOD);
+			let round = current();
+			run_to_block(round.opens_at - 1);
+			Attestation::offchain_worker(round.opens_at - 1);
+			let sent = pool_state.read().transactions.clone();
+			assert_eq!(sent.len(), 2);
+			run_to_block(round.opens_at);
+			assert_ok!(dispatch(&sent[1]));
+			assert_eq!(BeaconReveals::<Test>::get().len(), 1);
+		});
 	}
 }
 
@@ -1108,8 +1400,10 @@ mod leases {
 			let record = LeaseAttestations::<Test>::get(LEASE).unwrap();
 			assert_eq!(record.started, Some((endpoint(), 1)));
 			assert_eq!(record.ended, Some(([4; 32], 100)));
+			let events: Vec<_> =
+				events().into_iter().filter(|e| !matches!(e, Event::BeaconClosed { .. })).collect();
 			assert_eq!(
-				events(),
+				events,
 				vec![
 					Event::LeaseStartAttested {
 						lease: LEASE,
@@ -1657,6 +1951,10 @@ fn weights_cover_every_benchmark_s_worst_case() {
 				"check_lease_starts" => <() as WeightInfo>::check_lease_starts(n),
 				"report_abandons" => <() as WeightInfo>::report_abandons(n),
 				"report_fault" => <() as WeightInfo>::report_fault(),
+				"check_int8_row" => <() as WeightInfo>::check_int8_row(),
+				"anchor_beacon" => <() as WeightInfo>::anchor_beacon(),
+				"reveal_beacon" => <() as WeightInfo>::reveal_beacon(v),
+				"close_beacon" => <() as WeightInfo>::close_beacon(v),
 				_ => return None,
 			})
 		},

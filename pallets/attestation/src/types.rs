@@ -4,7 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::Get, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use gpux_primitives::{
-	attestation::{Endpoint, Telemetry, MAX_CHALLENGE_SIZE, MAX_REVEALED_ROWS},
+	attestation::{ChallengeSize, Endpoint, Telemetry, MAX_REVEALED_ROWS, ROW_WIDTH},
 	challenge::Hash32,
 	MachineId,
 };
@@ -167,14 +167,16 @@ pub enum ChallengeState<BlockNumber> {
 pub struct ChallengeRecord<AccountId, BlockNumber> {
 	pub machine: MachineId,
 	pub provider: AccountId,
-	/// Seeds both matrices.
+	/// Seeds the first rows and the matrix `B`.
 	pub seed: Hash32,
-	/// Matrix side `n`.
-	pub size: u32,
+	/// Rows to compute and rounds to take them through.
+	pub size: ChallengeSize,
 	/// Rows to reveal.
 	pub rows: u32,
 	pub issued_at: BlockNumber,
 	pub commit_by: BlockNumber,
+	/// The rows to reveal are drawn in this block, after every commit deadline of the epoch.
+	pub draw_at: BlockNumber,
 	pub reveal_by: BlockNumber,
 	/// Verdicts accepted until here; then an undecided challenge expires.
 	pub decide_by: BlockNumber,
@@ -183,13 +185,55 @@ pub struct ChallengeRecord<AccountId, BlockNumber> {
 	pub fails: u32,
 }
 
+/// What a beacon round's output is for.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum BeaconPurpose {
+	/// The next epoch's challenge draw and seeds, closed at the epoch's start.
+	Issue,
+	/// The rows this epoch's challenges reveal, closed after every commit deadline.
+	Rows,
+}
+
+/// The verifiers' beacon round in progress: each verifier may reveal, in blocks
+/// `opens_at..closes_at`, the next value of its hash chain (a preimage of its anchor).
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct BeaconRound<BlockNumber> {
+	pub number: u32,
+	pub purpose: BeaconPurpose,
+	/// The epoch (its start block) the round belongs to.
+	pub epoch: BlockNumber,
+	pub opens_at: BlockNumber,
+	pub closes_at: BlockNumber,
+	/// Machines tracked when the round opened: an `Issue` round's draw reads only these
+	/// slots, so machines tracked once its reveals are public cannot steer the draw.
+	pub tracked: u32,
+}
+
+impl<BlockNumber: PartialOrd> BeaconRound<BlockNumber> {
+	/// Whether a reveal in block `now` counts.
+	pub fn is_open(&self, now: &BlockNumber) -> bool {
+		self.opens_at <= *now && *now < self.closes_at
+	}
+}
+
 /// A challenge of the runtime.
 pub type ChallengeRecordOf<T> =
 	ChallengeRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 
-/// Revealed rows kept for the verifiers: (index, values). Proofs were checked on reveal.
+/// Revealed final rows kept for the verifiers: (index, values). Proofs were checked on reveal.
 pub type RowValues =
-	BoundedVec<(u32, BoundedVec<u32, ConstU32<MAX_CHALLENGE_SIZE>>), ConstU32<MAX_REVEALED_ROWS>>;
+	BoundedVec<(u32, BoundedVec<i8, ConstU32<ROW_WIDTH>>), ConstU32<MAX_REVEALED_ROWS>>;
 
 /// How a challenge ended.
 #[derive(

@@ -77,6 +77,17 @@ impl<T: Config> Pallet<T> {
 						.map_err(Self::rejected)?;
 				Self::valid((b"verdict", challenge, verifier), record.decide_by)
 			},
+			Call::anchor_beacon { verifier, round, anchor, signature } => {
+				Self::check_beacon_anchor(verifier, *round, anchor, signature, Checks::Full)
+					.map_err(Self::rejected)?;
+				Self::valid((b"beacon-anchor", verifier, round), now.saturating_add(5u32.into()))
+			},
+			Call::reveal_beacon { verifier, round, value, signature } => {
+				let last =
+					Self::check_beacon_reveal(verifier, *round, value, signature, Checks::Full)
+						.map_err(Self::rejected)?;
+				Self::valid((b"beacon-reveal", round, verifier), last)
+			},
 			Call::attest_lease_start { lease, endpoint, signature } => {
 				Self::check_lease_start(*lease, endpoint, signature, Checks::Full)
 					.map_err(Self::rejected)?;

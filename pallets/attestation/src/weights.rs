@@ -7,14 +7,14 @@
 //! DATE: 2026-12-01, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.72kWZklDUL/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.Fk6TXrPLyI/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.72kWZklDUL/benchmark.json
+// /tmp/tmp.Fk6TXrPLyI/benchmark.json
 // --pallet
 // pallet_attestation
 // --extrinsic
@@ -63,6 +63,10 @@ pub trait WeightInfo {
 	fn sweep(n: u32, f: u32, ) -> Weight;
 	fn issue_challenges(n: u32, ) -> Weight;
 	fn close_epoch(n: u32, ) -> Weight;
+	fn check_int8_row() -> Weight;
+	fn anchor_beacon() -> Weight;
+	fn reveal_beacon(v: u32, ) -> Weight;
+	fn close_beacon(v: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_attestation` measured by `gpux-node benchmark pallet`, with the runtime's `DbWeight`.
@@ -84,51 +88,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 116_422_000 picoseconds.
-		Weight::from_parts(139_576_000, 4502)
+		// Minimum execution time: 135_480_000 picoseconds.
+		Weight::from_parts(172_576_000, 4502)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn commit_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `979`
+		//  Measured:  `1024`
 		//  Estimated: `3726`
-		// Minimum execution time: 86_077_000 picoseconds.
-		Weight::from_parts(89_423_000, 3726)
+		// Minimum execution time: 94_039_000 picoseconds.
+		Weight::from_parts(96_563_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:2 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RowDraw` (r:1 w:0)
+	/// Proof: `Attestation::RowDraw` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1015`
-		//  Estimated: `6028`
-		// Minimum execution time: 1_154_059_000 picoseconds.
-		Weight::from_parts(1_194_058_000, 6028)
+		//  Measured:  `1123`
+		//  Estimated: `3726`
+		// Minimum execution time: 404_739_000 picoseconds.
+		Weight::from_parts(421_294_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verifiers` (r:1 w:0)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verdicts` (r:22 w:22)
@@ -150,14 +156,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:1)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2149 + v * (69 ±0)`
+		//  Measured:  `2226 + v * (69 ±0)`
 		//  Estimated: `6012 + v * (1695 ±21)`
-		// Minimum execution time: 179_857_000 picoseconds.
-		Weight::from_parts(231_414_384, 6012)
+		// Minimum execution time: 205_394_000 picoseconds.
+		Weight::from_parts(280_773_532, 6012)
+			// Standard Error: 845_308
+			.saturating_add(Weight::from_parts(332_668, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -180,8 +188,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 102_752_000 picoseconds.
-		Weight::from_parts(104_504_000, 4715)
+		// Minimum execution time: 183_192_000 picoseconds.
+		Weight::from_parts(188_710_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -199,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 99_277_000 picoseconds.
-		Weight::from_parts(100_169_000, 4715)
+		// Minimum execution time: 141_409_000 picoseconds.
+		Weight::from_parts(182_721_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -221,10 +229,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 29_343_000 picoseconds.
-		Weight::from_parts(29_614_000, 19863)
-			// Standard Error: 372_693
-			.saturating_add(Weight::from_parts(17_321_972, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_119_000 picoseconds.
+		Weight::from_parts(49_233_000, 19863)
+			// Standard Error: 750_635
+			.saturating_add(Weight::from_parts(22_185_521, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -284,10 +292,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 302_248_000 picoseconds.
-		Weight::from_parts(295_344_177, 19863)
-			// Standard Error: 14_290_080
-			.saturating_add(Weight::from_parts(186_623_558, 0).saturating_mul(n.into()))
+		// Minimum execution time: 229_901_000 picoseconds.
+		Weight::from_parts(218_540_801, 19863)
+			// Standard Error: 10_315_712
+			.saturating_add(Weight::from_parts(167_733_617, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -315,10 +323,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `765 + n * (304 ±0)`
 		//  Estimated: `8523 + n * (3216 ±0)`
-		// Minimum execution time: 59_789_000 picoseconds.
-		Weight::from_parts(33_306_004, 8523)
-			// Standard Error: 2_430_431
-			.saturating_add(Weight::from_parts(38_324_023, 0).saturating_mul(n.into()))
+		// Minimum execution time: 70_575_000 picoseconds.
+		Weight::from_parts(105_143_919, 8523)
+			// Standard Error: 3_429_980
+			.saturating_add(Weight::from_parts(41_046_434, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -383,8 +391,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 460_702_000 picoseconds.
-		Weight::from_parts(536_084_000, 26100)
+		// Minimum execution time: 593_769_000 picoseconds.
+		Weight::from_parts(597_775_000, 26100)
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().writes(26_u64))
 	}
@@ -408,8 +416,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 109_902_000 picoseconds.
-		Weight::from_parts(133_367_000, 4715)
+		// Minimum execution time: 146_157_000 picoseconds.
+		Weight::from_parts(147_989_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -463,19 +471,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 250_632_000 picoseconds.
-		Weight::from_parts(353_814_000, 19863)
+		// Minimum execution time: 316_789_000 picoseconds.
+		Weight::from_parts(319_062_000, 19863)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 	}
 	/// Storage: `Attestation::ChallengeSizes` (r:0 w:1)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn set_challenge_size() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_990_000 picoseconds.
-		Weight::from_parts(7_982_000, 0)
+		// Minimum execution time: 9_804_000 picoseconds.
+		Weight::from_parts(10_216_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -486,23 +494,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `6012`
-		// Minimum execution time: 12_057_000 picoseconds.
-		Weight::from_parts(12_739_000, 6012)
+		// Minimum execution time: 16_184_000 picoseconds.
+		Weight::from_parts(17_075_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Attestation::Verifiers` (r:0 w:1)
+	/// Storage: `Attestation::Verifiers` (r:1 w:1)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconAnchors` (r:0 w:32)
+	/// Proof: `Attestation::BeaconAnchors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[0, 32]`.
 	fn set_verifiers(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 6_240_000 picoseconds.
-		Weight::from_parts(20_044_002, 0)
-			// Standard Error: 188_691
-			.saturating_add(Weight::from_parts(1_045_662, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `1217`
+		//  Estimated: `2510`
+		// Minimum execution time: 112_777_000 picoseconds.
+		Weight::from_parts(129_443_504, 2510)
+			// Standard Error: 279_921
+			.saturating_add(Weight::from_parts(549_350, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(33_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
@@ -529,11 +540,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
-		//  Estimated: `8318 + f * (226 ±63) + n * (3505 ±1)`
-		// Minimum execution time: 46_058_000 picoseconds.
-		Weight::from_parts(985_880_147, 8318)
-			// Standard Error: 1_529_442
-			.saturating_add(Weight::from_parts(44_186_303, 0).saturating_mul(n.into()))
+		//  Estimated: `8318 + f * (226 ±62) + n * (3505 ±1)`
+		// Minimum execution time: 47_270_000 picoseconds.
+		Weight::from_parts(49_734_000, 8318)
+			// Standard Error: 1_334_970
+			.saturating_add(Weight::from_parts(53_333_271, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -543,8 +554,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `System::ParentHash` (r:1 w:0)
-	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachines` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:256 w:0)
@@ -555,39 +564,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:4 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
+	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:1)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::NextChallengeId` (r:1 w:1)
 	/// Proof: `Attestation::NextChallengeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeSizes` (r:1 w:0)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
-	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::EpochEndsAt` (r:0 w:1)
 	/// Proof: `Attestation::EpochEndsAt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconReveals` (r:0 w:1)
+	/// Proof: `Attestation::BeaconReveals` (`max_values`: Some(1), `max_size`: Some(2049), added: 2544, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:0 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1128 + n * (271 ±0)`
+		//  Measured:  `1134 + n * (272 ±0)`
 		//  Estimated: `10171 + n * (3505 ±3)`
-		// Minimum execution time: 104_545_000 picoseconds.
-		Weight::from_parts(26_723_713, 10171)
-			// Standard Error: 651_841
-			.saturating_add(Weight::from_parts(30_879_995, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(13_u64))
+		// Minimum execution time: 65_026_000 picoseconds.
+		Weight::from_parts(3_232_169, 10171)
+			// Standard Error: 1_356_352
+			.saturating_add(Weight::from_parts(32_514_439, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3505).saturating_mul(n.into()))
 	}
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:256 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:256 w:256)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -601,21 +616,87 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `373 + n * (136 ±0)`
-		//  Estimated: `6012 + n * (2627 ±2)`
-		// Minimum execution time: 43_375_000 picoseconds.
-		Weight::from_parts(43_915_000, 6012)
-			// Standard Error: 524_007
-			.saturating_add(Weight::from_parts(37_106_448, 0).saturating_mul(n.into()))
+		//  Measured:  `410 + n * (144 ±0)`
+		//  Estimated: `6012 + n * (2635 ±2)`
+		// Minimum execution time: 57_635_000 picoseconds.
+		Weight::from_parts(348_364_061, 6012)
+			// Standard Error: 1_795_295
+			.saturating_add(Weight::from_parts(41_215_579, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(n.into()))
+	}
+	fn check_int8_row() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 26_490_378_000 picoseconds.
+		Weight::from_parts(31_224_899_000, 0)
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Verifiers` (r:1 w:0)
+	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:0)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconAnchors` (r:0 w:1)
+	/// Proof: `Attestation::BeaconAnchors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn anchor_beacon() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `276`
+		//  Estimated: `3509`
+		// Minimum execution time: 88_371_000 picoseconds.
+		Weight::from_parts(104_975_000, 3509)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:0)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Verifiers` (r:1 w:0)
+	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconAnchors` (r:1 w:1)
+	/// Proof: `Attestation::BeaconAnchors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconReveals` (r:1 w:1)
+	/// Proof: `Attestation::BeaconReveals` (`max_values`: Some(1), `max_size`: Some(2049), added: 2544, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// The range of component `v` is `[1, 32]`.
+	fn reveal_beacon(v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `433 + v * (112 ±0)`
+		//  Estimated: `3545`
+		// Minimum execution time: 100_578_000 picoseconds.
+		Weight::from_parts(138_480_890, 3545)
+			// Standard Error: 384_203
+			.saturating_add(Weight::from_parts(455_774, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Attestation::BeaconReveals` (r:1 w:1)
+	/// Proof: `Attestation::BeaconReveals` (`max_values`: Some(1), `max_size`: Some(2049), added: 2544, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:0)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// The range of component `v` is `[1, 32]`.
+	fn close_beacon(v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `267 + v * (64 ±0)`
+		//  Estimated: `3534`
+		// Minimum execution time: 17_766_000 picoseconds.
+		Weight::from_parts(31_814_423, 3534)
+			// Standard Error: 334_859
+			.saturating_add(Weight::from_parts(1_179_298, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
@@ -637,51 +718,53 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 116_422_000 picoseconds.
-		Weight::from_parts(139_576_000, 4502)
+		// Minimum execution time: 135_480_000 picoseconds.
+		Weight::from_parts(172_576_000, 4502)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn commit_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `979`
+		//  Measured:  `1024`
 		//  Estimated: `3726`
-		// Minimum execution time: 86_077_000 picoseconds.
-		Weight::from_parts(89_423_000, 3726)
+		// Minimum execution time: 94_039_000 picoseconds.
+		Weight::from_parts(96_563_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:2 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RowDraw` (r:1 w:0)
+	/// Proof: `Attestation::RowDraw` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:1 w:0)
 	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	fn reveal_challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1015`
-		//  Estimated: `6028`
-		// Minimum execution time: 1_154_059_000 picoseconds.
-		Weight::from_parts(1_194_058_000, 6028)
+		//  Measured:  `1123`
+		//  Estimated: `3726`
+		// Minimum execution time: 404_739_000 picoseconds.
+		Weight::from_parts(421_294_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:1 w:1)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verifiers` (r:1 w:0)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Verdicts` (r:22 w:22)
@@ -703,14 +786,16 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:1)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2149 + v * (69 ±0)`
+		//  Measured:  `2226 + v * (69 ±0)`
 		//  Estimated: `6012 + v * (1695 ±21)`
-		// Minimum execution time: 179_857_000 picoseconds.
-		Weight::from_parts(231_414_384, 6012)
+		// Minimum execution time: 205_394_000 picoseconds.
+		Weight::from_parts(280_773_532, 6012)
+			// Standard Error: 845_308
+			.saturating_add(Weight::from_parts(332_668, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -733,8 +818,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 102_752_000 picoseconds.
-		Weight::from_parts(104_504_000, 4715)
+		// Minimum execution time: 183_192_000 picoseconds.
+		Weight::from_parts(188_710_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -752,8 +837,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 99_277_000 picoseconds.
-		Weight::from_parts(100_169_000, 4715)
+		// Minimum execution time: 141_409_000 picoseconds.
+		Weight::from_parts(182_721_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -774,10 +859,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 29_343_000 picoseconds.
-		Weight::from_parts(29_614_000, 19863)
-			// Standard Error: 372_693
-			.saturating_add(Weight::from_parts(17_321_972, 0).saturating_mul(n.into()))
+		// Minimum execution time: 47_119_000 picoseconds.
+		Weight::from_parts(49_233_000, 19863)
+			// Standard Error: 750_635
+			.saturating_add(Weight::from_parts(22_185_521, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -837,10 +922,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 302_248_000 picoseconds.
-		Weight::from_parts(295_344_177, 19863)
-			// Standard Error: 14_290_080
-			.saturating_add(Weight::from_parts(186_623_558, 0).saturating_mul(n.into()))
+		// Minimum execution time: 229_901_000 picoseconds.
+		Weight::from_parts(218_540_801, 19863)
+			// Standard Error: 10_315_712
+			.saturating_add(Weight::from_parts(167_733_617, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -868,10 +953,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `765 + n * (304 ±0)`
 		//  Estimated: `8523 + n * (3216 ±0)`
-		// Minimum execution time: 59_789_000 picoseconds.
-		Weight::from_parts(33_306_004, 8523)
-			// Standard Error: 2_430_431
-			.saturating_add(Weight::from_parts(38_324_023, 0).saturating_mul(n.into()))
+		// Minimum execution time: 70_575_000 picoseconds.
+		Weight::from_parts(105_143_919, 8523)
+			// Standard Error: 3_429_980
+			.saturating_add(Weight::from_parts(41_046_434, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -936,8 +1021,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 460_702_000 picoseconds.
-		Weight::from_parts(536_084_000, 26100)
+		// Minimum execution time: 593_769_000 picoseconds.
+		Weight::from_parts(597_775_000, 26100)
 			.saturating_add(ParityDbWeight::get().reads(35_u64))
 			.saturating_add(ParityDbWeight::get().writes(26_u64))
 	}
@@ -961,8 +1046,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 109_902_000 picoseconds.
-		Weight::from_parts(133_367_000, 4715)
+		// Minimum execution time: 146_157_000 picoseconds.
+		Weight::from_parts(147_989_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1016,19 +1101,19 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 250_632_000 picoseconds.
-		Weight::from_parts(353_814_000, 19863)
+		// Minimum execution time: 316_789_000 picoseconds.
+		Weight::from_parts(319_062_000, 19863)
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
 	}
 	/// Storage: `Attestation::ChallengeSizes` (r:0 w:1)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn set_challenge_size() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_990_000 picoseconds.
-		Weight::from_parts(7_982_000, 0)
+		// Minimum execution time: 9_804_000 picoseconds.
+		Weight::from_parts(10_216_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -1039,23 +1124,26 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `6012`
-		// Minimum execution time: 12_057_000 picoseconds.
-		Weight::from_parts(12_739_000, 6012)
+		// Minimum execution time: 16_184_000 picoseconds.
+		Weight::from_parts(17_075_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Attestation::Verifiers` (r:0 w:1)
+	/// Storage: `Attestation::Verifiers` (r:1 w:1)
 	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconAnchors` (r:0 w:32)
+	/// Proof: `Attestation::BeaconAnchors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[0, 32]`.
 	fn set_verifiers(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 6_240_000 picoseconds.
-		Weight::from_parts(20_044_002, 0)
-			// Standard Error: 188_691
-			.saturating_add(Weight::from_parts(1_045_662, 0).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		//  Measured:  `1217`
+		//  Estimated: `2510`
+		// Minimum execution time: 112_777_000 picoseconds.
+		Weight::from_parts(129_443_504, 2510)
+			// Standard Error: 279_921
+			.saturating_add(Weight::from_parts(549_350, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
@@ -1082,11 +1170,11 @@ impl WeightInfo for () {
 	fn sweep(n: u32, f: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
-		//  Estimated: `8318 + f * (226 ±63) + n * (3505 ±1)`
-		// Minimum execution time: 46_058_000 picoseconds.
-		Weight::from_parts(985_880_147, 8318)
-			// Standard Error: 1_529_442
-			.saturating_add(Weight::from_parts(44_186_303, 0).saturating_mul(n.into()))
+		//  Estimated: `8318 + f * (226 ±62) + n * (3505 ±1)`
+		// Minimum execution time: 47_270_000 picoseconds.
+		Weight::from_parts(49_734_000, 8318)
+			// Standard Error: 1_334_970
+			.saturating_add(Weight::from_parts(53_333_271, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1096,8 +1184,6 @@ impl WeightInfo for () {
 	}
 	/// Storage: `Attestation::TrackedMachineCount` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachineCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `System::ParentHash` (r:1 w:0)
-	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::TrackedMachines` (r:1 w:0)
 	/// Proof: `Attestation::TrackedMachines` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Machines` (r:256 w:0)
@@ -1108,39 +1194,45 @@ impl WeightInfo for () {
 	/// Proof: `Attestation::Heartbeats` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:4 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
+	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:1)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::NextChallengeId` (r:1 w:1)
 	/// Proof: `Attestation::NextChallengeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeSizes` (r:1 w:0)
-	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Attestation::CommitWindows` (r:1 w:0)
-	/// Proof: `Attestation::CommitWindows` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::ChallengeSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::EpochEndsAt` (r:0 w:1)
 	/// Proof: `Attestation::EpochEndsAt` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconReveals` (r:0 w:1)
+	/// Proof: `Attestation::BeaconReveals` (`max_values`: Some(1), `max_size`: Some(2049), added: 2544, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:0 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn issue_challenges(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1128 + n * (271 ±0)`
+		//  Measured:  `1134 + n * (272 ±0)`
 		//  Estimated: `10171 + n * (3505 ±3)`
-		// Minimum execution time: 104_545_000 picoseconds.
-		Weight::from_parts(26_723_713, 10171)
-			// Standard Error: 651_841
-			.saturating_add(Weight::from_parts(30_879_995, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(13_u64))
+		// Minimum execution time: 65_026_000 picoseconds.
+		Weight::from_parts(3_232_169, 10171)
+			// Standard Error: 1_356_352
+			.saturating_add(Weight::from_parts(32_514_439, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3505).saturating_mul(n.into()))
 	}
 	/// Storage: `Attestation::OpenChallenges` (r:1 w:1)
 	/// Proof: `Attestation::OpenChallenges` (`max_values`: Some(1), `max_size`: Some(2170), added: 2665, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Challenges` (r:256 w:256)
-	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::MachineScores` (r:256 w:256)
 	/// Proof: `Reputation::MachineScores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -1154,20 +1246,86 @@ impl WeightInfo for () {
 	/// Storage: `Attestation::ChallengeOf` (r:0 w:256)
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
-	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(131137), added: 133612, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `373 + n * (136 ±0)`
-		//  Estimated: `6012 + n * (2627 ±2)`
-		// Minimum execution time: 43_375_000 picoseconds.
-		Weight::from_parts(43_915_000, 6012)
-			// Standard Error: 524_007
-			.saturating_add(Weight::from_parts(37_106_448, 0).saturating_mul(n.into()))
+		//  Measured:  `410 + n * (144 ±0)`
+		//  Estimated: `6012 + n * (2635 ±2)`
+		// Minimum execution time: 57_635_000 picoseconds.
+		Weight::from_parts(348_364_061, 6012)
+			// Standard Error: 1_795_295
+			.saturating_add(Weight::from_parts(41_215_579, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(n.into()))
+	}
+	fn check_int8_row() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 26_490_378_000 picoseconds.
+		Weight::from_parts(31_224_899_000, 0)
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Verifiers` (r:1 w:0)
+	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:0)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconAnchors` (r:0 w:1)
+	/// Proof: `Attestation::BeaconAnchors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn anchor_beacon() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `276`
+		//  Estimated: `3509`
+		// Minimum execution time: 88_371_000 picoseconds.
+		Weight::from_parts(104_975_000, 3509)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:0)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Verifiers` (r:1 w:0)
+	/// Proof: `Attestation::Verifiers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconAnchors` (r:1 w:1)
+	/// Proof: `Attestation::BeaconAnchors` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::BeaconReveals` (r:1 w:1)
+	/// Proof: `Attestation::BeaconReveals` (`max_values`: Some(1), `max_size`: Some(2049), added: 2544, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// The range of component `v` is `[1, 32]`.
+	fn reveal_beacon(v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `433 + v * (112 ±0)`
+		//  Estimated: `3545`
+		// Minimum execution time: 100_578_000 picoseconds.
+		Weight::from_parts(138_480_890, 3545)
+			// Standard Error: 384_203
+			.saturating_add(Weight::from_parts(455_774, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Attestation::BeaconReveals` (r:1 w:1)
+	/// Proof: `Attestation::BeaconReveals` (`max_values`: Some(1), `max_size`: Some(2049), added: 2544, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::CurrentBeacon` (r:1 w:0)
+	/// Proof: `Attestation::CurrentBeacon` (`max_values`: Some(1), `max_size`: Some(21), added: 516, mode: `MaxEncodedLen`)
+	/// The range of component `v` is `[1, 32]`.
+	fn close_beacon(v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `267 + v * (64 ±0)`
+		//  Estimated: `3534`
+		// Minimum execution time: 17_766_000 picoseconds.
+		Weight::from_parts(31_814_423, 3534)
+			// Standard Error: 334_859
+			.saturating_add(Weight::from_parts(1_179_298, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

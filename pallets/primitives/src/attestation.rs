@@ -17,10 +17,15 @@ pub const MAX_GPUS_PER_MACHINE: u32 = 16;
 pub const MAX_DRIVER_VERSION_LEN: u32 = 32;
 /// Longest endpoint host name (a DNS name's limit).
 pub const MAX_ENDPOINT_HOST_LEN: u32 = 253;
-/// Largest challenge matrix side: a row is this many `u32`s.
-pub const MAX_CHALLENGE_SIZE: u32 = 4096;
-/// Deepest Merkle proof: enough for `MAX_CHALLENGE_SIZE` rows.
-pub const MAX_PROOF_DEPTH: u32 = 16;
+/// Most rows one challenge may have (the largest genesis class has 8.58 M).
+pub const MAX_CHALLENGE_ROWS: u32 = 1 << 24;
+/// Deepest Merkle proof: enough for `MAX_CHALLENGE_ROWS` rows.
+pub const MAX_PROOF_DEPTH: u32 = 24;
+/// Most rounds one challenge may have: a verifier recomputes a revealed row in `rounds` ×
+/// `WIDTH`² multiply-adds, so this bounds what checking costs (4 × the default 256).
+pub const MAX_CHALLENGE_ROUNDS: u32 = 1024;
+/// Values in a challenge row.
+pub const ROW_WIDTH: u32 = crate::challenge::rounds::WIDTH as u32;
 /// Most rows one challenge can ask to reveal.
 pub const MAX_REVEALED_ROWS: u32 = 8;
 
@@ -193,15 +198,46 @@ pub struct JupyterEndpoint {
 	pub sealed_token: BoundedVec<u8, ConstU32<MAX_SEALED_TOKEN_LEN>>,
 }
 
-/// One revealed row of a challenge's product with its Merkle proof.
+/// A challenge's size: `rows` int8 rows of `ROW_WIDTH`, each taken through `rounds` rounds
+/// (`gpux_primitives::challenge::rounds`). The prover's work grows with both; a verifier's
+/// check of one row with `rounds` only.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct ChallengeSize {
+	pub rows: u32,
+	pub rounds: u32,
+}
+
+impl ChallengeSize {
+	/// Whether both are at least one and within `MAX_CHALLENGE_ROWS` and
+	/// `MAX_CHALLENGE_ROUNDS`.
+	pub fn is_valid(&self) -> bool {
+		(1..=MAX_CHALLENGE_ROWS).contains(&self.rows)
+			&& (1..=MAX_CHALLENGE_ROUNDS).contains(&self.rounds)
+	}
+}
+
+/// One revealed final row of a challenge with its Merkle proof.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
 pub struct RevealedRow {
 	/// Which row.
 	pub index: u32,
-	/// The row's `n` values.
-	pub values: BoundedVec<u32, ConstU32<MAX_CHALLENGE_SIZE>>,
+	/// The row's `ROW_WIDTH` values after the last round.
+	pub values: BoundedVec<i8, ConstU32<ROW_WIDTH>>,
 	/// Siblings from the row's leaf up to the committed root.
 	pub proof: BoundedVec<Hash32, ConstU32<MAX_PROOF_DEPTH>>,
 }
@@ -209,8 +245,8 @@ pub struct RevealedRow {
 impl RevealedRow {
 	/// Whether the row sits at its index under `root` among `n` rows.
 	pub fn proves(&self, root: &Hash32, n: u32) -> bool {
-		let leaf = crate::challenge::row_leaf(&self.values);
-		self.values.len() == n as usize
+		let leaf = crate::challenge::rounds::leaf(&self.values);
+		self.values.len() == ROW_WIDTH as usize
 			&& crate::challenge::verify_proof(
 				root,
 				self.index as usize,
@@ -223,10 +259,11 @@ impl RevealedRow {
 
 impl RevealedRow {
 	/// What the chain and a validator check together: the row sits at its index under `root`,
-	/// and it is row `index` of the product seeded by `seed` (recomputed in O(n²)).
-	pub fn checks_out(&self, seed: &Hash32, n: u32, root: &Hash32) -> bool {
-		self.proves(root, n)
-			&& crate::challenge::product_rows(seed, n, &[self.index])
+	/// and it is final row `index` of the challenge seeded by `seed` (recomputed in `rounds` ×
+	/// `ROW_WIDTH`² multiply-adds).
+	pub fn checks_out(&self, seed: &Hash32, size: &ChallengeSize, root: &Hash32) -> bool {
+		self.proves(root, size.rows)
+			&& crate::challenge::rounds::final_rows_at(seed, &[self.index], size.rounds)
 				.first()
 				.is_some_and(|row| row[..] == self.values[..])
 	}
@@ -240,7 +277,7 @@ pub type RevealedRows = BoundedVec<RevealedRow, ConstU32<MAX_REVEALED_ROWS>>;
 pub enum WorkerStatement {
 	/// The machine is up in heartbeat window `window`, with this telemetry.
 	Heartbeat { machine: MachineId, window: u32, telemetry: Hash32 },
-	/// The Merkle root of the challenge's product rows.
+	/// The Merkle root of the challenge's final rows.
 	ChallengeCommitted { challenge: ChallengeId, root: Hash32 },
 	/// These rows (hash of their encoding) answer the challenge.
 	ChallengeRevealed { challenge: ChallengeId, rows: Hash32 },
@@ -268,36 +305,38 @@ impl WorkerStatement {
 	}
 }
 
-/// The Merkle leaves of a challenge's product `rows`, one per row.
-pub fn row_leaves(rows: &[Vec<u32>]) -> Vec<Hash32> {
-	rows.iter().map(|row| crate::challenge::row_leaf(row)).collect()
+/// The Merkle leaves of a challenge's final `rows`, one per row.
+pub fn row_leaves(rows: &[Vec<i8>]) -> Vec<Hash32> {
+	rows.iter().map(|row| crate::challenge::rounds::leaf(row)).collect()
 }
 
-/// The Merkle root a worker commits for a challenge's product `rows`.
-pub fn commit_rows(rows: &[Vec<u32>]) -> Hash32 {
+/// The Merkle root a worker commits for a challenge's final `rows`.
+pub fn commit_rows(rows: &[Vec<i8>]) -> Hash32 {
 	crate::challenge::merkle_root(&row_leaves(rows))
 }
 
 /// The reveal of rows `indices` of `rows`, with their proofs. `None` if an index is out of
 /// range or the rows exceed the reveal's bounds.
-pub fn reveal_rows(rows: &[Vec<u32>], indices: &[u32]) -> Option<RevealedRows> {
-	reveal_with_leaves(rows, &row_leaves(rows), indices)
+pub fn reveal_rows(rows: &[Vec<i8>], indices: &[u32]) -> Option<RevealedRows> {
+	let tree = crate::challenge::MerkleTree::new(row_leaves(rows));
+	reveal_from_tree(&tree, indices, |i| rows.get(i as usize).cloned())
 }
 
-/// As `reveal_rows`, for a solver that kept the rows' leaves from its commitment.
-pub fn reveal_with_leaves(
-	rows: &[Vec<u32>],
-	leaves: &[Hash32],
+/// As `reveal_rows`, for a solver that kept only the tree of its commitment: `row` gives
+/// (recomputes) a final row by index.
+pub fn reveal_from_tree(
+	tree: &crate::challenge::MerkleTree,
 	indices: &[u32],
+	mut row: impl FnMut(u32) -> Option<Vec<i8>>,
 ) -> Option<RevealedRows> {
 	indices
 		.iter()
 		.map(|index| {
-			let i = *index as usize;
+			let proof = tree.proof(*index as usize)?;
 			Some(RevealedRow {
 				index: *index,
-				values: rows.get(i)?.clone().try_into().ok()?,
-				proof: crate::challenge::merkle_proof(leaves, i)?.try_into().ok()?,
+				values: row(*index)?.try_into().ok()?,
+				proof: proof.try_into().ok()?,
 			})
 		})
 		.collect::<Option<Vec<_>>>()?
@@ -308,6 +347,17 @@ pub fn reveal_with_leaves(
 /// The bytes a verifier key signs for a verdict on `challenge`.
 pub fn verdict_message(genesis: &[u8; 32], challenge: ChallengeId, passed: bool) -> Vec<u8> {
 	(b"gpux/verdict", genesis, challenge, passed).encode()
+}
+
+/// The bytes a verifier key signs to anchor its beacon hash chain at `anchor` before round
+/// `round`: the round number keeps an old anchor from being replayed to rewind the chain.
+pub fn beacon_anchor_message(genesis: &[u8; 32], round: u32, anchor: &Hash32) -> Vec<u8> {
+	(b"gpux/beacon-anchor", genesis, round, anchor).encode()
+}
+
+/// The bytes a verifier key signs to reveal `value` in beacon round `round`.
+pub fn beacon_reveal_message(genesis: &[u8; 32], round: u32, value: &Hash32) -> Vec<u8> {
+	(b"gpux/beacon-reveal", genesis, round, value).encode()
 }
 
 /// The bytes a worker key signs to prove it is held by `provider`'s machine: registering or
@@ -328,12 +378,12 @@ pub fn hash32(hash: impl AsRef<[u8]>) -> Hash32 {
 	out
 }
 
-/// The `k` distinct row indices (of `n`) a challenge must reveal, drawn from `seed` and the
-/// hash of the block that included the commitment (`commit_block`, its bytes as the chain
-/// stores them), so the worker cannot know them before it commits. All rows when `k >= n`;
+/// The `k` distinct row indices (of `n`) a challenge must reveal, drawn from `seed` and `draw`,
+/// the epoch's row draw (the verifiers' beacon output after every commit deadline), so the
+/// worker cannot know them before it commits. All rows when `k >= n`;
 /// indices ascend. The chain and the worker both call this, so they draw the same rows.
-pub fn drawn_rows(seed: &Hash32, commit_block: &[u8], n: u32, k: u32) -> Vec<u32> {
-	let draw = blake2_256(commit_block);
+pub fn drawn_rows(seed: &Hash32, draw: &[u8], n: u32, k: u32) -> Vec<u32> {
+	let draw = blake2_256(draw);
 	if n == 0 {
 		return Vec::new();
 	}
@@ -366,7 +416,10 @@ pub fn drawn_rows(seed: &Hash32, commit_block: &[u8], n: u32, k: u32) -> Vec<u32
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::challenge::{merkle_proof, merkle_root, product, row_leaf};
+	use crate::challenge::{
+		merkle_proof, merkle_root,
+		rounds::{final_rows, leaf},
+	};
 
 	#[test]
 	fn drawn_rows_are_distinct_in_range_and_depend_on_the_draw() {
@@ -382,9 +435,9 @@ mod tests {
 
 	#[test]
 	fn a_revealed_row_proves_only_its_own_place() {
-		let seed = [3u8; 32];
-		let rows = product(&seed, 8);
-		let leaves: Vec<_> = rows.iter().map(|r| row_leaf(r)).collect();
+		let (seed, size) = ([3u8; 32], ChallengeSize { rows: 8, rounds: 2 });
+		let rows = final_rows(&seed, 8, 2);
+		let leaves: Vec<_> = rows.iter().map(|r| leaf(r)).collect();
 		let root = merkle_root(&leaves);
 		let reveal = |index: u32| RevealedRow {
 			index,
@@ -399,10 +452,25 @@ mod tests {
 		tampered.values[0] ^= 1;
 		assert!(!tampered.proves(&root, 8));
 		assert!(!reveal(5).proves(&root, 9));
-		assert!(reveal(5).checks_out(&seed, 8, &root));
-		assert!(!reveal(5).checks_out(&[4u8; 32], 8, &root));
+		let mut short = reveal(5);
+		short.values.pop();
+		assert!(!short.proves(&root, 8), "a row of the wrong width");
+		assert!(reveal(5).checks_out(&seed, &size, &root));
+		assert!(!reveal(5).checks_out(&[4u8; 32], &size, &root), "another seed");
+		assert!(!reveal(5).checks_out(&seed, &ChallengeSize { rounds: 3, ..size }, &root));
 		assert_eq!(reveal_rows(&rows, &[5]).unwrap()[0], reveal(5));
 		assert!(reveal_rows(&rows, &[8]).is_none());
+	}
+
+	#[test]
+	fn challenge_sizes_are_bounded_both_ways() {
+		let size = |rows, rounds| ChallengeSize { rows, rounds };
+		assert!(size(1, 1).is_valid() && size(MAX_CHALLENGE_ROWS, MAX_CHALLENGE_ROUNDS).is_valid());
+		assert!(!size(0, 1).is_valid() && !size(1, 0).is_valid());
+		assert!(!size(MAX_CHALLENGE_ROWS + 1, 1).is_valid());
+		assert!(!size(1, MAX_CHALLENGE_ROUNDS + 1).is_valid());
+		// The deepest proof covers the most rows.
+		assert!(1u64 << MAX_PROOF_DEPTH >= u64::from(MAX_CHALLENGE_ROWS));
 	}
 
 	#[test]

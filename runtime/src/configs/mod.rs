@@ -1,6 +1,6 @@
 //! Each pallet's `Config`, one file per pallet (or per closely tied group).
 
-mod attestation;
+pub mod attestation;
 mod balances;
 mod consensus;
 pub mod governance;

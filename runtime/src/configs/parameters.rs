@@ -141,9 +141,12 @@ pub mod dynamic_params {
 		/// Blocks a worker has to reveal the drawn rows after its commit window.
 		#[codec(index = 4)]
 		pub static RevealWindow: crate::BlockNumber = crate::MINUTES;
-		/// The matrix side of a class's challenges where governance set none for it.
+		/// The size of a class's challenges where governance set none for it: small enough
+		/// for the worker's present GPU solver (and a CPU: a stopgap, not a proof) until the
+		/// production sizes are enabled per class (docs/attestation.md).
 		#[codec(index = 5)]
-		pub static DefaultChallengeSize: u32 = 1_024;
+		pub static DefaultChallengeSize: gpux_primitives::attestation::ChallengeSize =
+			gpux_primitives::attestation::ChallengeSize { rows: 65_536, rounds: 64 };
 		/// A renter may dispute a lease this long after it ends.
 		#[codec(index = 6)]
 		pub static DisputeWindow: crate::BlockNumber = crate::DAYS;
@@ -322,12 +325,14 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 				use attestation::{Parameters as P, *};
 				// A challenge is committed and revealed within its epoch, while the commit
 				// block's hash is still known.
-				// Verifiers need `VERDICT_BLOCKS` after the reveal deadline within the epoch.
+				// The row draw (`ROW_DRAW_BLOCKS`) follows the commit deadline, and verifiers need
+				// `VERDICT_BLOCKS` after the reveal deadline, within the epoch.
 				// (Classes' own commit windows are cut to fit at each issue.)
 				let fit = |period: BlockNumber, commit: BlockNumber, reveal: BlockNumber| {
 					let both = commit.saturating_add(reveal);
-					both.saturating_add(pallet_attestation::VERDICT_BLOCKS) <= period
-						&& both < hashes
+					both.saturating_add(pallet_attestation::VERDICT_BLOCKS)
+						.saturating_add(pallet_attestation::ROW_DRAW_BLOCKS)
+						<= period && both < hashes
 				};
 				match p {
 					P::OfflineGraceWindows(_, v) => within(v, 1, 10),
@@ -341,9 +346,7 @@ impl pallet_governance::ParameterRanges<RuntimeParameters> for ParameterRanges {
 					P::RevealWindow(_, v) => {
 						paired(v, 2, HOURS, |v| fit(ChallengePeriod::get(), CommitWindow::get(), v))
 					},
-					P::DefaultChallengeSize(_, v) => {
-						within(v, 64, gpux_primitives::attestation::MAX_CHALLENGE_SIZE)
-					},
+					P::DefaultChallengeSize(_, v) => v.as_ref().is_none_or(|size| size.is_valid()),
 					// A pruned lease can no longer be disputed.
 					P::DisputeWindow(_, v) => within(v, HOURS, retention),
 					P::StartAttestationDeadline(_, v) => within(v, MINUTES, HOURS),

@@ -1,54 +1,81 @@
-//! The proof-of-GPU challenge: compute the seeded matrix product on the CPU or a CUDA GPU,
-//! commit to its rows, and reveal the rows the chain asks for with their Merkle proofs. The
-//! arithmetic and the reveal are `gpux_primitives`', the same code the validators check with.
+//! The proof-of-GPU challenge: take the seeded int8 rows through their rounds on the CPU or a
+//! CUDA GPU, commit to the final rows' hashes, and reveal the rows the chain asks for with
+//! their Merkle proofs. The arithmetic and the reveal are `gpux_primitives`', the same code the
+//! validators check with.
 
 mod cpu;
 mod gpu;
+mod rounds;
 
 pub use cpu::CpuSolver;
 pub use gpu::GpuSolver;
 
 use gpux_primitives::{
-	attestation::{reveal_with_leaves, row_leaves, RevealedRows},
-	challenge::{merkle_root, Hash32},
+	attestation::{reveal_from_tree, ChallengeSize, RevealedRows},
+	challenge::{rounds::final_rows_at, Hash32, MerkleTree},
 };
 
-/// A computed product: its rows and their Merkle leaves.
+/// A solved challenge: the Merkle tree of its final rows' hashes. The rows themselves (GiBs at
+/// production sizes) are not kept: the few revealed are recomputed.
 pub struct Solution {
-	pub rows: Vec<Vec<u32>>,
-	leaves: Vec<Hash32>,
+	seed: Hash32,
+	rounds: u32,
+	tree: MerkleTree,
 }
 
 impl Solution {
-	pub fn new(rows: Vec<Vec<u32>>) -> Self {
-		let leaves = row_leaves(&rows);
-		Self { rows, leaves }
+	/// The solution of the `rounds`-round challenge seeded by `seed` whose final rows hash to
+	/// `leaves`.
+	pub fn new(seed: Hash32, rounds: u32, leaves: Vec<Hash32>) -> Self {
+		Self { seed, rounds, tree: MerkleTree::new(leaves) }
 	}
 
 	/// What the worker commits on chain before the deadline.
 	pub fn commitment(&self) -> Hash32 {
-		merkle_root(&self.leaves)
+		self.tree.root()
 	}
 
-	/// Rows `indices` with their proofs, as the chain takes them; `None` if a row is missing.
+	/// Rows `indices` (recomputed) with their proofs, as the chain takes them; `None` if a row
+	/// is out of range.
 	pub fn reveal(&self, indices: &[u32]) -> Option<RevealedRows> {
-		reveal_with_leaves(&self.rows, &self.leaves, indices)
+		if indices.iter().any(|i| *i as usize >= self.tree.leaves().len()) {
+			return None;
+		}
+		let rows = final_rows_at(&self.seed, indices, self.rounds);
+		let mut rows = indices.iter().copied().zip(rows);
+		reveal_from_tree(&self.tree, indices, |index| {
+			rows.find(|(i, _)| *i == index).map(|(_, row)| row)
+		})
 	}
 }
 
-/// Computes challenge products: on the CPU here, on the GPU where CUDA is available.
+/// The leaves of `rows` (final rows of `WIDTH` bytes, back to back), hashed on every core.
+fn hash_rows(rows: &[i8]) -> Vec<Hash32> {
+	use gpux_primitives::challenge::rounds::{leaf, WIDTH};
+	let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+	let per_thread = (rows.len() / WIDTH).div_ceil(threads).max(1) * WIDTH;
+	std::thread::scope(|scope| {
+		let handles: Vec<_> = rows
+			.chunks(per_thread)
+			.map(|part| scope.spawn(move || part.chunks_exact(WIDTH).map(leaf).collect::<Vec<_>>()))
+			.collect();
+		handles.into_iter().flat_map(|h| h.join().expect("hashing does not panic")).collect()
+	})
+}
+
+/// Solves challenges: on the CPU here, on the GPU where CUDA is available.
 pub trait ChallengeSolver: Send + Sync {
-	/// The product `A·B` of the `n`×`n` matrices seeded by `seed`.
-	fn solve(&self, seed: &Hash32, n: u32) -> Result<Solution, crate::error::Error>;
+	/// The challenge of `size` seeded by `seed`.
+	fn solve(&self, seed: &Hash32, size: ChallengeSize) -> Result<Solution, crate::error::Error>;
 	/// `solve`, kept off the GPUs with these (NVML) UUIDs, which leases hold, where it can
 	/// (`None`: which GPUs are leased is unknown; all are taken as leased).
 	fn solve_avoiding(
 		&self,
 		seed: &Hash32,
-		n: u32,
+		size: ChallengeSize,
 		_leased: Option<&[String]>,
 	) -> Result<Solution, crate::error::Error> {
-		self.solve(seed, n)
+		self.solve(seed, size)
 	}
 	/// What it runs on, for logs.
 	fn name(&self) -> String;
@@ -66,17 +93,28 @@ pub enum SolverChoice {
 /// Solves on `solver` away from the `leased` GPUs; if that fails (a CUDA error, every GPU
 /// leased past the budget), solves the same challenge on the CPU instead of missing it. Returns
 /// the solution and whether it fell back.
+/// The CPU fallback is skipped when it would finish after `deadline` (a production-size
+/// challenge takes a CPU minutes to hours, all cores busy on a renter's host, for nothing).
 pub fn solve_or_fall_back(
 	solver: &dyn ChallengeSolver,
 	seed: &Hash32,
-	n: u32,
+	size: ChallengeSize,
 	leased: Option<&[String]>,
+	deadline: std::time::Duration,
 ) -> Result<(Solution, bool), crate::error::Error> {
-	match solver.solve_avoiding(seed, n, leased) {
+	match solver.solve_avoiding(seed, size, leased) {
 		Ok(solution) => Ok((solution, false)),
 		Err(e) => {
+			let estimate = CpuSolver::estimate(size);
+			if estimate > deadline {
+				tracing::warn!(target: "challenge", "{} could not solve it ({e})", solver.name());
+				return Err(crate::error::Error::TooSlowForTheDeadline {
+					estimate_s: estimate.as_secs(),
+					deadline_s: deadline.as_secs(),
+				});
+			}
 			tracing::warn!(target: "challenge", "{} could not solve it ({e}): solving on the CPU", solver.name());
-			CpuSolver.solve(seed, n).map(|solution| (solution, true))
+			CpuSolver.solve(seed, size).map(|solution| (solution, true))
 		},
 	}
 }
@@ -108,7 +146,7 @@ mod tests {
 	struct BrokenGpu;
 
 	impl ChallengeSolver for BrokenGpu {
-		fn solve(&self, _: &Hash32, _: u32) -> Result<Solution, crate::error::Error> {
+		fn solve(&self, _: &Hash32, _: ChallengeSize) -> Result<Solution, crate::error::Error> {
 			Err(crate::error::Error::Cuda("launch: CUDA_ERROR_LAUNCH_FAILED".into()))
 		}
 		fn name(&self) -> String {
@@ -118,12 +156,33 @@ mod tests {
 
 	#[test]
 	fn a_cuda_failure_is_answered_from_the_cpu_not_missed() {
-		let seed = [7; 32];
+		let (seed, size) = ([7; 32], ChallengeSize { rows: 32, rounds: 2 });
+		let minute = std::time::Duration::from_secs(60);
 		let (solution, fell_back) =
-			solve_or_fall_back(&BrokenGpu, &seed, 32, Some(&[][..])).unwrap();
+			solve_or_fall_back(&BrokenGpu, &seed, size, Some(&[][..]), minute).unwrap();
 		assert!(fell_back);
-		assert_eq!(solution.commitment(), CpuSolver.solve(&seed, 32).unwrap().commitment());
-		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, 8, None).unwrap();
+		assert_eq!(solution.commitment(), CpuSolver.solve(&seed, size).unwrap().commitment());
+		let (_, fell_back) = solve_or_fall_back(&CpuSolver, &seed, size, None, minute).unwrap();
 		assert!(!fell_back);
+	}
+
+	#[test]
+	fn a_cpu_fallback_that_would_miss_the_deadline_is_not_started() {
+		// An H100-class production challenge: hours on this machine's CPU.
+		let size = ChallengeSize { rows: 5_147_000, rounds: 256 };
+		let minute = std::time::Duration::from_secs(60);
+		let err = solve_or_fall_back(&BrokenGpu, &[7; 32], size, None, minute).err().unwrap();
+		assert!(
+			matches!(err, crate::error::Error::TooSlowForTheDeadline { deadline_s: 60, .. }),
+			"{err}"
+		);
+	}
+
+	#[test]
+	fn rows_are_hashed_in_order_across_threads() {
+		use gpux_primitives::challenge::rounds::{leaf, WIDTH};
+		let rows: Vec<i8> = (0..WIDTH * 7).map(|i| (i % 251) as i8).collect();
+		let expected: Vec<Hash32> = rows.chunks_exact(WIDTH).map(leaf).collect();
+		assert_eq!(hash_rows(&rows), expected);
 	}
 }

@@ -1,6 +1,6 @@
 //! Proof-of-GPU challenges addressed to this machine: solve and commit, then reveal the rows
-//! drawn from the commit block's hash. Solutions are kept in memory; after a restart the
-//! (deterministic) product is recomputed and checked against the committed root. The solve
+//! drawn by the verifiers' beacon after the epoch's last commit deadline. Solutions are kept in memory; after a restart the
+//! (deterministic) final rows are recomputed and checked against the committed root. The solve
 //! runs on a GPU no lease holds (`ChallengeSolver::solve_avoiding`); if the GPU solver fails,
 //! the CPU answers instead. When a challenge closes, the chain's verdict on it (its
 //! `ChallengeDecided` event) is counted by outcome.
@@ -49,8 +49,16 @@ pub async fn run(mut ctx: Context) {
 	}
 }
 
-async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution>, Error> {
+/// Solves `record`'s challenge, which must be answered by block `by` (now `now`).
+async fn solve(
+	ctx: &Context,
+	record: &Record,
+	now: u32,
+	by: u32,
+) -> Result<std::sync::Arc<Solution>, Error> {
 	let (seed, size, solver) = (record.seed, record.size, ctx.solver.clone());
+	let blocks = u64::from(by.saturating_sub(now));
+	let deadline = std::time::Duration::from_millis(blocks * gpux_runtime::MILLI_SECS_PER_BLOCK);
 	// The GPUs leases hold, by UUID, so the solve can keep off them.
 	let (provisioner, probe) = (ctx.provisioner.clone(), ctx.probe.clone());
 	let started = std::time::Instant::now();
@@ -68,7 +76,7 @@ async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution
 					.collect(),
 			)
 		});
-		challenge::solve_or_fall_back(solver.as_ref(), &seed, size, leased.as_deref())
+		challenge::solve_or_fall_back(solver.as_ref(), &seed, size, leased.as_deref(), deadline)
 	})
 	.await
 	.map_err(|e| Error::Cuda(format!("solver thread: {e}")))??;
@@ -78,7 +86,7 @@ async fn solve(ctx: &Context, record: &Record) -> Result<std::sync::Arc<Solution
 		ctx.metrics.challenge_cpu_fallbacks.inc();
 	}
 	let on = if fell_back { "CPU (fallback)".to_string() } else { ctx.solver.name() };
-	tracing::info!(target: "challenge", size, seconds, %on, "solved");
+	tracing::info!(target: "challenge", rows = size.rows, rounds = size.rounds, seconds, %on, "solved");
 	Ok(std::sync::Arc::new(solution))
 }
 
@@ -161,7 +169,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			ChallengeState::AwaitingCommit => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(ctx, &record).await?,
+					None => solve(ctx, &record, head.number, record.commit_by).await?,
 				};
 				work.solutions.insert(id, solution.clone());
 				let root = solution.commitment();
@@ -170,17 +178,21 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 				ctx.metrics.challenges_committed.inc();
 				AttestationCall::commit_challenge { challenge: id, root, signature }
 			},
-			ChallengeState::Committed { root, at } if head.number > at => {
+			// The rows are drawn (the verifiers' beacon) after the epoch's last commit deadline.
+			ChallengeState::Committed { root, .. } if head.number >= record.draw_at => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(ctx, &record).await?,
+					None => solve(ctx, &record, head.number, record.reveal_by).await?,
 				};
 				if solution.commitment() != root {
 					tracing::error!(target: "challenge", id, "the committed root is not this machine's product");
 					continue;
 				}
-				let Some(hash) = chain.block_hash(at).await? else { continue };
-				let rows = drawn_rows(&record.seed, &hash, record.size, record.rows);
+				let draw = chain.storage::<(u32, [u8; 32])>(&keys::row_draw()).await?;
+				let Some((_, draw)) = draw.filter(|(epoch, _)| *epoch == record.issued_at) else {
+					continue;
+				};
+				let rows = drawn_rows(&record.seed, &draw, record.size.rows, record.rows);
 				let Some(revealed) = solution.reveal(&rows) else { continue };
 				let statement = WorkerStatement::revealed(id, &revealed);
 				let signature = ctx.key.sign(&statement, &chain.genesis);
