@@ -47,6 +47,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn heartbeat() -> Weight;
 	fn commit_challenge() -> Weight;
+	fn attest_gpu_evidence() -> Weight;
 	fn reveal_challenge() -> Weight;
 	fn submit_verdict(v: u32, ) -> Weight;
 	fn attest_lease_start() -> Weight;
@@ -108,6 +109,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 94_039_000 picoseconds.
 		Weight::from_parts(96_563_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn attest_gpu_evidence() -> Weight {
+		Weight::from_parts(96_563_000, 3726)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -738,6 +744,11 @@ impl WeightInfo for () {
 		// Minimum execution time: 94_039_000 picoseconds.
 		Weight::from_parts(96_563_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn attest_gpu_evidence() -> Weight {
+		Weight::from_parts(96_563_000, 3726)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)

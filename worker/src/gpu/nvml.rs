@@ -22,7 +22,10 @@ use nvml_wrapper::{
 	Nvml,
 };
 
-use super::{GpuProbe, GpuReading, GpuReport};
+use super::{
+	evidence::{self, GpuEvidence},
+	GpuProbe, GpuReading, GpuReport,
+};
 use crate::error::Error;
 
 const MIB: u64 = 1024 * 1024;
@@ -232,10 +235,10 @@ impl NvmlProbe {
 	}
 }
 
-impl GpuProbe for NvmlProbe {
-	fn read(&self) -> Result<GpuReport, Error> {
-		// A read still hanging in the driver holds the lock: wait a little, then fail this one
-		// rather than queue behind it.
+impl NvmlProbe {
+	/// The NVML handle, initialised again if the last read failed. A read still hanging in
+	/// the driver holds the lock: wait a little, then fail this one rather than queue behind it.
+	fn handle(&self) -> Result<std::sync::MutexGuard<'_, Option<Nvml>>, Error> {
 		let mut waited = Duration::ZERO;
 		let mut nvml = loop {
 			match self.nvml.try_lock() {
@@ -254,6 +257,13 @@ impl GpuProbe for NvmlProbe {
 			*nvml = Some(Nvml::init().map_err(|e| Error::NvmlUnavailable(e.to_string()))?);
 			tracing::info!(target: "gpu", "NVML initialised again");
 		}
+		Ok(nvml)
+	}
+}
+
+impl GpuProbe for NvmlProbe {
+	fn read(&self) -> Result<GpuReport, Error> {
+		let mut nvml = self.handle()?;
 		let source = nvml.as_ref().ok_or_else(|| Error::NvmlUnavailable("not loaded".into()))?;
 		let xids = self.xids.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
 		let mut known = self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -270,6 +280,48 @@ impl GpuProbe for NvmlProbe {
 				Err(Error::Nvml("GPUs", e.to_string()))
 			},
 		}
+	}
+
+	fn cc_evidence(&self, nonce: &[u8; 32]) -> Result<Option<Vec<GpuEvidence>>, Error> {
+		let nvml = self.handle()?;
+		let nvml = nvml.as_ref().ok_or_else(|| Error::NvmlUnavailable("not loaded".into()))?;
+		let failed = |what: &'static str| move |e: NvmlError| Error::Nvml(what, e.to_string());
+		let count = nvml.device_count().map_err(failed("GPU count"))?;
+		// Confidential computing is a setting of the whole system, asked through any GPU.
+		match nvml.device_by_index(0).and_then(|gpu| gpu.is_cc_enabled()) {
+			Ok(true) if count > 0 => {},
+			Ok(_)
+			| Err(
+				NvmlError::NotSupported
+				| NvmlError::FunctionNotFound
+				| NvmlError::FailedToLoadSymbol(_)
+				| NvmlError::InvalidArg,
+			) => return Ok(None),
+			Err(e) => return Err(failed("confidential-computing state")(e)),
+		}
+		let driver = nvml.sys_driver_version().map_err(failed("driver version"))?;
+		let mut evidence = Vec::new();
+		for index in 0..count {
+			let gpu = nvml.device_by_index(index).map_err(failed("GPU"))?;
+			let major = gpu.cuda_compute_capability().map_err(failed("compute capability"))?.major;
+			let Some(arch) = u8::try_from(major).ok().and_then(evidence::arch_of) else {
+				return Ok(None);
+			};
+			let report = gpu
+				.confidential_compute_gpu_attestation_report(*nonce)
+				.map_err(failed("attestation report"))?;
+			let certificates =
+				gpu.confidential_compute_gpu_certificate().map_err(failed("GPU certificate"))?;
+			evidence.push(GpuEvidence::new(
+				arch,
+				nonce,
+				gpu.vbios_version().map_err(failed("VBIOS version"))?,
+				driver.clone(),
+				&report.attestation_report,
+				&certificates.attestation_cert_chain,
+			));
+		}
+		Ok(Some(evidence))
 	}
 }
 

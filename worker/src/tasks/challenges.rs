@@ -3,15 +3,21 @@
 //! (deterministic) final rows are recomputed and checked against the committed root. The solve
 //! runs on a GPU no lease holds (`ChallengeSolver::solve_avoiding`); if the GPU solver fails,
 //! the CPU answers instead. When a challenge closes, the chain's verdict on it (its
-//! `ChallengeDecided` event) is counted by outcome.
+//! `ChallengeDecided` event) is counted by outcome. Where the GPUs are in confidential-computing
+//! mode, their attestation reports for the challenge's nonce are kept in the evidence folder and
+//! their file's hash attested before the solve (`gpu::evidence`).
 
-use std::collections::BTreeMap;
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	path::{Path, PathBuf},
+};
 
 use gpux_primitives::{
-	attestation::{drawn_rows, WorkerStatement},
+	attestation::{cc_nonce, drawn_rows, WorkerStatement},
 	ChallengeId,
 };
 use pallet_attestation::{ChallengeOutcome, ChallengeRecordOf, ChallengeState};
+use sp_crypto_hashing::blake2_256;
 
 use super::Context;
 use crate::{
@@ -20,6 +26,7 @@ use crate::{
 	client::{Chain, Head, Submitted},
 	compat::Duty,
 	error::Error,
+	gpu::evidence::EvidenceFile,
 };
 
 type Record = ChallengeRecordOf<gpux_runtime::Runtime>;
@@ -28,6 +35,9 @@ type EventRecords = Vec<frame_system::EventRecord<gpux_runtime::RuntimeEvent, sp
 /// How many blocks back the verdict on a closed challenge is looked for.
 const VERDICT_LOOKBACK: u32 = 20;
 
+/// Evidence files kept (the newest): a few days of challenges, a few MiB.
+const EVIDENCE_FILES_KEPT: usize = 256;
+
 /// Per challenge: its solution, the block we last sent something for it, and the block it was
 /// last seen open at.
 #[derive(Default)]
@@ -35,10 +45,14 @@ struct Work {
 	solutions: BTreeMap<ChallengeId, std::sync::Arc<Solution>>,
 	sent: BTreeMap<ChallengeId, u32>,
 	seen_open: BTreeMap<ChallengeId, u32>,
+	/// Challenges whose GPU evidence was fetched (or found not offered): once each.
+	evidence_tried: BTreeSet<ChallengeId>,
+	/// Where evidence files go.
+	evidence_dir: PathBuf,
 }
 
-pub async fn run(mut ctx: Context) {
-	let mut work = Work::default();
+pub async fn run(mut ctx: Context, evidence_dir: PathBuf) {
+	let mut work = Work { evidence_dir, ..Work::default() };
 	while let Some((chain, head)) = ctx.next_block().await {
 		if !ctx.allows(Duty::Challenges) {
 			continue;
@@ -88,6 +102,60 @@ async fn solve(
 	let on = if fell_back { "CPU (fallback)".to_string() } else { ctx.solver.name() };
 	tracing::info!(target: "challenge", rows = size.rows, rounds = size.rounds, seconds, %on, "solved");
 	Ok(std::sync::Arc::new(solution))
+}
+
+/// Fetches the GPUs' confidential-computing reports for challenge `id`, keeps them in a file
+/// and attests its hash. Nothing where the GPUs do not offer it.
+async fn attest_evidence(
+	ctx: &Context,
+	chain: &Chain,
+	id: ChallengeId,
+	record: &Record,
+	dir: &Path,
+) -> Result<(), Error> {
+	let (probe, nonce) = (ctx.probe.clone(), cc_nonce(&record.seed));
+	let evidence = tokio::task::spawn_blocking(move || probe.cc_evidence(&nonce))
+		.await
+		.map_err(|e| Error::Nvml("attestation reports", e.to_string()))??;
+	let Some(evidences) = evidence else { return Ok(()) };
+	let bytes = EvidenceFile { evidences }.to_bytes();
+	let file = dir.join(format!("challenge-{id}.json"));
+	let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&file, &bytes));
+	written.map_err(|e| Error::Config(format!("evidence file {}: {e}", file.display())))?;
+	prune_evidence(dir);
+	let evidence = blake2_256(&bytes);
+	let statement = WorkerStatement::GpuEvidence { challenge: id, evidence };
+	let signature = ctx.key.sign(&statement, &chain.genesis);
+	let call = AttestationCall::attest_gpu_evidence { challenge: id, evidence, signature };
+	match chain.submit(&chain::bare(call)).await? {
+		Submitted::Accepted => {
+			ctx.metrics.gpu_evidence_attested.inc();
+			tracing::info!(target: "challenge", id, file = %file.display(), evidence = %hex::encode(evidence), "GPU evidence attested");
+		},
+		other => tracing::warn!(target: "challenge", id, "GPU evidence refused: {other:?}"),
+	}
+	Ok(())
+}
+
+/// Removes all but the newest `EVIDENCE_FILES_KEPT` evidence files.
+fn prune_evidence(dir: &Path) {
+	let Ok(entries) = std::fs::read_dir(dir) else { return };
+	let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+		.filter_map(|entry| {
+			let entry = entry.ok()?;
+			let name = entry.file_name();
+			let name = name.to_str()?;
+			(name.starts_with("challenge-") && name.ends_with(".json"))
+				.then(|| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))?
+		})
+		.collect();
+	if files.len() <= EVIDENCE_FILES_KEPT {
+		return;
+	}
+	files.sort();
+	for (_, path) in &files[..files.len() - EVIDENCE_FILES_KEPT] {
+		let _ = std::fs::remove_file(path);
+	}
 }
 
 /// The chain's verdict on `id`, from the `ChallengeDecided` event in blocks `from..=to`.
@@ -155,12 +223,22 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 	count_verdicts(ctx, chain, head, work, &open).await;
 	work.solutions.retain(|id, _| open.contains(id));
 	work.sent.retain(|id, _| open.contains(id));
+	work.evidence_tried.retain(|id| open.contains(id));
 	for id in open {
 		let Some(record) = chain.storage::<Record>(&keys::challenge(id)).await? else { continue };
 		if record.machine != ctx.machine {
 			continue;
 		}
 		work.seen_open.insert(id, head.number);
+		// Before the solve, which takes the commit window: the reports are quick.
+		if record.state == ChallengeState::AwaitingCommit
+			&& ctx.allows(Duty::GpuEvidence)
+			&& work.evidence_tried.insert(id)
+		{
+			if let Err(e) = attest_evidence(ctx, chain, id, &record, &work.evidence_dir).await {
+				tracing::warn!(target: "challenge", id, "GPU evidence: {e}");
+			}
+		}
 		// One submission per state and a few blocks: the pool holds it meanwhile.
 		if work.sent.get(&id).is_some_and(|at| head.number < at.saturating_add(3)) {
 			continue;

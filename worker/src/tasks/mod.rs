@@ -288,8 +288,9 @@ pub async fn run(
 		{
 			let (name, restarts, stop) = task("challenges");
 			let ctx = ctx.clone();
+			let evidence_dir = state_dir.join("evidence");
 			supervise(name, restarts, stop, STEP_LIMIT, move |pulse| {
-				challenges::run(Context { pulse, ..ctx.clone() })
+				challenges::run(Context { pulse, ..ctx.clone() }, evidence_dir.clone())
 			})
 		},
 		{
