@@ -66,6 +66,7 @@ const USED: &[Used] = &[
 	entry("Attestation", "Heartbeats", &[Duty::Heartbeats]),
 	entry("Attestation", "OpenChallenges", &[Duty::Challenges]),
 	entry("Attestation", "Challenges", &[Duty::Challenges, Duty::GpuEvidence]),
+	entry("Attestation", "GpuEvidenceHashes", &[Duty::GpuEvidence]),
 	entry("Attestation", "LeaseAttestations", &[Duty::Leases]),
 	entry("Leases", "MachineLeases", &[Duty::Leases]),
 	entry("Leases", "Leases", &[Duty::Leases]),

@@ -6,6 +6,7 @@ mod client;
 mod compat;
 mod config;
 mod error;
+mod files;
 mod gpu;
 mod metrics;
 mod provision;

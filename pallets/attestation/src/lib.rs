@@ -228,7 +228,7 @@ pub mod pallet {
 
 	/// The hash of the evidence file (the GPUs' confidential-computing attestation reports)
 	/// a challenged machine attested, kept until the challenge is decided; the
-	/// `GpuEvidenceAttested` event is the lasting record.
+	/// `GpuEvidenceAttested` event (and the extrinsic) remain.
 	#[pallet::storage]
 	pub type GpuEvidenceHashes<T: Config> = StorageMap<_, Twox64Concat, ChallengeId, Hash32>;
 

@@ -844,7 +844,16 @@ mod challenges {
 			assert_eq!(pool(attest(id, other_seed)), rejected(AttestationError::BadSignature));
 			assert_noop!(in_block(attest(id, other_seed)), AttestationError::BadSignature);
 			assert_noop!(in_block(attest(99, seed)), AttestationError::UnknownChallenge);
-			assert!(pool(attest(id, seed)).is_ok());
+			// Optional: the pool ranks it below the machine's commitment.
+			let commit = Call::commit_challenge {
+				challenge: id,
+				root: [5u8; 32],
+				signature: sign(
+					seed,
+					&WorkerStatement::ChallengeCommitted { challenge: id, root: [5u8; 32] },
+				),
+			};
+			assert!(pool(attest(id, seed)).unwrap().priority < pool(commit).unwrap().priority);
 			assert_ok!(in_block(Call::attest_gpu_evidence {
 				challenge: id,
 				evidence,

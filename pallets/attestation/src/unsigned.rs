@@ -75,10 +75,11 @@ impl<T: Config> Pallet<T> {
 				let record =
 					Self::check_gpu_evidence(*challenge, evidence, signature, Checks::Full)
 						.map_err(Self::rejected)?;
-				Self::valid(
-					(b"gpu-evidence", challenge),
-					record.commit_by.saturating_add(1u32.into()),
-				)
+				let until = record.commit_by.saturating_add(1u32.into());
+				// Optional: below the commitments and reveals that share its deadlines.
+				let mut valid = Self::valid((b"gpu-evidence", challenge), until)?;
+				valid.priority /= 2;
+				Ok(valid)
 			},
 			Call::submit_verdict { challenge, verifier, passed, signature } => {
 				let record =

@@ -12,6 +12,8 @@ use gpux_primitives::{attestation::cc_nonce, challenge::Hash32};
 use serde::{Deserialize, Serialize};
 use sp_crypto_hashing::blake2_256;
 
+use crate::error::Error;
+
 /// The SPDM `GET_MEASUREMENTS` request code, the first message of a GPU's attestation report.
 const GET_MEASUREMENTS: u8 = 0xE0;
 /// Where the request's 32-byte nonce starts: after version, code and two parameters.
@@ -55,17 +57,26 @@ impl GpuEvidence {
 	}
 }
 
-/// The file the worker keeps per challenge and attests the hash of.
+/// The file the worker keeps per challenge and attests the hash of: `nvattest
+/// collect-evidence`'s output, result fields included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceFile {
 	pub evidences: Vec<GpuEvidence>,
+	#[serde(default)]
+	pub result_code: u32,
+	#[serde(default)]
+	pub result_message: String,
 }
 
 impl EvidenceFile {
+	/// A successful collection of `evidences`.
+	pub fn new(evidences: Vec<GpuEvidence>) -> Self {
+		Self { evidences, result_code: 0, result_message: "Ok".into() }
+	}
+
 	/// The file's bytes: what is hashed, kept and handed to a checker, byte for byte.
-	pub fn to_bytes(&self) -> Vec<u8> {
-		// Serialising plain strings cannot fail.
-		serde_json::to_vec_pretty(self).unwrap_or_default()
+	pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+		serde_json::to_vec_pretty(self).map_err(|e| Error::Evidence(e.to_string()))
 	}
 }
 
@@ -134,7 +145,7 @@ pub fn check(bytes: &[u8], seed: &Hash32, attested: &Hash32) -> Result<usize, Ev
 /// A stand-in report for `--simulate`: an SPDM `GET_MEASUREMENTS` request carrying `nonce`,
 /// then a marker. It has the shape `check` reads and no signature: `nvattest` refuses it.
 pub fn simulated_report(nonce: &[u8; 32], uuid: &str) -> Vec<u8> {
-	let mut report = vec![0x11, GET_MEASUREMENTS, 0x01, 0x00];
+	let mut report = vec![0x11, GET_MEASUREMENTS, 0x01, 0xFF];
 	report.extend_from_slice(nonce);
 	report.push(0x00);
 	report.extend_from_slice(format!("simulated report of {uuid}, unsigned").as_bytes());
@@ -153,7 +164,7 @@ mod tests {
 				GpuEvidence::new("HOPPER", &nonce, "96.00".into(), "575.51".into(), &report, b"PEM")
 			})
 			.collect();
-		EvidenceFile { evidences }.to_bytes()
+		EvidenceFile::new(evidences).to_bytes().unwrap()
 	}
 
 	#[test]
@@ -188,13 +199,13 @@ mod tests {
 		let mut file: EvidenceFile = serde_json::from_slice(&bytes).unwrap();
 		let old = simulated_report(&cc_nonce(&[9u8; 32]), "GPU-0");
 		file.evidences[0].evidence = STANDARD.encode(old);
-		let forged = file.to_bytes();
+		let forged = file.to_bytes().unwrap();
 		assert_eq!(
 			check(&forged, &seed, &blake2_256(&forged)),
 			Err(EvidenceError::ReportNonceMismatch { index: 0 })
 		);
 		// No GPUs, or not JSON at all.
-		let empty = EvidenceFile { evidences: vec![] }.to_bytes();
+		let empty = EvidenceFile::new(vec![]).to_bytes().unwrap();
 		assert_eq!(check(&empty, &seed, &blake2_256(&empty)), Err(EvidenceError::Empty));
 		assert!(matches!(
 			check(b"{}", &seed, &blake2_256(b"{}")),

@@ -10,6 +10,7 @@
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	path::{Path, PathBuf},
+	time::{Duration, Instant},
 };
 
 use gpux_primitives::{
@@ -26,6 +27,7 @@ use crate::{
 	client::{Chain, Head, Submitted},
 	compat::Duty,
 	error::Error,
+	files,
 	gpu::evidence::EvidenceFile,
 };
 
@@ -35,7 +37,7 @@ type EventRecords = Vec<frame_system::EventRecord<gpux_runtime::RuntimeEvent, sp
 /// How many blocks back the verdict on a closed challenge is looked for.
 const VERDICT_LOOKBACK: u32 = 20;
 
-/// Evidence files kept (the newest): a few days of challenges, a few MiB.
+/// Evidence files kept (the newest): weeks of challenges; up to ≈ 100 KiB each (8 GPUs).
 const EVIDENCE_FILES_KEPT: usize = 256;
 
 /// Per challenge: its solution, the block we last sent something for it, and the block it was
@@ -45,8 +47,9 @@ struct Work {
 	solutions: BTreeMap<ChallengeId, std::sync::Arc<Solution>>,
 	sent: BTreeMap<ChallengeId, u32>,
 	seen_open: BTreeMap<ChallengeId, u32>,
-	/// Challenges whose GPU evidence was fetched (or found not offered): once each.
-	evidence_tried: BTreeSet<ChallengeId>,
+	/// Challenges whose GPU evidence is done with: attested, not offered, or failed to fetch
+	/// (the driver is not asked twice for one challenge).
+	evidence_done: BTreeSet<ChallengeId>,
 	/// Where evidence files go.
 	evidence_dir: PathBuf,
 }
@@ -63,16 +66,19 @@ pub async fn run(mut ctx: Context, evidence_dir: PathBuf) {
 	}
 }
 
-/// Solves `record`'s challenge, which must be answered by block `by` (now `now`).
+/// The time from block `now` to block `by`.
+fn time_until(now: u32, by: u32) -> Duration {
+	let blocks = u64::from(by.saturating_sub(now));
+	Duration::from_millis(blocks.saturating_mul(gpux_runtime::MILLI_SECS_PER_BLOCK))
+}
+
+/// Solves `record`'s challenge, which must be answered within `deadline`.
 async fn solve(
 	ctx: &Context,
 	record: &Record,
-	now: u32,
-	by: u32,
+	deadline: Duration,
 ) -> Result<std::sync::Arc<Solution>, Error> {
 	let (seed, size, solver) = (record.seed, record.size, ctx.solver.clone());
-	let blocks = u64::from(by.saturating_sub(now));
-	let deadline = std::time::Duration::from_millis(blocks * gpux_runtime::MILLI_SECS_PER_BLOCK);
 	// The GPUs leases hold, by UUID, so the solve can keep off them.
 	let (provisioner, probe) = (ctx.provisioner.clone(), ctx.probe.clone());
 	let started = std::time::Instant::now();
@@ -104,25 +110,47 @@ async fn solve(
 	Ok(std::sync::Arc::new(solution))
 }
 
+/// Longest the GPUs' attestation reports may take: they come before the solve.
+const EVIDENCE_LIMIT: Duration = Duration::from_secs(10);
+
+/// What became of a challenge's GPU evidence in this step.
+enum Evidence {
+	/// Nothing more to do: attested (now or before), or the GPUs do not offer it.
+	Done,
+	/// Not done; worth another try in a later block (the file is kept: a retry resends it).
+	Retry,
+}
+
 /// Fetches the GPUs' confidential-computing reports for challenge `id`, keeps them in a file
-/// and attests its hash. Nothing where the GPUs do not offer it.
+/// and attests its hash, within `limit`. Nothing where the GPUs do not offer them. A file
+/// already there (from before a restart) is never fetched again: its hash is what may be on
+/// chain, and new reports would differ byte for byte.
 async fn attest_evidence(
 	ctx: &Context,
 	chain: &Chain,
 	id: ChallengeId,
 	record: &Record,
 	dir: &Path,
-) -> Result<(), Error> {
-	let (probe, nonce) = (ctx.probe.clone(), cc_nonce(&record.seed));
-	let evidence = tokio::task::spawn_blocking(move || probe.cc_evidence(&nonce))
-		.await
-		.map_err(|e| Error::Nvml("attestation reports", e.to_string()))??;
-	let Some(evidences) = evidence else { return Ok(()) };
-	let bytes = EvidenceFile { evidences }.to_bytes();
+	limit: Duration,
+) -> Result<Evidence, Error> {
+	if chain.storage::<[u8; 32]>(&keys::gpu_evidence_hash(id)).await?.is_some() {
+		return Ok(Evidence::Done);
+	}
 	let file = dir.join(format!("challenge-{id}.json"));
-	let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&file, &bytes));
-	written.map_err(|e| Error::Config(format!("evidence file {}: {e}", file.display())))?;
-	prune_evidence(dir);
+	let bytes = match std::fs::read(&file) {
+		Ok(bytes) => bytes,
+		Err(_) => {
+			let nonce = cc_nonce(&record.seed);
+			let fetched =
+				ctx.on_gpus("attestation reports", limit, move |probe| probe.cc_evidence(&nonce));
+			let Some(evidences) = fetched.await? else { return Ok(Evidence::Done) };
+			let bytes = EvidenceFile::new(evidences).to_bytes()?;
+			files::write_atomically(&file, &bytes)
+				.map_err(|e| Error::Config(format!("evidence file {}: {e}", file.display())))?;
+			prune_evidence(dir);
+			bytes
+		},
+	};
 	let evidence = blake2_256(&bytes);
 	let statement = WorkerStatement::GpuEvidence { challenge: id, evidence };
 	let signature = ctx.key.sign(&statement, &chain.genesis);
@@ -131,10 +159,13 @@ async fn attest_evidence(
 		Submitted::Accepted => {
 			ctx.metrics.gpu_evidence_attested.inc();
 			tracing::info!(target: "challenge", id, file = %file.display(), evidence = %hex::encode(evidence), "GPU evidence attested");
+			Ok(Evidence::Done)
 		},
-		other => tracing::warn!(target: "challenge", id, "GPU evidence refused: {other:?}"),
+		other => {
+			tracing::warn!(target: "challenge", id, "GPU evidence refused: {other:?}");
+			Ok(Evidence::Retry)
+		},
 	}
-	Ok(())
 }
 
 /// Removes all but the newest `EVIDENCE_FILES_KEPT` evidence files.
@@ -223,22 +254,35 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 	count_verdicts(ctx, chain, head, work, &open).await;
 	work.solutions.retain(|id, _| open.contains(id));
 	work.sent.retain(|id, _| open.contains(id));
-	work.evidence_tried.retain(|id| open.contains(id));
+	work.evidence_done.retain(|id| open.contains(id));
 	for id in open {
 		let Some(record) = chain.storage::<Record>(&keys::challenge(id)).await? else { continue };
 		if record.machine != ctx.machine {
 			continue;
 		}
 		work.seen_open.insert(id, head.number);
-		// Before the solve, which takes the commit window: the reports are quick.
+		// Before the solve, within a third of the time left: the reports take milliseconds a
+		// GPU, and the solve's deadline is cut by what they took.
+		let started = Instant::now();
 		if record.state == ChallengeState::AwaitingCommit
+			&& head.number <= record.commit_by
 			&& ctx.allows(Duty::GpuEvidence)
-			&& work.evidence_tried.insert(id)
+			&& !work.evidence_done.contains(&id)
 		{
-			if let Err(e) = attest_evidence(ctx, chain, id, &record, &work.evidence_dir).await {
-				tracing::warn!(target: "challenge", id, "GPU evidence: {e}");
+			let limit = EVIDENCE_LIMIT.min(time_until(head.number, record.commit_by) / 3);
+			let dir = work.evidence_dir.clone();
+			match attest_evidence(ctx, chain, id, &record, &dir, limit).await {
+				Ok(Evidence::Retry) => {},
+				Ok(Evidence::Done) => {
+					work.evidence_done.insert(id);
+				},
+				Err(e) => {
+					work.evidence_done.insert(id);
+					tracing::warn!(target: "challenge", id, "GPU evidence: {e}");
+				},
 			}
 		}
+		let spent = started.elapsed();
 		// One submission per state and a few blocks: the pool holds it meanwhile.
 		if work.sent.get(&id).is_some_and(|at| head.number < at.saturating_add(3)) {
 			continue;
@@ -247,7 +291,10 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			ChallengeState::AwaitingCommit => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(ctx, &record, head.number, record.commit_by).await?,
+					None => {
+						let deadline = time_until(head.number, record.commit_by);
+						solve(ctx, &record, deadline.saturating_sub(spent)).await?
+					},
 				};
 				work.solutions.insert(id, solution.clone());
 				let root = solution.commitment();
@@ -260,7 +307,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			ChallengeState::Committed { root, .. } if head.number >= record.draw_at => {
 				let solution = match work.solutions.get(&id) {
 					Some(s) => s.clone(),
-					None => solve(ctx, &record, head.number, record.reveal_by).await?,
+					None => solve(ctx, &record, time_until(head.number, record.reveal_by)).await?,
 				};
 				if solution.commitment() != root {
 					tracing::error!(target: "challenge", id, "the committed root is not this machine's product");
