@@ -47,8 +47,7 @@ struct Work {
 	solutions: BTreeMap<ChallengeId, std::sync::Arc<Solution>>,
 	sent: BTreeMap<ChallengeId, u32>,
 	seen_open: BTreeMap<ChallengeId, u32>,
-	/// Challenges whose GPU evidence is done with: attested, not offered, or failed to fetch
-	/// (the driver is not asked twice for one challenge).
+	/// Challenges whose GPU evidence is done with: attested, not offered, or failed to fetch.
 	evidence_done: BTreeSet<ChallengeId>,
 	/// Where evidence files go.
 	evidence_dir: PathBuf,
@@ -277,7 +276,11 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 					work.evidence_done.insert(id);
 				},
 				Err(e) => {
-					work.evidence_done.insert(id);
+					// Only a node error is retried: the driver is not asked twice for one
+					// challenge.
+					if !matches!(e, Error::Node(..)) {
+						work.evidence_done.insert(id);
+					}
 					tracing::warn!(target: "challenge", id, "GPU evidence: {e}");
 				},
 			}
