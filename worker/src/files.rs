@@ -9,6 +9,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 		std::fs::create_dir_all(dir)?;
 	}
 	let tmp = path.with_extension("tmp");
-	std::fs::write(&tmp, bytes)?;
+	let mut file = std::fs::File::create(&tmp)?;
+	std::io::Write::write_all(&mut file, bytes)?;
+	// On disk before the rename: a power loss must not leave an empty file under the name.
+	file.sync_all()?;
 	std::fs::rename(&tmp, path)
 }

@@ -28,7 +28,7 @@ use crate::{
 	compat::Duty,
 	error::Error,
 	files,
-	gpu::evidence::EvidenceFile,
+	gpu::evidence::{self, EvidenceFile},
 };
 
 type Record = ChallengeRecordOf<gpux_runtime::Runtime>;
@@ -136,9 +136,14 @@ async fn attest_evidence(
 		return Ok(Evidence::Done);
 	}
 	let file = dir.join(format!("challenge-{id}.json"));
-	let bytes = match std::fs::read(&file) {
-		Ok(bytes) => bytes,
-		Err(_) => {
+	// A file of this challenge (from before a restart) is resent; one of another chain's
+	// challenge with this id, or a damaged one, is replaced: nothing of it is on chain.
+	let kept = std::fs::read(&file)
+		.ok()
+		.filter(|bytes| evidence::check(bytes, &record.seed, &blake2_256(bytes)).is_ok());
+	let bytes = match kept {
+		Some(bytes) => bytes,
+		None => {
 			let nonce = cc_nonce(&record.seed);
 			let fetched =
 				ctx.on_gpus("attestation reports", limit, move |probe| probe.cc_evidence(&nonce));
@@ -261,14 +266,15 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 		}
 		work.seen_open.insert(id, head.number);
 		// Before the solve, within a third of the time left: the reports take milliseconds a
-		// GPU, and the solve's deadline is cut by what they took.
+		// GPU, and the solve's deadline is cut by what they took. Until the block before the
+		// deadline (the chain takes it until `commit_by`, whatever the challenge's state).
 		let started = Instant::now();
-		if record.state == ChallengeState::AwaitingCommit
-			&& head.number <= record.commit_by
+		let limit = EVIDENCE_LIMIT.min(time_until(head.number, record.commit_by) / 3);
+		if head.number < record.commit_by
+			&& limit >= Duration::from_secs(1)
 			&& ctx.allows(Duty::GpuEvidence)
 			&& !work.evidence_done.contains(&id)
 		{
-			let limit = EVIDENCE_LIMIT.min(time_until(head.number, record.commit_by) / 3);
 			let dir = work.evidence_dir.clone();
 			match attest_evidence(ctx, chain, id, &record, &dir, limit).await {
 				Ok(Evidence::Retry) => {},
