@@ -138,7 +138,7 @@ describe('gpux-worker on a --dev node', () => {
     const out = status.stdout;
     assert.match(out, /gpus: 2/);
     assert.match(out, /chain: runtime spec \d+ \(this worker's build matches it\)/);
-    assert.match(out, new RegExp(`machine ${machine}: provider \\w+, class \\d+, 2 GPU\\(s\\) × 24 GiB, 1 leased`));
+    assert.match(out, new RegExp(`machine ${machine}: provider \\w+, class \\d+, 2 GPU\\(s\\) × 80 GiB, 1 leased`));
     assert.match(out, /worker key: 0x[0-9a-f]{64} \(this keystore's\)/);
     assert.match(out, /listing: on-demand 0\.500 GPUX per GPU-hour, spot floor 0\.200 GPUX/);
     assert.match(out, /heartbeat: last landed for window \d+ in block \d+/);
