@@ -30,7 +30,7 @@ describe('gpux-worker on a --dev node', () => {
   let metricsPort;
 
   const url = () => `ws://127.0.0.1:${node.rpcPort}`;
-  const common = () => ['--node', url(), '--keystore', join(dir, 'machine.key'), '--simulate', '2xRTX4090'];
+  const common = () => ['--node', url(), '--keystore', join(dir, 'machine.key'), '--simulate', '2xH100-80GB', '--simulate-cc'];
   const worker = (args) => spawnSync(WORKER_BIN, args, { encoding: 'utf8', timeout: 120_000 });
   const lastWindow = async () => {
     // The machine is watched from its listing; a record without `receivedAt` has no heartbeat.
@@ -82,8 +82,8 @@ describe('gpux-worker on a --dev node', () => {
     machine = Number(register.stdout.match(/registered: machine (\d+)/)[1]);
     const record = (await api.query.marketplace.machines(machine)).unwrap();
     assert.equal(record.spec.gpuCount.toNumber(), 2);
-    assert.equal(record.spec.gpuClass.toNumber(), 0); // RTX 4090
-    assert.equal(record.spec.vramGibPerGpu.toNumber(), 24);
+    assert.equal(record.spec.gpuClass.toNumber(), 3); // H100 (in confidential-computing mode, simulated)
+    assert.equal(record.spec.vramGibPerGpu.toNumber(), 80);
     // Registering again is harmless.
     const again = worker([...common(), 'register', '--provider-suri', '//Ferdie']);
     assert.match(again.stdout, new RegExp(`already registered: machine ${machine}`));
@@ -105,7 +105,7 @@ describe('gpux-worker on a --dev node', () => {
     // Layout 3: each reading optional, Xid errors and remapped rows counted, nothing lost.
     const [gpu] = record.telemetry.gpus;
     assert.equal(gpu.lost.isTrue, false);
-    assert.equal(gpu.memoryTotalMib.unwrap().toNumber(), 24 * 1024);
+    assert.equal(gpu.memoryTotalMib.unwrap().toNumber(), 80 * 1024);
     assert.equal(gpu.xidErrors.unwrap().toNumber(), 0);
     assert.ok(gpu.retiredPages.isNone);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -138,7 +138,7 @@ describe('gpux-worker on a --dev node', () => {
     const out = status.stdout;
     assert.match(out, /gpus: 2/);
     assert.match(out, /chain: runtime spec \d+ \(this worker's build matches it\)/);
-    assert.match(out, new RegExp(`machine ${machine}: provider \\w+, class \\d+, 2 GPU\\(s\\) × 24 GiB, 1 leased`));
+    assert.match(out, new RegExp(`machine ${machine}: provider \\w+, class \\d+, 2 GPU\\(s\\) × 80 GiB, 1 leased`));
     assert.match(out, /worker key: 0x[0-9a-f]{64} \(this keystore's\)/);
     assert.match(out, /listing: on-demand 0\.500 GPUX per GPU-hour, spot floor 0\.200 GPUX/);
     assert.match(out, /heartbeat: last landed for window \d+ in block \d+/);
@@ -195,6 +195,27 @@ describe('gpux-worker on a --dev node', () => {
 
   it('answers the epoch\'s proof-of-GPU challenge and passes on the validator\'s verdict', { timeout: TEST_TIMEOUT_MS }, async () => {
     await waitFor('the first epoch', async () => (await best()) > EPOCH, (EPOCH + 30) * 1000);
+    // The GPUs (simulated H100s in confidential-computing mode) attest their reports for the
+    // challenge's nonce before it is solved; the file checks out against the chain.
+    const attested = await waitFor('GPU evidence attested', async () => {
+      const id = await api.query.attestation.challengeOf(machine);
+      if (id.isNone) return null;
+      const [challenge, hash] = await Promise.all([
+        api.query.attestation.challenges(id.unwrap()),
+        api.query.attestation.gpuEvidenceHashes(id.unwrap()),
+      ]);
+      return challenge.isSome && hash.isSome
+        ? { id: id.unwrap().toNumber(), seed: challenge.unwrap().seed.toHex(), hash: hash.unwrap().toHex() }
+        : null;
+    }, 30_000);
+    const file = join(dir, 'leases', '.state', 'evidence', `challenge-${attested.id}.json`);
+    const checked = worker([...common(), 'check-evidence', file, '--seed', attested.seed, '--hash', attested.hash]);
+    assert.equal(checked.status, 0, checked.stderr);
+    assert.match(checked.stdout, /the attested file, 2 GPU report\(s\) requested with the challenge's nonce/);
+    // Another challenge's seed does not pass.
+    const other = worker([...common(), 'check-evidence', file, '--seed', `0x${'00'.repeat(32)}`, '--hash', attested.hash]);
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /the nonce is/);
     await waitFor('a passed challenge in the machine\'s reputation', async () => {
       const view = await api.call.reputationApi.machineReputation(machine);
       return view.record.challenges.toNumber() > NEUTRAL;

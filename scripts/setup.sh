@@ -19,6 +19,8 @@ APT_PACKAGES=(protobuf-compiler clang libclang-dev pkg-config make g++ git ca-ce
 # The Docker backend's tests: the engine, debootstrap for the lease image, an SSH client and
 # PyNaCl for the renter's side (docs/access.md).
 APT_PACKAGES+=(docker.io debootstrap openssh-client python3-nacl)
+# scripts/cuda-tools.sh (NVIDIA's libnvrtc and ptxas from PyPI, for the worker's kernel tests).
+APT_PACKAGES+=(python3)
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

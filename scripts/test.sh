@@ -23,8 +23,14 @@ export GPUX_UPGRADE_WASM
 step "build (release): node, runtime, worker"
 cargo build --release --locked --workspace --features "$GPUX_FEATURES"
 
-step "Rust tests, the pallets' benchmarks among them"
-cargo test --release --locked --workspace --features "$GPUX_FEATURES"
+step "Rust tests, the pallets' benchmarks among them (the worker's CUDA kernels compiled and assembled with NVIDIA's libnvrtc and ptxas, scripts/cuda-tools.sh)"
+(
+	tools=$(scripts/cuda-tools.sh)
+	eval "$tools"
+	# The kernels' compile test fails instead of skipping when the tools are missing.
+	export GPUX_REQUIRE_NVRTC=1
+	cargo test --release --locked --workspace --features "$GPUX_FEATURES"
+)
 
 step "every benchmark of the runtime, quick mode (scripts/benchmark.sh --quick)"
 scripts/benchmark.sh --quick

@@ -70,6 +70,9 @@ pub mod keys {
 	pub fn challenge(id: u64) -> Vec<u8> {
 		pallet_attestation::Challenges::<Runtime>::storage_map_final_key(id)
 	}
+	pub fn gpu_evidence_hash(id: u64) -> Vec<u8> {
+		pallet_attestation::GpuEvidenceHashes::<Runtime>::storage_map_final_key(id)
+	}
 	pub fn heartbeat_windows() -> Vec<u8> {
 		pallet_attestation::HeartbeatWindows::<Runtime>::storage_value_final_key().to_vec()
 	}

@@ -26,14 +26,16 @@ use sp_crypto_hashing::blake2_256;
 pub enum Duty {
 	Heartbeats,
 	Challenges,
+	/// Attesting GPU confidential-computing evidence (optional beside `Challenges`).
+	GpuEvidence,
 	Leases,
 	/// The check, at each connection, that the machine is registered under this key.
 	MachineCheck,
 }
 
 impl Duty {
-	pub const ALL: [Duty; 4] =
-		[Duty::Heartbeats, Duty::Challenges, Duty::Leases, Duty::MachineCheck];
+	pub const ALL: [Duty; 5] =
+		[Duty::Heartbeats, Duty::Challenges, Duty::GpuEvidence, Duty::Leases, Duty::MachineCheck];
 }
 
 /// One call the worker sends or storage entry it reads, and the duties that need it.
@@ -57,12 +59,14 @@ const USED: &[Used] = &[
 	call("Attestation", "heartbeat", &[Duty::Heartbeats]),
 	call("Attestation", "commit_challenge", &[Duty::Challenges]),
 	call("Attestation", "reveal_challenge", &[Duty::Challenges]),
+	call("Attestation", "attest_gpu_evidence", &[Duty::GpuEvidence]),
 	call("Attestation", "attest_lease_start", &[Duty::Leases]),
 	call("Attestation", "attest_lease_end", &[Duty::Leases]),
 	entry("Attestation", "HeartbeatWindows", &[Duty::Heartbeats]),
 	entry("Attestation", "Heartbeats", &[Duty::Heartbeats]),
 	entry("Attestation", "OpenChallenges", &[Duty::Challenges]),
-	entry("Attestation", "Challenges", &[Duty::Challenges]),
+	entry("Attestation", "Challenges", &[Duty::Challenges, Duty::GpuEvidence]),
+	entry("Attestation", "GpuEvidenceHashes", &[Duty::GpuEvidence]),
 	entry("Attestation", "LeaseAttestations", &[Duty::Leases]),
 	entry("Leases", "MachineLeases", &[Duty::Leases]),
 	entry("Leases", "Leases", &[Duty::Leases]),
@@ -338,7 +342,10 @@ mod tests {
 		let mut chain = built();
 		chain.pallets.iter_mut().find(|p| p.name == "Attestation").unwrap().index += 1;
 		let compat = Compat::of_chain(&encoded(&chain), 128);
-		assert_eq!(compat.stopped(), &[Duty::Heartbeats, Duty::Challenges, Duty::Leases]);
+		assert_eq!(
+			compat.stopped(),
+			&[Duty::Heartbeats, Duty::Challenges, Duty::GpuEvidence, Duty::Leases]
+		);
 
 		// Metadata that does not decode stops everything.
 		let compat = Compat::of_chain(b"not metadata", 128);

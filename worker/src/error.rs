@@ -32,6 +32,9 @@ pub enum Error {
 	/// CUDA is missing or failed (the worker then solves challenges on the CPU).
 	#[error("CUDA: {0}")]
 	Cuda(String),
+	/// A GPU evidence file does not answer its challenge.
+	#[error("evidence: {0}")]
+	Evidence(String),
 	/// The chain refused a transaction the command needs.
 	#[error("the chain refused the transaction: {0}")]
 	Refused(String),

@@ -6,6 +6,7 @@ mod client;
 mod compat;
 mod config;
 mod error;
+mod files;
 mod gpu;
 mod metrics;
 mod provision;
@@ -33,6 +34,11 @@ struct Cli {
 	/// Simulate GPUs instead of reading NVML, e.g. `2xRTX4090`.
 	#[arg(long, value_name = "COUNTxMODEL", global = true)]
 	simulate: Option<SimulatedGpus>,
+
+	/// With --simulate: the simulated GPUs, if of a class that offers it (H100), are in
+	/// confidential-computing mode and answer with stand-in attestation reports (unsigned).
+	#[arg(long, global = true, requires = "simulate")]
+	simulate_cc: bool,
 
 	/// A TOML file with any of: node, keystore, machine, metrics, workspaces, provisioner.
 	/// Flags override it.
@@ -128,16 +134,30 @@ enum Command {
 		#[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CHALLENGE_ROUNDS)))]
 		rounds: u32,
 		/// Seed, 32 bytes in hex; a fixed one by default.
-		#[arg(long, value_parser = parse_seed)]
+		#[arg(long, value_parser = parse_hash32)]
 		seed: Option<[u8; 32]>,
+	},
+	/// Check a GPU evidence file (kept by a worker under `<workspaces>/.state/evidence/`)
+	/// against its challenge: the hash attested on chain and the nonce of the challenge's
+	/// seed. The reports' signatures are then checked with NVIDIA's `nvattest attest
+	/// --gpu-evidence FILE`.
+	CheckEvidence {
+		/// The evidence file.
+		file: PathBuf,
+		/// The challenge's seed (its `ChallengeIssued` event), hex.
+		#[arg(long, value_parser = parse_hash32)]
+		seed: [u8; 32],
+		/// The hash attested (the `GpuEvidenceAttested` event's `evidence`), hex.
+		#[arg(long, value_parser = parse_hash32)]
+		hash: [u8; 32],
 	},
 }
 
-/// A 32-byte seed in hex, with or without `0x`.
-fn parse_seed(s: &str) -> Result<[u8; 32], String> {
+/// 32 bytes in hex (a seed or a hash), with or without `0x`.
+fn parse_hash32(s: &str) -> Result<[u8; 32], String> {
 	let hex = s.strip_prefix("0x").unwrap_or(s);
 	if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-		return Err("a seed is 64 hex digits (32 bytes)".into());
+		return Err("expected 64 hex digits (32 bytes)".into());
 	}
 	let mut seed = [0u8; 32];
 	for (i, byte) in seed.iter_mut().enumerate() {
@@ -171,6 +191,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
 		Some(path) => FileConfig::load(path)?,
 		None => FileConfig::default(),
 	};
+	let simulate =
+		cli.simulate.map(|gpus| gpu::SimulatedGpus { confidential: cli.simulate_cc, ..gpus });
 	let node = cli.node.or(file.node).unwrap_or_else(|| "ws://127.0.0.1:9944".into());
 	config::check_node_url(&node)?;
 	let keystore = signer::keystore_path(cli.keystore, file.keystore);
@@ -179,7 +201,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 	match cli.command {
 		Command::Status { machine } => {
 			println!("node: {node}");
-			let gpus = gpu::probe_for(cli.simulate).and_then(|probe| probe.read());
+			let gpus = gpu::probe_for(simulate.clone()).and_then(|probe| probe.read());
 			match &gpus {
 				Ok(report) => print!("{report}"),
 				Err(e) => println!("gpus: {e}"),
@@ -192,6 +214,18 @@ async fn run(cli: Cli) -> Result<(), Error> {
 				Err(_) => println!("chain: {node} did not answer within 20 s"),
 			}
 			gpus.map(|_| ())
+		},
+		Command::CheckEvidence { file, seed, hash } => {
+			let bytes = std::fs::read(&file)
+				.map_err(|e| Error::Config(format!("{}: {e}", file.display())))?;
+			let gpus = gpu::evidence::check(&bytes, &seed, &hash)
+				.map_err(|e| Error::Evidence(e.to_string()))?;
+			println!("{}: the attested file, {gpus} GPU report(s) requested with the challenge's nonce 0x{}", file.display(), hex::encode(gpux_primitives::attestation::cc_nonce(&seed)));
+			println!(
+				"next: nvattest attest --device gpu --verifier local --gpu-evidence {}",
+				file.display()
+			);
+			Ok(())
 		},
 		Command::Challenge { rows, rounds, seed } => {
 			let size = ChallengeSize { rows, rounds };
@@ -218,7 +252,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 		},
 		Command::Register(args) => {
 			let key = signer::MachineKey::load(&keystore, passphrase)?;
-			let probe = gpu::probe_for(cli.simulate)?;
+			let probe = gpu::probe_for(simulate.clone())?;
 			register::register(&node, &key, probe.as_ref(), args).await
 		},
 		Command::ProveKey { provider } => {
@@ -241,8 +275,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			let machine = machine.or(file.machine).ok_or_else(|| {
 				Error::Config("which machine? pass --machine ID (printed by `register`)".into())
 			})?;
-			let simulated = cli.simulate.is_some();
-			let probe: Arc<dyn gpu::GpuProbe> = gpu::probe_for(cli.simulate)?.into();
+			let simulated = simulate.is_some();
+			let probe: Arc<dyn gpu::GpuProbe> = gpu::probe_for(simulate.clone())?.into();
 			let workspaces =
 				workspaces.or(file.workspaces).unwrap_or_else(|| keystore.with_file_name("leases"));
 			let kind: ProvisionerKind =

@@ -14,6 +14,7 @@ pub struct Metrics {
 	pub heartbeats_landed: Counter<U64>,
 	pub challenges_committed: Counter<U64>,
 	pub challenges_revealed: Counter<U64>,
+	pub gpu_evidence_attested: Counter<U64>,
 	/// By `outcome`: passed, failed, missed (the chain's verdict on this machine's challenges).
 	pub challenges_decided: CounterVec<U64>,
 	pub challenge_solve_seconds: Histogram,
@@ -56,6 +57,10 @@ impl Metrics {
 			challenges_committed: counter(
 				"gpux_worker_challenges_committed_total",
 				"Challenge commitments sent",
+			)?,
+			gpu_evidence_attested: counter(
+				"gpux_worker_gpu_evidence_attested_total",
+				"Challenges whose GPU confidential-computing evidence was attested",
 			)?,
 			challenges_revealed: counter(
 				"gpux_worker_challenges_revealed_total",

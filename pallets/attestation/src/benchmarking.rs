@@ -258,6 +258,22 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn attest_gpu_evidence() {
+		let (challenge, _, key) = issued_challenge::<T>();
+		let evidence = [2u8; 32];
+		let signature = sign::<T>(&key, &WorkerStatement::GpuEvidence { challenge, evidence });
+
+		let call = Call::<T>::attest_gpu_evidence { challenge, evidence, signature };
+
+		#[block]
+		{
+			unsigned_in_block::<T>(call);
+		}
+
+		assert_eq!(GpuEvidenceHashes::<T>::get(challenge), Some(evidence));
+	}
+
+	#[benchmark]
 	fn reveal_challenge() {
 		let (challenge, key) = committed_challenge::<T>();
 		let record = Challenges::<T>::get(challenge).expect("challenge exists");

@@ -24,8 +24,8 @@ use crate::{
 	weights::WeightInfo,
 	BeaconAnchors, BeaconPurpose, ChallengeOf, ChallengeOutcome, ChallengeRecord,
 	ChallengeRecordOf, ChallengeSizes, ChallengeState, Challenges, CommitWindows, Config,
-	EpochEndsAt, Error, Event, Heartbeats, NextChallengeId, OpenChallenges, Pallet,
-	PendingChallengeFaults, RevealedRowsOf, RowDraw, RowValues, TrackedMachineCount,
+	EpochEndsAt, Error, Event, GpuEvidenceHashes, Heartbeats, NextChallengeId, OpenChallenges,
+	Pallet, PendingChallengeFaults, RevealedRowsOf, RowDraw, RowValues, TrackedMachineCount,
 	TrackedMachines, Verdicts, Verifiers, LOG_TARGET,
 };
 
@@ -279,6 +279,7 @@ impl<T: Config> Pallet<T> {
 		Challenges::<T>::remove(id);
 		ChallengeOf::<T>::remove(record.machine);
 		RevealedRowsOf::<T>::remove(id);
+		GpuEvidenceHashes::<T>::remove(id);
 		let _ = Verdicts::<T>::clear_prefix(id, T::MaxVerifiers::get(), None);
 		Self::deposit_event(Event::ChallengeDecided {
 			challenge: id,
@@ -358,6 +359,41 @@ impl<T: Config> Pallet<T> {
 		record.state = ChallengeState::Committed { root, at: now };
 		Challenges::<T>::insert(challenge, record);
 		Self::deposit_event(Event::ChallengeCommitted { challenge, root });
+		Ok(())
+	}
+
+	/// Every check GPU evidence must pass: an open challenge, by its commit deadline, once,
+	/// signed by the challenged machine's worker key.
+	pub(crate) fn check_gpu_evidence(
+		challenge: ChallengeId,
+		evidence: &Hash32,
+		signature: &sr25519::Signature,
+		checks: Checks,
+	) -> Result<ChallengeRecordOf<T>, Error<T>> {
+		let record = Challenges::<T>::get(challenge).ok_or(Error::<T>::UnknownChallenge)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= record.commit_by, Error::<T>::GpuEvidenceTooLate);
+		ensure!(
+			!GpuEvidenceHashes::<T>::contains_key(challenge),
+			Error::<T>::GpuEvidenceAlreadyAttested
+		);
+		let statement = WorkerStatement::GpuEvidence { challenge, evidence: *evidence };
+		Self::signed_by_machine(&record, &statement, signature, checks)?;
+		Ok(record)
+	}
+
+	pub(crate) fn do_attest_gpu_evidence(
+		challenge: ChallengeId,
+		evidence: Hash32,
+		signature: &sr25519::Signature,
+	) -> DispatchResult {
+		let record = Self::check_gpu_evidence(challenge, &evidence, signature, Checks::State)?;
+		GpuEvidenceHashes::<T>::insert(challenge, evidence);
+		Self::deposit_event(Event::GpuEvidenceAttested {
+			challenge,
+			machine: record.machine,
+			evidence,
+		});
 		Ok(())
 	}
 

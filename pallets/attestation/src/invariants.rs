@@ -5,9 +5,9 @@ use frame_support::{ensure, traits::Get};
 use sp_runtime::TryRuntimeError;
 
 use crate::{
-	ChallengeOf, ChallengeState, Challenges, Config, Heartbeats, NextChallengeId, OpenChallenges,
-	Pallet, PendingAbandons, PendingChallengeFaults, RevealedRowsOf, StartCheckBlocks, StartChecks,
-	TrackedMachineCount, TrackedMachines, Verdicts,
+	ChallengeOf, ChallengeState, Challenges, Config, GpuEvidenceHashes, Heartbeats,
+	NextChallengeId, OpenChallenges, Pallet, PendingAbandons, PendingChallengeFaults,
+	RevealedRowsOf, StartCheckBlocks, StartChecks, TrackedMachineCount, TrackedMachines, Verdicts,
 };
 
 impl<T: Config> Pallet<T> {
@@ -41,6 +41,9 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(RevealedRowsOf::<T>::iter().count() <= open.len(), "rows of decided challenges");
+		for id in GpuEvidenceHashes::<T>::iter_keys() {
+			ensure!(Challenges::<T>::contains_key(id), "GPU evidence of a decided challenge");
+		}
 		ensure!(
 			ChallengeOf::<T>::iter().count() == open.len(),
 			"challenged machines differ from the open challenges"

@@ -226,6 +226,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RevealedRowsOf<T: Config> = StorageMap<_, Twox64Concat, ChallengeId, RowValues>;
 
+	/// The hash of the evidence file (the GPUs' confidential-computing attestation reports)
+	/// a challenged machine attested, kept until the challenge is decided; the
+	/// `GpuEvidenceAttested` event (and the extrinsic) remain.
+	#[pallet::storage]
+	pub type GpuEvidenceHashes<T: Config> = StorageMap<_, Twox64Concat, ChallengeId, Hash32>;
+
 	/// Verdicts given: challenge → verifier → passed.
 	#[pallet::storage]
 	pub type Verdicts<T: Config> =
@@ -437,6 +443,10 @@ pub mod pallet {
 			revealed: u32,
 			fallback: bool,
 		},
+		/// A challenged machine attested its GPUs' confidential-computing reports: `evidence`
+		/// is the blake2-256 hash of the evidence file its worker keeps, whose reports sign
+		/// the challenge's nonce (docs/attestation.md, "Where the hardware offers it").
+		GpuEvidenceAttested { challenge: ChallengeId, machine: MachineId, evidence: Hash32 },
 	}
 
 	#[pallet::error]
@@ -528,6 +538,10 @@ pub mod pallet {
 		BeaconRevealMismatch,
 		/// The verifier already revealed in this round.
 		BeaconAlreadyRevealed,
+		/// GPU evidence comes by the challenge's commit deadline.
+		GpuEvidenceTooLate,
+		/// The challenge's GPU evidence was attested already.
+		GpuEvidenceAlreadyAttested,
 	}
 
 	#[pallet::hooks]
@@ -836,6 +850,22 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_none(origin)?;
 			Self::do_reveal_beacon(verifier, round, value, &signature)
+		}
+
+		/// Attest the hash of the evidence file holding the GPUs' confidential-computing
+		/// attestation reports, fetched with the challenge's nonce (`cc_nonce` of its seed), by
+		/// its commit deadline. Optional: only GPUs in confidential-computing mode have them.
+		///
+		/// - `origin`: none; `signature` by the challenged machine's worker key.
+		#[pallet::call_index(14)]
+		pub fn attest_gpu_evidence(
+			origin: OriginFor<T>,
+			challenge: ChallengeId,
+			evidence: Hash32,
+			signature: sr25519::Signature,
+		) -> DispatchResult {
+			ensure_none(origin)?;
+			Self::do_attest_gpu_evidence(challenge, evidence, &signature)
 		}
 	}
 

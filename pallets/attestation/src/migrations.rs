@@ -61,7 +61,8 @@ pub type MigrateV4ToV5<T> = VersionedMigration<
 pub mod v5 {
 	use super::*;
 	use crate::{
-		ChallengeOf, ChallengeSizes, Challenges, OpenChallenges, RevealedRowsOf, Verdicts,
+		ChallengeOf, ChallengeSizes, Challenges, GpuEvidenceHashes, OpenChallenges, RevealedRowsOf,
+		Verdicts,
 	};
 
 	pub struct VoidU32Challenges<T>(core::marker::PhantomData<T>);
@@ -75,6 +76,7 @@ pub mod v5 {
 			let mut removed = 1u64;
 			removed += u64::from(Challenges::<T>::clear(u32::MAX, None).unique);
 			removed += u64::from(RevealedRowsOf::<T>::clear(u32::MAX, None).unique);
+			removed += u64::from(GpuEvidenceHashes::<T>::clear(u32::MAX, None).unique);
 			removed += u64::from(Verdicts::<T>::clear(u32::MAX, None).unique);
 			removed += u64::from(ChallengeOf::<T>::clear(u32::MAX, None).unique);
 			removed += u64::from(ChallengeSizes::<T>::clear(u32::MAX, None).unique);

@@ -829,6 +829,65 @@ mod challenges {
 	}
 
 	#[test]
+	fn gpu_evidence_is_attested_once_by_the_challenged_machine_by_its_commit_deadline() {
+		ExtBuilder.build_and_execute(|| {
+			let issued = issued();
+			let ((id, machine, seed), (other, _, other_seed)) = (issued[0], issued[1]);
+			let evidence = [7u8; 32];
+			let statement = WorkerStatement::GpuEvidence { challenge: id, evidence };
+			let attest = |challenge, signer| Call::attest_gpu_evidence {
+				challenge,
+				evidence,
+				signature: sign(signer, &WorkerStatement::GpuEvidence { challenge, evidence }),
+			};
+			// Another machine's key cannot attest for this challenge, nor for an unknown one.
+			assert_eq!(pool(attest(id, other_seed)), rejected(AttestationError::BadSignature));
+			assert_noop!(in_block(attest(id, other_seed)), AttestationError::BadSignature);
+			assert_noop!(in_block(attest(99, seed)), AttestationError::UnknownChallenge);
+			// Optional: the pool ranks it below the machine's commitment.
+			let commit = Call::commit_challenge {
+				challenge: id,
+				root: [5u8; 32],
+				signature: sign(
+					seed,
+					&WorkerStatement::ChallengeCommitted { challenge: id, root: [5u8; 32] },
+				),
+			};
+			assert!(pool(attest(id, seed)).unwrap().priority < pool(commit).unwrap().priority);
+			assert_ok!(in_block(Call::attest_gpu_evidence {
+				challenge: id,
+				evidence,
+				signature: sign(seed, &statement)
+			}));
+			assert_eq!(GpuEvidenceHashes::<Test>::get(id), Some(evidence));
+			assert!(events().contains(&Event::GpuEvidenceAttested {
+				challenge: id,
+				machine,
+				evidence
+			}));
+			// Once: a second file cannot replace the first.
+			assert_eq!(
+				pool(attest(id, seed)),
+				rejected(AttestationError::GpuEvidenceAlreadyAttested)
+			);
+			assert_noop!(in_block(attest(id, seed)), AttestationError::GpuEvidenceAlreadyAttested);
+			// The evidence is optional: the challenge is answered as before.
+			commit_honestly(id, seed);
+			// After the commit deadline the nonce is old news.
+			run_to_block(PERIOD + COMMIT_WINDOW + 1);
+			assert_eq!(
+				pool(attest(other, other_seed)),
+				rejected(AttestationError::GpuEvidenceTooLate)
+			);
+			assert_noop!(in_block(attest(other, other_seed)), AttestationError::GpuEvidenceTooLate);
+			// Kept only while the challenge is open; the event is the lasting record.
+			run_to_block(2 * PERIOD);
+			assert!(!Challenges::<Test>::contains_key(id));
+			assert_eq!(GpuEvidenceHashes::<Test>::get(id), None);
+		});
+	}
+
+	#[test]
 	fn a_second_commit_is_refused() {
 		ExtBuilder.build_and_execute(|| {
 			let (id, _, seed) = issued()[0];
@@ -1935,6 +1994,7 @@ fn weights_cover_every_benchmark_s_worst_case() {
 			Some(match case.name.as_str() {
 				"heartbeat" => <() as WeightInfo>::heartbeat(),
 				"commit_challenge" => <() as WeightInfo>::commit_challenge(),
+				"attest_gpu_evidence" => <() as WeightInfo>::attest_gpu_evidence(),
 				"reveal_challenge" => <() as WeightInfo>::reveal_challenge(),
 				"submit_verdict" => <() as WeightInfo>::submit_verdict(v),
 				"attest_lease_start" => <() as WeightInfo>::attest_lease_start(),

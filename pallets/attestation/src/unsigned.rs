@@ -71,6 +71,16 @@ impl<T: Config> Pallet<T> {
 					.map_err(Self::rejected)?;
 				Self::valid((b"reveal", challenge), record.reveal_by.saturating_add(1u32.into()))
 			},
+			Call::attest_gpu_evidence { challenge, evidence, signature } => {
+				let record =
+					Self::check_gpu_evidence(*challenge, evidence, signature, Checks::Full)
+						.map_err(Self::rejected)?;
+				let until = record.commit_by.saturating_add(1u32.into());
+				// Optional: below the commitments and reveals that share its deadlines.
+				let mut valid = Self::valid((b"gpu-evidence", challenge), until)?;
+				valid.priority /= 2;
+				Ok(valid)
+			},
 			Call::submit_verdict { challenge, verifier, passed, signature } => {
 				let record =
 					Self::check_verdict(*challenge, verifier, *passed, signature, Checks::Full)

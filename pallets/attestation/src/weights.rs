@@ -7,14 +7,14 @@
 //! DATE: 2026-12-01, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
-//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.Fk6TXrPLyI/benchmark.json")`, DB CACHE: `1024`
+//! WASM-EXECUTION: `Compiled`, CHAIN: `Some("/tmp/tmp.hKJ2icguKJ/benchmark.json")`, DB CACHE: `1024`
 
 // Executed Command:
 // /root/.cache/gpux-target/release/gpux-node
 // benchmark
 // pallet
 // --chain
-// /tmp/tmp.Fk6TXrPLyI/benchmark.json
+// /tmp/tmp.hKJ2icguKJ/benchmark.json
 // --pallet
 // pallet_attestation
 // --extrinsic
@@ -47,6 +47,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn heartbeat() -> Weight;
 	fn commit_challenge() -> Weight;
+	fn attest_gpu_evidence() -> Weight;
 	fn reveal_challenge() -> Weight;
 	fn submit_verdict(v: u32, ) -> Weight;
 	fn attest_lease_start() -> Weight;
@@ -88,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 135_480_000 picoseconds.
-		Weight::from_parts(172_576_000, 4502)
+		// Minimum execution time: 116_353_000 picoseconds.
+		Weight::from_parts(118_535_000, 4502)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -105,9 +106,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3726`
-		// Minimum execution time: 94_039_000 picoseconds.
-		Weight::from_parts(96_563_000, 3726)
+		// Minimum execution time: 87_209_000 picoseconds.
+		Weight::from_parts(91_355_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Challenges` (r:1 w:0)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::GpuEvidenceHashes` (r:1 w:1)
+	/// Proof: `Attestation::GpuEvidenceHashes` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:1 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn attest_gpu_evidence() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1024`
+		//  Estimated: `3726`
+		// Minimum execution time: 100_599_000 picoseconds.
+		Weight::from_parts(164_493_000, 3726)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -126,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1123`
 		//  Estimated: `3726`
-		// Minimum execution time: 404_739_000 picoseconds.
-		Weight::from_parts(421_294_000, 3726)
+		// Minimum execution time: 296_219_000 picoseconds.
+		Weight::from_parts(337_910_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -157,18 +177,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::GpuEvidenceHashes` (r:0 w:1)
+	/// Proof: `Attestation::GpuEvidenceHashes` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2226 + v * (69 ±0)`
+		//  Measured:  `2233 + v * (69 ±0)`
 		//  Estimated: `6012 + v * (1695 ±21)`
-		// Minimum execution time: 205_394_000 picoseconds.
-		Weight::from_parts(280_773_532, 6012)
-			// Standard Error: 845_308
-			.saturating_add(Weight::from_parts(332_668, 0).saturating_mul(v.into()))
+		// Minimum execution time: 187_057_000 picoseconds.
+		Weight::from_parts(225_538_074, 6012)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 1695).saturating_mul(v.into()))
 	}
@@ -188,8 +208,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 183_192_000 picoseconds.
-		Weight::from_parts(188_710_000, 4715)
+		// Minimum execution time: 108_841_000 picoseconds.
+		Weight::from_parts(124_414_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -207,8 +227,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 141_409_000 picoseconds.
-		Weight::from_parts(182_721_000, 4715)
+		// Minimum execution time: 111_545_000 picoseconds.
+		Weight::from_parts(113_247_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -229,10 +249,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 47_119_000 picoseconds.
-		Weight::from_parts(49_233_000, 19863)
-			// Standard Error: 750_635
-			.saturating_add(Weight::from_parts(22_185_521, 0).saturating_mul(n.into()))
+		// Minimum execution time: 30_736_000 picoseconds.
+		Weight::from_parts(30_866_000, 19863)
+			// Standard Error: 763_089
+			.saturating_add(Weight::from_parts(20_494_304, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -292,10 +312,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 229_901_000 picoseconds.
-		Weight::from_parts(218_540_801, 19863)
-			// Standard Error: 10_315_712
-			.saturating_add(Weight::from_parts(167_733_617, 0).saturating_mul(n.into()))
+		// Minimum execution time: 206_866_000 picoseconds.
+		Weight::from_parts(99_686_324, 19863)
+			// Standard Error: 6_037_882
+			.saturating_add(Weight::from_parts(163_067_953, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -323,10 +343,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `765 + n * (304 ±0)`
 		//  Estimated: `8523 + n * (3216 ±0)`
-		// Minimum execution time: 70_575_000 picoseconds.
-		Weight::from_parts(105_143_919, 8523)
-			// Standard Error: 3_429_980
-			.saturating_add(Weight::from_parts(41_046_434, 0).saturating_mul(n.into()))
+		// Minimum execution time: 62_513_000 picoseconds.
+		Weight::from_parts(36_915_036, 8523)
+			// Standard Error: 3_630_227
+			.saturating_add(Weight::from_parts(38_039_145, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -391,8 +411,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 593_769_000 picoseconds.
-		Weight::from_parts(597_775_000, 26100)
+		// Minimum execution time: 433_001_000 picoseconds.
+		Weight::from_parts(449_336_000, 26100)
 			.saturating_add(T::DbWeight::get().reads(35_u64))
 			.saturating_add(T::DbWeight::get().writes(26_u64))
 	}
@@ -416,8 +436,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 146_157_000 picoseconds.
-		Weight::from_parts(147_989_000, 4715)
+		// Minimum execution time: 106_337_000 picoseconds.
+		Weight::from_parts(132_837_000, 4715)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -471,8 +491,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 316_789_000 picoseconds.
-		Weight::from_parts(319_062_000, 19863)
+		// Minimum execution time: 251_382_000 picoseconds.
+		Weight::from_parts(343_628_000, 19863)
 			.saturating_add(T::DbWeight::get().reads(27_u64))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 	}
@@ -482,8 +502,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_804_000 picoseconds.
-		Weight::from_parts(10_216_000, 0)
+		// Minimum execution time: 7_341_000 picoseconds.
+		Weight::from_parts(8_863_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -494,8 +514,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `6012`
-		// Minimum execution time: 16_184_000 picoseconds.
-		Weight::from_parts(17_075_000, 6012)
+		// Minimum execution time: 14_191_000 picoseconds.
+		Weight::from_parts(20_059_000, 6012)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -508,10 +528,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1217`
 		//  Estimated: `2510`
-		// Minimum execution time: 112_777_000 picoseconds.
-		Weight::from_parts(129_443_504, 2510)
-			// Standard Error: 279_921
-			.saturating_add(Weight::from_parts(549_350, 0).saturating_mul(v.into()))
+		// Minimum execution time: 94_080_000 picoseconds.
+		Weight::from_parts(118_867_607, 2510)
+			// Standard Error: 520_160
+			.saturating_add(Weight::from_parts(769_367, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(33_u64))
 	}
@@ -541,10 +561,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
 		//  Estimated: `8318 + f * (226 ±62) + n * (3505 ±1)`
-		// Minimum execution time: 47_270_000 picoseconds.
-		Weight::from_parts(49_734_000, 8318)
-			// Standard Error: 1_334_970
-			.saturating_add(Weight::from_parts(53_333_271, 0).saturating_mul(n.into()))
+		// Minimum execution time: 45_898_000 picoseconds.
+		Weight::from_parts(104_763_757, 8318)
+			// Standard Error: 2_632_464
+			.saturating_add(Weight::from_parts(52_233_757, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -589,10 +609,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1134 + n * (272 ±0)`
 		//  Estimated: `10171 + n * (3505 ±3)`
-		// Minimum execution time: 65_026_000 picoseconds.
-		Weight::from_parts(3_232_169, 10171)
-			// Standard Error: 1_356_352
-			.saturating_add(Weight::from_parts(32_514_439, 0).saturating_mul(n.into()))
+		// Minimum execution time: 112_878_000 picoseconds.
+		Weight::from_parts(118_235_000, 10171)
+			// Standard Error: 940_160
+			.saturating_add(Weight::from_parts(33_669_259, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -617,27 +637,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::GpuEvidenceHashes` (r:0 w:256)
+	/// Proof: `Attestation::GpuEvidenceHashes` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `410 + n * (144 ±0)`
 		//  Estimated: `6012 + n * (2635 ±2)`
-		// Minimum execution time: 57_635_000 picoseconds.
-		Weight::from_parts(348_364_061, 6012)
-			// Standard Error: 1_795_295
-			.saturating_add(Weight::from_parts(41_215_579, 0).saturating_mul(n.into()))
+		// Minimum execution time: 44_927_000 picoseconds.
+		Weight::from_parts(46_739_000, 6012)
+			// Standard Error: 846_746
+			.saturating_add(Weight::from_parts(43_510_558, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(n.into()))
 	}
 	fn check_int8_row() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 26_490_378_000 picoseconds.
-		Weight::from_parts(31_224_899_000, 0)
+		// Minimum execution time: 25_361_125_000 picoseconds.
+		Weight::from_parts(26_818_163_000, 0)
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
@@ -653,8 +675,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `276`
 		//  Estimated: `3509`
-		// Minimum execution time: 88_371_000 picoseconds.
-		Weight::from_parts(104_975_000, 3509)
+		// Minimum execution time: 100_839_000 picoseconds.
+		Weight::from_parts(123_853_000, 3509)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -673,12 +695,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `v` is `[1, 32]`.
 	fn reveal_beacon(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `433 + v * (112 ±0)`
+		//  Measured:  `420 + v * (111 ±0)`
 		//  Estimated: `3545`
-		// Minimum execution time: 100_578_000 picoseconds.
-		Weight::from_parts(138_480_890, 3545)
-			// Standard Error: 384_203
-			.saturating_add(Weight::from_parts(455_774, 0).saturating_mul(v.into()))
+		// Minimum execution time: 89_432_000 picoseconds.
+		Weight::from_parts(119_991_192, 3545)
+			// Standard Error: 368_607
+			.saturating_add(Weight::from_parts(2_174_188, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -691,10 +713,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `267 + v * (64 ±0)`
 		//  Estimated: `3534`
-		// Minimum execution time: 17_766_000 picoseconds.
-		Weight::from_parts(31_814_423, 3534)
-			// Standard Error: 334_859
-			.saturating_add(Weight::from_parts(1_179_298, 0).saturating_mul(v.into()))
+		// Minimum execution time: 23_775_000 picoseconds.
+		Weight::from_parts(32_284_126, 3534)
+			// Standard Error: 166_109
+			.saturating_add(Weight::from_parts(1_078_242, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -718,8 +740,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `777`
 		//  Estimated: `4502`
-		// Minimum execution time: 135_480_000 picoseconds.
-		Weight::from_parts(172_576_000, 4502)
+		// Minimum execution time: 116_353_000 picoseconds.
+		Weight::from_parts(118_535_000, 4502)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -735,9 +757,28 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3726`
-		// Minimum execution time: 94_039_000 picoseconds.
-		Weight::from_parts(96_563_000, 3726)
+		// Minimum execution time: 87_209_000 picoseconds.
+		Weight::from_parts(91_355_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
+	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Challenges` (r:1 w:0)
+	/// Proof: `Attestation::Challenges` (`max_values`: None, `max_size`: Some(165), added: 2640, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::GpuEvidenceHashes` (r:1 w:1)
+	/// Proof: `Attestation::GpuEvidenceHashes` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Machines` (r:1 w:0)
+	/// Proof: `Marketplace::Machines` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn attest_gpu_evidence() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1024`
+		//  Estimated: `3726`
+		// Minimum execution time: 100_599_000 picoseconds.
+		Weight::from_parts(164_493_000, 3726)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
@@ -756,8 +797,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1123`
 		//  Estimated: `3726`
-		// Minimum execution time: 404_739_000 picoseconds.
-		Weight::from_parts(421_294_000, 3726)
+		// Minimum execution time: 296_219_000 picoseconds.
+		Weight::from_parts(337_910_000, 3726)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -787,18 +828,18 @@ impl WeightInfo for () {
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:1)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::GpuEvidenceHashes` (r:0 w:1)
+	/// Proof: `Attestation::GpuEvidenceHashes` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `v` is `[1, 32]`.
 	fn submit_verdict(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2226 + v * (69 ±0)`
+		//  Measured:  `2233 + v * (69 ±0)`
 		//  Estimated: `6012 + v * (1695 ±21)`
-		// Minimum execution time: 205_394_000 picoseconds.
-		Weight::from_parts(280_773_532, 6012)
-			// Standard Error: 845_308
-			.saturating_add(Weight::from_parts(332_668, 0).saturating_mul(v.into()))
+		// Minimum execution time: 187_057_000 picoseconds.
+		Weight::from_parts(225_538_074, 6012)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 1695).saturating_mul(v.into()))
 	}
@@ -818,8 +859,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1296`
 		//  Estimated: `4715`
-		// Minimum execution time: 183_192_000 picoseconds.
-		Weight::from_parts(188_710_000, 4715)
+		// Minimum execution time: 108_841_000 picoseconds.
+		Weight::from_parts(124_414_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -837,8 +878,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1759`
 		//  Estimated: `4715`
-		// Minimum execution time: 141_409_000 picoseconds.
-		Weight::from_parts(182_721_000, 4715)
+		// Minimum execution time: 111_545_000 picoseconds.
+		Weight::from_parts(113_247_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -859,10 +900,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1288 + n * (273 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 47_119_000 picoseconds.
-		Weight::from_parts(49_233_000, 19863)
-			// Standard Error: 750_635
-			.saturating_add(Weight::from_parts(22_185_521, 0).saturating_mul(n.into()))
+		// Minimum execution time: 30_736_000 picoseconds.
+		Weight::from_parts(30_866_000, 19863)
+			// Standard Error: 763_089
+			.saturating_add(Weight::from_parts(20_494_304, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -922,10 +963,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1010 + n * (923 ±0)`
 		//  Estimated: `19863 + n * (3725 ±0)`
-		// Minimum execution time: 229_901_000 picoseconds.
-		Weight::from_parts(218_540_801, 19863)
-			// Standard Error: 10_315_712
-			.saturating_add(Weight::from_parts(167_733_617, 0).saturating_mul(n.into()))
+		// Minimum execution time: 206_866_000 picoseconds.
+		Weight::from_parts(99_686_324, 19863)
+			// Standard Error: 6_037_882
+			.saturating_add(Weight::from_parts(163_067_953, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().reads((12_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
@@ -953,10 +994,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `765 + n * (304 ±0)`
 		//  Estimated: `8523 + n * (3216 ±0)`
-		// Minimum execution time: 70_575_000 picoseconds.
-		Weight::from_parts(105_143_919, 8523)
-			// Standard Error: 3_429_980
-			.saturating_add(Weight::from_parts(41_046_434, 0).saturating_mul(n.into()))
+		// Minimum execution time: 62_513_000 picoseconds.
+		Weight::from_parts(36_915_036, 8523)
+			// Standard Error: 3_630_227
+			.saturating_add(Weight::from_parts(38_039_145, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1021,8 +1062,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3432`
 		//  Estimated: `26100`
-		// Minimum execution time: 593_769_000 picoseconds.
-		Weight::from_parts(597_775_000, 26100)
+		// Minimum execution time: 433_001_000 picoseconds.
+		Weight::from_parts(449_336_000, 26100)
 			.saturating_add(ParityDbWeight::get().reads(35_u64))
 			.saturating_add(ParityDbWeight::get().writes(26_u64))
 	}
@@ -1046,8 +1087,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1477`
 		//  Estimated: `4715`
-		// Minimum execution time: 146_157_000 picoseconds.
-		Weight::from_parts(147_989_000, 4715)
+		// Minimum execution time: 106_337_000 picoseconds.
+		Weight::from_parts(132_837_000, 4715)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1101,8 +1142,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1947`
 		//  Estimated: `19863`
-		// Minimum execution time: 316_789_000 picoseconds.
-		Weight::from_parts(319_062_000, 19863)
+		// Minimum execution time: 251_382_000 picoseconds.
+		Weight::from_parts(343_628_000, 19863)
 			.saturating_add(ParityDbWeight::get().reads(27_u64))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
 	}
@@ -1112,8 +1153,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_804_000 picoseconds.
-		Weight::from_parts(10_216_000, 0)
+		// Minimum execution time: 7_341_000 picoseconds.
+		Weight::from_parts(8_863_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
@@ -1124,8 +1165,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4`
 		//  Estimated: `6012`
-		// Minimum execution time: 16_184_000 picoseconds.
-		Weight::from_parts(17_075_000, 6012)
+		// Minimum execution time: 14_191_000 picoseconds.
+		Weight::from_parts(20_059_000, 6012)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -1138,10 +1179,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1217`
 		//  Estimated: `2510`
-		// Minimum execution time: 112_777_000 picoseconds.
-		Weight::from_parts(129_443_504, 2510)
-			// Standard Error: 279_921
-			.saturating_add(Weight::from_parts(549_350, 0).saturating_mul(v.into()))
+		// Minimum execution time: 94_080_000 picoseconds.
+		Weight::from_parts(118_867_607, 2510)
+			// Standard Error: 520_160
+			.saturating_add(Weight::from_parts(769_367, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
@@ -1171,10 +1212,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1090 + f * (29 ±0) + n * (1267 ±0)`
 		//  Estimated: `8318 + f * (226 ±62) + n * (3505 ±1)`
-		// Minimum execution time: 47_270_000 picoseconds.
-		Weight::from_parts(49_734_000, 8318)
-			// Standard Error: 1_334_970
-			.saturating_add(Weight::from_parts(53_333_271, 0).saturating_mul(n.into()))
+		// Minimum execution time: 45_898_000 picoseconds.
+		Weight::from_parts(104_763_757, 8318)
+			// Standard Error: 2_632_464
+			.saturating_add(Weight::from_parts(52_233_757, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1219,10 +1260,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1134 + n * (272 ±0)`
 		//  Estimated: `10171 + n * (3505 ±3)`
-		// Minimum execution time: 65_026_000 picoseconds.
-		Weight::from_parts(3_232_169, 10171)
-			// Standard Error: 1_356_352
-			.saturating_add(Weight::from_parts(32_514_439, 0).saturating_mul(n.into()))
+		// Minimum execution time: 112_878_000 picoseconds.
+		Weight::from_parts(118_235_000, 10171)
+			// Standard Error: 940_160
+			.saturating_add(Weight::from_parts(33_669_259, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -1247,27 +1288,29 @@ impl WeightInfo for () {
 	/// Proof: `Attestation::ChallengeOf` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::RevealedRowsOf` (r:0 w:256)
 	/// Proof: `Attestation::RevealedRowsOf` (`max_values`: None, `max_size`: Some(8257), added: 10732, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::GpuEvidenceHashes` (r:0 w:256)
+	/// Proof: `Attestation::GpuEvidenceHashes` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 256]`.
 	fn close_epoch(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `410 + n * (144 ±0)`
 		//  Estimated: `6012 + n * (2635 ±2)`
-		// Minimum execution time: 57_635_000 picoseconds.
-		Weight::from_parts(348_364_061, 6012)
-			// Standard Error: 1_795_295
-			.saturating_add(Weight::from_parts(41_215_579, 0).saturating_mul(n.into()))
+		// Minimum execution time: 44_927_000 picoseconds.
+		Weight::from_parts(46_739_000, 6012)
+			// Standard Error: 846_746
+			.saturating_add(Weight::from_parts(43_510_558, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
-			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(n.into()))
 	}
 	fn check_int8_row() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 26_490_378_000 picoseconds.
-		Weight::from_parts(31_224_899_000, 0)
+		// Minimum execution time: 25_361_125_000 picoseconds.
+		Weight::from_parts(26_818_163_000, 0)
 	}
 	/// Storage: `Attestation::HeartbeatWindows` (r:1 w:0)
 	/// Proof: `Attestation::HeartbeatWindows` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
@@ -1283,8 +1326,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `276`
 		//  Estimated: `3509`
-		// Minimum execution time: 88_371_000 picoseconds.
-		Weight::from_parts(104_975_000, 3509)
+		// Minimum execution time: 100_839_000 picoseconds.
+		Weight::from_parts(123_853_000, 3509)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -1303,12 +1346,12 @@ impl WeightInfo for () {
 	/// The range of component `v` is `[1, 32]`.
 	fn reveal_beacon(v: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `433 + v * (112 ±0)`
+		//  Measured:  `420 + v * (111 ±0)`
 		//  Estimated: `3545`
-		// Minimum execution time: 100_578_000 picoseconds.
-		Weight::from_parts(138_480_890, 3545)
-			// Standard Error: 384_203
-			.saturating_add(Weight::from_parts(455_774, 0).saturating_mul(v.into()))
+		// Minimum execution time: 89_432_000 picoseconds.
+		Weight::from_parts(119_991_192, 3545)
+			// Standard Error: 368_607
+			.saturating_add(Weight::from_parts(2_174_188, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1321,10 +1364,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `267 + v * (64 ±0)`
 		//  Estimated: `3534`
-		// Minimum execution time: 17_766_000 picoseconds.
-		Weight::from_parts(31_814_423, 3534)
-			// Standard Error: 334_859
-			.saturating_add(Weight::from_parts(1_179_298, 0).saturating_mul(v.into()))
+		// Minimum execution time: 23_775_000 picoseconds.
+		Weight::from_parts(32_284_126, 3534)
+			// Standard Error: 166_109
+			.saturating_add(Weight::from_parts(1_078_242, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -285,6 +285,9 @@ pub enum WorkerStatement {
 	LeaseStarted { lease: LeaseId, endpoint: Endpoint },
 	/// The lease's workspace was removed; `digest` summarises what ran.
 	LeaseEnded { lease: LeaseId, digest: Hash32 },
+	/// The blake2-256 hash of the evidence file holding the GPUs' confidential-computing
+	/// attestation reports for the challenge, fetched with [`cc_nonce`] of its seed.
+	GpuEvidence { challenge: ChallengeId, evidence: Hash32 },
 }
 
 impl WorkerStatement {
@@ -342,6 +345,13 @@ pub fn reveal_from_tree(
 		.collect::<Option<Vec<_>>>()?
 		.try_into()
 		.ok()
+}
+
+/// The nonce a challenged machine's GPUs sign into their confidential-computing attestation
+/// reports: derived from the challenge's seed, unknown until the block before the issue, so a
+/// report cannot have been fetched earlier.
+pub fn cc_nonce(seed: &Hash32) -> [u8; 32] {
+	blake2_256(&(b"gpux/cc", seed).encode())
 }
 
 /// The bytes a verifier key signs for a verdict on `challenge`.

@@ -1,5 +1,6 @@
 //! GPU sources behind one trait: NVML on real hosts, a simulation elsewhere.
 
+pub mod evidence;
 mod nvml;
 mod simulated;
 
@@ -53,6 +54,12 @@ pub struct GpuReport {
 pub trait GpuProbe: Send + Sync {
 	/// Reads every GPU of the machine now.
 	fn read(&self) -> Result<GpuReport, Error>;
+
+	/// Every GPU's confidential-computing attestation report signing `nonce`; `None` where
+	/// confidential computing is off or not offered (the GPUs before Hopper).
+	fn cc_evidence(&self, _nonce: &[u8; 32]) -> Result<Option<Vec<evidence::GpuEvidence>>, Error> {
+		Ok(None)
+	}
 }
 
 /// The probe the command line asks for: the simulation if `--simulate` is given, else NVML,

@@ -22,7 +22,10 @@ use nvml_wrapper::{
 	Nvml,
 };
 
-use super::{GpuProbe, GpuReading, GpuReport};
+use super::{
+	evidence::{self, GpuEvidence},
+	GpuProbe, GpuReading, GpuReport,
+};
 use crate::error::Error;
 
 const MIB: u64 = 1024 * 1024;
@@ -232,10 +235,10 @@ impl NvmlProbe {
 	}
 }
 
-impl GpuProbe for NvmlProbe {
-	fn read(&self) -> Result<GpuReport, Error> {
-		// A read still hanging in the driver holds the lock: wait a little, then fail this one
-		// rather than queue behind it.
+impl NvmlProbe {
+	/// The NVML handle, initialised again if the last read failed. A read still hanging in
+	/// the driver holds the lock: wait a little, then fail this one rather than queue behind it.
+	fn handle(&self) -> Result<std::sync::MutexGuard<'_, Option<Nvml>>, Error> {
 		let mut waited = Duration::ZERO;
 		let mut nvml = loop {
 			match self.nvml.try_lock() {
@@ -254,6 +257,13 @@ impl GpuProbe for NvmlProbe {
 			*nvml = Some(Nvml::init().map_err(|e| Error::NvmlUnavailable(e.to_string()))?);
 			tracing::info!(target: "gpu", "NVML initialised again");
 		}
+		Ok(nvml)
+	}
+}
+
+impl GpuProbe for NvmlProbe {
+	fn read(&self) -> Result<GpuReport, Error> {
+		let mut nvml = self.handle()?;
 		let source = nvml.as_ref().ok_or_else(|| Error::NvmlUnavailable("not loaded".into()))?;
 		let xids = self.xids.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
 		let mut known = self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -271,6 +281,74 @@ impl GpuProbe for NvmlProbe {
 			},
 		}
 	}
+
+	fn cc_evidence(&self, nonce: &[u8; 32]) -> Result<Option<Vec<GpuEvidence>>, Error> {
+		let failed = |what: &'static str| move |e: NvmlError| Error::Nvml(what, e.to_string());
+		let (count, driver) = {
+			let nvml = self.handle()?;
+			let nvml = nvml.as_ref().ok_or_else(|| Error::NvmlUnavailable("not loaded".into()))?;
+			let count = nvml.device_count().map_err(failed("GPU count"))?;
+			// A setting of the whole system, asked through any GPU: confidential computing, or
+			// protected PCIe (the multi-GPU mode of HGX systems), both of which attest.
+			let mode = nvml.device_by_index(0).and_then(|gpu| {
+				Ok(gpu.is_cc_enabled()? || gpu.is_multi_gpu_protected_pcie_enabled()?)
+			});
+			match mode {
+				Ok(true) if count > 0 => {},
+				// Off, or a GPU or driver without it.
+				Ok(_)
+				| Err(
+					NvmlError::NotSupported
+					| NvmlError::FunctionNotFound
+					| NvmlError::FailedToLoadSymbol(_)
+					| NvmlError::InvalidArg,
+				) => return Ok(None),
+				Err(e) => return Err(failed("confidential-computing mode")(e)),
+			}
+			(count, nvml.sys_driver_version().map_err(failed("driver version"))?)
+		};
+		let mut evidence = Vec::new();
+		// The lock is taken per GPU, so heartbeats are not kept waiting behind all of them.
+		for index in 0..count {
+			let mut nvml = self.handle()?;
+			let source =
+				nvml.as_ref().ok_or_else(|| Error::NvmlUnavailable("not loaded".into()))?;
+			match gpu_evidence(source, index, nonce, &driver) {
+				Ok(Some(gpu)) => evidence.push(gpu),
+				Ok(None) => return Ok(None),
+				Err(e) => {
+					*nvml = None;
+					return Err(failed("attestation report")(e));
+				},
+			}
+		}
+		Ok(Some(evidence))
+	}
+}
+
+/// GPU `index`'s attestation report for `nonce` and its certificate chain; `None` for a GPU
+/// that does not attest (before Hopper).
+fn gpu_evidence(
+	nvml: &Nvml,
+	index: u32,
+	nonce: &[u8; 32],
+	driver: &str,
+) -> Result<Option<GpuEvidence>, NvmlError> {
+	let gpu = nvml.device_by_index(index)?;
+	let major = gpu.cuda_compute_capability()?.major;
+	let Some(arch) = u8::try_from(major).ok().and_then(evidence::arch_of) else {
+		return Ok(None);
+	};
+	let report = gpu.confidential_compute_gpu_attestation_report(*nonce)?;
+	let certificates = gpu.confidential_compute_gpu_certificate()?;
+	Ok(Some(GpuEvidence::new(
+		arch,
+		nonce,
+		gpu.vbios_version()?,
+		driver.to_string(),
+		&report.attestation_report,
+		&certificates.attestation_cert_chain,
+	)))
 }
 
 /// Counts critical Xid events into `counts`, on its own NVML handle; starts again after an

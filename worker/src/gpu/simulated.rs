@@ -3,7 +3,10 @@
 
 use std::str::FromStr;
 
-use super::{GpuProbe, GpuReading, GpuReport};
+use super::{
+	evidence::{self, GpuEvidence},
+	GpuProbe, GpuReading, GpuReport,
+};
 use crate::error::Error;
 
 /// Largest GPU count one machine may claim; no real chassis holds more.
@@ -16,6 +19,9 @@ pub struct SimulatedGpus {
 	pub count: u32,
 	/// The model name, e.g. `RTX4090`.
 	pub model: String,
+	/// `--simulate-cc`: GPUs of a class that offers it (H100) answer with stand-in
+	/// confidential-computing reports.
+	pub confidential: bool,
 }
 
 impl FromStr for SimulatedGpus {
@@ -31,7 +37,7 @@ impl FromStr for SimulatedGpus {
 		if model.is_empty() || !model.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
 			return Err(bad());
 		}
-		Ok(SimulatedGpus { count, model: model.to_string() })
+		Ok(SimulatedGpus { count, model: model.to_string(), confidential: false })
 	}
 }
 
@@ -78,6 +84,31 @@ impl GpuProbe for SimulatedGpus {
 			errors: 0,
 		})
 	}
+
+	fn cc_evidence(&self, nonce: &[u8; 32]) -> Result<Option<Vec<GpuEvidence>>, Error> {
+		let (_, (major, _)) = model_facts(&self.model);
+		let Some(arch) = evidence::arch_of(major).filter(|_| self.confidential) else {
+			return Ok(None);
+		};
+		let gpus = self.read()?.gpus;
+		Ok(Some(
+			gpus.iter()
+				.map(|gpu| {
+					let report = evidence::simulated_report(nonce, &gpu.uuid);
+					let pem =
+						b"-----BEGIN CERTIFICATE-----\nsimulated\n-----END CERTIFICATE-----\n";
+					GpuEvidence::new(
+						arch,
+						nonce,
+						"simulated".into(),
+						"simulated".into(),
+						&report,
+						pem,
+					)
+				})
+				.collect(),
+		))
+	}
 }
 
 #[cfg(test)]
@@ -97,8 +128,24 @@ mod tests {
 
 	#[test]
 	fn parses_count_and_model() {
-		assert_eq!("2xRTX4090".parse(), Ok(SimulatedGpus { count: 2, model: "RTX4090".into() }));
+		assert_eq!(
+			"2xRTX4090".parse(),
+			Ok(SimulatedGpus { count: 2, model: "RTX4090".into(), confidential: false })
+		);
 		assert_eq!("8XH100".parse::<SimulatedGpus>().unwrap().count, 8);
+	}
+
+	#[test]
+	fn only_confidential_hopper_gpus_give_evidence() {
+		let nonce = [5u8; 32];
+		let mut h100: SimulatedGpus = "2xH100".parse().unwrap();
+		assert_eq!(h100.cc_evidence(&nonce).unwrap(), None);
+		h100.confidential = true;
+		let evidence = h100.cc_evidence(&nonce).unwrap().unwrap();
+		assert_eq!(evidence.len(), 2);
+		assert!(evidence.iter().all(|e| e.arch == "HOPPER" && e.nonce == hex::encode(nonce)));
+		let rtx = SimulatedGpus { confidential: true, .."1xRTX4090".parse().unwrap() };
+		assert_eq!(rtx.cc_evidence(&nonce).unwrap(), None);
 	}
 
 	#[test]

@@ -1,11 +1,7 @@
 //! Host ports for lease containers, from the operator's range: never two leases on one port,
 //! kept in a file so a restarted worker finds each lease's ports again, freed at the lease end.
 
-use std::{
-	collections::BTreeMap,
-	ops::RangeInclusive,
-	path::{Path, PathBuf},
-};
+use std::{collections::BTreeMap, ops::RangeInclusive, path::PathBuf};
 
 use gpux_primitives::LeaseId;
 
@@ -90,14 +86,9 @@ impl PortBook {
 	}
 
 	fn save(&self) -> Result<(), Error> {
-		let io = |p: &Path, e: std::io::Error| Error::Provision(format!("{}: {e}", p.display()));
-		if let Some(dir) = self.file.parent() {
-			std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-		}
-		let tmp = self.file.with_extension("tmp");
 		let text = serde_json::to_string(&self.taken).expect("a map of numbers serialises");
-		std::fs::write(&tmp, text).map_err(|e| io(&tmp, e))?;
-		std::fs::rename(&tmp, &self.file).map_err(|e| io(&self.file, e))
+		crate::files::write_atomically(&self.file, text.as_bytes())
+			.map_err(|e| Error::Provision(format!("{}: {e}", self.file.display())))
 	}
 }
 

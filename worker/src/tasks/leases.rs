@@ -40,8 +40,7 @@ impl PendingEnds {
 		self.dir.join(format!("end-{lease}.digest"))
 	}
 	fn put(&self, lease: LeaseId, digest: Hash32) -> Result<(), Error> {
-		std::fs::create_dir_all(&self.dir)
-			.and_then(|()| std::fs::write(self.path(lease), hex::encode(digest)))
+		crate::files::write_atomically(&self.path(lease), hex::encode(digest).as_bytes())
 			.map_err(|e| Error::Provision(format!("{}: {e}", self.dir.display())))
 	}
 	fn all(&self) -> BTreeMap<LeaseId, Hash32> {

@@ -92,15 +92,23 @@ impl Context {
 
 	/// Reads the GPUs on a blocking thread, within `GPU_READ_TIMEOUT`.
 	async fn read_gpus(&self) -> Result<crate::gpu::GpuReport, Error> {
+		self.on_gpus("GPUs", GPU_READ_TIMEOUT, |probe| probe.read()).await
+	}
+
+	/// Runs `f` on the GPU probe on a blocking thread, waiting at most `limit`: a driver that
+	/// hangs costs this step `limit`, not the task.
+	async fn on_gpus<R: Send + 'static>(
+		&self,
+		what: &'static str,
+		limit: Duration,
+		f: impl FnOnce(&dyn GpuProbe) -> Result<R, Error> + Send + 'static,
+	) -> Result<R, Error> {
 		let probe = self.probe.clone();
-		let read = tokio::task::spawn_blocking(move || probe.read());
-		match tokio::time::timeout(GPU_READ_TIMEOUT, read).await {
-			Ok(Ok(report)) => report,
-			Ok(Err(e)) => Err(Error::Nvml("GPUs", format!("the read panicked: {e}"))),
-			Err(_) => Err(Error::Nvml(
-				"GPUs",
-				format!("no answer within {} s", GPU_READ_TIMEOUT.as_secs()),
-			)),
+		let read = tokio::task::spawn_blocking(move || f(probe.as_ref()));
+		match tokio::time::timeout(limit, read).await {
+			Ok(Ok(answer)) => answer,
+			Ok(Err(e)) => Err(Error::Nvml(what, format!("the read panicked: {e}"))),
+			Err(_) => Err(Error::Nvml(what, format!("no answer within {} s", limit.as_secs()))),
 		}
 	}
 
@@ -288,8 +296,9 @@ pub async fn run(
 		{
 			let (name, restarts, stop) = task("challenges");
 			let ctx = ctx.clone();
+			let evidence_dir = state_dir.join("evidence");
 			supervise(name, restarts, stop, STEP_LIMIT, move |pulse| {
-				challenges::run(Context { pulse, ..ctx.clone() })
+				challenges::run(Context { pulse, ..ctx.clone() }, evidence_dir.clone())
 			})
 		},
 		{
