@@ -22,7 +22,7 @@ use sc_transaction_pool_api::{
 	TransactionSource, TransactionStatusStreamFor, TxHash, TxInvalidityReportMap,
 };
 use sp_api::CallContext;
-use sp_runtime::codec::{Decode, Encode};
+use sp_runtime::codec::{DecodeLimit, Encode};
 use sp_runtime::traits::Block as BlockT;
 
 use crate::service::FullClient;
@@ -103,10 +103,18 @@ impl CheckedPool {
 	}
 }
 
+/// How deep calls may nest (`utility.batch` in `utility.batch` …): the runtime's own bound when
+/// it applies an extrinsic (`frame_support::MAX_EXTRINSIC_DEPTH`). Decoding here is native and
+/// recursive, so without it a few megabytes of nested batches would overflow the node's stack.
+const MAX_EXTRINSIC_DEPTH: u32 = 256;
+
 /// Why `encoded` (an extrinsic as submitted) does not decode with the runtime's types, in one
-/// line; `None` if it does.
+/// line; `None` if it does. As the runtime decodes a block's extrinsics: whole, and no deeper
+/// than `MAX_EXTRINSIC_DEPTH`.
 pub fn undecodable(encoded: &[u8]) -> Option<String> {
-	let error = UncheckedExtrinsic::decode(&mut &encoded[..]).err()?;
+	let error =
+		UncheckedExtrinsic::decode_all_with_depth_limit(MAX_EXTRINSIC_DEPTH, &mut &encoded[..])
+			.err()?;
 	// The codec's error chains its causes over several lines: one line reads better in a
 	// wallet's message.
 	let causes: Vec<String> = error
@@ -251,7 +259,7 @@ impl LocalTransactionPool for CheckedPool {
 mod tests {
 	use super::*;
 	use gpux_runtime::RuntimeCall;
-	use sp_runtime::codec::Compact;
+	use sp_runtime::codec::{Compact, Decode};
 
 	/// A bare extrinsic carrying the encoded `call`.
 	fn bare(call: &[u8]) -> Vec<u8> {
@@ -281,5 +289,21 @@ mod tests {
 		assert!(!why.contains('\n'), "{why}");
 		// Not an extrinsic at all.
 		assert!(undecodable(&[0x10, 1, 2, 3, 4]).is_some());
+	}
+
+	/// `utility.batch([utility.batch([… remark …])])`, `depth` batches deep (pallet 26, call 0).
+	fn nested_batches(depth: usize) -> Vec<u8> {
+		// Each level: the pallet, the call, a one-call vector; the remark at the bottom.
+		let mut call = [26u8, 0, Compact(1u32).encode()[0]].repeat(depth);
+		call.extend_from_slice(&[0, 0, 0]); // system.remark(empty)
+		bare(&call)
+	}
+
+	#[test]
+	fn calls_nested_past_the_runtime_s_depth_are_refused_without_recursing_further() {
+		assert_eq!(undecodable(&nested_batches(2)), None);
+		// A million levels (3 MB): decoded without a bound this would overflow the stack.
+		let why = undecodable(&nested_batches(1_000_000)).unwrap();
+		assert!(why.contains("depth"), "{why}");
 	}
 }
