@@ -11,7 +11,11 @@
 //! `spec_name` and `spec_version`): after an upgrade the node's types may be older than the
 //! chain's, and the runtime alone decides.
 
-use std::{collections::HashMap, pin::Pin, sync::Arc};
+use std::{
+	collections::{HashMap, HashSet, VecDeque},
+	pin::Pin,
+	sync::{Arc, Mutex},
+};
 
 use gpux_runtime::{opaque::Block, UncheckedExtrinsic};
 use sc_transaction_pool::TransactionPoolHandle;
@@ -31,8 +35,9 @@ type Inner = TransactionPoolHandle<Block, FullClient>;
 type InnerError = <Inner as TransactionPool>::Error;
 type BlockHash = <Block as BlockT>::Hash;
 
-/// The pool's own error, or the door's refusal. Shown alike in `Display` and `Debug`: the RPC
-/// puts both in its answer (`Verification Error: <Display>`, data `<Debug>`).
+/// The pool's own error, or the door's refusal. The RPC answers a refusal with both
+/// (`Verification Error: <Display>`, data `<Debug>`): `Debug` is only its last cause, so the
+/// reason is not said twice over.
 pub enum Error {
 	Pool(InnerError),
 	/// The extrinsic does not decode with the runtime's types: why, in one line.
@@ -52,7 +57,7 @@ impl std::fmt::Debug for Error {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		match self {
 			Error::Pool(e) => e.fmt(f),
-			Error::Undecodable(why) => f.write_str(why),
+			Error::Undecodable(why) => f.write_str(why.rsplit(": ").next().unwrap_or(why)),
 		}
 	}
 }
@@ -74,32 +79,65 @@ impl IntoPoolError for Error {
 	}
 }
 
+/// Refused extrinsics remembered, so a repeat is turned away as banned without decoding.
+const REFUSED_KEPT: usize = 1_024;
+
 /// The node's transaction pool with the decode check in front (module docs).
 pub struct CheckedPool {
 	inner: Inner,
 	client: Arc<FullClient>,
+	/// Whether the runtime at a block is this node's: the last block asked about.
+	ours_at: Mutex<Option<(BlockHash, bool)>>,
+	/// Hashes of refused extrinsics, oldest first (at most `REFUSED_KEPT`).
+	refused: Mutex<(VecDeque<TxHash<Inner>>, HashSet<TxHash<Inner>>)>,
 }
 
 impl CheckedPool {
 	pub fn new(inner: Inner, client: Arc<FullClient>) -> Self {
-		Self { inner, client }
+		Self { inner, client, ours_at: Mutex::default(), refused: Mutex::default() }
+	}
+
+	/// Whether the chain runs this node's runtime at `at` (same name, spec and transaction
+	/// versions), asked of the client once per block.
+	fn ours_at(&self, at: BlockHash) -> bool {
+		let mut cached = self.ours_at.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if let Some((block, ours)) = *cached {
+			if block == at {
+				return ours;
+			}
+		}
+		let node = gpux_runtime::VERSION;
+		let ours = self.client.runtime_version_at(at, CallContext::Offchain).is_ok_and(|v| {
+			v.spec_name == node.spec_name
+				&& v.spec_version == node.spec_version
+				&& v.transaction_version == node.transaction_version
+		});
+		*cached = Some((at, ours));
+		ours
 	}
 
 	/// Refuses `xt` if the runtime at `at` is this node's and `xt` does not decode with its
-	/// types.
+	/// types; one refused before is refused as banned (a peer sending it again is penalised,
+	/// as the pool would have), without decoding it again.
 	fn check(&self, at: BlockHash, xt: &TransactionFor<Self>) -> Result<(), Error> {
-		let ours = gpux_runtime::VERSION;
-		let same = self
-			.client
-			.runtime_version_at(at, CallContext::Offchain)
-			.is_ok_and(|v| v.spec_name == ours.spec_name && v.spec_version == ours.spec_version);
-		if !same {
+		if !self.ours_at(at) {
 			return Ok(());
 		}
-		undecodable(&xt.encode()).map_or(Ok(()), |why| {
-			log::debug!(target: "txpool", "refused at the door: {why}");
-			Err(Error::Undecodable(why))
-		})
+		let hash = self.inner.hash_of(xt);
+		let mut refused = self.refused.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if refused.1.contains(&hash) {
+			return Err(PoolError::TemporarilyBanned.into());
+		}
+		let Some(why) = undecodable(&xt.encode()) else { return Ok(()) };
+		log::debug!(target: "txpool", "refused at the door: {why}");
+		if refused.0.len() >= REFUSED_KEPT {
+			if let Some(oldest) = refused.0.pop_front() {
+				refused.1.remove(&oldest);
+			}
+		}
+		refused.0.push_back(hash);
+		refused.1.insert(hash);
+		Err(Error::Undecodable(why))
 	}
 }
 
@@ -123,6 +161,13 @@ pub fn undecodable(encoded: &[u8]) -> Option<String> {
 		.map(|line| line.trim().trim_end_matches(':').to_string())
 		.filter(|line| !line.is_empty())
 		.collect();
+	// Deep nesting chains hundreds of causes: the first two and the last say enough.
+	let causes = match causes.as_slice() {
+		[first, second, .., last] if causes.len() > 3 => {
+			vec![first.clone(), second.clone(), "…".into(), last.clone()]
+		},
+		_ => causes,
+	};
 	Some(format!("the extrinsic does not decode with this runtime's types: {}", causes.join(": ")))
 }
 
@@ -154,7 +199,7 @@ impl TransactionPool for CheckedPool {
 			.map(|check| match check {
 				Ok(()) => match answers.next() {
 					Some(answer) => answer.map_err(Error::Pool),
-					None => Err(Error::Undecodable("the pool answered fewer transactions".into())),
+					None => Err(PoolError::ImmediatelyDropped.into()),
 				},
 				Err(refused) => Err(refused),
 			})
@@ -305,5 +350,6 @@ mod tests {
 		// A million levels (3 MB): decoded without a bound this would overflow the stack.
 		let why = undecodable(&nested_batches(1_000_000)).unwrap();
 		assert!(why.contains("depth"), "{why}");
+		assert!(why.len() < 1_000, "{} bytes", why.len());
 	}
 }
