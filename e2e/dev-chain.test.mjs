@@ -85,6 +85,23 @@ describe('a --dev node', () => {
     assert.equal(before.alice - after.alice, amount + fee);
   });
 
+  it('refuses a call whose bounded field is too long with a plain decode error', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // polkadot.js encodes a bounded field as plain bytes: a 5,000-byte dispute reason (the bound
+    // is far lower) reaches the node, which refuses it by name before the runtime runs.
+    const refusal = await api.tx.attestation.dispute(1, 'x'.repeat(5_000))
+      .signAndSend(alice)
+      .then(() => null, (e) => e.message);
+    assert.ok(refusal, 'the oversized call was accepted');
+    assert.match(refusal, /the extrinsic does not decode with this runtime's types: .*BoundedVec exceeds its limit/);
+    assert.doesNotMatch(refusal, /unreachable|backtrace/i);
+    assert.doesNotMatch(node.log, /Bad input data provided/);
+    // A call within the bound is for the runtime to judge (no such lease here).
+    const judged = await api.tx.attestation.dispute(1, 'too slow')
+      .signAndSend(alice)
+      .then(() => null, (e) => e.message);
+    assert.equal(judged, null);
+  });
+
   it('serves Prometheus metrics', { timeout: TEST_TIMEOUT_MS }, async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${node.prometheusPort}/metrics`)).text();
     assert.match(metrics, /substrate_block_height\{status="finalized"/);

@@ -1,6 +1,7 @@
 //! gpux-node: the GPUX chain node.
 
 mod chain_spec;
+mod checked_pool;
 mod cli;
 mod command;
 mod rpc;

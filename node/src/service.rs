@@ -30,7 +30,8 @@ pub(crate) type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
-type FullPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+/// The pool, behind a native decode of every submitted extrinsic (checked_pool.rs).
+type FullPool = crate::checked_pool::CheckedPool;
 
 /// Justifications are kept every this many blocks, so light clients and warp sync can verify.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -77,7 +78,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 
 	let select_chain = sc_consensus::LongestChain::new(backend.clone());
 
-	let transaction_pool = Arc::from(
+	let transaction_pool = Arc::new(crate::checked_pool::CheckedPool::new(
 		sc_transaction_pool::Builder::new(
 			task_manager.spawn_essential_handle(),
 			client.clone(),
@@ -86,7 +87,8 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		.with_options(config.transaction_pool.clone())
 		.with_prometheus(config.prometheus_registry())
 		.build(),
-	);
+		client.clone(),
+	));
 
 	let (grandpa_block_import, grandpa_link) = sc_consensus_grandpa::block_import(
 		client.clone(),
