@@ -180,8 +180,10 @@ fn prune_evidence(dir: &Path) {
 			let entry = entry.ok()?;
 			let name = entry.file_name();
 			let name = name.to_str()?;
-			(name.starts_with("challenge-") && name.ends_with(".json"))
-				.then(|| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))?
+			if !(name.starts_with("challenge-") && name.ends_with(".json")) {
+				return None;
+			}
+			Some((entry.metadata().ok()?.modified().ok()?, entry.path()))
 		})
 		.collect();
 	if files.len() <= EVIDENCE_FILES_KEPT {
@@ -275,8 +277,7 @@ async fn step(ctx: &Context, chain: &Chain, head: Head, work: &mut Work) -> Resu
 			&& ctx.allows(Duty::GpuEvidence)
 			&& !work.evidence_done.contains(&id)
 		{
-			let dir = work.evidence_dir.clone();
-			match attest_evidence(ctx, chain, id, &record, &dir, limit).await {
+			match attest_evidence(ctx, chain, id, &record, &work.evidence_dir, limit).await {
 				Ok(Evidence::Retry) => {},
 				Ok(Evidence::Done) => {
 					work.evidence_done.insert(id);
