@@ -141,7 +141,8 @@ impl Actors {
 
 	/// The first block: three more providers (Charlie, Dave, One) bond, register a machine each
 	/// with one of the fuzz's worker keys, and list it, so that the market has machines to
-	/// rent from the start; the rest is up to the random calls.
+	/// rent from the start; the rest is up to the random calls. Sent again every 200 blocks:
+	/// what still stands refuses it by name, a delisted machine is listed again.
 	pub fn warm_up(&self) -> Vec<(AccountId, RuntimeCall)> {
 		use pallet_marketplace::Call as M;
 		let mut calls = Vec::new();
@@ -152,7 +153,9 @@ impl Actors {
 			let who = keyring.to_account_id();
 			let worker = &self.workers[i + 1];
 			let metadata = b"fuzz provider".to_vec().try_into().expect("within MaxMetadataLen");
-			let machine = pallet_marketplace::NextMachineId::<Runtime>::get() + i as u64;
+			// The machine this key registers now, or registered at an earlier warm-up.
+			let machine = pallet_marketplace::MachineOfWorkerKey::<Runtime>::get(worker.public())
+				.unwrap_or_else(|| pallet_marketplace::NextMachineId::<Runtime>::get() + i as u64);
 			let terms = ListingTerms {
 				on_demand_price: gpux_runtime::UNITS / 2,
 				spot_floor_price: gpux_runtime::UNITS / 5,
@@ -194,26 +197,25 @@ impl Actors {
 	/// Points a lease call at an open lease, most of the time (before [`Self::signer_for`]
 	/// picks its renter).
 	pub fn retarget(&self, call: &mut RuntimeCall, rng: &mut Rng) {
+		use pallet_leases::Call as L;
 		if rng.chance(25) {
 			return;
 		}
-		match call {
-			RuntimeCall::Leases(
-				pallet_leases::Call::extend { lease, .. }
-				| pallet_leases::Call::terminate { lease }
-				| pallet_leases::Call::settle { lease }
-				| pallet_leases::Call::rate { lease, .. },
-			) => {
-				let open: Vec<u64> = some(pallet_leases::Leases::<Runtime>::iter(), 256)
-					.into_iter()
-					.filter(|(_, l)| l.is_open())
-					.map(|(id, _)| id)
-					.collect();
-				if !open.is_empty() {
-					*lease = *rng.pick(&open);
-				}
-			},
-			_ => {},
+		if let RuntimeCall::Leases(
+			L::extend { lease, .. }
+			| L::terminate { lease }
+			| L::settle { lease }
+			| L::rate { lease, .. },
+		) = call
+		{
+			let open: Vec<u64> = some(pallet_leases::Leases::<Runtime>::iter(), 256)
+				.into_iter()
+				.filter(|(_, l)| l.is_open())
+				.map(|(id, _)| id)
+				.collect();
+			if !open.is_empty() {
+				*lease = *rng.pick(&open);
+			}
 		}
 	}
 
@@ -302,17 +304,17 @@ impl Actors {
 					*max_price_per_gpu_hour = 10 * gpux_runtime::UNITS;
 				}
 			},
-			RuntimeCall::Marketplace(pallet_marketplace::Call::set_listing { terms, .. }) => {
-				if rng.chance(60) {
-					let ceiling = gpux_runtime::UNITS;
-					terms.on_demand_price = 1 + rng.below(ceiling as u64) as u128;
-					terms.spot_floor_price = terms.on_demand_price / 2;
-					terms.min_lease_blocks = 10;
-					terms.max_lease_blocks = 10 + rng.below(10_000) as u32;
-					terms.available_from = 0;
-					terms.available_until = None;
-					terms.access.ssh = true;
-				}
+			RuntimeCall::Marketplace(pallet_marketplace::Call::set_listing { terms, .. })
+				if rng.chance(60) =>
+			{
+				let ceiling = gpux_runtime::UNITS;
+				terms.on_demand_price = 1 + rng.below(ceiling as u64) as u128;
+				terms.spot_floor_price = terms.on_demand_price / 2;
+				terms.min_lease_blocks = 10;
+				terms.max_lease_blocks = 10 + rng.below(10_000) as u32;
+				terms.available_from = 0;
+				terms.available_until = None;
+				terms.access.ssh = true;
 			},
 			RuntimeCall::Marketplace(pallet_marketplace::Call::place_order { access, .. }) => {
 				*access = AccessSpec::example()
@@ -454,6 +456,8 @@ fn example_spec(rng: &mut Rng) -> MachineSpec {
 
 /// The attestation calls workers and the verifier send, by name.
 pub const WORKER_CALLS: &[&str] = &[
+	"anchor_beacon",
+	"reveal_beacon",
 	"heartbeat",
 	"commit_challenge",
 	"reveal_challenge",

@@ -1,7 +1,8 @@
 //! Random calls of every pallet, generated from the runtime's own type information: whatever a
 //! pallet adds is fuzzed without a line here. Values lean towards what reaches a call's logic
 //! (small ids that exist, amounts around what accounts hold, the fuzz's own accounts) and
-//! towards the edges (zero, the maximum, a bounded vector one past its bound).
+//! towards the edges (zero, the maximum, byte vectors up to 1,200 long; type information does
+//! not carry a `BoundedVec`'s bound, so one drawn past it fails to decode and is drawn again).
 
 use codec::{Compact, DecodeLimit, Encode};
 use gpux_runtime::{AccountId, RuntimeCall, UNITS};

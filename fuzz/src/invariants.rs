@@ -3,8 +3,48 @@
 use frame_support::traits::{TryDecodeEntireStorage, TryState, TryStateSelect};
 use gpux_runtime::{AllPalletsWithSystem, Runtime, System};
 
+/// FRAME's `defensive!` only panics with debug assertions, which release builds (the long runs)
+/// lack; otherwise it logs an error under `runtime::defensive`. This logger turns each such
+/// error into a finding, in every build.
+struct DefensiveLogger;
+
+static DEFENSIVE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+impl log::Log for DefensiveLogger {
+	fn enabled(&self, metadata: &log::Metadata) -> bool {
+		metadata.level() <= log::Level::Error
+	}
+
+	fn log(&self, record: &log::Record) {
+		if record.level() <= log::Level::Error && record.target().contains("defensive") {
+			if let Ok(mut seen) = DEFENSIVE.lock() {
+				seen.push(format!("{}: {}", record.target(), record.args()));
+			}
+		}
+	}
+
+	fn flush(&self) {}
+}
+
+/// Installs the defensive logger (once per process; a logger already set stays).
+pub fn watch_defensive() {
+	static LOGGER: DefensiveLogger = DefensiveLogger;
+	if log::set_logger(&LOGGER).is_ok() {
+		log::set_max_level(log::LevelFilter::Error);
+	}
+}
+
+fn defensive() -> Result<(), String> {
+	let seen = DEFENSIVE.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default();
+	if seen.is_empty() {
+		Ok(())
+	} else {
+		Err(format!("defensive failure: {}", seen.join("; ")))
+	}
+}
+
 /// Checks the chain as a finished block left it: every pallet's `try_state` (which must not
-/// write), optionally that every stored value decodes, that the total issuance is exactly
+/// write), optionally that every stored value decodes, that no `defensive!` fired, that the total issuance is exactly
 /// what the accounts hold (free + reserved, holds within reserved), and that the block's
 /// weight, hooks included, is within the block's limit.
 pub fn check(decode_state: bool) -> Result<(), String> {
@@ -19,7 +59,8 @@ pub fn check(decode_state: bool) -> Result<(), String> {
 		}
 	}
 	money()?;
-	weight()
+	weight()?;
+	defensive()
 }
 
 /// FRAME only logs which pallet's `try_state` failed: ask each in turn.

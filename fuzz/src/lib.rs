@@ -228,7 +228,7 @@ impl Fuzz {
 
 	/// The workers of the fuzz's machines mostly stay up: each sends its heartbeat now and
 	/// then (a second one in a window is refused); one that falls silent is reported offline.
-	fn workers_heartbeat(&mut self) {
+	fn workers_heartbeat(&mut self, log: &mut Vec<(String, Vec<u8>)>) {
 		let hints = Hints { accounts: &[], max_id: 0 };
 		for machine in self.actors.own_machines() {
 			if !self.rng.chance(20) {
@@ -237,8 +237,9 @@ impl Fuzz {
 			let shape = self.generator.call_of(&mut self.rng, &hints, "Attestation", "heartbeat");
 			if let Some(shape) = shape {
 				let heartbeat = self.actors.heartbeat(shape, machine);
-				let name = call_name(&heartbeat);
-				self.record(name, apply(UncheckedExtrinsic::new_bare(heartbeat)));
+				let (name, encoded) = (call_name(&heartbeat), heartbeat.encode());
+				self.record(name.clone(), apply(UncheckedExtrinsic::new_bare(heartbeat)));
+				log.push((name, encoded));
 			}
 		}
 	}
@@ -286,6 +287,7 @@ pub fn populated() -> Result<(), String> {
 /// The `--dev` chain after the fuzz's first block (the warm-up: three more providers with a
 /// listed machine each, [`Actors::warm_up`]), where every run starts.
 pub fn dev_chain() -> Chain {
+	invariants::watch_defensive();
 	let mut chain = Chain::dev();
 	let ((), warmed) = chain.block(
 		|| {
@@ -307,6 +309,7 @@ pub fn run(config: &Config, progress: impl FnMut(&Stats)) -> Result<Stats, Box<F
 }
 
 /// [`run`] on `chain` as it is (a snapshot's, say), which it leaves as the last block left it.
+/// After a finding the chain is left mid-block and must not be used again.
 pub fn run_on(
 	chain: &mut Chain,
 	config: &Config,
@@ -334,19 +337,22 @@ pub fn run_on(
 			fuzz.rng.below(config.max_calls_per_block + 1)
 		};
 		let number = chain.number() + 1;
-		let decode = config.decode_state_every > 0 && number % config.decode_state_every == 0;
+		let decode =
+			config.decode_state_every > 0 && number.is_multiple_of(config.decode_state_every);
 		// Every 200 blocks the warm-up's providers list again what they lost.
-		let rewarm = number % 200 == 0;
+		let rewarm = number.is_multiple_of(200);
 		let mut log = Vec::new();
 		let outcome = catch_unwind(AssertUnwindSafe(|| {
 			chain.block(
 				|| {
 					if rewarm {
 						for (who, call) in fuzz.actors.warm_up() {
-							fuzz.record(call_name(&call), apply(signed(&who, call)));
+							let (name, encoded) = (call_name(&call), call.encode());
+							fuzz.record(name.clone(), apply(signed(&who, call)));
+							log.push((name, encoded));
 						}
 					}
-					fuzz.workers_heartbeat();
+					fuzz.workers_heartbeat(&mut log);
 					for _ in 0..calls {
 						fuzz.step(&mut log);
 					}
