@@ -129,6 +129,18 @@ impl Actors {
 		Some(self.worker_of(machine)?.sign(&statement.signing_message(&genesis())))
 	}
 
+	fn retarget_challenge(&self, challenge: &mut u64, rng: &mut Rng) {
+		if let Some(own) = self.own_challenge(rng) {
+			*challenge = own;
+		}
+	}
+
+	fn retarget_lease(&self, lease: &mut u64, rng: &mut Rng) {
+		if let Some(own) = self.own_lease(rng) {
+			*lease = own;
+		}
+	}
+
 	/// `sign`, unless the call is to stay dishonest.
 	fn sign_if(
 		&self,
@@ -350,7 +362,9 @@ impl Actors {
 		let RuntimeCall::Attestation(inner) = &mut call else { return call };
 		// Now and then a worker's call keeps its random signature or window: refusals too.
 		let honest = rng.chance(85);
-		match inner {
+		// Each worker call is pointed at one of the fuzz's own targets, then named by the
+		// statement it signs and the machine whose worker key signs it.
+		let (machine, statement, signature) = match inner {
 			AttestationCall::heartbeat { machine, window, telemetry, signature } => {
 				if let Some(own) = self.own_machine(rng) {
 					*machine = own;
@@ -359,71 +373,42 @@ impl Actors {
 					let now = System::block_number();
 					*window = pallet_attestation::Pallet::<Runtime>::window_of(now);
 				}
-				let statement = WorkerStatement::heartbeat(*machine, *window, telemetry);
-				if let Some(signed) = self.sign_if(honest, Some(*machine), &statement) {
-					*signature = signed;
-				}
+				(
+					Some(*machine),
+					WorkerStatement::heartbeat(*machine, *window, telemetry),
+					signature,
+				)
 			},
 			AttestationCall::commit_challenge { challenge, root, signature } => {
-				if let Some(own) = self.own_challenge(rng) {
-					*challenge = own;
-				}
+				self.retarget_challenge(challenge, rng);
 				let statement =
 					WorkerStatement::ChallengeCommitted { challenge: *challenge, root: *root };
-				if let Some(signed) =
-					self.sign_if(honest, Self::challenge_machine(*challenge), &statement)
-				{
-					*signature = signed;
-				}
+				(Self::challenge_machine(*challenge), statement, signature)
 			},
 			AttestationCall::reveal_challenge { challenge, rows, signature } => {
-				if let Some(own) = self.own_challenge(rng) {
-					*challenge = own;
-				}
+				self.retarget_challenge(challenge, rng);
 				let statement = WorkerStatement::revealed(*challenge, rows);
-				if let Some(signed) =
-					self.sign_if(honest, Self::challenge_machine(*challenge), &statement)
-				{
-					*signature = signed;
-				}
+				(Self::challenge_machine(*challenge), statement, signature)
 			},
 			AttestationCall::attest_gpu_evidence { challenge, evidence, signature } => {
-				if let Some(own) = self.own_challenge(rng) {
-					*challenge = own;
-				}
+				self.retarget_challenge(challenge, rng);
 				let statement =
 					WorkerStatement::GpuEvidence { challenge: *challenge, evidence: *evidence };
-				if let Some(signed) =
-					self.sign_if(honest, Self::challenge_machine(*challenge), &statement)
-				{
-					*signature = signed;
-				}
+				(Self::challenge_machine(*challenge), statement, signature)
 			},
 			AttestationCall::attest_lease_start { lease, endpoint, signature } => {
-				if let Some(own) = self.own_lease(rng) {
-					*lease = own;
-				}
+				self.retarget_lease(lease, rng);
 				let statement =
 					WorkerStatement::LeaseStarted { lease: *lease, endpoint: endpoint.clone() };
-				if let Some(signed) = self.sign_if(honest, Self::lease_machine(*lease), &statement)
-				{
-					*signature = signed;
-				}
+				(Self::lease_machine(*lease), statement, signature)
 			},
 			AttestationCall::attest_lease_end { lease, digest, signature } => {
-				if let Some(own) = self.own_lease(rng) {
-					*lease = own;
-				}
+				self.retarget_lease(lease, rng);
 				let statement = WorkerStatement::LeaseEnded { lease: *lease, digest: *digest };
-				if let Some(signed) = self.sign_if(honest, Self::lease_machine(*lease), &statement)
-				{
-					*signature = signed;
-				}
+				(Self::lease_machine(*lease), statement, signature)
 			},
 			AttestationCall::submit_verdict { challenge, verifier, passed, signature } => {
-				if let Some(own) = self.own_challenge(rng) {
-					*challenge = own;
-				}
+				self.retarget_challenge(challenge, rng);
 				if honest {
 					*verifier = self.verifier.public().into();
 					*signature = self
@@ -431,8 +416,12 @@ impl Actors {
 						.sign(&verdict_message(&genesis(), *challenge, *passed))
 						.into();
 				}
+				return call;
 			},
-			_ => {},
+			_ => return call,
+		};
+		if let Some(signed) = self.sign_if(honest, machine, &statement) {
+			*signature = signed;
 		}
 		call
 	}
