@@ -5,6 +5,15 @@
 /// developer's local path is published on chain.
 #[cfg(feature = "std")]
 fn builder() -> substrate_wasm_builder::WasmBuilder {
+	// scripts/build-upgrade-runtime.sh builds the wasm as operators build it, while the native
+	// crate is checked with the test graph's features (benchmarks, try-runtime) so that it
+	// reuses what the lints compiled: the wasm builder forwards the features it sees here.
+	println!("cargo:rerun-if-env-changed=GPUX_WASM_WITHOUT_TEST_FEATURES");
+	if std::env::var_os("GPUX_WASM_WITHOUT_TEST_FEATURES").is_some() {
+		for feature in ["RUNTIME_BENCHMARKS", "TRY_RUNTIME"] {
+			std::env::remove_var(format!("CARGO_FEATURE_{feature}"));
+		}
+	}
 	let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
 	let workspace = std::path::Path::new(&manifest_dir)
 		.parent()
