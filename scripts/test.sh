@@ -23,6 +23,17 @@ export GPUX_UPGRADE_WASM
 step "build (release): node, runtime, worker"
 cargo build --release --locked --workspace --features "$GPUX_FEATURES"
 
+# The fault suite mostly waits for blocks of a 4-validator network: it runs beside the Rust
+# tests, the benchmarks and the lease image (CPU-bound steps that its nodes barely slow), and
+# the end-to-end step collects it (docs/build.md).
+step "the fault suite, in the background (e2e/faults.test.mjs: 4 validators, workers, flood, load mix)"
+faults_log=$(mktemp -t gpux-faults-XXXXXX.log)
+# Its own process group, so that a failed step stops it whole (its nodes stop with it).
+(cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" exec setsid \
+	node --test --test-timeout=900000 --test-reporter=spec faults.test.mjs) >"$faults_log" 2>&1 &
+faults_pid=$!
+trap 'kill -TERM -- "-$faults_pid" 2>/dev/null || true' EXIT
+
 step "Rust tests, the pallets' benchmarks among them (the worker's CUDA kernels compiled and assembled with NVIDIA's libnvrtc and ptxas, scripts/cuda-tools.sh)"
 (
 	tools=$(scripts/cuda-tools.sh)
@@ -43,7 +54,18 @@ step "the lease image the Docker backend runs (scripts/build-lease-image.sh; sta
 scripts/build-lease-image.sh
 
 step "end-to-end tests (polkadot.js against gpux-node)"
-(cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent)
+(
+	cd e2e
+	mapfile -t suites < <(ls ./*.test.mjs | grep -v '/faults\.test\.mjs$')
+	GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent -- "${suites[@]}"
+)
+step "the fault suite's result"
+faults_rc=0
+wait "$faults_pid" || faults_rc=$?
+trap - EXIT
+cat "$faults_log"
+rm -f "$faults_log"
+[[ $faults_rc -eq 0 ]] || { echo "the fault suite failed (exit $faults_rc)" >&2; exit 1; }
 
 step "load harness: its unit tests, then a smoke run of every kind against --dev (scripts/load-smoke.sh)"
 (cd load && npm test --silent)

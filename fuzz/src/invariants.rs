@@ -193,3 +193,33 @@ fn weight() -> Result<(), String> {
 	}
 	Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use gpux_runtime::{Balances, RuntimeOrigin};
+	use sp_keyring::Sr25519Keyring::{Bob, Dave};
+
+	#[test]
+	fn a_balance_moved_without_its_event_is_a_finding() {
+		crate::dev_chain().read(|| {
+			System::reset_events();
+			let before = totals();
+			// A transfer's events say what it moved (the fee is not charged here: no extension).
+			Balances::transfer_allow_death(
+				RuntimeOrigin::signed(Bob.to_account_id()),
+				Dave.to_account_id().into(),
+				5,
+			)
+			.expect("Bob can pay 5 planck");
+			assert_eq!(evented(&before, &totals()), Ok(()));
+			// A balance written behind the pallets' back has no event.
+			frame_system::Account::<Runtime>::mutate(Dave.to_account_id(), |account| {
+				account.data.free += 7
+			});
+			let broken = evented(&before, &totals()).expect_err("7 planck moved unseen");
+			assert!(broken.starts_with(&format!("{}:", Dave.to_account_id())), "{broken}");
+			assert!(broken.ends_with("+5 -0"), "{broken}");
+		});
+	}
+}
