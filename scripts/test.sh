@@ -27,12 +27,14 @@ cargo build --release --locked --workspace --features "$GPUX_FEATURES"
 # tests, the benchmarks and the lease image (CPU-bound steps that its nodes barely slow), and
 # the end-to-end step collects it (docs/build.md).
 step "the fault suite, in the background (e2e/faults.test.mjs: 4 validators, workers, flood, load mix)"
-faults_log=$(mktemp -t gpux-faults-XXXXXX.log)
-# Its own process group, so that a failed step stops it whole (its nodes stop with it).
-(cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" exec setsid \
-	node --test --test-timeout=900000 --test-reporter=spec faults.test.mjs) >"$faults_log" 2>&1 &
+# Its own copies of the binaries (the Rust tests may link them again while it runs), and its
+# own process group, so that a failed step stops it whole (its nodes and workers with it).
+faults_dir=$(mktemp -d -t gpux-faults-XXXXXX)
+cp "$CARGO_TARGET_DIR/release/gpux-node" "$CARGO_TARGET_DIR/release/gpux-worker" "$faults_dir/"
+(cd e2e && GPUX_NODE="$faults_dir/gpux-node" GPUX_WORKER="$faults_dir/gpux-worker" exec setsid \
+	node --test --test-timeout=900000 --test-reporter=spec faults.test.mjs) >"$faults_dir/log" 2>&1 &
 faults_pid=$!
-trap 'kill -TERM -- "-$faults_pid" 2>/dev/null || true' EXIT
+trap 'kill -TERM -- "-$faults_pid" 2>/dev/null || true; rm -rf "$faults_dir"' EXIT
 
 step "Rust tests, the pallets' benchmarks among them (the worker's CUDA kernels compiled and assembled with NVIDIA's libnvrtc and ptxas, scripts/cuda-tools.sh)"
 (
@@ -56,15 +58,16 @@ scripts/build-lease-image.sh
 step "end-to-end tests (polkadot.js against gpux-node)"
 (
 	cd e2e
-	mapfile -t suites < <(ls ./*.test.mjs | grep -v '/faults\.test\.mjs$')
+	suites=()
+	for suite in ./*.test.mjs; do
+		[[ "$suite" == ./faults.test.mjs ]] || suites+=("$suite")
+	done
 	GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent -- "${suites[@]}"
 )
-step "the fault suite's result"
+step "the fault suite's result (e2e/faults.test.mjs, started after the build)"
 faults_rc=0
 wait "$faults_pid" || faults_rc=$?
-trap - EXIT
-cat "$faults_log"
-rm -f "$faults_log"
+cat "$faults_dir/log"
 [[ $faults_rc -eq 0 ]] || { echo "the fault suite failed (exit $faults_rc)" >&2; exit 1; }
 
 step "load harness: its unit tests, then a smoke run of every kind against --dev (scripts/load-smoke.sh)"

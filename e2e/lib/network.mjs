@@ -27,7 +27,12 @@ export async function startLocalNetwork () {
       '--bootnodes', bootnode, '--unsafe-force-node-key-generation']);
   }
   for (const node of Object.values(nodes)) node.start();
-  await Promise.all(Object.values(nodes).map((node) => node.waitForRpc()));
+  try {
+    await Promise.all(Object.values(nodes).map((node) => node.waitForRpc()));
+  } catch (e) {
+    await stopLocalNetwork(nodes);
+    throw e;
+  }
   return nodes;
 }
 
@@ -52,6 +57,9 @@ export function waitForFinalized (nodes, number, timeoutMs) {
     return finalized.every((f) => f >= number);
   }, timeoutMs);
 }
+
+const workers = new Set();
+process.on('exit', () => { for (const w of workers) w.kill('SIGKILL'); });
 
 /**
  * A machine served by `gpux-worker --simulate 2xRTX4090` with its keystore at `keystore`: `init`
@@ -90,7 +98,9 @@ export class Worker {
     const keep = (d) => { this.log = (this.log + d).slice(-20_000); };
     this.process.stdout.on('data', keep);
     this.process.stderr.on('data', keep);
-    this.exited = new Promise((resolve) => this.process.on('exit', resolve));
+    const child = this.process;
+    workers.add(child);
+    this.exited = new Promise((resolve) => child.on('exit', (code) => { workers.delete(child); resolve(code); }));
     return this;
   }
 

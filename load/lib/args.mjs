@@ -44,7 +44,7 @@ transactions:
   --audit                 after the run, audit the money of its blocks (the timed phase to the
                           end of the teardown): every account's free + reserved balance must
                           equal its balance before plus what the balances events moved; exit 1
-                          on any difference
+                          on any difference (3 on an event the audit does not know)
 
 setup (not timed):
   --seed TEXT             derives every account and worker key; the same seed reuses a

@@ -38,6 +38,8 @@ export function foldBalancesEvent (moves, method, fields) {
     add(fields[OUT[method][0]], fields[OUT[method][1]], 'out');
   } else if (method === 'BalanceSet') {
     moves.set.add(fields.who.toString());
+  } else if (method === 'Unexpected') {
+    throw new AuditError(`pallet-balances reported Unexpected(${fields[0] ?? ''})`);
   } else if (!WITHIN.has(method)) {
     throw new AuditError(`the money audit does not know balances.${method}`);
   }
@@ -56,10 +58,10 @@ export function treasuryAccount (api) {
 
 export const newMoves = () => ({ accounts: new Map(), set: new Set() });
 
-/** An event's fields by name, from a polkadot.js event. */
+/** An event's fields by name (by position where unnamed), from a polkadot.js event. */
 function fieldsOf (event) {
-  const names = event.data.names ?? event.meta.fields.map((f) => f.name.unwrap().toString());
-  return Object.fromEntries(names.map((name, i) => [name, event.data[i]]));
+  const names = event.data.names ?? event.meta.fields.map((f, i) => (f.name.isSome ? f.name.unwrap().toString() : i));
+  return Object.fromEntries(names.map((name, i) => [name ?? i, event.data[i]]));
 }
 
 /**
@@ -80,11 +82,11 @@ export function mismatches (moves, before, after) {
 /**
  * Audits the blocks after `fromHash` up to and including `toHash` (walking parent hashes, so a
  * reorganisation elsewhere cannot mix chains): reads every block's events, folds the balances
- * events, and compares every account they name, and `also` (addresses), at both ends. Returns
- * `{ blocks, events, accounts, moved, mismatches }`; `moved` is the sum of what the events moved
- * into accounts.
+ * events, and compares **every account** stored at either end (`system.account`), so a balance
+ * that changed with no event at all is found too. Returns `{ blocks, events, accounts, moved,
+ * mismatches }`; `moved` is the sum of what the events moved into accounts.
  */
-export async function auditRange (api, fromHash, toHash, { also = [], maxBlocks = 2_000 } = {}) {
+export async function auditRange (api, fromHash, toHash, { maxBlocks = 2_000 } = {}) {
   const fromNumber = (await api.rpc.chain.getHeader(fromHash)).number.toNumber();
   const hashes = [];
   let hash = toHash;
@@ -110,14 +112,10 @@ export async function auditRange (api, fromHash, toHash, { also = [], maxBlocks 
       events += 1;
     }
   }
-  const who = [...new Set([...moves.accounts.keys(), ...also.map(String)])];
-  const totals = async (at) => {
-    const query = (await api.at(at)).query.system.account;
-    const accounts = [];
-    for (let i = 0; i < who.length; i += 1000) accounts.push(...await query.multi(who.slice(i, i + 1000)));
-    return new Map(who.map((w, i) => [w, accounts[i].data.free.toBigInt() + accounts[i].data.reserved.toBigInt()]));
-  };
+  const totals = async (at) => new Map((await (await api.at(at)).query.system.account.entries())
+    .map(([key, account]) => [key.args[0].toString(), account.data.free.toBigInt() + account.data.reserved.toBigInt()]));
   const [before, after] = [await totals(fromHash), await totals(toHash)];
   const moved = [...moves.accounts.values()].reduce((sum, m) => sum + m.into, 0n);
-  return { blocks: hashes.length, events, accounts: who.length, moved, mismatches: mismatches(moves, before, after) };
+  const accounts = new Set([...before.keys(), ...after.keys()]).size;
+  return { blocks: hashes.length, events, accounts, moved, mismatches: mismatches(moves, before, after) };
 }
