@@ -26,6 +26,10 @@ for _ in $(seq 1 120); do
 done
 base=$(sed -n 's/^alice: rpc .*, log \(.*\)\/alice\/node.log$/\1/p' "$log")
 [[ -n "$base" ]] || { cat "$log" >&2; exit 3; }
+for _ in $(seq 1 60); do
+	(exec 3<>/dev/tcp/127.0.0.1/9944) 2>/dev/null && break
+	sleep 1
+done
 logs=$(printf '%s/node.log,' "$base"/{alice,bob,charlie,dave})
 logs=${logs%,}
 
