@@ -94,7 +94,8 @@ fn money() -> Result<Totals, String> {
 	let mut totals = Totals::new();
 	for (who, account) in frame_system::Account::<Runtime>::iter() {
 		let data = account.data;
-		let total = data.free.checked_add(data.reserved).ok_or("an account holds more than u128")?;
+		let total =
+			data.free.checked_add(data.reserved).ok_or("an account holds more than u128")?;
 		held_by_accounts =
 			held_by_accounts.checked_add(total).ok_or("the accounts hold more than u128")?;
 		let holds = pallet_balances::Holds::<Runtime>::get(&who)
@@ -149,39 +150,41 @@ fn evented(before: &Totals, after: &Totals) -> Result<(), String> {
 	for record in System::events() {
 		let RuntimeEvent::Balances(event) = record.event else { continue };
 		match event {
-			B::Transfer { from, to, amount } |
-			B::ReserveRepatriated { from, to, amount, .. } |
-			B::TransferOnHold { source: from, dest: to, amount, .. } |
-			B::TransferAndHold { source: from, dest: to, transferred: amount, .. } =>
-				moves.transfer(&from, &to, amount)?,
-			B::Deposit { who, amount } | B::Minted { who, amount } | B::Restored { who, amount } =>
-				moves.add(&who, amount, true)?,
-			B::Withdraw { who, amount } |
-			B::Slashed { who, amount } |
-			B::Burned { who, amount } |
-			B::BurnedHeld { who, amount, .. } |
-			B::Suspended { who, amount } |
-			B::DustLost { account: who, amount } => moves.add(&who, amount, false)?,
+			B::Transfer { from, to, amount }
+			| B::ReserveRepatriated { from, to, amount, .. }
+			| B::TransferOnHold { source: from, dest: to, amount, .. }
+			| B::TransferAndHold { source: from, dest: to, transferred: amount, .. } => {
+				moves.transfer(&from, &to, amount)?
+			},
+			B::Deposit { who, amount }
+			| B::Minted { who, amount }
+			| B::Restored { who, amount } => moves.add(&who, amount, true)?,
+			B::Withdraw { who, amount }
+			| B::Slashed { who, amount }
+			| B::Burned { who, amount }
+			| B::BurnedHeld { who, amount, .. }
+			| B::Suspended { who, amount }
+			| B::DustLost { account: who, amount } => moves.add(&who, amount, false)?,
 			B::BalanceSet { who, .. } => {
 				moves.set.insert(who);
 			},
 			B::Unexpected(kind) => return Err(format!("pallet-balances reported {kind:?}")),
 			// Within an account (holds, reserves, locks, freezes) or issuance only.
-			B::Endowed { .. } |
-			B::Reserved { .. } |
-			B::Unreserved { .. } |
-			B::Held { .. } |
-			B::Released { .. } |
-			B::Locked { .. } |
-			B::Unlocked { .. } |
-			B::Frozen { .. } |
-			B::Thawed { .. } |
-			B::Upgraded { .. } |
-			B::Issued { .. } |
-			B::Rescinded { .. } |
-			B::MintedCredit { .. } |
-			B::BurnedDebt { .. } |
-			B::TotalIssuanceForced { .. } => {},
+			B::Endowed { .. }
+			| B::Reserved { .. }
+			| B::Unreserved { .. }
+			| B::Held { .. }
+			| B::Released { .. }
+			| B::Locked { .. }
+			| B::Unlocked { .. }
+			| B::Frozen { .. }
+			| B::Thawed { .. }
+			| B::Upgraded { .. }
+			| B::Issued { .. }
+			| B::Rescinded { .. }
+			| B::MintedCredit { .. }
+			| B::BurnedDebt { .. }
+			| B::TotalIssuanceForced { .. } => {},
 			// A variant this fold does not know may move money: a finding until it is taught.
 			other => return Err(format!("the money audit does not know {other:?}")),
 		}
@@ -191,7 +194,8 @@ fn evented(before: &Totals, after: &Totals) -> Result<(), String> {
 			continue;
 		}
 		let (into, out) = moves.moved.get(who).copied().unwrap_or_default();
-		let (was, is) = (before.get(who).copied().unwrap_or(0), after.get(who).copied().unwrap_or(0));
+		let (was, is) =
+			(before.get(who).copied().unwrap_or(0), after.get(who).copied().unwrap_or(0));
 		if was.checked_add(into) != is.checked_add(out) {
 			return Err(format!(
 				"{who}: balance {was} -> {is}, but the Balances events say +{into} -{out}"
