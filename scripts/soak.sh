@@ -16,7 +16,10 @@ rate=${2:-5}
 json=${GPUX_SOAK_JSON:-/tmp/gpux-soak.json}
 
 log=$(mktemp -t gpux-soak-net-XXXXXX.log)
-setsid scripts/local-testnet.sh >"$log" 2>&1 &
+# The audit reads balances and events at the first block of the run, which a node pruning
+# state (256 blocks by default) has discarded 25 minutes later.
+GPUX_NODE_ARGS="--state-pruning archive-canonical ${GPUX_NODE_ARGS:-}" \
+	setsid scripts/local-testnet.sh >"$log" 2>&1 &
 net=$!
 trap 'kill -TERM -- "-$net" 2>/dev/null; wait "$net" 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 1 120); do

@@ -23,9 +23,19 @@ export GPUX_UPGRADE_WASM
 step "build (release): node, runtime, worker"
 cargo build --release --locked --workspace --features "$GPUX_FEATURES"
 
-# The fault suite mostly waits for blocks of a 4-validator network: it runs beside the Rust
-# tests, the benchmarks and the lease image (CPU-bound steps that its nodes barely slow), and
-# the end-to-end step collects it (docs/build.md).
+step "Rust tests, the pallets' benchmarks among them (the worker's CUDA kernels compiled and assembled with NVIDIA's libnvrtc and ptxas, scripts/cuda-tools.sh)"
+(
+	tools=$(scripts/cuda-tools.sh)
+	eval "$tools"
+	# The kernels' compile test fails instead of skipping when the tools are missing.
+	export GPUX_REQUIRE_NVRTC=1
+	cargo test --release --locked --workspace --features "$GPUX_FEATURES"
+)
+
+# The fault suite mostly waits for blocks of a 4-validator network: it runs beside the
+# benchmarks, the lease image and the other end-to-end suites, and is collected after them
+# (docs/build.md). Not beside the Rust tests: their compile held 4 starting nodes past their
+# RPC timeout.
 step "the fault suite, in the background (e2e/faults.test.mjs: 4 validators, workers, flood, load mix)"
 # Its own copies of the binaries (the Rust tests may link them again while it runs), and its
 # own process group, so that a failed step stops it whole (its nodes and workers with it).
@@ -35,15 +45,6 @@ cp "$CARGO_TARGET_DIR/release/gpux-node" "$CARGO_TARGET_DIR/release/gpux-worker"
 	node --test --test-timeout=900000 --test-reporter=spec faults.test.mjs) >"$faults_dir/log" 2>&1 &
 faults_pid=$!
 trap 'kill -TERM -- "-$faults_pid" 2>/dev/null || true; rm -rf "$faults_dir"' EXIT
-
-step "Rust tests, the pallets' benchmarks among them (the worker's CUDA kernels compiled and assembled with NVIDIA's libnvrtc and ptxas, scripts/cuda-tools.sh)"
-(
-	tools=$(scripts/cuda-tools.sh)
-	eval "$tools"
-	# The kernels' compile test fails instead of skipping when the tools are missing.
-	export GPUX_REQUIRE_NVRTC=1
-	cargo test --release --locked --workspace --features "$GPUX_FEATURES"
-)
 
 step "every benchmark of the runtime, quick mode (scripts/benchmark.sh --quick)"
 scripts/benchmark.sh --quick
@@ -64,7 +65,7 @@ step "end-to-end tests (polkadot.js against gpux-node)"
 	done
 	GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent -- "${suites[@]}"
 )
-step "the fault suite's result (e2e/faults.test.mjs, started after the build)"
+step "the fault suite's result (e2e/faults.test.mjs, started before the benchmarks)"
 faults_rc=0
 wait "$faults_pid" || faults_rc=$?
 cat "$faults_dir/log"

@@ -28,7 +28,8 @@ export async function startLocalNetwork () {
   }
   for (const node of Object.values(nodes)) node.start();
   try {
-    await Promise.all(Object.values(nodes).map((node) => node.waitForRpc()));
+    // Four nodes compiling the runtime at once on a busy 2-core machine: minutes, not seconds.
+    await Promise.all(Object.values(nodes).map((node) => node.waitForRpc(180_000)));
   } catch (e) {
     await stopLocalNetwork(nodes);
     throw e;

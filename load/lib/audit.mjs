@@ -103,6 +103,18 @@ export async function auditRange (api, fromHash, toHash, { maxBlocks = 2_000 } =
     hashes.push(hash);
     hash = header.parentHash;
   }
+  try {
+    return await foldAndCompare(api, fromHash, toHash, hashes);
+  } catch (e) {
+    if (/State already discarded/.test(e.message)) {
+      throw new AuditError('the node has discarded the state of the audited blocks (it prunes state, 256 blocks by ' +
+        `default): run it with --state-pruning archive-canonical for audits this long (${e.message})`);
+    }
+    throw e;
+  }
+}
+
+async function foldAndCompare (api, fromHash, toHash, hashes) {
   const moves = newMoves();
   let events = 0;
   for (const at of hashes) {
