@@ -6,6 +6,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GPUX_ROOT"
 
-cargo build --release --locked --workspace
+# What operators run (the node and the worker): not the workspace, whose fuzz crate turns
+# on the runtime's try-runtime checks (docs/build.md).
+cargo build --release --locked -p gpux-node -p gpux-worker
 echo "Starting gpux-node --dev; polkadot.js apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944" >&2
 exec "$CARGO_TARGET_DIR/release/gpux-node" --dev --rpc-port 9944 "$@"

@@ -30,7 +30,9 @@ done
 
 node_bin=${GPUX_NODE:-}
 if [[ -z "$node_bin" ]]; then
-	cargo build --release --locked --workspace
+	# What operators run (the node and the worker): not the workspace, whose fuzz crate turns
+	# on the runtime's try-runtime checks (docs/build.md).
+	cargo build --release --locked -p gpux-node -p gpux-worker
 	node_bin=$(mktemp -t gpux-node-XXXXXX)
 	cp "$CARGO_TARGET_DIR/release/gpux-node" "$node_bin"
 fi
