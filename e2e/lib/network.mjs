@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Node, submit, waitFor } from './node.mjs';
+import { killOnExit, Node, submit, waitFor } from './node.mjs';
 
 export const CHAIN_SPEC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'chain-specs', 'local.json');
 // Alice's well-known libp2p key and peer id, so the others can use her as their bootnode.
@@ -59,9 +59,6 @@ export function waitForFinalized (nodes, number, timeoutMs) {
   }, timeoutMs);
 }
 
-const workers = new Set();
-process.on('exit', () => { for (const w of workers) w.kill('SIGKILL'); });
-
 /**
  * A machine served by `gpux-worker --simulate 2xRTX4090` with its keystore at `keystore`: `init`
  * and `register` it for the provider `providerUri` (already a provider with a bond), list it at
@@ -93,15 +90,13 @@ export class Worker {
   }
 
   start () {
-    this.process = spawn(WORKER_BIN, [...this.common, 'run', '--machine', `${this.machine}`,
+    this.process = killOnExit(spawn(WORKER_BIN, [...this.common, 'run', '--machine', `${this.machine}`,
       '--workspaces', this.workspaces, '--public-host', 'gpu.example.net', '--ssh-port', '2222'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', 'pipe', 'pipe'] }));
     const keep = (d) => { this.log = (this.log + d).slice(-20_000); };
     this.process.stdout.on('data', keep);
     this.process.stderr.on('data', keep);
-    const child = this.process;
-    workers.add(child);
-    this.exited = new Promise((resolve) => child.on('exit', (code) => { workers.delete(child); resolve(code); }));
+    this.exited = new Promise((resolve) => this.process.on('exit', (code) => resolve(code)));
     return this;
   }
 
