@@ -2,8 +2,9 @@
 // node and a gpux-worker with the Docker backend: a renter finds a GPU, is stopped before
 // signing by a bad SSH key and a duration the listing does not take, rents, and sees its lease
 // with the attested host key and a Jupyter link whose token the page opened with its seal key;
-// the provider sees its machine and claims its earnings in one transaction; a token holder
-// votes on a referendum, and a vote the chain refuses is explained by name. Each page is
+// a rent only the chain can refuse (no free GPU) is explained by name; the provider sees its
+// machine and claims its earnings in one transaction; a token holder votes on a referendum, and
+// is stopped before signing a vote it cannot back. Each page is
 // screenshotted into $GPUX_SCREENSHOTS (default: a temporary directory, printed).
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -37,6 +38,9 @@ describe('the dApp in a browser', () => {
   let node; let api; let keyring; let worker; let server; let browser; let page; let shots; let dir;
   let base;
   const leases = [];
+  const pageErrors = [];
+  /** The account's next nonce: unchanged means nothing was signed and sent. */
+  const nonceOf = async (who) => (await api.rpc.system.accountNextIndex(keyring.addFromUri(`//${who}`).address)).toNumber();
   const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   const open = async (who, tab) => {
     await page.goto(`${base}&account=${keyring.addFromUri(`//${who}`).address}&tab=${tab}`);
@@ -69,7 +73,7 @@ describe('the dApp in a browser', () => {
         '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => { if (process.env.GPUX_PAGE_LOG) console.error('page:', m.text()); });
   });
 
@@ -80,6 +84,7 @@ describe('the dApp in a browser', () => {
     await worker?.stop(leases);
     await stopDevNode({ node, api });
     if (!process.env.GPUX_SCREENSHOTS) rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(pageErrors, [], 'the page threw no error');
   });
 
   it('a renter finds a GPU, is stopped before signing by bad input, rents it and sees how to connect', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -89,6 +94,7 @@ describe('the dApp in a browser', () => {
     await page.getByTestId(`choose-${worker.machine}`).click();
     const form = page.getByTestId('rent-form');
     const before = (await api.query.leases.nextLeaseId()).toNumber();
+    const nonce = await nonceOf('Bob');
 
     await form.locator('textarea[name=sshKey]').fill('ssh-ed25519 not-a-key');
     await page.getByTestId('rent').click();
@@ -96,12 +102,12 @@ describe('the dApp in a browser', () => {
     await form.locator('textarea[name=sshKey]').fill(worker.renterKey('Bob'));
     await form.locator('input[name=hours]').fill('100');
     await page.getByTestId('rent').click();
-    assert.match(await waitStatus('rent', /Refused/), /DurationOutOfBounds/);
-    assert.equal((await api.query.leases.nextLeaseId()).toNumber(), before, 'nothing was signed');
+    assert.match(await waitStatus('rent', /Refused: the listing takes leases of 10 to 10000 blocks/), /\(DurationOutOfBounds\)/);
+    assert.equal(await nonceOf('Bob'), nonce, 'nothing was signed');
 
     await form.locator('input[name=hours]').fill('1');
     await form.locator('input[name=useSeal]').check();
-    assert.match(await page.getByTestId('rent-estimate').textContent(), /0\.5 GPUX/);
+    assert.match(await page.getByTestId('rent-estimate').textContent(), /held now: 0\.5 GPUX;/);
     await page.getByTestId('rent').click();
     await waitStatus('rent', /In a block|Finalized/);
     assert.match(await page.getByTestId('rented').textContent(), new RegExp(`Lease #${before}`));
@@ -124,6 +130,14 @@ describe('the dApp in a browser', () => {
     assert.equal(jupyter.status, 200, 'Jupyter accepts the token the page opened');
     assert.match(await card.getByTestId('lease-state').textContent(), /Active/);
     await shot('my-leases');
+
+    // Only the chain knows this one: Bob's on-demand lease holds one of the two GPUs.
+    await open('Charlie', 'browse');
+    await page.getByTestId(`choose-${worker.machine}`).click();
+    await page.getByTestId('rent-form').locator('textarea[name=sshKey]').fill(worker.renterKey('Charlie'));
+    await page.getByTestId('rent-form').locator('input[name=gpus]').fill('2');
+    await page.getByTestId('rent').click();
+    assert.match(await waitStatus('rent', /Refused/), /leases\.NoFreeGpus: /);
   });
 
   it('a provider sees its machine and claims its earnings in one transaction', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -136,20 +150,32 @@ describe('the dApp in a browser', () => {
     await shot('provider');
     const free = async () => (await api.query.system.account(keyring.addFromUri('//Ferdie').address)).data.free.toBigInt();
     const before = await free();
+    const settled = new Promise((resolve) => {
+      api.query.system.events((records) => {
+        const found = records.filter(({ event }) => api.events.leases.Settled.is(event));
+        if (found.length) resolve({ found, failed: records.filter(({ event }) => api.events.utility.ItemFailed.is(event)) });
+      });
+    });
     await page.getByTestId('claim-all').click();
-    await waitStatus('claim-all', /In a block|Finalized/);
+    const status = await waitStatus('claim-all', /In a block|Finalized|Refused/);
+    assert.doesNotMatch(status, /Refused|failed/);
+    const { found, failed } = await settled;
+    assert.deepEqual(found.map(({ event }) => event.data.lease.toNumber()), leases, 'the lease was settled');
+    assert.equal(failed.length, 0, 'no settlement of the batch failed');
     assert.ok(await free() > before, 'the provider was paid');
   });
 
-  it('a token holder votes on a referendum; a vote the chain refuses is explained by name', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('a token holder votes on a referendum; a vote the account cannot back is refused before signing', { timeout: TEST_TIMEOUT_MS }, async () => {
     const remark = api.tx.system.remark('0x01');
     const index = await propose(api, remark, { system: 'Root' }, keyring.addFromUri('//Alice'), { decide: false });
     await open('Charlie', 'governance');
     const card = page.getByTestId(`referendum-${index}`);
     await card.waitFor({ timeout: 30_000 });
+    const nonce = await nonceOf('Charlie');
     await card.locator('input[name=balance]').fill('2000000');
     await page.getByTestId(`aye-${index}`).click();
-    assert.match(await waitStatus(`aye-${index}`, /Refused/), /convictionVoting\.InsufficientFunds/);
+    assert.match(await waitStatus(`aye-${index}`, /Refused/), /holds less than that \(InsufficientFunds\)/);
+    assert.equal(await nonceOf('Charlie'), nonce, 'nothing was signed');
     await card.locator('input[name=balance]').fill('1000');
     await page.getByTestId(`aye-${index}`).click();
     await waitStatus(`aye-${index}`, /In a block|Finalized/);

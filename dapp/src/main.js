@@ -4,7 +4,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { gpux } from './lib/format.js';
-import { devAccounts, extensionAccounts, isDevChain } from './lib/wallet.js';
+import { devAccounts, extensionAccounts, isDevChain, nodeUrlProblem } from './lib/wallet.js';
 import { html } from './ui.js';
 import { Browse, PriceHistory } from './views/browse.js';
 import { Governance } from './views/governance.js';
@@ -14,7 +14,9 @@ import { Provider } from './views/provider.js';
 import { SealKeyPanel } from './views/seal-key.js';
 
 const params = new URLSearchParams(location.search);
-const NODE_URL = params.get('node') ?? import.meta.env.VITE_GPUX_NODE ?? 'ws://127.0.0.1:9944';
+const BUILT_FOR = import.meta.env.VITE_GPUX_NODE ?? 'ws://127.0.0.1:9944';
+const NODE_URL = params.get('node') ?? BUILT_FOR;
+
 const TABS = [['browse', 'Find GPUs'], ['leases', 'My leases'], ['jobs', 'Jobs'], ['provider', 'Provider'], ['governance', 'Governance']];
 
 function App () {
@@ -28,6 +30,8 @@ function App () {
   const [chain, setChain] = useState('');
 
   useEffect(() => {
+    const problem = nodeUrlProblem(NODE_URL);
+    if (problem) { setFailure(problem); return undefined; }
     const provider = new WsProvider(NODE_URL, 2_000);
     provider.on('error', () => setFailure(`Cannot reach the node at ${NODE_URL}: is it running? (choose another with ?node=ws://HOST:PORT)`));
     let unsubscribe;
@@ -38,14 +42,14 @@ function App () {
       setAccounts(found);
       unsubscribe = await a.rpc.chain.subscribeNewHeads((h) => setBest(h.number.toNumber()));
       setApi(a);
-    });
+    }).catch((e) => setFailure(`The node at ${NODE_URL} failed: ${e.message}`));
     return () => { unsubscribe?.(); provider.disconnect(); };
   }, []);
 
   const account = accounts.find((a) => a.address === address) ?? null;
   useEffect(() => {
     if (!api || !account) return;
-    api.query.system.account(account.address).then((info) => setBalance(info.data.free.toBigInt() - info.data.frozen.toBigInt()));
+    api.query.system.account(account.address).then((info) => setBalance(info.data.free.toBigInt())).catch(() => {});
   }, [api, address, best]);
   const choose = (value) => { setAddress(value); localStorage.setItem('gpux-account', value); };
 
@@ -55,6 +59,7 @@ function App () {
     <header>
       <h1>GPUX</h1>
       <span class="muted" data-testid="chain">${chain} · block #${best}</span>
+      ${NODE_URL !== BUILT_FOR && html`<span class="warning" data-testid="other-node">Connected to ${NODE_URL}, not ${BUILT_FOR}: check that you trust it before signing.</span>`}
       <select data-testid="account" value=${address} onChange=${(e) => choose(e.target.value)}>
         <option value="">${accounts.length ? 'Choose an account' : 'No account: install a polkadot wallet extension'}</option>
         ${accounts.map((a) => html`<option value=${a.address}>${a.name} · ${a.address.slice(0, 6)}…${a.address.slice(-4)}</option>`)}

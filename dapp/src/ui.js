@@ -21,9 +21,10 @@ const STAGES = {
 export function TxButton ({ api, account, label, build, onDone, testId, disabled }) {
   const [stage, setStage] = useState(null);
   const [detail, setDetail] = useState('');
-  const busy = stage && stage !== 'finalized' && stage !== 'failed' && stage !== 'inBlock';
+  const busy = stage === 'checking' || stage === 'signing' || stage === 'pool';
   const click = async () => {
     setDetail('');
+    setStage('checking');
     let tx;
     try {
       if (!account) throw new Error('Choose an account first.');
@@ -36,9 +37,9 @@ export function TxButton ({ api, account, label, build, onDone, testId, disabled
     try {
       const result = await send(api, tx, signingAccount(account), (s, d) => {
         setStage(s);
-        if (s === 'failed') setDetail(d);
+        setDetail(d && (s === 'failed' || s === 'pool') ? d : '');
       });
-      if (result.batchFailure) setDetail(`one call of the batch failed: ${result.batchFailure}`);
+      if (result.batchFailures) setDetail(result.batchFailures);
       onDone?.(result);
     } catch (e) {
       setStage('failed');
@@ -47,7 +48,7 @@ export function TxButton ({ api, account, label, build, onDone, testId, disabled
   };
   return html`<span class="tx">
     <button data-testid=${testId} disabled=${busy || disabled} onClick=${click}>${label}</button>
-    ${stage && html`<span class=${`tx-status ${stage}`} data-testid=${testId && `${testId}-status`}>
+    ${stage && stage !== 'checking' && html`<span class=${`tx-status ${stage}`} data-testid=${testId && `${testId}-status`}>
       ${stage === 'failed' ? `Refused: ${detail}` : STAGES[stage]}${stage !== 'failed' && detail ? ` (${detail})` : ''}
     </span>`}
   </span>`;

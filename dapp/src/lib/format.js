@@ -55,3 +55,14 @@ export function text (bytes) {
   const u8a = bytes?.toU8a ? bytes.toU8a(true) : bytes;
   return new TextDecoder().decode(u8a ?? new Uint8Array());
 }
+
+/**
+ * Whether `host` (what a provider's worker attested) is a plain DNS name or IP address, safe to
+ * put in a command a renter copies into a shell. The chain does not check it: a provider could
+ * attest `x; rm -rf ~` or an ssh option such as `-oProxyCommand=…`.
+ */
+export function isPlainHost (host) {
+  if (/^[0-9A-Fa-f:]+$/.test(host) && host.includes(':')) return host.length <= 45; // IPv6
+  const label = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+  return host.length <= 253 && new RegExp(`^${label}(?:\\.${label})*$`).test(host);
+}

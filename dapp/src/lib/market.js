@@ -82,29 +82,46 @@ export function wholeNumber (text, what, min = 1, max = 2 ** 32 - 1) {
 }
 
 /**
- * Checks a direct rent of `listing` (a `ListingView` as JSON) before signing; returns the
- * escrow it holds. `freeBalance` is planck; `best` the best block.
+ * Checks a direct rent of `listing` (a `ListingView` as JSON) before signing, as `leases.rent`
+ * will in the next block (`best + 1`); returns the escrow it holds. `spendable` is what the
+ * account can hold (free balance less the existential deposit and the fee); `spotPrice`, `mfp`
+ * and `minEscrow` are the chain's now (planck, `null` when unset).
  */
-export function checkRent ({ listing, gpus, blocks, mode, maxPrice, freeBalance, best, spotPrice }) {
+export function checkRent ({ listing, gpus, blocks, mode, maxPrice, spendable, best, spotPrice, mfp, minEscrow }) {
   const terms = listing.terms;
-  if (gpus > listing.freeGpus) throw new Error(`only ${listing.freeGpus} of this machine's GPUs are free (NoFreeGpus)`);
+  const now = best + 1;
+  // More GPUs than are free is the chain's to judge: a rent can preempt spot leases.
+  if (gpus > listing.spec.gpuCount) throw new Error(`the machine has ${listing.spec.gpuCount} GPUs (NoFreeGpus)`);
   if (blocks < terms.minLeaseBlocks || blocks > terms.maxLeaseBlocks) {
     throw new Error(`the listing takes leases of ${terms.minLeaseBlocks} to ${terms.maxLeaseBlocks} blocks (DurationOutOfBounds)`);
   }
-  if (terms.availableUntil !== null && best + blocks > terms.availableUntil) {
-    throw new Error(`the machine is listed until block ${terms.availableUntil}: at most ${Math.max(0, terms.availableUntil - best)} blocks from now (DurationOutOfBounds)`);
+  if (terms.availableFrom > now) throw new Error(`the machine is listed from block ${terms.availableFrom} (NotAvailableYet)`);
+  if (terms.availableUntil !== null && now + blocks > terms.availableUntil) {
+    throw new Error(`the machine is listed until block ${terms.availableUntil}: at most ${Math.max(0, terms.availableUntil - now)} blocks from the next block (DurationOutOfBounds)`);
   }
   let price;
   if (mode === 'OnDemand') {
     price = BigInt(terms.onDemandPrice);
-    if (maxPrice < price) throw new Error(`the listing's price is above your maximum (PriceAboveMax)`);
+    if (maxPrice < price) throw new Error('the listing\'s price is above your maximum (PriceAboveMax)');
   } else {
     price = maxPrice;
     if (price < BigInt(terms.spotFloorPrice)) throw new Error('your bid is below the listing\'s spot floor (BidBelowFloor)');
     if (spotPrice !== null && price < spotPrice) throw new Error('your bid is below the class\'s spot price (BidBelowSpotPrice)');
   }
+  if (mfp !== null && price > mfp) throw new Error('the price is above the class\'s Maximum Fair Price (PriceAboveMfp)');
   const escrow = leaseCost(price, gpus, blocks);
-  if (escrow < 10n ** 10n) throw new Error('the lease would cost less than the 0.01 GPUX minimum escrow (EscrowBelowMinimum)');
-  if (escrow > freeBalance) throw new Error('your free balance cannot hold this lease\'s escrow (EscrowExceedsBalance)');
+  if (escrow < minEscrow) throw new Error('the lease would cost less than the minimum escrow (EscrowBelowMinimum)');
+  if (escrow > spendable) throw new Error('your balance cannot hold this lease\'s escrow and its fee (EscrowExceedsBalance)');
   return escrow;
+}
+
+/**
+ * What `who` can put on hold now: the free balance less the existential deposit (the account
+ * must survive) and `fee` (the transaction's own). Freezes (vote locks) do not stop a hold.
+ */
+export async function spendable (api, who, fee = 0n) {
+  const info = await api.query.system.account(who);
+  const keep = api.consts.balances.existentialDeposit.toBigInt() + fee;
+  const free = info.data.free.toBigInt();
+  return free > keep ? free - keep : 0n;
 }

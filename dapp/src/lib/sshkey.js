@@ -40,8 +40,8 @@ export function sshKeyError (line) {
   const rest = line.slice(first + 1);
   const second = rest.indexOf(' ');
   const data = second < 0 ? rest : rest.slice(0, second);
+  if (!Object.hasOwn(KEY_TYPES, type)) return 'UnknownType';
   const shape = KEY_TYPES[type];
-  if (!shape) return 'UnknownType';
   const blob = base64Decode(data);
   return blob && checkBlob(blob, type, shape) ? null : 'BadKeyData';
 }

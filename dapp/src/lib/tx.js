@@ -1,13 +1,13 @@
 // Sends a transaction and reports its progress (signing, in the pool, in a block, finalized)
 // and, on failure, the runtime's error by name with its documentation, in plain words.
 
-/** `Section.Name: what the runtime's docs say`, for a dispatch error from a block. */
+/** `section.Name: what the runtime's docs say`, for a dispatch error from a block. */
 export function explainDispatchError (api, dispatchError) {
   if (dispatchError.isModule) {
     const { section, name, docs } = api.registry.findMetaError(dispatchError.asModule);
     return `${section}.${name}: ${docs.join(' ').trim() || 'no description'}`;
   }
-  if (dispatchError.isToken) return `token.${dispatchError.asToken.type}: the balance cannot pay for this`;
+  if (dispatchError.isToken) return `token.${dispatchError.asToken.type}: the balance does not allow this`;
   if (dispatchError.isArithmetic) return `arithmetic.${dispatchError.asArithmetic.type}`;
   if (dispatchError.isBadOrigin) return 'BadOrigin: this account may not make this call';
   return dispatchError.type;
@@ -27,38 +27,57 @@ export function explainPoolError (error) {
 }
 
 /**
- * Signs and sends `tx` as `account` (`{ address, signer? }` for the extension, or a keyring pair),
+ * What a `utility.forceBatch` left undone: `"2 of 5 calls failed: leases.LeaseClosed: …"`, or
+ * `null` when every call went through.
+ */
+export function batchFailures (api, events) {
+  const failed = events.filter(({ event }) => api.events.utility?.ItemFailed?.is(event));
+  if (failed.length === 0) return null;
+  const total = events.filter(({ event }) => api.events.utility?.ItemCompleted?.is(event)).length + failed.length;
+  const reasons = [...new Set(failed.map(({ event }) => explainDispatchError(api, event.data.error)))];
+  return `${failed.length} of ${total} calls failed: ${reasons.join('; ')}`;
+}
+
+/**
+ * Signs and sends `tx` as `account` (`{ address, signer }` for the extension, or a keyring pair),
  * calling `onStatus(stage, detail)` with stage signing | pool | inBlock | finalized | failed.
- * Resolves with `{ blockHash, events }` once in a block with success; rejects with an Error whose
- * message names the failure.
+ * Resolves with `{ blockHash, events, batchFailures }` once a block includes it with success
+ * (re-checked when it is finalized: a reorganised block can change the outcome); rejects with an
+ * Error whose message names the failure.
  */
 export function send (api, tx, account, onStatus = () => {}) {
   onStatus('signing');
   return new Promise((resolve, reject) => {
     let settled = false;
-    let failed = false;
+    let over = false;
+    let unsubscribe = null;
+    const stop = () => { over = true; unsubscribe?.(); };
     const fail = (message) => {
-      if (failed) return;
-      failed = true;
+      if (over) return;
+      stop();
       onStatus('failed', message);
       if (!settled) { settled = true; reject(new Error(message)); }
     };
     const options = account.signer ? { signer: account.signer, nonce: -1 } : { nonce: -1 };
     const who = account.signer ? account.address : account;
     tx.signAndSend(who, options, ({ status, events, dispatchError }) => {
-      if (failed) return; // a refusal stays on screen, whatever the block does next
+      if (over) return;
+      if (status.isFuture) onStatus('pool', 'waiting for an earlier transaction of this account');
       if (status.isReady || status.isBroadcast) onStatus('pool');
-      // A chain with instant finality (a --dev node) reports Finalized without InBlock first.
-      if ((status.isInBlock || status.isFinalized) && !settled) {
+      if (status.isRetracted) onStatus('pool', 'its block was replaced: waiting for another');
+      if (status.isInBlock || status.isFinalized) {
+        // A chain with instant finality (a --dev node) reports Finalized without InBlock first.
         const blockHash = (status.isInBlock ? status.asInBlock : status.asFinalized).toHex();
         if (dispatchError) return fail(explainDispatchError(api, dispatchError));
-        const batchFailure = events.find(({ event }) => api.events.utility?.BatchInterrupted?.is(event));
-        settled = true;
+        if (!settled) {
+          settled = true;
+          resolve({ blockHash, events, batchFailures: batchFailures(api, events) });
+        }
         if (status.isInBlock) onStatus('inBlock', blockHash);
-        resolve({ blockHash, events, batchFailure: batchFailure && explainDispatchError(api, batchFailure.event.data[1]) });
       }
-      if (status.isFinalized) onStatus('finalized', status.asFinalized.toHex());
+      if (status.isFinalized) { stop(); onStatus('finalized', status.asFinalized.toHex()); }
+      if (status.isFinalityTimeout) fail('its block was not finalized in time');
       if (status.isDropped || status.isInvalid || status.isUsurped) fail(`the transaction was ${status.type.toLowerCase()} by the pool`);
-    }).catch((e) => fail(explainPoolError(e)));
+    }).then((u) => { unsubscribe = u; if (over) u(); }).catch((e) => fail(explainPoolError(e)));
   });
 }

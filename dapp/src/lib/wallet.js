@@ -34,3 +34,13 @@ export async function extensionAccounts (api) {
 
 /** What `send` signs with: the extension's signer, or the dev pair itself. */
 export const signingAccount = (account) => account.pair ?? account;
+
+/** Why the page will not use `url` as its node, or `null`: plain ws:// only on loopback. */
+export function nodeUrlProblem (url) {
+  let parsed;
+  try { parsed = new URL(url); } catch { return `"${url}" is not a URL`; }
+  if (parsed.protocol === 'wss:') return null;
+  if (parsed.protocol !== 'ws:') return `"${url}" is not a ws:// or wss:// URL`;
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  return loopback ? null : `"${url}" is plain ws:// to another machine: anyone on the way could change what the page shows and signs; use wss://`;
+}

@@ -1,7 +1,7 @@
 // The renter's market: filter and sort listings, quote, rent on demand or spot, place an order.
 import { useEffect, useState } from 'preact/hooks';
 import { duration, gpux, leaseCost, parseGpux, percent, text } from '../lib/format.js';
-import { accessSpec, checkRent, listingFilter, requirements, wholeNumber } from '../lib/market.js';
+import { accessSpec, checkRent, listingFilter, requirements, spendable, wholeNumber } from '../lib/market.js';
 import { priceHistory } from '../lib/history.js';
 import { Chart, Field, html, TxButton } from '../ui.js';
 import { useSealKey } from './seal-key.js';
@@ -11,10 +11,10 @@ const SORTS = [
   ['PriceDescending', 'Price, highest first'],
   ['ReputationDescending', 'Reputation, best first'],
   ['AdjustedPriceAscending', 'Price for reputation, best first'],
-  ['PerVram', 'Price per GiB of GPU memory, lowest first'],
+  ['PerVram', 'Price per GiB of GPU memory (of the 100 cheapest)'],
 ];
 
-export function Browse ({ api, account, best, balance }) {
+export function Browse ({ api, account, best }) {
   const [classes, setClasses] = useState([]);
   const [filter, setFilter] = useState({ mode: 'OnDemand' });
   const [sort, setSort] = useState({ sort: 'PriceAscending' });
@@ -25,7 +25,7 @@ export function Browse ({ api, account, best, balance }) {
   useEffect(() => {
     api.call.marketplaceApi.gpuClasses().then((list) => setClasses(list.map(([id, model, vram, ceiling]) => ({
       id: id.toNumber(), model: text(model), vram: vram.toNumber(), ceiling: ceiling.toBigInt(),
-    }))));
+    })))).catch((e) => setError(e.message));
   }, [api]);
 
   const search = async () => {
@@ -84,7 +84,7 @@ export function Browse ({ api, account, best, balance }) {
         <td><button data-testid=${`choose-${l.machine}`} onClick=${() => setChosen(l)}>Rent…</button></td>
       </tr>`)}</tbody>
     </table>`}
-    ${chosen && html`<${RentForm} api=${api} account=${account} best=${best} balance=${balance} listing=${chosen} mode=${filter.mode} />`}
+    ${chosen && html`<${RentForm} api=${api} account=${account} best=${best} listing=${chosen} mode=${filter.mode} />`}
     <${QuoteAndOrder} api=${api} account=${account} best=${best} filter=${filter} />
   </section>`;
 }
@@ -94,22 +94,36 @@ export const hexText = (hex) => (typeof hex === 'string' && hex.startsWith('0x')
   ? new TextDecoder().decode(Uint8Array.from(hex.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16)))
   : String(hex ?? ''));
 
-function RentForm ({ api, account, best, balance, listing, mode }) {
+function RentForm ({ api, account, best, listing, mode }) {
   const seal = useSealKey(account);
   const [form, setForm] = useState({ gpus: '1', hours: '1', mode: mode ?? 'OnDemand', maxPrice: '', sshKey: '' });
   const [result, setResult] = useState(null);
   const blocks = Math.round(Number(form.hours) * 600);
   const price = form.mode === 'OnDemand' ? BigInt(listing.terms.onDemandPrice) : (parseGpux(form.maxPrice) ?? 0n);
-  const estimate = Number.isFinite(blocks) && Number(form.gpus) > 0 ? leaseCost(price, Number(form.gpus), blocks) : null;
+  const gpusOk = Number.isInteger(Number(form.gpus)) && Number(form.gpus) > 0;
+  const estimate = Number.isInteger(blocks) && blocks > 0 && gpusOk ? leaseCost(price, Number(form.gpus), blocks) : null;
   const build = async () => {
     const gpus = wholeNumber(form.gpus, 'GPUs', 1, listing.spec.gpuCount);
     wholeNumber(blocks, 'the lease length in blocks');
     const maxPrice = form.mode === 'OnDemand' && !form.maxPrice ? BigInt(listing.terms.onDemandPrice) : parseGpux(form.maxPrice);
     if (maxPrice === null) throw new Error(`max price "${form.maxPrice}" is not an amount of GPUX`);
-    const spot = form.mode === 'Spot' ? await api.call.marketplaceApi.spotPrice(listing.spec.gpuClass) : null;
-    checkRent({ listing, gpus, blocks, mode: form.mode, maxPrice, freeBalance: balance, best, spotPrice: spot?.isSome ? spot.unwrap().toBigInt() : null });
+    // The listing as it is now, not as it was when the page fetched it.
+    const record = await api.query.marketplace.machines(listing.machine);
+    const terms = record.isSome && record.unwrap().listing.isSome ? record.unwrap().listing.unwrap().toJSON() : null;
+    if (!terms) throw new Error(`machine #${listing.machine} is no longer listed (NotListed)`);
+    const gpuClass = listing.spec.gpuClass;
+    const [spot, mfp] = await Promise.all([api.call.marketplaceApi.spotPrice(gpuClass), api.call.marketplaceApi.mfp(gpuClass)]);
+    const some = (o) => (o.isSome ? o.unwrap().toBigInt() : null);
     const access = accessSpec(form.sshKey, form.useSeal ? seal.publicKeyHex() : null);
-    return api.tx.leases.rent(listing.machine, gpus, form.mode, blocks, maxPrice, access);
+    const tx = api.tx.leases.rent(listing.machine, gpus, form.mode, blocks, maxPrice, access);
+    const fee = (await tx.paymentInfo(account.address)).partialFee.toBigInt();
+    checkRent({
+      listing: { ...listing, terms }, gpus, blocks, mode: form.mode, maxPrice, best,
+      spendable: await spendable(api, account.address, fee),
+      spotPrice: form.mode === 'Spot' ? some(spot) : null, mfp: some(mfp),
+      minEscrow: api.consts.leases.minEscrow.toBigInt(),
+    });
+    return tx;
   };
   return html`<div class="panel" data-testid="rent-form">
     <h3>Rent machine #${listing.machine}</h3>
@@ -146,7 +160,8 @@ function QuoteAndOrder ({ api, account, best, filter }) {
   const build = () => {
     const maxPrice = parseGpux(form.maxPrice);
     if (maxPrice === null || maxPrice === 0n) throw new Error('max price must be an amount of GPUX above 0');
-    const expiresAt = best + wholeNumber(form.expiresIn, 'expiry (blocks from now)', 1, 100_800);
+    // The order is placed in the next block, and must expire after it.
+    const expiresAt = best + 1 + wholeNumber(form.expiresIn, 'expiry (blocks from now)', 1, 100_800);
     return api.tx.marketplace.placeOrder(requirements(filter), wholeNumber(form.gpus, 'GPUs'), blocks(), mode, maxPrice,
       expiresAt, accessSpec(form.sshKey, form.useSeal ? seal.publicKeyHex() : null), Boolean(form.split));
   };

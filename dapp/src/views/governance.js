@@ -10,8 +10,11 @@ const CONVICTIONS = [
 
 export function Governance ({ api, account, best }) {
   const [referenda, setReferenda] = useState(null);
-  const refresh = async () => {
-    const tracks = new Map(api.consts.referenda.tracks.map(([id, info]) => [id.toNumber(), info.name.toString()]));
+  const [error, setError] = useState('');
+  const refresh = () => load().then(() => setError(''), (e) => setError(e.message));
+  const load = async () => {
+    // Track names are fixed-size byte arrays, padded with NULs.
+    const tracks = new Map(api.consts.referenda.tracks.map(([id, info]) => [id.toNumber(), new TextDecoder().decode(info.name.toU8a(true)).replace(/\0+$/, '')]));
     const entries = await api.query.referenda.referendumInfoFor.entries();
     setReferenda(entries.filter(([, info]) => info.unwrap().isOngoing).map(([key, info]) => {
       const o = info.unwrap().asOngoing;
@@ -30,6 +33,7 @@ export function Governance ({ api, account, best }) {
   useEffect(() => { refresh(); }, [api, Math.floor(best / 5)]);
   return html`<section>
     <h2>Referenda</h2>
+    ${error && html`<p class="error">${error}</p>`}
     ${referenda?.length === 0 && html`<p class="muted">No referendum is open.</p>`}
     ${referenda?.map((r) => html`<${Referendum} key=${r.index} api=${api} account=${account} r=${r} refresh=${refresh} />`)}
   </section>`;
@@ -42,7 +46,7 @@ function Referendum ({ api, account, r, refresh }) {
   const vote = (aye) => () => {
     const balance = parseGpux(form.balance);
     if (balance === null || balance === 0n) throw new Error('vote with an amount of GPUX above 0');
-    return api.tx.convictionVoting.vote(r.index, { Standard: { vote: { aye, conviction: form.conviction }, balance } });
+    return voteChecked(api, account, r.index, aye, balance, form.conviction);
   };
   return html`<article class="referendum" data-testid=${`referendum-${r.index}`}>
     <h3>#${r.index} · ${r.track} · ${r.deciding === null ? (r.hasDecisionDeposit ? 'preparing' : 'waiting for a decision deposit') : `deciding since block ${r.deciding}`}</h3>
@@ -55,4 +59,13 @@ function Referendum ({ api, account, r, refresh }) {
       <${TxButton} api=${api} account=${account} label="Vote nay" testId=${`nay-${r.index}`} build=${vote(false)} onDone=${refresh} />
     </div>
   </article>`;
+}
+
+/** A vote, refused before signing when the account does not hold what it votes with. */
+async function voteChecked (api, account, index, aye, balance, conviction) {
+  // Votes lock what they vote with; locks overlap, so the whole balance can vote.
+  const info = await api.query.system.account(account.address);
+  const total = info.data.free.toBigInt() + info.data.reserved.toBigInt();
+  if (balance > total) throw new Error('the account holds less than that (InsufficientFunds)');
+  return api.tx.convictionVoting.vote(index, { Standard: { vote: { aye, conviction }, balance } });
 }

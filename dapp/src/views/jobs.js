@@ -9,7 +9,9 @@ import { Field, html, TxButton } from '../ui.js';
 export function Jobs ({ api, account, best }) {
   const [form, setForm] = useState({ gpus: '1', hours: '1', maxPrice: '1', bidWindow: '10', inputCid: '', sshKey: '', priority: false });
   const [jobs, setJobs] = useState(null);
-  const refresh = async () => {
+  const [error, setError] = useState('');
+  const refresh = () => load().then(() => setError(''), (e) => setError(e.message));
+  const load = async () => {
     if (!account) return;
     // No index of jobs by submitter: the open jobs are few (bounded by the market), read them all.
     const entries = await api.query.marketplace.jobs.entries();
@@ -28,7 +30,7 @@ export function Jobs ({ api, account, best }) {
     const maxPrice = parseGpux(form.maxPrice);
     if (maxPrice === null || maxPrice === 0n) throw new Error('max price must be an amount of GPUX above 0');
     const cid = form.inputCid.trim();
-    if (!/^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{10,})$/.test(cid)) throw new Error('input CID must be a CIDv0 (Qm…) or a base32 CIDv1 (b…)');
+    if (!/^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{10,127})$/.test(cid)) throw new Error('input CID must be a CIDv0 (Qm…) or a base32 CIDv1 (b…) of at most 128 characters (InvalidCid)');
     return api.tx.marketplace.postJob(requirements(form), wholeNumber(form.gpus, 'GPUs'),
       wholeNumber(Math.round(Number(form.hours) * 600), 'job length in blocks'), maxPrice,
       wholeNumber(form.bidWindow, 'bid window (blocks)', 10, 14_400), Boolean(form.priority),
@@ -36,6 +38,7 @@ export function Jobs ({ api, account, best }) {
   };
   return html`<section>
     <h2>Jobs</h2>
+    ${error && html`<p class="error">${error}</p>`}
     <div class="panel" data-testid="job-form">
       <div class="filters">
         <${Field} label="GPU class id (empty: any)" name="gpuClass" values=${form} set=${setForm} type="number" />
@@ -45,9 +48,9 @@ export function Jobs ({ api, account, best }) {
         <${Field} label="Bid window (blocks)" name="bidWindow" values=${form} set=${setForm} type="number" />
         <${Field} label="Input CID" name="inputCid" values=${form} set=${setForm} placeholder="bafy…" />
         <${Field} label="SSH public key" name="sshKey" values=${form} set=${setForm} type="textarea" />
-        <${Field} label="Priority (1 GPUX fee)" name="priority" values=${form} set=${setForm} type="checkbox" />
+        <${Field} label="Priority (a fee)" name="priority" values=${form} set=${setForm} type="checkbox" />
       </div>
-      <${TxButton} api=${api} account=${account} label="Post job (5 GPUX deposit)" testId="post-job" build=${post} onDone=${refresh} />
+      <${TxButton} api=${api} account=${account} label="Post job (deposit held)" testId="post-job" build=${post} onDone=${refresh} />
     </div>
     ${jobs?.map((j) => html`<article data-testid=${`job-${j.id}`}>
       <h3>Job #${j.id}: ${j.status}${j.status === 'Bidding' ? `, bids close at block ${j.closesAt}` : ''}</h3>

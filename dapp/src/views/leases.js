@@ -3,9 +3,9 @@
 // and what a renter can do with a lease.
 import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { useEffect, useState } from 'preact/hooks';
-import { duration, gpux, sshFingerprint } from '../lib/format.js';
+import { duration, gpux, isPlainHost, leaseCost, sshFingerprint } from '../lib/format.js';
 import { openSealed } from '../lib/seal.js';
-import { wholeNumber } from '../lib/market.js';
+import { spendable, wholeNumber } from '../lib/market.js';
 import { Field, html, TxButton } from '../ui.js';
 import { hexText } from './browse.js';
 import { useSealKey } from './seal-key.js';
@@ -22,7 +22,9 @@ export async function leaseView (api, id, record) {
     id: Number(id),
     ...r,
     status: record.status.type,
-    closeReason: record.status.isClosed ? record.status.asClosed.type : null,
+    closeReason: record.status.isClosed ? record.status.asClosed.reason.type : null,
+    // Accrual stops at the notice's end while a spot lease is being preempted.
+    accruesUntil: record.status.isPreempting ? Math.min(record.status.asPreempting.until.toNumber(), r.endsAt) : r.endsAt,
     paid: BigInt(r.paid),
     escrow: BigInt(r.escrow),
     accrued: accrued.isSome ? accrued.unwrap().toBigInt() : 0n,
@@ -34,12 +36,24 @@ export async function leaseView (api, id, record) {
 export function MyLeases ({ api, account, best }) {
   const [leases, setLeases] = useState(null);
   const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
   const refresh = async () => {
-    if (!account) return;
+    if (!account || busy) return;
+    const who = account.address;
+    setBusy(true);
     try {
-      const list = await api.call.leasesApi.leasesOf(account.address, null, 100);
-      setLeases((await Promise.all(list.map(([id, record]) => leaseView(api, id, record)))).reverse());
-    } catch (e) { setError(e.message); }
+      // Oldest first, 100 a page: read every page so the newest lease is not left out.
+      const all = [];
+      for (let after = null; ;) {
+        const page = await api.call.leasesApi.leasesOf(who, after, 100);
+        all.push(...page);
+        if (page.length < 100) break;
+        after = page[page.length - 1][0];
+      }
+      const views = await Promise.all(all.map(([id, record]) => leaseView(api, id, record)));
+      // Drop the answer if the account changed meanwhile.
+      if (who === account.address) { setLeases(views.reverse()); setError(''); }
+    } catch (e) { setError(e.message); } finally { setBusy(false); }
   };
   useEffect(() => { refresh(); }, [api, account?.address, best]);
   if (!account) return html`<p>Choose an account to see its leases.</p>`;
@@ -55,7 +69,7 @@ function Lease ({ api, account, best, lease, refresh }) {
   const seal = useSealKey(account);
   const [form, setForm] = useState({ extraHours: '1', stars: '5', reason: '', kind: 'Offline' });
   const open = lease.status !== 'Closed';
-  const left = open ? Math.max(0, lease.endsAt - best) : 0;
+  const left = open ? Math.max(0, lease.accruesUntil - best) : 0;
   const spent = lease.paid + lease.accrued;
   const ep = lease.endpoint;
   let token = null;
@@ -64,42 +78,44 @@ function Lease ({ api, account, best, lease, refresh }) {
     token = opened ? new TextDecoder().decode(opened) : false;
   }
   const host = ep && hexText(ep.host);
+  const hostOk = ep && isPlainHost(host);
   return html`<article class="lease" data-testid=${`lease-${lease.id}`}>
     <h3>Lease #${lease.id} · machine #${lease.machine} · ${lease.gpus} GPU${lease.gpus > 1 ? 's' : ''} · ${lease.mode}</h3>
     <p>
       <b data-testid="lease-state">${lease.status}${lease.closeReason ? ` (${lease.closeReason})` : ''}</b>
-      ${open && html` · <span data-testid="lease-left">${duration(left)} left</span> (ends at block ${lease.endsAt})`}
+      ${open && html` · <span data-testid="lease-left">${duration(left)} left</span> (ends at block ${lease.accruesUntil})`}
       ${' · '}spent so far <b data-testid="lease-spent">${gpux(spent)}</b> of ${gpux(lease.paid + lease.escrow)}
       ${' · '}${gpux(BigInt(lease.pricePerGpuHour))} per GPU-hour
     </p>
-    ${ep ? html`<div class="connect" data-testid="lease-connection">
+    ${ep && !hostOk && html`<p class="error" data-testid="lease-connection">The provider attested "${host}" as the host: not a plain host name or address, so no command is shown. Report it.</p>`}
+    ${ep && hostOk ? html`<div class="connect" data-testid="lease-connection">
       <p>SSH: <code data-testid="ssh-command">ssh -p ${ep.port} root@${host}</code></p>
       ${ep.hostKeyFingerprint
-        ? html`<p>Host key: <code data-testid="host-key">${sshFingerprint(hexToU8a(ep.hostKeyFingerprint))}</code> — check that <code>ssh-keyscan -p ${ep.port} -t ed25519 ${host} | ssh-keygen -lf -</code> prints the same before you log in.</p>`
+        ? html`<p>Host key: <code data-testid="host-key">${sshFingerprint(hexToU8a(ep.hostKeyFingerprint))}</code> — on first login ssh shows the key's fingerprint: it must be this one (or use <code>gpux ssh ${lease.id}</code>, which checks it).</p>`
         : html`<p class="muted">This provider attested no host key.</p>`}
       ${ep.jupyter && (token
-        ? html`<p>Jupyter: <a data-testid="jupyter-link" target="_blank" rel="noopener noreferrer" href=${`http://${host}:${ep.jupyter.port}/?token=${token}`}>http://${host}:${ep.jupyter.port}/?token=…</a> (plain HTTP: on an untrusted network tunnel it through SSH)</p>`
+        ? html`<p>Jupyter: <a data-testid="jupyter-link" target="_blank" rel="noopener noreferrer" href=${`http://${host}:${ep.jupyter.port}/?token=${encodeURIComponent(token)}`}>http://${host}:${ep.jupyter.port}/?token=…</a> (plain HTTP: on an untrusted network tunnel it through SSH)</p>`
         : html`<p class="error">Jupyter token sealed to another seal key than this browser's.</p>`)}
-    </div>` : open && html`<p class="muted" data-testid="lease-connection">Waiting for the provider's worker to attest the start…</p>`}
+    </div>` : !ep && open && html`<p class="muted" data-testid="lease-connection">Waiting for the provider's worker to attest the start…</p>`}
     ${lease.dispute && html`<p>Disputed at block ${lease.dispute.raisedAt}: ${lease.dispute.resolution === null ? 'undecided' : lease.dispute.resolution ? 'upheld' : 'rejected'}.</p>`}
     <div class="actions">
       ${open && html`
         <${Field} label="Extend by hours" name="extraHours" values=${form} set=${setForm} type="number" />
         <${TxButton} api=${api} account=${account} label="Extend" testId=${`extend-${lease.id}`} onDone=${refresh}
-          build=${() => api.tx.leases.extend(lease.id, wholeNumber(Math.round(Number(form.extraHours) * 600), 'extra blocks'))} />
+          build=${() => checkExtend(api, account, best, lease, wholeNumber(Math.round(Number(form.extraHours) * 600), 'extra blocks'))} />
         <${TxButton} api=${api} account=${account} label="Terminate" testId=${`terminate-${lease.id}`} onDone=${refresh}
           build=${() => api.tx.leases.terminate(lease.id)} />
         <${Field} label="Fault" name="kind" values=${form} set=${setForm} options=${[['Offline', 'Machine offline'], ['SpecMismatch', 'Not the GPUs listed'], ['LeaseAbandoned', 'Never started']]} />
-        <${TxButton} api=${api} account=${account} label="Report fault (5 GPUX deposit)" testId=${`report-${lease.id}`} onDone=${refresh}
-          build=${() => api.tx.attestation.reportFault(lease.id, form.kind, reason(form.reason))} />`}
+        ${!lease.dispute && html`<${TxButton} api=${api} account=${account} label="Report fault (deposit held)" testId=${`report-${lease.id}`} onDone=${refresh}
+          build=${() => api.tx.attestation.reportFault(lease.id, form.kind, reason(form.reason))} />`}`}
       ${!open && lease.rating === null && html`
         <${Field} label="Stars" name="stars" values=${form} set=${setForm} options=${[['5', '★★★★★'], ['4', '★★★★'], ['3', '★★★'], ['2', '★★'], ['1', '★']]} />
         <${TxButton} api=${api} account=${account} label="Rate" testId=${`rate-${lease.id}`} onDone=${refresh}
           build=${() => api.tx.leases.rate(lease.id, Number(form.stars))} />`}
       ${lease.rating !== null && html`<span>Rated ${'★'.repeat(lease.rating)}</span>`}
-      ${ep && !lease.dispute && html`
+      ${!lease.dispute && html`
         <${Field} label="Reason (dispute or fault evidence)" name="reason" values=${form} set=${setForm} />
-        <${TxButton} api=${api} account=${account} label="Dispute (5 GPUX deposit)" testId=${`dispute-${lease.id}`} onDone=${refresh}
+        <${TxButton} api=${api} account=${account} label="Dispute (deposit held)" testId=${`dispute-${lease.id}`} onDone=${refresh}
           build=${() => api.tx.attestation.dispute(lease.id, reason(form.reason, true))} />`}
     </div>
   </article>`;
@@ -110,4 +126,24 @@ function reason (text, required = false) {
   if (required && bytes.length === 0) throw new Error('say what went wrong: the reason is what governance reads');
   if (bytes.length > 256) throw new Error('the reason is longer than 256 bytes');
   return u8aToHex(bytes);
+}
+
+/** `leases.extend`, checked as the chain will check it in the next block. */
+async function checkExtend (api, account, best, lease, extra) {
+  if (lease.heldPayout !== null) throw new Error('a job\'s lease has the length its job set (JobLeaseFixed)');
+  if (lease.status === 'Preempting') throw new Error('the lease is being preempted (LeasePreempting)');
+  const record = await api.query.marketplace.machines(lease.machine);
+  const terms = record.isSome && record.unwrap().listing.isSome ? record.unwrap().listing.unwrap().toJSON() : null;
+  if (!terms) throw new Error('the machine is no longer listed (NotListed)');
+  const length = lease.endsAt + extra - lease.startsAt;
+  if (length > terms.maxLeaseBlocks) throw new Error(`the listing takes leases of at most ${terms.maxLeaseBlocks} blocks; this one would be ${length} (DurationOutOfBounds)`);
+  if (terms.availableUntil !== null && lease.endsAt + extra > terms.availableUntil) {
+    throw new Error(`the machine is listed until block ${terms.availableUntil} (DurationOutOfBounds)`);
+  }
+  const tx = api.tx.leases.extend(lease.id, extra);
+  const fee = (await tx.paymentInfo(account.address)).partialFee.toBigInt();
+  if (leaseCost(lease.pricePerGpuHour, lease.gpus, extra) > await spendable(api, account.address, fee)) {
+    throw new Error('your balance cannot hold the extension\'s escrow and its fee (EscrowExceedsBalance)');
+  }
+  return tx;
 }

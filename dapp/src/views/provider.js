@@ -40,8 +40,11 @@ export function Provider ({ api, account, best }) {
   const [slashes, setSlashes] = useState([]);
   const [form, setForm] = useState({ amount: '' });
   const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
   const refresh = async () => {
-    if (!account) return;
+    if (!account || busy) return;
+    const who = account.address;
+    setBusy(true);
     try {
       const keys = await api.query.marketplace.machinesOf.keys(account.address);
       setMachines(await Promise.all(keys.map((k) => machineView(api, k.args[1].toNumber()))));
@@ -49,9 +52,11 @@ export function Provider ({ api, account, best }) {
       setBond(ledger.isSome ? ledger.unwrap().toJSON() : null);
       // Pending slashes are few (a defer window's worth): read them all, keep this provider's.
       const pending = await api.query.providerStaking.slashes.entries();
+      if (who !== account.address) return; // the account changed meanwhile
       setSlashes(pending.map(([k, v]) => ({ id: k.args[0].toNumber(), ...v.unwrap().toJSON(), kind: v.unwrap().kind.type }))
-        .filter((s) => s.provider === account.address));
-    } catch (e) { setError(e.message); }
+        .filter((s) => s.provider === who));
+      setError('');
+    } catch (e) { setError(e.message); } finally { setBusy(false); }
   };
   useEffect(() => { refresh(); }, [api, account?.address, best]);
   if (!account) return html`<p>Choose a provider account.</p>`;

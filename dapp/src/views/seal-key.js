@@ -20,13 +20,16 @@ function secretFor (address) {
 /** `{ secret(), publicKeyHex(), replace(hex) }` for `account`'s seal key in this browser. */
 export function useSealKey (account) {
   const [, bump] = useState(0);
-  const address = account?.address ?? 'none';
+  const address = account?.address;
+  const need = () => { if (!address) throw new Error('Choose an account first.'); return address; };
   return {
-    secret: () => secretFor(address),
-    publicKeyHex: () => u8aToHex(sealPublicKey(secretFor(address))),
+    secret: () => secretFor(need()),
+    publicKeyHex: () => u8aToHex(sealPublicKey(secretFor(need()))),
     replace: (hex) => {
       if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new Error('a seal secret is 32 bytes of hex (0x…)');
-      localStorage.setItem(storageKey(address), hex);
+      // The old secret opens the tokens of leases rented with it: replacing it loses them.
+      if (!window.confirm('Replace this browser\'s seal secret? Tokens sealed to the old one will no longer open here.')) return;
+      localStorage.setItem(storageKey(need()), hex);
       bump((n) => n + 1);
     },
   };
