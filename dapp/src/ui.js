@@ -1,6 +1,6 @@
 // Small pieces every view uses: a form field, a transaction button with its progress, a chart.
 import { h } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import { send } from './lib/tx.js';
 import { signingAccount } from './lib/wallet.js';
@@ -52,6 +52,40 @@ export function TxButton ({ api, account, label, build, onDone, testId, disabled
       ${stage === 'failed' ? `Refused: ${detail}` : STAGES[stage]}${stage !== 'failed' && detail ? ` (${detail})` : ''}
     </span>`}
   </span>`;
+}
+
+/**
+ * What `load()` reads from the chain, read again whenever `deps` change (a new block, another
+ * account): `[value, error, reload]`. One read at a time per view (a slow node does not pile
+ * them up); an answer that arrives after `deps` changed is dropped, so one account's data never
+ * shows under another.
+ */
+export function useChainData (load, deps) {
+  const [state, setState] = useState({ value: null, error: '' });
+  const running = useRef(false);
+  const generation = useRef(0);
+  const read = async (fresh) => {
+    if (fresh) generation.current += 1;
+    else if (running.current) return;
+    const mine = generation.current;
+    running.current = true;
+    try {
+      const value = await load();
+      if (mine === generation.current) setState({ value, error: '' });
+    } catch (e) {
+      if (mine === generation.current) setState((s) => ({ ...s, error: e.message }));
+    } finally {
+      running.current = false;
+    }
+  };
+  const key = deps.slice(0, -1).map(String).join('|'); // all but the block: what the data is about
+  const lastKey = useRef(key);
+  useEffect(() => {
+    const fresh = lastKey.current !== key;
+    lastKey.current = key;
+    read(fresh);
+  }, deps);
+  return [state.value, state.error, () => read(false)];
 }
 
 /** A labelled input bound to `values[name]`. */

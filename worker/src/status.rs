@@ -6,7 +6,6 @@ use std::fmt::Write;
 
 use gpux_primitives::{
 	attestation::AccessMethod,
-	currency::{TOKEN_DECIMALS, TOKEN_SYMBOL},
 	Balance, MachineId,
 };
 use pallet_attestation::ChallengeState;
@@ -27,29 +26,8 @@ type Lease = pallet_leases::LeaseRecordOf<gpux_runtime::Runtime>;
 type Attested = pallet_attestation::LeaseAttestationOf<gpux_runtime::Runtime>;
 type Bond = pallet_provider_staking::BondLedgerOf<gpux_runtime::Runtime>;
 
-/// An amount in tokens, to three decimals.
-pub fn tokens(amount: Balance) -> String {
-	let unit = 10u128.pow(u32::from(TOKEN_DECIMALS));
-	let milli = amount % unit / (unit / 1_000);
-	format!("{}.{milli:03} {TOKEN_SYMBOL}", amount / unit)
-}
-
-fn address(account: &gpux_primitives::AccountId) -> String {
-	account.to_ss58check_with_version(gpux_primitives::SS58_PREFIX.into())
-}
-
-/// The OpenSSH form of a host key fingerprint.
-pub fn fingerprint(hash: &[u8; 32]) -> String {
-	const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	let mut out = String::from("SHA256:");
-	for chunk in hash.chunks(3) {
-		let n = chunk.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
-		for i in 0..=chunk.len() {
-			out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-		}
-	}
-	out
-}
+pub use gpux_client::format::{fingerprint, tokens};
+use gpux_client::format::address;
 
 /// What the chain says about `machine` (or the machine of `key`, when no id is given).
 pub async fn chain_status(

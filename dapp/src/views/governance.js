@@ -1,7 +1,7 @@
 // Token holders: the open referenda with their track and tally, and a vote with conviction.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { gpux, parseGpux } from '../lib/format.js';
-import { Field, html, TxButton } from '../ui.js';
+import { Field, html, TxButton, useChainData } from '../ui.js';
 
 const CONVICTIONS = [
   ['None', '0.1× votes, no lock'], ['Locked1x', '1× votes, locked 1 period'], ['Locked2x', '2×, 2 periods'],
@@ -9,14 +9,11 @@ const CONVICTIONS = [
 ];
 
 export function Governance ({ api, account, best }) {
-  const [referenda, setReferenda] = useState(null);
-  const [error, setError] = useState('');
-  const refresh = () => load().then(() => setError(''), (e) => setError(e.message));
-  const load = async () => {
+  const [referenda, error, refresh] = useChainData(async () => {
     // Track names are fixed-size byte arrays, padded with NULs.
     const tracks = new Map(api.consts.referenda.tracks.map(([id, info]) => [id.toNumber(), new TextDecoder().decode(info.name.toU8a(true)).replace(/\0+$/, '')]));
     const entries = await api.query.referenda.referendumInfoFor.entries();
-    setReferenda(entries.filter(([, info]) => info.unwrap().isOngoing).map(([key, info]) => {
+    return entries.filter(([, info]) => info.unwrap().isOngoing).map(([key, info]) => {
       const o = info.unwrap().asOngoing;
       return {
         index: key.args[0].toNumber(),
@@ -28,9 +25,8 @@ export function Governance ({ api, account, best }) {
         deciding: o.deciding.isSome ? o.deciding.unwrap().since.toNumber() : null,
         hasDecisionDeposit: o.decisionDeposit.isSome,
       };
-    }).sort((a, b) => b.index - a.index));
-  };
-  useEffect(() => { refresh(); }, [api, Math.floor(best / 5)]);
+    }).sort((a, b) => b.index - a.index);
+  }, [api, Math.floor(best / 5)]);
   return html`<section>
     <h2>Referenda</h2>
     ${error && html`<p class="error">${error}</p>`}

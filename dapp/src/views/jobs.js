@@ -1,31 +1,27 @@
 // Jobs: post one for providers to bid on (reverse auction: the best reputation-adjusted bid wins
 // when the window closes), watch its bids, and accept or dispute its result.
 import { u8aToHex } from '@polkadot/util';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { gpux, parseGpux, text } from '../lib/format.js';
 import { accessSpec, requirements, wholeNumber } from '../lib/market.js';
-import { Field, html, TxButton } from '../ui.js';
+import { Field, html, TxButton, useChainData } from '../ui.js';
 
 export function Jobs ({ api, account, best }) {
   const [form, setForm] = useState({ gpus: '1', hours: '1', maxPrice: '1', bidWindow: '10', inputCid: '', sshKey: '', priority: false });
-  const [jobs, setJobs] = useState(null);
-  const [error, setError] = useState('');
-  const refresh = () => load().then(() => setError(''), (e) => setError(e.message));
-  const load = async () => {
-    if (!account) return;
+  const [jobs, error, refresh] = useChainData(async () => {
+    if (!account) return null;
     // No index of jobs by submitter: the open jobs are few (bounded by the market), read them all.
     const entries = await api.query.marketplace.jobs.entries();
     const mine = entries.map(([k, v]) => ({ id: k.args[0].toNumber(), record: v.unwrap() }))
       .filter((j) => j.record.submitter.toString() === account.address);
-    setJobs(await Promise.all(mine.map(async (j) => ({
+    return Promise.all(mine.map(async (j) => ({
       id: j.id,
       status: j.record.status.type,
       closesAt: j.record.closesAt.toNumber(),
       input: text(j.record.inputCid),
       bids: (await api.query.marketplace.jobBids(j.id)).map((b) => ({ machine: b.machine.toNumber(), price: b.pricePerGpuHour.toBigInt() })),
-    }))));
-  };
-  useEffect(() => { refresh(); }, [api, account?.address, best]);
+    })));
+  }, [api, account?.address, best]);
   const post = () => {
     const maxPrice = parseGpux(form.maxPrice);
     if (maxPrice === null || maxPrice === 0n) throw new Error('max price must be an amount of GPUX above 0');

@@ -2,11 +2,11 @@
 // (SSH with the host key to check, Jupyter with the token opened by this browser's seal key),
 // and what a renter can do with a lease.
 import { hexToU8a, u8aToHex } from '@polkadot/util';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { duration, gpux, isPlainHost, leaseCost, sshFingerprint } from '../lib/format.js';
 import { openSealed } from '../lib/seal.js';
 import { spendable, wholeNumber } from '../lib/market.js';
-import { Field, html, TxButton } from '../ui.js';
+import { Field, html, TxButton, useChainData } from '../ui.js';
 import { hexText } from './browse.js';
 import { useSealKey } from './seal-key.js';
 
@@ -34,28 +34,18 @@ export async function leaseView (api, id, record) {
 }
 
 export function MyLeases ({ api, account, best }) {
-  const [leases, setLeases] = useState(null);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const refresh = async () => {
-    if (!account || busy) return;
-    const who = account.address;
-    setBusy(true);
-    try {
-      // Oldest first, 100 a page: read every page so the newest lease is not left out.
-      const all = [];
-      for (let after = null; ;) {
-        const page = await api.call.leasesApi.leasesOf(who, after, 100);
-        all.push(...page);
-        if (page.length < 100) break;
-        after = page[page.length - 1][0];
-      }
-      const views = await Promise.all(all.map(([id, record]) => leaseView(api, id, record)));
-      // Drop the answer if the account changed meanwhile.
-      if (who === account.address) { setLeases(views.reverse()); setError(''); }
-    } catch (e) { setError(e.message); } finally { setBusy(false); }
-  };
-  useEffect(() => { refresh(); }, [api, account?.address, best]);
+  const [leases, error, refresh] = useChainData(async () => {
+    if (!account) return null;
+    // Oldest first, 100 a page: read every page so the newest lease is not left out.
+    const all = [];
+    for (let after = null; ;) {
+      const page = await api.call.leasesApi.leasesOf(account.address, after, 100);
+      all.push(...page);
+      if (page.length < 100) break;
+      after = page[page.length - 1][0];
+    }
+    return (await Promise.all(all.map(([id, record]) => leaseView(api, id, record)))).reverse();
+  }, [api, account?.address, best]);
   if (!account) return html`<p>Choose an account to see its leases.</p>`;
   return html`<section>
     <h2>My leases</h2>

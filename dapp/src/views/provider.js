@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gpux, parseGpux, percent } from '../lib/format.js';
 import { heartbeatHistory } from '../lib/history.js';
-import { Chart, Field, html, TxButton } from '../ui.js';
+import { Chart, Field, html, TxButton, useChainData } from '../ui.js';
 
 /** Most settlements one claim sends: each is a `leases.settle`, well inside a block. */
 export const MAX_SETTLEMENTS_PER_CLAIM = 100;
@@ -35,30 +35,20 @@ async function machineView (api, id) {
 }
 
 export function Provider ({ api, account, best }) {
-  const [machines, setMachines] = useState(null);
-  const [bond, setBond] = useState(null);
-  const [slashes, setSlashes] = useState([]);
   const [form, setForm] = useState({ amount: '' });
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const refresh = async () => {
-    if (!account || busy) return;
+  const [data, error, refresh] = useChainData(async () => {
+    if (!account) return null;
     const who = account.address;
-    setBusy(true);
-    try {
-      const keys = await api.query.marketplace.machinesOf.keys(account.address);
-      setMachines(await Promise.all(keys.map((k) => machineView(api, k.args[1].toNumber()))));
-      const ledger = await api.query.providerStaking.bonds(account.address);
-      setBond(ledger.isSome ? ledger.unwrap().toJSON() : null);
-      // Pending slashes are few (a defer window's worth): read them all, keep this provider's.
-      const pending = await api.query.providerStaking.slashes.entries();
-      if (who !== account.address) return; // the account changed meanwhile
-      setSlashes(pending.map(([k, v]) => ({ id: k.args[0].toNumber(), ...v.unwrap().toJSON(), kind: v.unwrap().kind.type }))
-        .filter((s) => s.provider === who));
-      setError('');
-    } catch (e) { setError(e.message); } finally { setBusy(false); }
-  };
-  useEffect(() => { refresh(); }, [api, account?.address, best]);
+    const keys = await api.query.marketplace.machinesOf.keys(who);
+    const machines = await Promise.all(keys.map((k) => machineView(api, k.args[1].toNumber())));
+    const ledger = await api.query.providerStaking.bonds(who);
+    // Pending slashes are few (a defer window's worth): read them all, keep this provider's.
+    const pending = await api.query.providerStaking.slashes.entries();
+    const slashes = pending.map(([k, v]) => ({ id: k.args[0].toNumber(), ...v.unwrap().toJSON(), kind: v.unwrap().kind.type }))
+      .filter((s) => s.provider === who);
+    return { machines, bond: ledger.isSome ? ledger.unwrap().toJSON() : null, slashes };
+  }, [api, account?.address, best]);
+  const { machines, bond, slashes } = data ?? { machines: null, bond: null, slashes: [] };
   if (!account) return html`<p>Choose a provider account.</p>`;
   const due = (machines ?? []).flatMap((m) => m.leases.filter((l) => l.accrued > 0n && !l.isJob));
   const total = due.reduce((sum, l) => sum + l.toProvider, 0n);
