@@ -25,10 +25,9 @@ pub async fn api<T: Decode>(chain: &Chain, method: &str, args: impl Encode) -> R
 }
 
 pub async fn lease(chain: &Chain, id: LeaseId) -> Result<Lease, Error> {
-	chain
-		.storage(&pallet_leases::Leases::<Runtime>::storage_map_final_key(id))
-		.await?
-		.ok_or_else(|| Error::NotFound(format!("lease {id} does not exist (or was pruned after it closed)")))
+	chain.storage(&pallet_leases::Leases::<Runtime>::storage_map_final_key(id)).await?.ok_or_else(
+		|| Error::NotFound(format!("lease {id} does not exist (or was pruned after it closed)")),
+	)
 }
 
 pub async fn attestation(chain: &Chain, id: LeaseId) -> Result<Option<Attested>, Error> {
@@ -58,7 +57,8 @@ pub async fn machines_of(chain: &Chain, provider: &AccountId) -> Result<Vec<Mach
 		let keys = chain.keys_paged(&prefix, 256, start.as_deref()).await?;
 		for key in &keys {
 			// Twox64Concat: the id's 8 bytes end the key.
-			let id = key.len().checked_sub(8).and_then(|at| MachineId::decode(&mut &key[at..]).ok());
+			let id =
+				key.len().checked_sub(8).and_then(|at| MachineId::decode(&mut &key[at..]).ok());
 			machines.extend(id);
 		}
 		if keys.len() < 256 {
@@ -92,7 +92,12 @@ pub async fn spendable(chain: &Chain, who: &AccountId) -> Result<Balance, Error>
 
 /// Signs `call` with the account, sends it and follows it into a block, with progress on
 /// stderr. Refuses to sign for a runtime whose transactions this build would misencode.
-pub async fn send(chain: &Chain, key: &KeyArgs, call: RuntimeCall, out: &Out) -> Result<Included, Error> {
+pub async fn send(
+	chain: &Chain,
+	key: &KeyArgs,
+	call: RuntimeCall,
+	out: &Out,
+) -> Result<Included, Error> {
 	let signer = account::signer(key)?;
 	let (_, tx_version) = chain.runtime_version().await?;
 	let built = gpux_runtime::VERSION.transaction_version;

@@ -1,6 +1,8 @@
 //! The renter's leases: what they are doing, how to reach them, and what a renter can do.
 
-use std::{os::unix::fs::OpenOptionsExt, os::unix::process::CommandExt, path::PathBuf, process::Command};
+use std::{
+	os::unix::fs::OpenOptionsExt, os::unix::process::CommandExt, path::PathBuf, process::Command,
+};
 
 use clap::Args;
 use gpux_client::{format, rpc::Chain};
@@ -103,7 +105,12 @@ pub async fn list(chain: &Chain, key: &KeyArgs, args: LeasesArgs, out: &Out) -> 
 				}
 				text += "\n";
 				if let Some(e) = v.endpoint.as_ref().filter(|e| format::is_plain_host(&host(e))) {
-					text += &format!("  ssh -p {} root@{}   (`gpux ssh {}` checks the host key)\n", e.port, host(e), v.id);
+					text += &format!(
+						"  ssh -p {} root@{}   (`gpux ssh {}` checks the host key)\n",
+						e.port,
+						host(e),
+						v.id
+					);
 					if let Some(fp) = &e.host_key_fingerprint {
 						text += &format!("  host key {}\n", format::fingerprint(fp));
 					}
@@ -159,19 +166,29 @@ async fn own_lease(chain: &Chain, key: &KeyArgs, id: LeaseId) -> Result<Lease, E
 	Ok(lease)
 }
 
-pub async fn extend(chain: &Chain, key: &KeyArgs, id: LeaseId, extra: u32, out: &Out) -> Result<(), Error> {
+pub async fn extend(
+	chain: &Chain,
+	key: &KeyArgs,
+	id: LeaseId,
+	extra: u32,
+	out: &Out,
+) -> Result<(), Error> {
 	let lease = own_lease(chain, key, id).await?;
 	if !lease.is_open() {
 		return Err(Error::Input(format!("lease {id} is closed (LeaseClosed)")));
 	}
 	if lease.held_payout.is_some() {
-		return Err(Error::Input(format!("lease {id} is a job's: its job set its length (JobLeaseFixed)")));
+		return Err(Error::Input(format!(
+			"lease {id} is a job's: its job set its length (JobLeaseFixed)"
+		)));
 	}
 	if matches!(lease.status, LeaseStatus::Preempting { .. }) {
 		return Err(Error::Input(format!("lease {id} is being preempted (LeasePreempting)")));
 	}
 	let machine = chain::machine(chain, lease.machine).await?;
-	let terms = machine.listing.ok_or_else(|| Error::Input(format!("machine {} is no longer listed (NotListed)", lease.machine)))?;
+	let terms = machine.listing.ok_or_else(|| {
+		Error::Input(format!("machine {} is no longer listed (NotListed)", lease.machine))
+	})?;
 	let total = lease.ends_at.saturating_sub(lease.starts_at).saturating_add(extra);
 	if total > terms.max_lease_blocks {
 		return Err(Error::Input(format!(
@@ -188,7 +205,10 @@ pub async fn extend(chain: &Chain, key: &KeyArgs, id: LeaseId, extra: u32, out: 
 	let call = RuntimeCall::Leases(pallet_leases::Call::extend { lease: id, extra });
 	let included = chain::send(chain, key, call, out).await?;
 	let ends_at = chain::lease(chain, id).await?.ends_at;
-	out.result(|| format!("lease {id} now ends at block {ends_at}"), json!({ "lease": id, "endsAt": ends_at, "block": included.number }));
+	out.result(
+		|| format!("lease {id} now ends at block {ends_at}"),
+		json!({ "lease": id, "endsAt": ends_at, "block": included.number }),
+	);
 	Ok(())
 }
 
@@ -200,7 +220,11 @@ pub async fn terminate(chain: &Chain, key: &KeyArgs, id: LeaseId, out: &Out) -> 
 	let call = RuntimeCall::Leases(pallet_leases::Call::terminate { lease: id });
 	let included = chain::send(chain, key, call, out).await?;
 	let refunded = chain::find(&included.events, |e| match e {
-		gpux_runtime::RuntimeEvent::Leases(pallet_leases::Event::Closed { lease, refunded, .. }) if *lease == id => Some(*refunded),
+		gpux_runtime::RuntimeEvent::Leases(pallet_leases::Event::Closed {
+			lease,
+			refunded,
+			..
+		}) if *lease == id => Some(*refunded),
 		_ => None,
 	});
 	out.result(
@@ -210,20 +234,31 @@ pub async fn terminate(chain: &Chain, key: &KeyArgs, id: LeaseId, out: &Out) -> 
 	Ok(())
 }
 
-pub async fn rate(chain: &Chain, key: &KeyArgs, id: LeaseId, stars: u8, out: &Out) -> Result<(), Error> {
+pub async fn rate(
+	chain: &Chain,
+	key: &KeyArgs,
+	id: LeaseId,
+	stars: u8,
+	out: &Out,
+) -> Result<(), Error> {
 	if !(1..=5).contains(&stars) {
 		return Err(Error::Input("a rating is 1 to 5 stars (InvalidRating)".into()));
 	}
 	let lease = own_lease(chain, key, id).await?;
 	if lease.is_open() {
-		return Err(Error::Input(format!("lease {id} is still open: rate it once it has closed (LeaseNotClosed)")));
+		return Err(Error::Input(format!(
+			"lease {id} is still open: rate it once it has closed (LeaseNotClosed)"
+		)));
 	}
 	if lease.rating.is_some() {
 		return Err(Error::Input(format!("lease {id} is rated already (AlreadyRated)")));
 	}
 	let call = RuntimeCall::Leases(pallet_leases::Call::rate { lease: id, stars });
 	let included = chain::send(chain, key, call, out).await?;
-	out.result(|| format!("lease {id} rated {stars}/5"), json!({ "lease": id, "stars": stars, "block": included.number }));
+	out.result(
+		|| format!("lease {id} rated {stars}/5"),
+		json!({ "lease": id, "stars": stars, "block": included.number }),
+	);
 	Ok(())
 }
 
@@ -233,11 +268,11 @@ async fn endpoint(chain: &Chain, id: LeaseId) -> Result<Endpoint, Error> {
 	if !lease.is_open() {
 		return Err(Error::Input(format!("lease {id} is closed ({})", status(&lease))));
 	}
-	chain::attestation(chain, id)
-		.await?
-		.and_then(|a| a.started)
-		.map(|(e, _)| e)
-		.ok_or_else(|| Error::NotFound(format!("lease {id}'s start is not attested yet: the worker is still setting it up")))
+	chain::attestation(chain, id).await?.and_then(|a| a.started).map(|(e, _)| e).ok_or_else(|| {
+		Error::NotFound(format!(
+			"lease {id}'s start is not attested yet: the worker is still setting it up"
+		))
+	})
 }
 
 #[derive(Args)]
@@ -257,7 +292,10 @@ pub async fn ssh(chain: &Chain, args: SshArgs) -> Result<(), Error> {
 	let e = endpoint(chain, args.lease).await?;
 	let host = checked_host(&e)?;
 	let attested = e.host_key_fingerprint.ok_or_else(|| {
-		Error::NotFound(format!("lease {}'s provider attested no host key: refusing to log in without one to check", args.lease))
+		Error::NotFound(format!(
+			"lease {}'s provider attested no host key: refusing to log in without one to check",
+			args.lease
+		))
 	})?;
 	let scan = Command::new("ssh-keyscan")
 		.args(["-T", "10", "-t", "ed25519", "-p", &e.port.to_string(), &host])
@@ -270,7 +308,7 @@ pub async fn ssh(chain: &Chain, args: SshArgs) -> Result<(), Error> {
 		.ok_or_else(|| Error::Local(format!("{host}:{} presented no ed25519 host key", e.port)))?;
 	let blob = line.split_whitespace().nth(2).unwrap_or_default();
 	let presented = gpux_primitives::access::ssh_key_blob(format!("ssh-ed25519 {blob}").as_bytes())
-		.map(|b| sp_core::hashing::sha2_256(&b))
+		.map(|b| sp_crypto_hashing::sha2_256(&b))
 		.ok_or_else(|| Error::Local("the presented host key does not parse".into()))?;
 	if presented != attested {
 		return Err(Error::Local(format!(
@@ -283,7 +321,8 @@ pub async fn ssh(chain: &Chain, args: SshArgs) -> Result<(), Error> {
 	let dir = std::env::temp_dir().join(format!("gpux-ssh-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).map_err(|e| Error::Local(format!("{}: {e}", dir.display())))?;
 	let known_hosts = dir.join("known_hosts");
-	std::fs::write(&known_hosts, format!("{line}\n")).map_err(|e| Error::Local(format!("{}: {e}", known_hosts.display())))?;
+	std::fs::write(&known_hosts, format!("{line}\n"))
+		.map_err(|e| Error::Local(format!("{}: {e}", known_hosts.display())))?;
 	let mut ssh = Command::new("ssh");
 	ssh.args(["-p", &e.port.to_string(), "-o"])
 		.arg(format!("UserKnownHostsFile={}", known_hosts.display()))
@@ -308,15 +347,21 @@ pub struct JupyterArgs {
 pub async fn jupyter(chain: &Chain, args: JupyterArgs, out: &Out) -> Result<(), Error> {
 	let e = endpoint(chain, args.lease).await?;
 	let jupyter = e.jupyter.as_ref().ok_or_else(|| {
-		Error::NotFound(format!("lease {} has no Jupyter: the listing offers none, or the lease gave no seal key", args.lease))
+		Error::NotFound(format!(
+			"lease {} has no Jupyter: the listing offers none, or the lease gave no seal key",
+			args.lease
+		))
 	})?;
-	let text = gpux_client::keyfile::read(&args.seal_secret, "; make one with `gpux seal-key FILE`")?;
+	let text =
+		gpux_client::keyfile::read(&args.seal_secret, "; make one with `gpux seal-key FILE`")?;
 	let secret: [u8; 32] = gpux_client::keyfile::plain_seed(&text)
 		.map_err(|why| Error::Input(format!("{}: {why}", args.seal_secret.display())))?;
-	let token = crypto_box::SecretKey::from(secret)
-		.unseal(&jupyter.sealed_token)
-		.map_err(|_| Error::Input("the token was sealed to another seal key than this secret's".into()))?;
-	let token = String::from_utf8(token).map_err(|_| Error::Input("the opened token is not text".into()))?;
+	let token =
+		crypto_box::SecretKey::from(secret).unseal(&jupyter.sealed_token).map_err(|_| {
+			Error::Input("the token was sealed to another seal key than this secret's".into())
+		})?;
+	let token = String::from_utf8(token)
+		.map_err(|_| Error::Input("the opened token is not text".into()))?;
 	let host = checked_host(&e)?;
 	let url = format!("http://{host}:{}/?token={token}", jupyter.port);
 	let tunnel = format!("ssh -p {} -L 8888:127.0.0.1:8888 root@{host}", e.port);
@@ -328,7 +373,7 @@ pub async fn jupyter(chain: &Chain, args: JupyterArgs, out: &Out) -> Result<(), 
 }
 
 /// Writes a new seal secret to `file` (0600, refusing to overwrite) and prints its public key.
-pub fn new_seal_key(file: &PathBuf, out: &Out) -> Result<(), Error> {
+pub fn new_seal_key(file: &std::path::Path, out: &Out) -> Result<(), Error> {
 	let secret = crypto_box::SecretKey::generate(&mut crypto_box::aead::OsRng);
 	let public = hex::encode(secret.public_key().as_bytes());
 	let mut f = std::fs::OpenOptions::new()
@@ -338,7 +383,8 @@ pub fn new_seal_key(file: &PathBuf, out: &Out) -> Result<(), Error> {
 		.open(file)
 		.map_err(|e| Error::Local(format!("{}: {e}", file.display())))?;
 	use std::io::Write;
-	writeln!(f, "0x{}", hex::encode(secret.to_bytes())).map_err(|e| Error::Local(format!("{}: {e}", file.display())))?;
+	writeln!(f, "0x{}", hex::encode(secret.to_bytes()))
+		.map_err(|e| Error::Local(format!("{}: {e}", file.display())))?;
 	out.result(
 		|| format!("seal secret written to {} (keep it)\nseal key: 0x{public}   (give it as --seal-key)", file.display()),
 		json!({ "file": file, "sealKey": format!("0x{public}") }),

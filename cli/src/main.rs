@@ -132,3 +132,13 @@ pub enum Error {
 	#[error("{0}")]
 	Local(String),
 }
+
+#[cfg(test)]
+mod tests {
+	use clap::CommandFactory;
+
+	#[test]
+	fn the_command_line_is_well_formed() {
+		super::Cli::command().debug_assert();
+	}
+}

@@ -378,7 +378,8 @@ impl AccessArgs {
 				"the SSH key is refused (MalformedSshKey): {}",
 				match e {
 					SshKeyError::NotOneLine => "not one line of printable ASCII",
-					SshKeyError::UnknownType => "not `TYPE BASE64 [COMMENT]` with a type sshd accepts",
+					SshKeyError::UnknownType =>
+						"not `TYPE BASE64 [COMMENT]` with a type sshd accepts",
 					SshKeyError::BadKeyData => "its base64 part is not a key of the named type",
 				}
 			))
@@ -400,7 +401,9 @@ impl AccessArgs {
 				if is_valid_seal_key(&key) {
 					Ok(key)
 				} else {
-					Err(Error::Input("--seal-key is a weak key anyone could open (MalformedSealKey)".into()))
+					Err(Error::Input(
+						"--seal-key is a weak key anyone could open (MalformedSealKey)".into(),
+					))
 				}
 			})
 			.transpose()?;
@@ -429,9 +432,9 @@ pub async fn rent(chain: &Chain, key: &KeyArgs, args: RentArgs, out: &Out) -> Re
 	let blocks = args.length.blocks()?;
 	let access = args.access.spec()?;
 	let machine = chain::machine(chain, args.machine).await?;
-	let terms = machine
-		.listing
-		.ok_or_else(|| Error::Input(format!("machine {} is not listed (NotListed)", args.machine)))?;
+	let terms = machine.listing.ok_or_else(|| {
+		Error::Input(format!("machine {} is not listed (NotListed)", args.machine))
+	})?;
 	// More GPUs than are free is the chain's to judge: a rent can preempt spot leases.
 	if args.gpus == 0 || args.gpus > machine.spec.gpu_count {
 		return Err(Error::Input(format!(
@@ -477,7 +480,9 @@ pub async fn rent(chain: &Chain, key: &KeyArgs, args: RentArgs, out: &Out) -> Re
 			)))
 		},
 		(LeaseMode::Spot, Some(bid)) => bid,
-		(LeaseMode::Spot, None) => return Err(Error::Input("a spot rent needs --max-price, your bid".into())),
+		(LeaseMode::Spot, None) => {
+			return Err(Error::Input("a spot rent needs --max-price, your bid".into()))
+		},
 	};
 	let mfp: Option<Balance> =
 		chain::api(chain, "MarketplaceApi_mfp", machine.spec.gpu_class).await?;
@@ -487,9 +492,7 @@ pub async fn rent(chain: &Chain, key: &KeyArgs, args: RentArgs, out: &Out) -> Re
 			format::tokens(price)
 		)));
 	}
-	let escrow = price
-		.saturating_mul(u128::from(args.gpus))
-		.saturating_mul(u128::from(blocks))
+	let escrow = price.saturating_mul(u128::from(args.gpus)).saturating_mul(u128::from(blocks))
 		/ u128::from(BLOCKS_PER_HOUR);
 	if escrow < MIN_ESCROW {
 		return Err(Error::Input(format!(
@@ -517,9 +520,13 @@ pub async fn rent(chain: &Chain, key: &KeyArgs, args: RentArgs, out: &Out) -> Re
 	});
 	let included = chain::send(chain, key, call, out).await?;
 	let rented = chain::find(&included.events, |e| match e {
-		RuntimeEvent::Leases(pallet_leases::Event::Rented { lease, starts_at, ends_at, escrow, .. }) => {
-			Some((*lease, *starts_at, *ends_at, *escrow))
-		},
+		RuntimeEvent::Leases(pallet_leases::Event::Rented {
+			lease,
+			starts_at,
+			ends_at,
+			escrow,
+			..
+		}) => Some((*lease, *starts_at, *ends_at, *escrow)),
 		_ => None,
 	})
 	.ok_or_else(|| Error::NotFound("the rent was included but no Rented event was found".into()))?;
@@ -584,12 +591,21 @@ pub async fn order(chain: &Chain, key: &KeyArgs, args: OrderArgs, out: &Out) -> 
 	let mut unmatched = None;
 	for event in &included.events {
 		match event {
-			RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderPlaced { order: id, .. }) => order = Some(*id),
-			RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderFilled { order: id, leases: l, .. }) => {
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderPlaced {
+				order: id, ..
+			}) => order = Some(*id),
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderFilled {
+				order: id,
+				leases: l,
+				..
+			}) => {
 				order = Some(*id);
 				leases.extend(l.iter().copied());
 			},
-			RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderUnmatched { order: id, reason }) => {
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderUnmatched {
+				order: id,
+				reason,
+			}) => {
 				order = Some(*id);
 				unmatched = Some(format!("{reason:?}"));
 			},
@@ -642,7 +658,12 @@ pub struct PostJobArgs {
 	access: AccessArgs,
 }
 
-pub async fn job(chain: &Chain, key: &KeyArgs, command: JobCommand, out: &Out) -> Result<(), Error> {
+pub async fn job(
+	chain: &Chain,
+	key: &KeyArgs,
+	command: JobCommand,
+	out: &Out,
+) -> Result<(), Error> {
 	match command {
 		JobCommand::Post(args) => {
 			let blocks = args.length.blocks()?;
@@ -666,12 +687,18 @@ pub async fn job(chain: &Chain, key: &KeyArgs, command: JobCommand, out: &Out) -
 			});
 			let included = chain::send(chain, key, call, out).await?;
 			let job = chain::find(&included.events, |e| match e {
-				RuntimeEvent::Marketplace(pallet_marketplace::Event::JobPosted { job, closes_at, .. }) => Some((*job, *closes_at)),
+				RuntimeEvent::Marketplace(pallet_marketplace::Event::JobPosted {
+					job,
+					closes_at,
+					..
+				}) => Some((*job, *closes_at)),
 				_ => None,
 			});
 			out.result(
 				|| match job {
-					Some((id, closes)) => format!("job {id} posted; bids close at block {closes} (`gpux job bids {id}`)"),
+					Some((id, closes)) => format!(
+						"job {id} posted; bids close at block {closes} (`gpux job bids {id}`)"
+					),
 					None => "job posted".into(),
 				},
 				json!({ "job": job.map(|j| j.0), "closesAt": job.map(|j| j.1), "block": included.number }),
@@ -711,7 +738,10 @@ pub async fn job(chain: &Chain, key: &KeyArgs, command: JobCommand, out: &Out) -
 		JobCommand::Accept { job } => {
 			let call = RuntimeCall::Marketplace(pallet_marketplace::Call::accept_result { job });
 			let included = chain::send(chain, key, call, out).await?;
-			out.result(|| format!("job {job}'s result accepted"), json!({ "job": job, "block": included.number }));
+			out.result(
+				|| format!("job {job}'s result accepted"),
+				json!({ "job": job, "block": included.number }),
+			);
 			Ok(())
 		},
 	}

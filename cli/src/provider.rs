@@ -61,9 +61,16 @@ async fn dues(chain: &Chain, provider: &AccountId) -> Result<(Vec<MachineId>, Ve
 	Ok((machines, dues))
 }
 
-pub async fn run(chain: &Chain, key: &KeyArgs, command: ProviderCommand, out: &Out) -> Result<(), Error> {
+pub async fn run(
+	chain: &Chain,
+	key: &KeyArgs,
+	command: ProviderCommand,
+	out: &Out,
+) -> Result<(), Error> {
 	match command {
-		ProviderCommand::Status { account } => status(chain, &account::account(key, account.as_deref())?, out).await,
+		ProviderCommand::Status { account } => {
+			status(chain, &account::account(key, account.as_deref())?, out).await
+		},
 		ProviderCommand::Earnings { account } => {
 			let provider = account::account(key, account.as_deref())?;
 			let (_, dues) = dues(chain, &provider).await?;
@@ -155,7 +162,9 @@ async fn claim(chain: &Chain, key: &KeyArgs, out: &Out) -> Result<(), Error> {
 	let (_, dues) = dues(chain, &provider).await?;
 	let due: Vec<&Due> = dues.iter().filter(|d| d.accrued > 0 && !d.job).collect();
 	if due.is_empty() {
-		return Err(Error::Input("nothing is due: no open lease has accrued since its last settlement".into()));
+		return Err(Error::Input(
+			"nothing is due: no open lease has accrued since its last settlement".into(),
+		));
 	}
 	let calls: Vec<RuntimeCall> = due
 		.iter()
@@ -169,7 +178,9 @@ async fn claim(chain: &Chain, key: &KeyArgs, out: &Out) -> Result<(), Error> {
 	let mut paid: Balance = 0;
 	let mut settled = Vec::new();
 	for event in &included.events {
-		if let RuntimeEvent::Leases(pallet_leases::Event::Settled { lease, to_provider, .. }) = event {
+		if let RuntimeEvent::Leases(pallet_leases::Event::Settled { lease, to_provider, .. }) =
+			event
+		{
 			paid = paid.saturating_add(*to_provider);
 			settled.push(*lease);
 		}

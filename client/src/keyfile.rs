@@ -133,23 +133,26 @@ pub fn read_seed(path: &Path, passphrase: Option<&str>, missing: &str) -> Result
 
 /// Writes a new key file for `seed` at `path` (mode 0600, parent directories 0700), encrypted
 /// if a passphrase is given; refuses to overwrite one (`exists` says why it matters).
-pub fn create(path: &Path, seed: &[u8; 32], passphrase: Option<&str>, exists: &str) -> Result<(), Error> {
+pub fn create(
+	path: &Path,
+	seed: &[u8; 32],
+	passphrase: Option<&str>,
+	exists: &str,
+) -> Result<(), Error> {
 	if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
 		std::fs::create_dir_all(dir).map_err(|e| Error::keystore(path, e))?;
 		let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
 	}
 	let text = key_text(seed, passphrase)?;
-	let mut file = std::fs::OpenOptions::new()
-		.write(true)
-		.create_new(true)
-		.mode(0o600)
-		.open(path)
-		.map_err(|e| match e.kind() {
-			std::io::ErrorKind::AlreadyExists => {
-				Error::Keystore(format!("{} exists already{exists}", path.display()))
+	let mut file =
+		std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(
+			|e| match e.kind() {
+				std::io::ErrorKind::AlreadyExists => {
+					Error::Keystore(format!("{} exists already{exists}", path.display()))
+				},
+				_ => Error::keystore(path, e),
 			},
-			_ => Error::keystore(path, e),
-		})?;
+		)?;
 	writeln!(file, "{text}").map_err(|e| Error::keystore(path, e))
 }
 

@@ -37,7 +37,8 @@ impl ErrorNames {
 			for variant in &variants.variants {
 				let docs = variant.docs.join(" ");
 				let name = format!("{}.{}", lower_first(&pallet.name), variant.name);
-				let text = if docs.trim().is_empty() { name } else { format!("{name}: {}", docs.trim()) };
+				let text =
+					if docs.trim().is_empty() { name } else { format!("{name}: {}", docs.trim()) };
 				names.insert((pallet.index, variant.index), text);
 			}
 		}
@@ -47,12 +48,14 @@ impl ErrorNames {
 	/// `leases.DurationOutOfBounds: <its docs>` for a module error; the error's kind otherwise.
 	pub fn explain(&self, error: &DispatchError) -> String {
 		match error {
-			DispatchError::Module(module) => self
-				.0
-				.get(&(module.index, module.error[0]))
-				.cloned()
-				.unwrap_or_else(|| format!("error {} of pallet {}", module.error[0], module.index)),
-			DispatchError::Token(token) => format!("token.{token:?}: the balance cannot pay for this"),
+			DispatchError::Module(module) => {
+				self.0.get(&(module.index, module.error[0])).cloned().unwrap_or_else(|| {
+					format!("error {} of pallet {}", module.error[0], module.index)
+				})
+			},
+			DispatchError::Token(token) => {
+				format!("token.{token:?}: the balance cannot pay for this")
+			},
 			DispatchError::BadOrigin => "BadOrigin: this account may not make this call".into(),
 			other => format!("{other:?}"),
 		}
@@ -63,4 +66,26 @@ impl ErrorNames {
 fn lower_first(name: &str) -> String {
 	let mut chars = name.chars();
 	chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+	use codec::Encode;
+	use gpux_runtime::Runtime;
+
+	use super::*;
+
+	#[test]
+	fn a_module_error_is_named_with_its_pallet_and_docs() {
+		let metadata = sp_io::TestExternalities::new_empty().execute_with(Runtime::metadata);
+		let names = ErrorNames::from_metadata(&metadata.encode()).expect("V14 metadata");
+		let error: DispatchError = pallet_leases::Error::<Runtime>::DurationOutOfBounds.into();
+		let text = names.explain(&error);
+		assert!(text.starts_with("leases.DurationOutOfBounds: "), "{text}");
+		assert!(text.len() > "leases.DurationOutOfBounds: ".len(), "with its docs: {text}");
+		assert_eq!(
+			names.explain(&DispatchError::BadOrigin),
+			"BadOrigin: this account may not make this call"
+		);
+	}
 }

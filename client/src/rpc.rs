@@ -248,7 +248,11 @@ impl Chain {
 		let hex = format!("0x{}", hex::encode(extrinsic));
 		let mut statuses: Subscription<Value> = self
 			.client
-			.subscribe("author_submitAndWatchExtrinsic", rpc_params![hex], "author_unwatchExtrinsic")
+			.subscribe(
+				"author_submitAndWatchExtrinsic",
+				rpc_params![hex],
+				"author_unwatchExtrinsic",
+			)
 			.await
 			.map_err(|e| match e {
 				jsonrpsee::core::ClientError::Call(e) => Error::Refused(format!(
@@ -259,12 +263,13 @@ impl Chain {
 				e => self.error(format!("author_submitAndWatchExtrinsic: {e}")),
 			})?;
 		loop {
-			let next = tokio::time::timeout(INCLUSION_TIMEOUT, statuses.next()).await.map_err(|_| {
-				self.error(format!(
-					"no block included the transaction within {} s",
-					INCLUSION_TIMEOUT.as_secs()
-				))
-			})?;
+			let next =
+				tokio::time::timeout(INCLUSION_TIMEOUT, statuses.next()).await.map_err(|_| {
+					self.error(format!(
+						"no block included the transaction within {} s",
+						INCLUSION_TIMEOUT.as_secs()
+					))
+				})?;
 			let status = next
 				.ok_or_else(|| self.error("the node stopped reporting the transaction"))?
 				.map_err(|e| self.error(format!("transaction status: {e}")))?;
@@ -321,7 +326,8 @@ fn watch_status(status: &Value) -> Watched<'_> {
 		};
 	}
 	let Some(map) = status.as_object() else { return Watched::Other };
-	if let Some(hash) = map.get("inBlock").or_else(|| map.get("finalized")).and_then(Value::as_str) {
+	if let Some(hash) = map.get("inBlock").or_else(|| map.get("finalized")).and_then(Value::as_str)
+	{
 		return Watched::Included(hash);
 	}
 	if map.contains_key("broadcast") {
@@ -358,7 +364,10 @@ mod tests {
 	fn follows_a_transaction_to_its_block_or_its_end() {
 		use serde_json::json;
 		assert_eq!(watch_status(&json!("ready")), Watched::Progress(Progress::Pooled));
-		assert_eq!(watch_status(&json!({ "broadcast": ["peer"] })), Watched::Progress(Progress::Broadcast));
+		assert_eq!(
+			watch_status(&json!({ "broadcast": ["peer"] })),
+			Watched::Progress(Progress::Broadcast)
+		);
 		assert_eq!(watch_status(&json!({ "inBlock": "0xab" })), Watched::Included("0xab"));
 		assert_eq!(watch_status(&json!({ "finalized": "0xcd" })), Watched::Included("0xcd"));
 		assert!(matches!(watch_status(&json!("invalid")), Watched::Gone(_)));

@@ -49,7 +49,7 @@ pub fn signed(
 
 /// `System::Events`' storage key (its type alias is private to frame-system).
 pub fn events_key() -> Vec<u8> {
-	[sp_core::twox_128(b"System"), sp_core::twox_128(b"Events")].concat()
+	[sp_crypto_hashing::twox_128(b"System"), sp_crypto_hashing::twox_128(b"Events")].concat()
 }
 
 /// A transaction's block and the events its call deposited there.
@@ -88,8 +88,9 @@ pub async fn send(
 		.map(|r| r.event)
 		.collect();
 	for event in &events {
-		if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed { dispatch_error, .. }) =
-			event
+		if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+			dispatch_error, ..
+		}) = event
 		{
 			let names = ErrorNames::of(chain).await?;
 			return Err(Error::Failed(names.explain(dispatch_error)));

@@ -7,10 +7,8 @@ use gpux_primitives::{
 	challenge::{merkle_root, Hash32},
 	ComputeCapability, GpuClassId, LeaseId, MachineId, MachineSpec, WorkerKey,
 };
-use gpux_runtime::{Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic};
-use sp_core::{sr25519, Pair, H256};
+use gpux_runtime::{Runtime, RuntimeCall, UncheckedExtrinsic};
 use sp_crypto_hashing::{blake2_128, blake2_256};
-use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
 
 use crate::gpu::GpuReport;
 
@@ -183,6 +181,8 @@ pub fn host_ram_gib() -> u32 {
 
 #[cfg(test)]
 mod tests {
+	use sp_core::sr25519;
+
 	use super::*;
 	use crate::gpu::{GpuProbe, SimulatedGpus};
 

@@ -51,10 +51,3 @@ impl From<gpux_client::Error> for Error {
 		}
 	}
 }
-
-impl Error {
-	/// A keystore I/O error at `path`.
-	pub fn keystore(path: &std::path::Path, e: std::io::Error) -> Self {
-		Self::Keystore(format!("{}: {e}", path.display()))
-	}
-}

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-pub use gpux_client::keyfile::passphrase;
 use gpux_client::keyfile;
+pub use gpux_client::keyfile::passphrase;
 use gpux_primitives::{
 	attestation::{key_possession_message, WorkerStatement},
 	AccountId,

@@ -4,12 +4,8 @@
 
 use std::fmt::Write;
 
-use gpux_primitives::{
-	attestation::AccessMethod,
-	Balance, MachineId,
-};
+use gpux_primitives::{attestation::AccessMethod, MachineId};
 use pallet_attestation::ChallengeState;
-use sp_core::crypto::Ss58Codec;
 
 use crate::{
 	chain::keys,
@@ -26,8 +22,8 @@ type Lease = pallet_leases::LeaseRecordOf<gpux_runtime::Runtime>;
 type Attested = pallet_attestation::LeaseAttestationOf<gpux_runtime::Runtime>;
 type Bond = pallet_provider_staking::BondLedgerOf<gpux_runtime::Runtime>;
 
-pub use gpux_client::format::{fingerprint, tokens};
 use gpux_client::format::address;
+pub use gpux_client::format::{fingerprint, tokens};
 
 /// What the chain says about `machine` (or the machine of `key`, when no id is given).
 pub async fn chain_status(
@@ -210,7 +206,8 @@ pub async fn chain_status(
 			};
 		}
 	}
-	let bond: Result<Option<Bond>, Error> = chain.storage(&keys::bond(&record.provider)).await;
+	let bond: Result<Option<Bond>, Error> =
+		chain.storage(&keys::bond(&record.provider)).await.map_err(Error::from);
 	let _ = match bond {
 		Err(e) => writeln!(out, "bond: unreadable ({e})"),
 		Ok(Some(b)) => writeln!(
