@@ -2,7 +2,7 @@
 
 use codec::Encode;
 use frame_system::{EventRecord, Phase};
-use gpux_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic};
+use gpux_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, UncheckedExtrinsic};
 use sp_core::{sr25519, Pair, H256};
 use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
 
@@ -21,18 +21,7 @@ pub fn signed(
 	genesis: [u8; 32],
 	(spec_version, tx_version): (u32, u32),
 ) -> Vec<u8> {
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(nonce),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::new(false),
-		frame_system::WeightReclaim::new(),
-	);
+	let extension = gpux_runtime::tx_extension(nonce, Era::Immortal);
 	let genesis = H256(genesis);
 	let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), None, ());
 	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
