@@ -58,7 +58,7 @@ pub async fn send(
 	progress: impl FnMut(Progress),
 ) -> Result<Included, Error> {
 	let account = sp_runtime::AccountId32::from(signer.public());
-	let nonce = chain.next_nonce(&account.to_string()).await?;
+	let nonce = chain.next_nonce(&crate::format::address(&account)).await?;
 	let versions = chain.runtime_version().await?;
 	let extrinsic = signed(call, signer, nonce, chain.genesis, versions);
 	let block = chain.submit_and_watch(&extrinsic, progress).await?;
