@@ -25,6 +25,14 @@ sed -i "s/^\tspec_version: $version,$/\tspec_version: $next,/" "$lib"
 # wasm, without the test features (runtime/build.rs).
 GPUX_WASM_WITHOUT_TEST_FEATURES=1 \
 	cargo check --release --locked --workspace --all-targets --features "$GPUX_FEATURES" >&2
-cp "$CARGO_TARGET_DIR/release/wbuild/gpux-runtime/gpux_runtime.compact.compressed.wasm" \
-	"$out/gpux_runtime-$next.compact.compressed.wasm"
+wasm="$CARGO_TARGET_DIR/release/wbuild/gpux-runtime/gpux_runtime.compact.compressed.wasm"
+# The operators' runtime is ≈ 0.7 MB; with the benchmarks it is ≈ 5 MB, which no block can carry
+# (the pool calls `applyAuthorizedUpgrade` Invalid). A stale build script is the known cause.
+size=$(stat -c %s "$wasm")
+if (( size > 2 * 1024 * 1024 )); then
+	echo "the upgrade wasm is $size bytes: built with the benchmarks? (runtime/build.rs did not" \
+		"strip them; \`touch runtime/build.rs\` and run this again)" >&2
+	exit 1
+fi
+cp "$wasm" "$out/gpux_runtime-$next.compact.compressed.wasm"
 echo "$out/gpux_runtime-$next.compact.compressed.wasm"
