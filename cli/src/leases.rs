@@ -1,12 +1,17 @@
 //! The renter's leases: what they are doing, how to reach them, and what a renter can do.
 
 use std::{
-	os::unix::fs::OpenOptionsExt, os::unix::process::CommandExt, path::PathBuf, process::Command,
+	os::unix::fs::{DirBuilderExt, OpenOptionsExt},
+	path::PathBuf,
+	process::Command,
 };
 
 use clap::Args;
 use gpux_client::{format, rpc::Chain};
-use gpux_primitives::{attestation::Endpoint, AccountId, LeaseId};
+use gpux_primitives::{
+	attestation::{AccessMethod, Endpoint},
+	AccountId, LeaseId,
+};
 use gpux_runtime::RuntimeCall;
 use pallet_leases::LeaseStatus;
 use serde_json::{json, Value};
@@ -27,6 +32,9 @@ pub struct LeasesArgs {
 	#[arg(long)]
 	open: bool,
 }
+
+/// The most pages of 100 leases `gpux leases` reads.
+const MAX_PAGES: u32 = 100;
 
 /// A lease and what the chain says about it now.
 struct View {
@@ -70,6 +78,7 @@ pub async fn list(chain: &Chain, key: &KeyArgs, args: LeasesArgs, out: &Out) -> 
 	let renter: AccountId = account::account(key, args.account.as_deref())?;
 	let mut views = Vec::new();
 	let mut after: Option<LeaseId> = None;
+	let mut pages = 0;
 	loop {
 		let page: Vec<(LeaseId, Lease)> =
 			chain::api(chain, "LeasesApi_leases_of", (&renter, after, 100u32)).await?;
@@ -79,10 +88,12 @@ pub async fn list(chain: &Chain, key: &KeyArgs, args: LeasesArgs, out: &Out) -> 
 				views.push(view(chain, id, lease).await?);
 			}
 		}
+		// Pages move forward or the listing stops (a node answering the same page again).
 		match last {
-			Some(id) if views.len() < 10_000 => after = Some(id),
+			Some(id) if after.is_none_or(|a| id > a) && pages < MAX_PAGES => after = Some(id),
 			_ => break,
 		}
+		pages += 1;
 	}
 	let best = chain::best(chain).await?;
 	out.result(
@@ -104,7 +115,8 @@ pub async fn list(chain: &Chain, key: &KeyArgs, args: LeasesArgs, out: &Out) -> 
 					text += &format!(", {} blocks left", l.ends_at.saturating_sub(best));
 				}
 				text += "\n";
-				if let Some(e) = v.endpoint.as_ref().filter(|e| format::is_plain_host(&host(e))) {
+				let usable = v.endpoint.as_ref().filter(|e| format::is_plain_host(&host(e)));
+				if let Some(e) = usable {
 					text += &format!(
 						"  ssh -p {} root@{}   (`gpux ssh {}` checks the host key)\n",
 						e.port,
@@ -117,6 +129,11 @@ pub async fn list(chain: &Chain, key: &KeyArgs, args: LeasesArgs, out: &Out) -> 
 					if e.jupyter.is_some() {
 						text += &format!("  jupyter: `gpux jupyter {} --seal-secret FILE`\n", v.id);
 					}
+				} else if let Some(e) = &v.endpoint {
+					text += &format!(
+						"  the provider attested the host {:?}, not a plain name or address: not shown (report the lease)\n",
+						host(e)
+					);
 				} else if l.is_open() {
 					text += "  waiting for the worker to attest the start\n";
 				}
@@ -140,6 +157,11 @@ fn lease_json(v: &View, best: u32) -> Value {
 		"gpus": l.gpus,
 		"mode": format!("{:?}", l.mode),
 		"status": status(l),
+		"state": match l.status {
+			LeaseStatus::Active => "active",
+			LeaseStatus::Preempting { .. } => "preempting",
+			LeaseStatus::Closed { .. } => "closed",
+		},
 		"open": l.is_open(),
 		"pricePerGpuHour": l.price_per_gpu_hour.to_string(),
 		"startsAt": l.starts_at,
@@ -147,8 +169,10 @@ fn lease_json(v: &View, best: u32) -> Value {
 		"blocksLeft": if l.is_open() { l.ends_at.saturating_sub(best) } else { 0 },
 		"spent": l.paid.saturating_add(v.accrued).to_string(),
 		"budget": l.paid.saturating_add(l.escrow).to_string(),
+		// The host only when it is safe to hand to ssh; `hostValid` says whether it was.
 		"endpoint": v.endpoint.as_ref().map(|e| json!({
-			"host": host(e),
+			"host": format::is_plain_host(&host(e)).then(|| host(e)),
+			"hostValid": format::is_plain_host(&host(e)),
 			"sshPort": e.port,
 			"hostKeyFingerprint": e.host_key_fingerprint.as_ref().map(format::fingerprint),
 			"jupyterPort": e.jupyter.as_ref().map(|j| j.port),
@@ -189,6 +213,14 @@ pub async fn extend(
 	let terms = machine.listing.ok_or_else(|| {
 		Error::Input(format!("machine {} is no longer listed (NotListed)", lease.machine))
 	})?;
+	let mfp = chain::mfp(chain, machine.spec.gpu_class).await?;
+	if lease.price_per_gpu_hour > mfp {
+		return Err(Error::Input(format!(
+			"the lease's price of {} per GPU-hour is above the class's Maximum Fair Price now, {} (PriceAboveMfp)",
+			format::tokens(lease.price_per_gpu_hour),
+			format::tokens(mfp)
+		)));
+	}
 	let total = lease.ends_at.saturating_sub(lease.starts_at).saturating_add(extra);
 	if total > terms.max_lease_blocks {
 		return Err(Error::Input(format!(
@@ -196,14 +228,16 @@ pub async fn extend(
 			terms.max_lease_blocks
 		)));
 	}
-	if terms.available_until.is_some_and(|until| lease.ends_at.saturating_add(extra) > until) {
-		return Err(Error::Input(format!(
-			"the machine is listed until block {}: the lease cannot run past it (DurationOutOfBounds)",
-			terms.available_until.unwrap_or_default()
-		)));
+	if let Some(until) = terms.available_until {
+		if lease.ends_at.saturating_add(extra) > until {
+			return Err(Error::Input(format!(
+				"the machine is listed until block {until}: the lease cannot run past it (DurationOutOfBounds)"
+			)));
+		}
 	}
+	let more = chain::lease_cost(lease.price_per_gpu_hour, lease.gpus, extra)?;
 	let call = RuntimeCall::Leases(pallet_leases::Call::extend { lease: id, extra });
-	let included = chain::send(chain, key, call, out).await?;
+	let included = chain::send(chain, key, call, more, out).await?;
 	let ends_at = chain::lease(chain, id).await?.ends_at;
 	out.result(
 		|| format!("lease {id} now ends at block {ends_at}"),
@@ -218,7 +252,7 @@ pub async fn terminate(chain: &Chain, key: &KeyArgs, id: LeaseId, out: &Out) -> 
 		return Err(Error::Input(format!("lease {id} is closed already (LeaseClosed)")));
 	}
 	let call = RuntimeCall::Leases(pallet_leases::Call::terminate { lease: id });
-	let included = chain::send(chain, key, call, out).await?;
+	let included = chain::send(chain, key, call, 0, out).await?;
 	let refunded = chain::find(&included.events, |e| match e {
 		gpux_runtime::RuntimeEvent::Leases(pallet_leases::Event::Closed {
 			lease,
@@ -254,7 +288,7 @@ pub async fn rate(
 		return Err(Error::Input(format!("lease {id} is rated already (AlreadyRated)")));
 	}
 	let call = RuntimeCall::Leases(pallet_leases::Call::rate { lease: id, stars });
-	let included = chain::send(chain, key, call, out).await?;
+	let included = chain::send(chain, key, call, 0, out).await?;
 	out.result(
 		|| format!("lease {id} rated {stars}/5"),
 		json!({ "lease": id, "stars": stars, "block": included.number }),
@@ -287,9 +321,13 @@ pub struct SshArgs {
 }
 
 /// Scans the host key the endpoint presents, checks its SHA-256 against the attested
-/// fingerprint, pins it in a known_hosts file of its own, and execs ssh with strict checking.
+/// fingerprint, pins it in a known_hosts file of its own (in a new private directory), and runs
+/// ssh with strict checking against that file only; exits with ssh's status.
 pub async fn ssh(chain: &Chain, args: SshArgs) -> Result<(), Error> {
 	let e = endpoint(chain, args.lease).await?;
+	if e.method != AccessMethod::Ssh {
+		return Err(Error::NotFound(format!("lease {} is not reached over SSH", args.lease)));
+	}
 	let host = checked_host(&e)?;
 	let attested = e.host_key_fingerprint.ok_or_else(|| {
 		Error::NotFound(format!(
@@ -298,17 +336,22 @@ pub async fn ssh(chain: &Chain, args: SshArgs) -> Result<(), Error> {
 		))
 	})?;
 	let scan = Command::new("ssh-keyscan")
-		.args(["-T", "10", "-t", "ed25519", "-p", &e.port.to_string(), &host])
+		.args(["-T", "10", "-t", "ed25519", "-p", &e.port.to_string(), "--", &host])
+		.env_remove("GPUX_SURI")
+		.env_remove("GPUX_KEY_PASSPHRASE")
 		.output()
 		.map_err(|e| Error::Local(format!("ssh-keyscan: {e} (install openssh-client)")))?;
 	let text = String::from_utf8_lossy(&scan.stdout);
-	let line = text
+	let blob = text
 		.lines()
-		.find(|l| l.split_whitespace().nth(1) == Some("ssh-ed25519"))
+		.filter_map(|l| {
+			let mut words = l.split_whitespace().skip(1);
+			(words.next() == Some("ssh-ed25519")).then(|| words.next()).flatten()
+		})
+		.next()
 		.ok_or_else(|| Error::Local(format!("{host}:{} presented no ed25519 host key", e.port)))?;
-	let blob = line.split_whitespace().nth(2).unwrap_or_default();
-	let presented = gpux_primitives::access::ssh_key_blob(format!("ssh-ed25519 {blob}").as_bytes())
-		.map(|b| sp_crypto_hashing::sha2_256(&b))
+	let key = format!("ssh-ed25519 {blob}");
+	let presented = format::key_line_hash(&key)
 		.ok_or_else(|| Error::Local("the presented host key does not parse".into()))?;
 	if presented != attested {
 		return Err(Error::Local(format!(
@@ -318,22 +361,63 @@ pub async fn ssh(chain: &Chain, args: SshArgs) -> Result<(), Error> {
 			format::fingerprint(&attested)
 		)));
 	}
-	let dir = std::env::temp_dir().join(format!("gpux-ssh-{}", std::process::id()));
-	std::fs::create_dir_all(&dir).map_err(|e| Error::Local(format!("{}: {e}", dir.display())))?;
+	let dir = private_dir()?;
 	let known_hosts = dir.join("known_hosts");
-	std::fs::write(&known_hosts, format!("{line}\n"))
-		.map_err(|e| Error::Local(format!("{}: {e}", known_hosts.display())))?;
-	let mut ssh = Command::new("ssh");
-	ssh.args(["-p", &e.port.to_string(), "-o"])
-		.arg(format!("UserKnownHostsFile={}", known_hosts.display()))
-		.args(["-o", "StrictHostKeyChecking=yes", "-o", "HostKeyAlgorithms=ssh-ed25519"]);
-	if let Some(identity) = &args.identity {
-		ssh.arg("-i").arg(identity);
-	}
-	ssh.arg(format!("root@{host}")).args(&args.command);
-	// exec: ssh takes over the terminal; it returns only if ssh could not start.
-	let error = ssh.exec();
-	Err(Error::Local(format!("ssh: {error} (install openssh-client)")))
+	let written = std::fs::OpenOptions::new()
+		.write(true)
+		.create_new(true)
+		.mode(0o600)
+		.open(&known_hosts)
+		.and_then(|mut f| {
+			use std::io::Write;
+			let pattern = if e.port == 22 { host.clone() } else { format!("[{host}]:{}", e.port) };
+			writeln!(f, "{pattern} {key}")
+		});
+	let status = written
+		.map_err(|e| Error::Local(format!("{}: {e}", known_hosts.display())))
+		.and_then(|()| {
+			let mut ssh = Command::new("ssh");
+			ssh.args(["-p", &e.port.to_string(), "-o"])
+				.arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+				.args([
+					"-o",
+					"GlobalKnownHostsFile=/dev/null",
+					// OpenSSH before 8.5 has no KnownHostsCommand: ignored there, not an error.
+					"-o",
+					"IgnoreUnknown=KnownHostsCommand",
+					"-o",
+					"KnownHostsCommand=none",
+					"-o",
+					"StrictHostKeyChecking=yes",
+					"-o",
+					"UpdateHostKeys=no",
+					"-o",
+					"HostKeyAlgorithms=ssh-ed25519",
+				])
+				.env_remove("GPUX_SURI")
+				.env_remove("GPUX_KEY_PASSPHRASE");
+			if let Some(identity) = &args.identity {
+				ssh.arg("-i").arg(identity);
+			}
+			ssh.arg("--").arg(format!("root@{host}")).args(&args.command);
+			ssh.status().map_err(|e| Error::Local(format!("ssh: {e} (install openssh-client)")))
+		});
+	let _ = std::fs::remove_dir_all(&dir);
+	std::process::exit(status?.code().unwrap_or(255));
+}
+
+/// A new directory only this user can enter, under the temporary directory, with a name no one
+/// can guess ahead (it must not exist yet).
+fn private_dir() -> Result<PathBuf, Error> {
+	use crypto_box::aead::rand_core::RngCore;
+	let mut tag = [0u8; 12];
+	crypto_box::aead::OsRng.fill_bytes(&mut tag);
+	let dir = std::env::temp_dir().join(format!("gpux-ssh-{}", hex::encode(tag)));
+	std::fs::DirBuilder::new()
+		.mode(0o700)
+		.create(&dir)
+		.map_err(|e| Error::Local(format!("{}: {e}", dir.display())))?;
+	Ok(dir)
 }
 
 #[derive(Args)]
@@ -355,15 +439,26 @@ pub async fn jupyter(chain: &Chain, args: JupyterArgs, out: &Out) -> Result<(), 
 	let text =
 		gpux_client::keyfile::read(&args.seal_secret, "; make one with `gpux seal-key FILE`")?;
 	let secret: [u8; 32] = gpux_client::keyfile::plain_seed(&text)
-		.map_err(|why| Error::Input(format!("{}: {why}", args.seal_secret.display())))?;
+		.map_err(|why| Error::Local(format!("{}: {why}", args.seal_secret.display())))?;
 	let token =
 		crypto_box::SecretKey::from(secret).unseal(&jupyter.sealed_token).map_err(|_| {
-			Error::Input("the token was sealed to another seal key than this secret's".into())
+			Error::Local("the token was sealed to another seal key than this secret's".into())
 		})?;
+	// A token goes into a URL and a terminal: only what Jupyter's own tokens are made of.
 	let token = String::from_utf8(token)
-		.map_err(|_| Error::Input("the opened token is not text".into()))?;
+		.ok()
+		.filter(|t| {
+			(1..=128).contains(&t.len())
+				&& t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+		})
+		.ok_or_else(|| {
+			Error::Local(
+				"the opened token is not a plain token (letters, digits, - and _): refusing to use it (report the lease)"
+					.into(),
+			)
+		})?;
 	let host = checked_host(&e)?;
-	let url = format!("http://{host}:{}/?token={token}", jupyter.port);
+	let url = format!("http://{}:{}/?token={token}", format::url_host(&host), jupyter.port);
 	let tunnel = format!("ssh -p {} -L 8888:127.0.0.1:8888 root@{host}", e.port);
 	out.result(
 		|| format!("{url}\n(plain HTTP: on a network you do not trust, tunnel it: `{tunnel}`, then http://127.0.0.1:8888/?token={token})"),
@@ -387,7 +482,7 @@ pub fn new_seal_key(file: &std::path::Path, out: &Out) -> Result<(), Error> {
 		.map_err(|e| Error::Local(format!("{}: {e}", file.display())))?;
 	out.result(
 		|| format!("seal secret written to {} (keep it)\nseal key: 0x{public}   (give it as --seal-key)", file.display()),
-		json!({ "file": file, "sealKey": format!("0x{public}") }),
+		json!({ "file": file.display().to_string(), "sealKey": format!("0x{public}") }),
 	);
 	Ok(())
 }

@@ -9,7 +9,9 @@ mod provider;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{
+	parser::ValueSource, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand,
+};
 
 use crate::output::Out;
 
@@ -42,6 +44,40 @@ pub struct KeyArgs {
 	/// The passphrase of an encrypted key file, in a file (first line).
 	#[arg(long, env = "GPUX_KEY_PASSPHRASE_FILE", global = true)]
 	key_passphrase_file: Option<PathBuf>,
+	/// Which of `suri` and `key_file` the command line gave (it wins over the environment).
+	#[arg(skip)]
+	given: Option<KeySource>,
+}
+
+/// The signing key the user named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+	Suri,
+	KeyFile,
+}
+
+impl KeyArgs {
+	/// Notes which key argument the command line gave: an explicit `--key-file` then wins over
+	/// an exported `GPUX_SURI`, and the other way round.
+	fn note_source(&mut self, matches: &ArgMatches) -> Result<(), Error> {
+		let deepest = |m: &ArgMatches, id: &str| {
+			let mut m = m;
+			let mut source = m.value_source(id);
+			while let Some((_, sub)) = m.subcommand() {
+				m = sub;
+				source = m.value_source(id).or(source);
+			}
+			source
+		};
+		let cli = |id| deepest(matches, id) == Some(ValueSource::CommandLine);
+		self.given = match (cli("suri"), cli("key_file")) {
+			(true, true) => return Err(Error::Input("give --suri or --key-file, not both".into())),
+			(true, false) => Some(KeySource::Suri),
+			(false, true) => Some(KeySource::KeyFile),
+			(false, false) => None,
+		};
+		Ok(())
+	}
 }
 
 #[derive(Subcommand)]
@@ -84,8 +120,13 @@ enum Command {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-	let cli = Cli::parse();
+	let matches = Cli::command().get_matches();
+	let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
 	let out = Out::new(cli.json);
+	if let Err(e) = cli.key.note_source(&matches) {
+		out.fail(&e);
+		std::process::exit(2);
+	}
 	if let Err(e) = run(cli, &out).await {
 		out.fail(&e);
 		std::process::exit(1);
@@ -125,6 +166,9 @@ pub enum Error {
 	/// The command's input is wrong in a way the chain would refuse: nothing was signed.
 	#[error("{0} (nothing was signed)")]
 	Input(String),
+	/// Signed, but found unpayable before it was sent: nothing reached the chain.
+	#[error("{0} (not sent)")]
+	Unsent(String),
 	/// What was asked for does not exist (a lease, a machine).
 	#[error("{0}")]
 	NotFound(String),

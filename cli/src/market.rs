@@ -1,6 +1,7 @@
 //! The renter's market: listings, quotes, direct rents, orders and jobs.
 
 use clap::{Args, Subcommand, ValueEnum};
+use frame_support::traits::Get;
 use gpux_client::{format, rpc::Chain};
 use gpux_primitives::{
 	access::{check_ssh_public_key, is_valid_seal_key, SshKeyError},
@@ -19,9 +20,12 @@ use crate::{
 };
 
 /// Blocks per hour at the chain's 6-second slots (prices are per GPU-hour).
-pub const BLOCKS_PER_HOUR: u32 = 600;
-/// The least escrow a rent holds (`MinEscrow`, runtime/src/configs/leases.rs).
-const MIN_ESCROW: Balance = 10 * gpux_runtime::MILLI_UNITS;
+pub use gpux_primitives::time::BLOCKS_PER_HOUR;
+
+/// The least escrow a rent holds.
+fn min_escrow() -> Balance {
+	<Runtime as pallet_leases::Config>::MinEscrow::get()
+}
 
 /// What the machine must have: the filters of `listings`, and an order's or a job's
 /// requirements.
@@ -165,20 +169,19 @@ pub struct Length {
 }
 
 impl Length {
+	/// The length in blocks; an error unless exactly one of `--hours`/`--blocks` is above zero.
 	pub fn blocks(&self) -> Result<u32, Error> {
-		blocks_of(self.hours, self.blocks)
-	}
-}
-
-/// A lease length from `--hours` or `--blocks`.
-fn blocks_of(hours: Option<f64>, blocks: Option<u32>) -> Result<u32, Error> {
-	match (hours, blocks) {
-		(_, Some(b)) if b > 0 => Ok(b),
-		(Some(h), None) if h > 0.0 && h * f64::from(BLOCKS_PER_HOUR) <= f64::from(u32::MAX) => {
-			Ok((h * f64::from(BLOCKS_PER_HOUR)).round().max(1.0) as u32)
-		},
-		(None, None) => Err(Error::Input("give the length: --hours H or --blocks B".into())),
-		_ => Err(Error::Input("the length must be above zero".into())),
+		match (self.hours, self.blocks) {
+			(_, Some(b)) if b > 0 => Ok(b),
+			(Some(h), None) if h > 0.0 && h * f64::from(BLOCKS_PER_HOUR) <= f64::from(u32::MAX) => {
+				Ok((h * f64::from(BLOCKS_PER_HOUR)).round().max(1.0) as u32)
+			},
+			(None, None) => Err(Error::Input("give the length: --hours H or --blocks B".into())),
+			_ => Err(Error::Input(format!(
+				"the length must be above zero and at most {} blocks",
+				u32::MAX
+			))),
+		}
 	}
 }
 
@@ -267,7 +270,7 @@ pub async fn listings(chain: &Chain, args: ListingsArgs, out: &Out) -> Result<()
 				text += &format!(
 					"{:>8}  {:<28} {:>4} {:>4}  {:<14} {:>14}  {:>5.1}%\n",
 					l.machine,
-					format!("{} × {}", l.spec.gpu_count, String::from_utf8_lossy(&l.model)),
+					format!("{} × {}", l.spec.gpu_count, format::printable(&l.model)),
 					l.free_gpus,
 					l.spec.vram_gib_per_gpu,
 					region(&l.region),
@@ -285,10 +288,11 @@ pub async fn listings(chain: &Chain, args: ListingsArgs, out: &Out) -> Result<()
 	Ok(())
 }
 
+/// The region as the provider gave it, made safe to print.
 fn region(r: &gpux_primitives::Region) -> String {
-	let country = String::from_utf8_lossy(&r.country).into_owned();
+	let country = format::printable(&r.country);
 	match &r.location {
-		Some(l) => format!("{country}/{}", String::from_utf8_lossy(l)),
+		Some(l) => format!("{country}/{}", format::printable(l)),
 		None => country,
 	}
 }
@@ -297,7 +301,7 @@ pub fn listing_json(l: &Listing) -> Value {
 	json!({
 		"machine": l.machine,
 		"provider": format::address(&l.provider),
-		"model": String::from_utf8_lossy(&l.model),
+		"model": format::printable(&l.model),
 		"gpus": l.spec.gpu_count,
 		"freeGpus": l.free_gpus,
 		"vramGibPerGpu": l.spec.vram_gib_per_gpu,
@@ -484,30 +488,27 @@ pub async fn rent(chain: &Chain, key: &KeyArgs, args: RentArgs, out: &Out) -> Re
 			return Err(Error::Input("a spot rent needs --max-price, your bid".into()))
 		},
 	};
-	let mfp: Option<Balance> =
-		chain::api(chain, "MarketplaceApi_mfp", machine.spec.gpu_class).await?;
-	if mfp.is_some_and(|mfp| price > mfp) {
+	let mfp = chain::mfp(chain, machine.spec.gpu_class).await?;
+	let spot_price = chain::spot_price(chain, machine.spec.gpu_class).await?;
+	if price > mfp {
 		return Err(Error::Input(format!(
-			"{} per GPU-hour is above the class's Maximum Fair Price (PriceAboveMfp)",
-			format::tokens(price)
+			"{} per GPU-hour is above the class's Maximum Fair Price, {} (PriceAboveMfp)",
+			format::tokens(price),
+			format::tokens(mfp)
 		)));
 	}
-	let escrow = price.saturating_mul(u128::from(args.gpus)).saturating_mul(u128::from(blocks))
-		/ u128::from(BLOCKS_PER_HOUR);
-	if escrow < MIN_ESCROW {
+	if mode == LeaseMode::Spot && price < spot_price {
+		return Err(Error::Input(format!(
+			"the bid is below the class's spot price now, {} (BidBelowSpotPrice)",
+			format::tokens(spot_price)
+		)));
+	}
+	let escrow = chain::lease_cost(price, args.gpus, blocks)?;
+	if escrow < min_escrow() {
 		return Err(Error::Input(format!(
 			"the lease would cost {}, under the {} minimum escrow (EscrowBelowMinimum)",
 			format::tokens(escrow),
-			format::tokens(MIN_ESCROW)
-		)));
-	}
-	let renter = crate::account::account(key, None)?;
-	let spendable = chain::spendable(chain, &renter).await?;
-	if escrow > spendable {
-		return Err(Error::Input(format!(
-			"the escrow of {} is more than the {} the account can hold (EscrowExceedsBalance)",
-			format::tokens(escrow),
-			format::tokens(spendable)
+			format::tokens(min_escrow())
 		)));
 	}
 	let call = RuntimeCall::Leases(pallet_leases::Call::rent {
@@ -518,7 +519,7 @@ pub async fn rent(chain: &Chain, key: &KeyArgs, args: RentArgs, out: &Out) -> Re
 		max_price_per_gpu_hour: price,
 		access,
 	});
-	let included = chain::send(chain, key, call, out).await?;
+	let included = chain::send(chain, key, call, escrow, out).await?;
 	let rented = chain::find(&included.events, |e| match e {
 		RuntimeEvent::Leases(pallet_leases::Event::Rented {
 			lease,
@@ -570,8 +571,18 @@ pub struct OrderArgs {
 
 pub async fn order(chain: &Chain, key: &KeyArgs, args: OrderArgs, out: &Out) -> Result<(), Error> {
 	let blocks = args.length.blocks()?;
-	if args.gpus == 0 || args.max_price == 0 || args.expires_in == 0 {
-		return Err(Error::Input("--gpus, --max-price and --expires-in must be above zero".into()));
+	if args.gpus == 0 {
+		return Err(Error::Input("--gpus must be above zero (ZeroGpus)".into()));
+	}
+	if args.max_price == 0 {
+		return Err(Error::Input("--max-price must be above zero (InvalidOrder)".into()));
+	}
+	let lifetime: u32 = <Runtime as pallet_marketplace::Config>::MaxOrderLifetime::get();
+	// The order runs from the next block: it must expire after it, within the lifetime.
+	if args.expires_in < 2 || args.expires_in > lifetime {
+		return Err(Error::Input(format!(
+			"--expires-in must be 2 to {lifetime} blocks (ExpiryOutOfBounds)"
+		)));
 	}
 	let access = args.access.spec()?;
 	let best = chain::best(chain).await?;
@@ -585,7 +596,7 @@ pub async fn order(chain: &Chain, key: &KeyArgs, args: OrderArgs, out: &Out) -> 
 		access,
 		split_across_fleet: args.split,
 	});
-	let included = chain::send(chain, key, call, out).await?;
+	let included = chain::send(chain, key, call, 0, out).await?;
 	let mut leases = Vec::new();
 	let mut order = None;
 	let mut unmatched = None;
@@ -667,6 +678,27 @@ pub async fn job(
 	match command {
 		JobCommand::Post(args) => {
 			let blocks = args.length.blocks()?;
+			if args.gpus == 0 {
+				return Err(Error::Input("--gpus must be above zero (ZeroGpus)".into()));
+			}
+			if args.max_price == 0 {
+				return Err(Error::Input("--max-price must be above zero (InvalidOrder)".into()));
+			}
+			let (min_window, max_window): (u32, u32) = (
+				<Runtime as pallet_marketplace::Config>::MinBidWindow::get(),
+				<Runtime as pallet_marketplace::Config>::MaxBidWindow::get(),
+			);
+			if !(min_window..=max_window).contains(&args.bid_window) {
+				return Err(Error::Input(format!(
+					"--bid-window must be {min_window} to {max_window} blocks (BidWindowOutOfBounds)"
+				)));
+			}
+			let longest: u32 = <Runtime as pallet_marketplace::Config>::MaxJobDuration::get();
+			if blocks > longest {
+				return Err(Error::Input(format!(
+					"a job's lease runs {longest} blocks at most (JobTooLong)"
+				)));
+			}
 			if !gpux_primitives::is_valid_cid(args.input.as_bytes()) {
 				return Err(Error::Input(format!(
 					"--input `{}` is not a CIDv0 (Qm…) or base32 CIDv1 (b…) (InvalidCid)",
@@ -685,7 +717,7 @@ pub async fn job(
 				input_cid,
 				access: args.access.spec()?,
 			});
-			let included = chain::send(chain, key, call, out).await?;
+			let included = chain::send(chain, key, call, 0, out).await?;
 			let job = chain::find(&included.events, |e| match e {
 				RuntimeEvent::Marketplace(pallet_marketplace::Event::JobPosted {
 					job,
@@ -737,7 +769,7 @@ pub async fn job(
 		},
 		JobCommand::Accept { job } => {
 			let call = RuntimeCall::Marketplace(pallet_marketplace::Call::accept_result { job });
-			let included = chain::send(chain, key, call, out).await?;
+			let included = chain::send(chain, key, call, 0, out).await?;
 			out.result(
 				|| format!("job {job}'s result accepted"),
 				json!({ "job": job, "block": included.number }),

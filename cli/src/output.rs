@@ -63,7 +63,10 @@ impl Out {
 		}
 		eprintln!("gpux: {error}");
 		if self.json {
-			println!("{}", json!({ "error": error.to_string() }));
+			// `unconfirmed`: the transaction may be in a block; look before sending it again.
+			let unconfirmed =
+				matches!(error, crate::Error::Client(gpux_client::Error::Unconfirmed(_)));
+			println!("{}", json!({ "error": error.to_string(), "unconfirmed": unconfirmed }));
 		}
 	}
 }

@@ -74,7 +74,8 @@ pub async fn run(
 		ProviderCommand::Earnings { account } => {
 			let provider = account::account(key, account.as_deref())?;
 			let (_, dues) = dues(chain, &provider).await?;
-			let total: Balance = dues.iter().filter(|d| !d.job).map(|d| d.to_provider).sum();
+			let total: Balance =
+				dues.iter().filter(|d| !d.job).fold(0, |t, d| t.saturating_add(d.to_provider));
 			out.result(
 				|| {
 					let mut text = format!("due now: {} over {} open lease(s)\n", format::tokens(total), dues.len());
@@ -119,7 +120,7 @@ async fn status(chain: &Chain, provider: &AccountId, out: &Out) -> Result<(), Er
 					text += &format!(
 						"bond {} ({} unbonding, {} pending slash(es) of {})\n",
 						format::tokens(b.active),
-						format::tokens(b.unlocking.iter().map(|c| c.amount).sum()),
+						format::tokens(b.unlocking.iter().fold(0, |t, c| t.saturating_add(c.amount))),
 						b.pending_slashes,
 						format::tokens(b.pending_amount)
 					)
@@ -174,7 +175,7 @@ async fn claim(chain: &Chain, key: &KeyArgs, out: &Out) -> Result<(), Error> {
 	let count = calls.len();
 	// force_batch: a lease that closes meanwhile (LeaseClosed) does not undo the others.
 	let call = RuntimeCall::Utility(pallet_utility::Call::force_batch { calls });
-	let included = chain::send(chain, key, call, out).await?;
+	let included = chain::send(chain, key, call, 0, out).await?;
 	let mut paid: Balance = 0;
 	let mut settled = Vec::new();
 	for event in &included.events {

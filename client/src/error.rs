@@ -15,6 +15,10 @@ pub enum Error {
 	/// The transaction was included and its call failed.
 	#[error("{0}")]
 	Failed(String),
+	/// The transaction left for the pool, and what became of it is not known: it may be in a
+	/// block (or still get into one until its era ends). Check before sending it again.
+	#[error("{0}")]
+	Unconfirmed(String),
 }
 
 impl Error {

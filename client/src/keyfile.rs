@@ -23,23 +23,29 @@ pub const ENCRYPTED: &str = "gpux-key-v1";
 /// scrypt's cost, log₂ N (r = 8, p = 1): about 32 MiB and a tenth of a second per try.
 const SCRYPT_LOG_N: u8 = 15;
 
-/// The passphrase of an encrypted key: `GPUX_KEY_PASSPHRASE`, else the first line of `file`
-/// (`--key-passphrase-file`, e.g. a systemd credential); `None` when neither is given.
+/// The passphrase of an encrypted key: the first line of `file` when one is named
+/// (`--key-passphrase-file`, e.g. a systemd credential), else `GPUX_KEY_PASSPHRASE`; `None`
+/// when neither is given.
 pub fn passphrase(file: Option<&Path>) -> Result<Option<String>, Error> {
-	if let Ok(phrase) = std::env::var("GPUX_KEY_PASSPHRASE") {
+	if let Some(file) = file {
+		owner_only(file, "")?;
+		let text = std::fs::read_to_string(file).map_err(|e| Error::keystore(file, e))?;
+		let phrase = text.lines().next().unwrap_or_default().to_string();
 		if phrase.is_empty() {
-			return Err(Error::Keystore("GPUX_KEY_PASSPHRASE is set but empty".into()));
+			return Err(Error::Keystore(format!(
+				"{}: the passphrase file is empty",
+				file.display()
+			)));
 		}
 		return Ok(Some(phrase));
 	}
-	let Some(file) = file else { return Ok(None) };
-	owner_only(file, "")?;
-	let text = std::fs::read_to_string(file).map_err(|e| Error::keystore(file, e))?;
-	let phrase = text.lines().next().unwrap_or_default().to_string();
-	if phrase.is_empty() {
-		return Err(Error::Keystore(format!("{}: the passphrase file is empty", file.display())));
+	match std::env::var("GPUX_KEY_PASSPHRASE") {
+		Ok(phrase) if phrase.is_empty() => {
+			Err(Error::Keystore("GPUX_KEY_PASSPHRASE is set but empty".into()))
+		},
+		Ok(phrase) => Ok(Some(phrase)),
+		Err(_) => Ok(None),
 	}
-	Ok(Some(phrase))
 }
 
 /// Refuses a secret file others can read; `missing` is appended to the error of one that
@@ -131,7 +137,7 @@ pub fn read_seed(path: &Path, passphrase: Option<&str>, missing: &str) -> Result
 		.map_err(|why| Error::Keystore(format!("{}: {why}", path.display())))
 }
 
-/// Writes a new key file for `seed` at `path` (mode 0600, parent directories 0700), encrypted
+/// Writes a new key file for `seed` at `path` (mode 0600, a parent directory it makes 0700), encrypted
 /// if a passphrase is given; refuses to overwrite one (`exists` says why it matters).
 pub fn create(
 	path: &Path,
@@ -139,7 +145,8 @@ pub fn create(
 	passphrase: Option<&str>,
 	exists: &str,
 ) -> Result<(), Error> {
-	if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+	// Only a directory made here is narrowed to its owner (never an existing one, say $HOME).
+	if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
 		std::fs::create_dir_all(dir).map_err(|e| Error::keystore(path, e))?;
 		let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
 	}

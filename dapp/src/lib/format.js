@@ -63,6 +63,15 @@ export function text (bytes) {
  */
 export function isPlainHost (host) {
   if (/^[0-9A-Fa-f:]+$/.test(host) && host.includes(':')) return host.length <= 45; // IPv6
+  // A numeric last label is an IPv4 address, and only as a dotted quad: resolvers read `0`,
+  // `2130706433` or `0x7f.1` as addresses too (gpux-client's is_plain_host, the same rule).
+  const last = host.split('.').at(-1);
+  if (/^[0-9]*$/.test(last) || /^0x/i.test(last)) {
+    return /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/.test(host);
+  }
   const label = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
   return host.length <= 253 && new RegExp(`^${label}(?:\\.${label})*$`).test(host);
 }
+
+/** `host` as a URL's host: an IPv6 address in brackets. */
+export const urlHost = (host) => (host.includes(':') ? `[${host}]` : host);

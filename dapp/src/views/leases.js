@@ -3,7 +3,7 @@
 // and what a renter can do with a lease.
 import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { useState } from 'preact/hooks';
-import { duration, gpux, isPlainHost, leaseCost, sshFingerprint } from '../lib/format.js';
+import { duration, gpux, isPlainHost, leaseCost, sshFingerprint, urlHost } from '../lib/format.js';
 import { openSealed } from '../lib/seal.js';
 import { spendable, wholeNumber } from '../lib/market.js';
 import { Field, html, TxButton, useChainData } from '../ui.js';
@@ -84,7 +84,7 @@ function Lease ({ api, account, best, lease, refresh }) {
         ? html`<p>Host key: <code data-testid="host-key">${sshFingerprint(hexToU8a(ep.hostKeyFingerprint))}</code> — on first login ssh shows the key's fingerprint: it must be this one (or use <code>gpux ssh ${lease.id}</code>, which checks it).</p>`
         : html`<p class="muted">This provider attested no host key.</p>`}
       ${ep.jupyter && (token
-        ? html`<p>Jupyter: <a data-testid="jupyter-link" target="_blank" rel="noopener noreferrer" href=${`http://${host}:${ep.jupyter.port}/?token=${encodeURIComponent(token)}`}>http://${host}:${ep.jupyter.port}/?token=…</a> (plain HTTP: on an untrusted network tunnel it through SSH)</p>`
+        ? html`<p>Jupyter: <a data-testid="jupyter-link" target="_blank" rel="noopener noreferrer" href=${`http://${urlHost(host)}:${ep.jupyter.port}/?token=${encodeURIComponent(token)}`}>http://${urlHost(host)}:${ep.jupyter.port}/?token=…</a> (plain HTTP: on an untrusted network tunnel it through SSH)</p>`
         : html`<p class="error">Jupyter token sealed to another seal key than this browser's.</p>`)}
     </div>` : !ep && open && html`<p class="muted" data-testid="lease-connection">Waiting for the provider's worker to attest the start…</p>`}
     ${lease.dispute && html`<p>Disputed at block ${lease.dispute.raisedAt}: ${lease.dispute.resolution === null ? 'undecided' : lease.dispute.resolution ? 'upheld' : 'rejected'}.</p>`}
