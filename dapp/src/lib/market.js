@@ -99,6 +99,8 @@ export function checkRent ({ listing, gpus, blocks, mode, maxPrice, spendable, b
   if (terms.availableUntil !== null && now + blocks > terms.availableUntil) {
     throw new Error(`the machine is listed until block ${terms.availableUntil}: at most ${Math.max(0, terms.availableUntil - now)} blocks from the next block (DurationOutOfBounds)`);
   }
+  // The chain lists a machine only while its class has both prices (`listed_machine`).
+  if (mfp === null || spotPrice === null) throw new Error('the machine\'s GPU class has no Maximum Fair Price now: it takes no lease (NotListed)');
   let price;
   if (mode === 'OnDemand') {
     price = BigInt(terms.onDemandPrice);
@@ -106,9 +108,9 @@ export function checkRent ({ listing, gpus, blocks, mode, maxPrice, spendable, b
   } else {
     price = maxPrice;
     if (price < BigInt(terms.spotFloorPrice)) throw new Error('your bid is below the listing\'s spot floor (BidBelowFloor)');
-    if (spotPrice !== null && price < spotPrice) throw new Error('your bid is below the class\'s spot price (BidBelowSpotPrice)');
+    if (price < spotPrice) throw new Error('your bid is below the class\'s spot price (BidBelowSpotPrice)');
   }
-  if (mfp !== null && price > mfp) throw new Error('the price is above the class\'s Maximum Fair Price (PriceAboveMfp)');
+  if (price > mfp) throw new Error('the price is above the class\'s Maximum Fair Price (PriceAboveMfp)');
   const escrow = leaseCost(price, gpus, blocks);
   if (escrow < minEscrow) throw new Error('the lease would cost less than the minimum escrow (EscrowBelowMinimum)');
   if (escrow > spendable) throw new Error('your balance cannot hold this lease\'s escrow and its fee (EscrowExceedsBalance)');

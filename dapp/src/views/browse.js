@@ -120,7 +120,7 @@ function RentForm ({ api, account, best, listing, mode }) {
     checkRent({
       listing: { ...listing, terms }, gpus, blocks, mode: form.mode, maxPrice, best,
       spendable: await spendable(api, account.address, fee),
-      spotPrice: form.mode === 'Spot' ? some(spot) : null, mfp: some(mfp),
+      spotPrice: some(spot), mfp: some(mfp),
       minEscrow: api.consts.leases.minEscrow.toBigInt(),
     });
     return tx;
