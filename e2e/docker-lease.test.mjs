@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { freePort, killOnExit, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const WORKER_BIN = process.env.GPUX_WORKER
   ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'gpux-target'), 'release', 'gpux-worker');
@@ -44,7 +44,7 @@ describe('a Docker lease, as a renter uses it', () => {
     '--machine', `${machine}`, '--workspaces', join(dir, 'leases'), '--provisioner', 'docker', '--public-host', '127.0.0.1',
     '--bind', '127.0.0.1', '--port-range', ports, '--docker-image', image, ...extra];
   const startWorker = () => {
-    running = spawn(WORKER_BIN, runArgs({ extra: ['--metrics', `127.0.0.1:${metricsPort}`] }), { stdio: ['ignore', 'pipe', 'pipe'] });
+    running = killOnExit(spawn(WORKER_BIN, runArgs({ extra: ['--metrics', `127.0.0.1:${metricsPort}`] }), { stdio: ['ignore', 'pipe', 'pipe'] }));
     running.log = '';
     running.stdout.on('data', (d) => { running.log += d; });
     running.stderr.on('data', (d) => { running.log += d; });

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
+import { freePort, killOnExit, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
 const WORKER_BIN = process.env.GPUX_WORKER
   ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'gpux-target'), 'release', 'gpux-worker');
@@ -40,10 +40,10 @@ describe('gpux-worker on a --dev node', () => {
   const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 
   const startWorker = () => {
-    running = spawn(WORKER_BIN, [...common(), 'run', '--machine', `${machine}`,
+    running = killOnExit(spawn(WORKER_BIN, [...common(), 'run', '--machine', `${machine}`,
       '--workspaces', join(dir, 'leases'), '--public-host', 'gpu-e2e.example.net', '--ssh-port', '2222',
       '--metrics', `127.0.0.1:${metricsPort}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', 'pipe', 'pipe'] }));
     running.log = '';
     running.stdout.on('data', (d) => { running.log += d; });
     running.stderr.on('data', (d) => { running.log += d; });

@@ -7,7 +7,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { parseArgs, USAGE, UsageError } from './lib/args.mjs';
-import { bestNumber, ChainError, connectApi, heartbeatWindows, measureBlockTime, rawConnection, sleep, withTimeout } from './lib/chain.mjs';
+import { AuditError, auditRange } from './lib/audit.mjs';
+import { bestNumber, ChainError, connectApi, heartbeatWindows, measureBlockTime, rawConnection, sleep, waitFor, withTimeout } from './lib/chain.mjs';
 import { Keeper } from './lib/keeper.mjs';
 import { Keys } from './lib/keys.mjs';
 import { presign } from './lib/kinds.mjs';
@@ -154,6 +155,8 @@ async function main (argv) {
     api, raw: observerRaw, tags, log, onRented, authorPrometheus: opts.authorPrometheus,
   });
   const firstBest = await bestNumber(api);
+  // The money audit starts from a block no reorganisation can replace.
+  const auditFrom = opts.audit ? await api.rpc.chain.getFinalizedHead() : null;
   await observer.start(firstBest);
   cleanups.push(() => observer.stop());
 
@@ -230,16 +233,30 @@ async function main (argv) {
     errors,
   });
   process.stdout.write(`${formatReport(report)}\n`);
+  let audited = true;
+  if (opts.audit) {
+    // ...and ends at one finalized after the run's last block (or the best, if finality lags).
+    const last = await bestNumber(api);
+    const to = await waitFor('finality to reach the run\'s last block', async () => {
+      const head = await api.rpc.chain.getFinalizedHead();
+      return (await api.rpc.chain.getHeader(head)).number.toNumber() >= last ? head : null;
+    }, 30 * blockMs + 30_000).catch(() => api.rpc.chain.getBlockHash(last));
+    report.audit = await auditRange(api, auditFrom, to);
+    const { blocks, events, accounts, moved, mismatches } = report.audit;
+    audited = mismatches.length === 0;
+    process.stdout.write(`money audit: ${blocks} blocks, ${events} balances events, ${accounts} accounts, ${moved} planck moved: ${
+      audited ? 'every balance equals what the events say' : `${mismatches.length} accounts differ`}\n`);
+    for (const m of mismatches) {
+      process.stderr.write(`audit: ${m.who}: ${m.before} -> ${m.after}, but the events say +${m.into} -${m.out}\n`);
+    }
+  }
   if (opts.json) {
     writeFileSync(opts.json, toJson(report));
     log(`wrote ${opts.json}`);
   }
   const failures = expectationFailures(report, opts.expectLanded);
-  if (failures.length) {
-    for (const f of failures) process.stderr.write(`expectation failed: ${f}\n`);
-    return 1;
-  }
-  return 0;
+  for (const f of failures) process.stderr.write(`expectation failed: ${f}\n`);
+  return failures.length || !audited ? 1 : 0;
 }
 
 let interrupted = false;
@@ -256,7 +273,7 @@ let code;
 try {
   code = await main(process.argv.slice(2));
 } catch (e) {
-  process.stderr.write(`error: ${e instanceof ChainError ? e.message : e.stack ?? e}\n`);
+  process.stderr.write(`error: ${e instanceof ChainError || e instanceof AuditError ? e.message : e.stack ?? e}\n`);
   code = e instanceof UsageError ? 2 : 3;
 }
 await cleanup();

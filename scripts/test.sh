@@ -32,6 +32,20 @@ step "Rust tests, the pallets' benchmarks among them (the worker's CUDA kernels 
 	cargo test --release --locked --workspace --features "$GPUX_FEATURES"
 )
 
+# The fault suite mostly waits for blocks of a 4-validator network: it runs beside the
+# benchmarks, the lease image and the other end-to-end suites, and is collected after them
+# (docs/build.md). Not beside the Rust tests: their compile held 4 starting nodes past their
+# RPC timeout.
+step "the fault suite, in the background (e2e/faults.test.mjs: 4 validators, workers, flood, load mix)"
+# Its own copies of the binaries (the Rust tests may link them again while it runs), and its
+# own process group, so that a failed step stops it whole (its nodes and workers with it).
+faults_dir=$(mktemp -d -t gpux-faults-XXXXXX)
+cp "$CARGO_TARGET_DIR/release/gpux-node" "$CARGO_TARGET_DIR/release/gpux-worker" "$faults_dir/"
+(cd e2e && GPUX_NODE="$faults_dir/gpux-node" GPUX_WORKER="$faults_dir/gpux-worker" exec setsid \
+	node --test --test-timeout=900000 --test-reporter=spec faults.test.mjs) >"$faults_dir/log" 2>&1 &
+faults_pid=$!
+trap 'kill -TERM -- "-$faults_pid" 2>/dev/null || true; rm -rf "$faults_dir"' EXIT
+
 step "every benchmark of the runtime, quick mode (scripts/benchmark.sh --quick)"
 scripts/benchmark.sh --quick
 
@@ -43,7 +57,19 @@ step "the lease image the Docker backend runs (scripts/build-lease-image.sh; sta
 scripts/build-lease-image.sh
 
 step "end-to-end tests (polkadot.js against gpux-node)"
-(cd e2e && GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent)
+(
+	cd e2e
+	suites=()
+	for suite in ./*.test.mjs; do
+		[[ "$suite" == ./faults.test.mjs ]] || suites+=("$suite")
+	done
+	GPUX_NODE="$CARGO_TARGET_DIR/release/gpux-node" npm test --silent -- "${suites[@]}"
+)
+step "the fault suite's result (e2e/faults.test.mjs, started before the benchmarks)"
+faults_rc=0
+wait "$faults_pid" || faults_rc=$?
+cat "$faults_dir/log"
+[[ $faults_rc -eq 0 ]] || { echo "the fault suite failed (exit $faults_rc)" >&2; exit 1; }
 
 step "load harness: its unit tests, then a smoke run of every kind against --dev (scripts/load-smoke.sh)"
 (cd load && npm test --silent)

@@ -11,6 +11,14 @@ export const NODE_BIN = process.env.GPUX_NODE
   ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'gpux-target'), 'release', 'gpux-node');
 
 const running = new Set();
+
+/** Kills `child` when the test run ends, however it ends, unless it has exited by then. */
+export function killOnExit (child) {
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  return child;
+}
+
 function killAll () {
   for (const node of running) node.kill('SIGKILL');
 }
@@ -105,15 +113,11 @@ export class Node {
       '--prometheus-port', String(this.prometheusPort),
       '--no-mdns', '--no-telemetry',
     ];
-    this.process = spawn(NODE_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(this.process);
+    this.process = killOnExit(spawn(NODE_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     const keep = (chunk) => { this.log = (this.log + chunk).slice(-20_000); };
     this.process.stdout.on('data', keep);
     this.process.stderr.on('data', keep);
-    this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => {
-      running.delete(this.process);
-      resolve({ code, signal });
-    }));
+    this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => resolve({ code, signal })));
     return this;
   }
 

@@ -301,7 +301,7 @@ impl Actors {
 				access,
 				..
 			}) => {
-				*access = AccessSpec::example();
+				*access = access_spec(rng);
 				let listed: Vec<u64> = some(pallet_marketplace::Machines::<Runtime>::iter(), 64)
 					.into_iter()
 					.filter(|(_, m)| m.listing.is_some())
@@ -329,7 +329,7 @@ impl Actors {
 				terms.access.ssh = true;
 			},
 			RuntimeCall::Marketplace(pallet_marketplace::Call::place_order { access, .. }) => {
-				*access = AccessSpec::example()
+				*access = access_spec(rng)
 			},
 			// The market stays up: most deregistrations and delistings become remarks.
 			RuntimeCall::Marketplace(
@@ -455,3 +455,24 @@ pub const WORKER_CALLS: &[&str] = &[
 	"attest_lease_end",
 	"submit_verdict",
 ];
+
+/// Key lines that are nearly keys: each once found, or could hide, a path the check mishandles.
+const HOSTILE_SSH_KEYS: &[&[u8]] = &[
+	// An RSA key whose modulus is zero (an empty mpint): once a panic in the key check.
+	b"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAAA==",
+	// An RSA key with no exponent, and an ed25519 blob one byte short.
+	b"ssh-rsa AAAAB3NzaC1yc2EAAAAAAAAAAQE=",
+	b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAAQA=",
+	// A blob with a length prefix past its end, and base64 with stray bits.
+	b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5/////w==",
+	b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB==",
+];
+
+/// What a renter sends: mostly a valid key (so rents go through), sometimes a near-miss.
+fn access_spec(rng: &mut Rng) -> AccessSpec {
+	let mut access = AccessSpec::example();
+	if rng.chance(10) {
+		access.ssh_public_key = rng.pick(HOSTILE_SSH_KEYS).to_vec().try_into().unwrap_or_default();
+	}
+	access
+}

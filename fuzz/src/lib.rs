@@ -289,6 +289,7 @@ pub fn populated() -> Result<(), String> {
 pub fn dev_chain() -> Chain {
 	invariants::watch_defensive();
 	let mut chain = Chain::dev();
+	let genesis = chain.read(invariants::totals);
 	let ((), warmed) = chain.block(
 		|| {
 			for (who, call) in Actors::default().warm_up() {
@@ -296,7 +297,7 @@ pub fn dev_chain() -> Chain {
 				assert_eq!(apply(signed(&who, call)), Applied::Ok, "warm-up: {name}");
 			}
 		},
-		|| invariants::check(true),
+		|| invariants::check(true, Some(&genesis)),
 	);
 	warmed.expect("the warm-up block keeps every invariant");
 	chain
@@ -324,6 +325,7 @@ pub fn run_on(
 		stats: Stats::default(),
 	};
 	let mut quiet = 0u64;
+	let mut totals = chain.read(invariants::totals);
 	while fuzz.stats.calls < config.calls {
 		// Now and then a quiet stretch, so that what time drives (lease ends, heartbeat
 		// windows, challenge epochs, unbonding) happens with nothing else going on.
@@ -358,13 +360,16 @@ pub fn run_on(
 					}
 				},
 				|| {
-					invariants::check(decode)
+					invariants::check(decode, Some(&totals))
 						.map_err(|broken| format!("{broken}\n{}", last_events()))
 				},
 			)
 		}));
 		let broken = match outcome {
-			Ok(((), Ok(()))) => None,
+			Ok(((), Ok(after))) => {
+				totals = after;
+				None
+			},
 			Ok(((), Err(message))) => Some(message),
 			Err(panic) => Some(format!(
 				"panic: {}",

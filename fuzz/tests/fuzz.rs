@@ -6,11 +6,14 @@ fn fuzz(config: Config) -> Stats {
 	run(&config, |_| {}).unwrap_or_else(|finding| panic!("{finding}"))
 }
 
-/// What CI runs (a few minutes here): `gpux-fuzz --seeds 3 --calls 20000` is the same.
+/// What CI runs (a few minutes here): `gpux-fuzz --seed 6 --seeds 3 --calls 20000` is the same.
+/// Seeds where the run reaches proof-of-GPU challenges (a rare path: a challenged machine whose
+/// worker answers in its window); a change to the generator moves every seed's path, and may
+/// need new ones (the assertion names the call no seed reached).
 #[test]
 fn a_bounded_run_breaks_no_invariant_and_reaches_the_market() {
 	let mut reached = std::collections::BTreeMap::<String, u64>::new();
-	for seed in 0..3 {
+	for seed in 6..9 {
 		let stats = fuzz(Config { seed, calls: 20_000, ..Config::default() });
 		for (call, outcomes) in stats.by_call {
 			*reached.entry(call).or_default() += outcomes.ok;

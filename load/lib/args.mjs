@@ -41,6 +41,10 @@ transactions:
   --mix SPEC              shares of mix [${Object.entries(MIX_DEFAULT).map(([k, v]) => `${k}=${v}`).join(',')}]
   --expect-landed N       exit 1 unless at least N of each kind (each part of a mix) landed:
                           included in a block and dispatched without error, 0..${LIMITS.count} [0]
+  --audit                 after the run, audit the money of its blocks (the timed phase to the
+                          end of the teardown): every account's free + reserved balance must
+                          equal its balance before plus what the balances events moved; exit 1
+                          on any difference (3 on an event the audit does not know)
 
 setup (not timed):
   --seed TEXT             derives every account and worker key; the same seed reuses a
@@ -60,7 +64,7 @@ setup (not timed):
                           --wait-blocks 5, --settle-leases 32, --expect-landed 1 unless given
   -h, --help              this text
 
-exit status: 0 done; 1 an --expect-landed check failed; 2 bad arguments;
+exit status: 0 done; 1 an --expect-landed check or the --audit failed; 2 bad arguments;
              3 the chain could not be reached, set up or measured`;
 
 const OPTIONS = {
@@ -91,6 +95,7 @@ const OPTIONS = {
   keeper: { type: 'string' },
   'setup-only': { type: 'boolean' },
   'keep-leases': { type: 'boolean' },
+  audit: { type: 'boolean' },
   quick: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -177,6 +182,7 @@ export function parseArgs (argv) {
     keeper: oneOf(v.keeper ?? 'auto', '--keeper', ['auto', 'on', 'off']),
     setupOnly: Boolean(v['setup-only']),
     keepLeases: Boolean(v['keep-leases']),
+    audit: Boolean(v.audit),
     quick,
   };
   if (quick && (opts.count > QUICK_LIMITS.count || opts.duration > QUICK_LIMITS.duration)) {

@@ -6,6 +6,7 @@ import { TypeRegistry } from '@polkadot/types';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsU8a, cryptoWaitReady, sr25519Verify } from '@polkadot/util-crypto';
 import { parseArgs, UsageError } from '../lib/args.mjs';
+import { foldBalancesEvent, mismatches, newMoves } from '../lib/audit.mjs';
 import {
   compactLength, concat, encodeEndpoint, fromHex, heartbeatSendRange, heartbeatStatement, keyPossessionMessage,
   leaseStartedStatement, startOfWindow, toHex, utf8, windowOf, workerSigningMessage,
@@ -348,5 +349,40 @@ describe('the report', () => {
     assert.deepEqual(expectationFailures(report, 0), []);
     assert.deepEqual(expectationFailures(report, 1), []);
     assert.deepEqual(expectationFailures(report, 2), ['rent: 1 landed, --expect-landed 2']);
+  });
+});
+
+describe('the money audit', () => {
+  const fold = (events) => events.reduce((moves, [method, fields]) => foldBalancesEvent(moves, method, fields), newMoves());
+
+  it('balances a fee, a transfer on hold and a held slash paid to a renter and the treasury', () => {
+    const moves = fold([
+      ['Withdraw', { who: 'renter', amount: 7n }], // the fee, taken
+      ['Deposit', { who: 'renter', amount: 2n }], // its refund
+      ['Deposit', { who: 'treasury', amount: 5n }], // the fee kept
+      ['Held', { reason: 'LeaseEscrow', who: 'renter', amount: 100n }], // within the account
+      ['TransferOnHold', { reason: 'LeaseEscrow', source: 'renter', dest: 'provider', amount: 40n }],
+      ['Slashed', { who: 'provider', amount: 30n }], // a held bond slashed (the runtime's event)
+      ['Deposit', { who: 'renter', amount: 20n }],
+      ['Deposit', { who: 'treasury', amount: 10n }],
+      ['Endowed', { account: 'renter', freeBalance: 1n }], // informational
+    ]);
+    const before = new Map([['renter', 1000n], ['provider', 500n], ['treasury', 0n]]);
+    const after = new Map([['renter', 975n], ['provider', 510n], ['treasury', 15n]]);
+    assert.deepEqual(mismatches(moves, before, after), []);
+  });
+
+  it('names an account whose balance moved without an event, and one the events move without a change', () => {
+    const moves = fold([['Transfer', { from: 'a', to: 'b', amount: 10n }]]);
+    const found = mismatches(moves, new Map([['a', 100n], ['b', 0n], ['c', 5n]]),
+      new Map([['a', 90n], ['b', 0n], ['c', 6n]]));
+    assert.deepEqual(found.map((m) => m.who), ['b', 'c']);
+    assert.deepEqual(found[0], { who: 'b', before: 0n, after: 0n, into: 10n, out: 0n });
+  });
+
+  it('skips a balance set outright and refuses an event it does not know', () => {
+    const moves = fold([['BalanceSet', { who: 'a', free: 7n }]]);
+    assert.deepEqual(mismatches(moves, new Map([['a', 1n]]), new Map([['a', 7n]])), []);
+    assert.throws(() => foldBalancesEvent(newMoves(), 'Teleported', { who: 'a', amount: 1n }), /does not know balances.Teleported/);
   });
 });

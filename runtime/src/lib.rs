@@ -66,7 +66,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("gpux"),
 	authoring_version: 1,
 	// Bump on every change to the runtime's logic; nodes then use the on-chain wasm.
-	spec_version: 131,
+	spec_version: 133,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when extrinsic encoding or the signed payload changes.

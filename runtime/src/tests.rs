@@ -533,6 +533,12 @@ mod faults {
 				r.event,
 				RuntimeEvent::ProviderStaking(pallet_provider_staking::Event::Slashed { .. })
 			)));
+			// The held bond's slash shows in the balances events too, as a free slash would.
+			assert!(System::events().iter().any(|r| r.event
+				== RuntimeEvent::Balances(pallet_balances::Event::Slashed {
+					who: ferdie.clone(),
+					amount: 20 * UNITS
+				})));
 
 			// The fault cost reputation; relisted, a renter asking for neutral or better no
 			// longer sees it.

@@ -181,7 +181,8 @@ fn check_blob(blob: &[u8], key_type: &[u8], shape: KeyShape) -> Option<()> {
 		KeyShape::Rsa => {
 			let e = positive_mpint(wire.string()?)?;
 			let n = positive_mpint(wire.string()?)?;
-			let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+			// A zero modulus (an empty mpint) has no first byte: refused, not indexed.
+			let bits = n.len() * 8 - n.first()?.leading_zeros() as usize;
 			!e.is_empty() && bits >= MIN_RSA_MODULUS_BITS
 		},
 		KeyShape::Ecdsa(curve, point_len) => {
@@ -318,6 +319,8 @@ mod tests {
 		assert_eq!(rsa(&[1, 0, 1], &n), None);
 		assert_eq!(rsa(&[1, 0, 1], &n[1..]), None, "1,023 bits");
 		assert_eq!(rsa(&[], &[0x7f; 200]), None, "no exponent");
+		// Once a panic (an index into the empty modulus) that trapped the runtime at `rent`.
+		assert_eq!(rsa(&[1, 0, 1], &[]), None, "a zero modulus");
 	}
 
 	#[test]

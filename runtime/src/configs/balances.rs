@@ -1,9 +1,26 @@
-use frame_support::traits::{ConstU128, ConstU32, VariantCountOf};
+use frame_support::traits::{fungible::hold::DoneSlash, ConstU128, ConstU32, VariantCountOf};
+use sp_runtime::traits::Zero;
 
 use crate::{
-	Balance, Runtime, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, System,
+	AccountId, Balance, Runtime, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, System,
 	EXISTENTIAL_DEPOSIT,
 };
+
+/// A slash of held funds (a provider's bond, a renter's deposit) is deposited as
+/// `Balances.Slashed`, as a slash of free funds is: pallet-balances emits no event for it, and
+/// wallets, indexers and the money audit (docs/RELIABILITY.md) must see every balance change.
+pub struct SlashedHeldEvent;
+
+impl DoneSlash<RuntimeHoldReason, AccountId, Balance> for SlashedHeldEvent {
+	fn done_slash(_reason: &RuntimeHoldReason, who: &AccountId, amount: Balance) {
+		if !amount.is_zero() {
+			System::deposit_event(pallet_balances::Event::<Runtime>::Slashed {
+				who: who.clone(),
+				amount,
+			});
+		}
+	}
+}
 
 impl pallet_balances::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -20,5 +37,5 @@ impl pallet_balances::Config for Runtime {
 	type RuntimeFreezeReason = RuntimeFreezeReason;
 	type FreezeIdentifier = RuntimeFreezeReason;
 	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
-	type DoneSlashHandler = ();
+	type DoneSlashHandler = SlashedHeldEvent;
 }
