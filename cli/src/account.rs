@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use gpux_client::keyfile;
 use gpux_primitives::AccountId;
-use sp_core::{crypto::Ss58Codec, sr25519, Pair};
+use sp_core::{sr25519, Pair};
 
 use crate::{Error, KeyArgs, KeySource};
 
@@ -57,16 +57,7 @@ pub fn account(key: &KeyArgs, given: Option<&str>) -> Result<AccountId, Error> {
 
 /// An account from an SS58 address (any prefix) or `0x` and 64 hex digits.
 pub fn parse(text: &str) -> Result<AccountId, Error> {
-	if let Some(hex) = text.strip_prefix("0x") {
-		let bytes: [u8; 32] =
-			hex::decode(hex).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
-				Error::Input(format!("`{text}` is not an account: expected 64 hex digits"))
-			})?;
-		return Ok(AccountId::from(bytes));
-	}
-	AccountId::from_ss58check_with_version(text)
-		.map(|(account, _)| account)
-		.map_err(|e| Error::Input(format!("`{text}` is not an account address: {e:?}")))
+	gpux_client::format::parse_account(text).map_err(Error::Input)
 }
 
 #[cfg(test)]

@@ -316,6 +316,7 @@ pub fn listing_json(l: &Listing) -> Value {
 	})
 }
 
+/// What a renter wants: a quote's question, an order's terms.
 #[derive(Args)]
 pub struct QuoteArgs {
 	#[command(flatten)]
@@ -549,13 +550,7 @@ pub async fn rent(chain: &Chain, key: &KeyArgs, args: RentArgs, out: &Out) -> Re
 #[derive(Args)]
 pub struct OrderArgs {
 	#[command(flatten)]
-	needs: Needs,
-	#[arg(long, default_value_t = 1)]
-	gpus: u32,
-	#[command(flatten)]
-	length: Length,
-	#[arg(long, value_enum, default_value = "on-demand")]
-	mode: Mode,
+	wants: QuoteArgs,
 	/// Price per GPU-hour at most (GPUX).
 	#[arg(long, value_parser = parse_amount)]
 	max_price: Balance,
@@ -570,8 +565,8 @@ pub struct OrderArgs {
 }
 
 pub async fn order(chain: &Chain, key: &KeyArgs, args: OrderArgs, out: &Out) -> Result<(), Error> {
-	let blocks = args.length.blocks()?;
-	if args.gpus == 0 {
+	let blocks = args.wants.length.blocks()?;
+	if args.wants.gpus == 0 {
 		return Err(Error::Input("--gpus must be above zero (ZeroGpus)".into()));
 	}
 	if args.max_price == 0 {
@@ -587,10 +582,10 @@ pub async fn order(chain: &Chain, key: &KeyArgs, args: OrderArgs, out: &Out) -> 
 	let access = args.access.spec()?;
 	let best = chain::best(chain).await?;
 	let call = RuntimeCall::Marketplace(pallet_marketplace::Call::place_order {
-		requirements: args.needs.requirements()?,
-		gpus: args.gpus,
+		requirements: args.wants.needs.requirements()?,
+		gpus: args.wants.gpus,
 		duration: blocks,
-		mode: args.mode.into(),
+		mode: args.wants.mode.into(),
 		max_price_per_gpu_hour: args.max_price,
 		expires_at: best.saturating_add(args.expires_in),
 		access,

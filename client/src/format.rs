@@ -27,6 +27,21 @@ pub fn parse_tokens(text: &str) -> Option<Balance> {
 	whole.parse::<u128>().ok()?.checked_mul(unit)?.checked_add(frac)
 }
 
+/// An account from an SS58 address (any prefix) or `0x` and 64 hex digits; the error says which
+/// form `text` fails.
+pub fn parse_account(text: &str) -> Result<AccountId, String> {
+	if let Some(hex) = text.strip_prefix("0x") {
+		let bytes: [u8; 32] = hex::decode(hex)
+			.ok()
+			.and_then(|b| b.try_into().ok())
+			.ok_or_else(|| format!("`{text}` is not an account: expected 64 hex digits"))?;
+		return Ok(AccountId::from(bytes));
+	}
+	AccountId::from_ss58check_with_version(text)
+		.map(|(account, _)| account)
+		.map_err(|e| format!("`{text}` is not an account address: {e:?}"))
+}
+
 /// An account as a GPUX address.
 pub fn address(account: &AccountId) -> String {
 	account.to_ss58check_with_version(gpux_primitives::SS58_PREFIX.into())

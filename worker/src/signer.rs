@@ -85,16 +85,7 @@ impl MachineKey {
 
 /// A provider account given as an SS58 address (any prefix) or 32 bytes of hex.
 pub fn parse_account(text: &str) -> Result<AccountId, Error> {
-	if let Some(hex) = text.strip_prefix("0x") {
-		let bytes: [u8; 32] =
-			hex::decode(hex).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
-				Error::Config(format!("`{text}` is not an account: expected 64 hex digits"))
-			})?;
-		return Ok(AccountId::from(bytes));
-	}
-	AccountId::from_ss58check_with_version(text)
-		.map(|(account, _)| account)
-		.map_err(|e| Error::Config(format!("`{text}` is not an account address: {e:?}")))
+	gpux_client::format::parse_account(text).map_err(Error::Config)
 }
 
 /// The keystore path to use: the flag, else the config file's, else the default.
