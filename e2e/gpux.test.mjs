@@ -3,7 +3,8 @@
 // its connection, logs in with `gpux ssh` (the attested host key checked and pinned), opens
 // Jupyter with `gpux jupyter`, extends, ends and rates the lease; a refusal only the chain can
 // judge comes back by name; the provider sees its machine and earnings and claims them in one
-// transaction. Every command with --json, as a script uses it.
+// transaction; an order and a job are refused before signing when the chain would refuse them,
+// then placed. Every command with --json, as a script uses it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -127,5 +128,30 @@ describe('gpux, the command line', () => {
     const foreign = gpux('Bob', 'job', 'accept', '999');
     assert.equal(foreign.status, 1);
     assert.match(foreign.stderr, /marketplace\.\w+/);
+  });
+
+  it('an order and a job are checked before signing, then placed', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const sshKey = worker.renterKey('Bob');
+    const nonce = (await api.rpc.system.accountNextIndex(keyring.addFromUri('//Bob').address)).toNumber();
+    const order = (...extra) => gpux('Bob', 'order', '--gpus', '1', '--hours', '1', '--max-price', '0.5', '--ssh-key', sshKey, ...extra);
+    assert.match(order('--expires-in', '1').stderr, /ExpiryOutOfBounds.*nothing was signed/);
+    assert.match(order('--expires-in', '200000').stderr, /ExpiryOutOfBounds/);
+    const job = (...extra) => gpux('Bob', 'job', 'post', '--hours', '1', '--max-price', '1', '--ssh-key', sshKey, ...extra);
+    const cid = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG';
+    assert.match(job('--gpus', '1', '--input', 'not-a-cid').stderr, /InvalidCid/);
+    assert.match(job('--gpus', '1', '--input', cid, '--bid-window', '5').stderr, /BidWindowOutOfBounds/);
+    assert.match(job('--input', cid, '--gpus', '0').stderr, /ZeroGpus/);
+    assert.equal((await api.rpc.system.accountNextIndex(keyring.addFromUri('//Bob').address)).toNumber(), nonce, 'nothing was signed');
+
+    // Both machines are free again: the order fills at once.
+    const placed = ok(order('--expires-in', '600'));
+    assert.ok(placed.leases.length === 1, JSON.stringify(placed));
+    leases.push(...placed.leases);
+    ok(gpux('Bob', 'terminate', String(placed.leases[0])));
+    const posted = ok(job('--gpus', '1', '--input', cid));
+    assert.ok(Number.isInteger(posted.job) && posted.closesAt > 0, JSON.stringify(posted));
+    const bids = ok(gpux('Bob', 'job', 'bids', String(posted.job)));
+    assert.equal(bids.job, posted.job);
+    assert.ok(Array.isArray(bids.bids));
   });
 });
