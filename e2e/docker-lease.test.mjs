@@ -7,24 +7,21 @@
 // ports; a container reaches neither another lease nor the host's own services; terminating
 // removes the container and attests the end. Ports on 127.0.0.1 only.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { dockerRunArgs, IMAGE, provideMachine, requireDocker, run, scanHostKey, WORKER_BIN } from './lib/docker-worker.mjs';
 import { freePort, killOnExit, startDevNode, stopDevNode, submit, TEST_TIMEOUT_MS, waitFor } from './lib/node.mjs';
 
-const WORKER_BIN = process.env.GPUX_WORKER
-  ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'gpux-target'), 'release', 'gpux-worker');
-const IMAGE = process.env.GPUX_LEASE_IMAGE ?? 'gpux/lease:1';
 // Debian's python3 with python3-nacl: the renter's one-liners of docs/access.md.
 const PYTHON = '/usr/bin/python3';
 const MILLI = 10n ** 9n;
 const PORT_BASE = 42_000 + (process.pid % 200) * 20;
 
-const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, ...opts });
 const docker = (...args) => run('docker', args);
 
 describe('a Docker lease, as a renter uses it', () => {
@@ -40,9 +37,8 @@ describe('a Docker lease, as a renter uses it', () => {
 
   const url = () => `ws://127.0.0.1:${node.rpcPort}`;
   const common = () => ['--node', url(), '--keystore', join(dir, 'machine.key'), '--simulate', '2xRTX4090'];
-  const runArgs = ({ image = IMAGE, ports = `${PORT_BASE}-${PORT_BASE + 9}`, extra = [] } = {}) => [...common(), 'run',
-    '--machine', `${machine}`, '--workspaces', join(dir, 'leases'), '--provisioner', 'docker', '--public-host', '127.0.0.1',
-    '--bind', '127.0.0.1', '--port-range', ports, '--docker-image', image, ...extra];
+  const runArgs = ({ image = IMAGE, ports = `${PORT_BASE}-${PORT_BASE + 9}`, extra = [] } = {}) =>
+    [...dockerRunArgs({ common: common(), machine, dir, ports, image }), ...extra];
   const startWorker = () => {
     running = killOnExit(spawn(WORKER_BIN, runArgs({ extra: ['--metrics', `127.0.0.1:${metricsPort}`] }), { stdio: ['ignore', 'pipe', 'pipe'] }));
     running.log = '';
@@ -63,17 +59,10 @@ describe('a Docker lease, as a renter uses it', () => {
     return a.isSome && a.unwrap().started.isSome ? a.unwrap().started.unwrap()[0] : null;
   }, 120_000);
   const container = (lease) => `gpux-lease-${lease}`;
-  /** The SSH host key the container presents, as a known_hosts line and its SHA-256. */
-  const scanHostKey = (port) => {
-    const scan = run('ssh-keyscan', ['-T', '5', '-p', `${port}`, '-t', 'ed25519', '127.0.0.1']);
-    const line = scan.stdout.split('\n').find((l) => l.includes('ssh-ed25519'));
-    assert.ok(line, `ssh-keyscan found no key: ${scan.stderr}`);
-    const blob = Buffer.from(line.trim().split(/\s+/)[2], 'base64');
-    return { line: line.trim(), sha256: `0x${createHash('sha256').update(blob).digest('hex')}` };
-  };
   /** Logs in as `who`, trusting only the host key whose fingerprint the chain attested. */
   const sshAs = (who, endpoint, command) => {
-    const { line, sha256 } = scanHostKey(endpoint.port.toNumber());
+    const { line, blob } = scanHostKey(endpoint.port.toNumber());
+    const sha256 = `0x${createHash('sha256').update(blob).digest('hex')}`;
     assert.equal(sha256, endpoint.hostKeyFingerprint.unwrap().toHex(), 'the host key is the attested one');
     const knownHosts = join(dir, `known_hosts-${who}`);
     writeFileSync(knownHosts, `${line}\n`);
@@ -89,10 +78,7 @@ describe('a Docker lease, as a renter uses it', () => {
   };
 
   before(async () => {
-    for (const [what, check] of [['dockerd', docker('version', '--format', '{{.Server.Version}}')],
-      [`the lease image ${IMAGE} (scripts/build-lease-image.sh)`, docker('image', 'inspect', IMAGE)]]) {
-      assert.equal(check.status, 0, `${what} is needed: ${check.stderr}`);
-    }
+    requireDocker();
     ({ node, api, keyring } = await startDevNode('docker-lease'));
     dir = mkdtempSync(join(tmpdir(), 'gpux-docker-e2e-'));
     metricsPort = await freePort();
@@ -104,15 +90,7 @@ describe('a Docker lease, as a renter uses it', () => {
       const [sealSecret, sealKey] = pair.stdout.trim().split(' ');
       keys[who] = { ssh, pub: readFileSync(`${ssh}.pub`, 'utf8').trim(), sealSecret, sealKey };
     }
-    assert.equal(run(WORKER_BIN, [...common(), 'init']).status, 0);
-    const register = run(WORKER_BIN, [...common(), 'register', '--provider-suri', '//Ferdie'], { timeout: 120_000 });
-    assert.equal(register.status, 0, register.stderr);
-    machine = Number(register.stdout.match(/registered: machine (\d+)/)[1]);
-    const terms = {
-      onDemandPrice: 500n * MILLI, spotFloorPrice: 200n * MILLI, minLeaseBlocks: 10, maxLeaseBlocks: 10_000,
-      availableFrom: 0, availableUntil: null, access: { ssh: true, jupyter: true, api: false },
-    };
-    await submit(api, api.tx.marketplace.setListing(machine, terms), keyring.addFromUri('//Ferdie'));
+    machine = await provideMachine({ api, keyring, common: common() });
   });
 
   after(async () => {

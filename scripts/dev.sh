@@ -8,6 +8,6 @@ cd "$GPUX_ROOT"
 
 # What operators run (the node and the worker): not the workspace, whose fuzz crate turns
 # on the runtime's try-runtime checks (docs/build.md).
-cargo build --release --locked -p gpux-node -p gpux-worker
+cargo build --release --locked -p gpux-node -p gpux-worker -p gpux-cli
 echo "Starting gpux-node --dev; polkadot.js apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944" >&2
 exec "$CARGO_TARGET_DIR/release/gpux-node" --dev --rpc-port 9944 "$@"

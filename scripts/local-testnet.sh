@@ -12,7 +12,7 @@ NODE=${GPUX_NODE:-}
 if [[ -z "$NODE" ]]; then
 	# What operators run (the node and the worker): not the workspace, whose fuzz crate turns
 	# on the runtime's try-runtime checks (docs/build.md).
-	cargo build --release --locked -p gpux-node -p gpux-worker
+	cargo build --release --locked -p gpux-node -p gpux-worker -p gpux-cli
 	NODE="$CARGO_TARGET_DIR/release/gpux-node"
 fi
 read -r -a extra_args <<<"${GPUX_NODE_ARGS:-}"

@@ -21,6 +21,8 @@ APT_PACKAGES=(protobuf-compiler clang libclang-dev pkg-config make g++ git ca-ce
 APT_PACKAGES+=(docker.io debootstrap openssh-client python3-nacl)
 # scripts/cuda-tools.sh (NVIDIA's libnvrtc and ptxas from PyPI, for the worker's kernel tests).
 APT_PACKAGES+=(python3)
+# The dApp's browser tests (e2e/dapp.test.mjs): Debian's Chromium, driven by playwright-core.
+APT_PACKAGES+=(chromium)
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -47,8 +49,8 @@ for component in rust-src rustfmt clippy; do
 	grep -q "^$component" <<<"$installed_components" || { log "adding component $component"; rustup component add "$component" --toolchain "$TOOLCHAIN"; }
 done
 
-# The JavaScript end-to-end tests and load harness: exactly what each package-lock.json records.
-for js in e2e load; do
+# The JavaScript end-to-end tests, load harness and dApp: exactly what each package-lock.json records.
+for js in e2e load dapp; do
 	if [ ! -f "$GPUX_ROOT/$js/node_modules/.package-lock.json" ] ||
 		[ "$GPUX_ROOT/$js/package-lock.json" -nt "$GPUX_ROOT/$js/node_modules/.package-lock.json" ]; then
 		log "installing $js npm packages"

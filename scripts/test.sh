@@ -56,7 +56,10 @@ step "worker CLI smoke test"
 step "the lease image the Docker backend runs (scripts/build-lease-image.sh; starts dockerd if needed)"
 scripts/build-lease-image.sh
 
-step "end-to-end tests (polkadot.js against gpux-node)"
+step "the dApp: its unit tests, then its build (dapp/dist, which e2e/dapp.test.mjs serves)"
+(cd dapp && npm test --silent && npx vite build --logLevel warn)
+
+step "end-to-end tests (polkadot.js against gpux-node; the dApp in headless Chromium)"
 (
 	cd e2e
 	suites=()

@@ -151,18 +151,7 @@ fn next_parent(last: H256, number: u32) -> H256 {
 
 /// The extensions a wallet sends: immortal, no tip, no metadata hash.
 pub fn extensions(nonce: u32) -> TxExtension {
-	(
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(nonce),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::new(false),
-		frame_system::WeightReclaim::new(),
-	)
+	gpux_runtime::tx_extension(nonce, Era::Immortal)
 }
 
 /// `who`'s signed extrinsic of `call` at its next nonce. The signature is not made (see

@@ -5,7 +5,7 @@
 // be sent while that window is the next block's.
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { bestNumber } from './chain.mjs';
-import { heartbeatSendRange, heartbeatStatement, windowOf, workerSigningMessage } from './codec.mjs';
+import { heartbeatSendRange, heartbeatStatement, startOfWindow, windowOf, workerSigningMessage } from './codec.mjs';
 import { mixPattern, SIZING } from './plan.mjs';
 import { ACCESS, TRANSFER_AMOUNT } from './setup.mjs';
 
@@ -111,7 +111,16 @@ export async function presign (api, ctx) {
     for (let i = 0; i < Math.min(20, machines.length); i++) heartbeatTx(api, machines[i], 0, facts.genesis);
     const perTxMs = (Date.now() - probeStart) / Math.min(20, machines.length);
     const estimateBlocks = Math.ceil((counts.heartbeat * perTxMs * 1.3 + 2000) / blockMs);
-    firstWindow = windowOf(anchor, (await bestNumber(api)) + 1 + estimateBlocks) + 1;
+    // The heartbeat kind waits for a whole window (load.mjs) and measures it. In a mix nothing
+    // waits: the window the signing ends in, if at least half of it is still ahead then, else the
+    // next, so that heartbeats may go within half a window of the timed phase's start (always
+    // taking the next window left a one-window mix without any when it began early in a window:
+    // the fault suite's mix once sent 0 of 90).
+    const signedBy = (await bestNumber(api)) + 1 + estimateBlocks;
+    const current = windowOf(anchor, signedBy);
+    const left = startOfWindow(anchor, current + 1) - signedBy;
+    const wholeWindow = opts.kind === 'heartbeat' || left * 2 < Math.max(1, anchor.interval);
+    firstWindow = wholeWindow ? current + 1 : current;
     const items = [];
     for (let w = firstWindow; items.length < counts.heartbeat; w++) {
       const range = heartbeatSendRange(anchor, w);

@@ -1347,18 +1347,7 @@ mod extrinsic_weight {
 
 	/// The extensions a signed extrinsic carries, in `era`.
 	fn extensions(era: Era) -> TxExtension {
-		(
-			frame_system::CheckNonZeroSender::new(),
-			frame_system::CheckSpecVersion::new(),
-			frame_system::CheckTxVersion::new(),
-			frame_system::CheckGenesis::new(),
-			frame_system::CheckEra::from(era),
-			frame_system::CheckNonce::from(0),
-			frame_system::CheckWeight::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::new(false),
-			frame_system::WeightReclaim::new(),
-		)
+		crate::tx_extension(0, era)
 	}
 
 	fn remark() -> RuntimeCall {

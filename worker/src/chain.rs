@@ -7,10 +7,8 @@ use gpux_primitives::{
 	challenge::{merkle_root, Hash32},
 	ComputeCapability, GpuClassId, LeaseId, MachineId, MachineSpec, WorkerKey,
 };
-use gpux_runtime::{Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic};
-use sp_core::{sr25519, Pair, H256};
+use gpux_runtime::{Runtime, RuntimeCall, UncheckedExtrinsic};
 use sp_crypto_hashing::{blake2_128, blake2_256};
-use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
 
 use crate::gpu::GpuReport;
 
@@ -22,39 +20,8 @@ pub fn bare(call: AttestationCall) -> Vec<u8> {
 	UncheckedExtrinsic::new_bare(RuntimeCall::Attestation(call)).encode()
 }
 
-/// A signed, immortal extrinsic from `signer` (the provider, for `register`).
-pub fn signed(
-	call: RuntimeCall,
-	signer: &sr25519::Pair,
-	nonce: u32,
-	genesis: [u8; 32],
-	(spec_version, tx_version): (u32, u32),
-) -> Vec<u8> {
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(nonce),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::new(false),
-		frame_system::WeightReclaim::new(),
-	);
-	let genesis = H256(genesis);
-	let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), None, ());
-	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-	let account = sp_runtime::AccountId32::from(signer.public());
-	UncheckedExtrinsic::new_signed(
-		call,
-		MultiAddress::Id(account),
-		MultiSignature::Sr25519(signature),
-		extension,
-	)
-	.encode()
-}
+/// A signed, immortal extrinsic (the provider's, for `register`).
+pub use gpux_client::tx::signed;
 
 /// Storage keys the worker reads.
 pub mod keys {
@@ -101,8 +68,7 @@ pub mod keys {
 		pallet_provider_staking::Bonds::<Runtime>::storage_map_final_key(provider)
 	}
 	pub fn events() -> Vec<u8> {
-		// `System::Events` (its type alias is private to frame-system).
-		frame_support::storage::storage_prefix(b"System", b"Events").to_vec()
+		gpux_client::tx::events_key()
 	}
 }
 
@@ -215,6 +181,8 @@ pub fn host_ram_gib() -> u32 {
 
 #[cfg(test)]
 mod tests {
+	use sp_core::sr25519;
+
 	use super::*;
 	use crate::gpu::{GpuProbe, SimulatedGpus};
 

@@ -40,9 +40,14 @@ pub enum Error {
 	Refused(String),
 }
 
-impl Error {
-	/// A keystore I/O error at `path`.
-	pub fn keystore(path: &std::path::Path, e: std::io::Error) -> Self {
-		Self::Keystore(format!("{}: {e}", path.display()))
+impl From<gpux_client::Error> for Error {
+	fn from(e: gpux_client::Error) -> Self {
+		match e {
+			gpux_client::Error::Node(url, message) => Self::Node(url, message),
+			gpux_client::Error::Keystore(message) => Self::Keystore(message),
+			gpux_client::Error::Refused(message)
+			| gpux_client::Error::Failed(message)
+			| gpux_client::Error::Unconfirmed(message) => Self::Refused(message),
+		}
 	}
 }

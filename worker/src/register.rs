@@ -74,7 +74,7 @@ pub async fn prove_key(url: &str, key: &MachineKey, provider: &str) -> Result<()
 
 /// The machine registered with `key`, if any.
 async fn machine_of(chain: &Chain, key: WorkerKey) -> Result<Option<MachineId>, Error> {
-	chain.storage(&keys::machine_of_key(key)).await
+	Ok(chain.storage(&keys::machine_of_key(key)).await?)
 }
 
 pub async fn register(

@@ -4,13 +4,8 @@
 
 use std::fmt::Write;
 
-use gpux_primitives::{
-	attestation::AccessMethod,
-	currency::{TOKEN_DECIMALS, TOKEN_SYMBOL},
-	Balance, MachineId,
-};
+use gpux_primitives::{attestation::AccessMethod, MachineId};
 use pallet_attestation::ChallengeState;
-use sp_core::crypto::Ss58Codec;
 
 use crate::{
 	chain::keys,
@@ -27,29 +22,8 @@ type Lease = pallet_leases::LeaseRecordOf<gpux_runtime::Runtime>;
 type Attested = pallet_attestation::LeaseAttestationOf<gpux_runtime::Runtime>;
 type Bond = pallet_provider_staking::BondLedgerOf<gpux_runtime::Runtime>;
 
-/// An amount in tokens, to three decimals.
-pub fn tokens(amount: Balance) -> String {
-	let unit = 10u128.pow(u32::from(TOKEN_DECIMALS));
-	let milli = amount % unit / (unit / 1_000);
-	format!("{}.{milli:03} {TOKEN_SYMBOL}", amount / unit)
-}
-
-fn address(account: &gpux_primitives::AccountId) -> String {
-	account.to_ss58check_with_version(gpux_primitives::SS58_PREFIX.into())
-}
-
-/// The OpenSSH form of a host key fingerprint.
-pub fn fingerprint(hash: &[u8; 32]) -> String {
-	const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	let mut out = String::from("SHA256:");
-	for chunk in hash.chunks(3) {
-		let n = chunk.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
-		for i in 0..=chunk.len() {
-			out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-		}
-	}
-	out
-}
+use gpux_client::format::address;
+pub use gpux_client::format::{fingerprint, tokens};
 
 /// What the chain says about `machine` (or the machine of `key`, when no id is given).
 pub async fn chain_status(
@@ -232,7 +206,8 @@ pub async fn chain_status(
 			};
 		}
 	}
-	let bond: Result<Option<Bond>, Error> = chain.storage(&keys::bond(&record.provider)).await;
+	let bond: Result<Option<Bond>, Error> =
+		chain.storage(&keys::bond(&record.provider)).await.map_err(Error::from);
 	let _ = match bond {
 		Err(e) => writeln!(out, "bond: unreadable ({e})"),
 		Ok(Some(b)) => writeln!(

@@ -352,9 +352,8 @@ impl DockerProvisioner {
 		let path = self.host_keys(lease).join(format!("{HOST_KEY}.pub"));
 		let line = std::fs::read_to_string(&path)
 			.map_err(|e| Error::Provision(format!("{}: {e}", path.display())))?;
-		let blob = gpux_primitives::access::ssh_key_blob(line.trim().as_bytes())
-			.ok_or_else(|| Error::Provision(format!("lease {lease}: unreadable host key")))?;
-		Ok(sp_crypto_hashing::sha2_256(&blob))
+		gpux_client::format::key_line_hash(&line)
+			.ok_or_else(|| Error::Provision(format!("lease {lease}: unreadable host key")))
 	}
 
 	/// The Jupyter token the container was created with.
