@@ -62,8 +62,6 @@ pub fn parse(text: &str) -> Result<AccountId, Error> {
 
 #[cfg(test)]
 mod tests {
-	use std::{io::Write, os::unix::fs::OpenOptionsExt};
-
 	use super::*;
 
 	fn args(suri: bool, file: Option<std::path::PathBuf>, given: Option<KeySource>) -> KeyArgs {
@@ -79,13 +77,7 @@ mod tests {
 	fn the_command_line_names_the_key_over_the_environment() {
 		let path = std::env::temp_dir().join(format!("gpux-cli-key-{}", std::process::id()));
 		let _ = std::fs::remove_file(&path);
-		let mut file = std::fs::OpenOptions::new()
-			.write(true)
-			.create_new(true)
-			.mode(0o600)
-			.open(&path)
-			.unwrap();
-		writeln!(file, "0x{}", "11".repeat(32)).unwrap();
+		keyfile::create(&path, &[0x11; 32], None, "").unwrap();
 		let from_file = sr25519::Pair::from_seed(&[0x11; 32]).public();
 		let alice = sr25519::Pair::from_string("//Alice", None).unwrap().public();
 

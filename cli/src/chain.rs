@@ -102,18 +102,25 @@ pub async fn machine_leases(chain: &Chain, machine: MachineId) -> Result<Vec<Lea
 
 /// The class's Maximum Fair Price now; a class without one takes no lease.
 pub async fn mfp(chain: &Chain, class: u32) -> Result<Balance, Error> {
-	api::<Option<Balance>>(chain, "MarketplaceApi_mfp", class).await?.ok_or_else(|| {
-		Error::Input(format!(
-			"GPU class {class} has no Maximum Fair Price now: its machines take no lease (NotListed)"
-		))
-	})
+	class_price(chain, "MarketplaceApi_mfp", class, "Maximum Fair Price").await
 }
 
 /// The class's spot price now: the least a spot lease of it bids.
 pub async fn spot_price(chain: &Chain, class: u32) -> Result<Balance, Error> {
-	api::<Option<Balance>>(chain, "MarketplaceApi_spot_price", class).await?.ok_or_else(|| {
+	class_price(chain, "MarketplaceApi_spot_price", class, "spot price").await
+}
+
+/// A price of `class` from runtime API `method`: the chain lists a class's machines only while
+/// it has both (`listed_machine`), so a missing one is `NotListed`.
+async fn class_price(
+	chain: &Chain,
+	method: &str,
+	class: u32,
+	what: &str,
+) -> Result<Balance, Error> {
+	api::<Option<Balance>>(chain, method, class).await?.ok_or_else(|| {
 		Error::Input(format!(
-			"GPU class {class} has no spot price now: its machines take no lease (NotListed)"
+			"GPU class {class} has no {what} now: its machines take no lease (NotListed)"
 		))
 	})
 }
@@ -151,7 +158,8 @@ pub async fn send(
 	out: &Out,
 ) -> Result<Included, Error> {
 	let signer = account::signer(key)?;
-	let (_, tx_version) = chain.runtime_version().await?;
+	let versions = chain.runtime_version().await?;
+	let tx_version = versions.1;
 	let built = gpux_runtime::VERSION.transaction_version;
 	if tx_version != built {
 		return Err(Error::Input(format!(
@@ -159,7 +167,7 @@ pub async fn send(
 		)));
 	}
 	out.progress("signing…");
-	let prepared = gpux_client::tx::prepare(chain, call, &signer).await;
+	let prepared = gpux_client::tx::prepare(chain, call, &signer, versions).await;
 	let spendable = spendable(chain, &AccountId::from(signer.public())).await;
 	let (prepared, spendable) = match (prepared, spendable) {
 		(Ok(p), Ok(s)) => (p, s),

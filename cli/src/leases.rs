@@ -471,15 +471,8 @@ pub async fn jupyter(chain: &Chain, args: JupyterArgs, out: &Out) -> Result<(), 
 pub fn new_seal_key(file: &std::path::Path, out: &Out) -> Result<(), Error> {
 	let secret = crypto_box::SecretKey::generate(&mut crypto_box::aead::OsRng);
 	let public = hex::encode(secret.public_key().as_bytes());
-	let mut f = std::fs::OpenOptions::new()
-		.write(true)
-		.create_new(true)
-		.mode(0o600)
-		.open(file)
-		.map_err(|e| Error::Local(format!("{}: {e}", file.display())))?;
-	use std::io::Write;
-	writeln!(f, "0x{}", hex::encode(secret.to_bytes()))
-		.map_err(|e| Error::Local(format!("{}: {e}", file.display())))?;
+	// A seal secret is a plain key file: what `jupyter` reads back with `keyfile::read`.
+	gpux_client::keyfile::create(file, &secret.to_bytes(), None, ": choose another file")?;
 	out.result(
 		|| format!("seal secret written to {} (keep it)\nseal key: 0x{public}   (give it as --seal-key)", file.display()),
 		json!({ "file": file.display().to_string(), "sealKey": format!("0x{public}") }),

@@ -137,8 +137,8 @@ pub fn read_seed(path: &Path, passphrase: Option<&str>, missing: &str) -> Result
 		.map_err(|why| Error::Keystore(format!("{}: {why}", path.display())))
 }
 
-/// Writes a new key file for `seed` at `path` (mode 0600, a parent directory it makes 0700), encrypted
-/// if a passphrase is given; refuses to overwrite one (`exists` says why it matters).
+/// Writes a new key file for `seed` at `path` (mode 0600, a parent directory it makes 0700),
+/// encrypted if a passphrase is given; refuses to overwrite one (`exists` says why it matters).
 pub fn create(
 	path: &Path,
 	seed: &[u8; 32],

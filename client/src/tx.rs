@@ -85,16 +85,17 @@ struct FeeInfo {
 	partial_fee: Balance,
 }
 
-/// Signs `call` as `signer` with the next nonce, valid for [`MORTALITY`] blocks from the best
-/// block, and asks the node what it will cost.
+/// Signs `call` as `signer` for the runtime `versions` (`(spec_version, transaction_version)`, as
+/// the caller read and checked them) with the next nonce, valid for [`MORTALITY`] blocks from the
+/// best block, and asks the node what it will cost.
 pub async fn prepare(
 	chain: &Chain,
 	call: RuntimeCall,
 	signer: &sr25519::Pair,
+	versions: (u32, u32),
 ) -> Result<Prepared, Error> {
 	let account = sp_runtime::AccountId32::from(signer.public());
 	let nonce = chain.next_nonce(&crate::format::address(&account)).await?;
-	let versions = chain.runtime_version().await?;
 	let best = chain.best_number().await?;
 	let checkpoint =
 		chain.block_hash(best).await?.ok_or_else(|| chain.error("the best block has no hash"))?;
